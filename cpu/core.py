@@ -1,0 +1,193 @@
+"""One CPU: its state arrays, register access by name, and the call into the
+numba run loop.  The board (machine/) supplies RAM and an MMIO callback."""
+import ctypes
+
+import numpy as np
+
+from pyaarch64.cpu import ops as O
+from pyaarch64.cpu import sysregs as SR
+from pyaarch64.cpu.memory import new_tlb, tlb_flush, flush_decode
+from pyaarch64.cpu.models import get_model
+
+# MMIO callback: (address, size in bytes, is_write, value) -> value read
+MMIO_CB = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint32,
+                           ctypes.c_uint32, ctypes.c_uint64)
+
+DECODE_SLOTS = 256
+
+GPR_NAMES = tuple(f"x{i}" for i in range(31))
+
+
+class Cpu:
+    """State of one AArch64 PE.  Arrays are shared with the jitted executor."""
+
+    def __init__(self, model="cortex-a57", sysreg_overrides=None, ns_per_tick=16, icount_shift=0):
+        self.model = get_model(model) if isinstance(model, str) else model
+        self.regs = np.zeros(O.NREGS, dtype=np.uint64)
+        self.ctl = np.zeros(O.CTL_SIZE, dtype=np.uint64)
+        self.sysmap, self.sysr = SR.build(self.model, sysreg_overrides)
+        self.tlb = new_tlb()
+        self.dcache = None
+        self.pslot = None
+        self.slotpage = np.full(DECODE_SLOTS, -1, dtype=np.int64)
+        self.mem = None
+        self._cb = None
+        self.ns_per_tick = ns_per_tick
+        self.icount_shift = icount_shift
+        self.reset()
+
+    # --- wiring ------------------------------------------------------------
+    def attach_ram(self, mem, base):
+        """Give the CPU its RAM: a C-contiguous uint8 array mapped at `base`."""
+        assert mem.dtype == np.uint8 and mem.flags.c_contiguous and len(mem) % 4096 == 0
+        self.mem = mem
+        self.ctl[O.C_RAM_BASE] = base
+        self.ctl[O.C_RAM_SIZE] = len(mem)
+        self.pslot = np.full(len(mem) // 4096, -1, dtype=np.int32)
+        self.dcache = np.zeros((DECODE_SLOTS, 1024, 2), dtype=np.uint64)
+        self.slotpage[:] = -1
+
+    def attach_mmio(self, fn):
+        """fn(addr, size, is_write, value) -> int.  Exceptions are caught and stop the
+        run loop (a ctypes callback cannot raise through numba)."""
+        ctl = self.ctl
+
+        def trampoline(addr, size, is_write, value):
+            try:
+                return fn(addr, size, is_write, value) & 0xFFFFFFFFFFFFFFFF
+            except BaseException as e:   # noqa: BLE001 -- reported after the run
+                self.callback_error = e
+                ctl[O.C_CB_ERR] = 1
+                return 0
+        self.callback_error = None
+        self._cb = MMIO_CB(trampoline)
+
+    # --- state ---------------------------------------------------------------
+    def reset(self):
+        self.regs[:] = 0
+        self.ctl[O.C_PC] = 0
+        self.ctl[O.C_NZCV] = 0
+        self.ctl[O.C_EL] = 1
+        self.ctl[O.C_SPSEL] = 1
+        self.ctl[O.C_DAIF] = 0xF
+        self.ctl[O.C_EXCL_ADDR] = 0xFFFFFFFFFFFFFFFF
+        self.ctl[O.C_FEAT] = self.model.feature_mask()
+        self.ctl[O.C_DCZVA_LOG2] = 2 + (self.model.id("DCZID_EL0") & 0xF)
+        self.ctl[O.C_NS_PER_TICK] = self.ns_per_tick
+        self.ctl[O.C_ICOUNT_SHIFT] = self.icount_shift
+        self.sysr[:, SR.R_VAL] = self.sysr[:, SR.R_RESET]
+        tlb_flush(self.tlb)
+        if self.pslot is not None:
+            flush_decode(self.pslot, self.slotpage)
+
+    @property
+    def pc(self):
+        return int(self.ctl[O.C_PC])
+
+    @pc.setter
+    def pc(self, v):
+        self.ctl[O.C_PC] = v & 0xFFFFFFFFFFFFFFFF
+
+    @property
+    def icount(self):
+        return int(self.ctl[O.C_ICOUNT])
+
+    def _sp_slot(self):
+        el, spsel = int(self.ctl[O.C_EL]), int(self.ctl[O.C_SPSEL])
+        return SR.S_SP_EL0 if (el == 0 or spsel == 0) else SR.S_SP_EL1
+
+    def reg(self, name):
+        """Read a register by name: x0..x30, w0..w30, sp, pc, nzcv, lr, fp, el,
+        or any system register in the table (by its Arm ARM name)."""
+        n = name.lower()
+        if n in ("pc",):
+            return self.pc
+        if n in ("sp",):
+            return int(self.regs[O.SP])
+        if n in ("lr",):
+            n = "x30"
+        if n in ("fp",):
+            n = "x29"
+        if n in ("xzr", "wzr"):
+            return 0
+        if n[0] in "xw" and n[1:].isdigit() and int(n[1:]) < 31:
+            v = int(self.regs[int(n[1:])])
+            return v & 0xFFFFFFFF if n[0] == "w" else v
+        if n == "nzcv":
+            return int(self.ctl[O.C_NZCV]) << 28
+        if n == "el":
+            return int(self.ctl[O.C_EL])
+        if n == "cpsr" or n == "pstate":
+            return self.pstate()
+        row = SR.find(n)
+        if row is None:
+            raise KeyError(f"unknown register '{name}'")
+        slot = SR.SLOT[row[0]]
+        if slot == SR.S_NZCV:
+            return int(self.ctl[O.C_NZCV]) << 28
+        if slot == SR.S_DAIF:
+            return int(self.ctl[O.C_DAIF]) << 6
+        if slot == SR.S_CURRENTEL:
+            return int(self.ctl[O.C_EL]) << 2
+        if slot == SR.S_SPSEL:
+            return int(self.ctl[O.C_SPSEL])
+        if slot == self._sp_slot():
+            return int(self.regs[O.SP])
+        return int(self.sysr[slot, SR.R_VAL])
+
+    def set_reg(self, name, value):
+        n = name.lower()
+        value &= 0xFFFFFFFFFFFFFFFF
+        if n == "pc":
+            self.pc = value
+            return
+        if n == "sp":
+            self.regs[O.SP] = value
+            return
+        if n == "lr":
+            n = "x30"
+        if n == "fp":
+            n = "x29"
+        if n[0] in "xw" and n[1:].isdigit() and int(n[1:]) < 31:
+            self.regs[int(n[1:])] = value & 0xFFFFFFFF if n[0] == "w" else value
+            return
+        if n == "nzcv":
+            self.ctl[O.C_NZCV] = (value >> 28) & 0xF
+            return
+        row = SR.find(n)
+        if row is None:
+            raise KeyError(f"unknown register '{name}'")
+        slot = SR.SLOT[row[0]]
+        if slot == SR.S_NZCV:
+            self.ctl[O.C_NZCV] = (value >> 28) & 0xF
+        elif slot == SR.S_DAIF:
+            self.ctl[O.C_DAIF] = (value >> 6) & 0xF
+        elif slot == self._sp_slot():
+            self.regs[O.SP] = value
+        elif row[2] == SR.K_CONST or slot == SR.S_CURRENTEL:
+            raise KeyError(f"register '{row[0]}' is read-only")
+        else:
+            self.sysr[slot, SR.R_VAL] = value
+
+    def pstate(self):
+        el = int(self.ctl[O.C_EL])
+        m = (el << 2) | (int(self.ctl[O.C_SPSEL]) if el else 0)
+        return (int(self.ctl[O.C_NZCV]) << 28) | (int(self.ctl[O.C_DAIF]) << 6) | m
+
+    def invalidate_code(self):
+        """Call after writing guest RAM from the host (loaders, DMA)."""
+        flush_decode(self.pslot, self.slotpage)
+        tlb_flush(self.tlb)
+
+    # --- execution -----------------------------------------------------------
+    def run(self, budget):
+        """Run up to `budget` instructions; returns an EXIT_* code (cpu.ops)."""
+        from pyaarch64.cpu.executor import run as _run
+        return _run(self.regs, self.ctl, self.sysr, self.sysmap, self.mem, self.dcache,
+                    self.pslot, self.slotpage, self.tlb, self._cb, budget)
+
+    def take_undefined(self):
+        """Take the Undefined Instruction exception at the current PC (used by the
+        board when it declines an HLT/HVC/SMC).  Returns 0 or EXIT_EXC_LOOP."""
+        from pyaarch64.cpu.system import undefined
+        return undefined(self.regs, self.ctl, self.sysr, self.ctl[O.C_PC])

@@ -1,0 +1,534 @@
+"""The run loop: fetch through the exec TLB, look up the per-page decode cache,
+dispatch through one flat switch.  Hot integer, branch and load/store ops run
+inline; rare ones go through `system.slow_op`.  Loads and stores share one memory
+stage after the switch (fast path: aligned, inside a page, TLB hit).
+"""
+import numpy as np
+from numba import njit
+
+from pyaarch64.cpu.ops import *  # noqa: F401,F403  (op ids, slots, ctl layout: constants)
+from pyaarch64.cpu.alu import (add64, addc, logic_flags, shift, extend, field_mask, dp1, umulh,
+                               smulh, crc32, udiv, sdiv, cond_holds)
+from pyaarch64.cpu.memory import (TLB_ENTRIES, T_READ, T_WRITE, fetch_page, alloc_slot,
+                                  access_slow, ACC_OK, ACC_CODE, ACC_CBERR)
+from pyaarch64.cpu.system import (slow_op, undefined, data_abort, insn_abort, pc_align_fault)
+from pyaarch64.cpu.isa._decoder import predecode
+
+U0 = np.uint64(0)
+U1 = np.uint64(1)
+U2 = np.uint64(2)
+U3 = np.uint64(3)
+U4 = np.uint64(4)
+U12 = np.uint64(12)
+U32 = np.uint64(32)
+U63 = np.uint64(63)
+U64 = np.uint64(64)
+M6 = np.uint64(63)
+M32 = np.uint64(0xFFFFFFFF)
+M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+PAGE_MASK = np.uint64(0xFFF)
+NOT_PAGE = np.uint64(0xFFFFFFFFFFFFF000)
+TLB_IDX = np.uint64(TLB_ENTRIES - 1)
+NO_PAGE = np.uint64(0xFFFFFFFFFFFFFFFF)
+SH_RD = np.uint64(10)
+SH_RN = np.uint64(16)
+SH_RM = np.uint64(22)
+SH_RA = np.uint64(28)
+SH_AUX = np.uint64(34)
+OPMASK = np.uint64(0x3FF)
+
+# memory-stage kinds
+MK_NONE, MK_LOAD, MK_STORE = 0, 1, 2
+
+
+@njit(cache=True)
+def sx_load(v, size, sign):
+    if sign == SX_NONE or size == 3:
+        return v
+    bits = np.uint64(64 - (8 << size))
+    s = np.uint64(np.int64(v << bits) >> np.int64(bits))
+    if sign == SX_32:
+        s &= M32
+    return s
+
+
+@njit(cache=True)
+def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
+    """Execute up to `budget` instructions.  Returns an EXIT_* code."""
+    m16 = mem.view(np.uint16)
+    m32 = mem.view(np.uint32)
+    m64 = mem.view(np.uint64)
+    pc = ctl[C_PC]
+    nzcv = np.int64(ctl[C_NZCV])
+    feat = np.int64(ctl[C_FEAT])
+    budget = np.uint64(budget)
+    steps = U0
+    cpage = NO_PAGE
+    chost = np.int64(0)
+    cslot = np.int64(0)
+    exitc = 0
+    while True:
+        if steps >= budget:
+            exitc = EXIT_BUDGET
+            break
+        # ---- fetch ----------------------------------------------------------
+        vpage = pc >> U12
+        if vpage != cpage:
+            if ctl[C_STOP] != U0:
+                ctl[C_STOP] = U0
+                exitc = EXIT_STOP
+                break
+            if (pc & U3) != U0:
+                ctl[C_PC] = pc
+                ctl[C_NZCV] = np.uint64(nzcv)
+                exitc = pc_align_fault(regs, ctl, sysr, pc)
+                if exitc != 0:
+                    break
+                pc = ctl[C_PC]
+                nzcv = np.int64(ctl[C_NZCV])
+                continue
+            hp = fetch_page(ctl, tlb, pc)
+            if hp < 0:
+                ctl[C_PC] = pc
+                ctl[C_NZCV] = np.uint64(nzcv)
+                exitc = insn_abort(regs, ctl, sysr, pc)
+                if exitc != 0:
+                    ctl[C_EXIT_A] = pc
+                    exitc = EXIT_FETCH_ABORT
+                    break
+                pc = ctl[C_PC]
+                nzcv = np.int64(ctl[C_NZCV])
+                continue
+            page = hp >> 12
+            cslot = np.int64(pslot[page])
+            if cslot < 0:
+                cslot = alloc_slot(ctl, dcache, pslot, slotpage, tlb, page)
+            chost = hp
+            cpage = vpage
+        idx = np.int64((pc & PAGE_MASK) >> U2)
+        w0 = dcache[cslot, idx, 0]
+        if w0 == U0:
+            w0, w1 = predecode(m32[(chost >> 2) + idx], feat)
+            dcache[cslot, idx, 0] = w0
+            dcache[cslot, idx, 1] = w1
+        else:
+            w1 = dcache[cslot, idx, 1]
+        op = np.int64(w0 & OPMASK)
+        rd = np.int64((w0 >> SH_RD) & M6)
+        rn = np.int64((w0 >> SH_RN) & M6)
+        aux = np.int64(w0 >> SH_AUX)
+        npc = pc + U4
+        mk = MK_NONE
+        maddr = U0
+        msize = np.int64(0)
+        mode = np.int64(0)
+        mcnt = 1
+        # ---- execute --------------------------------------------------------
+        if op == OP_ADDI:
+            r = regs[rn] + w1
+            if aux & 1:
+                r &= M32
+            regs[rd] = r
+        elif op == OP_LD:
+            maddr = regs[rn]
+            mk = MK_LOAD
+            msize = aux & 3
+            mode = (aux >> 4) & 3
+            if mode != MODE_POST:
+                maddr += w1
+            mcnt = 1
+        elif op == OP_ST:
+            maddr = regs[rn]
+            mk = MK_STORE
+            msize = aux & 3
+            mode = (aux >> 4) & 3
+            if mode != MODE_POST:
+                maddr += w1
+            mcnt = 1
+        elif op == OP_BCOND:
+            if cond_holds(aux, nzcv):
+                npc = pc + w1
+        elif op == OP_ADDR:
+            regs[rd] = regs[rn] + regs[np.int64((w0 >> SH_RM) & M6)]
+        elif op == OP_ADDSI:
+            w = aux & 1
+            a = regs[rn]
+            if aux & 2:
+                r, nzcv = addc(a, ~w1, 1, w)
+            else:
+                r, nzcv = addc(a, w1, 0, w)
+            regs[rd] = r
+        elif op == OP_ADDSR:
+            w = aux & 1
+            a = regs[rn]
+            b = regs[np.int64((w0 >> SH_RM) & M6)]
+            if w:
+                a &= M32
+                b &= M32
+            b = shift(b, (aux >> 3) & 3, (aux >> 5) & 63, w)
+            if aux & 4:
+                if aux & 2:
+                    r, nzcv = addc(a, ~b, 1, w)
+                else:
+                    r, nzcv = addc(a, b, 0, w)
+            else:
+                r = a - b if aux & 2 else a + b
+                if w:
+                    r &= M32
+            regs[rd] = r
+        elif op == OP_MOVI:
+            regs[rd] = w1
+        elif op == OP_CBZ:
+            v = regs[rn]
+            if aux & 1:
+                v &= M32
+            if (v == U0) != ((aux & 2) != 0):
+                npc = pc + w1
+        elif op == OP_B:
+            npc = pc + w1
+        elif op == OP_BL:
+            regs[30] = npc
+            npc = pc + w1
+        elif op == OP_RET or op == OP_BR:
+            t = regs[rn]
+            if aux & 1:
+                regs[30] = npc
+            npc = t
+        elif op == OP_LDP:
+            maddr = regs[rn]
+            mk = MK_LOAD
+            msize = aux & 3
+            mode = (aux >> 4) & 3
+            if mode != MODE_POST:
+                maddr += w1
+            mcnt = 2
+        elif op == OP_STP:
+            maddr = regs[rn]
+            mk = MK_STORE
+            msize = aux & 3
+            mode = (aux >> 4) & 3
+            if mode != MODE_POST:
+                maddr += w1
+            mcnt = 2
+        elif op == OP_LDRR or op == OP_STRR:
+            off = extend(regs[np.int64((w0 >> SH_RM) & M6)], (aux >> 4) & 7, (aux >> 7) & 3)
+            maddr = regs[rn] + off
+            mk = MK_LOAD if op == OP_LDRR else MK_STORE
+            msize = aux & 3
+            mode = MODE_OFF
+            mcnt = 1
+        elif op == OP_LDLIT:
+            maddr = pc + w1
+            mk = MK_LOAD
+            msize = aux & 3
+            mode = MODE_OFF
+            mcnt = 1
+        elif op == OP_LOGI or op == OP_LOGSR:
+            w = aux & 1
+            a = regs[rn]
+            if op == OP_LOGI:
+                b = w1
+            else:
+                b = regs[np.int64((w0 >> SH_RM) & M6)]
+                if w:
+                    b &= M32
+                b = shift(b, (aux >> 4) & 3, (aux >> 6) & 63, w)
+                if aux & 8:
+                    b = ~b
+            opc = (aux >> 1) & 3
+            if opc == 0 or opc == 3:
+                r = a & b
+            elif opc == 1:
+                r = a | b
+            else:
+                r = a ^ b
+            if w:
+                r &= M32
+            if opc == 3:
+                nzcv = logic_flags(r, w)
+            regs[rd] = r
+        elif op == OP_UBF or op == OP_SBF or op == OP_BFM:
+            lsb = np.uint64((aux >> 1) & 63)
+            width = (aux >> 8) & 127
+            pos = np.uint64((aux >> 15) & 63)
+            fm = field_mask(width)
+            f = (regs[rn] >> lsb) & fm
+            if op == OP_UBF:
+                r = f << pos
+            elif op == OP_SBF:
+                if width < 64:
+                    sh = np.uint64(64 - width)
+                    f = np.uint64(np.int64(f << sh) >> np.int64(sh))
+                r = f << pos
+            else:
+                r = (regs[rd] & ~(fm << pos)) | (f << pos)
+            if aux & 1:
+                r &= M32
+            regs[rd] = r
+        elif op == OP_MOVK:
+            sh = np.uint64((aux >> 1) & 63)
+            r = (regs[rd] & ~(np.uint64(0xFFFF) << sh)) | w1
+            if aux & 1:
+                r &= M32
+            regs[rd] = r
+        elif op == OP_ADR:
+            regs[rd] = pc + w1
+        elif op == OP_ADRP:
+            regs[rd] = (pc & NOT_PAGE) + w1
+        elif op == OP_TBZ:
+            bit = np.uint64(aux & 63)
+            if (((regs[rn] >> bit) & U1) == U0) != ((aux & 64) != 0):
+                npc = pc + w1
+        elif op == OP_CSEL:
+            cond = (aux >> 1) & 15
+            if cond_holds(cond, nzcv):
+                r = regs[rn]
+            else:
+                kind = (aux >> 5) & 3
+                r = regs[np.int64((w0 >> SH_RM) & M6)]
+                if kind == 1:
+                    r = r + U1
+                elif kind == 2:
+                    r = ~r
+                elif kind == 3:
+                    r = U0 - r
+            if aux & 1:
+                r &= M32
+            regs[rd] = r
+        elif op == OP_CCMP:
+            w = aux & 1
+            if cond_holds((aux >> 1) & 15, nzcv):
+                a = regs[rn]
+                if aux & 1024:
+                    b = w1
+                else:
+                    b = regs[np.int64((w0 >> SH_RM) & M6)]
+                if aux & 512:
+                    r, nzcv = addc(a, b, 0, w)
+                else:
+                    r, nzcv = addc(a, ~b, 1, w)
+            else:
+                nzcv = (aux >> 5) & 15
+        elif op == OP_ADDX:
+            w = aux & 1
+            a = regs[rn]
+            b = extend(regs[np.int64((w0 >> SH_RM) & M6)], (aux >> 3) & 7, (aux >> 6) & 7)
+            if aux & 4:
+                if aux & 2:
+                    r, nzcv = addc(a, ~b, 1, w)
+                else:
+                    r, nzcv = addc(a, b, 0, w)
+            else:
+                r = a - b if aux & 2 else a + b
+                if w:
+                    r &= M32
+            regs[rd] = r
+        elif op == OP_ADC:
+            w = aux & 1
+            b = regs[np.int64((w0 >> SH_RM) & M6)]
+            if aux & 2:
+                b = ~b
+            r, f = addc(regs[rn], b, (nzcv >> 1) & 1, w)
+            if aux & 4:
+                nzcv = f
+            regs[rd] = r
+        elif op == OP_EXTR:
+            lsb = np.uint64((aux >> 1) & 63)
+            hi = regs[rn]
+            lo = regs[np.int64((w0 >> SH_RM) & M6)]
+            if aux & 1:
+                v = ((hi & M32) << U32) | (lo & M32)
+                r = (v >> lsb) & M32
+            elif lsb == U0:
+                r = lo
+            else:
+                r = (lo >> lsb) | (hi << (U64 - lsb))
+            regs[rd] = r
+        elif op == OP_SHIFTV:
+            w = aux & 1
+            a = regs[rn]
+            b = regs[np.int64((w0 >> SH_RM) & M6)]
+            if w:
+                a &= M32
+                amt = np.int64(b & np.uint64(31))
+            else:
+                amt = np.int64(b & U63)
+            regs[rd] = shift(a, (aux >> 1) & 3, amt, w)
+        elif op == OP_MADD:
+            p = regs[rn] * regs[np.int64((w0 >> SH_RM) & M6)]
+            acc = regs[np.int64((w0 >> SH_RA) & M6)]
+            r = acc - p if aux & 2 else acc + p
+            if aux & 1:
+                r &= M32
+            regs[rd] = r
+        elif op == OP_MADDL:
+            a = regs[rn] & M32
+            b = regs[np.int64((w0 >> SH_RM) & M6)] & M32
+            if aux & 2:
+                a = np.uint64(np.int64(np.int32(np.uint32(a))))
+                b = np.uint64(np.int64(np.int32(np.uint32(b))))
+            p = a * b
+            acc = regs[np.int64((w0 >> SH_RA) & M6)]
+            regs[rd] = acc - p if aux & 1 else acc + p
+        elif op == OP_MULH:
+            a = regs[rn]
+            b = regs[np.int64((w0 >> SH_RM) & M6)]
+            regs[rd] = smulh(a, b) if aux & 1 else umulh(a, b)
+        elif op == OP_DIV:
+            a = regs[rn]
+            b = regs[np.int64((w0 >> SH_RM) & M6)]
+            regs[rd] = sdiv(a, b, aux & 1) if aux & 2 else udiv(a, b, aux & 1)
+        elif op == OP_DP1:
+            w = aux & 1
+            a = regs[rn]
+            if w:
+                a &= M32
+            regs[rd] = dp1(a, (aux >> 1) & 7, w)
+        elif op == OP_CRC32:
+            sz = aux & 3
+            regs[rd] = crc32(regs[rn], regs[np.int64((w0 >> SH_RM) & M6)], 1 << sz, (aux >> 2) & 1)
+        elif op == OP_NOP or op == OP_BARRIER or op == OP_PRFM or op == OP_SEV or op == OP_WFE:
+            pass
+        elif op == OP_CLREX:
+            ctl[C_EXCL_ADDR] = M64
+        elif op == OP_WFI:
+            ctl[C_PC] = npc
+            ctl[C_NZCV] = np.uint64(nzcv)
+            steps += U1
+            exitc = EXIT_WFI
+            break
+        elif op == OP_UNDEF:
+            ctl[C_PC] = pc
+            ctl[C_NZCV] = np.uint64(nzcv)
+            ctl[C_EXIT_A] = pc
+            ctl[C_EXIT_B] = np.uint64(m32[(chost >> 2) + idx])
+            exitc = undefined(regs, ctl, sysr, pc)
+            if exitc != 0:
+                exitc = EXIT_UNDEF
+                ctl[C_EXIT_A] = pc
+                break
+            pc = ctl[C_PC]
+            nzcv = np.int64(ctl[C_NZCV])
+            cpage = NO_PAGE
+            continue
+        else:
+            # rare ops: system registers, exceptions, exclusives, atomics, SYS
+            ctl[C_PC] = pc
+            ctl[C_NZCV] = np.uint64(nzcv)
+            exitc = slow_op(regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1)
+            if exitc == 0 or exitc == EXIT_HVC or exitc == EXIT_SMC:
+                steps += U1
+            pc = ctl[C_PC]
+            nzcv = np.int64(ctl[C_NZCV])
+            if exitc != 0:
+                break
+            cpage = NO_PAGE    # PSTATE or the code may have changed
+            continue
+        # ---- memory stage ---------------------------------------------------
+        if mk != MK_NONE:
+            nb = np.uint64(1) << np.uint64(msize)
+            done = False
+            if (maddr & (nb - U1)) == U0 and (maddr & PAGE_MASK) + nb * np.uint64(mcnt) <= np.uint64(4096):
+                vp = maddr >> U12
+                e = np.int64(vp & TLB_IDX)
+                if mk == MK_STORE:
+                    e += T_WRITE * TLB_ENTRIES
+                if tlb[e, 0] == vp:
+                    h = maddr + tlb[e, 1]
+                    ra = np.int64((w0 >> SH_RA) & M6)
+                    if mk == MK_LOAD:
+                        sign = (aux >> 2) & 3
+                        for k in range(mcnt):
+                            if msize == 3:
+                                v = m64[h >> U3]
+                            elif msize == 2:
+                                v = np.uint64(m32[h >> U2])
+                            elif msize == 1:
+                                v = np.uint64(m16[h >> U1])
+                            else:
+                                v = np.uint64(mem[h])
+                            v = sx_load(v, msize, sign)
+                            if k == 0:
+                                regs[rd] = v
+                            else:
+                                regs[ra] = v
+                            h += nb
+                    else:
+                        for k in range(mcnt):
+                            v = regs[rd] if k == 0 else regs[ra]
+                            if msize == 3:
+                                m64[h >> U3] = v
+                            elif msize == 2:
+                                m32[h >> U2] = np.uint32(v & M32)
+                            elif msize == 1:
+                                m16[h >> U1] = np.uint16(v & np.uint64(0xFFFF))
+                            else:
+                                mem[h] = np.uint8(v & np.uint64(0xFF))
+                            h += nb
+                    done = True
+            if not done:
+                ctl[C_PC] = pc
+                ctl[C_NZCV] = np.uint64(nzcv)
+                ra = np.int64((w0 >> SH_RA) & M6)
+                is_w = mk == MK_STORE
+                sign = (aux >> 2) & 3
+                fail = False
+                code = False
+                v1 = U0
+                for k in range(mcnt):
+                    a = maddr + nb * np.uint64(k)
+                    src = U0
+                    if is_w:
+                        src = regs[rd] if k == 0 else regs[ra]
+                        if msize < 3:
+                            src &= (U1 << np.uint64(8 << msize)) - U1
+                    st, v, fva = access_slow(ctl, mem, tlb, pslot, slotpage, cb, a, 1 << msize, is_w, src)
+                    if st == ACC_CODE:
+                        code = True
+                    elif st != ACC_OK:
+                        if st == ACC_CBERR:
+                            exitc = EXIT_CB_ERROR
+                        else:
+                            exitc = data_abort(regs, ctl, sysr, pc, fva, is_w, False)
+                            if exitc != 0:
+                                ctl[C_EXIT_A] = fva
+                                ctl[C_EXIT_B] = pc
+                                exitc = EXIT_DATA_ABORT
+                        fail = True
+                        break
+                    if not is_w:
+                        v = sx_load(v, msize, sign)
+                        if k == 0:
+                            v1 = v
+                        else:
+                            regs[ra] = v
+                if fail:
+                    if exitc != 0:
+                        break
+                    pc = ctl[C_PC]
+                    nzcv = np.int64(ctl[C_NZCV])
+                    continue
+                if not is_w:
+                    regs[rd] = v1
+                if code:
+                    cpage = NO_PAGE
+                if ctl[C_STOP] != U0:
+                    if mode == MODE_PRE:
+                        regs[rn] = maddr
+                    elif mode == MODE_POST:
+                        regs[rn] = maddr + w1
+                    pc = npc
+                    steps += U1
+                    ctl[C_STOP] = U0
+                    exitc = EXIT_STOP
+                    break
+            if mode == MODE_PRE:
+                regs[rn] = maddr
+            elif mode == MODE_POST:
+                regs[rn] = maddr + w1
+        pc = npc
+        steps += U1
+    ctl[C_PC] = pc
+    ctl[C_NZCV] = np.uint64(nzcv)
+    ctl[C_ICOUNT] += steps
+    return exitc

@@ -1,0 +1,141 @@
+"""Decoders for loads and stores of general-purpose registers (ldst.dec)."""
+from numba import njit
+
+from pyaarch64.cpu.ops import (OP_LD, OP_ST, OP_LDRR, OP_STRR, OP_LDLIT, OP_LDP, OP_STP, OP_PRFM,
+                               OP_EXCL, OP_ATOMIC, MODE_OFF, MODE_PRE, MODE_POST,
+                               SX_NONE, SX_64, SX_32)
+from pyaarch64.cpu.isa.common import mk, undef, rr, wr, sp, sext
+
+# EXCL kinds (aux & 7)
+XK_LDX, XK_STX, XK_LDXP, XK_STXP, XK_LDAR, XK_STLR, XK_CAS, XK_CASP = 0, 1, 2, 3, 4, 5, 6, 7
+
+
+@njit(cache=True)
+def d_LDST_EXCL(size, o2, L, o1, rs, o0, rt2, rn, rt):
+    if o2 == 0 and o1 == 0:
+        kind = XK_LDX if L else XK_STX
+    elif o2 == 0 and o1 == 1:
+        if size < 2:
+            return undef()                 # CASP (FEAT_LSE): not decoded here yet
+        kind = XK_LDXP if L else XK_STXP
+    elif o2 == 1 and o1 == 0:
+        if o0 == 0:
+            return undef()                 # LDLAR/STLLR need FEAT_LOR
+        kind = XK_LDAR if L else XK_STLR
+    else:
+        return undef()                     # CAS (FEAT_LSE): not decoded here yet
+    # aux: kind | size << 3 | acquire/release << 5
+    if kind == XK_LDX or kind == XK_LDAR or kind == XK_LDXP:
+        return mk(OP_EXCL, wr(rt), sp(rn), wr(rs), wr(rt2), kind | (size << 3) | (o0 << 5), 0)
+    return mk(OP_EXCL, rr(rt), sp(rn), wr(rs), rr(rt2), kind | (size << 3) | (o0 << 5), 0)
+
+
+@njit(cache=True)
+def d_LDR_LIT(opc, imm19, rt):
+    off = sext(imm19, 19) * 4
+    if opc == 0:
+        return mk(OP_LDLIT, wr(rt), 0, 0, 0, 2, off)
+    if opc == 1:
+        return mk(OP_LDLIT, wr(rt), 0, 0, 0, 3, off)
+    if opc == 2:
+        return mk(OP_LDLIT, wr(rt), 0, 0, 0, 2 | (SX_64 << 2), off)
+    return mk(OP_PRFM, 0, 0, 0, 0, 0, 0)
+
+
+@njit(cache=True)
+def d_LDST_PAIR(opc, typ, L, imm7, rt2, rn, rt):
+    if typ > 3 or opc == 3:
+        return undef()
+    if typ == 0:
+        mode = MODE_OFF                    # LDNP/STNP: non-temporal hint only
+        if opc == 1:
+            return undef()
+    elif typ == 1:
+        mode = MODE_POST
+    elif typ == 2:
+        mode = MODE_OFF
+    else:
+        mode = MODE_PRE
+    if opc == 1 and L == 0:
+        return undef()                     # STGP (FEAT_MTE)
+    size = 3 if opc == 2 else 2
+    sign = SX_64 if opc == 1 else SX_NONE
+    imm = sext(imm7, 7) << size
+    aux = size | (sign << 2) | (mode << 4)
+    if L:
+        return mk(OP_LDP, wr(rt), sp(rn), 0, wr(rt2), aux, imm)
+    return mk(OP_STP, rr(rt), sp(rn), 0, rr(rt2), aux, imm)
+
+
+@njit(cache=True)
+def _sign(size, opc):
+    """Sign kind for a load (opc >= 2), -1 for UNDEF, -2 for PRFM."""
+    if opc < 2:
+        return SX_NONE
+    if size == 3:
+        return -2 if opc == 2 else -1
+    if size == 2:
+        return SX_64 if opc == 2 else -1
+    return SX_64 if opc == 2 else SX_32
+
+
+@njit(cache=True)
+def d_LDST_IMM9(size, opc, imm9, idx, rn, rt):
+    imm = sext(imm9, 9)
+    mode = MODE_OFF
+    unpriv = 0
+    if idx == 1:
+        mode = MODE_POST
+    elif idx == 3:
+        mode = MODE_PRE
+    elif idx == 2:
+        unpriv = 1
+    s = _sign(size, opc)
+    if s == -1:
+        return undef()
+    if s == -2:
+        if idx == 0:
+            return mk(OP_PRFM, 0, 0, 0, 0, 0, 0)       # PRFUM
+        return undef()
+    aux = size | (s << 2) | (mode << 4) | (unpriv << 6)
+    if opc == 0:
+        return mk(OP_ST, rr(rt), sp(rn), 0, 0, aux, imm)
+    return mk(OP_LD, wr(rt), sp(rn), 0, 0, aux, imm)
+
+
+@njit(cache=True)
+def d_LDST_UIMM(size, opc, imm12, rn, rt):
+    s = _sign(size, opc)
+    if s == -1:
+        return undef()
+    if s == -2:
+        return mk(OP_PRFM, 0, 0, 0, 0, 0, 0)
+    aux = size | (s << 2)
+    if opc == 0:
+        return mk(OP_ST, rr(rt), sp(rn), 0, 0, aux, imm12 << size)
+    return mk(OP_LD, wr(rt), sp(rn), 0, 0, aux, imm12 << size)
+
+
+@njit(cache=True)
+def d_LDST_REGOFF(size, opc, rm, option, S, rn, rt):
+    if (option & 2) == 0:
+        return undef()
+    s = _sign(size, opc)
+    if s == -1:
+        return undef()
+    if s == -2:
+        return mk(OP_PRFM, 0, 0, 0, 0, 0, 0)
+    shift = size if S else 0
+    aux = size | (s << 2) | (option << 4) | (shift << 7)
+    if opc == 0:
+        return mk(OP_STRR, rr(rt), sp(rn), rr(rm), 0, aux, 0)
+    return mk(OP_LDRR, wr(rt), sp(rn), rr(rm), 0, aux, 0)
+
+
+@njit(cache=True)
+def d_ATOMIC(size, A, R, rs, o3, opc, rn, rt):
+    if o3 == 1 and opc != 0:
+        return undef()                     # LDAPR etc. (FEAT_LRCPC)
+    # aux: opc (0 add,1 clr,2 eor,3 set,4 smax,5 smin,6 umax,7 umin; 8 = swp) | size << 4
+    op = 8 if o3 else opc
+    return mk(OP_ATOMIC, wr(rt), sp(rn), rr(rs), 0, op | (size << 4) | (A << 6) | (R << 7), 0)

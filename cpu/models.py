@@ -1,0 +1,100 @@
+"""CPU models are ID-register value sets.  Features are derived from those values only.
+
+Values are the architected reset values of the real cores (Arm TRMs), the same
+ones QEMU 7.2 uses for its models of these cores.
+"""
+from dataclasses import dataclass, field
+
+# Feature names the decode tables may gate on (`feat=NAME`).  The bit position in
+# the feature mask is the index here; it is an in-memory detail, never saved.
+FEATURES = ("CRC32", "LSE", "AES", "SHA1", "SHA256", "PMULL", "FP", "ASIMD")
+
+
+@dataclass(frozen=True)
+class CpuModel:
+    name: str
+    description: str
+    idregs: dict = field(default_factory=dict)
+
+    def id(self, reg):
+        return self.idregs.get(reg, 0)
+
+    def features(self):
+        """Set of feature names, read from the ID registers."""
+        isar0 = self.id("ID_AA64ISAR0_EL1")
+        pfr0 = self.id("ID_AA64PFR0_EL1")
+        f = set()
+        if (isar0 >> 16) & 0xF >= 1:
+            f.add("CRC32")
+        if (isar0 >> 20) & 0xF >= 2:
+            f.add("LSE")
+        aes = (isar0 >> 4) & 0xF
+        if aes >= 1:
+            f.add("AES")
+        if aes >= 2:
+            f.add("PMULL")
+        if (isar0 >> 8) & 0xF >= 1:
+            f.add("SHA1")
+        if (isar0 >> 12) & 0xF >= 1:
+            f.add("SHA256")
+        if (pfr0 >> 16) & 0xF != 0xF:
+            f.add("FP")
+        if (pfr0 >> 20) & 0xF != 0xF:
+            f.add("ASIMD")
+        return f
+
+    def feature_mask(self):
+        fs = self.features()
+        return sum(1 << i for i, n in enumerate(FEATURES) if n in fs)
+
+
+def _v8_0(midr, revidr=0, isar0=0x11120, mmfr0=0x1124, ctr=0x84448004, extra=None):
+    d = {
+        "MIDR_EL1": midr,
+        "REVIDR_EL1": revidr,
+        "ID_AA64PFR0_EL1": 0x00002222,
+        "ID_AA64PFR1_EL1": 0,
+        "ID_AA64DFR0_EL1": 0x10305106,
+        "ID_AA64DFR1_EL1": 0,
+        "ID_AA64AFR0_EL1": 0,
+        "ID_AA64AFR1_EL1": 0,
+        "ID_AA64ISAR0_EL1": isar0,
+        "ID_AA64ISAR1_EL1": 0,
+        "ID_AA64MMFR0_EL1": mmfr0,
+        "ID_AA64MMFR1_EL1": 0,
+        "ID_AA64MMFR2_EL1": 0,
+        "CTR_EL0": ctr,
+        "DCZID_EL0": 4,
+        "CLIDR_EL1": 0x0A200023,
+        "AIDR_EL1": 0,
+    }
+    if extra:
+        d.update(extra)
+    return d
+
+
+MODELS = {
+    "cortex-a53": CpuModel("cortex-a53", "Arm Cortex-A53 r0p4 (Armv8.0)",
+                           _v8_0(0x410FD034, mmfr0=0x1122, ctr=0x84448004)),
+    "cortex-a57": CpuModel("cortex-a57", "Arm Cortex-A57 r1p0 (Armv8.0)",
+                           _v8_0(0x411FD070, mmfr0=0x1124, ctr=0x8444C004)),
+    "cortex-a72": CpuModel("cortex-a72", "Arm Cortex-A72 r0p3 (Armv8.0)",
+                           _v8_0(0x410FD083, mmfr0=0x1124, ctr=0x8444C004)),
+    # `max` advertises only what we implement; it moves between releases, so it is
+    # never a default for snapshots.
+    "max": CpuModel("max", "Everything pyaarch64 implements (moves between releases)",
+                    _v8_0(0x000F0510, isar0=0x00210000, mmfr0=0x1124, ctr=0x8444C004)),
+}
+DEFAULT_MODEL = "cortex-a57"
+
+
+class UnknownCpuModel(ValueError):
+    pass
+
+
+def get_model(name):
+    try:
+        return MODELS[name]
+    except KeyError:
+        raise UnknownCpuModel(
+            f"unknown CPU model '{name}' (valid: {', '.join(sorted(MODELS))})") from None

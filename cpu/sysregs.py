@@ -1,0 +1,136 @@
+"""System registers: one table, rows as data.
+
+Each row: name (Arm ARM spelling), encoding (op0, op1, CRn, CRm, op2), kind,
+reset value, writable mask, and the lowest EL allowed to read / write.
+
+kinds
+  plain   storage with a writable mask (bits outside it keep their reset value)
+  const   value comes from the CPU model's ID registers (never state)
+  special handled in code (NZCV, DAIF, CurrentEL, SPSel, SP_EL0, counters, ...)
+
+The executor reads dense arrays built from these rows:
+  sysmap  int32[65536]   16-bit encoding key -> slot (or -1: UNDEF)
+  sysr    uint64[N, 4]   per slot: value, writable mask, meta, reset
+where meta = kind | min_read_el << 4 | min_write_el << 6 (3 = no access).
+Snapshots, dumps and the schema use the *names*, never slots or encodings.
+"""
+import numpy as np
+
+K_PLAIN, K_CONST, K_SPECIAL = 0, 1, 2
+NO = 3  # "no EL may do this"
+ALL = (1 << 64) - 1
+
+
+def key(op0, op1, crn, crm, op2):
+    return (op0 << 14) | (op1 << 11) | (crn << 7) | (crm << 3) | op2
+
+
+# name, (op0, op1, crn, crm, op2), kind, reset, wmask, read EL, write EL
+ROWS = (
+    # --- registers the executor touches directly come first (fixed order) ---
+    ("SP_EL0",      (3, 0, 4, 1, 0), K_SPECIAL, 0, ALL, 1, 1),
+    ("SP_EL1",      (3, 4, 4, 1, 0), K_SPECIAL, 0, ALL, NO, NO),   # EL2+ only
+    ("ELR_EL1",     (3, 0, 4, 0, 1), K_PLAIN, 0, ALL, 1, 1),
+    ("SPSR_EL1",    (3, 0, 4, 0, 0), K_PLAIN, 0, 0xF03003DF, 1, 1),
+    ("ESR_EL1",     (3, 0, 5, 2, 0), K_PLAIN, 0, 0xFFFFFFFF, 1, 1),
+    ("FAR_EL1",     (3, 0, 6, 0, 0), K_PLAIN, 0, ALL, 1, 1),
+    ("VBAR_EL1",    (3, 0, 12, 0, 0), K_PLAIN, 0, 0xFFFFFFFFFFFFF800, 1, 1),
+    ("SCTLR_EL1",   (3, 0, 1, 0, 0), K_PLAIN, 0x30D50838, 0x000000003E3FFF7F, 1, 1),
+    ("CPACR_EL1",   (3, 0, 1, 0, 2), K_PLAIN, 0, 0x00300000, 1, 1),
+    ("NZCV",        (3, 3, 4, 2, 0), K_SPECIAL, 0, 0xF0000000, 0, 0),
+    ("DAIF",        (3, 3, 4, 2, 1), K_SPECIAL, 0x3C0, 0x3C0, 0, 0),
+    ("CurrentEL",   (3, 0, 4, 2, 2), K_SPECIAL, 0, 0, 1, NO),
+    ("SPSel",       (3, 0, 4, 2, 0), K_SPECIAL, 1, 1, 1, 1),
+    ("FPCR",        (3, 3, 4, 4, 0), K_PLAIN, 0, 0x07F79F00, 0, 0),
+    ("FPSR",        (3, 3, 4, 4, 1), K_PLAIN, 0, 0xF800009F, 0, 0),
+    ("CNTFRQ_EL0",  (3, 3, 14, 0, 0), K_PLAIN, 62500000, 0xFFFFFFFF, 0, 1),
+    ("CNTVCT_EL0",  (3, 3, 14, 0, 2), K_SPECIAL, 0, 0, 0, NO),
+    ("CNTPCT_EL0",  (3, 3, 14, 0, 1), K_SPECIAL, 0, 0, 0, NO),
+    ("DCZID_EL0",   (3, 3, 0, 0, 7), K_CONST, 0, 0, 0, NO),
+    ("CTR_EL0",     (3, 3, 0, 0, 1), K_CONST, 0, 0, 0, NO),
+    ("TPIDR_EL0",   (3, 3, 13, 0, 2), K_PLAIN, 0, ALL, 0, 0),
+    ("TPIDRRO_EL0", (3, 3, 13, 0, 3), K_PLAIN, 0, ALL, 0, 1),
+    ("TPIDR_EL1",   (3, 0, 13, 0, 4), K_PLAIN, 0, ALL, 1, 1),
+    ("CONTEXTIDR_EL1", (3, 0, 13, 0, 1), K_PLAIN, 0, 0xFFFFFFFF, 1, 1),
+    ("MIDR_EL1",    (3, 0, 0, 0, 0), K_CONST, 0, 0, 1, NO),
+    ("MPIDR_EL1",   (3, 0, 0, 0, 5), K_CONST, 0x80000000, 0, 1, NO),
+    ("REVIDR_EL1",  (3, 0, 0, 0, 6), K_CONST, 0, 0, 1, NO),
+    ("ID_AA64PFR0_EL1", (3, 0, 0, 4, 0), K_CONST, 0, 0, 1, NO),
+    ("ID_AA64PFR1_EL1", (3, 0, 0, 4, 1), K_CONST, 0, 0, 1, NO),
+    ("ID_AA64DFR0_EL1", (3, 0, 0, 5, 0), K_CONST, 0, 0, 1, NO),
+    ("ID_AA64DFR1_EL1", (3, 0, 0, 5, 1), K_CONST, 0, 0, 1, NO),
+    ("ID_AA64AFR0_EL1", (3, 0, 0, 5, 4), K_CONST, 0, 0, 1, NO),
+    ("ID_AA64AFR1_EL1", (3, 0, 0, 5, 5), K_CONST, 0, 0, 1, NO),
+    ("ID_AA64ISAR0_EL1", (3, 0, 0, 6, 0), K_CONST, 0, 0, 1, NO),
+    ("ID_AA64ISAR1_EL1", (3, 0, 0, 6, 1), K_CONST, 0, 0, 1, NO),
+    ("ID_AA64MMFR0_EL1", (3, 0, 0, 7, 0), K_CONST, 0, 0, 1, NO),
+    ("ID_AA64MMFR1_EL1", (3, 0, 0, 7, 1), K_CONST, 0, 0, 1, NO),
+    ("ID_AA64MMFR2_EL1", (3, 0, 0, 7, 2), K_CONST, 0, 0, 1, NO),
+    ("CLIDR_EL1",   (3, 1, 0, 0, 1), K_CONST, 0, 0, 1, NO),
+    ("AIDR_EL1",    (3, 1, 0, 0, 7), K_CONST, 0, 0, 1, NO),
+    ("TCR_EL1",     (3, 0, 2, 0, 2), K_PLAIN, 0, 0x0000007FFFFFFFBF, 1, 1),
+    ("TTBR0_EL1",   (3, 0, 2, 0, 0), K_PLAIN, 0, ALL, 1, 1),
+    ("TTBR1_EL1",   (3, 0, 2, 0, 1), K_PLAIN, 0, ALL, 1, 1),
+    ("MAIR_EL1",    (3, 0, 10, 2, 0), K_PLAIN, 0, ALL, 1, 1),
+    ("AMAIR_EL1",   (3, 0, 10, 3, 0), K_PLAIN, 0, ALL, 1, 1),
+    ("AFSR0_EL1",   (3, 0, 5, 1, 0), K_PLAIN, 0, 0, 1, 1),
+    ("AFSR1_EL1",   (3, 0, 5, 1, 1), K_PLAIN, 0, 0, 1, 1),
+    ("PAR_EL1",     (3, 0, 7, 4, 0), K_PLAIN, 0, ALL, 1, 1),
+    ("MDSCR_EL1",   (2, 0, 0, 2, 2), K_PLAIN, 0, 0x0000E0FF, 1, 1),
+    ("CSSELR_EL1",  (3, 2, 0, 0, 0), K_PLAIN, 0, 0xF, 1, 1),
+)
+
+NAMES = tuple(r[0] for r in ROWS)
+SLOT = {r[0]: i for i, r in enumerate(ROWS)}
+NSLOTS = len(ROWS)
+
+# fixed slots the executor uses (module-level ints become numba constants)
+S_SP_EL0 = SLOT["SP_EL0"]
+S_SP_EL1 = SLOT["SP_EL1"]
+S_ELR_EL1 = SLOT["ELR_EL1"]
+S_SPSR_EL1 = SLOT["SPSR_EL1"]
+S_ESR_EL1 = SLOT["ESR_EL1"]
+S_FAR_EL1 = SLOT["FAR_EL1"]
+S_VBAR_EL1 = SLOT["VBAR_EL1"]
+S_SCTLR_EL1 = SLOT["SCTLR_EL1"]
+S_NZCV = SLOT["NZCV"]
+S_DAIF = SLOT["DAIF"]
+S_CURRENTEL = SLOT["CurrentEL"]
+S_SPSEL = SLOT["SPSel"]
+S_CNTVCT = SLOT["CNTVCT_EL0"]
+S_CNTPCT = SLOT["CNTPCT_EL0"]
+S_CNTFRQ = SLOT["CNTFRQ_EL0"]
+
+# sysr columns
+R_VAL, R_WMASK, R_META, R_RESET = 0, 1, 2, 3
+
+
+def build(model, overrides=None):
+    """Dense arrays for one CPU: (sysmap, sysr).  `overrides` maps a register
+    name to a dict with optional 'reset' and 'wmask' (machine-type deltas)."""
+    overrides = overrides or {}
+    sysmap = np.full(65536, -1, dtype=np.int32)
+    sysr = np.zeros((NSLOTS, 4), dtype=np.uint64)
+    for i, (name, enc, kind, reset, wmask, rel, wel) in enumerate(ROWS):
+        k = key(*enc)
+        if sysmap[k] != -1:
+            raise ValueError(f"sysreg encoding clash: {name} and {NAMES[sysmap[k]]}")
+        sysmap[k] = i
+        o = overrides.get(name, {})
+        reset = o.get("reset", reset)
+        wmask = o.get("wmask", wmask)
+        if kind == K_CONST and name in model.idregs:
+            reset = model.idregs[name]
+        sysr[i, R_VAL] = reset
+        sysr[i, R_RESET] = reset
+        sysr[i, R_WMASK] = wmask
+        sysr[i, R_META] = kind | (rel << 4) | (wel << 6)
+    return sysmap, sysr
+
+
+def find(name):
+    """Row for a register name (case-insensitive), or None."""
+    for r in ROWS:
+        if r[0].lower() == name.lower():
+            return r
+    return None

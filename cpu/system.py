@@ -1,0 +1,449 @@
+"""Rare operations, reached from the executor's single "slow op" arm: exception
+entry and return, system registers, PSTATE, cache/TLB maintenance, exclusives and
+atomics.  They work on the state arrays directly (array arguments are fine here:
+these paths are rare) and keep PC/NZCV in the control array.
+"""
+import numpy as np
+from numba import njit
+
+from pyaarch64.cpu.ops import (
+    SP, C_PC, C_NZCV, C_EL, C_SPSEL, C_DAIF, C_ICOUNT, C_EXIT_A, C_EXIT_B, C_EXIT_C, C_EXCL_ADDR,
+    C_EXCL_SIZE, C_EXCL_VAL, C_EXCL_VAL2, C_DCZVA_LOG2, C_EXC_COUNT, C_NS_PER_TICK, C_ICOUNT_SHIFT,
+    C_LAST_EXC, C_LAST_ESR, C_LAST_EXC_PC, C_UNDEF_COUNT,
+    OP_EXCL, OP_ATOMIC, OP_MRS, OP_MSR, OP_MSRI, OP_SYS, OP_EXC, OP_ERET,
+    EXC_SVC, EXC_HVC, EXC_SMC, EXC_BRK, EXC_HLT,
+    EXIT_HVC, EXIT_SMC, EXIT_HLT, EXIT_EXC_LOOP, EXIT_CB_ERROR)
+from pyaarch64.cpu.sysregs import (
+    K_PLAIN, K_CONST, R_VAL, R_WMASK, R_META, S_SP_EL0, S_SP_EL1, S_ELR_EL1, S_SPSR_EL1,
+    S_ESR_EL1, S_FAR_EL1, S_VBAR_EL1, S_NZCV, S_DAIF, S_CURRENTEL, S_SPSEL, S_CNTVCT, S_CNTPCT,
+    key)
+from pyaarch64.cpu.memory import (access_slow, ram_offset, translate, tlb_flush, flush_decode,
+                                  drop_code_page, ACC_OK, ACC_ABORT, ACC_CBERR)
+from pyaarch64.cpu.isa.branch import PSF_SPSEL, PSF_DAIFSET, PSF_DAIFCLR
+from pyaarch64.cpu.isa.ldst import XK_LDX, XK_STX, XK_LDXP, XK_STXP, XK_LDAR, XK_STLR
+
+U0 = np.uint64(0)
+U1 = np.uint64(1)
+M32 = np.uint64(0xFFFFFFFF)
+M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+INVALID = M64
+
+# exception classes (ESR_ELx.EC)
+EC_UNKNOWN = 0x00
+EC_WFX = 0x01
+EC_SVC64 = 0x15
+EC_HVC64 = 0x16
+EC_SMC64 = 0x17
+EC_SYSREG = 0x18
+EC_IABT_LOWER = 0x20
+EC_IABT_SAME = 0x21
+EC_PC_ALIGN = 0x22
+EC_DABT_LOWER = 0x24
+EC_DABT_SAME = 0x25
+EC_SP_ALIGN = 0x26
+EC_BRK64 = 0x3C
+
+# vector offsets
+V_SYNC, V_IRQ, V_FIQ, V_SERROR = 0x000, 0x080, 0x100, 0x180
+
+K_DC_ZVA = key(1, 3, 7, 4, 1)
+K_IC_IALLU = key(1, 0, 7, 5, 0)
+K_IC_IALLUIS = key(1, 0, 7, 1, 0)
+K_IC_IVAU = key(1, 3, 7, 5, 1)
+
+
+@njit(cache=True)
+def sp_slot(el, spsel):
+    if spsel == 0 or el == 0:
+        return S_SP_EL0
+    return S_SP_EL1
+
+
+@njit(cache=True)
+def switch_sp(regs, ctl, sysr, new_el, new_spsel):
+    """Bank the live SP and load the one selected by (new_el, new_spsel)."""
+    old = sp_slot(ctl[C_EL], ctl[C_SPSEL])
+    new = sp_slot(new_el, new_spsel)
+    if old != new:
+        sysr[old, R_VAL] = regs[SP]
+        regs[SP] = sysr[new, R_VAL]
+    ctl[C_EL] = np.uint64(new_el)
+    ctl[C_SPSEL] = np.uint64(new_spsel)
+
+
+@njit(cache=True)
+def pstate_bits(ctl):
+    """SPSR image of the current PSTATE (AArch64)."""
+    el = ctl[C_EL]
+    m = (el << np.uint64(2)) | (ctl[C_SPSEL] if el != U0 else U0)
+    return (ctl[C_NZCV] << np.uint64(28)) | (ctl[C_DAIF] << np.uint64(6)) | m
+
+
+@njit(cache=True)
+def take_exception(regs, ctl, sysr, ec, iss, far, has_far, ret_pc, vec):
+    """Exception entry to EL1.  Returns 0, or EXIT_EXC_LOOP if the vector is not RAM
+    (nothing useful could run there: stop and report instead of looping)."""
+    el = ctl[C_EL]
+    if el == U0:
+        base = np.uint64(0x400)
+    elif ctl[C_SPSEL] != U0:
+        base = np.uint64(0x200)
+    else:
+        base = U0
+    target = sysr[S_VBAR_EL1, R_VAL] + base + np.uint64(vec)
+    ctl[C_EXC_COUNT] += U1
+    ctl[C_LAST_EXC] = np.uint64(ec) if vec == V_SYNC else np.uint64(0x100 + vec)
+    ctl[C_LAST_EXC_PC] = ret_pc
+    ok, pa = translate(ctl, target, 2)
+    if not ok or ram_offset(ctl, pa) < 0:
+        ctl[C_EXIT_A] = ret_pc
+        ctl[C_EXIT_B] = (np.uint64(ec) << np.uint64(26)) | np.uint64(iss)
+        ctl[C_EXIT_C] = far
+        return EXIT_EXC_LOOP
+    sysr[S_SPSR_EL1, R_VAL] = pstate_bits(ctl)
+    sysr[S_ELR_EL1, R_VAL] = ret_pc
+    if vec == V_SYNC:
+        esr = (np.uint64(ec) << np.uint64(26)) | (U1 << np.uint64(25)) | np.uint64(iss)
+        sysr[S_ESR_EL1, R_VAL] = esr
+        ctl[C_LAST_ESR] = esr
+        if has_far:
+            sysr[S_FAR_EL1, R_VAL] = far
+    switch_sp(regs, ctl, sysr, 1, 1)
+    ctl[C_DAIF] = np.uint64(0xF)
+    ctl[C_PC] = target
+    return 0
+
+
+@njit(cache=True)
+def undefined(regs, ctl, sysr, pc):
+    ctl[C_UNDEF_COUNT] += U1
+    return take_exception(regs, ctl, sysr, EC_UNKNOWN, 0, U0, False, pc, V_SYNC)
+
+
+@njit(cache=True)
+def data_abort(regs, ctl, sysr, pc, va, is_write, align):
+    ec = EC_DABT_LOWER if ctl[C_EL] == U0 else EC_DABT_SAME
+    # DFSC: 0x21 alignment fault, else synchronous external abort (0x10) for
+    # addresses with no device behind them (no MMU: no translation faults yet).
+    iss = (0x21 if align else 0x10) | ((1 if is_write else 0) << 6)
+    return take_exception(regs, ctl, sysr, ec, iss, va, True, pc, V_SYNC)
+
+
+@njit(cache=True)
+def insn_abort(regs, ctl, sysr, va):
+    ec = EC_IABT_LOWER if ctl[C_EL] == U0 else EC_IABT_SAME
+    return take_exception(regs, ctl, sysr, ec, 0x10, va, True, va, V_SYNC)
+
+
+@njit(cache=True)
+def pc_align_fault(regs, ctl, sysr, va):
+    return take_exception(regs, ctl, sysr, EC_PC_ALIGN, 0, va, True, va, V_SYNC)
+
+
+@njit(cache=True)
+def eret(regs, ctl, sysr, pc):
+    if ctl[C_EL] == U0:
+        return undefined(regs, ctl, sysr, pc)
+    spsr = sysr[S_SPSR_EL1, R_VAL]
+    m = spsr & np.uint64(0x1F)
+    target = sysr[S_ELR_EL1, R_VAL]
+    if m == U0:
+        new_el, new_spsel = 0, 0
+    elif m == np.uint64(4):
+        new_el, new_spsel = 1, 0
+    elif m == np.uint64(5):
+        new_el, new_spsel = 1, 1
+    else:
+        # Illegal exception return (EL2/EL3 or AArch32 target): PSTATE.IL is not
+        # modelled yet; stay at EL1 as the architecture's "illegal return" does.
+        new_el, new_spsel = 1, np.int64(ctl[C_SPSEL])
+    ctl[C_NZCV] = (spsr >> np.uint64(28)) & np.uint64(0xF)
+    ctl[C_DAIF] = (spsr >> np.uint64(6)) & np.uint64(0xF)
+    switch_sp(regs, ctl, sysr, new_el, new_spsel)
+    if new_el == 0:
+        target &= M64
+    ctl[C_PC] = target
+    return 0
+
+
+@njit(cache=True)
+def counter(ctl):
+    ns = ctl[C_ICOUNT] << ctl[C_ICOUNT_SHIFT]
+    return ns // ctl[C_NS_PER_TICK]
+
+
+@njit(cache=True)
+def sysreg(regs, ctl, sysr, sysmap, pc, k, rt, is_read):
+    """MRS / MSR.  Returns 0 or an exit code."""
+    slot = sysmap[k]
+    el = np.int64(ctl[C_EL])
+    if slot < 0:
+        return undefined(regs, ctl, sysr, pc)
+    meta = np.int64(sysr[slot, R_META])
+    kind = meta & 0xF
+    if is_read:
+        if el < ((meta >> 4) & 3):
+            return undefined(regs, ctl, sysr, pc)
+    else:
+        if el < ((meta >> 6) & 3):
+            return undefined(regs, ctl, sysr, pc)
+    if slot == S_NZCV:
+        if is_read:
+            regs[rt] = ctl[C_NZCV] << np.uint64(28)
+        else:
+            ctl[C_NZCV] = (regs[rt] >> np.uint64(28)) & np.uint64(0xF)
+    elif slot == S_DAIF:
+        if is_read:
+            regs[rt] = ctl[C_DAIF] << np.uint64(6)
+        else:
+            ctl[C_DAIF] = (regs[rt] >> np.uint64(6)) & np.uint64(0xF)
+    elif slot == S_CURRENTEL:
+        regs[rt] = ctl[C_EL] << np.uint64(2)
+    elif slot == S_SPSEL:
+        if is_read:
+            regs[rt] = ctl[C_SPSEL]
+        else:
+            switch_sp(regs, ctl, sysr, np.int64(ctl[C_EL]), np.int64(regs[rt] & U1))
+    elif slot == S_SP_EL0:
+        if ctl[C_SPSEL] == U0:
+            return undefined(regs, ctl, sysr, pc)   # SP_EL0 is the live SP
+        if is_read:
+            regs[rt] = sysr[S_SP_EL0, R_VAL]
+        else:
+            sysr[S_SP_EL0, R_VAL] = regs[rt]
+    elif slot == S_CNTVCT or slot == S_CNTPCT:
+        regs[rt] = counter(ctl)
+    elif is_read:
+        regs[rt] = sysr[slot, R_VAL]
+    elif kind == K_CONST:
+        return undefined(regs, ctl, sysr, pc)
+    else:
+        wm = sysr[slot, R_WMASK]
+        sysr[slot, R_VAL] = (sysr[slot, R_VAL] & ~wm) | (regs[rt] & wm)
+    ctl[C_PC] = pc + np.uint64(4)
+    return 0
+
+
+@njit(cache=True)
+def mem_rw(ctl, mem, tlb, pslot, slotpage, cb, va, size, is_write, value):
+    return access_slow(ctl, mem, tlb, pslot, slotpage, cb, va, size, is_write, value)
+
+
+@njit(cache=True)
+def abort_status(regs, ctl, sysr, pc, st, fva, is_write):
+    if st == ACC_CBERR:
+        return EXIT_CB_ERROR
+    return data_abort(regs, ctl, sysr, pc, fva, is_write, False)
+
+
+@njit(cache=True)
+def zext(v, size):
+    if size >= 3:
+        return v
+    return v & ((U1 << np.uint64(8 << size)) - U1)
+
+
+@njit(cache=True)
+def excl(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rt, rn, rs, rt2, aux):
+    kind = aux & 7
+    size = (aux >> 3) & 3
+    nb = 1 << size
+    addr = regs[rn]
+    pair = kind == XK_LDXP or kind == XK_STXP
+    total = nb * 2 if pair else nb
+    if (addr & np.uint64(total - 1)) != U0:
+        return data_abort(regs, ctl, sysr, pc, addr, kind == XK_STX or kind == XK_STXP or kind == XK_STLR, True)
+    if kind == XK_LDX or kind == XK_LDAR or kind == XK_LDXP:
+        st, v, fva = mem_rw(ctl, mem, tlb, pslot, slotpage, cb, addr, nb, False, U0)
+        if st != ACC_OK:
+            return abort_status(regs, ctl, sysr, pc, st, fva, False)
+        v2 = U0
+        if pair:
+            st, v2, fva = mem_rw(ctl, mem, tlb, pslot, slotpage, cb, addr + np.uint64(nb), nb, False, U0)
+            if st != ACC_OK:
+                return abort_status(regs, ctl, sysr, pc, st, fva, False)
+        if kind != XK_LDAR:
+            ctl[C_EXCL_ADDR] = addr
+            ctl[C_EXCL_SIZE] = np.uint64(total)
+            ctl[C_EXCL_VAL] = v
+            ctl[C_EXCL_VAL2] = v2
+        regs[rt] = v
+        if pair:
+            regs[rt2] = v2
+    elif kind == XK_STLR:
+        st, v, fva = mem_rw(ctl, mem, tlb, pslot, slotpage, cb, addr, nb, True, zext(regs[rt], size))
+        if st != ACC_OK and st != 3:
+            return abort_status(regs, ctl, sysr, pc, st, fva, True)
+    else:
+        # store-exclusive: succeeds if the monitor holds this address and memory
+        # still has the value the load-exclusive saw
+        ok = ctl[C_EXCL_ADDR] == addr and ctl[C_EXCL_SIZE] == np.uint64(total)
+        if ok:
+            st, cur, fva = mem_rw(ctl, mem, tlb, pslot, slotpage, cb, addr, nb, False, U0)
+            if st != ACC_OK:
+                return abort_status(regs, ctl, sysr, pc, st, fva, True)
+            ok = cur == ctl[C_EXCL_VAL]
+            if ok and pair:
+                st, cur2, fva = mem_rw(ctl, mem, tlb, pslot, slotpage, cb, addr + np.uint64(nb), nb, False, U0)
+                ok = st == ACC_OK and cur2 == ctl[C_EXCL_VAL2]
+        if ok:
+            st, v, fva = mem_rw(ctl, mem, tlb, pslot, slotpage, cb, addr, nb, True, zext(regs[rt], size))
+            if st != ACC_OK and st != 3:
+                return abort_status(regs, ctl, sysr, pc, st, fva, True)
+            if pair:
+                st, v, fva = mem_rw(ctl, mem, tlb, pslot, slotpage, cb, addr + np.uint64(nb), nb, True,
+                                    zext(regs[rt2], size))
+                if st != ACC_OK and st != 3:
+                    return abort_status(regs, ctl, sysr, pc, st, fva, True)
+        ctl[C_EXCL_ADDR] = INVALID
+        regs[rs] = U0 if ok else U1
+    ctl[C_PC] = pc + np.uint64(4)
+    return 0
+
+
+@njit(cache=True)
+def atomic(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rt, rn, rs, aux):
+    op = aux & 15
+    size = (aux >> 4) & 3
+    nb = 1 << size
+    addr = regs[rn]
+    if (addr & np.uint64(nb - 1)) != U0:
+        return data_abort(regs, ctl, sysr, pc, addr, True, True)
+    st, old, fva = mem_rw(ctl, mem, tlb, pslot, slotpage, cb, addr, nb, False, U0)
+    if st != ACC_OK:
+        return abort_status(regs, ctl, sysr, pc, st, fva, False)
+    v = zext(regs[rs], size)
+    bits = 8 << size
+    sh = np.uint64(64 - bits)
+    so = np.int64(old << sh) >> np.int64(sh)
+    sv = np.int64(v << sh) >> np.int64(sh)
+    if op == 0:
+        new = old + v
+    elif op == 1:
+        new = old & ~v
+    elif op == 2:
+        new = old ^ v
+    elif op == 3:
+        new = old | v
+    elif op == 4:
+        new = old if so >= sv else v
+    elif op == 5:
+        new = old if so <= sv else v
+    elif op == 6:
+        new = old if old >= v else v
+    elif op == 7:
+        new = old if old <= v else v
+    else:
+        new = v
+    st, _, fva = mem_rw(ctl, mem, tlb, pslot, slotpage, cb, addr, nb, True, zext(new, size))
+    if st != ACC_OK and st != 3:
+        return abort_status(regs, ctl, sysr, pc, st, fva, True)
+    regs[rt] = old
+    ctl[C_PC] = pc + np.uint64(4)
+    return 0
+
+
+@njit(cache=True)
+def sys_insn(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, k, rt):
+    """SYS: cache maintenance, DC ZVA, TLBI, AT."""
+    op1 = (k >> 11) & 7
+    crn = (k >> 7) & 15
+    crm = (k >> 3) & 15
+    el = ctl[C_EL]
+    if k == K_DC_ZVA:
+        bs = np.uint64(1) << ctl[C_DCZVA_LOG2]
+        base = regs[rt] & ~(bs - U1)
+        for off in range(0, np.int64(bs), 8):
+            st, v, fva = mem_rw(ctl, mem, tlb, pslot, slotpage, cb, base + np.uint64(off), 8, True, U0)
+            if st != ACC_OK and st != 3:
+                return abort_status(regs, ctl, sysr, pc, st, fva, True)
+    elif k == K_IC_IALLU or k == K_IC_IALLUIS:
+        if el == U0:
+            return undefined(regs, ctl, sysr, pc)
+        flush_decode(pslot, slotpage)
+    elif k == K_IC_IVAU:
+        ok, pa = translate(ctl, regs[rt], 0)
+        off = ram_offset(ctl, pa)
+        if ok and off >= 0:
+            drop_code_page(pslot, slotpage, off >> 12)
+    elif crn == 7:
+        # DC by VA / set-way: caches are not modelled, so these are no-ops;
+        # the set/way and invalidate-only forms are EL1-only.
+        if el == U0 and op1 != 3:
+            return undefined(regs, ctl, sysr, pc)
+        if crm == 8 or crm == 9:
+            return undefined(regs, ctl, sysr, pc)  # AT: needs the MMU (not yet)
+    elif crn == 8:                               # TLBI *
+        if el == U0:
+            return undefined(regs, ctl, sysr, pc)
+        tlb_flush(tlb)
+    else:
+        return undefined(regs, ctl, sysr, pc)
+    ctl[C_PC] = pc + np.uint64(4)
+    return 0
+
+
+@njit(cache=True)
+def msr_imm(regs, ctl, sysr, pc, field, v):
+    el = ctl[C_EL]
+    if field == PSF_SPSEL:
+        if el == U0:
+            return undefined(regs, ctl, sysr, pc)
+        switch_sp(regs, ctl, sysr, np.int64(el), v & 1)
+    elif field == PSF_DAIFSET:
+        ctl[C_DAIF] |= np.uint64(v)
+    else:
+        ctl[C_DAIF] &= ~np.uint64(v)
+    ctl[C_PC] = pc + np.uint64(4)
+    return 0
+
+
+@njit(cache=True)
+def exc_insn(regs, ctl, sysr, pc, kind, imm):
+    if kind == EXC_SVC:
+        return take_exception(regs, ctl, sysr, EC_SVC64, imm, U0, False, pc + np.uint64(4), V_SYNC)
+    if kind == EXC_BRK:
+        return take_exception(regs, ctl, sysr, EC_BRK64, imm, U0, False, pc, V_SYNC)
+    ctl[C_EXIT_A] = np.uint64(imm)
+    ctl[C_EXIT_B] = pc
+    if kind == EXC_HVC:
+        if ctl[C_EL] == U0:
+            return undefined(regs, ctl, sysr, pc)
+        ctl[C_PC] = pc + np.uint64(4)
+        return EXIT_HVC
+    if kind == EXC_SMC:
+        if ctl[C_EL] == U0:
+            return undefined(regs, ctl, sysr, pc)
+        ctl[C_PC] = pc + np.uint64(4)
+        return EXIT_SMC
+    # HLT: the board decides (semihosting) -- PC still at the HLT
+    ctl[C_PC] = pc
+    return EXIT_HLT
+
+
+@njit(cache=True)
+def slow_op(regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1):
+    """The executor's one arm for rare ops.  PC/NZCV are in ctl; returns 0 or an exit code."""
+    pc = ctl[C_PC]
+    rd = np.int64((w0 >> np.uint64(10)) & np.uint64(63))
+    rn = np.int64((w0 >> np.uint64(16)) & np.uint64(63))
+    rm = np.int64((w0 >> np.uint64(22)) & np.uint64(63))
+    ra = np.int64((w0 >> np.uint64(28)) & np.uint64(63))
+    aux = np.int64(w0 >> np.uint64(34))
+    if op == OP_MRS:
+        return sysreg(regs, ctl, sysr, sysmap, pc, aux, rd, True)
+    if op == OP_MSR:
+        return sysreg(regs, ctl, sysr, sysmap, pc, aux, rn, False)
+    if op == OP_MSRI:
+        return msr_imm(regs, ctl, sysr, pc, aux, np.int64(w1))
+    if op == OP_EXC:
+        return exc_insn(regs, ctl, sysr, pc, aux, np.int64(w1))
+    if op == OP_ERET:
+        return eret(regs, ctl, sysr, pc)
+    if op == OP_SYS:
+        return sys_insn(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, aux, rn)
+    if op == OP_EXCL:
+        return excl(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rd, rn, rm, ra, aux)
+    if op == OP_ATOMIC:
+        return atomic(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rd, rn, rm, aux)
+    return undefined(regs, ctl, sysr, pc)

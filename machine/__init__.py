@@ -1,0 +1,1 @@
+"""Boards and devices.  `virt` is QEMU's virt board."""

@@ -1,0 +1,270 @@
+"""QEMU's `virt` board: RAM at 0x4000_0000, PL011 at 0x0900_0000, PSCI over HVC,
+semihosting on HLT #0xF000 when enabled.  (GIC, timer, RTC, virtio and the
+device tree come with the system-level work.)"""
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from pyaarch64.cpu import ops as O
+from pyaarch64.cpu.core import Cpu
+from pyaarch64.cpu import sysregs as SR
+from pyaarch64.machine import types as T
+from pyaarch64.machine.pl011 import PL011
+from pyaarch64.machine import psci
+from pyaarch64.machine.loader import load_kernel
+from pyaarch64.machine.semihosting import Semihosting, SemihostingExit, HLT_SEMIHOSTING
+
+SLICE = 2_000_000          # instructions per run() call between host-side checks
+
+
+@dataclass
+class StopReason:
+    """Why Machine.run() returned.
+
+    kind: 'poweroff' | 'reset' | 'semihosting-exit' | 'budget' | 'undefined' |
+          'fetch-abort' | 'data-abort' | 'exception-loop' | 'stopped' | 'halted' |
+          'callback-error'
+    """
+    kind: str
+    code: int = 0
+    pc: int = 0
+    address: int = 0
+    insn: int = 0
+    message: str = ""
+
+    def __str__(self):
+        return self.message or self.kind
+
+
+class VirtMachine:
+    ram_base = T.RAM_BASE
+
+    def __init__(self, machine="virt", cpu=None, ram_size=128 << 20, serial=None,
+                 semihosting=False, semihosting_cmdline="", icount_shift=0, tracer=None,
+                 no_reboot=False):
+        self.type = T.resolve(machine)
+        self.machine_type = self.type.name
+        ns_per_tick = max(1, 1_000_000_000 // self.type.cntfrq)
+        overrides = dict(self.type.sysreg_overrides)
+        overrides.setdefault("CNTFRQ_EL0", {})
+        overrides["CNTFRQ_EL0"] = dict(overrides["CNTFRQ_EL0"], reset=self.type.cntfrq)
+        self.cpu = Cpu(cpu or self.type.default_cpu, overrides, ns_per_tick, icount_shift)
+        if ram_size <= 0 or ram_size % 4096:
+            raise ValueError("RAM size must be a positive multiple of 4 KiB")
+        self.ram_size = ram_size
+        self.ram = np.zeros(ram_size, dtype=np.uint8)
+        self.cpu.attach_ram(self.ram, self.ram_base)
+        self.serial = serial
+        self.uart = PL011(tx=self._uart_tx)
+        self.devices = [(self.type.memmap["uart"][0], self.type.memmap["uart"][1], self.uart)]
+        self.cpu.attach_mmio(self._mmio)
+        self.semihosting = Semihosting(self, semihosting_cmdline) if semihosting else None
+        self.tracer = tracer
+        self.no_reboot = no_reboot
+        self.start_time = int(time.time())
+        self.entry = self.ram_base
+        self.image_end = self.ram_base
+        self._kernel = None
+        self.rx_pending = bytearray()
+
+    # --- memory ----------------------------------------------------------------
+    def _ram_off(self, addr, n):
+        off = addr - self.ram_base
+        if off < 0 or off + n > self.ram_size:
+            raise ValueError(f"guest address range 0x{addr:x}+{n} is not RAM")
+        return off
+
+    def read_memory(self, addr, n):
+        off = self._ram_off(addr, n)
+        return self.ram[off:off + n].tobytes()
+
+    def write_memory(self, addr, data):
+        off = self._ram_off(addr, len(data))
+        self.ram[off:off + len(data)] = np.frombuffer(bytes(data), dtype=np.uint8)
+        self.cpu.invalidate_code()
+
+    # --- devices -----------------------------------------------------------------
+    def _uart_tx(self, data):
+        if self.serial is not None:
+            self.serial(data)
+
+    def _mmio(self, addr, size, is_write, value):
+        for base, length, dev in self.devices:
+            if base <= addr < base + length:
+                if is_write:
+                    dev.write(addr - base, size, value)
+                    return 0
+                return dev.read(addr - base, size)
+        if self.tracer is not None:
+            self.tracer.guest_error(
+                f"Invalid {'write' if is_write else 'read'} at addr 0x{addr:X}, size {size}, "
+                f"region '(null)', reason: rejected\n")
+        self.cpu.ctl[O.C_MMIO_ERR] = 1
+        return 0
+
+    def feed_input(self, data):
+        """Host-side bytes typed into the serial console."""
+        self.rx_pending += data
+        self._deliver_rx()
+
+    def _deliver_rx(self):
+        while self.rx_pending and self.uart.can_receive():
+            self.uart.push_rx(self.rx_pending[0])
+            del self.rx_pending[0]
+
+    # --- boot --------------------------------------------------------------------
+    def load_kernel(self, path):
+        self._kernel = path
+        self.entry, self.image_end = load_kernel(self, path)
+        self._boot_cpu()
+
+    def _boot_cpu(self):
+        self.cpu.reset()
+        self.cpu.pc = self.entry
+
+    def reset(self):
+        """System reset: devices and CPU to reset state, kernel reloaded."""
+        self.ram[:] = 0
+        self.uart.reset()
+        if self._kernel:
+            self.entry, self.image_end = load_kernel(self, self._kernel)
+        self._boot_cpu()
+
+    def virtual_ns(self):
+        return self.cpu.icount << int(self.cpu.ctl[O.C_ICOUNT_SHIFT])
+
+    def heapinfo(self):
+        top = self.ram_base + self.ram_size
+        heap_base = (self.image_end + 0xFFFF) & ~0xFFFF
+        stack_base = top
+        stack_limit = top - (1 << 20)
+        return heap_base, stack_limit, stack_base, stack_limit
+
+    # --- running -----------------------------------------------------------------
+    def run(self, max_insns=None):
+        """Run until the guest stops the machine or `max_insns` instructions retire."""
+        cpu = self.cpu
+        start = cpu.icount
+        tracer = self.tracer
+        while True:
+            budget = SLICE
+            if max_insns is not None:
+                left = max_insns - (cpu.icount - start)
+                if left <= 0:
+                    return StopReason("budget", pc=cpu.pc, message=(
+                        f"instruction budget of {max_insns} spent at PC 0x{cpu.pc:x}"))
+                budget = min(budget, left)
+            if tracer is not None and tracer.step_mode:
+                budget = 1
+                tracer.before(self)
+            exc0 = int(cpu.ctl[O.C_EXC_COUNT])
+            und0 = int(cpu.ctl[O.C_UNDEF_COUNT])
+            ex = cpu.run(budget)
+            if tracer is not None:
+                if int(cpu.ctl[O.C_UNDEF_COUNT]) != und0:
+                    tracer.undefined(self)
+                if int(cpu.ctl[O.C_EXC_COUNT]) != exc0:
+                    tracer.exception(self)
+            if self.rx_pending:
+                self._deliver_rx()
+            if ex == O.EXIT_BUDGET:
+                continue
+            r = self._handle_exit(ex)
+            if r is not None:
+                return r
+
+    def _handle_exit(self, ex):
+        cpu = self.cpu
+        ctl = cpu.ctl
+        if ex == O.EXIT_HVC:
+            what = psci.call(cpu, self.type.psci_version)
+            if what == "poweroff" or what == "off":
+                return StopReason("poweroff", 0, cpu.pc, message="guest powered off (PSCI SYSTEM_OFF)")
+            if what == "reset":
+                if self.no_reboot:
+                    return StopReason("reset", 0, cpu.pc, message="guest requested a reset (PSCI SYSTEM_RESET)")
+                self.reset()
+            return None
+        if ex == O.EXIT_SMC:
+            # no EL3: SMC is UNDEFINED
+            cpu.pc = int(ctl[O.C_EXIT_B])
+            return self._undef_here()
+        if ex == O.EXIT_HLT:
+            imm = int(ctl[O.C_EXIT_A])
+            if self.semihosting is not None and imm == HLT_SEMIHOSTING:
+                try:
+                    self.semihosting.call(cpu)
+                except SemihostingExit as e:
+                    cpu.pc = cpu.pc + 4
+                    return StopReason("semihosting-exit", e.code, cpu.pc,
+                                      message=f"guest exited through semihosting with status {e.code}")
+                except ValueError as e:
+                    cpu.pc = cpu.pc + 4
+                    return StopReason("data-abort", 1, cpu.pc, message=f"semihosting call failed: {e}")
+                cpu.pc = cpu.pc + 4
+                ctl[O.C_ICOUNT] += 1
+                return None
+            return self._undef_here()
+        if ex == O.EXIT_WFI:
+            return self._wfi()
+        if ex == O.EXIT_STOP:
+            return StopReason("stopped", 0, cpu.pc, message="stopped")
+        if ex == O.EXIT_CB_ERROR:
+            err = cpu.callback_error
+            ctl[O.C_CB_ERR] = 0
+            raise RuntimeError(f"device model error at PC 0x{cpu.pc:x}: {err!r}") from err
+        if ex == O.EXIT_FETCH_ABORT:
+            a = int(ctl[O.C_EXIT_A])
+            return StopReason("fetch-abort", 1, a, address=a, message=(
+                f"guest is executing from unmapped memory at PC 0x{a:x}"))
+        if ex == O.EXIT_DATA_ABORT:
+            a, pc = int(ctl[O.C_EXIT_A]), int(ctl[O.C_EXIT_B])
+            return StopReason("data-abort", 1, pc, address=a, message=(
+                f"guest data abort at address 0x{a:x} (PC 0x{pc:x}) with no exception vector to take it"))
+        if ex == O.EXIT_UNDEF:
+            pc = int(ctl[O.C_EXIT_A])
+            insn = int(ctl[O.C_EXIT_B]) if int(ctl[O.C_EXIT_B]) else self._insn_at(pc)
+            return StopReason("undefined", 1, pc, insn=insn, message=(
+                f"undefined instruction 0x{insn:08x} at PC 0x{pc:x} with no exception vector to take it"))
+        if ex == O.EXIT_EXC_LOOP:
+            pc = int(ctl[O.C_EXIT_A])
+            esr = int(ctl[O.C_EXIT_B])
+            ec = esr >> 26
+            kind = {0x00: "undefined", 0x21: "fetch-abort", 0x20: "fetch-abort",
+                    0x25: "data-abort", 0x24: "data-abort"}.get(ec, "exception-loop")
+            vbar = cpu.reg("VBAR_EL1")
+            if kind == "undefined":
+                insn = self._insn_at(pc)
+                msg = (f"undefined instruction 0x{insn:08x} at PC 0x{pc:x} "
+                       f"(exception vector at VBAR_EL1=0x{vbar:x} is not mapped)")
+                return StopReason(kind, 1, pc, insn=insn, message=msg)
+            if kind == "fetch-abort":
+                return StopReason(kind, 1, pc, address=pc, message=(
+                    f"guest is executing from unmapped memory at PC 0x{pc:x}"))
+            if kind == "data-abort":
+                return StopReason(kind, 1, pc, address=int(cpu.ctl[O.C_EXIT_C]), message=(
+                    f"guest data abort at PC 0x{pc:x} (exception vector at VBAR_EL1=0x{vbar:x} is not mapped)"))
+            return StopReason(kind, 1, pc, message=(
+                f"exception (ESR 0x{esr:x}) at PC 0x{pc:x} but the vector at VBAR_EL1=0x{vbar:x} is not mapped"))
+        raise RuntimeError(f"unexpected exit code {ex}")
+
+    def _insn_at(self, pc):
+        try:
+            return int.from_bytes(self.read_memory(pc, 4), "little")
+        except ValueError:
+            return 0
+
+    def _undef_here(self):
+        r = self.cpu.take_undefined()
+        if r:
+            return self._handle_exit(r)
+        return None
+
+    def _wfi(self):
+        cpu = self.cpu
+        # Nothing on this board can raise an interrupt yet (no GIC or timer), so a
+        # WFI can never wake.  Say so instead of hanging.
+        return StopReason("halted", 1, cpu.pc, message=(
+            f"guest is waiting for an interrupt (WFI at PC 0x{cpu.pc - 4:x}) "
+            f"but this board has no interrupt source yet"))
