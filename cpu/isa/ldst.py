@@ -44,7 +44,7 @@ def d_LDR_LIT(opc, imm19, rt):
 
 @njit(cache=True)
 def d_LDST_PAIR(opc, typ, L, imm7, rt2, rn, rt):
-    if typ > 3 or opc == 3:
+    if opc == 3:
         return undef()
     if typ == 0:
         mode = MODE_OFF                    # LDNP/STNP: non-temporal hint only
