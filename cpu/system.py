@@ -91,8 +91,6 @@ def take_exception(regs, ctl, sysr, ec, iss, far, has_far, ret_pc, vec):
     else:
         base = U0
     target = sysr[S_VBAR_EL1, R_VAL] + base + np.uint64(vec)
-    ctl[C_EXC_COUNT] += U1
-    ctl[C_LAST_EXC] = np.uint64(ec) if vec == V_SYNC else np.uint64(0x100 + vec)
     ctl[C_LAST_EXC_PC] = ret_pc
     ok, pa = translate(ctl, target, 2)
     if not ok or ram_offset(ctl, pa) < 0:
@@ -100,6 +98,8 @@ def take_exception(regs, ctl, sysr, ec, iss, far, has_far, ret_pc, vec):
         ctl[C_EXIT_B] = (np.uint64(ec) << np.uint64(26)) | np.uint64(iss)
         ctl[C_EXIT_C] = far
         return EXIT_EXC_LOOP
+    ctl[C_EXC_COUNT] += U1
+    ctl[C_LAST_EXC] = np.uint64(ec) if vec == V_SYNC else np.uint64(0x100 + vec)
     sysr[S_SPSR_EL1, R_VAL] = pstate_bits(ctl)
     sysr[S_ELR_EL1, R_VAL] = ret_pc
     if vec == V_SYNC:

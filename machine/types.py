@@ -52,7 +52,7 @@ def resolve(name):
     concrete = ALIASES.get(name, name)
     if concrete not in TYPES:
         raise UnknownMachineType(
-            f"unsupported machine type '{name}' (use -M help to list: "
+            f"unsupported machine type '{name}' (valid: "
             f"{', '.join(list(TYPES) + list(ALIASES))})")
     return TYPES[concrete]
 

@@ -67,6 +67,7 @@ class VirtMachine:
         self.image_end = self.ram_base
         self._kernel = None
         self.rx_pending = bytearray()
+        self.poll = None          # host-side callback between run slices (console input)
 
     # --- memory ----------------------------------------------------------------
     def _ram_off(self, addr, n):
@@ -166,6 +167,8 @@ class VirtMachine:
                     tracer.undefined(self)
                 if int(cpu.ctl[O.C_EXC_COUNT]) != exc0:
                     tracer.exception(self)
+            if self.poll is not None:
+                self.poll()
             if self.rx_pending:
                 self._deliver_rx()
             if ex == O.EXIT_BUDGET:

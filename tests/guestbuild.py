@@ -17,7 +17,8 @@ BUILD = os.path.join(GUEST, "build")
 CC = "aarch64-linux-gnu-gcc"
 CFLAGS = ["-O2", "-ffreestanding", "-nostdlib", "-nostartfiles", "-static",
           "-mgeneral-regs-only", "-fno-stack-protector", "-fno-pic", "-fno-builtin",
-          "-Wl,--build-id=none", "-Wl,--no-warn-rwx-segments"]
+          "-Wl,--build-id=none", "-Wl,--no-warn-rwx-segments",
+          "-Wl,-z,max-page-size=4096"]
 
 
 def have_toolchain():

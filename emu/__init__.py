@@ -1,0 +1,1 @@
+"""Front end: command line, console, logging, and the embedding API."""

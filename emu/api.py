@@ -1,0 +1,113 @@
+"""The embedding API: a Unicorn-shaped interface to a whole virt machine.
+
+    import pyaarch64
+    m = pyaarch64.Machine(cpu="cortex-a57")
+    m.load_elf("prog.elf")
+    stop = m.run(max_insns=1_000_000)      # -> StopReason(kind=..., code=..., pc=...)
+    print(m.serial_output, m.reg_read("x0"), m.mem_read(0x40000000, 16))
+
+Time is virtual (instructions retired), so runs are deterministic.
+"""
+from pyaarch64.machine.virt import VirtMachine, StopReason  # noqa: F401  (re-exported)
+
+
+class MmioDevice:
+    """Adapter for user MMIO callbacks: read_fn(offset, size) -> int,
+    write_fn(offset, size, value)."""
+
+    def __init__(self, read_fn, write_fn):
+        self.read_fn, self.write_fn = read_fn, write_fn
+
+    def read(self, off, size):
+        return self.read_fn(off, size) if self.read_fn else 0
+
+    def write(self, off, size, value):
+        if self.write_fn:
+            self.write_fn(off, size, value)
+
+
+class Machine:
+    """A virt machine with one CPU.  Output written to the PL011 is collected in
+    `serial_output` unless a `serial` callable (bytes -> None) is given."""
+
+    def __init__(self, machine="virt", cpu=None, ram_size=128 << 20, serial=None,
+                 semihosting=False, cmdline=""):
+        self.serial_output = bytearray()
+        self._m = VirtMachine(machine=machine, cpu=cpu, ram_size=ram_size,
+                              serial=serial or self.serial_output.extend,
+                              semihosting=semihosting, semihosting_cmdline=cmdline)
+
+    # --- identity ------------------------------------------------------------------
+    @property
+    def machine_type(self):
+        """The concrete machine type (an alias such as `virt` is resolved at creation)."""
+        return self._m.machine_type
+
+    @property
+    def cpu_model(self):
+        return self._m.cpu.model.name
+
+    # --- loading ---------------------------------------------------------------------
+    def load_elf(self, path):
+        """Load an ELF (or raw binary) as QEMU's -kernel does and point the CPU at it."""
+        self._m.load_kernel(path)
+
+    load_kernel = load_elf
+
+    # --- registers ----------------------------------------------------------------------
+    def reg_read(self, name):
+        """x0..x30, w0..w30, sp, pc, lr, fp, nzcv, pstate, el, or a system register name."""
+        return self._m.cpu.reg(name)
+
+    def reg_write(self, name, value):
+        self._m.cpu.set_reg(name, value)
+
+    @property
+    def pc(self):
+        return self._m.cpu.pc
+
+    @pc.setter
+    def pc(self, v):
+        self._m.cpu.pc = v
+
+    @property
+    def icount(self):
+        """Instructions retired since the machine was created."""
+        return self._m.cpu.icount
+
+    # --- memory ------------------------------------------------------------------------
+    def mem_read(self, addr, size):
+        return self._m.read_memory(addr, size)
+
+    def mem_write(self, addr, data):
+        self._m.write_memory(addr, data)
+
+    def map_mmio(self, addr, size, read_fn=None, write_fn=None):
+        """Put a device at [addr, addr+size): read_fn(offset, size) -> int,
+        write_fn(offset, size, value).  Must not overlap RAM or another device."""
+        m = self._m
+        end = addr + size
+        if addr < m.ram_base + m.ram_size and end > m.ram_base:
+            raise ValueError(f"MMIO range 0x{addr:x}-0x{end:x} overlaps RAM")
+        for base, length, dev in m.devices:
+            if addr < base + length and end > base:
+                raise ValueError(f"MMIO range 0x{addr:x}-0x{end:x} overlaps a device at 0x{base:x}")
+        m.devices.append((addr, size, MmioDevice(read_fn, write_fn)))
+
+    # --- running ---------------------------------------------------------------------
+    def run(self, max_insns=None):
+        """Run until the guest powers off, exits, faults with no handler, or
+        `max_insns` instructions retire.  Returns a StopReason."""
+        return self._m.run(max_insns=max_insns)
+
+    def stop(self):
+        """Ask a running machine to stop (e.g. from an MMIO callback)."""
+        from pyaarch64.cpu import ops as O
+        self._m.cpu.ctl[O.C_STOP] = 1
+
+    def reset(self):
+        self._m.reset()
+
+
+def create_machine(**kw):
+    return Machine(**kw)

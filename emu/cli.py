@@ -1,0 +1,370 @@
+"""`pyaarch64` command line: QEMU's option grammar for what we support.
+
+    pyaarch64 run [OPTIONS] [KERNEL]
+
+Every bad input gets one clear line on stderr and a non-zero exit status.
+"""
+import os
+import re
+import sys
+
+from pyaarch64 import __version__
+
+PROG = "pyaarch64"
+
+# option -> takes an argument?
+OPTIONS = {
+    "-M": True, "-machine": True, "-cpu": True, "-m": True, "-kernel": True, "-append": True,
+    "-nographic": False, "-serial": True, "-semihosting": False, "-semihosting-config": True,
+    "-d": True, "-D": True, "-icount": True, "-version": False, "-help": False, "-h": False,
+    "--help": False, "--version": False, "-no-reboot": False, "-display": True, "-accel": True,
+    "--max-insns": True, "-smp": True,
+}
+# QEMU options we recognise but do not implement yet: a clear error, not "invalid option"
+LATER = {
+    "-initrd": "Linux boot (initrd, Image format, device tree) is not implemented yet",
+    "-dtb": "device trees are not implemented yet",
+    "-bios": "firmware loading is not implemented yet",
+    "-drive": "block devices are not implemented yet",
+    "-device": "extra devices are not implemented yet",
+    "-monitor": "the monitor is not implemented yet",
+    "-qmp": "QMP is not implemented yet",
+    "-S": "the monitor (needed to continue after -S) is not implemented yet",
+    "-s": "the gdb stub is not implemented yet",
+    "-gdb": "the gdb stub is not implemented yet",
+    "-loadvm": "snapshots are not implemented yet",
+    "-snapshot": "snapshots are not implemented yet",
+}
+LATER_ARG = {"-initrd", "-dtb", "-bios", "-drive", "-device", "-monitor", "-qmp", "-gdb", "-loadvm"}
+
+USAGE = f"""\
+usage: {PROG} run [options] [kernel]
+
+Runs an AArch64 guest on QEMU's `virt` board (same options as qemu-system-aarch64).
+
+Standard options:
+-h or -help     display this help and exit
+-version        display version information and exit
+-M machine      select the machine type (-M help for a list); `virt` is the newest
+-cpu cpu        select the CPU model (-cpu help for a list; default cortex-a57)
+-m size         RAM size in MiB, or with a suffix: 128M, 1G (default 128M)
+-smp 1          number of CPUs (only 1 for now)
+-kernel file    the guest: an AArch64 ELF (entry from the file) or a raw binary
+                (loaded and entered at the start of RAM); also accepted positionally
+-append cmdline command line passed to the guest (semihosting GET_CMDLINE)
+-nographic      no display: serial port on stdio, with Ctrl-A escapes (Ctrl-A h)
+-serial dev     stdio | mon:stdio | null | none | file:PATH
+-semihosting    enable semihosting (same as -semihosting-config enable=on)
+-semihosting-config enable=on|off[,target=native|auto][,arg=STR...]
+-no-reboot      exit instead of rebooting when the guest asks for a reset
+-d item1,...    log items to stderr or the -D file (-d help for a list)
+-D logfile      write -d logs to logfile
+-icount shift=N each instruction is 2^N ns of virtual time (default shift=0)
+--max-insns N   stop with an error if the guest has not finished after N instructions
+"""
+
+
+class UsageError(Exception):
+    pass
+
+
+def die(msg, code=1):
+    sys.stderr.write(f"{PROG}: {msg}\n")
+    sys.stderr.flush()
+    return code
+
+
+def parse_size(s):
+    """QEMU -m: '128', '128M', '1G', 'size=512M' -> bytes."""
+    s = s.split(",")[0]
+    if s.startswith("size="):
+        s = s[5:]
+    m = re.fullmatch(r"(\d+)([kKmMgGtT]?)[bB]?", s.strip())
+    if not m:
+        raise UsageError(f"-m {s}: invalid RAM size (use e.g. 128M or 1G)")
+    n = int(m.group(1))
+    mult = {"": 1 << 20, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}[m.group(2).lower()]
+    size = n * mult
+    if size < (1 << 20) or size % 4096:
+        raise UsageError(f"-m {s}: RAM size must be at least 1 MiB and a multiple of 4 KiB")
+    if size > (1 << 34):
+        raise UsageError(f"-m {s}: at most 16 GiB of RAM is supported")
+    return size
+
+
+def parse_kv(s):
+    out = {}
+    for part in s.split(","):
+        if not part:
+            continue
+        if "=" in part:
+            k, v = part.split("=", 1)
+        else:
+            k, v = part, "on"
+        out.setdefault(k, []).append(v)
+    return out
+
+
+def parse_args(argv):
+    opts = {"append": "", "serial": None, "semihosting": False, "sh_args": [], "d": set(),
+            "D": None, "icount": 0, "max_insns": None, "machine": "virt", "cpu": None,
+            "ram": 128 << 20, "kernel": None, "nographic": False, "no_reboot": False,
+            "help": False, "version": False, "machine_help": False, "cpu_help": False,
+            "d_help": False}
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if not a.startswith("-") or a == "-":
+            if opts["kernel"] is not None:
+                raise UsageError(f"{a}: only one kernel may be given")
+            opts["kernel"] = a
+            i += 1
+            continue
+        name, val = a, None
+        if a.startswith("--") and "=" in a:
+            name, val = a.split("=", 1)
+        if name.startswith("--") and name not in OPTIONS:
+            name = name[1:]            # QEMU accepts --opt for -opt
+        if name in LATER:
+            raise UsageError(f"{name}: not supported yet ({LATER[name]})")
+        if name not in OPTIONS:
+            raise UsageError(f"{a}: invalid option")
+        if OPTIONS[name] and val is None:
+            if i + 1 >= len(argv):
+                raise UsageError(f"{name}: requires an argument")
+            val = argv[i + 1]
+            i += 1
+        i += 1
+        if name in ("-h", "-help", "--help"):
+            opts["help"] = True
+        elif name in ("-version", "--version"):
+            opts["version"] = True
+        elif name in ("-M", "-machine"):
+            kv = val.split(",")
+            mtype = kv[0]
+            props = parse_kv(",".join(kv[1:]))
+            if mtype.startswith("type="):
+                mtype = mtype[5:]
+            if mtype == "help" or "help" in props:
+                opts["machine_help"] = True
+            for k in props:
+                if k not in ("help", "accel"):
+                    raise UsageError(f"{name} {val}: unknown machine property '{k}'")
+                if k == "accel" and props[k][-1] != "tcg":
+                    raise UsageError(f"{name} {val}: only accel=tcg is available")
+            opts["machine"] = mtype
+        elif name == "-cpu":
+            if val == "help":
+                opts["cpu_help"] = True
+            opts["cpu"] = val.split(",")[0]
+            if "," in val:
+                raise UsageError(f"-cpu {val}: CPU properties are not supported")
+        elif name == "-m":
+            opts["ram"] = parse_size(val)
+        elif name == "-smp":
+            n = val.split(",")[0]
+            if n.startswith("cpus="):
+                n = n[5:]
+            if n != "1":
+                raise UsageError(f"-smp {val}: only 1 CPU is supported for now")
+        elif name == "-kernel":
+            if opts["kernel"] is not None:
+                raise UsageError("only one kernel may be given")
+            opts["kernel"] = val
+        elif name == "-append":
+            opts["append"] = val
+        elif name == "-nographic":
+            opts["nographic"] = True
+        elif name == "-serial":
+            opts["serial"] = val
+        elif name == "-semihosting":
+            opts["semihosting"] = True
+        elif name == "-semihosting-config":
+            kv = parse_kv(val)
+            for k, vs in kv.items():
+                v = vs[-1]
+                if k == "enable":
+                    if v not in ("on", "off"):
+                        raise UsageError(f"-semihosting-config {val}: enable must be on or off")
+                    opts["semihosting"] = v == "on"
+                elif k == "target":
+                    if v not in ("native", "auto"):
+                        raise UsageError(f"-semihosting-config {val}: target={v} is not supported "
+                                         f"(native, auto)")
+                elif k == "arg":
+                    opts["sh_args"].extend(vs)
+                elif k == "chardev":
+                    raise UsageError(f"-semihosting-config {val}: chardev= is not supported yet")
+                else:
+                    raise UsageError(f"-semihosting-config {val}: unknown property '{k}'")
+        elif name == "-d":
+            from pyaarch64.emu.trace import parse_items
+            if val == "help":
+                opts["d_help"] = True
+            else:
+                try:
+                    opts["d"] |= parse_items(val)
+                except ValueError as e:
+                    raise UsageError(f"-d {val}: {e}") from None
+        elif name == "-D":
+            opts["D"] = val
+        elif name == "-icount":
+            kv = parse_kv(val)
+            if list(kv) == [val] and val.isdigit():
+                kv = {"shift": [val]}
+            for k, vs in kv.items():
+                if k == "shift":
+                    if not vs[-1].isdigit() or int(vs[-1]) > 10:
+                        raise UsageError(f"-icount {val}: shift must be a number from 0 to 10 "
+                                         f"(shift=auto is not supported)")
+                    opts["icount"] = int(vs[-1])
+                elif k in ("align", "sleep"):
+                    pass
+                else:
+                    raise UsageError(f"-icount {val}: unknown property '{k}'")
+        elif name == "-no-reboot":
+            opts["no_reboot"] = True
+        elif name == "-display":
+            if val.split(",")[0] != "none":
+                raise UsageError(f"-display {val}: only -display none is available")
+        elif name == "-accel":
+            if val.split(",")[0] != "tcg":
+                raise UsageError(f"-accel {val}: only tcg is available")
+        elif name == "--max-insns":
+            if not val.isdigit() or int(val) <= 0:
+                raise UsageError(f"--max-insns {val}: must be a positive number")
+            opts["max_insns"] = int(val)
+    return opts
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:
+        sys.stdout.write(USAGE)
+        return 1
+    if argv[0] in ("-version", "--version"):
+        print(version_text())
+        return 0
+    if argv[0] in ("-h", "-help", "--help", "help"):
+        sys.stdout.write(USAGE)
+        return 0
+    if argv[0] != "run":
+        return die(f"unknown command '{argv[0]}' (commands: run; see {PROG} --help)")
+    try:
+        opts = parse_args(argv[1:])
+    except UsageError as e:
+        return die(str(e))
+    if opts["help"]:
+        sys.stdout.write(USAGE)
+        return 0
+    if opts["version"]:
+        print(version_text())
+        return 0
+    if opts["machine_help"]:
+        from pyaarch64.machine.types import help_text
+        print(help_text())
+        return 0
+    if opts["cpu_help"]:
+        from pyaarch64.cpu.models import MODELS, DEFAULT_MODEL
+        print("Available CPUs:")
+        for n, m in MODELS.items():
+            print(f"  {n:<12} {m.description}{' (default)' if n == DEFAULT_MODEL else ''}")
+        return 0
+    if opts["d_help"]:
+        from pyaarch64.emu.trace import help_text
+        print(help_text())
+        return 0
+    return run(opts)
+
+
+def version_text():
+    return (f"{PROG} version {__version__} (AArch64 system emulator; QEMU-compatible "
+            f"virt machine types)")
+
+
+def run(opts):
+    from pyaarch64.machine.types import resolve, UnknownMachineType
+    from pyaarch64.cpu.models import get_model, UnknownCpuModel
+    try:
+        resolve(opts["machine"])
+    except UnknownMachineType as e:
+        return die(f"-M {opts['machine']}: {e}")
+    if opts["cpu"] is not None:
+        if opts["cpu"] in ("cortex-a15", "cortex-a7", "cortex-a9", "cortex-m3"):
+            return die(f"-cpu {opts['cpu']}: AArch32 CPUs are not supported")
+        try:
+            get_model(opts["cpu"])
+        except UnknownCpuModel as e:
+            return die(f"-cpu {opts['cpu']}: {e}")
+    if opts["kernel"] is None:
+        return die("no kernel given (use -kernel FILE or give it as the last argument)")
+    kpath = opts["kernel"]
+    if not os.path.exists(kpath):
+        return die(f"could not load kernel '{kpath}': No such file or directory")
+
+    from pyaarch64.emu.console import open_serial, ConsoleQuit, StdioChardev
+    serial_spec = opts["serial"] or ("mon:stdio" if opts["nographic"] else "stdio")
+    logf = None
+    if opts["D"]:
+        try:
+            logf = open(opts["D"], "w")
+        except OSError as e:
+            return die(f"-D {opts['D']}: cannot open log file: {e.strerror}")
+    try:
+        serial = open_serial(serial_spec, mux_stdio=opts["nographic"])
+    except ValueError as e:
+        return die(str(e))
+
+    from pyaarch64.machine.virt import VirtMachine
+    from pyaarch64.machine.loader import KernelError, elf_symbols
+    tracer = None
+    if opts["d"]:
+        from pyaarch64.emu.trace import Tracer
+        tracer = Tracer(opts["d"], out=logf or sys.stderr, symbols=elf_symbols(kpath))
+    cmdline = " ".join(opts["sh_args"]) if opts["sh_args"] else (
+        kpath + (" " + opts["append"] if opts["append"] else ""))
+    try:
+        m = VirtMachine(machine=opts["machine"], cpu=opts["cpu"], ram_size=opts["ram"],
+                        serial=serial.write, semihosting=opts["semihosting"],
+                        semihosting_cmdline=cmdline, icount_shift=opts["icount"],
+                        tracer=tracer, no_reboot=opts["no_reboot"])
+        m.load_kernel(kpath)
+    except KernelError as e:
+        serial.close()
+        return die(str(e))
+
+    def poll():
+        data = serial.poll()
+        if data:
+            m.feed_input(data)
+        serial.flush()
+    m.poll = poll
+    try:
+        r = m.run(max_insns=opts["max_insns"])
+    except ConsoleQuit:
+        serial.close()
+        return 0
+    except KeyboardInterrupt:
+        serial.close()
+        return die("terminating on signal 2", 1)
+    finally:
+        if tracer is not None:
+            tracer.finish()
+        serial.flush()
+        if logf:
+            logf.close()
+    serial.close()
+    if r.kind == "poweroff":
+        return 0
+    if r.kind == "semihosting-exit":
+        return r.code & 0xFF
+    if r.kind == "reset":
+        return 0
+    if r.kind == "budget":
+        return die(f"guest did not finish within {opts['max_insns']} instructions "
+                   f"(PC 0x{r.pc:x}); stopping (--max-insns)", 2)
+    return die(str(r), 1)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

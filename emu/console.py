@@ -1,0 +1,168 @@
+"""Character backends for the serial port, and the stdio console with QEMU's
+Ctrl-A escapes (-nographic muxes serial and monitor on stdio)."""
+import os
+import queue
+import sys
+import threading
+
+MUX_HELP = ("\n\rC-a h    print this help\n"
+            "\rC-a x    exit emulator\n"
+            "\rC-a s    save disk data back to file (if -snapshot)\n"
+            "\rC-a t    toggle console timestamps\n"
+            "\rC-a b    send break (magic sysrq)\n"
+            "\rC-a c    switch between console and monitor\n"
+            "\rC-a C-a  sends C-a\n\r")
+
+
+class ConsoleQuit(Exception):
+    """Ctrl-A x: leave the emulator."""
+
+
+class Chardev:
+    """Serial backend: write(bytes) for guest output, poll() -> bytes of input."""
+
+    def write(self, data):
+        pass
+
+    def poll(self):
+        return b""
+
+    def flush(self):
+        pass
+
+    def close(self):
+        pass
+
+
+class NullChardev(Chardev):
+    pass
+
+
+class FileChardev(Chardev):
+    def __init__(self, path):
+        try:
+            self.f = open(path, "wb")
+        except OSError as e:
+            raise ValueError(f"could not open serial file '{path}': {e.strerror}") from None
+
+    def write(self, data):
+        self.f.write(data)
+
+    def flush(self):
+        self.f.flush()
+
+    def close(self):
+        self.f.close()
+
+
+class StdioChardev(Chardev):
+    """Guest output to stdout; input from stdin through a reader thread.
+    With mux=True, Ctrl-A escapes are interpreted (h, x, c, C-a)."""
+
+    def __init__(self, mux=False, stdin=None, stdout=None):
+        self.out = stdout or sys.stdout.buffer
+        self.mux = mux
+        self.q = queue.Queue()
+        self.escape = False
+        self.tty_state = None
+        self._interactive = False
+        fd_in = (stdin or sys.stdin)
+        try:
+            fd = fd_in.fileno()
+        except (AttributeError, ValueError, OSError):
+            fd = None
+        if fd is not None:
+            if os.isatty(fd):
+                self._set_raw(fd)
+                self._interactive = True
+            t = threading.Thread(target=self._reader, args=(fd,), daemon=True)
+            t.start()
+
+    def _set_raw(self, fd):
+        import termios
+        try:
+            self.tty_state = (fd, termios.tcgetattr(fd))
+            new = termios.tcgetattr(fd)
+            # as QEMU's stdio chardev: no echo, no line editing, keep output
+            # processing (\n -> \r\n) and signals (Ctrl-C still terminates)
+            new[0] &= ~(termios.IGNBRK | termios.BRKINT | termios.PARMRK | termios.ISTRIP
+                        | termios.INLCR | termios.IGNCR | termios.ICRNL | termios.IXON)
+            new[3] &= ~(termios.ECHO | termios.ECHONL | termios.ICANON | termios.IEXTEN)
+            new[6][termios.VMIN] = 1
+            new[6][termios.VTIME] = 0
+            termios.tcsetattr(fd, termios.TCSANOW, new)
+        except termios.error:
+            self.tty_state = None
+
+    def _reader(self, fd):
+        while True:
+            try:
+                data = os.read(fd, 1024)
+            except OSError:
+                break
+            if not data:
+                break
+            self.q.put(data)
+
+    def write(self, data):
+        self.out.write(data)
+        if self._interactive:
+            self.out.flush()
+
+    def flush(self):
+        try:
+            self.out.flush()
+        except (BrokenPipeError, ValueError):
+            pass
+
+    def poll(self):
+        data = b""
+        while True:
+            try:
+                data += self.q.get_nowait()
+            except queue.Empty:
+                break
+        if not self.mux or not data:
+            return data
+        out = bytearray()
+        for b in data:
+            if self.escape:
+                self.escape = False
+                if b == ord("x"):
+                    self.write(b"QEMU: Terminated\n\r")
+                    self.flush()
+                    raise ConsoleQuit()
+                if b == ord("h"):
+                    self.write(MUX_HELP.encode())
+                elif b == 1:
+                    out.append(1)
+                elif b == ord("c"):
+                    self.write(b"\r\n(the monitor is not available in this version of pyaarch64)\r\n")
+                # t, s, b: timestamps / disk commit / break are not supported: ignored
+                continue
+            if b == 1:
+                self.escape = True
+                continue
+            out.append(b)
+        self.flush()
+        return bytes(out)
+
+    def close(self):
+        self.flush()
+        if self.tty_state is not None:
+            import termios
+            fd, st = self.tty_state
+            termios.tcsetattr(fd, termios.TCSANOW, st)
+            self.tty_state = None
+
+
+def open_serial(spec, mux_stdio=False):
+    """Backend for a -serial argument."""
+    if spec in ("stdio", "mon:stdio"):
+        return StdioChardev(mux=mux_stdio or spec == "mon:stdio")
+    if spec in ("null", "none"):
+        return NullChardev()
+    if spec.startswith("file:"):
+        return FileChardev(spec[5:])
+    raise ValueError(f"-serial {spec}: unsupported character device "
+                     f"(supported: stdio, mon:stdio, null, none, file:PATH)")

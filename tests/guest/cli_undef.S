@@ -1,0 +1,5 @@
+/* CLI test guest: executes UDF #0 with no vector table set up. */
+    .section .text.boot, "ax"
+    .global _start
+_start:
+    .word 0x00000000

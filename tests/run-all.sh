@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: installs what the tests need, then runs pytest.
+# Extra arguments go to pytest (e.g. `tests/run-all.sh -k cli`, `--diff-samples 100000`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v aarch64-linux-gnu-gcc >/dev/null || need+=(gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu)
+command -v qemu-system-aarch64 >/dev/null || need+=(qemu-system-arm)
+command -v dtc >/dev/null || need+=(device-tree-compiler)
+if [ ${#need[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+    else
+        echo "run-all: missing ${need[*]} (install them with apt-get; tests needing them are skipped)" >&2
+    fi
+fi
+python3 -m pip install -q -e '.[test]' 2>&1 | grep -v -e '^WARNING: Running pip as' -e 'notice' || true
+python3 -c 'import pyaarch64, numba, capstone, unicorn' # fail loudly if the install did not work
+exec python3 -m pytest -q -ra "$@"
