@@ -1,0 +1,18 @@
+/* Start-up for benchmark guests (same as tests/guest/crt0.S): stack, bss, main(),
+ * then power off through PSCI.  Kept here so benchmarks do not move with tests/. */
+    .section .text.boot, "ax"
+    .global _start
+    .type _start, %function
+_start:
+    ldr     x0, =__stack_top
+    mov     sp, x0
+    ldr     x0, =__bss_start
+    ldr     x1, =__bss_end
+1:  cmp     x0, x1
+    b.hs    2f
+    str     xzr, [x0], #8
+    b       1b
+2:  bl      main
+    bl      guest_exit
+    b       .
+    .size _start, . - _start

@@ -1,0 +1,380 @@
+#!/usr/bin/env python3
+"""pyaarch64 benchmarks: MIPS per guest workload beside unicorn and QEMU 7.2, all
+measured in the same invocation, plus cold and warm start time of the CLI.
+
+    python benchmarks/run.py                 # everything, 3 repeats, median reported
+    python benchmarks/run.py --repeat 5 --only mix,qsort
+    python benchmarks/run.py --no-qemu --no-unicorn --no-start
+
+Per workload:
+  * pyaarch64 runs in this process through the embedding API
+    (pyaarch64.emu.api.Machine), after a warm-up run so that numba compilation (or
+    loading its cache) is not timed.  Instructions retired come from `m.icount`.
+  * unicorn runs the same ELF: RAM mapped at 0x40000000, PT_LOAD segments copied
+    in, the PL011 data register caught through an MMIO mapping of its page, and the
+    final `hvc #0` (PSCI SYSTEM_OFF) stopped through UC_HOOK_INTR.  unicorn has no
+    cheap instruction counter, so its MIPS use pyaarch64's count (same program,
+    same path: the checksum lines must match).
+  * QEMU (`qemu-system-aarch64 -M virt -cpu cortex-a57 -nographic -kernel X.elf`)
+    runs as a whole process; its time is the wall time minus the median wall time of
+    a trivial guest (benchmarks/guest/empty.c), and its MIPS use pyaarch64's count.
+Every runner's output must contain the same `CHECKSUM <name> 0x...` line.
+
+Results: a Markdown table on stdout, JSON in benchmarks/results/ (gitignored).
+Guests are built into benchmarks/build/ (gitignored) with aarch64-linux-gnu-gcc -O2.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+GUEST = os.path.join(HERE, "guest")
+BUILD = os.path.join(HERE, "build")
+RESULTS = os.path.join(HERE, "results")
+HELLO = os.path.join(ROOT, "tests", "guest", "hello.elf")
+
+CC = "aarch64-linux-gnu-gcc"
+CFLAGS = ["-O2", "-ffreestanding", "-nostdlib", "-nostartfiles", "-static",
+          "-mgeneral-regs-only", "-fno-stack-protector", "-fno-pic", "-fno-builtin",
+          # keep our word loops as loops (GCC would turn them into memset/memcpy calls)
+          "-fno-tree-loop-distribute-patterns",
+          "-Wl,--build-id=none", "-Wl,--no-warn-rwx-segments", "-Wl,-z,max-page-size=4096"]
+RUNTIME = ["crt0.S", "bench.c"]
+
+WORKLOADS = [
+    ("intloop", "tight integer loop: multiply-add, shift, xor, add (no memory)"),
+    ("mix", "CoreMark-like: linked list find/reverse, 32x32 int matmul, "
+            "bit-loop CRC-32, token state machine"),
+    ("memops", "memset + memcpy of 1 MiB with 64-bit C loops, 160 rounds"),
+    ("qsort", "quicksort of 100k xorshift32 ints, 6 rounds, each verified"),
+]
+
+TARGETS = {"mix_mips": 150.0, "warm_start_s": 1.5}
+
+RAM_BASE = 0x40000000
+RAM_SIZE = 128 << 20
+UART_BASE = 0x09000000
+CHECK_RE = re.compile(rb"CHECKSUM (\S+) (0x[0-9a-f]{16})")
+
+
+# ----------------------------------------------------------------------------- build
+def build(name):
+    """Build benchmarks/guest/<name>.c into benchmarks/build/<name>.elf (if stale)."""
+    srcs = [os.path.join(GUEST, s) for s in RUNTIME + [name + ".c"]]
+    deps = srcs + [os.path.join(GUEST, "link.ld"), os.path.join(GUEST, "bench.h")]
+    out = os.path.join(BUILD, name + ".elf")
+    if os.path.exists(out) and all(os.path.getmtime(d) <= os.path.getmtime(out) for d in deps):
+        return out
+    os.makedirs(BUILD, exist_ok=True)
+    cmd = [CC, *CFLAGS, "-I", GUEST, "-Wl,-T," + os.path.join(GUEST, "link.ld"),
+           "-o", out, *srcs]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"guest build failed: {' '.join(cmd)}\n{r.stderr}")
+    return out
+
+
+def checksum(output):
+    m = CHECK_RE.search(bytes(output))
+    return m.group(2).decode() if m else None
+
+
+# --------------------------------------------------------------------------- pyaarch64
+def run_pyaarch64(elf, max_insns=5_000_000_000):
+    from pyaarch64.emu.api import Machine
+    m = Machine(machine="virt", cpu="cortex-a57")
+    m.load_elf(elf)
+    t0 = time.perf_counter()
+    stop = m.run(max_insns=max_insns)
+    dt = time.perf_counter() - t0
+    if stop.kind != "poweroff":
+        raise RuntimeError(f"pyaarch64: {elf} stopped with {stop.kind}: {stop}")
+    return {"insns": m.icount, "seconds": dt, "checksum": checksum(m.serial_output),
+            "output": bytes(m.serial_output).decode("latin-1")}
+
+
+# ----------------------------------------------------------------------------- unicorn
+def load_segments(elf):
+    from elftools.elf.elffile import ELFFile
+    with open(elf, "rb") as f:
+        e = ELFFile(f)
+        segs = [(s["p_paddr"], s.data()) for s in e.iter_segments()
+                if s["p_type"] == "PT_LOAD" and s["p_filesz"]]
+        return e.header.e_entry, segs
+
+
+def run_unicorn(elf, uart="mmio"):
+    """uart='mmio': the PL011 page is an MMIO region (callbacks only for UART
+    accesses).  uart='hook': the page is plain memory with a UC_HOOK_MEM_WRITE on the
+    data register -- unicorn then instruments every store, which slows it 2-4x on
+    memory-heavy guests, so it is not the default (see README)."""
+    import unicorn as U
+    from unicorn.arm64_const import UC_ARM64_REG_PC
+    entry, segs = load_segments(elf)
+    uc = U.Uc(U.UC_ARCH_ARM64, U.UC_MODE_ARM)
+    uc.mem_map(RAM_BASE, RAM_SIZE)
+    for addr, data in segs:
+        uc.mem_write(addr, data)
+    out = bytearray()
+    if uart == "mmio":
+        def uart_read(uc, off, size, ud):
+            return 0                      # FR = 0: TX FIFO never full
+        def uart_write(uc, off, size, value, ud):
+            if off == 0:
+                out.append(value & 0xFF)
+        uc.mmio_map(UART_BASE, 0x1000, uart_read, None, uart_write, None)
+    else:
+        uc.mem_map(UART_BASE, 0x1000)
+        def on_write(uc, access, addr, size, value, ud):
+            if addr == UART_BASE:
+                out.append(value & 0xFF)
+        uc.hook_add(U.UC_HOOK_MEM_WRITE, on_write, begin=UART_BASE, end=UART_BASE + 3)
+    stop = {}
+    def on_intr(uc, intno, ud):
+        # unicorn runs the guest at EL0, where HVC is UNDEFINED (intno 1); either
+        # way the guest is at its final `hvc #0` with x0 = PSCI SYSTEM_OFF.
+        stop["intno"] = intno
+        stop["pc"] = uc.reg_read(UC_ARM64_REG_PC)
+        uc.emu_stop()
+    uc.hook_add(U.UC_HOOK_INTR, on_intr)
+    t0 = time.perf_counter()
+    uc.emu_start(entry, 0xFFFFFFFFFFFFFFFF)
+    dt = time.perf_counter() - t0
+    if not stop:
+        raise RuntimeError(f"unicorn: {elf} stopped without reaching the HVC")
+    return {"seconds": dt, "checksum": checksum(out), "output": out.decode("latin-1")}
+
+
+# -------------------------------------------------------------------------------- QEMU
+QEMU = "qemu-system-aarch64"
+
+
+def run_qemu_once(elf, timeout=300):
+    cmd = [QEMU, "-M", "virt", "-cpu", "cortex-a57", "-nographic", "-kernel", elf]
+    t0 = time.perf_counter()
+    r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+    dt = time.perf_counter() - t0
+    if r.returncode != 0:
+        raise RuntimeError(f"qemu: {elf} exited with {r.returncode}: {r.stderr[-500:]!r}")
+    return dt, checksum(r.stdout), r.stdout.decode("latin-1")
+
+
+def qemu_version():
+    try:
+        r = subprocess.run([QEMU, "--version"], capture_output=True, text=True)
+        return r.stdout.splitlines()[0]
+    except OSError:
+        return None
+
+
+# --------------------------------------------------------------------- start-up time
+def cli_start(cache_dir):
+    """Wall time of `pyaarch64 run -nographic tests/guest/hello.elf` as a process."""
+    exe = shutil.which("pyaarch64")
+    cmd = [exe, "run", "-nographic", HELLO] if exe else \
+        [sys.executable, "-c", "from pyaarch64.emu.cli import main; main()",
+         "run", "-nographic", HELLO]
+    env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
+    t0 = time.perf_counter()
+    r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, env=env, timeout=1200)
+    dt = time.perf_counter() - t0
+    ok = r.returncode == 0 and b"Hello from pyaarch64!" in r.stdout
+    if not ok:
+        raise RuntimeError(f"pyaarch64 run failed ({r.returncode}): {r.stdout[-300:]!r} "
+                           f"{r.stderr[-500:]!r}")
+    return dt
+
+
+# ------------------------------------------------------------------------------ report
+def loadavg():
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
+def machine_info():
+    cpu = None
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    info = {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+            "platform": platform.platform()}
+    for mod in ("numba", "numpy", "unicorn"):
+        try:
+            info[mod] = __import__(mod).__version__
+        except Exception:  # noqa: BLE001
+            info[mod] = None
+    info["qemu"] = qemu_version()
+    try:
+        info["gcc"] = subprocess.run([CC, "--version"], capture_output=True,
+                                     text=True).stdout.splitlines()[0]
+        info["commit"] = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+                                        capture_output=True, text=True).stdout.strip()
+    except OSError:
+        pass
+    return info
+
+
+def fmt(x, nd=2):
+    return "–" if x is None else f"{x:.{nd}f}"
+
+
+def markdown(res):
+    lines = ["| workload | insns (M) | pyaarch64 s | pyaarch64 MIPS | unicorn s | unicorn MIPS "
+             "| QEMU s (net) | QEMU MIPS | pyaarch64 / unicorn | checksums |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for w in res["workloads"]:
+        p, u, q = w["pyaarch64"], w.get("unicorn"), w.get("qemu")
+        ratio = p["mips"] / u["mips"] if u else None
+        lines.append(
+            f"| {w['name']} | {w['insns'] / 1e6:.1f} | {fmt(p['seconds'])} | {fmt(p['mips'], 1)} "
+            f"| {fmt(u and u['seconds'])} | {fmt(u and u['mips'], 1)} "
+            f"| {fmt(q and q['seconds'], 3)} | {fmt(q and q['mips'], 0)} "
+            f"| {fmt(ratio)} | {'match' if w['checksums_match'] else 'MISMATCH'} |")
+    s = res.get("start")
+    out = "\n".join(lines)
+    if s:
+        out += ("\n\n| start-up (`pyaarch64 run -nographic tests/guest/hello.elf`) | seconds |\n"
+                "|---|---:|\n"
+                f"| cold (empty NUMBA_CACHE_DIR) | {s['cold_s']:.2f} |\n"
+                f"| warm (same cache dir, median of {len(s['warm_all_s'])}) | {s['warm_s']:.2f} |")
+    if res.get("qemu_startup_s") is not None:
+        out += f"\n\nQEMU start-up subtracted: {res['qemu_startup_s']:.3f} s (median, empty guest)."
+    t = res["targets"]
+    out += "\n\nTargets: " + "; ".join(
+        f"{k} {v['target']} -> {fmt(v['measured'])} ({'met' if v['met'] else 'NOT met'})"
+        for k, v in t.items() if v["measured"] is not None)
+    out += f"\n\nLoad average before/after: {res['load_before']} / {res['load_after']}"
+    return out
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--repeat", type=int, default=3, help="timed runs per emulator (median)")
+    ap.add_argument("--only", help="comma-separated workloads")
+    ap.add_argument("--no-unicorn", action="store_true")
+    ap.add_argument("--no-qemu", action="store_true")
+    ap.add_argument("--no-start", action="store_true", help="skip the cold/warm start runs")
+    ap.add_argument("--uc-uart", choices=("mmio", "hook"), default="mmio",
+                    help="how unicorn sees the PL011 (default mmio, see run_unicorn)")
+    ap.add_argument("--json", help="JSON output path (default benchmarks/results/<time>.json)")
+    args = ap.parse_args(argv)
+
+    names = [n for n, _ in WORKLOADS]
+    if args.only:
+        names = [n for n in args.only.split(",") if n]
+        bad = [n for n in names if n not in dict(WORKLOADS)]
+        if bad:
+            ap.error(f"unknown workload(s): {', '.join(bad)}")
+    use_qemu = not args.no_qemu and shutil.which(QEMU) is not None
+    use_uc = not args.no_unicorn
+    if use_uc:
+        try:
+            import unicorn  # noqa: F401
+        except ImportError:
+            print("unicorn is not installed: skipping it", file=sys.stderr)
+            use_uc = False
+
+    res = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+           "machine": machine_info(), "load_before": loadavg(), "repeat": args.repeat,
+           "unicorn_uart": args.uc_uart, "workloads": []}
+    elfs = {n: build(n) for n in names}
+    empty = build("empty")
+
+    def log(msg):
+        print(msg, file=sys.stderr, flush=True)
+
+    # warm-up: numba compile (or cache load) and first-call costs, not timed below
+    t0 = time.perf_counter()
+    run_pyaarch64(empty)
+    res["pyaarch64_warmup_s"] = round(time.perf_counter() - t0, 3)
+    log(f"pyaarch64 warm-up (compile or cache load): {res['pyaarch64_warmup_s']:.2f} s")
+
+    qstart = None
+    if use_qemu:
+        qs = [run_qemu_once(empty)[0] for _ in range(max(5, args.repeat))]
+        qstart = statistics.median(qs)
+        res["qemu_startup_s"] = qstart
+        res["qemu_startup_all_s"] = qs
+
+    for name in names:
+        elf = elfs[name]
+        w = {"name": name, "description": dict(WORKLOADS)[name]}
+        runs = [run_pyaarch64(elf) for _ in range(args.repeat)]
+        insns = runs[0]["insns"]
+        if any(r["insns"] != insns for r in runs):
+            raise RuntimeError(f"{name}: instruction count differs between runs")
+        ref = runs[0]["checksum"]
+        ps = [r["seconds"] for r in runs]
+        p = statistics.median(ps)
+        w["insns"] = insns
+        w["checksum"] = ref
+        w["pyaarch64"] = {"seconds": p, "all_s": ps, "mips": insns / p / 1e6}
+        sums = [r["checksum"] for r in runs]
+        log(f"{name}: {insns} insns, pyaarch64 {p:.3f} s = {insns / p / 1e6:.1f} MIPS")
+        if use_uc:
+            ur = [run_unicorn(elf, args.uc_uart) for _ in range(args.repeat)]
+            us = [r["seconds"] for r in ur]
+            u = statistics.median(us)
+            w["unicorn"] = {"seconds": u, "all_s": us, "mips": insns / u / 1e6}
+            sums += [r["checksum"] for r in ur]
+            log(f"{name}: unicorn {u:.3f} s = {insns / u / 1e6:.1f} MIPS")
+        if use_qemu:
+            qr = [run_qemu_once(elf) for _ in range(max(5, args.repeat))]
+            qw = [r[0] for r in qr]
+            q = max(statistics.median(qw) - qstart, 1e-3)
+            w["qemu"] = {"seconds": q, "wall_all_s": qw, "mips": insns / q / 1e6}
+            sums += [r[1] for r in qr]
+            log(f"{name}: qemu {q:.3f} s net = {insns / q / 1e6:.0f} MIPS")
+        w["checksums_match"] = ref is not None and all(s == ref for s in sums)
+        if not w["checksums_match"]:
+            log(f"{name}: CHECKSUM MISMATCH: {sums}")
+        res["workloads"].append(w)
+
+    if not args.no_start:
+        with tempfile.TemporaryDirectory(prefix="pyaarch64-numba-cache-") as d:
+            log("cold start (empty numba cache: compiles everything)...")
+            cold = cli_start(d)
+            warm = [cli_start(d) for _ in range(max(3, args.repeat))]
+        res["start"] = {"cold_s": cold, "warm_s": statistics.median(warm), "warm_all_s": warm}
+
+    mix = next((w for w in res["workloads"] if w["name"] == "mix"), None)
+    mix_mips = mix["pyaarch64"]["mips"] if mix else None
+    warm_s = res["start"]["warm_s"] if "start" in res else None
+    res["targets"] = {
+        "mix MIPS >=": {"target": TARGETS["mix_mips"], "measured": mix_mips,
+                        "met": mix_mips is not None and mix_mips >= TARGETS["mix_mips"]},
+        "warm start s <=": {"target": TARGETS["warm_start_s"], "measured": warm_s,
+                            "met": warm_s is not None and warm_s <= TARGETS["warm_start_s"]},
+    }
+    res["load_after"] = loadavg()
+
+    os.makedirs(RESULTS, exist_ok=True)
+    path = args.json or os.path.join(
+        RESULTS, "bench-" + time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + ".json")
+    with open(path, "w") as f:
+        json.dump(res, f, indent=1)
+    print(markdown(res))
+    print(f"\nJSON: {path}")
+    ok = all(w["checksums_match"] for w in res["workloads"])
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
