@@ -194,14 +194,14 @@ def dp1(v, kind, w):
             r = clz64(v)
     else:                                 # CLS: leading sign bits, excluding the sign bit
         if w:
+            # CountLeadingZeroBits(x<31:1> EOR x<30:0>): a 31-bit value, so the
+            # count over bits 63..32 of (x ^ x << 1) << 32 (bit 32 is x<0>, harmless)
             x = v & M32
             x = (x ^ (x << U1)) & M32
-            r = (clz64(x << U32) if x != U0 else U32) - U1
-            if x == U0:
-                r = np.uint64(31)
+            r = clz64(x << U32) if x != U0 else np.uint64(31)
         else:
             x = v ^ (v << U1)
-            r = clz64(x) - U1 if x != U0 else U63
+            r = clz64(x) if x != U0 else U63
     if w:
         r &= M32
     return r
