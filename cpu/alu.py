@@ -80,6 +80,20 @@ def addc(a, b, c, w):
 
 
 @njit(cache=True)
+def logic(a, b, opc, w):
+    """AND (opc 0 and 3), ORR (1), EOR (2), masked to the register width."""
+    if opc == 1:
+        r = a | b
+    elif opc == 2:
+        r = a ^ b
+    else:
+        r = a & b
+    if w:
+        r &= M32
+    return r
+
+
+@njit(cache=True)
 def logic_flags(r, w):
     if w:
         n = (r >> U31) & U1

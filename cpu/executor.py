@@ -7,10 +7,10 @@ import numpy as np
 from numba import njit
 
 from pyaarch64.cpu.ops import *  # noqa: F401,F403  (op ids, slots, ctl layout: constants)
-from pyaarch64.cpu.alu import (add64, addc, logic_flags, shift, extend, field_mask, dp1, umulh,
+from pyaarch64.cpu.alu import (add64, addc, logic, logic_flags, shift, extend, field_mask, dp1, umulh,
                                smulh, crc32, udiv, sdiv, cond_holds)
 from pyaarch64.cpu.memory import (TLB_ENTRIES, T_READ, T_WRITE, fetch_page, alloc_slot,
-                                  access_slow, ACC_OK, ACC_CODE, ACC_CBERR)
+                                  access_slow, ACC_OK, ACC_CODE, ACC_DROPPED, ACC_CBERR)
 from pyaarch64.cpu.system import (slow_op, undefined, data_abort, insn_abort, pc_align_fault)
 from pyaarch64.cpu.isa._decoder import predecode
 
@@ -66,6 +66,7 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
     cpage = NO_PAGE
     chost = np.int64(0)
     cslot = np.int64(0)
+    cu = U0
     exitc = 0
     while True:
         if steps >= budget:
@@ -103,19 +104,20 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
             cslot = np.int64(pslot[page])
             if cslot < 0:
                 cslot = alloc_slot(ctl, dcache, pslot, slotpage, tlb, page)
+            cu = np.uint64(cslot)
             chost = hp
             cpage = vpage
-        idx = np.int64((pc & PAGE_MASK) >> U2)
-        w0 = dcache[cslot, idx, 0]
+        idx = (pc & PAGE_MASK) >> U2
+        w0 = dcache[cu, idx, 0]
         if w0 == U0:
-            w0, w1 = predecode(m32[(chost >> 2) + idx], feat)
-            dcache[cslot, idx, 0] = w0
-            dcache[cslot, idx, 1] = w1
+            w0, w1 = predecode(m32[np.uint64(chost >> 2) + idx], feat)
+            dcache[cu, idx, 0] = w0
+            dcache[cu, idx, 1] = w1
         else:
-            w1 = dcache[cslot, idx, 1]
+            w1 = dcache[cu, idx, 1]
         op = np.int64(w0 & OPMASK)
-        rd = np.int64((w0 >> SH_RD) & M6)
-        rn = np.int64((w0 >> SH_RN) & M6)
+        rd = (w0 >> SH_RD) & M6
+        rn = (w0 >> SH_RN) & M6
         aux = np.int64(w0 >> SH_AUX)
         npc = pc + U4
         mk = MK_NONE
@@ -149,7 +151,7 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
             if cond_holds(aux, nzcv):
                 npc = pc + w1
         elif op == OP_ADDR:
-            regs[rd] = regs[rn] + regs[np.int64((w0 >> SH_RM) & M6)]
+            regs[rd] = regs[rn] + regs[(w0 >> SH_RM) & M6]
         elif op == OP_ADDSI:
             w = aux & 1
             a = regs[rn]
@@ -161,7 +163,7 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
         elif op == OP_ADDSR:
             w = aux & 1
             a = regs[rn]
-            b = regs[np.int64((w0 >> SH_RM) & M6)]
+            b = regs[(w0 >> SH_RM) & M6]
             if w:
                 a &= M32
                 b &= M32
@@ -189,7 +191,9 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
         elif op == OP_BL:
             regs[30] = npc
             npc = pc + w1
-        elif op == OP_RET or op == OP_BR:
+        elif op == OP_RET:
+            npc = regs[rn]
+        elif op == OP_BR:
             t = regs[rn]
             if aux & 1:
                 regs[30] = npc
@@ -210,58 +214,60 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
             if mode != MODE_POST:
                 maddr += w1
             mcnt = 2
-        elif op == OP_LDRR or op == OP_STRR:
-            off = extend(regs[np.int64((w0 >> SH_RM) & M6)], (aux >> 4) & 7, (aux >> 7) & 3)
-            maddr = regs[rn] + off
-            mk = MK_LOAD if op == OP_LDRR else MK_STORE
+        elif op == OP_LDRR:
+            maddr = regs[rn] + extend(regs[(w0 >> SH_RM) & M6], (aux >> 4) & 7, (aux >> 7) & 3)
+            mk = MK_LOAD
             msize = aux & 3
-            mode = MODE_OFF
-            mcnt = 1
+        elif op == OP_STRR:
+            maddr = regs[rn] + extend(regs[(w0 >> SH_RM) & M6], (aux >> 4) & 7, (aux >> 7) & 3)
+            mk = MK_STORE
+            msize = aux & 3
         elif op == OP_LDLIT:
             maddr = pc + w1
             mk = MK_LOAD
             msize = aux & 3
             mode = MODE_OFF
             mcnt = 1
-        elif op == OP_LOGI or op == OP_LOGSR:
-            w = aux & 1
-            a = regs[rn]
-            if op == OP_LOGI:
-                b = w1
-            else:
-                b = regs[np.int64((w0 >> SH_RM) & M6)]
-                if w:
-                    b &= M32
-                b = shift(b, (aux >> 4) & 3, (aux >> 6) & 63, w)
-                if aux & 8:
-                    b = ~b
+        elif op == OP_LOGI:
             opc = (aux >> 1) & 3
-            if opc == 0 or opc == 3:
-                r = a & b
-            elif opc == 1:
-                r = a | b
-            else:
-                r = a ^ b
+            r = logic(regs[rn], w1, opc, aux & 1)
+            if opc == 3:
+                nzcv = logic_flags(r, aux & 1)
+            regs[rd] = r
+        elif op == OP_LOGSR:
+            w = aux & 1
+            b = regs[(w0 >> SH_RM) & M6]
             if w:
-                r &= M32
+                b &= M32
+            b = shift(b, (aux >> 4) & 3, (aux >> 6) & 63, w)
+            if aux & 8:
+                b = ~b
+            opc = (aux >> 1) & 3
+            r = logic(regs[rn], b, opc, w)
             if opc == 3:
                 nzcv = logic_flags(r, w)
             regs[rd] = r
-        elif op == OP_UBF or op == OP_SBF or op == OP_BFM:
-            lsb = np.uint64((aux >> 1) & 63)
+        elif op == OP_UBF:
+            fm = field_mask((aux >> 8) & 127)
+            r = ((regs[rn] >> np.uint64((aux >> 1) & 63)) & fm) << np.uint64((aux >> 15) & 63)
+            if aux & 1:
+                r &= M32
+            regs[rd] = r
+        elif op == OP_SBF:
             width = (aux >> 8) & 127
+            f = (regs[rn] >> np.uint64((aux >> 1) & 63)) & field_mask(width)
+            if width < 64:
+                sh = np.uint64(64 - width)
+                f = np.uint64(np.int64(f << sh) >> np.int64(sh))
+            r = f << np.uint64((aux >> 15) & 63)
+            if aux & 1:
+                r &= M32
+            regs[rd] = r
+        elif op == OP_BFM:
+            fm = field_mask((aux >> 8) & 127)
             pos = np.uint64((aux >> 15) & 63)
-            fm = field_mask(width)
-            f = (regs[rn] >> lsb) & fm
-            if op == OP_UBF:
-                r = f << pos
-            elif op == OP_SBF:
-                if width < 64:
-                    sh = np.uint64(64 - width)
-                    f = np.uint64(np.int64(f << sh) >> np.int64(sh))
-                r = f << pos
-            else:
-                r = (regs[rd] & ~(fm << pos)) | (f << pos)
+            f = (regs[rn] >> np.uint64((aux >> 1) & 63)) & fm
+            r = (regs[rd] & ~(fm << pos)) | (f << pos)
             if aux & 1:
                 r &= M32
             regs[rd] = r
@@ -285,7 +291,7 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
                 r = regs[rn]
             else:
                 kind = (aux >> 5) & 3
-                r = regs[np.int64((w0 >> SH_RM) & M6)]
+                r = regs[(w0 >> SH_RM) & M6]
                 if kind == 1:
                     r = r + U1
                 elif kind == 2:
@@ -302,7 +308,7 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
                 if aux & 1024:
                     b = w1
                 else:
-                    b = regs[np.int64((w0 >> SH_RM) & M6)]
+                    b = regs[(w0 >> SH_RM) & M6]
                 if aux & 512:
                     r, nzcv = addc(a, b, 0, w)
                 else:
@@ -312,7 +318,7 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
         elif op == OP_ADDX:
             w = aux & 1
             a = regs[rn]
-            b = extend(regs[np.int64((w0 >> SH_RM) & M6)], (aux >> 3) & 7, (aux >> 6) & 7)
+            b = extend(regs[(w0 >> SH_RM) & M6], (aux >> 3) & 7, (aux >> 6) & 7)
             if aux & 4:
                 if aux & 2:
                     r, nzcv = addc(a, ~b, 1, w)
@@ -325,7 +331,7 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
             regs[rd] = r
         elif op == OP_ADC:
             w = aux & 1
-            b = regs[np.int64((w0 >> SH_RM) & M6)]
+            b = regs[(w0 >> SH_RM) & M6]
             if aux & 2:
                 b = ~b
             r, f = addc(regs[rn], b, (nzcv >> 1) & 1, w)
@@ -335,7 +341,7 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
         elif op == OP_EXTR:
             lsb = np.uint64((aux >> 1) & 63)
             hi = regs[rn]
-            lo = regs[np.int64((w0 >> SH_RM) & M6)]
+            lo = regs[(w0 >> SH_RM) & M6]
             if aux & 1:
                 v = ((hi & M32) << U32) | (lo & M32)
                 r = (v >> lsb) & M32
@@ -347,7 +353,7 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
         elif op == OP_SHIFTV:
             w = aux & 1
             a = regs[rn]
-            b = regs[np.int64((w0 >> SH_RM) & M6)]
+            b = regs[(w0 >> SH_RM) & M6]
             if w:
                 a &= M32
                 amt = np.int64(b & np.uint64(31))
@@ -355,28 +361,28 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
                 amt = np.int64(b & U63)
             regs[rd] = shift(a, (aux >> 1) & 3, amt, w)
         elif op == OP_MADD:
-            p = regs[rn] * regs[np.int64((w0 >> SH_RM) & M6)]
-            acc = regs[np.int64((w0 >> SH_RA) & M6)]
+            p = regs[rn] * regs[(w0 >> SH_RM) & M6]
+            acc = regs[(w0 >> SH_RA) & M6]
             r = acc - p if aux & 2 else acc + p
             if aux & 1:
                 r &= M32
             regs[rd] = r
         elif op == OP_MADDL:
             a = regs[rn] & M32
-            b = regs[np.int64((w0 >> SH_RM) & M6)] & M32
+            b = regs[(w0 >> SH_RM) & M6] & M32
             if aux & 2:
                 a = np.uint64(np.int64(np.int32(np.uint32(a))))
                 b = np.uint64(np.int64(np.int32(np.uint32(b))))
             p = a * b
-            acc = regs[np.int64((w0 >> SH_RA) & M6)]
+            acc = regs[(w0 >> SH_RA) & M6]
             regs[rd] = acc - p if aux & 1 else acc + p
         elif op == OP_MULH:
             a = regs[rn]
-            b = regs[np.int64((w0 >> SH_RM) & M6)]
+            b = regs[(w0 >> SH_RM) & M6]
             regs[rd] = smulh(a, b) if aux & 1 else umulh(a, b)
         elif op == OP_DIV:
             a = regs[rn]
-            b = regs[np.int64((w0 >> SH_RM) & M6)]
+            b = regs[(w0 >> SH_RM) & M6]
             regs[rd] = sdiv(a, b, aux & 1) if aux & 2 else udiv(a, b, aux & 1)
         elif op == OP_DP1:
             w = aux & 1
@@ -386,8 +392,16 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
             regs[rd] = dp1(a, (aux >> 1) & 7, w)
         elif op == OP_CRC32:
             sz = aux & 3
-            regs[rd] = crc32(regs[rn], regs[np.int64((w0 >> SH_RM) & M6)], 1 << sz, (aux >> 2) & 1)
-        elif op == OP_NOP or op == OP_BARRIER or op == OP_PRFM or op == OP_SEV or op == OP_WFE:
+            regs[rd] = crc32(regs[rn], regs[(w0 >> SH_RM) & M6], 1 << sz, (aux >> 2) & 1)
+        elif op == OP_NOP:
+            pass
+        elif op == OP_BARRIER:
+            pass
+        elif op == OP_PRFM:
+            pass
+        elif op == OP_SEV:
+            pass
+        elif op == OP_WFE:
             pass
         elif op == OP_CLREX:
             ctl[C_EXCL_ADDR] = M64
@@ -401,7 +415,7 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
             ctl[C_PC] = pc
             ctl[C_NZCV] = np.uint64(nzcv)
             ctl[C_EXIT_A] = pc
-            ctl[C_EXIT_B] = np.uint64(m32[(chost >> 2) + idx])
+            ctl[C_EXIT_B] = np.uint64(m32[np.uint64(chost >> 2) + idx])
             exitc = undefined(regs, ctl, sysr, pc)
             if exitc != 0:
                 exitc = EXIT_UNDEF
@@ -435,7 +449,7 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
                     e += T_WRITE * TLB_ENTRIES
                 if tlb[e, 0] == vp:
                     h = maddr + tlb[e, 1]
-                    ra = np.int64((w0 >> SH_RA) & M6)
+                    ra = (w0 >> SH_RA) & M6
                     if mk == MK_LOAD:
                         sign = (aux >> 2) & 3
                         for k in range(mcnt):
@@ -469,7 +483,7 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
             if not done:
                 ctl[C_PC] = pc
                 ctl[C_NZCV] = np.uint64(nzcv)
-                ra = np.int64((w0 >> SH_RA) & M6)
+                ra = (w0 >> SH_RA) & M6
                 is_w = mk == MK_STORE
                 sign = (aux >> 2) & 3
                 fail = False
@@ -484,6 +498,14 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
                             src &= (U1 << np.uint64(8 << msize)) - U1
                     st, v, fva = access_slow(ctl, mem, tlb, pslot, slotpage, cb, a, 1 << msize, is_w, src)
                     if st == ACC_CODE:
+                        # a store into a page with decoded code: forget the
+                        # decoded words it overwrote (self-modifying code)
+                        cs = np.int64(pslot[np.int64(fva >> U12)])
+                        k0 = np.int64((fva & PAGE_MASK) >> U2)
+                        k1 = np.int64(((fva & PAGE_MASK) + nb - U1) >> U2)
+                        for kk in range(k0, k1 + 1):
+                            dcache[cs, kk, 0] = U0
+                    elif st == ACC_DROPPED:
                         code = True
                     elif st != ACC_OK:
                         if st == ACC_CBERR:

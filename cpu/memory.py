@@ -23,8 +23,10 @@ U12 = np.uint64(12)
 PAGE_MASK = np.uint64(0xFFF)
 M8 = np.uint64(0xFF)
 
-# access status
-ACC_OK, ACC_ABORT, ACC_CBERR, ACC_CODE = 0, 1, 2, 3
+# access status.  ACC_CODE: a store hit a page with decoded code; the third
+# result is the host offset written, so the caller can drop just those decode
+# entries.  ACC_DROPPED: a byte-path store dropped whole decoded pages.
+ACC_OK, ACC_ABORT, ACC_CBERR, ACC_CODE, ACC_DROPPED = 0, 1, 2, 3, 4
 
 
 def new_tlb():
@@ -130,9 +132,10 @@ def access_slow(ctl, mem, tlb, pslot, slotpage, cb, va, size, is_write, value):
         if st == ACC_ABORT or st == ACC_CBERR:
             return st, U0, fva
         if st == ACC_CODE:
+            drop_code_page(pslot, slotpage, np.int64(fva >> U12))
             code = True
         out |= v << np.uint64(8 * i)
-    return (ACC_CODE if code else ACC_OK), out, U0
+    return (ACC_DROPPED if code else ACC_OK), out, U0
 
 
 @njit(cache=True)
@@ -144,18 +147,20 @@ def access1(ctl, mem, tlb, pslot, slotpage, cb, va, size, is_write, value):
     off = ram_offset(ctl, pa)
     if off >= 0:
         page = off >> 12
-        status = ACC_OK
         vpage = va >> U12
         idx = np.int64(vpage & np.uint64(TLB_ENTRIES - 1))
         addend = np.uint64(off & ~0xFFF) - (vpage << U12)
         if is_write:
-            if drop_code_page(pslot, slotpage, page):
-                status = ACC_CODE
+            if pslot[page] >= 0:
+                # decoded code in this page: write, but keep the page out of the
+                # write TLB so that every store to it keeps coming here
+                _ram_write(mem, off, size, value)
+                return ACC_CODE, U0, np.uint64(off)
             e = T_WRITE * TLB_ENTRIES + idx
             tlb[e, 0] = vpage
             tlb[e, 1] = addend
             _ram_write(mem, off, size, value)
-            return status, U0, U0
+            return ACC_OK, U0, U0
         e = T_READ * TLB_ENTRIES + idx
         tlb[e, 0] = vpage
         tlb[e, 1] = addend

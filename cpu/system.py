@@ -18,7 +18,8 @@ from pyaarch64.cpu.sysregs import (
     S_ESR_EL1, S_FAR_EL1, S_VBAR_EL1, S_NZCV, S_DAIF, S_CURRENTEL, S_SPSEL, S_CNTVCT, S_CNTPCT,
     key)
 from pyaarch64.cpu.memory import (access_slow, ram_offset, translate, tlb_flush, flush_decode,
-                                  drop_code_page, ACC_OK, ACC_ABORT, ACC_CBERR)
+                                  drop_code_page, ACC_OK, ACC_ABORT, ACC_CBERR,
+                                  ACC_CODE, ACC_DROPPED)
 from pyaarch64.cpu.isa.branch import PSF_SPSEL, PSF_DAIFSET, PSF_DAIFCLR
 from pyaarch64.cpu.isa.ldst import XK_LDX, XK_STX, XK_LDXP, XK_STXP, XK_LDAR, XK_STLR
 
@@ -226,7 +227,15 @@ def sysreg(regs, ctl, sysr, sysmap, pc, k, rt, is_read):
 
 @njit(cache=True)
 def mem_rw(ctl, mem, tlb, pslot, slotpage, cb, va, size, is_write, value):
-    return access_slow(ctl, mem, tlb, pslot, slotpage, cb, va, size, is_write, value)
+    """Data access for rare ops.  A store into decoded code drops that page's
+    decode slot (the executor re-enters the page after every slow op)."""
+    st, v, x = access_slow(ctl, mem, tlb, pslot, slotpage, cb, va, size, is_write, value)
+    if st == ACC_CODE:
+        drop_code_page(pslot, slotpage, np.int64(x >> np.uint64(12)))
+        return ACC_OK, v, U0
+    if st == ACC_DROPPED:
+        return ACC_OK, v, U0
+    return st, v, x
 
 
 @njit(cache=True)
