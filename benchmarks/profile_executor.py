@@ -1,0 +1,263 @@
+#!/usr/bin/env python3
+"""Where pyaarch64's executor spends a workload: dynamic op mix, memory-stage fast
+vs slow path (and why slow), code-page switches, predecodes, exits to Python.
+
+    python benchmarks/profile_executor.py mix            # counters for the mix workload
+    python benchmarks/profile_executor.py mix --perf     # plus a perf(1) sample of the timed run
+
+The counters come from an instrumented *copy* of pyaarch64/cpu/executor.py written
+to benchmarks/build/prof_executor.py (counter increments inserted at fixed anchor
+lines; the real executor is not touched).  If the executor changes so that an
+anchor is gone, this script says which one.  The copy compiles once (numba cache
+in benchmarks/build/), ~1 minute.
+
+--perf runs the *real* executor under `perf record` (enabled only around
+Machine.run through perf's control FIFO) and reports how the samples split
+between the jitted code, Python and the rest, plus the hottest offsets in the
+jitted code.
+"""
+import argparse
+import collections
+import importlib.util
+import inspect
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import run as bench  # noqa: E402  (benchmarks/run.py: build(), workloads)
+
+NPROF = 256
+P_FETCHPAGE, P_PREDECODE, P_ALLOC, P_MEMFAST, P_MEMSLOW, P_UNALIGNED, P_CROSS = range(200, 207)
+
+# (anchor regex, text to insert, where): 'before'/'after' the anchor line at its indent,
+# 'into' = after the line, one level deeper.
+PATCHES = [
+    (r"^def run\(.*budget\):", None, "sig"),
+    (r"^\s*op = np\.int64\(w0 & OPMASK\)", "prof[op] += 1", "after"),
+    (r"^\s*hp = fetch_page\(", f"prof[{P_FETCHPAGE}] += 1", "before"),
+    (r"^\s*w0, w1 = predecode\(", f"prof[{P_PREDECODE}] += 1", "before"),
+    (r"^\s*cslot = alloc_slot\(", f"prof[{P_ALLOC}] += 1", "before"),
+    (r"^\s*done = True", f"prof[{P_MEMFAST}] += 1", "after"),
+    (r"^\s*if not done:", f"prof[{P_MEMSLOW}] += 1\n"
+     f"if (maddr & (nb - U1)) != U0:\n    prof[{P_UNALIGNED}] += 1\n"
+     f"elif (maddr & PAGE_MASK) + nb * np.uint64(mcnt) > np.uint64(4096):\n"
+     f"    prof[{P_CROSS}] += 1", "into"),
+]
+
+
+def instrumented_source():
+    from pyaarch64.cpu import executor
+    src = inspect.getsource(executor).splitlines()
+    out = list(src)
+    for pat, text, where in PATCHES:
+        rx = re.compile(pat)
+        hits = [i for i, line in enumerate(out) if rx.search(line)]
+        if not hits:
+            sys.exit(f"profile_executor.py: anchor {pat!r} not found in cpu/executor.py; update PATCHES")
+        for i in reversed(hits):
+            line = out[i]
+            if where == "sig":
+                out[i] = line.replace("budget):", "budget, prof):")
+                continue
+            ind = line[:len(line) - len(line.lstrip())]
+            if where == "into":
+                ind += "    "
+            new = [ind + t for t in text.splitlines()]
+            if where == "before":
+                out[i:i] = new
+            else:
+                out[i + 1:i + 1] = new
+    return "\n".join(out) + "\n"
+
+
+def load_instrumented():
+    os.makedirs(bench.BUILD, exist_ok=True)
+    path = os.path.join(bench.BUILD, "prof_executor.py")
+    src = instrumented_source()
+    if not os.path.exists(path) or open(path).read() != src:
+        with open(path, "w") as f:
+            f.write(src)
+    spec = importlib.util.spec_from_file_location("prof_executor", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.run
+
+
+def counters(elf):
+    import numpy as np
+    from pyaarch64.cpu import ops as O
+    from pyaarch64.emu.api import Machine
+    prun = load_instrumented()
+    prof = np.zeros(NPROF, dtype=np.uint64)
+    exits = collections.Counter()
+    mmio = [0]
+
+    def patch(m):
+        cpu = m._m.cpu
+        def run_prof(budget):
+            ex = prun(cpu.regs, cpu.ctl, cpu.sysr, cpu.sysmap, cpu.mem, cpu.dcache,
+                      cpu.pslot, cpu.slotpage, cpu.tlb, cpu._cb, budget, prof)
+            exits[O.EXIT_NAMES.get(ex, ex)] += 1
+            return ex
+        cpu.run = run_prof
+        orig = m._m._mmio
+        def count_mmio(*a):
+            mmio[0] += 1
+            return orig(*a)
+        m._m._mmio = count_mmio
+        cpu.attach_mmio(count_mmio)
+
+    t0 = time.perf_counter()
+    w = Machine()
+    patch(w)
+    w.load_elf(bench.build("empty"))
+    w.run()
+    print(f"(instrumented executor ready in {time.perf_counter() - t0:.1f} s)", file=sys.stderr)
+    prof[:] = 0
+    exits.clear()
+    mmio[0] = 0
+    m = Machine()
+    patch(m)
+    m.load_elf(elf)
+    t0 = time.perf_counter()
+    stop = m.run()
+    dt = time.perf_counter() - t0
+    n = m.icount
+    print(f"{os.path.basename(elf)}: {n} instructions, stop={stop.kind}, "
+          f"instrumented run {dt:.2f} s ({n / dt / 1e6:.0f} MIPS with counters)")
+    print(f"output: {bytes(m.serial_output).decode('latin-1').strip()}")
+    print("\nDynamic op mix (executor op ids):")
+    ops = [(int(prof[i]), O.OP_NAMES[i]) for i in range(O.NOPS) if prof[i]]
+    ops.sort(reverse=True)
+    cum = 0
+    for c, name in ops:
+        cum += c
+        print(f"  {name:8s} {c:12d} {100 * c / n:6.2f}%  (cum {100 * cum / n:6.2f}%)")
+    mem = int(prof[P_MEMFAST] + prof[P_MEMSLOW])
+    print("\nMemory stage:")
+    print(f"  accesses (instructions)  {mem:12d}  {100 * mem / n:.1f}% of instructions")
+    if mem:
+        s = int(prof[P_MEMSLOW])
+        print(f"  fast path                {int(prof[P_MEMFAST]):12d}")
+        print(f"  slow path                {s:12d}  ({100 * s / mem:.3f}% of accesses)")
+        print(f"    unaligned              {int(prof[P_UNALIGNED]):12d}")
+        print(f"    page-crossing          {int(prof[P_CROSS]):12d}")
+        print(f"    TLB miss or MMIO       {s - int(prof[P_UNALIGNED] + prof[P_CROSS]):12d}"
+              f"  (MMIO callbacks: {mmio[0]})")
+    print("\nFetch / decode:")
+    print(f"  code-page switches (fetch_page calls) {int(prof[P_FETCHPAGE]):10d}"
+          f"  = one per {n / max(1, int(prof[P_FETCHPAGE])):.0f} instructions")
+    print(f"  predecodes                            {int(prof[P_PREDECODE]):10d}")
+    print(f"  decode-slot allocations               {int(prof[P_ALLOC]):10d}")
+    print(f"  exits to Python (run() calls)         {sum(exits.values()):10d}  {dict(exits)}")
+    return prof
+
+
+def perf_profile(elf, top=25):
+    """perf record around Machine.run() only; summary by DSO and hot JIT offsets."""
+    d = tempfile.mkdtemp(prefix="pyaarch64-perf-")
+    ctl, ack, data, code = (os.path.join(d, x) for x in ("ctl", "ack", "perf.data", "code.bin"))
+    os.mkfifo(ctl)
+    os.mkfifo(ack)
+    child = f"""
+import os, sys, time
+sys.path.insert(0, {HERE!r})
+import run as bench
+from pyaarch64.emu.api import Machine
+from pyaarch64.cpu import executor
+w = Machine(); w.load_elf(bench.build("empty")); w.run()
+m = Machine(); m.load_elf({elf!r})
+sig = executor.run.signatures[0]
+cres = executor.run.overloads[sig]
+addr = cres.library.get_pointer_to_function(cres.fndesc.llvm_func_name)
+print("RUNADDR", hex(addr), flush=True)
+import ctypes
+for line in open("/proc/self/maps"):
+    lo, hi = (int(x, 16) for x in line.split()[0].split("-"))
+    if lo <= addr < hi:
+        open({code!r}, "wb").write(ctypes.string_at(addr, min(hi - addr, 1 << 20)))
+c = open({ctl!r}, "w"); a = open({ack!r}, "r")
+c.write("enable\\n"); c.flush(); a.readline()
+t = time.perf_counter(); m.run(); dt = time.perf_counter() - t
+c.write("disable\\n"); c.flush(); a.readline()
+print("TIMED", m.icount, dt, flush=True)
+"""
+    cmd = ["perf", "record", "-q", "-F", "4000", "-D", "-1", "--control",
+           f"fifo:{ctl},{ack}", "-o", data, sys.executable, "-c", child]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        print(r.stderr[-2000:])
+        return
+    base = int(re.search(r"RUNADDR (0x[0-9a-f]+)", r.stdout).group(1), 16)
+    icount, dt = re.search(r"TIMED (\d+) (\S+)", r.stdout).groups()
+    print(f"\nperf: timed run {float(dt):.2f} s, {int(icount) / float(dt) / 1e6:.0f} MIPS "
+          f"(executor.run entry at {base:#x}); data in {d}")
+    blob = open(code, "rb").read() if os.path.exists(code) else b""
+    s = subprocess.run(["perf", "script", "-i", data, "-F", "ip,dso"], capture_output=True,
+                       text=True).stdout
+    by_dso = collections.Counter()
+    offs = collections.Counter()
+    total = 0
+    for line in s.splitlines():
+        parts = line.split()
+        if not parts:
+            continue
+        ip = int(parts[0], 16)
+        dso = parts[1].strip("()") if len(parts) > 1 else "?"
+        total += 1
+        if 0 <= ip - base < max(len(blob), 1 << 16):
+            offs[ip - base] += 1
+            dso = "jitted code from executor.run's entry on (helpers inlined)"
+        elif "perf-" in dso or "unknown" in dso or "anon" in dso:
+            dso = "other jitted code"
+        by_dso[os.path.basename(dso)] += 1
+    print(f"  {total} samples")
+    for dso, c in by_dso.most_common(8):
+        print(f"  {100 * c / total:6.2f}%  {dso}")
+    if not offs or not blob:
+        return
+    try:
+        import capstone
+    except ImportError:
+        return
+    md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+    insns = list(md.disasm(blob[:max(offs) + 64], 0))
+    n = sum(offs.values())
+    print(f"  hottest instructions in the jitted run loop (% of all samples; the cost is"
+          f" usually the instruction *before* a hot one on a stall):")
+    hot = {o for o, c in offs.most_common(top)}
+    shown = set()
+    for i, ins in enumerate(insns):
+        if ins.address in hot:
+            for j in range(max(0, i - 3), min(len(insns), i + 2)):
+                if j in shown:
+                    continue
+                shown.add(j)
+                x = insns[j]
+                c = offs.get(x.address, 0)
+                mark = f"{100 * c / total:5.2f}%" if c else "      "
+                print(f"    {mark} +{x.address:#06x}  {x.mnemonic} {x.op_str}")
+            print("    ...")
+    return base, offs
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("workload", nargs="?", default="mix")
+    ap.add_argument("--perf", action="store_true", help="also sample the real executor with perf")
+    ap.add_argument("--no-counters", action="store_true")
+    args = ap.parse_args(argv)
+    elf = bench.build(args.workload)
+    if not args.no_counters:
+        counters(elf)
+    if args.perf:
+        perf_profile(elf)
+
+
+if __name__ == "__main__":
+    main()
