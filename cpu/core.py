@@ -6,7 +6,7 @@ import numpy as np
 
 from pyaarch64.cpu import ops as O
 from pyaarch64.cpu import sysregs as SR
-from pyaarch64.cpu.memory import new_tlb, tlb_flush, flush_decode
+from pyaarch64.cpu.memory import new_tlb, INVALID
 from pyaarch64.cpu.models import get_model
 
 # MMIO callback: (address, size in bytes, is_write, value) -> value read
@@ -76,9 +76,7 @@ class Cpu:
         self.ctl[O.C_NS_PER_TICK] = self.ns_per_tick
         self.ctl[O.C_ICOUNT_SHIFT] = self.icount_shift
         self.sysr[:, SR.R_VAL] = self.sysr[:, SR.R_RESET]
-        tlb_flush(self.tlb)
-        if self.pslot is not None:
-            flush_decode(self.pslot, self.slotpage)
+        self.invalidate_code()
 
     @property
     def pc(self):
@@ -175,9 +173,12 @@ class Cpu:
         return (int(self.ctl[O.C_NZCV]) << 28) | (int(self.ctl[O.C_DAIF]) << 6) | m
 
     def invalidate_code(self):
-        """Call after writing guest RAM from the host (loaders, DMA)."""
-        flush_decode(self.pslot, self.slotpage)
-        tlb_flush(self.tlb)
+        """Call after writing guest RAM from the host (loaders, DMA).  Plain numpy:
+        host-side calls should not pay for loading jitted helpers."""
+        self.tlb[:, 0] = INVALID
+        if self.pslot is not None:
+            self.pslot[:] = -1
+            self.slotpage[:] = -1
 
     # --- execution -----------------------------------------------------------
     def run(self, budget):
