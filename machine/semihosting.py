@@ -25,8 +25,12 @@ SYS_TICKFREQ = 0x31
 
 ADP_STOPPED_APPLICATION_EXIT = 0x20026
 HLT_SEMIHOSTING = 0xF000
+ENOENT = 2
+E2BIG = 7
 EBADF = 9
 ENOSYS = 38
+# QEMU returns this (not 0) in X0 from SYS_WRITEC/SYS_WRITE0: their result is undefined
+DEAD = 0xDEADBEEF
 MINUS1 = 0xFFFFFFFFFFFFFFFF
 
 
@@ -37,8 +41,9 @@ class SemihostingExit(Exception):
 
 
 class Semihosting:
-    def __init__(self, board, cmdline="", stdout=None, stdin=None):
+    def __init__(self, board, cmdline=None, stdout=None, stdin=None):
         self.board = board
+        # None: like QEMU without -semihosting-config arg=..., the kernel file name
         self.cmdline = cmdline
         self.out = stdout or (lambda b: (sys.stdout.buffer.write(b), sys.stdout.buffer.flush()))
         self.read_byte = stdin or (lambda: sys.stdin.buffer.read(1))
@@ -69,7 +74,7 @@ class Semihosting:
     def _dispatch(self, cpu, op, arg):
         if op == SYS_WRITEC:
             self.out(self._rd(arg, 1))
-            return 0
+            return DEAD
         if op == SYS_WRITE0:
             data = bytearray()
             while True:
@@ -80,7 +85,7 @@ class Semihosting:
                 if len(data) > (1 << 20):
                     break
             self.out(bytes(data))
-            return 0
+            return DEAD
         if op == SYS_OPEN:
             name_p, mode, length = self._word(arg), self._word(arg + 8), self._word(arg + 16)
             name = self._rd(name_p, length).decode("latin-1")
@@ -89,7 +94,7 @@ class Semihosting:
                 self.next_handle += 1
                 self.handles[h] = "in" if mode < 4 else ("err" if mode >= 8 else "out")
                 return h
-            self.errno = ENOSYS
+            self.errno = ENOENT          # no host file access
             return MINUS1
         if op == SYS_CLOSE:
             h = self._word(arg)
@@ -99,10 +104,9 @@ class Semihosting:
             return 0
         if op == SYS_WRITE:
             h, buf, n = self._word(arg), self._word(arg + 8), self._word(arg + 16)
-            kind = self.handles.get(h, {1: "out", 2: "err"}.get(h))
+            kind = self.handles.get(h)       # no pre-opened handles (as QEMU's ARM-compat)
             if kind not in ("out", "err"):
-                self.errno = EBADF
-                return n
+                return n                 # nothing written; QEMU leaves errno alone here
             data = self._rd(buf, n)
             if kind == "err":
                 sys.stderr.buffer.write(data)
@@ -112,7 +116,7 @@ class Semihosting:
             return 0
         if op == SYS_READ:
             h, buf, n = self._word(arg), self._word(arg + 8), self._word(arg + 16)
-            if self.handles.get(h, "in" if h == 0 else None) != "in":
+            if self.handles.get(h) != "in":
                 self.errno = EBADF
                 return MINUS1
             data = bytearray()
@@ -133,7 +137,10 @@ class Semihosting:
             return 1 if v >= (1 << 63) else 0
         if op == SYS_ISTTY:
             h = self._word(arg)
-            return 1 if h in self.handles or h in (0, 1, 2) else 0
+            if h not in self.handles:
+                self.errno = EBADF
+                return MINUS1
+            return 1
         if op == SYS_CLOCK:
             return self._ticks() // 10_000_000            # centiseconds
         if op == SYS_TIME:
@@ -142,8 +149,12 @@ class Semihosting:
             return self.errno
         if op == SYS_GET_CMDLINE:
             buf, size = self._word(arg), self._word(arg + 8)
-            data = self.cmdline.encode() + b"\0"
+            cmdline = self.cmdline
+            if cmdline is None:
+                cmdline = getattr(self.board, "_kernel", None) or ""
+            data = cmdline.encode() + b"\0"
             if len(data) > size:
+                self.errno = E2BIG
                 return MINUS1
             self._wr(buf, data)
             self._wr(arg + 8, (len(data) - 1).to_bytes(8, "little"))

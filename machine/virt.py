@@ -41,7 +41,7 @@ class VirtMachine:
     ram_base = T.RAM_BASE
 
     def __init__(self, machine="virt", cpu=None, ram_size=128 << 20, serial=None,
-                 semihosting=False, semihosting_cmdline="", icount_shift=0, tracer=None,
+                 semihosting=False, semihosting_cmdline=None, icount_shift=0, tracer=None,
                  no_reboot=False):
         self.type = T.resolve(machine)
         self.machine_type = self.type.name
@@ -136,11 +136,10 @@ class VirtMachine:
         return self.cpu.icount << int(self.cpu.ctl[O.C_ICOUNT_SHIFT])
 
     def heapinfo(self):
+        """SYS_HEAPINFO as QEMU 7.2 answers: heap from the end of the loaded image
+        to the top of RAM, stack from the top of RAM down to the image end."""
         top = self.ram_base + self.ram_size
-        heap_base = (self.image_end + 0xFFFF) & ~0xFFFF
-        stack_base = top
-        stack_limit = top - (1 << 20)
-        return heap_base, stack_limit, stack_base, stack_limit
+        return self.image_end, top, top, self.image_end
 
     # --- running -----------------------------------------------------------------
     def run(self, max_insns=None):
