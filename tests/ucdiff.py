@@ -337,3 +337,24 @@ def setup_for(rng, name, f):
         if k in f and f[k] < 31 and f[k] != f.get("rn") and rng.random() < 0.5:
             regs[f[k]] = rand_value(rng)
     return regs[:31], ptr(rng, 16 if rng.random() < 0.7 else None)
+
+
+def random_sample(h, n, seed, max_per_pattern=5):
+    """Run n random valid encodings through both; returns ({pattern: [failure, ...]}, set of
+    patterns sampled)."""
+    from pyaarch64.cpu.isa import _decoder as dec
+    from pyaarch64.cpu import ops as O
+    rng = random.Random(seed)
+    failures = {}
+    seen = set()
+    for _ in range(n):
+        name, w, f = random_encoding(rng, dec, dec.predecode, h.feat, O.OP_UNDEF)
+        seen.add(name)
+        regs, sp = setup_for(rng, name, f)
+        nzcv = rng.randrange(16)
+        d = h.check([w], regs, sp, nzcv)
+        if d:
+            lst = failures.setdefault(name, [])
+            if len(lst) < max_per_pattern:
+                lst.append(f"{w:#010x} {f} nzcv={nzcv:04b}: {'; '.join(d[:3])}")
+    return failures, seen
