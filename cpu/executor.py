@@ -193,11 +193,15 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
             npc = pc + w1
         elif op == OP_RET:
             npc = regs[rn]
+            if npc & U3:
+                cpage = NO_PAGE        # misaligned target: the fetch raises the PC alignment fault
         elif op == OP_BR:
             t = regs[rn]
             if aux & 1:
                 regs[30] = npc
             npc = t
+            if npc & U3:
+                cpage = NO_PAGE
         elif op == OP_LDP:
             maddr = regs[rn]
             mk = MK_LOAD

@@ -52,7 +52,9 @@ def _v8_0(midr, revidr=0, isar0=0x11120, mmfr0=0x1124, ctr=0x84448004, extra=Non
     d = {
         "MIDR_EL1": midr,
         "REVIDR_EL1": revidr,
-        "ID_AA64PFR0_EL1": 0x00002222,
+        # EL0/EL1 AArch64+AArch32, FP, AdvSIMD; EL2/EL3 fields 0: the virt board has
+        # no EL2/EL3 (QEMU clears them too without virtualization=on/secure=on)
+        "ID_AA64PFR0_EL1": 0x00000022,
         "ID_AA64PFR1_EL1": 0,
         "ID_AA64DFR0_EL1": 0x10305106,
         "ID_AA64DFR1_EL1": 0,

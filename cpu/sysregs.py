@@ -31,17 +31,18 @@ ROWS = (
     ("SP_EL0",      (3, 0, 4, 1, 0), K_SPECIAL, 0, ALL, 1, 1),
     ("SP_EL1",      (3, 4, 4, 1, 0), K_SPECIAL, 0, ALL, NO, NO),   # EL2+ only
     ("ELR_EL1",     (3, 0, 4, 0, 1), K_PLAIN, 0, ALL, 1, 1),
-    ("SPSR_EL1",    (3, 0, 4, 0, 0), K_PLAIN, 0, 0xF03003DF, 1, 1),
-    ("ESR_EL1",     (3, 0, 5, 2, 0), K_PLAIN, 0, 0xFFFFFFFF, 1, 1),
+    # SPSR/ESR/CONTEXTIDR/TCR/MDSCR/CPACR keep every bit written, as QEMU 7.2 does
+    ("SPSR_EL1",    (3, 0, 4, 0, 0), K_PLAIN, 0, ALL, 1, 1),
+    ("ESR_EL1",     (3, 0, 5, 2, 0), K_PLAIN, 0, ALL, 1, 1),
     ("FAR_EL1",     (3, 0, 6, 0, 0), K_PLAIN, 0, ALL, 1, 1),
-    ("VBAR_EL1",    (3, 0, 12, 0, 0), K_PLAIN, 0, 0xFFFFFFFFFFFFF800, 1, 1),
-    ("SCTLR_EL1",   (3, 0, 1, 0, 0), K_PLAIN, 0x30D50838, 0x000000003E3FFF7F, 1, 1),
-    ("CPACR_EL1",   (3, 0, 1, 0, 2), K_PLAIN, 0, 0x00300000, 1, 1),
+    ("VBAR_EL1",    (3, 0, 12, 0, 0), K_PLAIN, 0, 0xFFFFFFFFFFFFFFE0, 1, 1),   # QEMU: bits 4:0 RES0
+    ("SCTLR_EL1",   (3, 0, 1, 0, 0), K_PLAIN, 0x00C50838, 0x000000003E3FFF7F, 1, 1),
+    ("CPACR_EL1",   (3, 0, 1, 0, 2), K_PLAIN, 0, ALL, 1, 1),
     ("NZCV",        (3, 3, 4, 2, 0), K_SPECIAL, 0, 0xF0000000, 0, 0),
     ("DAIF",        (3, 3, 4, 2, 1), K_SPECIAL, 0x3C0, 0x3C0, 0, 0),
     ("CurrentEL",   (3, 0, 4, 2, 2), K_SPECIAL, 0, 0, 1, NO),
     ("SPSel",       (3, 0, 4, 2, 0), K_SPECIAL, 1, 1, 1, 1),
-    ("FPCR",        (3, 3, 4, 4, 0), K_PLAIN, 0, 0x07F79F00, 0, 0),
+    ("FPCR",        (3, 3, 4, 4, 0), K_PLAIN, 0, 0x07F70000, 0, 0),   # no FP16, no FP traps
     ("FPSR",        (3, 3, 4, 4, 1), K_PLAIN, 0, 0xF800009F, 0, 0),
     ("CNTFRQ_EL0",  (3, 3, 14, 0, 0), K_PLAIN, 62500000, 0xFFFFFFFF, 0, 1),
     ("CNTVCT_EL0",  (3, 3, 14, 0, 2), K_SPECIAL, 0, 0, 0, NO),
@@ -51,7 +52,7 @@ ROWS = (
     ("TPIDR_EL0",   (3, 3, 13, 0, 2), K_PLAIN, 0, ALL, 0, 0),
     ("TPIDRRO_EL0", (3, 3, 13, 0, 3), K_PLAIN, 0, ALL, 0, 1),
     ("TPIDR_EL1",   (3, 0, 13, 0, 4), K_PLAIN, 0, ALL, 1, 1),
-    ("CONTEXTIDR_EL1", (3, 0, 13, 0, 1), K_PLAIN, 0, 0xFFFFFFFF, 1, 1),
+    ("CONTEXTIDR_EL1", (3, 0, 13, 0, 1), K_PLAIN, 0, ALL, 1, 1),
     ("MIDR_EL1",    (3, 0, 0, 0, 0), K_CONST, 0, 0, 1, NO),
     ("MPIDR_EL1",   (3, 0, 0, 0, 5), K_CONST, 0x80000000, 0, 1, NO),
     ("REVIDR_EL1",  (3, 0, 0, 0, 6), K_CONST, 0, 0, 1, NO),
@@ -68,16 +69,17 @@ ROWS = (
     ("ID_AA64MMFR2_EL1", (3, 0, 0, 7, 2), K_CONST, 0, 0, 1, NO),
     ("CLIDR_EL1",   (3, 1, 0, 0, 1), K_CONST, 0, 0, 1, NO),
     ("AIDR_EL1",    (3, 1, 0, 0, 7), K_CONST, 0, 0, 1, NO),
-    ("TCR_EL1",     (3, 0, 2, 0, 2), K_PLAIN, 0, 0x0000007FFFFFFFBF, 1, 1),
+    ("TCR_EL1",     (3, 0, 2, 0, 2), K_PLAIN, 0, ALL, 1, 1),
     ("TTBR0_EL1",   (3, 0, 2, 0, 0), K_PLAIN, 0, ALL, 1, 1),
     ("TTBR1_EL1",   (3, 0, 2, 0, 1), K_PLAIN, 0, ALL, 1, 1),
     ("MAIR_EL1",    (3, 0, 10, 2, 0), K_PLAIN, 0, ALL, 1, 1),
-    ("AMAIR_EL1",   (3, 0, 10, 3, 0), K_PLAIN, 0, ALL, 1, 1),
+    ("AMAIR_EL1",   (3, 0, 10, 3, 0), K_PLAIN, 0, 0, 1, 1),          # RAZ/WI (QEMU)
     ("AFSR0_EL1",   (3, 0, 5, 1, 0), K_PLAIN, 0, 0, 1, 1),
     ("AFSR1_EL1",   (3, 0, 5, 1, 1), K_PLAIN, 0, 0, 1, 1),
     ("PAR_EL1",     (3, 0, 7, 4, 0), K_PLAIN, 0, ALL, 1, 1),
-    ("MDSCR_EL1",   (2, 0, 0, 2, 2), K_PLAIN, 0, 0x0000E0FF, 1, 1),
+    ("MDSCR_EL1",   (2, 0, 0, 2, 2), K_PLAIN, 0, ALL, 1, 1),
     ("CSSELR_EL1",  (3, 2, 0, 0, 0), K_PLAIN, 0, 0xF, 1, 1),
+    ("CNTKCTL_EL1", (3, 0, 14, 1, 0), K_PLAIN, 0, 0x3FF, 1, 1),       # EL0 counter/timer access
 )
 
 NAMES = tuple(r[0] for r in ROWS)
@@ -100,6 +102,12 @@ S_SPSEL = SLOT["SPSel"]
 S_CNTVCT = SLOT["CNTVCT_EL0"]
 S_CNTPCT = SLOT["CNTPCT_EL0"]
 S_CNTFRQ = SLOT["CNTFRQ_EL0"]
+S_CPACR_EL1 = SLOT["CPACR_EL1"]
+S_FPCR = SLOT["FPCR"]
+S_FPSR = SLOT["FPSR"]
+S_CTR_EL0 = SLOT["CTR_EL0"]
+S_DCZID_EL0 = SLOT["DCZID_EL0"]
+S_CNTKCTL_EL1 = SLOT["CNTKCTL_EL1"]
 
 # sysr columns
 R_VAL, R_WMASK, R_META, R_RESET = 0, 1, 2, 3

@@ -16,6 +16,7 @@ from pyaarch64.cpu.ops import (
 from pyaarch64.cpu.sysregs import (
     K_PLAIN, K_CONST, R_VAL, R_WMASK, R_META, S_SP_EL0, S_SP_EL1, S_ELR_EL1, S_SPSR_EL1,
     S_ESR_EL1, S_FAR_EL1, S_VBAR_EL1, S_NZCV, S_DAIF, S_CURRENTEL, S_SPSEL, S_CNTVCT, S_CNTPCT,
+    S_SCTLR_EL1, S_CPACR_EL1, S_FPCR, S_FPSR, S_CTR_EL0, S_DCZID_EL0, S_CNTFRQ, S_CNTKCTL_EL1,
     key)
 from pyaarch64.cpu.memory import (access_slow, ram_offset, translate, tlb_flush, flush_decode,
                                   drop_code_page, ACC_OK, ACC_ABORT, ACC_CBERR,
@@ -32,6 +33,7 @@ INVALID = M64
 # exception classes (ESR_ELx.EC)
 EC_UNKNOWN = 0x00
 EC_WFX = 0x01
+EC_FP_ACCESS = 0x07
 EC_SVC64 = 0x15
 EC_HVC64 = 0x16
 EC_SMC64 = 0x17
@@ -173,6 +175,45 @@ def counter(ctl):
     return ns // ctl[C_NS_PER_TICK]
 
 
+# SCTLR_EL1 bits that let EL0 use some system instructions/registers
+SCTLR_UMA = np.uint64(1 << 9)      # DAIF
+SCTLR_DZE = np.uint64(1 << 14)     # DC ZVA
+SCTLR_UCT = np.uint64(1 << 15)     # CTR_EL0
+SCTLR_UCI = np.uint64(1 << 26)     # DC CVAU/CVAC/CIVAC, IC IVAU
+
+
+@njit(cache=True)
+def sysreg_trap(regs, ctl, sysr, pc, k, rt, is_read):
+    """Trapped MSR/MRS/SYS (EC 0x18); ISS = Op0 Op2 Op1 CRn Rt CRm Direction."""
+    op0 = (k >> 14) & 3
+    op1 = (k >> 11) & 7
+    crn = (k >> 7) & 15
+    crm = (k >> 3) & 15
+    op2 = k & 7
+    r = rt if rt < 31 else 31
+    iss = ((op0 << 20) | (op2 << 17) | (op1 << 14) | (crn << 10) | (r << 5) | (crm << 1)
+           | (1 if is_read else 0))
+    return take_exception(regs, ctl, sysr, EC_SYSREG, iss, U0, False, pc, V_SYNC)
+
+
+@njit(cache=True)
+def el0_trapped(ctl, sysr, slot):
+    """EL0 access to a register that SCTLR_EL1/CNTKCTL_EL1 may deny."""
+    sctlr = sysr[S_SCTLR_EL1, R_VAL]
+    if slot == S_DAIF:
+        return (sctlr & SCTLR_UMA) == U0
+    if slot == S_CTR_EL0:
+        return (sctlr & SCTLR_UCT) == U0
+    kc = sysr[S_CNTKCTL_EL1, R_VAL]
+    if slot == S_CNTFRQ:
+        return (kc & np.uint64(3)) == U0
+    if slot == S_CNTPCT:
+        return (kc & U1) == U0
+    if slot == S_CNTVCT:
+        return (kc & np.uint64(2)) == U0
+    return False
+
+
 @njit(cache=True)
 def sysreg(regs, ctl, sysr, sysmap, pc, k, rt, is_read):
     """MRS / MSR.  Returns 0 or an exit code."""
@@ -188,6 +229,20 @@ def sysreg(regs, ctl, sysr, sysmap, pc, k, rt, is_read):
     else:
         if el < ((meta >> 6) & 3):
             return undefined(regs, ctl, sysr, pc)
+    if el == 0 and el0_trapped(ctl, sysr, slot):
+        return sysreg_trap(regs, ctl, sysr, pc, k, rt, is_read)
+    if slot == S_FPCR or slot == S_FPSR:
+        fpen = (sysr[S_CPACR_EL1, R_VAL] >> np.uint64(20)) & np.uint64(3)
+        if fpen == U0 or fpen == np.uint64(2) or (el == 0 and fpen == U1):
+            # ISS as QEMU builds it (CV=1, COND=0xE)
+            return take_exception(regs, ctl, sysr, EC_FP_ACCESS, 0x1E00000, U0, False, pc, V_SYNC)
+    if slot == S_DCZID_EL0 and is_read:
+        v = sysr[slot, R_VAL]
+        if el == 0 and (sysr[S_SCTLR_EL1, R_VAL] & SCTLR_DZE) == U0:
+            v |= np.uint64(0x10)                     # DZP: DC ZVA prohibited at EL0
+        regs[rt] = v
+        ctl[C_PC] = pc + np.uint64(4)
+        return 0
     if slot == S_NZCV:
         if is_read:
             regs[rt] = ctl[C_NZCV] << np.uint64(28)
@@ -359,6 +414,13 @@ def sys_insn(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, k, rt):
     crn = (k >> 7) & 15
     crm = (k >> 3) & 15
     el = ctl[C_EL]
+    if el == U0 and op1 == 3 and crn == 7:
+        sctlr = sysr[S_SCTLR_EL1, R_VAL]
+        if k == K_DC_ZVA:
+            if (sctlr & SCTLR_DZE) == U0:
+                return sysreg_trap(regs, ctl, sysr, pc, k, rt, False)
+        elif (sctlr & SCTLR_UCI) == U0:
+            return sysreg_trap(regs, ctl, sysr, pc, k, rt, False)
     if k == K_DC_ZVA:
         bs = np.uint64(1) << ctl[C_DCZVA_LOG2]
         base = regs[rt] & ~(bs - U1)
@@ -395,6 +457,11 @@ def sys_insn(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, k, rt):
 @njit(cache=True)
 def msr_imm(regs, ctl, sysr, pc, field, v):
     el = ctl[C_EL]
+    if el == U0 and field != PSF_SPSEL and (sysr[S_SCTLR_EL1, R_VAL] & SCTLR_UMA) == U0:
+        # MSR DAIFSet/DAIFClr at EL0 without SCTLR_EL1.UMA: trapped (the Arm ARM's ISS;
+        # QEMU 7.2 swaps the op1/op2 fields in it)
+        kk = ((field >> 3) << 11) | (4 << 7) | ((v & 15) << 3) | (field & 7)
+        return sysreg_trap(regs, ctl, sysr, pc, kk, 31, False)
     if field == PSF_SPSEL:
         if el == U0:
             return undefined(regs, ctl, sysr, pc)
