@@ -84,6 +84,7 @@ def load_instrumented():
             f.write(src)
     spec = importlib.util.spec_from_file_location("prof_executor", path)
     mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod      # numba's cache pickles refer to the module by name
     spec.loader.exec_module(mod)
     return mod.run
 

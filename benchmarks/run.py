@@ -94,12 +94,14 @@ def run_pyaarch64(elf, max_insns=5_000_000_000):
     from pyaarch64.emu.api import Machine
     m = Machine(machine="virt", cpu="cortex-a57")
     m.load_elf(elf)
+    c0 = time.process_time()
     t0 = time.perf_counter()
     stop = m.run(max_insns=max_insns)
     dt = time.perf_counter() - t0
+    cpu = time.process_time() - c0
     if stop.kind != "poweroff":
         raise RuntimeError(f"pyaarch64: {elf} stopped with {stop.kind}: {stop}")
-    return {"insns": m.icount, "seconds": dt, "checksum": checksum(m.serial_output),
+    return {"insns": m.icount, "seconds": dt, "cpu_s": cpu, "checksum": checksum(m.serial_output),
             "output": bytes(m.serial_output).decode("latin-1")}
 
 
@@ -147,12 +149,14 @@ def run_unicorn(elf, uart="mmio"):
         stop["pc"] = uc.reg_read(UC_ARM64_REG_PC)
         uc.emu_stop()
     uc.hook_add(U.UC_HOOK_INTR, on_intr)
+    c0 = time.process_time()
     t0 = time.perf_counter()
     uc.emu_start(entry, 0xFFFFFFFFFFFFFFFF)
     dt = time.perf_counter() - t0
+    cpu = time.process_time() - c0
     if not stop:
         raise RuntimeError(f"unicorn: {elf} stopped without reaching the HVC")
-    return {"seconds": dt, "checksum": checksum(out), "output": out.decode("latin-1")}
+    return {"seconds": dt, "cpu_s": cpu, "checksum": checksum(out), "output": out.decode("latin-1")}
 
 
 # -------------------------------------------------------------------------------- QEMU
@@ -226,6 +230,10 @@ def machine_info():
                                      text=True).stdout.splitlines()[0]
         info["commit"] = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
                                         capture_output=True, text=True).stdout.strip()
+        # other work in progress in the checkout is measured too: say so
+        info["uncommitted"] = subprocess.run(
+            ["git", "-C", ROOT, "status", "--porcelain", "--", "cpu", "machine", "emu"],
+            capture_output=True, text=True).stdout.split("\n")[:-1]
     except OSError:
         pass
     return info
@@ -237,8 +245,9 @@ def fmt(x, nd=2):
 
 def markdown(res):
     lines = ["| workload | insns (M) | pyaarch64 s | pyaarch64 MIPS | unicorn s | unicorn MIPS "
-             "| QEMU s (net) | QEMU MIPS | pyaarch64 / unicorn | checksums |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+             "| QEMU s (net) | QEMU MIPS | pyaarch64 / unicorn | pyaarch64 MIPS (CPU time) "
+             "| checksums |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for w in res["workloads"]:
         p, u, q = w["pyaarch64"], w.get("unicorn"), w.get("qemu")
         ratio = p["mips"] / u["mips"] if u else None
@@ -246,7 +255,8 @@ def markdown(res):
             f"| {w['name']} | {w['insns'] / 1e6:.1f} | {fmt(p['seconds'])} | {fmt(p['mips'], 1)} "
             f"| {fmt(u and u['seconds'])} | {fmt(u and u['mips'], 1)} "
             f"| {fmt(q and q['seconds'], 3)} | {fmt(q and q['mips'], 0)} "
-            f"| {fmt(ratio)} | {'match' if w['checksums_match'] else 'MISMATCH'} |")
+            f"| {fmt(ratio)} | {fmt(p.get('cpu_mips'), 1)} "
+            f"| {'match' if w['checksums_match'] else 'MISMATCH'} |")
     s = res.get("start")
     out = "\n".join(lines)
     if s:
@@ -325,14 +335,18 @@ def main(argv=None):
         p = statistics.median(ps)
         w["insns"] = insns
         w["checksum"] = ref
-        w["pyaarch64"] = {"seconds": p, "all_s": ps, "mips": insns / p / 1e6}
+        pc = statistics.median(r["cpu_s"] for r in runs)
+        w["pyaarch64"] = {"seconds": p, "all_s": ps, "mips": insns / p / 1e6,
+                          "cpu_s": pc, "cpu_mips": insns / pc / 1e6}
         sums = [r["checksum"] for r in runs]
         log(f"{name}: {insns} insns, pyaarch64 {p:.3f} s = {insns / p / 1e6:.1f} MIPS")
         if use_uc:
             ur = [run_unicorn(elf, args.uc_uart) for _ in range(args.repeat)]
             us = [r["seconds"] for r in ur]
             u = statistics.median(us)
-            w["unicorn"] = {"seconds": u, "all_s": us, "mips": insns / u / 1e6}
+            uc_cpu = statistics.median(r["cpu_s"] for r in ur)
+            w["unicorn"] = {"seconds": u, "all_s": us, "mips": insns / u / 1e6,
+                            "cpu_s": uc_cpu, "cpu_mips": insns / uc_cpu / 1e6}
             sums += [r["checksum"] for r in ur]
             log(f"{name}: unicorn {u:.3f} s = {insns / u / 1e6:.1f} MIPS")
         if use_qemu:
