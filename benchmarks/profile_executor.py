@@ -159,7 +159,7 @@ def counters(elf):
     return prof
 
 
-def perf_profile(elf, top=25):
+def perf_profile(elf, top=25, variant=None):
     """perf record around Machine.run() only; summary by DSO and hot JIT offsets."""
     d = tempfile.mkdtemp(prefix="pyaarch64-perf-")
     ctl, ack, data, code = (os.path.join(d, x) for x in ("ctl", "ack", "perf.data", "code.bin"))
@@ -171,10 +171,19 @@ sys.path.insert(0, {HERE!r})
 import run as bench
 from pyaarch64.emu.api import Machine
 from pyaarch64.cpu import executor
-w = Machine(); w.load_elf(bench.build("empty")); w.run()
-m = Machine(); m.load_elf({elf!r})
-sig = executor.run.signatures[0]
-cres = executor.run.overloads[sig]
+variant = {variant!r}
+if variant:
+    import experiment
+    fn = experiment.load_variant(variant)
+    extra = experiment.VARIANTS[variant][1]
+    experiment.machine(bench.build("empty"), fn, extra).run()
+    m = experiment.machine({elf!r}, fn, extra)
+else:
+    fn = executor.run
+    w = Machine(); w.load_elf(bench.build("empty")); w.run()
+    m = Machine(); m.load_elf({elf!r})
+sig = fn.signatures[0]
+cres = fn.overloads[sig]
 addr = cres.library.get_pointer_to_function(cres.fndesc.llvm_func_name)
 print("RUNADDR", hex(addr), flush=True)
 import ctypes
@@ -252,12 +261,13 @@ def main(argv=None):
     ap.add_argument("workload", nargs="?", default="mix")
     ap.add_argument("--perf", action="store_true", help="also sample the real executor with perf")
     ap.add_argument("--no-counters", action="store_true")
+    ap.add_argument("--variant", help="with --perf: sample an experiment.py variant instead")
     args = ap.parse_args(argv)
     elf = bench.build(args.workload)
     if not args.no_counters:
         counters(elf)
     if args.perf:
-        perf_profile(elf)
+        perf_profile(elf, variant=args.variant)
 
 
 if __name__ == "__main__":
