@@ -7,7 +7,7 @@ import numpy as np
 from numba import njit
 
 from pyaarch64.cpu.ops import (
-    SP, C_PC, C_NZCV, C_EL, C_SPSEL, C_DAIF, C_ICOUNT, C_EXIT_A, C_EXIT_B, C_EXIT_C, C_EXCL_ADDR,
+    SP, SINK, C_PC, C_NZCV, C_EL, C_SPSEL, C_DAIF, C_ICOUNT, C_EXIT_A, C_EXIT_B, C_EXIT_C, C_EXCL_ADDR,
     C_EXCL_SIZE, C_EXCL_VAL, C_EXCL_VAL2, C_DCZVA_LOG2, C_EXC_COUNT, C_NS_PER_TICK, C_ICOUNT_SHIFT,
     C_LAST_EXC, C_LAST_ESR, C_LAST_EXC_PC, C_UNDEF_COUNT,
     OP_EXCL, OP_ATOMIC, OP_MRS, OP_MSR, OP_MSRI, OP_SYS, OP_EXC, OP_ERET,
@@ -22,7 +22,7 @@ from pyaarch64.cpu.memory import (access_slow, ram_offset, translate, tlb_flush,
                                   drop_code_page, ACC_OK, ACC_ABORT, ACC_CBERR,
                                   ACC_CODE, ACC_DROPPED)
 from pyaarch64.cpu.isa.branch import PSF_SPSEL, PSF_DAIFSET, PSF_DAIFCLR
-from pyaarch64.cpu.isa.ldst import XK_LDX, XK_STX, XK_LDXP, XK_STXP, XK_LDAR, XK_STLR
+from pyaarch64.cpu.isa.ldst import XK_LDX, XK_STX, XK_LDXP, XK_STXP, XK_LDAR, XK_STLR, XK_CAS, XK_CASP
 
 U0 = np.uint64(0)
 U1 = np.uint64(1)
@@ -366,6 +366,47 @@ def excl(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rt, rn, rs, rt2, au
 
 
 @njit(cache=True)
+def cas(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rn, aux):
+    """CAS{A}{L}{B,H} and CASP{A}{L} (FEAT_LSE).  aux: kind | size << 3 | Rs << 8 | Rt << 13,
+    raw register numbers (31 is XZR; Rs is read and written).  Memory is written only
+    when the comparison succeeds; Rs (Rs+1) receives the old value either way."""
+    kind = aux & 7
+    size = (aux >> 3) & 3
+    rs = (aux >> 8) & 31
+    rt = (aux >> 13) & 31
+    nb = 1 << size
+    pair = kind == XK_CASP
+    total = nb * 2 if pair else nb
+    addr = regs[rn]
+    if (addr & np.uint64(total - 1)) != U0:
+        return data_abort(regs, ctl, sysr, pc, addr, True, True)
+    st, old1, fva = mem_rw(ctl, mem, tlb, pslot, slotpage, cb, addr, nb, False, U0)
+    if st != ACC_OK:
+        return abort_status(regs, ctl, sysr, pc, st, fva, False)
+    old2 = U0
+    same = old1 == zext(regs[rs], size)          # slot 31 is ZR: reads 0
+    if pair:
+        st, old2, fva = mem_rw(ctl, mem, tlb, pslot, slotpage, cb, addr + np.uint64(nb), nb, False, U0)
+        if st != ACC_OK:
+            return abort_status(regs, ctl, sysr, pc, st, fva, False)
+        same = same and old2 == zext(regs[rs + 1], size)
+    if same:
+        st, _, fva = mem_rw(ctl, mem, tlb, pslot, slotpage, cb, addr, nb, True, zext(regs[rt], size))
+        if st != ACC_OK and st != 3:
+            return abort_status(regs, ctl, sysr, pc, st, fva, True)
+        if pair:
+            st, _, fva = mem_rw(ctl, mem, tlb, pslot, slotpage, cb, addr + np.uint64(nb), nb, True,
+                                zext(regs[rt + 1], size))
+            if st != ACC_OK and st != 3:
+                return abort_status(regs, ctl, sysr, pc, st, fva, True)
+    regs[SINK if rs == 31 else rs] = old1
+    if pair:
+        regs[SINK if rs + 1 == 31 else rs + 1] = old2
+    ctl[C_PC] = pc + np.uint64(4)
+    return 0
+
+
+@njit(cache=True)
 def atomic(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rt, rn, rs, aux):
     op = aux & 15
     size = (aux >> 4) & 3
@@ -519,6 +560,8 @@ def slow_op(regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1):
     if op == OP_SYS:
         return sys_insn(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, aux, rn)
     if op == OP_EXCL:
+        if (aux & 7) >= XK_CAS:
+            return cas(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rn, aux)
         return excl(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rd, rn, rm, ra, aux)
     if op == OP_ATOMIC:
         return atomic(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rd, rn, rm, aux)

@@ -7,12 +7,12 @@ from pyaarch64.cpu.isa import branch as _branch
 from pyaarch64.cpu.isa import ldst as _ldst
 from pyaarch64.cpu.isa import dp_reg as _dp_reg
 
-NPAT = 31
-MASK = np.array([0x9f000000, 0x9f000000, 0x1f800000, 0x1f800000, 0x1f800000, 0x1f800000, 0x1f800000, 0xff000010, 0xff000000, 0xffc00000, 0xfe000000, 0x7c000000, 0x7e000000, 0x7e000000, 0x3f000000, 0x3f000000, 0x3e000000, 0x3f200000, 0x3f200c00, 0x3f200c00, 0x3f000000, 0x1f000000, 0x1f200000, 0x1f200000, 0x1fe0fc00, 0x1fe00000, 0x1fe00000, 0x5fe0e000, 0x5fe00000, 0x5fe00000, 0x1f000000], dtype=np.int64)
-VALUE = np.array([0x10000000, 0x90000000, 0x11000000, 0x12000000, 0x12800000, 0x13000000, 0x13800000, 0x54000000, 0xd4000000, 0xd5000000, 0xd6000000, 0x14000000, 0x34000000, 0x36000000, 0x08000000, 0x18000000, 0x28000000, 0x38000000, 0x38200000, 0x38200800, 0x39000000, 0x0a000000, 0x0b000000, 0x0b200000, 0x1a000000, 0x1a400000, 0x1a800000, 0x1ac04000, 0x1ac00000, 0x5ac00000, 0x1b000000], dtype=np.int64)
-FEAT = np.array([-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 1, -1, -1, -1, -1, -1, -1, -1, -1, 0, -1, -1, -1], dtype=np.int64)
-NAMES = ('ADR', 'ADRP', 'ADDSUB_IMM', 'LOGIC_IMM', 'MOVW', 'BITFIELD', 'EXTR', 'B_COND', 'EXCP', 'SYSTEM', 'BR_REG', 'B_IMM', 'CB', 'TB', 'LDST_EXCL', 'LDR_LIT', 'LDST_PAIR', 'LDST_IMM9', 'ATOMIC', 'LDST_REGOFF', 'LDST_UIMM', 'LOGIC_SR', 'ADDSUB_SR', 'ADDSUB_ER', 'ADC', 'CCMP', 'CSEL', 'CRC32', 'DP2', 'DP1', 'DP3', )
-GROUP_OF = ('dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'branch', 'branch', 'branch', 'branch', 'branch', 'branch', 'branch', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', )
+NPAT = 33
+MASK = np.array([0x9f000000, 0x9f000000, 0x1f800000, 0x1f800000, 0x1f800000, 0x1f800000, 0x1f800000, 0xff000010, 0xff000000, 0xffc00000, 0xfe000000, 0x7c000000, 0x7e000000, 0x7e000000, 0x3fa07c00, 0xbfa07c00, 0x3f000000, 0x3f000000, 0x3e000000, 0x3f200000, 0x3f200c00, 0x3f200c00, 0x3f000000, 0x1f000000, 0x1f200000, 0x1f200000, 0x1fe0fc00, 0x1fe00000, 0x1fe00000, 0x5fe0e000, 0x5fe00000, 0x5fe00000, 0x1f000000], dtype=np.int64)
+VALUE = np.array([0x10000000, 0x90000000, 0x11000000, 0x12000000, 0x12800000, 0x13000000, 0x13800000, 0x54000000, 0xd4000000, 0xd5000000, 0xd6000000, 0x14000000, 0x34000000, 0x36000000, 0x08a07c00, 0x08207c00, 0x08000000, 0x18000000, 0x28000000, 0x38000000, 0x38200000, 0x38200800, 0x39000000, 0x0a000000, 0x0b000000, 0x0b200000, 0x1a000000, 0x1a400000, 0x1a800000, 0x1ac04000, 0x1ac00000, 0x5ac00000, 0x1b000000], dtype=np.int64)
+FEAT = np.array([-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 1, 1, -1, -1, -1, -1, 1, -1, -1, -1, -1, -1, -1, -1, -1, 0, -1, -1, -1], dtype=np.int64)
+NAMES = ('ADR', 'ADRP', 'ADDSUB_IMM', 'LOGIC_IMM', 'MOVW', 'BITFIELD', 'EXTR', 'B_COND', 'EXCP', 'SYSTEM', 'BR_REG', 'B_IMM', 'CB', 'TB', 'CAS', 'CASP', 'LDST_EXCL', 'LDR_LIT', 'LDST_PAIR', 'LDST_IMM9', 'ATOMIC', 'LDST_REGOFF', 'LDST_UIMM', 'LOGIC_SR', 'ADDSUB_SR', 'ADDSUB_ER', 'ADC', 'CCMP', 'CSEL', 'CRC32', 'DP2', 'DP1', 'DP3', )
+GROUP_OF = ('dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'branch', 'branch', 'branch', 'branch', 'branch', 'branch', 'branch', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', )
 # (name, lsb, width) of each pattern's fields, for tools and tests
 FIELDS = (
     (('immlo', 29, 2), ('immhi', 5, 19), ('rd', 0, 5), ),
@@ -29,6 +29,8 @@ FIELDS = (
     (('op', 31, 1), ('imm26', 0, 26), ),
     (('sf', 31, 1), ('op', 24, 1), ('imm19', 5, 19), ('rt', 0, 5), ),
     (('b5', 31, 1), ('op', 24, 1), ('b40', 19, 5), ('imm14', 5, 14), ('rt', 0, 5), ),
+    (('size', 30, 2), ('L', 22, 1), ('rs', 16, 5), ('o0', 15, 1), ('rn', 5, 5), ('rt', 0, 5), ),
+    (('sz', 30, 1), ('L', 22, 1), ('rs', 16, 5), ('o0', 15, 1), ('rn', 5, 5), ('rt', 0, 5), ),
     (('size', 30, 2), ('o2', 23, 1), ('L', 22, 1), ('o1', 21, 1), ('rs', 16, 5), ('o0', 15, 1), ('rt2', 10, 5), ('rn', 5, 5), ('rt', 0, 5), ),
     (('opc', 30, 2), ('imm19', 5, 19), ('rt', 0, 5), ),
     (('opc', 30, 2), ('typ', 23, 2), ('L', 22, 1), ('imm7', 15, 7), ('rt2', 10, 5), ('rn', 5, 5), ('rt', 0, 5), ),
@@ -88,42 +90,46 @@ def _dec_branch(i, x):
 @njit(cache=True)
 def _dec_ldst(i, x):
     if i == 14:
-        return _ldst.d_LDST_EXCL((x >> 30) & 0x3, (x >> 23) & 0x1, (x >> 22) & 0x1, (x >> 21) & 0x1, (x >> 16) & 0x1f, (x >> 15) & 0x1, (x >> 10) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+        return _ldst.d_CAS((x >> 30) & 0x3, (x >> 22) & 0x1, (x >> 16) & 0x1f, (x >> 15) & 0x1, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
     elif i == 15:
-        return _ldst.d_LDR_LIT((x >> 30) & 0x3, (x >> 5) & 0x7ffff, (x >> 0) & 0x1f)
+        return _ldst.d_CASP((x >> 30) & 0x1, (x >> 22) & 0x1, (x >> 16) & 0x1f, (x >> 15) & 0x1, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
     elif i == 16:
-        return _ldst.d_LDST_PAIR((x >> 30) & 0x3, (x >> 23) & 0x3, (x >> 22) & 0x1, (x >> 15) & 0x7f, (x >> 10) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+        return _ldst.d_LDST_EXCL((x >> 30) & 0x3, (x >> 23) & 0x1, (x >> 22) & 0x1, (x >> 21) & 0x1, (x >> 16) & 0x1f, (x >> 15) & 0x1, (x >> 10) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
     elif i == 17:
-        return _ldst.d_LDST_IMM9((x >> 30) & 0x3, (x >> 22) & 0x3, (x >> 12) & 0x1ff, (x >> 10) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+        return _ldst.d_LDR_LIT((x >> 30) & 0x3, (x >> 5) & 0x7ffff, (x >> 0) & 0x1f)
     elif i == 18:
-        return _ldst.d_ATOMIC((x >> 30) & 0x3, (x >> 23) & 0x1, (x >> 22) & 0x1, (x >> 16) & 0x1f, (x >> 15) & 0x1, (x >> 12) & 0x7, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+        return _ldst.d_LDST_PAIR((x >> 30) & 0x3, (x >> 23) & 0x3, (x >> 22) & 0x1, (x >> 15) & 0x7f, (x >> 10) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
     elif i == 19:
-        return _ldst.d_LDST_REGOFF((x >> 30) & 0x3, (x >> 22) & 0x3, (x >> 16) & 0x1f, (x >> 13) & 0x7, (x >> 12) & 0x1, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+        return _ldst.d_LDST_IMM9((x >> 30) & 0x3, (x >> 22) & 0x3, (x >> 12) & 0x1ff, (x >> 10) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
     elif i == 20:
+        return _ldst.d_ATOMIC((x >> 30) & 0x3, (x >> 23) & 0x1, (x >> 22) & 0x1, (x >> 16) & 0x1f, (x >> 15) & 0x1, (x >> 12) & 0x7, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+    elif i == 21:
+        return _ldst.d_LDST_REGOFF((x >> 30) & 0x3, (x >> 22) & 0x3, (x >> 16) & 0x1f, (x >> 13) & 0x7, (x >> 12) & 0x1, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+    elif i == 22:
         return _ldst.d_LDST_UIMM((x >> 30) & 0x3, (x >> 22) & 0x3, (x >> 10) & 0xfff, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
     return UNDEF_W0, np.uint64(0)
 
 @njit(cache=True)
 def _dec_dp_reg(i, x):
-    if i == 21:
+    if i == 23:
         return _dp_reg.d_LOGIC_SR((x >> 31) & 0x1, (x >> 29) & 0x3, (x >> 22) & 0x3, (x >> 21) & 0x1, (x >> 16) & 0x1f, (x >> 10) & 0x3f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 22:
-        return _dp_reg.d_ADDSUB_SR((x >> 31) & 0x1, (x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 16) & 0x1f, (x >> 10) & 0x3f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 23:
-        return _dp_reg.d_ADDSUB_ER((x >> 31) & 0x1, (x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 16) & 0x1f, (x >> 13) & 0x7, (x >> 10) & 0x7, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
     elif i == 24:
-        return _dp_reg.d_ADC((x >> 31) & 0x1, (x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 16) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+        return _dp_reg.d_ADDSUB_SR((x >> 31) & 0x1, (x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 16) & 0x1f, (x >> 10) & 0x3f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
     elif i == 25:
-        return _dp_reg.d_CCMP((x >> 31) & 0x1, (x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 16) & 0x1f, (x >> 12) & 0xf, (x >> 11) & 0x1, (x >> 10) & 0x1, (x >> 5) & 0x1f, (x >> 4) & 0x1, (x >> 0) & 0xf)
+        return _dp_reg.d_ADDSUB_ER((x >> 31) & 0x1, (x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 16) & 0x1f, (x >> 13) & 0x7, (x >> 10) & 0x7, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
     elif i == 26:
-        return _dp_reg.d_CSEL((x >> 31) & 0x1, (x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 16) & 0x1f, (x >> 12) & 0xf, (x >> 10) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+        return _dp_reg.d_ADC((x >> 31) & 0x1, (x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 16) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
     elif i == 27:
-        return _dp_reg.d_CRC32((x >> 31) & 0x1, (x >> 29) & 0x1, (x >> 16) & 0x1f, (x >> 12) & 0x1, (x >> 10) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+        return _dp_reg.d_CCMP((x >> 31) & 0x1, (x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 16) & 0x1f, (x >> 12) & 0xf, (x >> 11) & 0x1, (x >> 10) & 0x1, (x >> 5) & 0x1f, (x >> 4) & 0x1, (x >> 0) & 0xf)
     elif i == 28:
-        return _dp_reg.d_DP2((x >> 31) & 0x1, (x >> 29) & 0x1, (x >> 16) & 0x1f, (x >> 10) & 0x3f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+        return _dp_reg.d_CSEL((x >> 31) & 0x1, (x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 16) & 0x1f, (x >> 12) & 0xf, (x >> 10) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
     elif i == 29:
-        return _dp_reg.d_DP1((x >> 31) & 0x1, (x >> 29) & 0x1, (x >> 16) & 0x1f, (x >> 10) & 0x3f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+        return _dp_reg.d_CRC32((x >> 31) & 0x1, (x >> 29) & 0x1, (x >> 16) & 0x1f, (x >> 12) & 0x1, (x >> 10) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
     elif i == 30:
+        return _dp_reg.d_DP2((x >> 31) & 0x1, (x >> 29) & 0x1, (x >> 16) & 0x1f, (x >> 10) & 0x3f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+    elif i == 31:
+        return _dp_reg.d_DP1((x >> 31) & 0x1, (x >> 29) & 0x1, (x >> 16) & 0x1f, (x >> 10) & 0x3f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+    elif i == 32:
         return _dp_reg.d_DP3((x >> 31) & 0x1, (x >> 29) & 0x3, (x >> 21) & 0x7, (x >> 16) & 0x1f, (x >> 15) & 0x1, (x >> 10) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
     return UNDEF_W0, np.uint64(0)
 
@@ -141,9 +147,9 @@ def predecode(insn, feat):
                 return _dec_dp_imm(i, x)
             elif i < 14:
                 return _dec_branch(i, x)
-            elif i < 21:
+            elif i < 23:
                 return _dec_ldst(i, x)
-            elif i < 31:
+            elif i < 33:
                 return _dec_dp_reg(i, x)
             break
     return UNDEF_W0, np.uint64(0)

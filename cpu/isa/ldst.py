@@ -16,18 +16,32 @@ def d_LDST_EXCL(size, o2, L, o1, rs, o0, rt2, rn, rt):
         kind = XK_LDX if L else XK_STX
     elif o2 == 0 and o1 == 1:
         if size < 2:
-            return undef()                 # CASP (FEAT_LSE): not decoded here yet
+            return undef()                 # CASP with Rt2 != 31 (CASP itself: d_CASP)
         kind = XK_LDXP if L else XK_STXP
     elif o2 == 1 and o1 == 0:
         if o0 == 0:
             return undef()                 # LDLAR/STLLR need FEAT_LOR
         kind = XK_LDAR if L else XK_STLR
     else:
-        return undef()                     # CAS (FEAT_LSE): not decoded here yet
+        return undef()                     # CAS with Rt2 != 31 (CAS itself: d_CAS)
     # aux: kind | size << 3 | acquire/release << 5
     if kind == XK_LDX or kind == XK_LDAR or kind == XK_LDXP:
         return mk(OP_EXCL, wr(rt), sp(rn), wr(rs), wr(rt2), kind | (size << 3) | (o0 << 5), 0)
     return mk(OP_EXCL, rr(rt), sp(rn), wr(rs), rr(rt2), kind | (size << 3) | (o0 << 5), 0)
+
+
+@njit(cache=True)
+def d_CAS(size, L, rs, o0, rn, rt):
+    # aux: kind | size << 3 | Rs << 8 | Rt << 13 -- raw register numbers (31 = XZR):
+    # Rs is both read and written, so system.cas resolves the slots itself
+    return mk(OP_EXCL, 0, sp(rn), 0, 0, XK_CAS | (size << 3) | (rs << 8) | (rt << 13), 0)
+
+
+@njit(cache=True)
+def d_CASP(sz, L, rs, o0, rn, rt):
+    if (rs & 1) or (rt & 1):
+        return undef()                     # odd Rs or Rt: UNDEFINED
+    return mk(OP_EXCL, 0, sp(rn), 0, 0, XK_CASP | ((2 + sz) << 3) | (rs << 8) | (rt << 13), 0)
 
 
 @njit(cache=True)
