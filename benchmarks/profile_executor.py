@@ -186,6 +186,32 @@ sig = fn.signatures[0]
 cres = fn.overloads[sig]
 addr = cres.library.get_pointer_to_function(cres.fndesc.llvm_func_name)
 print("RUNADDR", hex(addr), flush=True)
+# addresses of the jitted helpers as linked into run's library (to name call targets)
+import importlib, pkgutil, pyaarch64.cpu as _cpu
+from numba.core.registry import CPUDispatcher
+names = {{}}
+for mi in pkgutil.walk_packages(_cpu.__path__, "pyaarch64.cpu."):
+    try:
+        mod = importlib.import_module(mi.name)
+    except Exception:
+        continue
+    for k, v in vars(mod).items():
+        if isinstance(v, CPUDispatcher):
+            for ol in v.overloads.values():
+                try:
+                    a = cres.library.get_pointer_to_function(ol.fndesc.llvm_func_name)
+                except Exception:
+                    a = 0
+                if a:
+                    names[a] = mi.name.split(".")[-1] + "." + k
+from numba.core.runtime import nrt as _nrt
+for fn_name in ("NRT_incref", "NRT_decref"):
+    try:
+        names[_nrt.rtsys.library.get_pointer_to_function(fn_name)] = fn_name
+    except Exception:
+        pass
+for a, n in names.items():
+    print("FUNC", hex(a), n, flush=True)
 import ctypes
 for line in open("/proc/self/maps"):
     lo, hi = (int(x, 16) for x in line.split()[0].split("-"))
@@ -213,6 +239,11 @@ print("TIMED", m.icount, dt, flush=True)
     by_dso = collections.Counter()
     offs = collections.Counter()
     total = 0
+    funcs = {int(a, 16): n for a, n in re.findall(r"FUNC (0x[0-9a-f]+) (\S+)", r.stdout)}
+    fstarts = sorted(funcs.items())
+    after = [a for a in funcs if a > base]
+    run_len = min([a - base for a in after] + [1 << 16])
+    by_func = collections.Counter()
     for line in s.splitlines():
         parts = line.split()
         if not parts:
@@ -220,7 +251,10 @@ print("TIMED", m.icount, dt, flush=True)
         ip = int(parts[0], 16)
         dso = parts[1].strip("()") if len(parts) > 1 else "?"
         total += 1
-        if 0 <= ip - base < max(len(blob), 1 << 16):
+        fn = [n for a, n in fstarts if a <= ip]
+        if fn and ip - max(a for a, _ in fstarts if a <= ip) < (1 << 16):
+            by_func[fn[-1]] += 1
+        if 0 <= ip - base < run_len:
             offs[ip - base] += 1
             dso = "jitted code from executor.run's entry on (helpers inlined)"
         elif "perf-" in dso or "unknown" in dso or "anon" in dso:
@@ -229,6 +263,9 @@ print("TIMED", m.icount, dt, flush=True)
     print(f"  {total} samples")
     for dso, c in by_dso.most_common(8):
         print(f"  {100 * c / total:6.2f}%  {dso}")
+    print("  samples by jitted function (nearest preceding entry point, helpers linked in):")
+    for n, c in by_func.most_common(10):
+        print(f"  {100 * c / total:6.2f}%  {n}")
     if not offs or not blob:
         return
     try:
@@ -237,6 +274,21 @@ print("TIMED", m.icount, dt, flush=True)
         return
     md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
     insns = list(md.disasm(blob[:max(offs) + 64], 0))
+    # out-of-line calls left in the loop: `movabs reg, helper` ... `call reg`
+    calls = collections.Counter()
+    last = {}
+    for ins in insns:
+        if ins.mnemonic == "movabs":
+            reg, _, val = ins.op_str.partition(", ")
+            try:
+                last[reg] = int(val, 16)
+            except ValueError:
+                pass
+        elif ins.mnemonic == "call":
+            t = last.get(ins.op_str)
+            calls[funcs.get(t, "unnamed")] += 1
+    print("  out-of-line call sites in the jitted loop (static count): " +
+          ", ".join(f"{n} x{c}" for n, c in calls.most_common()))
     n = sum(offs.values())
     print(f"  hottest instructions in the jitted run loop (% of all samples; the cost is"
           f" usually the instruction *before* a hot one on a stall):")
