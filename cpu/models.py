@@ -69,6 +69,25 @@ def _v8_0(midr, revidr=0, isar0=0x11120, mmfr0=0x1124, ctr=0x84448004, extra=Non
         "DCZID_EL0": 4,
         "CLIDR_EL1": 0x0A200023,
         "AIDR_EL1": 0,
+        # AArch32 ID registers (AArch32 EL0 is supported), as QEMU 7.2 shows them for
+        # these cores on virt (no EL2/EL3: ID_PFR1/ID_DFR0 without those fields)
+        "ID_PFR0_EL1": 0x00000131,
+        "ID_PFR1_EL1": 0x00010001,
+        "ID_DFR0_EL1": 0x03010006,
+        "ID_AFR0_EL1": 0,
+        "ID_MMFR0_EL1": 0x10101105,
+        "ID_MMFR1_EL1": 0x40000000,
+        "ID_MMFR2_EL1": 0x01260000,
+        "ID_MMFR3_EL1": 0x02102211,
+        "ID_ISAR0_EL1": 0x02101110,
+        "ID_ISAR1_EL1": 0x13112111,
+        "ID_ISAR2_EL1": 0x21232042,
+        "ID_ISAR3_EL1": 0x01112131,
+        "ID_ISAR4_EL1": 0x00011142,
+        "ID_ISAR5_EL1": 0x00011121,
+        "MVFR0_EL1": 0x10110222,
+        "MVFR1_EL1": 0x12111111,
+        "MVFR2_EL1": 0x00000043,
     }
     if extra:
         d.update(extra)

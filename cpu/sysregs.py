@@ -80,6 +80,25 @@ ROWS = (
     ("MDSCR_EL1",   (2, 0, 0, 2, 2), K_PLAIN, 0, ALL, 1, 1),
     ("CSSELR_EL1",  (3, 2, 0, 0, 0), K_PLAIN, 0, 0xF, 1, 1),
     ("CNTKCTL_EL1", (3, 0, 14, 1, 0), K_PLAIN, 0, 0x3FF, 1, 1),       # EL0 counter/timer access
+    ("ACTLR_EL1",   (3, 0, 1, 0, 1), K_PLAIN, 0, 0, 1, 1),            # IMPLEMENTATION DEFINED: RAZ/WI
+    # AArch32 ID registers (the rest of the op0=3 op1=0 CRn=0 CRm=1..7 space is RAZ)
+    ("ID_PFR0_EL1", (3, 0, 0, 1, 0), K_CONST, 0, 0, 1, NO),
+    ("ID_PFR1_EL1", (3, 0, 0, 1, 1), K_CONST, 0, 0, 1, NO),
+    ("ID_DFR0_EL1", (3, 0, 0, 1, 2), K_CONST, 0, 0, 1, NO),
+    ("ID_AFR0_EL1", (3, 0, 0, 1, 3), K_CONST, 0, 0, 1, NO),
+    ("ID_MMFR0_EL1", (3, 0, 0, 1, 4), K_CONST, 0, 0, 1, NO),
+    ("ID_MMFR1_EL1", (3, 0, 0, 1, 5), K_CONST, 0, 0, 1, NO),
+    ("ID_MMFR2_EL1", (3, 0, 0, 1, 6), K_CONST, 0, 0, 1, NO),
+    ("ID_MMFR3_EL1", (3, 0, 0, 1, 7), K_CONST, 0, 0, 1, NO),
+    ("ID_ISAR0_EL1", (3, 0, 0, 2, 0), K_CONST, 0, 0, 1, NO),
+    ("ID_ISAR1_EL1", (3, 0, 0, 2, 1), K_CONST, 0, 0, 1, NO),
+    ("ID_ISAR2_EL1", (3, 0, 0, 2, 2), K_CONST, 0, 0, 1, NO),
+    ("ID_ISAR3_EL1", (3, 0, 0, 2, 3), K_CONST, 0, 0, 1, NO),
+    ("ID_ISAR4_EL1", (3, 0, 0, 2, 4), K_CONST, 0, 0, 1, NO),
+    ("ID_ISAR5_EL1", (3, 0, 0, 2, 5), K_CONST, 0, 0, 1, NO),
+    ("MVFR0_EL1",   (3, 0, 0, 3, 0), K_CONST, 0, 0, 1, NO),
+    ("MVFR1_EL1",   (3, 0, 0, 3, 1), K_CONST, 0, 0, 1, NO),
+    ("MVFR2_EL1",   (3, 0, 0, 3, 2), K_CONST, 0, 0, 1, NO),
 )
 
 NAMES = tuple(r[0] for r in ROWS)
@@ -108,6 +127,7 @@ S_FPSR = SLOT["FPSR"]
 S_CTR_EL0 = SLOT["CTR_EL0"]
 S_DCZID_EL0 = SLOT["DCZID_EL0"]
 S_CNTKCTL_EL1 = SLOT["CNTKCTL_EL1"]
+S_PAR_EL1 = SLOT["PAR_EL1"]
 
 # sysr columns
 R_VAL, R_WMASK, R_META, R_RESET = 0, 1, 2, 3

@@ -17,7 +17,7 @@ from pyaarch64.cpu.sysregs import (
     K_PLAIN, K_CONST, R_VAL, R_WMASK, R_META, S_SP_EL0, S_SP_EL1, S_ELR_EL1, S_SPSR_EL1,
     S_ESR_EL1, S_FAR_EL1, S_VBAR_EL1, S_NZCV, S_DAIF, S_CURRENTEL, S_SPSEL, S_CNTVCT, S_CNTPCT,
     S_SCTLR_EL1, S_CPACR_EL1, S_FPCR, S_FPSR, S_CTR_EL0, S_DCZID_EL0, S_CNTFRQ, S_CNTKCTL_EL1,
-    key)
+    S_PAR_EL1, key)
 from pyaarch64.cpu.memory import (access_slow, ram_offset, translate, tlb_flush, flush_decode,
                                   drop_code_page, ACC_OK, ACC_ABORT, ACC_CBERR,
                                   ACC_CODE, ACC_DROPPED)
@@ -220,6 +220,12 @@ def sysreg(regs, ctl, sysr, sysmap, pc, k, rt, is_read):
     slot = sysmap[k]
     el = np.int64(ctl[C_EL])
     if slot < 0:
+        # the unallocated part of the ID register space (op0=3 op1=0 CRn=0 CRm=1..7)
+        # reads as zero from EL1
+        if is_read and el >= 1 and (k >> 7) == 0x180 and ((k >> 3) & 15) != 0:
+            regs[rt] = U0
+            ctl[C_PC] = pc + np.uint64(4)
+            return 0
         return undefined(regs, ctl, sysr, pc)
     meta = np.int64(sysr[slot, R_META])
     kind = meta & 0xF
@@ -479,13 +485,29 @@ def sys_insn(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, k, rt):
         if ok and off >= 0:
             drop_code_page(pslot, slotpage, off >> 12)
     elif crn == 7:
-        # DC by VA / set-way: caches are not modelled, so these are no-ops;
-        # the set/way and invalidate-only forms are EL1-only.
-        if el == U0 and op1 != 3:
+        # the Armv8.0 DC and AT operations (no DC CVAP/CVADP, CFP, ...); caches are
+        # not modelled, so DC is a no-op; the invalidate, set/way and AT forms are
+        # EL1-only (EL0 DC CVAC/CVAU/CIVAC were checked above)
+        op2 = k & 7
+        if op1 == 3 and (crm == 10 or crm == 11 or crm == 14) and op2 == 1:
+            pass
+        elif op1 == 0 and ((crm == 6 and (op2 == 1 or op2 == 2))
+                           or ((crm == 10 or crm == 14) and op2 == 2)):
+            if el == U0:
+                return undefined(regs, ctl, sysr, pc)
+        elif op1 == 0 and crm == 8 and op2 <= 3:          # AT S1E1R/W, S1E0R/W
+            if el == U0:
+                return undefined(regs, ctl, sysr, pc)
+            ok, pa = translate(ctl, regs[rt], 0)
+            if ok:
+                # MMU off: PA, NS, RES1; attributes Device-nGnRnE (QEMU: 0xa00)
+                sysr[S_PAR_EL1, R_VAL] = (pa & np.uint64(0xFFFFFFFFF000)) | np.uint64(0xA00)
+            else:
+                sysr[S_PAR_EL1, R_VAL] = np.uint64(0x801)        # F=1, address size fault
+        else:
             return undefined(regs, ctl, sysr, pc)
-        if crm == 8 or crm == 9:
-            return undefined(regs, ctl, sysr, pc)  # AT: needs the MMU (not yet)
-    elif crn == 8:                               # TLBI *
+    elif (crn == 8 and op1 == 0 and (crm == 3 or crm == 7)
+          and ((k & 7) <= 3 or (k & 7) == 5 or (k & 7) == 7)):   # TLBI ...E1(IS)
         if el == U0:
             return undefined(regs, ctl, sysr, pc)
         tlb_flush(tlb)
