@@ -26,6 +26,7 @@ PROGRAMS = {
     "ldst.c": (),
     "sys.c": (),
     "exc.c": ("vectors.S",),
+    "decode.c": ("vectors.S",),
 }
 
 # semihosting runs: id -> (semihosting args (None: QEMU's kernel-file-name fallback),
