@@ -314,6 +314,14 @@ def test_random_encodings(h, request):
     assert not failures, "\n".join(f"{k}:\n  " + "\n  ".join(v) for k, v in failures.items())
 
 
+def test_random_sequences(h, request):
+    """Straight-line runs of random encodings: flags and registers flow between
+    instructions, and loads/stores hit the warm soft TLB (the inline fast path)."""
+    n = max(200, (request.config.getoption("--diff-samples") or DEFAULT_SAMPLES) // 6)
+    failures = ucdiff.random_sequences(h, n, request.config.getoption("--diff-seed"))
+    assert not failures, "\n".join(failures)
+
+
 # --- FEAT_LSE (the `max` model; unicorn's "max" CPU) ------------------------------------
 
 LSE_OPS = ("ldadd", "ldclr", "ldeor", "ldset", "ldsmax", "ldsmin", "ldumax", "ldumin", "swp")

@@ -104,6 +104,7 @@ class Harness:
         self.read_ids = self.xregs + [A.UC_ARM64_REG_SP, A.UC_ARM64_REG_PC, A.UC_ARM64_REG_NZCV]
         self._pstate0 = uc.reg_read(A.UC_ARM64_REG_PSTATE)
         self.dwin = slice(DATA - RAM_BASE, DATA - RAM_BASE + DATA_SIZE)
+        self._nstep = 0
 
     # ------------------------------------------------------------------
     def _write_code(self, words):
@@ -127,7 +128,14 @@ class Harness:
     def _run_ours(self, regs, sp, nzcv, n):
         O = self.O
         cpu = self.cpu
-        cpu.invalidate_code()
+        # drop the decoded code; every other step also flush the soft TLB, so loads and
+        # stores run both through the slow path (TLB miss) and the inline fast path
+        self._nstep += 1
+        if self._nstep & 1:
+            cpu.invalidate_code()
+        else:
+            cpu.pslot[:] = -1
+            cpu.slotpage[:] = -1
         r = cpu.regs
         r[:31] = np.array(regs, dtype=np.uint64)
         r[O.ZR] = 0
@@ -381,3 +389,31 @@ def random_sample(h, n, seed, max_per_pattern=5, patterns=None):
             if len(lst) < max_per_pattern:
                 lst.append(f"{w:#010x} {f} nzcv={nzcv:04b}: {'; '.join(d[:3])}")
     return failures, seen
+
+
+BRANCH_PATTERNS = {"B_COND", "CB", "TB", "B_IMM", "BR_REG"}
+
+
+def random_sequences(h, n, seed, length=4, max_failures=10):
+    """n straight-line runs of `length` random valid encodings (no branches, no
+    exclusives: a store-exclusive after a load-exclusive of another size is CONSTRAINED
+    UNPREDICTABLE).  Flags and registers flow from one instruction to the next, and the
+    data TLB stays warm within a run.  Returns a list of failures."""
+    from pyaarch64.cpu.isa import _decoder as dec
+    from pyaarch64.cpu import ops as O
+    rng = random.Random(seed)
+    allowed = set(dec.NAMES) - SKIP_PATTERNS - BRANCH_PATTERNS - {"LDST_EXCL"}
+    failures = []
+    for _ in range(n):
+        seq = [random_encoding(rng, dec, dec.predecode, h.feat, O.OP_UNDEF, patterns=allowed)
+               for _ in range(length)]
+        regs, sp = setup_for(rng, *seq[0][::2])
+        for name, w, f in seq[1:]:
+            if (name.startswith("LD") or name in ("ATOMIC", "CAS", "CASP")) and f.get("rn", 31) < 31:
+                regs[f["rn"]] = ptr(rng)
+        nzcv = rng.randrange(16)
+        d = h.check([w for _, w, _ in seq], regs, sp, nzcv)
+        if d and len(failures) < max_failures:
+            failures.append(" ; ".join(f"{nm}:{w:#010x}" for nm, w, _ in seq) + f" nzcv={nzcv:04b}: "
+                            + "; ".join(d[:3]))
+    return failures
