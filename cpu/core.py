@@ -70,6 +70,7 @@ class Cpu:
         self.ctl[O.C_EL] = 1
         self.ctl[O.C_SPSEL] = 1
         self.ctl[O.C_DAIF] = 0xF
+        self.ctl[O.C_IL] = 0
         self.ctl[O.C_EXCL_ADDR] = 0xFFFFFFFFFFFFFFFF
         self.ctl[O.C_FEAT] = self.model.feature_mask()
         self.ctl[O.C_DCZVA_LOG2] = 2 + (self.model.id("DCZID_EL0") & 0xF)
@@ -170,7 +171,8 @@ class Cpu:
     def pstate(self):
         el = int(self.ctl[O.C_EL])
         m = (el << 2) | (int(self.ctl[O.C_SPSEL]) if el else 0)
-        return (int(self.ctl[O.C_NZCV]) << 28) | (int(self.ctl[O.C_DAIF]) << 6) | m
+        return ((int(self.ctl[O.C_NZCV]) << 28) | (int(self.ctl[O.C_IL]) << 20)
+                | (int(self.ctl[O.C_DAIF]) << 6) | m)
 
     def invalidate_code(self):
         """Call after writing guest RAM from the host (loaders, DMA).  Plain numpy:

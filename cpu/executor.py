@@ -11,7 +11,8 @@ from pyaarch64.cpu.alu import (add64, addc, logic, logic_flags, shift, extend, f
                                smulh, crc32, udiv, sdiv, cond_holds)
 from pyaarch64.cpu.memory import (TLB_ENTRIES, T_READ, T_WRITE, fetch_page, alloc_slot,
                                   access_slow, ACC_OK, ACC_CODE, ACC_DROPPED, ACC_CBERR)
-from pyaarch64.cpu.system import (slow_op, undefined, data_abort, insn_abort, pc_align_fault)
+from pyaarch64.cpu.system import (slow_op, undefined, data_abort, insn_abort, pc_align_fault,
+                                  illegal_state)
 from pyaarch64.cpu.isa._decoder import predecode
 
 U0 = np.uint64(0)
@@ -79,6 +80,16 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
                 ctl[C_STOP] = U0
                 exitc = EXIT_STOP
                 break
+            if ctl[C_IL] != U0:
+                # PSTATE.IL (only ERET sets it, and every slow op ends the block)
+                ctl[C_PC] = pc
+                ctl[C_NZCV] = np.uint64(nzcv)
+                exitc = illegal_state(regs, ctl, sysr, pc)
+                if exitc != 0:
+                    break
+                pc = ctl[C_PC]
+                nzcv = np.int64(ctl[C_NZCV])
+                continue
             if (pc & U3) != U0:
                 ctl[C_PC] = pc
                 ctl[C_NZCV] = np.uint64(nzcv)

@@ -129,6 +129,7 @@ C_LAST_EXC_PC = 28  # its preferred return address
 C_UNDEF_COUNT = 29  # undefined instructions met (for -d unimp)
 C_NS_PER_TICK = 30  # generic counter: nanoseconds per tick (16 at 62.5 MHz)
 C_ICOUNT_SHIFT = 31 # -icount shift: each instruction is 2**shift ns of virtual time
+C_IL = 32           # PSTATE.IL (set by an illegal exception return; the next fetch traps)
 
 # --- exit codes of run() ----------------------------------------------------
 EXIT_BUDGET = 1     # instruction budget spent

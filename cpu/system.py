@@ -9,7 +9,7 @@ from numba import njit
 from pyaarch64.cpu.ops import (
     SP, SINK, C_PC, C_NZCV, C_EL, C_SPSEL, C_DAIF, C_ICOUNT, C_EXIT_A, C_EXIT_B, C_EXIT_C, C_EXCL_ADDR,
     C_EXCL_SIZE, C_EXCL_VAL, C_EXCL_VAL2, C_DCZVA_LOG2, C_EXC_COUNT, C_NS_PER_TICK, C_ICOUNT_SHIFT,
-    C_LAST_EXC, C_LAST_ESR, C_LAST_EXC_PC, C_UNDEF_COUNT,
+    C_LAST_EXC, C_LAST_ESR, C_LAST_EXC_PC, C_UNDEF_COUNT, C_IL,
     OP_EXCL, OP_ATOMIC, OP_MRS, OP_MSR, OP_MSRI, OP_SYS, OP_EXC, OP_ERET,
     EXC_SVC, EXC_HVC, EXC_SMC, EXC_BRK, EXC_HLT,
     EXIT_HVC, EXIT_SMC, EXIT_HLT, EXIT_EXC_LOOP, EXIT_CB_ERROR)
@@ -34,6 +34,7 @@ INVALID = M64
 EC_UNKNOWN = 0x00
 EC_WFX = 0x01
 EC_FP_ACCESS = 0x07
+EC_ILLEGAL_STATE = 0x0E
 EC_SVC64 = 0x15
 EC_HVC64 = 0x16
 EC_SMC64 = 0x17
@@ -79,7 +80,8 @@ def pstate_bits(ctl):
     """SPSR image of the current PSTATE (AArch64)."""
     el = ctl[C_EL]
     m = (el << np.uint64(2)) | (ctl[C_SPSEL] if el != U0 else U0)
-    return (ctl[C_NZCV] << np.uint64(28)) | (ctl[C_DAIF] << np.uint64(6)) | m
+    return ((ctl[C_NZCV] << np.uint64(28)) | (ctl[C_IL] << np.uint64(20))
+            | (ctl[C_DAIF] << np.uint64(6)) | m)
 
 
 @njit(cache=True)
@@ -112,6 +114,7 @@ def take_exception(regs, ctl, sysr, ec, iss, far, has_far, ret_pc, vec):
         if has_far:
             sysr[S_FAR_EL1, R_VAL] = far
     switch_sp(regs, ctl, sysr, 1, 1)
+    ctl[C_IL] = U0
     ctl[C_DAIF] = np.uint64(0xF)
     ctl[C_PC] = target
     return 0
@@ -139,6 +142,11 @@ def insn_abort(regs, ctl, sysr, va):
 
 
 @njit(cache=True)
+def illegal_state(regs, ctl, sysr, pc):
+    return take_exception(regs, ctl, sysr, EC_ILLEGAL_STATE, 0, U0, False, pc, V_SYNC)
+
+
+@njit(cache=True)
 def pc_align_fault(regs, ctl, sysr, va):
     return take_exception(regs, ctl, sysr, EC_PC_ALIGN, 0, va, True, va, V_SYNC)
 
@@ -150,6 +158,7 @@ def eret(regs, ctl, sysr, pc):
     spsr = sysr[S_SPSR_EL1, R_VAL]
     m = spsr & np.uint64(0x1F)
     target = sysr[S_ELR_EL1, R_VAL]
+    il = (spsr >> np.uint64(20)) & U1
     if m == U0:
         new_el, new_spsel = 0, 0
     elif m == np.uint64(4):
@@ -157,9 +166,12 @@ def eret(regs, ctl, sysr, pc):
     elif m == np.uint64(5):
         new_el, new_spsel = 1, 1
     else:
-        # Illegal exception return (EL2/EL3 or AArch32 target): PSTATE.IL is not
-        # modelled yet; stay at EL1 as the architecture's "illegal return" does.
-        new_el, new_spsel = 1, np.int64(ctl[C_SPSEL])
+        # Illegal exception return (EL2/EL3 or AArch32 target): EL and SP stay,
+        # PSTATE.IL is set and the next instruction takes an Illegal Execution
+        # State exception (checked at the next fetch, see the executor)
+        new_el, new_spsel = np.int64(ctl[C_EL]), np.int64(ctl[C_SPSEL])
+        il = U1
+    ctl[C_IL] = il
     ctl[C_NZCV] = (spsr >> np.uint64(28)) & np.uint64(0xF)
     ctl[C_DAIF] = (spsr >> np.uint64(6)) & np.uint64(0xF)
     switch_sp(regs, ctl, sysr, new_el, new_spsel)
