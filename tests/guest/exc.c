@@ -54,6 +54,7 @@ void exc_handler(struct exc_frame *f, uint64_t vec) {
     } else if (ec != 0x15 && ec != 0x16 && ec != 0x17) {
         f->elr += 4;
     }
+    if (ec == 0x0e) f->spsr &= ~(1ULL << 20);      /* clear PSTATE.IL before returning */
     if (resume_spsr != ~0ULL) {
         f->spsr = resume_spsr;
         resume_spsr = ~0ULL;
@@ -177,6 +178,14 @@ int main(void) {
                  : "x0", "x9", "x10", "x11", "memory");
     resume = 0;   /* QEMU 7.2 does not check SP alignment (SCTLR_EL1.SA): no fault */
 
+    EXC("svc from EL1t (SPSel=0)", "mov x10, sp\n\tmsr spsel, #0\n\tmov sp, x10\n\tsvc #0x5\n\tmsr spsel, #1");
+    puts_("blr to unmapped 0x08100000:\n");
+    asm volatile("adr x9, 1f\n\tstr x9, [%[m]]\n\tstr x9, [%[r]]\n\tmov x9, #0x08100000\n\tblr x9\n1:"
+                 :: [m] "r"(&mark), [r] "r"(&resume) : "x9", "x30", "memory");
+    puts_("illegal exception return (SPSR.M = EL2h):\n");
+    asm volatile("adr x9, 1f\n\tstr x9, [%[m]]\n\tmsr elr_el1, x9\n\tmov x9, #0x3c9\n\t"
+                 "msr spsr_el1, x9\n\teret\n1: nop\n\tnop"
+                 :: [m] "r"(&mark) : "x9", "memory");
     puts_("eret restores NZCV/DAIF from SPSR:\n");
     {
         uint64_t nzcv, daif;
@@ -189,6 +198,28 @@ int main(void) {
 
     asm volatile("msr tpidrro_el0, %0\n\tmsr tpidr_el0, %1" :: "r"(0x1234ULL), "r"(0x5678ULL));
     el0_tests();
+    puts_("el0 faults:\n");
+    asm volatile(
+        "adr x9, 2f\n\t"
+        "str x9, [%[m]]\n\t"
+        "msr sp_el0, %[stk]\n\t"
+        "msr elr_el1, x9\n\t"
+        "msr spsr_el1, xzr\n\t"
+        "adr x9, 3f\n\t"
+        "str x9, [%[res]]\n\t"
+        "eret\n"
+        "2: mov x10, #0x08100000\n\t"
+        "ldr x11, [x10]\n\t"              /* data abort from EL0 */
+        "ldxr x11, [%[mis]]\n\t"          /* alignment fault from EL0 */
+        "adr x10, 4f\n\t"
+        "str x10, [%[res2]]\n\t"
+        "add x10, x10, #2\n\t"
+        "br x10\n"                         /* PC alignment fault from EL0 */
+        "4: svc #0x42\n"
+        "3:\n\t"
+        :: [m] "r"(&mark), [stk] "r"(el0_stack + 256), [res] "r"(&el0_return),
+           [res2] "r"(&resume), [mis] "r"(data + 4)
+        : "x0", "x9", "x10", "x11", "x30", "memory", "cc");
     printf_("exceptions taken: %d\n", exc_count);
 
     puts_("== psci\n");
