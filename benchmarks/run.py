@@ -115,6 +115,25 @@ def load_segments(elf):
         return e.header.e_entry, segs
 
 
+def unicorn_icount(elf):
+    """Instructions unicorn executes for `elf`, summed from UC_HOOK_BLOCK sizes (a Python
+    callback per basic block: slow, only for --check-icount)."""
+    import unicorn as U
+    entry, segs = load_segments(elf)
+    uc = U.Uc(U.UC_ARCH_ARM64, U.UC_MODE_ARM)
+    uc.mem_map(RAM_BASE, RAM_SIZE)
+    for addr, data in segs:
+        uc.mem_write(addr, data)
+    uc.mmio_map(UART_BASE, 0x1000, lambda *a: 0, None, lambda *a: None, None)
+    n = [0]
+    def on_block(uc, addr, size, ud):
+        n[0] += size // 4
+    uc.hook_add(U.UC_HOOK_BLOCK, on_block)
+    uc.hook_add(U.UC_HOOK_INTR, lambda uc, intno, ud: uc.emu_stop())
+    uc.emu_start(entry, 0xFFFFFFFFFFFFFFFF)
+    return n[0]
+
+
 def run_unicorn(elf, uart="mmio"):
     """uart='mmio': the PL011 page is an MMIO region (callbacks only for UART
     accesses).  uart='hook': the page is plain memory with a UC_HOOK_MEM_WRITE on the
@@ -283,6 +302,9 @@ def main(argv=None):
     ap.add_argument("--no-start", action="store_true", help="skip the cold/warm start runs")
     ap.add_argument("--uc-uart", choices=("mmio", "hook"), default="mmio",
                     help="how unicorn sees the PL011 (default mmio, see run_unicorn)")
+    ap.add_argument("--check-icount", action="store_true",
+                    help="also count unicorn's instructions with a block hook (slow) and "
+                         "compare with pyaarch64's icount")
     ap.add_argument("--json", help="JSON output path (default benchmarks/results/<time>.json)")
     args = ap.parse_args(argv)
 
@@ -356,6 +378,11 @@ def main(argv=None):
             w["qemu"] = {"seconds": q, "wall_all_s": qw, "mips": insns / q / 1e6}
             sums += [r[1] for r in qr]
             log(f"{name}: qemu {q:.3f} s net = {insns / q / 1e6:.0f} MIPS")
+        if use_uc and args.check_icount:
+            n = unicorn_icount(elf)
+            w["unicorn_icount"] = n
+            log(f"{name}: unicorn block-hook count {n} "
+                f"({'equal' if n == insns else 'DIFFERENT'} to pyaarch64's {insns})")
         w["checksums_match"] = ref is not None and all(s == ref for s in sums)
         if not w["checksums_match"]:
             log(f"{name}: CHECKSUM MISMATCH: {sums}")
