@@ -172,6 +172,7 @@ def eret(regs, ctl, sysr, pc):
         new_el, new_spsel = np.int64(ctl[C_EL]), np.int64(ctl[C_SPSEL])
         il = U1
     ctl[C_IL] = il
+    ctl[C_EXCL_ADDR] = INVALID          # exception return clears the local monitor
     ctl[C_NZCV] = (spsr >> np.uint64(28)) & np.uint64(0xF)
     ctl[C_DAIF] = (spsr >> np.uint64(6)) & np.uint64(0xF)
     switch_sp(regs, ctl, sysr, new_el, new_spsel)
