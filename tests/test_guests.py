@@ -36,6 +36,7 @@ SEMI_RUNS = {
     "extended": (["sh_test", "extended"], "semihosting-exit", 42, 42),
     "fail": (["sh_test", "fail"], "semihosting-exit", 1, 1),
     "noargs": (None, "poweroff", 0, 0),
+    "reset": (["sh_test", "reset"], "reset", 0, 0),     # PSCI SYSTEM_RESET with -no-reboot
 }
 # what the semihosting console (not the UART) receives
 SEMI_CONSOLE = b"A\n\nhello from WRITE0\nhello via :tt\n"
@@ -107,7 +108,7 @@ def test_guest_matches_qemu(name):
 def run_semihosting(elf, args):
     from pyaarch64.machine.virt import VirtMachine
     serial, console = bytearray(), bytearray()
-    m = VirtMachine(machine=MACHINE, serial=serial.extend, semihosting=True,
+    m = VirtMachine(machine=MACHINE, serial=serial.extend, semihosting=True, no_reboot=True,
                     semihosting_cmdline=None if args is None else " ".join(args))
     m.semihosting.out = console.extend
     m.load_kernel(elf)
@@ -132,7 +133,7 @@ def test_semihosting_matches_qemu(run):
     args, _, _, status = SEMI_RUNS[run]
     elf = build("semihost.c")
     cfg = "enable=on,target=native" + "".join(",arg=" + a for a in args or ())
-    out, err, rc = run_qemu(elf, ["-semihosting-config", cfg])
+    out, err, rc = run_qemu(elf, ["-semihosting-config", cfg, "-no-reboot"])
     # QEMU 7.2 sends SYS_WRITEC/SYS_WRITE0 to its stderr and writes to ":tt" to
     # stdout, where they mix with the UART's output: take them out of the UART text.
     assert err == "A\n\nhello from WRITE0\n"

@@ -197,6 +197,17 @@ int main(void) {
     }
 
     asm volatile("msr tpidrro_el0, %0\n\tmsr tpidr_el0, %1" :: "r"(0x1234ULL), "r"(0x5678ULL));
+    {
+        /* exception entry/return and the exclusive monitor */
+        uint64_t st1, st2, v1;
+        static uint64_t word = 5;
+        asm volatile("adr x9, 1f\n\tstr x9, [%[m]]\n\t"
+                     "ldxr %[v], [%[p]]\n\tsvc #0x11\n1:\n\tstxr %w[s1], %[v], [%[p]]\n\t"
+                     "ldxr %[v], [%[p]]\n\tstxr %w[s2], %[v], [%[p]]"
+                     : [s1] "=&r"(st1), [s2] "=&r"(st2), [v] "=&r"(v1)
+                     : [m] "r"(&mark), [p] "r"(&word) : "x9", "memory");
+        printf_("  stxr after svc+eret: %lu, without: %lu\n", st1, st2);
+    }
     el0_tests();
     puts_("el0 faults:\n");
     asm volatile(

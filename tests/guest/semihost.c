@@ -108,7 +108,11 @@ int main(void) {
     uint64_t hi[4] = {1, 2, 3, 4};
     uint64_t hp = (uint64_t)hi;
     r = sh(SYS_HEAPINFO, &hp);
-    printf_("heapinfo returned %lx heap %lx..%lx stack %lx..%lx\n", r, hi[0], hi[1], hi[2], hi[3]);
+    /* QEMU: heap from the end of the loaded image (= __stack_top here) to the top of RAM */
+    extern char __stack_top[];
+    uint64_t end = (uint64_t)__stack_top;
+    printf_("heapinfo returned %lx heap base=image end:%d limit %lx stack base %lx limit=image end:%d\n",
+            r, hi[0] == end, hi[1], hi[2], hi[3] == end);
 
     uint64_t c1 = sh(SYS_CLOCK, 0);
     uint64_t e1 = 0, e2 = 0;
@@ -130,6 +134,11 @@ int main(void) {
         puts_("exiting with SYS_EXIT 7\n");
         uint64_t ex[2] = {0x20026, 7};
         sh(SYS_EXIT, ex);
+    } else if (has_word(cmd, "reset")) {
+        puts_("PSCI SYSTEM_RESET\n");
+        register uint64_t x0 asm("x0") = 0x84000009;
+        asm volatile("hvc #0" : "+r"(x0) :: "memory");
+        puts_("still here?\n");
     } else if (has_word(cmd, "fail")) {
         puts_("exiting with SYS_EXIT RunTimeErrorUnknown\n");
         uint64_t ex[2] = {0x20023, 0};
