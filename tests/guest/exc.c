@@ -165,6 +165,35 @@ int main(void) {
     EXC("ldr from unmapped 0x08100000", "ldr x0, [%[p]]", [p] "r"(0x08100000ULL));
     EXC("strb to unmapped 0x08100004", "strb w0, [%[p]]", [p] "r"(0x08100004ULL));
 
+    {
+        /* accesses that run off the end of RAM (0x48000000 with 128 MiB) */
+        volatile uint64_t *last = (volatile uint64_t *)0x47fffff8ULL;
+        uint64_t x0v, x1v;
+        *last = 0x1122334455667788ULL;
+        puts_("ldr across the end of RAM:\n");
+        asm volatile("adr x9, 1f\n\tstr x9, [%[m]]\n\tmov x0, #0x77\n\tldr x0, [%[p]]\n1:\n\tmov %[o], x0"
+                     : [o] "=r"(x0v) : [m] "r"(&mark), [p] "r"(0x47fffffcULL) : "x0", "x9", "memory");
+        printf_("  x0 after: %lx\n", x0v);
+        puts_("ldp across the end of RAM:\n");
+        asm volatile("adr x9, 1f\n\tstr x9, [%[m]]\n\tmov x0, #0x55\n\tmov x1, #0x66\n\t"
+                     "ldp x0, x1, [%[p]]\n1:\n\tmov %[o0], x0\n\tmov %[o1], x1"
+                     : [o0] "=r"(x0v), [o1] "=r"(x1v) : [m] "r"(&mark), [p] "r"(0x47fffff8ULL)
+                     : "x0", "x1", "x9", "memory");
+        printf_("  x0, x1 after: %lx %lx\n", x0v, x1v);
+        puts_("str across the end of RAM:\n");
+        asm volatile("adr x9, 1f\n\tstr x9, [%[m]]\n\tstr %[v], [%[p]]\n1:"
+                     :: [m] "r"(&mark), [p] "r"(0x47fffffaULL), [v] "r"(0xaabbccddeeff0011ULL)
+                     : "x9", "memory");
+        printf_("  last word after: %lx\n", *last);
+        *last = 0x1122334455667788ULL;
+        puts_("stp across the end of RAM, post-index:\n");
+        asm volatile("adr x9, 1f\n\tstr x9, [%[m]]\n\tmov x10, %[p]\n\tstp %[v], %[v], [x10], #16\n1:\n\t"
+                     "mov %[o], x10"
+                     : [o] "=r"(x0v) : [m] "r"(&mark), [p] "r"(0x47fffff8ULL), [v] "r"(0xaabbccddeeff0011ULL)
+                     : "x9", "x10", "memory");
+        printf_("  last word after: %lx base after: %lx\n", *last, x0v);
+    }
+
     puts_("pc alignment:\n");
     asm volatile("adr x9, 1f\n\tstr x9, [%[m]]\n\tstr x9, [%[r]]\n\tadd x9, x9, #2\n\tbr x9\n1:"
                  :: [m] "r"(&mark), [r] "r"(&resume) : "x9", "memory");

@@ -227,6 +227,24 @@ static void smc_tests(void) {
                  "2: mov %0, #2\n"
                  "3:" : "=r"(r) :: "x9", "x10", "memory");
     printf_("smc: patched again (already patched) -> %lu\n", r);
+    /* no maintenance at all: later executions see the store to code */
+    asm volatile("adr x9, 1f\n\t"
+                 "ldr w10, 2f\n\t"
+                 "str w10, [x9]\n"
+                 "1: mov %0, #1\n\t"
+                 "b 3f\n"
+                 "2: mov %0, #3\n"
+                 "3:" : "=r"(r) :: "x9", "x10", "memory");
+    /* architecturally either instruction may run here: QEMU 7.2 runs the old one
+     * (its translation block is already running), pyaarch64 the new one */
+    printf_("smc: next instruction patched without maintenance -> old or new: %d\n", r == 1 || r == 3);
+    for (int i = 0; i < 3; i++) {
+        code[0] = 0xd2800000 | ((0x100 + i) << 5);
+        code[1] = 0xd65f03c0;
+        uint64_t (*fn)(void) = (uint64_t (*)(void))code;
+        asm volatile("" ::: "memory");
+        printf_("smc: loop %d without maintenance -> %lx\n", i, fn());
+    }
 }
 
 static void sysreg_tests(void) {
