@@ -183,6 +183,17 @@ SUBPROCESS_SCRIPT = textwrap.dedent("""
     warnings.filterwarnings("ignore", message="overflow encountered", category=RuntimeWarning)
     import numba
     assert int(numba.config.BOUNDSCHECK or 0) == {bc} and int(numba.config.DISABLE_JIT) == {nj}
+    if {bc}:
+        import numpy as np
+
+        @numba.njit
+        def oob(a, i):
+            return a[i]
+        try:
+            oob(np.zeros(2), 5)
+            raise SystemExit("NUMBA_BOUNDSCHECK=1 has no effect")
+        except IndexError:
+            pass
     import ucdiff, guestbuild
     import test_diff_unicorn as T
     h = ucdiff.Harness(seed=5)
