@@ -27,6 +27,7 @@ PROGRAMS = {
     "sys.c": (),
     "exc.c": ("vectors.S",),
     "decode.c": ("vectors.S",),
+    "loops.S": (),
 }
 
 # semihosting runs: id -> (semihosting args (None: QEMU's kernel-file-name fallback),
