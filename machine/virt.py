@@ -42,7 +42,7 @@ class VirtMachine:
 
     def __init__(self, machine="virt", cpu=None, ram_size=128 << 20, serial=None,
                  semihosting=False, semihosting_cmdline=None, icount_shift=0, tracer=None,
-                 no_reboot=False):
+                 no_reboot=False, semihosting_userspace=False):
         self.type = T.resolve(machine)
         self.machine_type = self.type.name
         ns_per_tick = max(1, 1_000_000_000 // self.type.cntfrq)
@@ -60,6 +60,7 @@ class VirtMachine:
         self.devices = [(self.type.memmap["uart"][0], self.type.memmap["uart"][1], self.uart)]
         self.cpu.attach_mmio(self._mmio)
         self.semihosting = Semihosting(self, semihosting_cmdline) if semihosting else None
+        self.semihosting_userspace = semihosting_userspace
         self.tracer = tracer
         self.no_reboot = no_reboot
         self.start_time = int(time.time())
@@ -194,7 +195,9 @@ class VirtMachine:
             return self._undef_here()
         if ex == O.EXIT_HLT:
             imm = int(ctl[O.C_EXIT_A])
-            if self.semihosting is not None and imm == HLT_SEMIHOSTING:
+            # semihosting from EL0 only with -semihosting-config userspace=on (as QEMU)
+            if (self.semihosting is not None and imm == HLT_SEMIHOSTING
+                    and (int(ctl[O.C_EL]) != 0 or self.semihosting_userspace)):
                 try:
                     self.semihosting.call(cpu)
                 except SemihostingExit as e:
