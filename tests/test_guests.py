@@ -120,7 +120,7 @@ def run_semihosting(elf, args):
 @pytest.mark.parametrize("run", sorted(SEMI_RUNS))
 def test_semihosting(run):
     args, kind, code, _ = SEMI_RUNS[run]
-    elf = build("semihost.c")
+    elf = build("semihost.c", extra_sources=("vectors.S",))
     out, console, stop = run_semihosting(elf, args)
     assert (stop.kind, stop.code) == (kind, code), stop
     assert console == SEMI_CONSOLE
@@ -132,7 +132,7 @@ def test_semihosting(run):
 @pytest.mark.parametrize("run", sorted(SEMI_RUNS))
 def test_semihosting_matches_qemu(run):
     args, _, _, status = SEMI_RUNS[run]
-    elf = build("semihost.c")
+    elf = build("semihost.c", extra_sources=("vectors.S",))
     cfg = "enable=on,target=native" + "".join(",arg=" + a for a in args or ())
     out, err, rc = run_qemu(elf, ["-semihosting-config", cfg, "-no-reboot"])
     # QEMU 7.2 sends SYS_WRITEC/SYS_WRITE0 to its stderr and writes to ":tt" to

@@ -48,6 +48,38 @@ static uint64_t sh_one(uint64_t op, uint64_t v) {
     return sh(op, blk);
 }
 
+/* EL0 semihosting (vectors.S calls this on exceptions) */
+struct exc_frame {
+    uint64_t x[31];
+    uint64_t elr, spsr, esr, far, pad;
+};
+extern char vectors[];
+static uint64_t el0_stack[64] __attribute__((aligned(16)));
+static volatile uint64_t el0_return;
+
+void exc_handler(struct exc_frame *f, uint64_t vec) {
+    uint64_t ec = f->esr >> 26;
+    printf_("  exception: vector 0x%x esr=%lx\n", (unsigned)(vec * 0x80), f->esr);
+    if (ec == 0x15 && el0_return) {          /* SVC from EL0: back to EL1h */
+        f->elr = el0_return;
+        f->spsr = 0x3c5;
+        el0_return = 0;
+    } else if (ec != 0x15) {
+        f->elr += 4;
+    }
+}
+
+static void el0_semihosting(void) {
+    asm volatile("msr vbar_el1, %0\n\tisb" :: "r"(vectors));
+    puts_("semihosting WRITEC from EL0:\n");
+    asm volatile("adr x9, 1f\n\tstr x9, [%[res]]\n\t"
+                 "adr x9, 2f\n\tmsr elr_el1, x9\n\tmsr spsr_el1, xzr\n\tmsr sp_el0, %[stk]\n\teret\n"
+                 "2: mov x0, #3\n\tmov x1, %[c]\n\thlt #0xf000\n\tsvc #0\n"
+                 "1:"
+                 :: [res] "r"(&el0_return), [stk] "r"(el0_stack + 64), [c] "r"("E")
+                 : "x0", "x1", "x9", "x30", "memory");
+}
+
 static int has_word(const char *s, const char *w) {
     for (; *s; s++) {
         const char *p = s, *q = w;
@@ -125,6 +157,8 @@ int main(void) {
     printf_("tickfreq %lu\n", sh(SYS_TICKFREQ, 0));
     uint64_t t = sh(SYS_TIME, 0);
     printf_("time plausible=%d\n", t > 1600000000 && t < 4000000000ULL);
+
+    el0_semihosting();
 
     if (has_word(cmd, "extended")) {
         puts_("exiting with SYS_EXIT_EXTENDED 42\n");
