@@ -110,12 +110,14 @@ class PL011:
             self._update()
         elif off == 0x004:
             self.rsr = 0
+        # ILPR/IBRD/FBRD/IFLS/IMSC/DMACR keep all 32 bits written, as QEMU 7.2's
+        # PL011 does (the hardware has narrower fields)
         elif off == 0x020:
-            self.ilpr = value & 0xFF
+            self.ilpr = value & 0xFFFFFFFF
         elif off == 0x024:
-            self.ibrd = value & 0xFFFF
+            self.ibrd = value & 0xFFFFFFFF
         elif off == 0x028:
-            self.fbrd = value & 0x3F
+            self.fbrd = value & 0xFFFFFFFF
         elif off == 0x02C:
             if (self.lcr ^ value) & 0x10:
                 # FIFO enable changed: the receive FIFO is flushed
@@ -124,12 +126,12 @@ class PL011:
         elif off == 0x030:
             self.cr = value & 0xFFFF
         elif off == 0x034:
-            self.ifls = value & 0x3F
+            self.ifls = value & 0xFFFFFFFF
         elif off == 0x038:
-            self.imsc = value & 0x7FF
+            self.imsc = value & 0xFFFFFFFF
             self._update()
         elif off == 0x044:
             self.ris &= ~value
             self._update()
         elif off == 0x048:
-            self.dmacr = value & 7
+            self.dmacr = value & 0xFFFFFFFF
