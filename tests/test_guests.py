@@ -28,6 +28,7 @@ PROGRAMS = {
     "exc.c": ("vectors.S",),
     "decode.c": ("vectors.S",),
     "loops.S": (),
+    "uart.c": (),
 }
 
 # semihosting runs: id -> (semihosting args (None: QEMU's kernel-file-name fallback),
