@@ -125,6 +125,66 @@ int main(void) {
     X(".inst 0xd5094f1f");               /* SYS op1=1 crn=4 (unallocated) */
     X(".inst 0xd5201f1f");               /* SYSL (unallocated) */
 
+    puts_("== encoding space\n");
+    X(".inst 0xb8600800");   /* LDR (register) option=000 */
+    X(".inst 0xb9c00000");   /* LDRSW (imm) size=10 opc=11 */
+    X(".inst 0xf8c00000");   /* LDUR size=11 opc=11 */
+    X(".inst 0xf8800800");   /* LDTR size=11 opc=10 */
+    X(".inst 0xe9400000");   /* LDP opc=11 */
+    X(".inst 0x69000000");   /* STGP */
+    X(".inst 0x68400000");   /* LDNP opc=01 */
+    X(".inst 0x8b206400");   /* ADD (extended) imm3=5 */
+    X(".inst 0xabc00000");   /* ADDS (shifted) shift=11 */
+    X(".inst 0x0a008000");   /* AND w, lsl #32 */
+    X(".inst 0x93000000");   /* SBFM x N=0 */
+    X(".inst 0x13808000");   /* EXTR w imms=32 */
+    X(".inst 0x52c00000");   /* MOVZ w hw=2 */
+    X(".inst 0x12400000");   /* AND w (imm) N=1 */
+    X(".inst 0x9ac01000");   /* DP2 opcode=000100 */
+    X(".inst 0x5ac00c00");   /* DP1 w opcode=000011 */
+    X(".inst 0x9ba00000");   /* DP3 op54=01 */
+    X(".inst 0x9b400000");   /* DP3 op31=010 o0=0 smulh */
+    X(".inst 0x9bc00000");   /* DP3 umulh */
+    X(".inst 0x9b408000");   /* DP3 op31=010 o0=1 */
+    X(".inst 0xfa400c00");   /* CCMP o2=1 */
+    X(".inst 0xfa400810");   /* CCMP o3=1 */
+    X(".inst 0x9a800800");   /* CSEL op2=10 */
+    X(".inst 0x54000010");   /* B.cond bit4=1 */
+    X(".inst 0xd4a00001");   /* DCPS1 */
+    X(".inst 0xd4000005");   /* SVC op2=1 */
+    X(".inst 0xd61e0000");   /* BR op2!=31 */
+    X(".inst 0xd6bf03e0");   /* DRPS */
+    /* (ERET with Rn != 31, e.g. 0xd69f0000, is left out: QEMU 7.2 executes it as
+     * ERET; the Arm ARM and pyaarch64 make it UNDEFINED) */
+    X(".inst 0xd6a00000");   /* BR_REG opc=0101 */
+    X(".inst 0x9ac04000");   /* CRC32B sf=1 */
+    X(".inst 0xbac00c00");   /* SDIV S=1 */
+    X(".inst 0x1ac05c00");   /* CRC32CX sf=0 */
+    X(".inst 0x9ac05c00");   /* CRC32CX */
+    X(".inst 0xd503201f");   /* NOP */
+    X(".inst 0xd50320ff");   /* hint #7 (XPACLRI) */
+    X(".inst 0xd503233f");   /* hint #25 (PACIASP) */
+    X(".inst 0xd503245f");   /* hint #34 (BTI c) */
+    X(".inst 0xd503241f");   /* hint #32 (BTI) */
+    X(".inst 0xd503221f");   /* hint #16 (ESB) */
+    X(".inst 0xd503229f");   /* hint #20 (CSDB) */
+    X(".inst 0xd503305f");   /* CLREX #0 */
+    X(".inst 0xd5033fdf");   /* ISB */
+    X(".inst 0xd500401f");   /* MSR imm op1=0 op2=0 */
+    X(".inst 0xd500409f");   /* MSR imm op1=0 op2=4 (PAN) */
+    X(".inst 0xd503405f");   /* MSR imm op1=3 op2=2 */
+    X(".inst 0xd50340df");   /* MSR imm op1=3 op2=6 (DAIFSet #0) */
+    X(".inst 0xd50b403f");   /* MSR imm op1=3 op2=1 crn=4? (SSBS) */
+    X(".inst 0x885f7c00");   /* LDXR w o1=0 L=1 rt2=31 */
+    X(".inst 0x885f0000");   /* LDXR w rt2=0 */
+    X(".inst 0x88dffc00");   /* LDAR w */
+    X(".inst 0x889ffc00");   /* STLR w */
+    X(".inst 0x88df7c00");   /* LDLAR w (o0=0) */
+    X(".inst 0x887f0000");   /* LDXP w rs!=31 */
+    X(".inst 0xc87f0000");   /* LDXP x */
+    X(".inst 0x485f7c00");   /* LDXRH */
+    X(".inst 0x08dffc00");   /* LDARB */
+
     puts_("== AT with the MMU off\n");
     {
         uint64_t par;
