@@ -46,6 +46,27 @@ static void excl_tests(void) {
                  : "=&r"(v), "=&r"(st) : "r"(p), "r"(9ULL) : "memory", "x9");
     printf_("stxr other address: status %lx mem %lx %lx\n", st, p[0], p[1]);
 
+    /* size mismatch between the load- and store-exclusive */
+    /* (LDXR x + STXR w is left out: QEMU 7.2 stores the word yet reports failure) */
+    p[0] = 0x1122334455667788ULL;
+    asm volatile("ldxrb %w0, [%2]\n\tstxrh %w1, %w3, [%2]"
+                 : "=&r"(v), "=&r"(st) : "r"(p), "r"(0xabcdULL) : "memory");
+    printf_("ldxrb/stxrh: status %lx mem %lx\n", st, p[0]);
+    /* memory changed (same value rewritten / different value) between them */
+    p[0] = 0x1122334455667788ULL;
+    asm volatile("ldxr %0, [%2]\n\tstr %0, [%2]\n\tstxr %w1, %3, [%2]"
+                 : "=&r"(v), "=&r"(st) : "r"(p), "r"(0x42ULL) : "memory");
+    printf_("ldxr/str same/stxr: status %lx mem %lx\n", st, p[0]);
+    asm volatile("ldxr %0, [%2]\n\tstr xzr, [%2]\n\tstxr %w1, %3, [%2]"
+                 : "=&r"(v), "=&r"(st) : "r"(p), "r"(0x43ULL) : "memory");
+    printf_("ldxr/str other/stxr: status %lx mem %lx\n", st, p[0]);
+    /* a load-exclusive to another address moves the monitor */
+    p[0] = 1;
+    p[1] = 2;
+    asm volatile("ldxr %0, [%2]\n\tadd x9, %2, #8\n\tldxr %0, [x9]\n\tstxr %w1, %3, [%2]"
+                 : "=&r"(v), "=&r"(st) : "r"(p), "r"(0x44ULL) : "memory", "x9");
+    printf_("ldxr a; ldxr b; stxr a: status %lx mem %lx %lx\n", st, p[0], p[1]);
+
     /* pairs */
     p[0] = 0x1111111111111111ULL;
     p[1] = 0x2222222222222222ULL;
