@@ -14,6 +14,7 @@ executor, the variant is reported as stale and skipped):
         tlb[e, k]: numba computes multi-dimensional offsets with strides it loads
         from the array struct (imul with a stack operand on every fetch and access).
   fuse  flat, plus CMP/SUBS (immediate) followed by B.cond run as one dispatch.
+  split flat, plus the memory stage's slow path moved into its own jitted function.
 """
 import argparse
 import importlib.util
@@ -54,6 +55,30 @@ VARIANTS["fuse"] = (VARIANTS["flat"][0] + [
 \2        steps += U1
 \3"""),
 ], True)
+# split: flat, plus the memory stage's slow path moved out of the loop (fewer live values)
+VARIANTS["split"] = (VARIANTS["flat"][0] + [(None, lambda src: split_slow_memory(src))], True)
+
+
+def split_slow_memory(src):
+    """Move the memory stage's slow path (the access_slow loop) out of the run loop
+    into its own jitted function, so the loop body is smaller."""
+    m = re.search(r"^(\s*)if not done:\n(.*?)^(\s*)if fail:\n", src, flags=re.M | re.S)
+    if not m:
+        raise LookupError("split: the slow memory path's shape changed")
+    ind = m.group(1)
+    body = m.group(2)
+    lines = body.splitlines()
+    deep = len(ind) + 4
+    fn_body = "\n".join("    " + l[deep:] if l.strip() else "" for l in lines)
+    params = ("ctl, pc, nzcv, w0, mk, aux, mcnt, maddr, nb, msize, regs, rd, mem, tlb, "
+              "pslot, slotpage, cb, dcache, sysr")
+    helper = (f"@njit(cache=True)\ndef slow_mem({params}):\n    exitc = 0\n{fn_body}\n"
+              f"    return fail, code, v1, exitc, is_w\n\n\n")
+    call = (f"{ind}if not done:\n{ind}    fail, code, v1, exitc, is_w = slow_mem({params})\n"
+            f"{ind}    ra = (w0 >> SH_RA) & M6\n")
+    src = src[:m.start()] + call + src[m.start(3):]
+    i = src.index("@njit(cache=True)\ndef run(")
+    return src[:i] + helper + src[i:]
 
 
 def variant_source(name):
@@ -61,6 +86,9 @@ def variant_source(name):
     src = inspect.getsource(executor)
     subs, _ = VARIANTS[name]
     for pat, rep in subs:
+        if callable(rep):
+            src = rep(src)
+            continue
         src, n = re.subn(pat, rep, src, flags=re.M)
         if n == 0:
             raise LookupError(f"variant {name}: pattern {pat!r} no longer matches cpu/executor.py")
