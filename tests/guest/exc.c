@@ -238,6 +238,53 @@ int main(void) {
         printf_("  stxr after svc+eret: %lu, without: %lu\n", st1, st2);
     }
     el0_tests();
+    puts_("el0 with SCTLR_EL1.UMA/DZE/UCT/UCI and CNTKCTL_EL1.EL0VCTEN/EL0PCTEN set:\n");
+    {
+        uint64_t sctlr, ok1, dz, ctr;
+        asm volatile("mrs %0, sctlr_el1" : "=r"(sctlr));
+        asm volatile("msr sctlr_el1, %0\n\tmov x9, #3\n\tmsr cntkctl_el1, x9\n\tisb"
+                     :: "r"(sctlr | (1 << 9) | (1 << 14) | (1 << 15) | (1 << 26)) : "x9");
+        asm volatile(
+            "adr x9, 2f\n\t"
+            "str x9, [%[m]]\n\t"
+            "msr sp_el0, %[stk]\n\t"
+            "msr elr_el1, x9\n\t"
+            "msr spsr_el1, xzr\n\t"
+            "adr x9, 3f\n\t"
+            "str x9, [%[res]]\n\t"
+            "eret\n"
+            "2: mrs x10, daif\n\t"
+            "msr daifset, #1\n\t"
+            "msr daifclr, #1\n\t"
+            "mrs x12, ctr_el0\n\t"
+            "dc zva, %[buf]\n\t"
+            "mrs x11, dczid_el0\n\t"
+            "ic ivau, %[buf]\n\t"
+            "dc cvau, %[buf]\n\t"
+            "dc civac, %[buf]\n\t"
+            "mrs x13, cntvct_el0\n\t"
+            "mrs x13, cntpct_el0\n\t"
+            "mrs x13, cntfrq_el0\n\t"
+            "mov x10, #1\n\t"
+            "svc #0x42\n"
+            "3:\n\t"
+            "mov %[ok], x10\n\t"
+            "mov %[dz], x11\n\t"
+            "mov %[ctr], x12\n\t"
+            : [ok] "=&r"(ok1), [dz] "=&r"(dz), [ctr] "=&r"(ctr)
+            : [m] "r"(&mark), [stk] "r"(el0_stack + 256), [res] "r"(&el0_return),
+              [buf] "r"(el0_stack)
+            : "x0", "x9", "x10", "x11", "x12", "x13", "x30", "memory", "cc");
+        asm volatile("msr sctlr_el1, %0\n\tmsr cntkctl_el1, xzr\n\tisb" :: "r"(sctlr));
+        printf_("  el0 ran to the end=%lu dczid=%lx ctr=%lx\n", ok1, dz, ctr);
+    }
+    EXC("mrs sp_el0 with SPSel=0", "mov x10, sp\n\tmsr spsel, #0\n\tmov sp, x10\n\tmrs x0, sp_el0\n\tmsr spsel, #1");
+    puts_("hvc #1 (PSCI_VERSION):\n");
+    {
+        register uint64_t x0 asm("x0") = 0x84000000;
+        asm volatile("hvc #1" : "+r"(x0) :: "memory");
+        printf_("  x0=%lx\n", x0);
+    }
     puts_("el0 faults:\n");
     asm volatile(
         "adr x9, 2f\n\t"
