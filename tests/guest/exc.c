@@ -321,6 +321,23 @@ int main(void) {
     printf_("AFFINITY_INFO(0) = %lx\n", psci(0xc4000004, 0, 0, 0));
     printf_("AFFINITY_INFO(1) = %lx\n", psci(0xc4000004, 1, 0, 0));
     printf_("CPU_ON(0) = %lx\n", psci(0xc4000003, 0, 0x40080000, 0));
+    printf_("PSCI_FEATURES(PSCI_FEATURES) = %lx\n", psci(0x8400000a, 0x8400000a, 0, 0));
+    printf_("PSCI_FEATURES(SMCCC_VERSION) = %lx\n", psci(0x8400000a, 0x80000000, 0, 0));
+    printf_("PSCI_FEATURES(CPU_SUSPEND_64) = %lx\n", psci(0x8400000a, 0xc4000001, 0, 0));
+    printf_("PSCI_FEATURES(CPU_OFF) = %lx\n", psci(0x8400000a, 0x84000002, 0, 0));
+    printf_("PSCI_FEATURES(AFFINITY_INFO_64) = %lx\n", psci(0x8400000a, 0xc4000004, 0, 0));
+    printf_("PSCI_FEATURES(SYSTEM_SUSPEND_64) = %lx\n", psci(0x8400000a, 0xc400000e, 0, 0));
+    printf_("PSCI_FEATURES(CPU_ON_32) = %lx\n", psci(0x8400000a, 0x84000003, 0, 0));
+    printf_("SMCCC_VERSION = %lx\n", psci(0x80000000, 0, 0, 0));
+    printf_("SMCCC_ARCH_FEATURES(WORKAROUND_1) = %lx\n", psci(0x80000001, 0x80008000, 0, 0));
+    printf_("AFFINITY_INFO_32(0) = %lx\n", psci(0x84000004, 0, 0, 0));
+    printf_("AFFINITY_INFO(0, level 1) = %lx\n", psci(0xc4000004, 0, 1, 0));
+    printf_("CPU_ON_32(1) = %lx\n", psci(0x84000003, 1, 0x40080000, 0));
+    printf_("CPU_ON(0x100) = %lx\n", psci(0xc4000003, 0x100, 0x40080000, 0));
+    printf_("MIGRATE_INFO_UP_CPU = %lx\n", psci(0xc4000007, 0, 0, 0));
+    /* (left out: CPU_SUSPEND, which waits for an interrupt on QEMU but returns at once
+     * here, and a function ID with X0[63:32] set, which QEMU 7.2 does not ignore
+     * although the SMCCC says only W0 counts) */
     printf_("unknown 0x84000077 = %lx\n", psci(0x84000077, 0, 0, 0));
     printf_("unknown 0x1234 = %lx\n", psci(0x1234, 0, 0, 0));
     printf_("exceptions taken: %d\n", exc_count);
