@@ -48,7 +48,8 @@ class CpuModel:
         return sum(1 << i for i, n in enumerate(FEATURES) if n in fs)
 
 
-def _v8_0(midr, revidr=0, isar0=0x11120, mmfr0=0x1124, ctr=0x84448004, extra=None):
+def _v8_0(midr, revidr=0, isar0=0x11120, mmfr0=0x1124, ctr=0x84448004, extra=None,
+          ccsidr=(0x701FE00A, 0x201FE012, 0x70FFE07A)):
     d = {
         "MIDR_EL1": midr,
         "REVIDR_EL1": revidr,
@@ -88,6 +89,10 @@ def _v8_0(midr, revidr=0, isar0=0x11120, mmfr0=0x1124, ctr=0x84448004, extra=Non
         "MVFR0_EL1": 0x10110222,
         "MVFR1_EL1": 0x12111111,
         "MVFR2_EL1": 0x00000043,
+        # CCSIDR_EL1 for CSSELR_EL1 = 0 (L1 data), 1 (L1 instruction), 2 (L2); QEMU's values
+        "CCSIDR_EL1": ccsidr[0],
+        "CCSIDR_EL1:1": ccsidr[1],
+        "CCSIDR_EL1:2": ccsidr[2],
     }
     if extra:
         d.update(extra)
@@ -96,11 +101,13 @@ def _v8_0(midr, revidr=0, isar0=0x11120, mmfr0=0x1124, ctr=0x84448004, extra=Non
 
 MODELS = {
     "cortex-a53": CpuModel("cortex-a53", "Arm Cortex-A53 r0p4 (Armv8.0)",
-                           _v8_0(0x410FD034, mmfr0=0x1122, ctr=0x84448004)),
+                           _v8_0(0x410FD034, mmfr0=0x1122, ctr=0x84448004,
+                                 ccsidr=(0x700FE01A, 0x201FE00A, 0x707FE07A))),
     "cortex-a57": CpuModel("cortex-a57", "Arm Cortex-A57 r1p0 (Armv8.0)",
                            _v8_0(0x411FD070, mmfr0=0x1124, ctr=0x8444C004)),
     "cortex-a72": CpuModel("cortex-a72", "Arm Cortex-A72 r0p3 (Armv8.0)",
-                           _v8_0(0x410FD083, mmfr0=0x1124, ctr=0x8444C004)),
+                           _v8_0(0x410FD083, mmfr0=0x1124, ctr=0x8444C004,
+                                 ccsidr=(0x701FE01A, 0x201FE012, 0x707FE07A))),
     # `max` advertises only what we implement; it moves between releases, so it is
     # never a default for snapshots.
     "max": CpuModel("max", "Everything pyaarch64 implements (moves between releases)",

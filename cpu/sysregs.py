@@ -99,6 +99,36 @@ ROWS = (
     ("MVFR0_EL1",   (3, 0, 0, 3, 0), K_CONST, 0, 0, 1, NO),
     ("MVFR1_EL1",   (3, 0, 0, 3, 1), K_CONST, 0, 0, 1, NO),
     ("MVFR2_EL1",   (3, 0, 0, 3, 2), K_CONST, 0, 0, 1, NO),
+    # CCSIDR_EL1: the value for CSSELR_EL1 = 0; the L1I and L2 values are packed in
+    # the row's wmask column (a const register has no writable bits), see build()
+    ("CCSIDR_EL1",  (3, 1, 0, 0, 0), K_CONST, 0, 0, 1, NO),
+    ("ISR_EL1",     (3, 0, 12, 1, 0), K_SPECIAL, 0, 0, 1, NO),   # pending IRQ/FIQ lines
+    # OS lock and debug registers Linux resets at boot (no self-hosted debug yet:
+    # breakpoints/watchpoints are stored, never hit).  Cortex-A57: 6 + 4 of them.
+    ("OSLAR_EL1",   (2, 0, 1, 0, 4), K_SPECIAL, 0, 1, NO, 1),     # write-only: sets OSLSR.OSLK
+    ("OSLSR_EL1",   (2, 0, 1, 1, 4), K_SPECIAL, 0xA, 0, 1, NO),
+    ("OSDLR_EL1",   (2, 0, 1, 3, 4), K_PLAIN, 0, 1, 1, 1),
+    ("DBGBVR0_EL1", (2, 0, 0, 0, 4), K_PLAIN, 0, ALL, 1, 1),
+    ("DBGBCR0_EL1", (2, 0, 0, 0, 5), K_PLAIN, 0, 0xFFFFFFFF, 1, 1),
+    ("DBGBVR1_EL1", (2, 0, 0, 1, 4), K_PLAIN, 0, ALL, 1, 1),
+    ("DBGBCR1_EL1", (2, 0, 0, 1, 5), K_PLAIN, 0, 0xFFFFFFFF, 1, 1),
+    ("DBGBVR2_EL1", (2, 0, 0, 2, 4), K_PLAIN, 0, ALL, 1, 1),
+    ("DBGBCR2_EL1", (2, 0, 0, 2, 5), K_PLAIN, 0, 0xFFFFFFFF, 1, 1),
+    ("DBGBVR3_EL1", (2, 0, 0, 3, 4), K_PLAIN, 0, ALL, 1, 1),
+    ("DBGBCR3_EL1", (2, 0, 0, 3, 5), K_PLAIN, 0, 0xFFFFFFFF, 1, 1),
+    ("DBGBVR4_EL1", (2, 0, 0, 4, 4), K_PLAIN, 0, ALL, 1, 1),
+    ("DBGBCR4_EL1", (2, 0, 0, 4, 5), K_PLAIN, 0, 0xFFFFFFFF, 1, 1),
+    ("DBGBVR5_EL1", (2, 0, 0, 5, 4), K_PLAIN, 0, ALL, 1, 1),
+    ("DBGBCR5_EL1", (2, 0, 0, 5, 5), K_PLAIN, 0, 0xFFFFFFFF, 1, 1),
+    ("DBGWVR0_EL1", (2, 0, 0, 0, 6), K_PLAIN, 0, ALL, 1, 1),
+    ("DBGWCR0_EL1", (2, 0, 0, 0, 7), K_PLAIN, 0, 0xFFFFFFFF, 1, 1),
+    ("DBGWVR1_EL1", (2, 0, 0, 1, 6), K_PLAIN, 0, ALL, 1, 1),
+    ("DBGWCR1_EL1", (2, 0, 0, 1, 7), K_PLAIN, 0, 0xFFFFFFFF, 1, 1),
+    ("DBGWVR2_EL1", (2, 0, 0, 2, 6), K_PLAIN, 0, ALL, 1, 1),
+    ("DBGWCR2_EL1", (2, 0, 0, 2, 7), K_PLAIN, 0, 0xFFFFFFFF, 1, 1),
+    ("DBGWVR3_EL1", (2, 0, 0, 3, 6), K_PLAIN, 0, ALL, 1, 1),
+    ("DBGWCR3_EL1", (2, 0, 0, 3, 7), K_PLAIN, 0, 0xFFFFFFFF, 1, 1),
+    ("PMUSERENR_EL0", (3, 3, 9, 14, 0), K_PLAIN, 0, 0xF, 1, 1),  # no PMU yet: EL0 access UNDEF
 )
 
 NAMES = tuple(r[0] for r in ROWS)
@@ -128,6 +158,11 @@ S_CTR_EL0 = SLOT["CTR_EL0"]
 S_DCZID_EL0 = SLOT["DCZID_EL0"]
 S_CNTKCTL_EL1 = SLOT["CNTKCTL_EL1"]
 S_PAR_EL1 = SLOT["PAR_EL1"]
+S_CSSELR_EL1 = SLOT["CSSELR_EL1"]
+S_CCSIDR_EL1 = SLOT["CCSIDR_EL1"]
+S_ISR_EL1 = SLOT["ISR_EL1"]
+S_OSLAR_EL1 = SLOT["OSLAR_EL1"]
+S_OSLSR_EL1 = SLOT["OSLSR_EL1"]
 
 # sysr columns
 R_VAL, R_WMASK, R_META, R_RESET = 0, 1, 2, 3
@@ -149,6 +184,8 @@ def build(model, overrides=None):
         wmask = o.get("wmask", wmask)
         if kind == K_CONST and name in model.idregs:
             reset = model.idregs[name]
+        if name == "CCSIDR_EL1":
+            wmask = (model.id("CCSIDR_EL1:1") << 32) | model.id("CCSIDR_EL1:2")
         sysr[i, R_VAL] = reset
         sysr[i, R_RESET] = reset
         sysr[i, R_WMASK] = wmask

@@ -9,7 +9,7 @@ from numba import njit
 from pyaarch64.cpu.ops import (
     SP, SINK, C_PC, C_NZCV, C_EL, C_SPSEL, C_DAIF, C_ICOUNT, C_EXIT_A, C_EXIT_B, C_EXIT_C, C_EXCL_ADDR,
     C_EXCL_SIZE, C_EXCL_VAL, C_EXCL_VAL2, C_DCZVA_LOG2, C_EXC_COUNT, C_NS_PER_TICK, C_ICOUNT_SHIFT,
-    C_LAST_EXC, C_LAST_ESR, C_LAST_EXC_PC, C_UNDEF_COUNT, C_IL,
+    C_LAST_EXC, C_LAST_ESR, C_LAST_EXC_PC, C_UNDEF_COUNT, C_IL, C_IRQ,
     OP_EXCL, OP_ATOMIC, OP_MRS, OP_MSR, OP_MSRI, OP_SYS, OP_EXC, OP_ERET,
     EXC_SVC, EXC_HVC, EXC_SMC, EXC_BRK, EXC_HLT,
     EXIT_HVC, EXIT_SMC, EXIT_HLT, EXIT_EXC_LOOP, EXIT_CB_ERROR)
@@ -17,7 +17,7 @@ from pyaarch64.cpu.sysregs import (
     K_PLAIN, K_CONST, R_VAL, R_WMASK, R_META, S_SP_EL0, S_SP_EL1, S_ELR_EL1, S_SPSR_EL1,
     S_ESR_EL1, S_FAR_EL1, S_VBAR_EL1, S_NZCV, S_DAIF, S_CURRENTEL, S_SPSEL, S_CNTVCT, S_CNTPCT,
     S_SCTLR_EL1, S_CPACR_EL1, S_FPCR, S_FPSR, S_CTR_EL0, S_DCZID_EL0, S_CNTFRQ, S_CNTKCTL_EL1,
-    S_PAR_EL1, key)
+    S_PAR_EL1, S_CSSELR_EL1, S_CCSIDR_EL1, S_ISR_EL1, S_OSLAR_EL1, S_OSLSR_EL1, key)
 from pyaarch64.cpu.memory import (access_slow, ram_offset, translate, tlb_flush, flush_decode,
                                   drop_code_page, ACC_OK, ACC_ABORT, ACC_CBERR,
                                   ACC_CODE, ACC_DROPPED)
@@ -255,6 +255,28 @@ def sysreg(regs, ctl, sysr, sysmap, pc, k, rt, is_read):
         if fpen == U0 or fpen == np.uint64(2) or (el == 0 and fpen == U1):
             # ISS as QEMU builds it (CV=1, COND=0xE)
             return take_exception(regs, ctl, sysr, EC_FP_ACCESS, 0x1E00000, U0, False, pc, V_SYNC)
+    if slot == S_CCSIDR_EL1:
+        sel = sysr[S_CSSELR_EL1, R_VAL] & np.uint64(0xF)
+        v = U0
+        if sel == U0:
+            v = sysr[slot, R_VAL]
+        elif sel == U1:
+            v = sysr[slot, R_WMASK] >> np.uint64(32)
+        elif sel == np.uint64(2):
+            v = sysr[slot, R_WMASK] & M32
+        regs[rt] = v
+        ctl[C_PC] = pc + np.uint64(4)
+        return 0
+    if slot == S_ISR_EL1:
+        irq = ctl[C_IRQ]
+        regs[rt] = ((irq & U1) << np.uint64(7)) | (((irq >> U1) & U1) << np.uint64(6))
+        ctl[C_PC] = pc + np.uint64(4)
+        return 0
+    if slot == S_OSLAR_EL1:
+        lk = (regs[rt] & U1) << U1
+        sysr[S_OSLSR_EL1, R_VAL] = (sysr[S_OSLSR_EL1, R_VAL] & ~np.uint64(2)) | lk
+        ctl[C_PC] = pc + np.uint64(4)
+        return 0
     if slot == S_DCZID_EL0 and is_read:
         v = sysr[slot, R_VAL]
         if el == 0 and (sysr[S_SCTLR_EL1, R_VAL] & SCTLR_DZE) == U0:
