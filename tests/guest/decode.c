@@ -242,5 +242,44 @@ int main(void) {
      * debug breakpoint/OS-lock or PMU registers): QEMU reads CCSIDR_EL1 0x701fe00a,
      * CPUECTLR_EL1 0, CNTP_CTL/CNTV_CTL 0, ISR_EL1 0, DBGBVR0_EL1 0, OSDLR_EL1 0,
      * PMINTENSET_EL1 0, PMCR_EL0 0x41013000 */
+
+    puts_("== cache size ID, ISR, OS lock, debug and PMU user-enable registers\n");
+    for (uint64_t sel = 0; sel < 5; sel++) {
+        uint64_t v;
+        asm volatile("msr csselr_el1, %1\n\tisb\n\tmrs %0, ccsidr_el1" : "=r"(v) : "r"(sel));
+        printf_("ccsidr_el1 (csselr %lu) = %lx\n", sel, v);
+    }
+    asm volatile("msr csselr_el1, xzr");
+    IDREG("isr_el1");
+    IDREG("oslsr_el1");
+    asm volatile("msr oslar_el1, xzr\n\tisb");
+    IDREG("oslsr_el1");
+    asm volatile("msr oslar_el1, %0\n\tisb" :: "r"(1ULL));
+    IDREG("oslsr_el1");
+    asm volatile("msr oslar_el1, xzr\n\tisb");
+    IDREG("osdlr_el1");
+    asm volatile("msr osdlr_el1, %0" :: "r"(~0ULL));
+    IDREG("osdlr_el1");
+    asm volatile("msr osdlr_el1, xzr");
+    X("mrs x9, oslar_el1");
+    X("msr oslsr_el1, x9");
+#define DBG(n)                                                                        \
+    asm volatile("msr dbgbvr" #n "_el1, xzr\n\tmsr dbgbcr" #n "_el1, xzr");          \
+    IDREG("dbgbvr" #n "_el1");                                                        \
+    IDREG("dbgbcr" #n "_el1")
+#define DBGW(n)                                                                       \
+    asm volatile("msr dbgwvr" #n "_el1, xzr\n\tmsr dbgwcr" #n "_el1, xzr");          \
+    IDREG("dbgwvr" #n "_el1");                                                        \
+    IDREG("dbgwcr" #n "_el1")
+    DBG(0); DBG(1); DBG(2); DBG(3); DBG(4); DBG(5);
+    DBGW(0); DBGW(1); DBGW(2); DBGW(3);
+    asm volatile("msr dbgbvr1_el1, %0\n\tmsr dbgwvr2_el1, %0" :: "r"(0x0000123456789abcULL));
+    IDREG("dbgbvr1_el1");
+    IDREG("dbgwvr2_el1");
+    asm volatile("msr dbgbvr1_el1, xzr\n\tmsr dbgwvr2_el1, xzr");
+    X("mrs x9, s2_0_c0_c6_4");           /* DBGBVR6_EL1: only 6 breakpoints */
+    X("mrs x9, s2_0_c0_c4_6");           /* DBGWVR4_EL1: only 4 watchpoints */
+    asm volatile("msr pmuserenr_el0, xzr");
+    IDREG("pmuserenr_el0");
     return 0;
 }
