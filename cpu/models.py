@@ -107,7 +107,8 @@ MODELS = {
                            _v8_0(0x411FD070, mmfr0=0x1124, ctr=0x8444C004)),
     "cortex-a72": CpuModel("cortex-a72", "Arm Cortex-A72 r0p3 (Armv8.0)",
                            _v8_0(0x410FD083, mmfr0=0x1124, ctr=0x8444C004,
-                                 ccsidr=(0x701FE01A, 0x201FE012, 0x707FE07A))),
+                                 ccsidr=(0x701FE00A, 0x201FE012, 0x707FE07A),
+                                 extra={"ID_MMFR0_EL1": 0x10201105})),
     # `max` advertises only what we implement; it moves between releases, so it is
     # never a default for snapshots.
     "max": CpuModel("max", "Everything pyaarch64 implements (moves between releases)",

@@ -55,9 +55,9 @@ def expected(name):
         return f.read()
 
 
-def run_qemu(elf, extra=()):
+def run_qemu(elf, extra=(), cpu="cortex-a57"):
     """(stdout, stderr, exit status) of the ELF on QEMU's virt board; a timeout fails."""
-    cmd = [QEMU, "-M", "virt", "-cpu", "cortex-a57", "-m", "128M", "-nographic",
+    cmd = [QEMU, "-M", "virt", "-cpu", cpu, "-m", "128M", "-nographic",
            "-monitor", "none", "-serial", "stdio", "-kernel", elf, *extra]
     try:
         r = subprocess.run(cmd, capture_output=True, timeout=QEMU_TIMEOUT, stdin=subprocess.DEVNULL)
@@ -104,6 +104,20 @@ def test_guest_matches_qemu(name):
     maybe_regen(os.path.splitext(name)[0], out)
     assert status == 0
     check_same(out, expected(os.path.splitext(name)[0]), f"{name} on QEMU vs expected file")
+
+
+@qemu
+@pytest.mark.qemu
+@pytest.mark.parametrize("cpu", ["cortex-a53", "cortex-a72"])
+@pytest.mark.parametrize("name", ["sys.c", "exc.c", "decode.c"])
+def test_other_cpu_models_match_qemu(name, cpu):
+    """ID registers, cache geometry and traps of the other CPU models, straight
+    against QEMU (the expected files are for the default cortex-a57)."""
+    elf = build(name, extra_sources=PROGRAMS[name])
+    want, _, _ = run_qemu(elf, cpu=cpu)
+    out, stop, _ = run_guest(elf, machine=MACHINE, cpu=cpu)
+    assert stop.kind == "poweroff", stop
+    check_same(out, want, f"{name} on {cpu}: pyaarch64 vs QEMU")
 
 
 # --- semihosting ---------------------------------------------------------------------
