@@ -31,7 +31,7 @@ class Machine:
     `serial_output` unless a `serial` callable (bytes -> None) is given."""
 
     def __init__(self, machine="virt", cpu=None, ram_size=128 << 20, serial=None,
-                 semihosting=False, cmdline=""):
+                 semihosting=False, cmdline=None):
         self.serial_output = bytearray()
         self._m = VirtMachine(machine=machine, cpu=cpu, ram_size=ram_size,
                               serial=serial or self.serial_output.extend,

@@ -321,8 +321,9 @@ def run(opts):
     if opts["d"]:
         from pyaarch64.emu.trace import Tracer
         tracer = Tracer(opts["d"], out=logf or sys.stderr, symbols=elf_symbols(kpath))
-    cmdline = " ".join(opts["sh_args"]) if opts["sh_args"] else (
-        kpath + (" " + opts["append"] if opts["append"] else ""))
+    # as QEMU: arg=... pieces, else the kernel name followed by -append's words
+    cmdline = " ".join(opts["sh_args"]) if opts["sh_args"] else " ".join(
+        [kpath] + opts["append"].split())
     try:
         m = VirtMachine(machine=opts["machine"], cpu=opts["cpu"], ram_size=opts["ram"],
                         serial=serial.write, semihosting=opts["semihosting"],
