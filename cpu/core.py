@@ -6,7 +6,7 @@ import numpy as np
 
 from pyaarch64.cpu import ops as O
 from pyaarch64.cpu import sysregs as SR
-from pyaarch64.cpu.memory import new_tlb, INVALID
+from pyaarch64.cpu.memory import new_tlb, new_dcache, INVALID
 from pyaarch64.cpu.models import get_model
 
 # MMIO callback: (address, size in bytes, is_write, value) -> value read
@@ -44,7 +44,7 @@ class Cpu:
         self.ctl[O.C_RAM_BASE] = base
         self.ctl[O.C_RAM_SIZE] = len(mem)
         self.pslot = np.full(len(mem) // 4096, -1, dtype=np.int32)
-        self.dcache = np.zeros((DECODE_SLOTS, 1024, 2), dtype=np.uint64)
+        self.dcache = new_dcache(DECODE_SLOTS)
         self.slotpage[:] = -1
 
     def attach_mmio(self, fn):
@@ -177,7 +177,7 @@ class Cpu:
     def invalidate_code(self):
         """Call after writing guest RAM from the host (loaders, DMA).  Plain numpy:
         host-side calls should not pay for loading jitted helpers."""
-        self.tlb[:, 0] = INVALID
+        self.tlb[0::2] = INVALID
         if self.pslot is not None:
             self.pslot[:] = -1
             self.slotpage[:] = -1

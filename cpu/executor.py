@@ -20,6 +20,7 @@ U1 = np.uint64(1)
 U2 = np.uint64(2)
 U3 = np.uint64(3)
 U4 = np.uint64(4)
+U11 = np.uint64(11)
 U12 = np.uint64(12)
 U32 = np.uint64(32)
 U63 = np.uint64(63)
@@ -30,6 +31,7 @@ M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 PAGE_MASK = np.uint64(0xFFF)
 NOT_PAGE = np.uint64(0xFFFFFFFFFFFFF000)
 TLB_IDX = np.uint64(TLB_ENTRIES - 1)
+WRITE_BASE = np.uint64(T_WRITE * TLB_ENTRIES)
 NO_PAGE = np.uint64(0xFFFFFFFFFFFFFFFF)
 SH_RD = np.uint64(10)
 SH_RN = np.uint64(16)
@@ -119,13 +121,14 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
             chost = hp
             cpage = vpage
         idx = (pc & PAGE_MASK) >> U2
-        w0 = dcache[cu, idx, 0]
+        di = (cu << U11) | (idx << U1)
+        w0 = dcache[di]
         if w0 == U0:
             w0, w1 = predecode(m32[np.uint64(chost >> 2) + idx], feat)
-            dcache[cu, idx, 0] = w0
-            dcache[cu, idx, 1] = w1
+            dcache[di] = w0
+            dcache[di + U1] = w1
         else:
-            w1 = dcache[cu, idx, 1]
+            w1 = dcache[di + U1]
         op = np.int64(w0 & OPMASK)
         rd = (w0 >> SH_RD) & M6
         rn = (w0 >> SH_RN) & M6
@@ -459,11 +462,11 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
             done = False
             if (maddr & (nb - U1)) == U0 and (maddr & PAGE_MASK) + nb * np.uint64(mcnt) <= np.uint64(4096):
                 vp = maddr >> U12
-                e = np.int64(vp & TLB_IDX)
+                e = vp & TLB_IDX
                 if mk == MK_STORE:
-                    e += T_WRITE * TLB_ENTRIES
-                if tlb[e, 0] == vp:
-                    h = maddr + tlb[e, 1]
+                    e += WRITE_BASE
+                if tlb[e + e] == vp:
+                    h = maddr + tlb[e + e + U1]
                     ra = (w0 >> SH_RA) & M6
                     if mk == MK_LOAD:
                         sign = (aux >> 2) & 3
@@ -519,7 +522,7 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
                         k0 = np.int64((fva & PAGE_MASK) >> U2)
                         k1 = np.int64(((fva & PAGE_MASK) + nb - U1) >> U2)
                         for kk in range(k0, k1 + 1):
-                            dcache[cs, kk, 0] = U0
+                            dcache[(cs << 11) | (kk << 1)] = U0
                     elif st == ACC_DROPPED:
                         code = True
                     elif st != ACC_OK:

@@ -3,7 +3,10 @@ path (MMIO through the board's callback, unaligned and page-crossing accesses,
 stores that hit decoded code).
 
 The soft TLB has 256 direct-mapped entries for each of read (0), write (1) and
-exec (2); entry = (tag = VA >> 12, addend) with host offset = VA + addend.
+exec (2); entry e = (tag = VA >> 12, addend) at tlb[2e], tlb[2e+1], with host
+offset = VA + addend.  The decode cache is flat too: slot s, word i at
+dcache[(s << 11) | (i << 1)] (op word) and +1 (immediate).  Flat 1-D arrays keep
+numba from multiplying by strides reloaded from the stack on the hot path.
 Only RAM pages enter it; MMIO always misses.  A RAM page that holds decoded
 code never enters the write TLB, so a store to it comes here and drops the
 page's decode slot (self-modifying code needs no guest cooperation).
@@ -29,16 +32,23 @@ M8 = np.uint64(0xFF)
 ACC_OK, ACC_ABORT, ACC_CBERR, ACC_CODE, ACC_DROPPED = 0, 1, 2, 3, 4
 
 
+SLOT_WORDS = 2048        # 1024 instructions x (w0, w1) per decode-cache slot
+
+
 def new_tlb():
-    t = np.zeros((3 * TLB_ENTRIES, 2), dtype=np.uint64)
-    t[:, 0] = INVALID
+    t = np.zeros(3 * TLB_ENTRIES * 2, dtype=np.uint64)
+    t[0::2] = INVALID
     return t
+
+
+def new_dcache(nslots):
+    return np.zeros(nslots * SLOT_WORDS, dtype=np.uint64)
 
 
 @njit(cache=True)
 def tlb_flush(tlb):
-    for i in range(tlb.shape[0]):
-        tlb[i, 0] = INVALID
+    for i in range(0, tlb.shape[0], 2):
+        tlb[i] = INVALID
 
 
 @njit(cache=True)
@@ -63,22 +73,22 @@ def purge_write_tlb(tlb, host_page):
     """Drop write-TLB entries that map host page `host_page` (it now holds code)."""
     for i in range(TLB_ENTRIES):
         e = T_WRITE * TLB_ENTRIES + i
-        t = tlb[e, 0]
+        t = tlb[2 * e]
         if t != INVALID:
-            if (((t << U12) + tlb[e, 1]) >> U12) == np.uint64(host_page):
-                tlb[e, 0] = INVALID
+            if (((t << U12) + tlb[2 * e + 1]) >> U12) == np.uint64(host_page):
+                tlb[2 * e] = INVALID
 
 
 @njit(cache=True)
 def alloc_slot(ctl, dcache, pslot, slotpage, tlb, host_page):
     """Give RAM page `host_page` a decode-cache slot (round robin) and return it."""
-    n = dcache.shape[0]
+    n = dcache.shape[0] // SLOT_WORDS
     s = np.int64(ctl[C_SLOT_RR] % np.uint64(n))
     ctl[C_SLOT_RR] = np.uint64(s + 1)
     old = slotpage[s]
     if old >= 0:
         pslot[old] = -1
-    dcache[s, :, :] = 0
+    dcache[s * SLOT_WORDS:(s + 1) * SLOT_WORDS] = 0
     slotpage[s] = host_page
     pslot[host_page] = s
     purge_write_tlb(tlb, host_page)
@@ -157,13 +167,13 @@ def access1(ctl, mem, tlb, pslot, slotpage, cb, va, size, is_write, value):
                 _ram_write(mem, off, size, value)
                 return ACC_CODE, U0, np.uint64(off)
             e = T_WRITE * TLB_ENTRIES + idx
-            tlb[e, 0] = vpage
-            tlb[e, 1] = addend
+            tlb[2 * e] = vpage
+            tlb[2 * e + 1] = addend
             _ram_write(mem, off, size, value)
             return ACC_OK, U0, U0
         e = T_READ * TLB_ENTRIES + idx
-        tlb[e, 0] = vpage
-        tlb[e, 1] = addend
+        tlb[2 * e] = vpage
+        tlb[2 * e + 1] = addend
         return ACC_OK, _ram_read(mem, off, size), U0
     # MMIO: the board's callback (a ctypes function: addr, size, is_write, value) -> value
     v = cb(pa, size, 1 if is_write else 0, value)
@@ -181,14 +191,14 @@ def fetch_page(ctl, tlb, va):
     vpage = va >> U12
     idx = np.int64(vpage & np.uint64(TLB_ENTRIES - 1))
     e = T_EXEC * TLB_ENTRIES + idx
-    if tlb[e, 0] == vpage:
-        return np.int64((vpage << U12) + tlb[e, 1])
+    if tlb[2 * e] == vpage:
+        return np.int64((vpage << U12) + tlb[2 * e + 1])
     ok, pa = translate(ctl, va, 2)
     if not ok:
         return np.int64(-1)
     off = ram_offset(ctl, pa)
     if off < 0:
         return np.int64(-1)
-    tlb[e, 0] = vpage
-    tlb[e, 1] = np.uint64(off & ~0xFFF) - (vpage << U12)
+    tlb[2 * e] = vpage
+    tlb[2 * e + 1] = np.uint64(off & ~0xFFF) - (vpage << U12)
     return off & ~0xFFF
