@@ -31,6 +31,7 @@ M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 PAGE_MASK = np.uint64(0xFFF)
 NOT_PAGE = np.uint64(0xFFFFFFFFFFFFF000)
 TLB_IDX = np.uint64(TLB_ENTRIES - 1)
+SIZE_MASK = np.array([0, 1, 3, 7], dtype=np.uint64)   # alignment mask by log2(size)
 WRITE_BASE = np.uint64(T_WRITE * TLB_ENTRIES)
 NO_PAGE = np.uint64(0xFFFFFFFFFFFFFFFF)
 SH_RD = np.uint64(10)
@@ -146,21 +147,56 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
                 r &= M32
             regs[rd] = r
         elif op == OP_LD:
-            maddr = regs[rn]
-            mk = MK_LOAD
-            msize = aux & 3
+            # inline fast path: aligned (so inside a page), read-TLB hit
+            base = regs[rn]
             mode = (aux >> 4) & 3
-            if mode != MODE_POST:
-                maddr += w1
-            mcnt = 1
+            maddr = base if mode == MODE_POST else base + w1
+            msize = aux & 3
+            vp = maddr >> U12
+            e = (vp & TLB_IDX) << U1
+            if (maddr & SIZE_MASK[msize]) == U0 and tlb[e] == vp:
+                h = maddr + tlb[e + U1]
+                if msize == 3:
+                    v = m64[h >> U3]
+                elif msize == 2:
+                    v = np.uint64(m32[h >> U2])
+                elif msize == 1:
+                    v = np.uint64(m16[h >> U1])
+                else:
+                    v = np.uint64(mem[h])
+                if aux & 12:
+                    v = sx_load(v, msize, (aux >> 2) & 3)
+                regs[rd] = v
+                if mode == MODE_PRE:
+                    regs[rn] = maddr
+                elif mode == MODE_POST:
+                    regs[rn] = base + w1
+            else:
+                mk = MK_LOAD            # slow path in the memory stage
         elif op == OP_ST:
-            maddr = regs[rn]
-            mk = MK_STORE
-            msize = aux & 3
+            base = regs[rn]
             mode = (aux >> 4) & 3
-            if mode != MODE_POST:
-                maddr += w1
-            mcnt = 1
+            maddr = base if mode == MODE_POST else base + w1
+            msize = aux & 3
+            vp = maddr >> U12
+            e = ((vp & TLB_IDX) + WRITE_BASE) << U1
+            if (maddr & SIZE_MASK[msize]) == U0 and tlb[e] == vp:
+                h = maddr + tlb[e + U1]
+                v = regs[rd]
+                if msize == 3:
+                    m64[h >> U3] = v
+                elif msize == 2:
+                    m32[h >> U2] = np.uint32(v & M32)
+                elif msize == 1:
+                    m16[h >> U1] = np.uint16(v & np.uint64(0xFFFF))
+                else:
+                    mem[h] = np.uint8(v & np.uint64(0xFF))
+                if mode == MODE_PRE:
+                    regs[rn] = maddr
+                elif mode == MODE_POST:
+                    regs[rn] = base + w1
+            else:
+                mk = MK_STORE
         elif op == OP_BCOND:
             if cond_holds(aux, nzcv):
                 npc = pc + w1
@@ -234,8 +270,24 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
             mcnt = 2
         elif op == OP_LDRR:
             maddr = regs[rn] + extend(regs[(w0 >> SH_RM) & M6], (aux >> 4) & 7, (aux >> 7) & 3)
-            mk = MK_LOAD
             msize = aux & 3
+            vp = maddr >> U12
+            e = (vp & TLB_IDX) << U1
+            if (maddr & SIZE_MASK[msize]) == U0 and tlb[e] == vp:
+                h = maddr + tlb[e + U1]
+                if msize == 3:
+                    v = m64[h >> U3]
+                elif msize == 2:
+                    v = np.uint64(m32[h >> U2])
+                elif msize == 1:
+                    v = np.uint64(m16[h >> U1])
+                else:
+                    v = np.uint64(mem[h])
+                if aux & 12:
+                    v = sx_load(v, msize, (aux >> 2) & 3)
+                regs[rd] = v
+            else:
+                mk = MK_LOAD
         elif op == OP_STRR:
             maddr = regs[rn] + extend(regs[(w0 >> SH_RM) & M6], (aux >> 4) & 7, (aux >> 7) & 3)
             mk = MK_STORE
