@@ -140,7 +140,8 @@ def counters(elf):
         cum += c
         print(f"  {name:8s} {c:12d} {100 * c / n:6.2f}%  (cum {100 * cum / n:6.2f}%)")
     mem = int(prof[P_MEMFAST] + prof[P_MEMSLOW])
-    print("\nMemory stage:")
+    print("\nShared memory stage (since commit 645d5d0 only pairs and slow paths reach it;"
+          " single loads/stores that hit the TLB finish in their own arms):")
     print(f"  accesses (instructions)  {mem:12d}  {100 * mem / n:.1f}% of instructions")
     if mem:
         s = int(prof[P_MEMSLOW])
