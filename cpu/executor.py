@@ -147,7 +147,9 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
                 r &= M32
             regs[rd] = r
         elif op == OP_LD:
-            # inline fast path: aligned (so inside a page), read-TLB hit
+            # inline fast path: aligned (so inside a page), read-TLB hit.  LD, ST and
+            # LDRR repeat the sized access on purpose: a helper would have to take the
+            # memory views as arguments, and array arguments cost refcounting per call.
             base = regs[rn]
             mode = (aux >> 4) & 3
             maddr = base if mode == MODE_POST else base + w1
