@@ -237,8 +237,17 @@ def parse_args(argv):
     return opts
 
 
+def _fast_numba_start():
+    """numba probes for BLAS by importing scipy when it first loads its typing
+    registries (about 0.5 s when scipy is installed).  The emulator never uses BLAS,
+    so the command-line process (ours alone, unlike an embedding host) skips the probe."""
+    if "scipy" not in sys.modules:
+        sys.modules.setdefault("scipy.linalg.cython_blas", None)
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
+    _fast_numba_start()
     if not argv:
         sys.stdout.write(USAGE)
         return 1
