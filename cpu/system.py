@@ -377,7 +377,7 @@ def excl(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rt, rn, rs, rt2, au
             regs[rt2] = v2
     elif kind == XK_STLR:
         st, v, fva = mem_rw(ctl, mem, tlb, pslot, slotpage, cb, addr, nb, True, zext(regs[rt], size))
-        if st != ACC_OK and st != 3:
+        if st != ACC_OK:
             return abort_status(regs, ctl, sysr, pc, st, fva, True)
     else:
         # store-exclusive: succeeds if the monitor holds this address and memory
@@ -393,12 +393,12 @@ def excl(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rt, rn, rs, rt2, au
                 ok = st == ACC_OK and cur2 == ctl[C_EXCL_VAL2]
         if ok:
             st, v, fva = mem_rw(ctl, mem, tlb, pslot, slotpage, cb, addr, nb, True, zext(regs[rt], size))
-            if st != ACC_OK and st != 3:
+            if st != ACC_OK:
                 return abort_status(regs, ctl, sysr, pc, st, fva, True)
             if pair:
                 st, v, fva = mem_rw(ctl, mem, tlb, pslot, slotpage, cb, addr + np.uint64(nb), nb, True,
                                     zext(regs[rt2], size))
-                if st != ACC_OK and st != 3:
+                if st != ACC_OK:
                     return abort_status(regs, ctl, sysr, pc, st, fva, True)
         ctl[C_EXCL_ADDR] = INVALID
         regs[rs] = U0 if ok else U1
@@ -433,12 +433,12 @@ def cas(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rn, aux):
         same = same and old2 == zext(regs[rs + 1], size)
     if same:
         st, _, fva = mem_rw(ctl, mem, tlb, pslot, slotpage, cb, addr, nb, True, zext(regs[rt], size))
-        if st != ACC_OK and st != 3:
+        if st != ACC_OK:
             return abort_status(regs, ctl, sysr, pc, st, fva, True)
         if pair:
             st, _, fva = mem_rw(ctl, mem, tlb, pslot, slotpage, cb, addr + np.uint64(nb), nb, True,
                                 zext(regs[rt + 1], size))
-            if st != ACC_OK and st != 3:
+            if st != ACC_OK:
                 return abort_status(regs, ctl, sysr, pc, st, fva, True)
     regs[SINK if rs == 31 else rs] = old1
     if pair:
@@ -482,7 +482,7 @@ def atomic(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rt, rn, rs, aux):
     else:
         new = v
     st, _, fva = mem_rw(ctl, mem, tlb, pslot, slotpage, cb, addr, nb, True, zext(new, size))
-    if st != ACC_OK and st != 3:
+    if st != ACC_OK:
         return abort_status(regs, ctl, sysr, pc, st, fva, True)
     regs[rt] = old
     ctl[C_PC] = pc + np.uint64(4)
@@ -508,7 +508,7 @@ def sys_insn(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, k, rt):
         base = regs[rt] & ~(bs - U1)
         for off in range(0, np.int64(bs), 8):
             st, v, fva = mem_rw(ctl, mem, tlb, pslot, slotpage, cb, base + np.uint64(off), 8, True, U0)
-            if st != ACC_OK and st != 3:
+            if st != ACC_OK:
                 return abort_status(regs, ctl, sysr, pc, st, fva, True)
     elif k == K_IC_IALLU or k == K_IC_IALLUIS:
         if el == U0:
