@@ -62,6 +62,14 @@ class Cpu:
         self.callback_error = None
         self._cb = MMIO_CB(trampoline)
 
+    def set_irq_line(self, which, level):
+        """Drive the PE's IRQ (which=0) or FIQ (which=1) input from the interrupt
+        controller.  The run loop takes an unmasked interrupt at the next block
+        boundary; a change made inside an MMIO callback is seen after that access."""
+        bit = 1 << which
+        v = int(self.ctl[O.C_IRQ])
+        self.ctl[O.C_IRQ] = (v | bit) if level else (v & ~bit)
+
     # --- state ---------------------------------------------------------------
     def reset(self):
         self.regs[:] = 0

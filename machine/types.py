@@ -16,11 +16,18 @@ class MachineType:
     default_cpu: str = "cortex-a57"
     cntfrq: int = 62_500_000            # CNTFRQ_EL0 reset value (Hz)
     psci_version: int = 0x0001_0001     # PSCI 1.1, as QEMU answers
+    # QEMU's virt memory map and interrupt numbers for the devices we model
+    # (SPI numbers: INTID = 32 + n; timer PPIs: INTID = 16 + n)
     memmap: dict = field(default_factory=lambda: {
         "ram": (RAM_BASE, None),
+        "gic_dist": (0x0800_0000, 0x1_0000),
+        "gic_cpu": (0x0801_0000, 0x1_0000),
         "uart": (0x0900_0000, 0x1000),
+        "rtc": (0x0901_0000, 0x1000),
     })
-    irqmap: dict = field(default_factory=lambda: {"uart": 1})
+    irqmap: dict = field(default_factory=lambda: {"uart": 1, "rtc": 2})
+    timer_ppis: tuple = (13, 14, 11, 10)   # secure phys, non-secure phys, virt, hyp
+    gic_num_irqs: int = 288                 # 256 SPIs + 32 SGIs/PPIs
     sysreg_overrides: dict = field(default_factory=dict)
 
 

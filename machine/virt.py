@@ -11,6 +11,7 @@ from pyaarch64.cpu.core import Cpu
 from pyaarch64.cpu import sysregs as SR
 from pyaarch64.machine import types as T
 from pyaarch64.machine.pl011 import PL011
+from pyaarch64.machine.virt_devices import attach_devices
 from pyaarch64.machine import psci
 from pyaarch64.machine.loader import load_kernel
 from pyaarch64.machine.semihosting import Semihosting, SemihostingExit, HLT_SEMIHOSTING
@@ -58,6 +59,10 @@ class VirtMachine:
         self.serial = serial
         self.uart = PL011(tx=self._uart_tx)
         self.devices = [(self.type.memmap["uart"][0], self.type.memmap["uart"][1], self.uart)]
+        # host-side timers (objects with deadline_ns() -> absolute virtual ns or None,
+        # and expire(now_ns)); the run loop stops at the earliest deadline
+        self.timers = []
+        attach_devices(self)
         self.cpu.attach_mmio(self._mmio)
         self.semihosting = Semihosting(self, semihosting_cmdline) if semihosting else None
         self.semihosting_userspace = semihosting_userspace
