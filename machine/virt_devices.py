@@ -1,10 +1,69 @@
 """Interrupt controller and the devices behind it on the virt board.
 
 attach_devices(board) creates them, maps them (board.devices) and wires their
-interrupt lines.  (Being filled in: GICv2, PL031, PL011 interrupt.)
+interrupt lines:
+
+    board.gic    GICv2 (distributor at memmap["gic_dist"], CPU interface at
+                 memmap["gic_cpu"]); board.gic.set_irq(intid, level) drives
+                 PPIs 16..31 of CPU 0 and SPIs 32+
+    board.rtc    PL031 at memmap["rtc"], SPI irqmap["rtc"], match timer in board.timers
+    board.uart   (created by the board) gets its interrupt output on SPI irqmap["uart"]
+
+reset_devices(board) puts them back to their reset state (for a system reset).
 """
+import functools
+
+from pyaarch64.machine.gic import GICv2, GICD_SIZE, GICC_SIZE, GIC_INTERNAL
+from pyaarch64.machine.pl031 import PL031
+
+
+def _guest_error(board, msg):
+    tracer = getattr(board, "tracer", None)
+    if tracer is not None:
+        tracer.guest_error(msg)
+
+
+class IrqLine:
+    """An interrupt output wired to one GIC input (a device calls it with the level)."""
+
+    def __init__(self, gic, intid):
+        self.gic = gic
+        self.intid = intid
+
+    def __call__(self, level):
+        self.gic.set_irq(self.intid, level)
 
 
 def attach_devices(board):
     """Create and map the board's GIC and interrupt-driven devices."""
-    return None
+    t = board.type
+    gic = GICv2(num_irq=t.gic_num_irqs, num_cpu=1, cpus=[board.cpu])
+    gic.guest_error = functools.partial(_guest_error, board)
+    board.gic = gic
+    dist_base, dist_len = t.memmap["gic_dist"]
+    cpu_base, cpu_len = t.memmap["gic_cpu"]
+    # QEMU's GICv2 regions are 4 KiB (distributor) and 8 KiB (CPU interface) inside
+    # the board's 64 KiB windows; the rest of each window is unassigned.
+    board.devices.append((dist_base, min(dist_len, GICD_SIZE), gic.dist))
+    board.devices.append((cpu_base, min(cpu_len, GICC_SIZE), gic.cpuif[0]))
+
+    uart = board.uart
+    uart.irq = IrqLine(gic, GIC_INTERNAL + t.irqmap["uart"])
+    uart.clock = board.virtual_ns            # receive timeout in virtual time
+    board.timers.append(uart)
+    uart.reset()
+
+    # board.start_time is set after attach_devices returns: the RTC asks for it
+    rtc = PL031(clock=board.virtual_ns, start_time=functools.partial(getattr, board, "start_time"),
+                irq=IrqLine(gic, GIC_INTERNAL + t.irqmap["rtc"]),
+                guest_error=gic.guest_error)
+    board.rtc = rtc
+    base, length = t.memmap["rtc"]
+    board.devices.append((base, length, rtc))
+    board.timers.append(rtc)
+
+
+def reset_devices(board):
+    """System reset of the devices attach_devices created (the board resets the UART)."""
+    board.gic.reset()
+    board.rtc.reset()
