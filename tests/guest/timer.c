@@ -66,6 +66,13 @@ static void gic_init(void) {
 
 static void el0_timer_probe(void);
 
+/* wait for n interrupts without the check-then-WFI race: WFI with IRQs masked wakes
+ * on a pending interrupt, which is then taken in a short unmasked window */
+static void wait_irqs(int n) {
+    while (irqs < n)
+        __asm__ volatile("wfi; msr daifclr, #2; isb; msr daifset, #2" ::: "memory");
+}
+
 int main(void) {
     MSR(vbar_el1, (uint64_t)vectors);
     uint64_t frq = MRS(cntfrq_el0);
@@ -98,9 +105,7 @@ int main(void) {
     printf_("isr before: %lx\n", MRS(isr_el1));
     MSR(cntv_tval_el0, 5000);
     MSR(cntv_ctl_el0, 1);
-    __asm__ volatile("msr daifclr, #2");
-    while (irqs == 0) __asm__ volatile("wfi");
-    __asm__ volatile("msr daifset, #2");
+    wait_irqs(1);
     printf_("virtual timer irq: intid %d at vector %d, count %d, ctl=%lx\n",
             last_intid, last_vec * 0x80, irqs, MRS(cntv_ctl_el0));
 
@@ -109,9 +114,7 @@ int main(void) {
     rearm = 4;
     MSR(cntv_tval_el0, 3000);
     MSR(cntv_ctl_el0, 1);
-    __asm__ volatile("msr daifclr, #2");
-    while (irqs < 5) __asm__ volatile("wfi");
-    __asm__ volatile("msr daifset, #2");
+    wait_irqs(5);
     printf_("periodic: %d interrupts, ctl=%lx\n", irqs, MRS(cntv_ctl_el0));
 
     /* WFI with IRQs masked wakes on the pending interrupt without taking it */
@@ -186,8 +189,31 @@ static void run_el0(uint64_t kctl) {
             kctl_v, sync_count - 1, el0_val != 0, first_esr, sync_esr);
 }
 
+__attribute__((noinline)) static void el0_wfi(void) {
+    __asm__ volatile("wfi; svc #0");
+}
+
 static void el0_timer_probe(void) {
     run_el0(0x0);      /* EL0VCTEN=0: CNTVCT traps; EL0VTEN=0: CNTV_CTL traps */
     run_el0(0x2);      /* counter allowed, timer trapped */
     run_el0(0x102);    /* both allowed */
+
+    /* WFI at EL0: trapped (EC 0x01) when SCTLR_EL1.nTWI is 0 */
+    uint64_t sctlr = MRS(sctlr_el1);
+    MSR(sctlr_el1, sctlr & ~(1ULL << 16));
+    sync_count = 0;
+    first_esr = 0;
+    enter_el0(el0_wfi, &el0_stack[256], &resume_el1);
+    printf_("el0 wfi, nTWI=0: traps %d, esr=%lx\n", sync_count - 1, first_esr);
+    /* nTWI=1: WFI sleeps at EL0 until the timer interrupt, taken from EL0 */
+    MSR(sctlr_el1, sctlr | (1ULL << 16));
+    sync_count = 0;
+    irqs = 0;
+    last_vec = 0;
+    MSR(cntv_tval_el0, 2000000);   /* 32 ms at 62.5 MHz: EL0 is asleep well before */
+    MSR(cntv_ctl_el0, 1);
+    enter_el0(el0_wfi, &el0_stack[256], &resume_el1);
+    printf_("el0 wfi, nTWI=1: traps %d, irqs %d at vector %x, intid %d\n", sync_count - 1,
+            irqs, last_vec * 0x80, last_intid);
+    MSR(sctlr_el1, sctlr);
 }
