@@ -80,6 +80,7 @@ class Cpu:
         self.ctl[O.C_DAIF] = 0xF
         self.ctl[O.C_IL] = 0
         self.ctl[O.C_EXCL_ADDR] = 0xFFFFFFFFFFFFFFFF
+        self.ctl[O.C_VEC_PC] = 0xFFFFFFFFFFFFFFFF
         self.ctl[O.C_FEAT] = self.model.feature_mask()
         self.ctl[O.C_DCZVA_LOG2] = 2 + (self.model.id("DCZID_EL0") & 0xF)
         self.ctl[O.C_NS_PER_TICK] = self.ns_per_tick
@@ -175,6 +176,8 @@ class Cpu:
             raise KeyError(f"register '{row[0]}' is read-only")
         else:
             self.sysr[slot, SR.R_VAL] = value
+            if slot in (SR.S_SCTLR_EL1, SR.S_TCR_EL1, SR.S_TTBR0_EL1, SR.S_TTBR1_EL1):
+                self.tlb[0::2] = INVALID      # the soft TLB caches translations
 
     def pstate(self):
         el = int(self.ctl[O.C_EL])

@@ -10,7 +10,8 @@ from pyaarch64.cpu.ops import *  # noqa: F401,F403  (op ids, slots, ctl layout: 
 from pyaarch64.cpu.alu import (add64, addc, logic, logic_flags, shift, extend, field_mask, dp1, umulh,
                                smulh, crc32, udiv, sdiv, cond_holds)
 from pyaarch64.cpu.memory import (TLB_ENTRIES, T_READ, T_WRITE, fetch_page, alloc_slot,
-                                  access_slow, ACC_OK, ACC_CODE, ACC_DROPPED, ACC_CBERR)
+                                  access_slow, acc_fsc, tlb_check_el, branch_target,
+                                  ACC_OK, ACC_CODE, ACC_DROPPED, ACC_CBERR)
 from pyaarch64.cpu.system import (slow_op, undefined, data_abort, insn_abort, pc_align_fault,
                                   illegal_state, take_interrupt, wfi)
 from pyaarch64.cpu.isa._decoder import predecode
@@ -39,6 +40,8 @@ SH_RN = np.uint64(16)
 SH_RM = np.uint64(22)
 SH_RA = np.uint64(28)
 SH_AUX = np.uint64(34)
+U55 = np.uint64(55)
+TOP_NEG = np.uint64(0x1FF)
 OPMASK = np.uint64(0x3FF)
 
 # memory-stage kinds
@@ -105,7 +108,14 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
                     break
                 pc = ctl[C_PC]
                 nzcv = np.int64(ctl[C_NZCV])
+                cpage = NO_PAGE
                 continue
+            top = pc >> U55
+            if top != U0 and top != TOP_NEG:
+                pc = branch_target(sysr, pc)       # a tagged branch target (TBI)
+                vpage = pc >> U12
+            if ctl[C_EL] != ctl[C_TLB_EL]:
+                tlb_check_el(ctl, sysr, tlb)
             if (pc & U3) != U0:
                 ctl[C_PC] = pc
                 ctl[C_NZCV] = np.uint64(nzcv)
@@ -114,19 +124,30 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
                     break
                 pc = ctl[C_PC]
                 nzcv = np.int64(ctl[C_NZCV])
+                cpage = NO_PAGE
                 continue
-            hp = fetch_page(ctl, tlb, pc)
+            hp = fetch_page(ctl, sysr, mem, tlb, pc)
             if hp < 0:
                 ctl[C_PC] = pc
                 ctl[C_NZCV] = np.uint64(nzcv)
-                exitc = insn_abort(regs, ctl, sysr, pc)
+                fsc = -1 - hp
+                if ctl[C_VEC_PC] == pc:
+                    # the vector of the exception just taken cannot be fetched
+                    ctl[C_EXIT_A] = pc
+                    ctl[C_EXIT_B] = np.uint64((0x21 << 26) | (1 << 25) | fsc)
+                    ctl[C_EXIT_C] = pc
+                    exitc = EXIT_EXC_LOOP
+                    break
+                exitc = insn_abort(regs, ctl, sysr, pc, fsc)
                 if exitc != 0:
                     ctl[C_EXIT_A] = pc
                     exitc = EXIT_FETCH_ABORT
                     break
                 pc = ctl[C_PC]
                 nzcv = np.int64(ctl[C_NZCV])
+                cpage = NO_PAGE
                 continue
+            ctl[C_VEC_PC] = M64
             page = hp >> 12
             cslot = np.int64(pslot[page])
             if cslot < 0:
@@ -596,7 +617,8 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
                         src = regs[rd] if k == 0 else regs[ra]
                         if msize < 3:
                             src &= (U1 << np.uint64(8 << msize)) - U1
-                    st, v, fva = access_slow(ctl, mem, tlb, pslot, slotpage, cb, a, 1 << msize, is_w, src)
+                    st, v, fva = access_slow(ctl, sysr, mem, tlb, pslot, slotpage, cb, a, 1 << msize, is_w, src,
+                                             False)
                     if st == ACC_CODE:
                         # a store into a page with decoded code: forget the
                         # decoded words it overwrote (self-modifying code)
@@ -611,7 +633,7 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
                         if st == ACC_CBERR:
                             exitc = EXIT_CB_ERROR
                         else:
-                            exitc = data_abort(regs, ctl, sysr, pc, fva, is_w, False)
+                            exitc = data_abort(regs, ctl, sysr, pc, fva, is_w, acc_fsc(st))
                             if exitc != 0:
                                 ctl[C_EXIT_A] = fva
                                 ctl[C_EXIT_B] = pc
@@ -629,6 +651,7 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
                         break
                     pc = ctl[C_PC]
                     nzcv = np.int64(ctl[C_NZCV])
+                    cpage = NO_PAGE
                     continue
                 if not is_w:
                     regs[rd] = v1

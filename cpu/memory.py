@@ -14,7 +14,10 @@ page's decode slot (self-modifying code needs no guest cooperation).
 import numpy as np
 from numba import njit
 
-from pyaarch64.cpu.ops import (C_RAM_BASE, C_RAM_SIZE, C_MMIO_ERR, C_CB_ERR, C_SLOT_RR)
+from pyaarch64.cpu.ops import (C_RAM_BASE, C_RAM_SIZE, C_MMIO_ERR, C_CB_ERR, C_SLOT_RR, C_EL,
+                               C_TLB_EL)
+from pyaarch64.cpu.sysregs import (R_VAL, S_SCTLR_EL1, S_TCR_EL1, S_TTBR0_EL1, S_TTBR1_EL1,
+                                   S_ID_AA64MMFR0_EL1)
 
 TLB_ENTRIES = 256
 T_READ, T_WRITE, T_EXEC = 0, 1, 2
@@ -30,6 +33,8 @@ M8 = np.uint64(0xFF)
 # result is the host offset written, so the caller can drop just those decode
 # entries.  ACC_DROPPED: a byte-path store dropped whole decoded pages.
 ACC_OK, ACC_ABORT, ACC_CBERR, ACC_CODE, ACC_DROPPED = 0, 1, 2, 3, 4
+# ACC_FAULT + fsc: a translation, access flag, permission or address size fault
+ACC_FAULT = 0x100
 
 
 SLOT_WORDS = 2048        # 1024 instructions x (w0, w1) per decode-cache slot
@@ -51,12 +56,189 @@ def tlb_flush(tlb):
         tlb[i] = INVALID
 
 
+# fault status codes (ESR_EL1.DFSC/IFSC, PAR_EL1.FST); the level is added to the first four
+FSC_ADDR_SIZE = 0x00
+FSC_TRANS = 0x04
+FSC_AF = 0x08
+FSC_PERM = 0x0C
+FSC_EXT = 0x10           # synchronous external abort (no device behind a PA)
+FSC_WALK_EXT = 0x14      # synchronous external abort on a translation table walk
+FSC_ALIGN = 0x21
+
+# access kinds
+A_READ, A_WRITE, A_EXEC = 0, 1, 2
+
+# walk result `info`: permission bits (EL0 r/w/x, EL1 r/w/x), then attributes
+P_R0, P_W0, P_X0, P_R1, P_W1, P_X1 = 1, 2, 4, 8, 16, 32
+I_ATTR_SH = 8            # AttrIndx (3 bits)
+I_SH_SH = 12             # SH (2 bits)
+I_LEVEL_SH = 16          # level of the leaf descriptor
+
+SCTLR_M = np.uint64(1)
+SCTLR_WXN = np.uint64(1 << 19)
+U3 = np.uint64(3)
+U55 = np.uint64(55)
+M48 = np.uint64(0xFFFFFFFFFFFF)
+PA_BITS = np.array([32, 36, 40, 42, 44, 48, 52, 52, 52, 52, 52, 52, 52, 52, 52, 52], dtype=np.int64)
+
+
 @njit(cache=True)
-def translate(ctl, va, acc):
-    """VA -> (ok, PA).  Stage 1 is off on this core yet: PA = VA (48-bit PA space)."""
-    if va >> np.uint64(48):
-        return False, va
-    return True, va
+def pa_max(sysr):
+    """PA size in bits the CPU implements (ID_AA64MMFR0_EL1.PARange), at most 48 (no FEAT_LPA)."""
+    b = PA_BITS[np.int64(sysr[S_ID_AA64MMFR0_EL1, R_VAL] & np.uint64(15))]
+    return b if b < 48 else np.int64(48)
+
+
+@njit(cache=True)
+def tbi_applies(sysr, va):
+    """TCR_EL1.TBI0/TBI1 for the half of the address space bit 55 selects."""
+    return ((sysr[S_TCR_EL1, R_VAL] >> (np.uint64(37) + ((va >> U55) & U1))) & U1) != U0
+
+
+@njit(cache=True)
+def branch_target(sysr, va):
+    """A branch/exception-return target with its tag removed when TBI applies
+    (AArch64.BranchAddr): bits 63:56 become copies of bit 55."""
+    if tbi_applies(sysr, va):
+        return np.uint64(np.int64(va << U8) >> np.int64(8))
+    return va
+
+
+@njit(cache=True)
+def identity(ctl, sysr, va):
+    """Stage 1 off: PA = VA.  Bits between the PA size and the top (bit 55 with TBI,
+    else 63) must be zero, else an address size fault at level 0.  (fsc or -1, PA)"""
+    top = np.int64(55) if tbi_applies(sysr, va) else np.int64(63)
+    pm = pa_max(sysr)
+    if ((va << np.uint64(63 - top)) >> np.uint64(63 - top + pm)) != U0:
+        return np.int64(FSC_ADDR_SIZE), va
+    return np.int64(-1), va & M48
+
+
+@njit(cache=True)
+def walk(ctl, sysr, mem, va):
+    """Stage-1 translation table walk of the EL1&0 regime (VMSAv8-64, Armv8.0).
+    Returns (fsc, pa, info): fsc = -1 on success, else the fault status code with
+    its level; info packs permissions (P_*), AttrIndx, SH and the leaf level."""
+    tcr = sysr[S_TCR_EL1, R_VAL]
+    mmfr0 = sysr[S_ID_AA64MMFR0_EL1, R_VAL]
+    sel = (va >> U55) & U1
+    if sel == U0:
+        tsz = np.int64(tcr & np.uint64(63))
+        epd = (tcr >> np.uint64(7)) & U1
+        tg = np.int64((tcr >> np.uint64(14)) & U3)
+        gran = 12 if tg == 0 else (16 if tg == 1 else (14 if tg == 2 else 0))
+        ttbr = sysr[S_TTBR0_EL1, R_VAL]
+    else:
+        tsz = np.int64((tcr >> np.uint64(16)) & np.uint64(63))
+        epd = (tcr >> np.uint64(23)) & U1
+        tg = np.int64((tcr >> np.uint64(30)) & U3)
+        gran = 14 if tg == 1 else (12 if tg == 2 else (16 if tg == 3 else 0))
+        ttbr = sysr[S_TTBR1_EL1, R_VAL]
+    # a reserved or unimplemented granule behaves as an implemented one (4K here)
+    if gran == 14 and ((mmfr0 >> np.uint64(20)) & np.uint64(15)) == U0:
+        gran = 0
+    if gran == 16 and ((mmfr0 >> np.uint64(24)) & np.uint64(15)) == np.uint64(15):
+        gran = 0
+    if gran == 0:
+        gran = 12
+    top = np.int64(55) if ((tcr >> (np.uint64(37) + sel)) & U1) != U0 else np.int64(63)
+    # VA range: bits top..inputsize all equal to bit 55 (TTBR0: zeros, TTBR1: ones);
+    # TxSZ outside 16..39 (no FEAT_LVA/FEAT_TTST) and EPDx: translation fault, level 0
+    inputsize = 64 - tsz
+    hi = (va << np.uint64(63 - top)) >> np.uint64(63 - top + inputsize)
+    want = U0 if sel == U0 else (U1 << np.uint64(top + 1 - inputsize)) - U1
+    if tsz < 16 or tsz > 39 or epd != U0 or hi != want:
+        return np.int64(FSC_TRANS), U0, np.int64(0)
+    pm = pa_max(sysr)
+    ips = PA_BITS[np.int64((tcr >> np.uint64(32)) & np.uint64(7))]
+    if ips > pm:
+        ips = pm
+    stride = gran - 3
+    level = 4 - (inputsize - 4) // stride
+    # table base: TTBR BADDR, aligned to the size of the start-level table
+    shift = gran + stride * (3 - level)
+    tbytes = np.int64(8) << (inputsize - shift)
+    base = ttbr & M48 & ~np.uint64(tbytes - 1)
+    if (base >> np.uint64(ips)) != U0:
+        return np.int64(FSC_ADDR_SIZE), U0, np.int64(0)     # level 0, whatever the start level
+    ap_tbl = U0        # APTable: bit 0 no EL0 access, bit 1 no write
+    uxn_tbl = U0
+    pxn_tbl = U0
+    desc = U0
+    while True:
+        shift = gran + stride * (3 - level)
+        nbits = inputsize - shift if inputsize - shift < stride else stride
+        idx = (va >> np.uint64(shift)) & ((U1 << np.uint64(nbits)) - U1)
+        off = ram_offset(ctl, base + (idx << U3))
+        if off < 0:
+            return np.int64(FSC_WALK_EXT + level), U0, np.int64(0)
+        desc = _ram_read(mem, off, 8)
+        typ = np.int64(desc & U3)
+        if (typ & 1) == 0:
+            return np.int64(FSC_TRANS + level), U0, np.int64(0)
+        if level == 3:
+            if typ != 3:
+                return np.int64(FSC_TRANS + level), U0, np.int64(0)
+            break
+        if typ == 1:
+            # blocks: 4K granule at levels 1 and 2, 16K and 64K at level 2 only
+            if level == 2 or (level == 1 and gran == 12):
+                break
+            return np.int64(FSC_TRANS + level), U0, np.int64(0)
+        nxt = desc & M48 & ~((U1 << np.uint64(gran)) - U1)
+        if (nxt >> np.uint64(ips)) != U0:
+            return np.int64(FSC_ADDR_SIZE + level), U0, np.int64(0)
+        ap_tbl |= (desc >> np.uint64(61)) & U3
+        uxn_tbl |= (desc >> np.uint64(60)) & U1
+        pxn_tbl |= (desc >> np.uint64(59)) & U1
+        base = nxt
+        level += 1
+    shift = gran + stride * (3 - level)
+    lowmask = (U1 << np.uint64(shift)) - U1
+    oa = desc & M48 & ~lowmask
+    if (oa >> np.uint64(ips)) != U0:
+        return np.int64(FSC_ADDR_SIZE + level), U0, np.int64(0)
+    if ((desc >> np.uint64(10)) & U1) == U0:
+        return np.int64(FSC_AF + level), U0, np.int64(0)
+    ap = (desc >> np.uint64(6)) & U3
+    el0 = (ap & U1) != U0 and (ap_tbl & U1) == U0
+    ro = (ap & np.uint64(2)) != U0 or (ap_tbl & np.uint64(2)) != U0
+    uxn = (((desc >> np.uint64(54)) & U1) | uxn_tbl) != U0
+    pxn = (((desc >> np.uint64(53)) & U1) | pxn_tbl) != U0
+    wxn = (sysr[S_SCTLR_EL1, R_VAL] & SCTLR_WXN) != U0
+    p = P_R1
+    if not ro:
+        p |= P_W1
+    if el0:
+        p |= P_R0
+        if not ro:
+            p |= P_W0
+    # EL0 may execute what it cannot read (UXN decides); EL1 never executes what
+    # EL0 may write; WXN: writable means execute-never
+    if not uxn and not (wxn and (p & P_W0) != 0):
+        p |= P_X0
+    if not pxn and (p & P_W0) == 0 and not (wxn and (p & P_W1) != 0):
+        p |= P_X1
+    info = (p | (np.int64((desc >> np.uint64(2)) & np.uint64(7)) << I_ATTR_SH)
+            | (np.int64((desc >> np.uint64(8)) & U3) << I_SH_SH) | (level << I_LEVEL_SH))
+    return np.int64(-1), oa | (va & lowmask), info
+
+
+@njit(cache=True)
+def translate(ctl, sysr, mem, va, acc, el):
+    """VA -> (fsc, PA, info) for an access of kind `acc` (A_*) with the
+    permissions of exception level `el`; fsc = -1 when it may go ahead."""
+    if (sysr[S_SCTLR_EL1, R_VAL] & SCTLR_M) == U0:
+        fsc, pa = identity(ctl, sysr, va)
+        return fsc, pa, np.int64(P_R0 | P_W0 | P_X0 | P_R1 | P_W1 | P_X1)
+    fsc, pa, info = walk(ctl, sysr, mem, va)
+    if fsc >= 0:
+        return fsc, pa, info
+    bit = acc + (3 if el != 0 else 0)
+    if ((info >> bit) & 1) == 0:
+        return np.int64(FSC_PERM) + ((info >> I_LEVEL_SH) & 3), pa, info
+    return fsc, pa, info
 
 
 @njit(cache=True)
@@ -129,17 +311,25 @@ def _ram_write(mem, off, size, value):
 
 
 @njit(cache=True)
-def access_slow(ctl, mem, tlb, pslot, slotpage, cb, va, size, is_write, value):
-    """Any data access the fast path could not do.  Returns (status, value, fault_va)."""
+def acc_fsc(st):
+    """Fault status code of a failed access status (ACC_ABORT: external abort)."""
+    return st - ACC_FAULT if st >= ACC_FAULT else FSC_EXT
+
+
+@njit(cache=True)
+def access_slow(ctl, sysr, mem, tlb, pslot, slotpage, cb, va, size, is_write, value, unpriv):
+    """Any data access the fast path could not do.  Returns (status, value, fault_va).
+    unpriv: LDTR/STTR at EL1 (EL0 permissions, never entered in the soft TLB)."""
     if (va & np.uint64(size - 1)) == U0 and (va & PAGE_MASK) + np.uint64(size) <= np.uint64(4096):
-        return access1(ctl, mem, tlb, pslot, slotpage, cb, va, size, is_write, value)
+        return access1(ctl, sysr, mem, tlb, pslot, slotpage, cb, va, size, is_write, value, unpriv)
     # unaligned or page-crossing: byte by byte (each byte may be RAM or MMIO)
     out = U0
     code = False
     for i in range(size):
         b = (value >> np.uint64(8 * i)) & M8
-        st, v, fva = access1(ctl, mem, tlb, pslot, slotpage, cb, va + np.uint64(i), 1, is_write, b)
-        if st == ACC_ABORT or st == ACC_CBERR:
+        st, v, fva = access1(ctl, sysr, mem, tlb, pslot, slotpage, cb, va + np.uint64(i), 1, is_write, b,
+                             unpriv)
+        if st != ACC_OK and st != ACC_CODE:
             return st, U0, fva
         if st == ACC_CODE:
             drop_code_page(pslot, slotpage, np.int64(fva >> U12))
@@ -149,31 +339,35 @@ def access_slow(ctl, mem, tlb, pslot, slotpage, cb, va, size, is_write, value):
 
 
 @njit(cache=True)
-def access1(ctl, mem, tlb, pslot, slotpage, cb, va, size, is_write, value):
+def access1(ctl, sysr, mem, tlb, pslot, slotpage, cb, va, size, is_write, value, unpriv):
     """One aligned access inside a page."""
-    ok, pa = translate(ctl, va, 1 if is_write else 0)
-    if not ok:
-        return ACC_ABORT, U0, va
+    el = 0 if unpriv else np.int64(ctl[C_EL])
+    fsc, pa, info = translate(ctl, sysr, mem, va, A_WRITE if is_write else A_READ, el)
+    if fsc >= 0:
+        return ACC_FAULT + fsc, U0, va
     off = ram_offset(ctl, pa)
     if off >= 0:
         page = off >> 12
         vpage = va >> U12
         idx = np.int64(vpage & np.uint64(TLB_ENTRIES - 1))
         addend = np.uint64(off & ~0xFFF) - (vpage << U12)
+        fill = not unpriv
         if is_write:
             if pslot[page] >= 0:
                 # decoded code in this page: write, but keep the page out of the
                 # write TLB so that every store to it keeps coming here
                 _ram_write(mem, off, size, value)
                 return ACC_CODE, U0, np.uint64(off)
-            e = T_WRITE * TLB_ENTRIES + idx
-            tlb[2 * e] = vpage
-            tlb[2 * e + 1] = addend
+            if fill:
+                e = T_WRITE * TLB_ENTRIES + idx
+                tlb[2 * e] = vpage
+                tlb[2 * e + 1] = addend
             _ram_write(mem, off, size, value)
             return ACC_OK, U0, U0
-        e = T_READ * TLB_ENTRIES + idx
-        tlb[2 * e] = vpage
-        tlb[2 * e + 1] = addend
+        if fill:
+            e = T_READ * TLB_ENTRIES + idx
+            tlb[2 * e] = vpage
+            tlb[2 * e + 1] = addend
         return ACC_OK, _ram_read(mem, off, size), U0
     # MMIO: the board's callback (a ctypes function: addr, size, is_write, value) -> value
     v = cb(pa, size, 1 if is_write else 0, value)
@@ -186,19 +380,29 @@ def access1(ctl, mem, tlb, pslot, slotpage, cb, va, size, is_write, value):
 
 
 @njit(cache=True)
-def fetch_page(ctl, tlb, va):
-    """Host offset of the start of the RAM page holding instruction address va, or -1."""
+def fetch_page(ctl, sysr, mem, tlb, va):
+    """Host offset of the start of the RAM page holding instruction address va, or
+    -1 - fsc when the fetch faults (fsc FSC_EXT: not RAM)."""
     vpage = va >> U12
     idx = np.int64(vpage & np.uint64(TLB_ENTRIES - 1))
     e = T_EXEC * TLB_ENTRIES + idx
     if tlb[2 * e] == vpage:
         return np.int64((vpage << U12) + tlb[2 * e + 1])
-    ok, pa = translate(ctl, va, 2)
-    if not ok:
-        return np.int64(-1)
+    fsc, pa, info = translate(ctl, sysr, mem, va, A_EXEC, np.int64(ctl[C_EL]))
+    if fsc >= 0:
+        return -1 - fsc
     off = ram_offset(ctl, pa)
     if off < 0:
-        return np.int64(-1)
+        return np.int64(-1 - FSC_EXT)
     tlb[2 * e] = vpage
     tlb[2 * e + 1] = np.uint64(off & ~0xFFF) - (vpage << U12)
     return off & ~0xFFF
+
+
+@njit(cache=True)
+def tlb_check_el(ctl, sysr, tlb):
+    """The soft TLB holds what the EL it was filled at may do: flush it when the EL
+    changed with the MMU on (with it off, permissions do not depend on the EL)."""
+    if (sysr[S_SCTLR_EL1, R_VAL] & SCTLR_M) != U0:
+        tlb_flush(tlb)
+    ctl[C_TLB_EL] = ctl[C_EL]

@@ -112,7 +112,9 @@ MODELS = {
     # `max` advertises only what we implement; it moves between releases, so it is
     # never a default for snapshots.
     "max": CpuModel("max", "Everything pyaarch64 implements (moves between releases)",
-                    _v8_0(0x000F0510, isar0=0x00210000, mmfr0=0x1124, ctr=0x8444C004)),
+                    _v8_0(0x000F0510, isar0=0x00210000, ctr=0x8444C004,
+                          # 48-bit PA, 16-bit ASIDs, 4K/16K/64K granules
+                          mmfr0=0x00101125)),
 }
 DEFAULT_MODEL = "cortex-a57"
 

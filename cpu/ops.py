@@ -60,8 +60,8 @@ OP_NAMES = (
     "BR",          # aux: LINK
     "RET",
     # loads / stores
-    "LD",          # imm offset: aux: size | sign<<2 | mode<<4 | unpriv<<6
-    "ST",          # imm offset: aux: size | mode<<4 | unpriv<<6
+    "LD",          # imm offset: aux: size | sign<<2 | mode<<4
+    "ST",          # imm offset: aux: size | mode<<4
     "LDRR",        # register offset: aux: size | sign<<2 | option<<4 | shift<<7
     "STRR",
     "LDLIT",       # aux: size | sign<<2; imm = absolute address
@@ -82,6 +82,8 @@ OP_NAMES = (
     "WFE",
     "SEV",
     "CLREX",
+    "LDT",         # LDTR/STTR and the b/h/sb/sh/sw forms (EL0 permissions at EL1):
+    "STT",         # imm offset, aux: size | sign<<2
 )
 for _i, _n in enumerate(OP_NAMES):
     globals()["OP_" + _n] = _i
@@ -131,6 +133,10 @@ C_NS_PER_TICK = 30  # generic counter: nanoseconds per tick (16 at 62.5 MHz)
 C_ICOUNT_SHIFT = 31 # -icount shift: each instruction is 2**shift ns of virtual time
 C_IL = 32           # PSTATE.IL (set by an illegal exception return; the next fetch traps)
 C_IDLE_NS = 33      # virtual ns that passed while the PE slept in WFI (time = icount << shift + this)
+# MMU (slots kept apart from the rest)
+C_TLB_EL = 60       # the EL the soft TLB's entries were filled at
+C_VEC_PC = 61       # vector address of the exception just taken with the MMU on (~0: none):
+                    # a fetch fault there would loop, so the run stops (EXIT_EXC_LOOP)
 
 # --- exit codes of run() ----------------------------------------------------
 EXIT_BUDGET = 1     # instruction budget spent

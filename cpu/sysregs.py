@@ -179,6 +179,12 @@ S_CNTV_CTL = SLOT["CNTV_CTL_EL0"]
 S_CNTV_CVAL = SLOT["CNTV_CVAL_EL0"]
 S_CNTV_TVAL = SLOT["CNTV_TVAL_EL0"]
 assert S_CNTV_TVAL - S_CNTP_CTL == 5    # system.sysreg tests the timer rows as one range
+# the stage-1 MMU's registers
+S_TCR_EL1 = SLOT["TCR_EL1"]
+S_TTBR0_EL1 = SLOT["TTBR0_EL1"]
+S_TTBR1_EL1 = SLOT["TTBR1_EL1"]
+S_MAIR_EL1 = SLOT["MAIR_EL1"]
+S_ID_AA64MMFR0_EL1 = SLOT["ID_AA64MMFR0_EL1"]
 
 # sysr columns
 R_VAL, R_WMASK, R_META, R_RESET = 0, 1, 2, 3

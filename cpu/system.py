@@ -9,19 +9,22 @@ from numba import njit
 from pyaarch64.cpu.ops import (
     SP, SINK, C_PC, C_NZCV, C_EL, C_SPSEL, C_DAIF, C_ICOUNT, C_EXIT_A, C_EXIT_B, C_EXIT_C, C_EXCL_ADDR,
     C_EXCL_SIZE, C_EXCL_VAL, C_EXCL_VAL2, C_DCZVA_LOG2, C_EXC_COUNT, C_NS_PER_TICK, C_ICOUNT_SHIFT,
-    C_LAST_EXC, C_LAST_ESR, C_LAST_EXC_PC, C_UNDEF_COUNT, C_IL, C_IRQ, C_IDLE_NS,
-    OP_EXCL, OP_ATOMIC, OP_MRS, OP_MSR, OP_MSRI, OP_SYS, OP_EXC, OP_ERET,
+    C_LAST_EXC, C_LAST_ESR, C_LAST_EXC_PC, C_UNDEF_COUNT, C_IL, C_IRQ, C_IDLE_NS, C_VEC_PC,
+    OP_EXCL, OP_ATOMIC, OP_MRS, OP_MSR, OP_MSRI, OP_SYS, OP_EXC, OP_ERET, OP_LDT, OP_STT,
+    SX_NONE, SX_32,
     EXC_SVC, EXC_HVC, EXC_SMC, EXC_BRK, EXC_HLT,
     EXIT_HVC, EXIT_SMC, EXIT_HLT, EXIT_EXC_LOOP, EXIT_CB_ERROR, EXIT_TIMER, EXIT_WFI)
 from pyaarch64.cpu.sysregs import (
     K_PLAIN, K_CONST, R_VAL, R_WMASK, R_META, S_SP_EL0, S_SP_EL1, S_ELR_EL1, S_SPSR_EL1,
     S_ESR_EL1, S_FAR_EL1, S_VBAR_EL1, S_NZCV, S_DAIF, S_CURRENTEL, S_SPSEL, S_CNTVCT, S_CNTPCT,
     S_SCTLR_EL1, S_CPACR_EL1, S_FPCR, S_FPSR, S_CTR_EL0, S_DCZID_EL0, S_CNTFRQ, S_CNTKCTL_EL1,
-    S_PAR_EL1, S_CSSELR_EL1, S_CCSIDR_EL1, S_ISR_EL1, S_OSLAR_EL1, S_OSLSR_EL1, S_CNTP_CTL,
-    S_CNTP_CVAL, S_CNTP_TVAL, S_CNTV_CTL, S_CNTV_CVAL, S_CNTV_TVAL, key)
-from pyaarch64.cpu.memory import (access_slow, ram_offset, translate, tlb_flush, flush_decode,
-                                  drop_code_page, ACC_OK, ACC_ABORT, ACC_CBERR,
-                                  ACC_CODE, ACC_DROPPED)
+    S_PAR_EL1, S_CSSELR_EL1, S_CCSIDR_EL1, S_ISR_EL1, S_OSLAR_EL1, S_OSLSR_EL1, key, S_CNTP_CTL,
+    S_CNTP_CVAL, S_CNTP_TVAL, S_CNTV_CTL, S_CNTV_CVAL, S_CNTV_TVAL,
+    S_TCR_EL1, S_TTBR0_EL1, S_TTBR1_EL1, S_MAIR_EL1)
+from pyaarch64.cpu.memory import (access_slow, ram_offset, translate, identity, tlb_flush, flush_decode,
+                                  drop_code_page, acc_fsc, ACC_OK, ACC_ABORT, ACC_CBERR,
+                                  ACC_CODE, ACC_DROPPED, A_READ, A_WRITE, FSC_ALIGN,
+                                  I_ATTR_SH, I_SH_SH, SCTLR_M)
 from pyaarch64.cpu.isa.branch import PSF_SPSEL, PSF_DAIFSET, PSF_DAIFCLR
 from pyaarch64.cpu.isa.ldst import XK_LDX, XK_STX, XK_LDXP, XK_STXP, XK_LDAR, XK_STLR, XK_CAS, XK_CASP
 
@@ -98,12 +101,17 @@ def take_exception(regs, ctl, sysr, ec, iss, far, has_far, ret_pc, vec):
         base = U0
     target = sysr[S_VBAR_EL1, R_VAL] + base + np.uint64(vec)
     ctl[C_LAST_EXC_PC] = ret_pc
-    ok, pa = translate(ctl, target, 2)
-    if not ok or ram_offset(ctl, pa) < 0:
-        ctl[C_EXIT_A] = ret_pc
-        ctl[C_EXIT_B] = (np.uint64(ec) << np.uint64(26)) | np.uint64(iss)
-        ctl[C_EXIT_C] = far
-        return EXIT_EXC_LOOP
+    if (sysr[S_SCTLR_EL1, R_VAL] & SCTLR_M) == U0:
+        fsc, pa = identity(ctl, sysr, target)
+        if fsc >= 0 or ram_offset(ctl, pa) < 0:
+            ctl[C_EXIT_A] = ret_pc
+            ctl[C_EXIT_B] = (np.uint64(ec) << np.uint64(26)) | np.uint64(iss)
+            ctl[C_EXIT_C] = far
+            return EXIT_EXC_LOOP
+    else:
+        # MMU on: the vector is translated by the executor's next fetch, which
+        # stops the run (EXIT_EXC_LOOP) if that fetch faults, rather than loop
+        ctl[C_VEC_PC] = target
     ctl[C_EXC_COUNT] += U1
     ctl[C_LAST_EXC] = np.uint64(ec) if vec == V_SYNC else np.uint64(0x100 + vec)
     sysr[S_SPSR_EL1, R_VAL] = pstate_bits(ctl)
@@ -128,18 +136,19 @@ def undefined(regs, ctl, sysr, pc):
 
 
 @njit(cache=True)
-def data_abort(regs, ctl, sysr, pc, va, is_write, align):
+def data_abort(regs, ctl, sysr, pc, va, is_write, fsc):
+    """Data abort with fault status `fsc` (memory.FSC_*: translation, access flag,
+    permission or address size fault with its level, alignment fault, external
+    abort for addresses with no device behind them); ISS = WnR | DFSC."""
     ec = EC_DABT_LOWER if ctl[C_EL] == U0 else EC_DABT_SAME
-    # DFSC: 0x21 alignment fault, else synchronous external abort (0x10) for
-    # addresses with no device behind them (no MMU: no translation faults yet).
-    iss = (0x21 if align else 0x10) | ((1 if is_write else 0) << 6)
+    iss = fsc | ((1 if is_write else 0) << 6)
     return take_exception(regs, ctl, sysr, ec, iss, va, True, pc, V_SYNC)
 
 
 @njit(cache=True)
-def insn_abort(regs, ctl, sysr, va):
+def insn_abort(regs, ctl, sysr, va, fsc):
     ec = EC_IABT_LOWER if ctl[C_EL] == U0 else EC_IABT_SAME
-    return take_exception(regs, ctl, sysr, ec, 0x10, va, True, va, V_SYNC)
+    return take_exception(regs, ctl, sysr, ec, fsc, va, True, va, V_SYNC)
 
 
 @njit(cache=True)
@@ -392,10 +401,10 @@ def sysreg(regs, ctl, sysr, sysmap, pc, k, rt, is_read):
 
 
 @njit(cache=True)
-def mem_rw(ctl, mem, tlb, pslot, slotpage, cb, va, size, is_write, value):
+def mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, va, size, is_write, value, unpriv=False):
     """Data access for rare ops.  A store into decoded code drops that page's
     decode slot (the executor re-enters the page after every slow op)."""
-    st, v, x = access_slow(ctl, mem, tlb, pslot, slotpage, cb, va, size, is_write, value)
+    st, v, x = access_slow(ctl, sysr, mem, tlb, pslot, slotpage, cb, va, size, is_write, value, unpriv)
     if st == ACC_CODE:
         drop_code_page(pslot, slotpage, np.int64(x >> np.uint64(12)))
         return ACC_OK, v, U0
@@ -408,7 +417,7 @@ def mem_rw(ctl, mem, tlb, pslot, slotpage, cb, va, size, is_write, value):
 def abort_status(regs, ctl, sysr, pc, st, fva, is_write):
     if st == ACC_CBERR:
         return EXIT_CB_ERROR
-    return data_abort(regs, ctl, sysr, pc, fva, is_write, False)
+    return data_abort(regs, ctl, sysr, pc, fva, is_write, acc_fsc(st))
 
 
 @njit(cache=True)
@@ -427,14 +436,15 @@ def excl(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rt, rn, rs, rt2, au
     pair = kind == XK_LDXP or kind == XK_STXP
     total = nb * 2 if pair else nb
     if (addr & np.uint64(total - 1)) != U0:
-        return data_abort(regs, ctl, sysr, pc, addr, kind == XK_STX or kind == XK_STXP or kind == XK_STLR, True)
+        return data_abort(regs, ctl, sysr, pc, addr, kind == XK_STX or kind == XK_STXP or kind == XK_STLR,
+                          FSC_ALIGN)
     if kind == XK_LDX or kind == XK_LDAR or kind == XK_LDXP:
-        st, v, fva = mem_rw(ctl, mem, tlb, pslot, slotpage, cb, addr, nb, False, U0)
+        st, v, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, addr, nb, False, U0)
         if st != ACC_OK:
             return abort_status(regs, ctl, sysr, pc, st, fva, False)
         v2 = U0
         if pair:
-            st, v2, fva = mem_rw(ctl, mem, tlb, pslot, slotpage, cb, addr + np.uint64(nb), nb, False, U0)
+            st, v2, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, addr + np.uint64(nb), nb, False, U0)
             if st != ACC_OK:
                 return abort_status(regs, ctl, sysr, pc, st, fva, False)
         if kind != XK_LDAR:
@@ -446,7 +456,7 @@ def excl(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rt, rn, rs, rt2, au
         if pair:
             regs[rt2] = v2
     elif kind == XK_STLR:
-        st, v, fva = mem_rw(ctl, mem, tlb, pslot, slotpage, cb, addr, nb, True, zext(regs[rt], size))
+        st, v, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, addr, nb, True, zext(regs[rt], size))
         if st != ACC_OK:
             return abort_status(regs, ctl, sysr, pc, st, fva, True)
     else:
@@ -454,19 +464,19 @@ def excl(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rt, rn, rs, rt2, au
         # still has the value the load-exclusive saw
         ok = ctl[C_EXCL_ADDR] == addr and ctl[C_EXCL_SIZE] == np.uint64(total)
         if ok:
-            st, cur, fva = mem_rw(ctl, mem, tlb, pslot, slotpage, cb, addr, nb, False, U0)
+            st, cur, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, addr, nb, False, U0)
             if st != ACC_OK:
                 return abort_status(regs, ctl, sysr, pc, st, fva, True)
             ok = cur == ctl[C_EXCL_VAL]
             if ok and pair:
-                st, cur2, fva = mem_rw(ctl, mem, tlb, pslot, slotpage, cb, addr + np.uint64(nb), nb, False, U0)
+                st, cur2, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, addr + np.uint64(nb), nb, False, U0)
                 ok = st == ACC_OK and cur2 == ctl[C_EXCL_VAL2]
         if ok:
-            st, v, fva = mem_rw(ctl, mem, tlb, pslot, slotpage, cb, addr, nb, True, zext(regs[rt], size))
+            st, v, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, addr, nb, True, zext(regs[rt], size))
             if st != ACC_OK:
                 return abort_status(regs, ctl, sysr, pc, st, fva, True)
             if pair:
-                st, v, fva = mem_rw(ctl, mem, tlb, pslot, slotpage, cb, addr + np.uint64(nb), nb, True,
+                st, v, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, addr + np.uint64(nb), nb, True,
                                     zext(regs[rt2], size))
                 if st != ACC_OK:
                     return abort_status(regs, ctl, sysr, pc, st, fva, True)
@@ -490,23 +500,23 @@ def cas(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rn, aux):
     total = nb * 2 if pair else nb
     addr = regs[rn]
     if (addr & np.uint64(total - 1)) != U0:
-        return data_abort(regs, ctl, sysr, pc, addr, True, True)
-    st, old1, fva = mem_rw(ctl, mem, tlb, pslot, slotpage, cb, addr, nb, False, U0)
+        return data_abort(regs, ctl, sysr, pc, addr, True, FSC_ALIGN)
+    st, old1, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, addr, nb, False, U0)
     if st != ACC_OK:
         return abort_status(regs, ctl, sysr, pc, st, fva, False)
     old2 = U0
     same = old1 == zext(regs[rs], size)          # slot 31 is ZR: reads 0
     if pair:
-        st, old2, fva = mem_rw(ctl, mem, tlb, pslot, slotpage, cb, addr + np.uint64(nb), nb, False, U0)
+        st, old2, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, addr + np.uint64(nb), nb, False, U0)
         if st != ACC_OK:
             return abort_status(regs, ctl, sysr, pc, st, fva, False)
         same = same and old2 == zext(regs[rs + 1], size)
     if same:
-        st, _, fva = mem_rw(ctl, mem, tlb, pslot, slotpage, cb, addr, nb, True, zext(regs[rt], size))
+        st, _, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, addr, nb, True, zext(regs[rt], size))
         if st != ACC_OK:
             return abort_status(regs, ctl, sysr, pc, st, fva, True)
         if pair:
-            st, _, fva = mem_rw(ctl, mem, tlb, pslot, slotpage, cb, addr + np.uint64(nb), nb, True,
+            st, _, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, addr + np.uint64(nb), nb, True,
                                 zext(regs[rt + 1], size))
             if st != ACC_OK:
                 return abort_status(regs, ctl, sysr, pc, st, fva, True)
@@ -524,8 +534,8 @@ def atomic(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rt, rn, rs, aux):
     nb = 1 << size
     addr = regs[rn]
     if (addr & np.uint64(nb - 1)) != U0:
-        return data_abort(regs, ctl, sysr, pc, addr, True, True)
-    st, old, fva = mem_rw(ctl, mem, tlb, pslot, slotpage, cb, addr, nb, False, U0)
+        return data_abort(regs, ctl, sysr, pc, addr, True, FSC_ALIGN)
+    st, old, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, addr, nb, False, U0)
     if st != ACC_OK:
         return abort_status(regs, ctl, sysr, pc, st, fva, False)
     v = zext(regs[rs], size)
@@ -551,10 +561,55 @@ def atomic(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rt, rn, rs, aux):
         new = old if old <= v else v
     else:
         new = v
-    st, _, fva = mem_rw(ctl, mem, tlb, pslot, slotpage, cb, addr, nb, True, zext(new, size))
+    st, _, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, addr, nb, True, zext(new, size))
     if st != ACC_OK:
         return abort_status(regs, ctl, sysr, pc, st, fva, True)
     regs[rt] = old
+    ctl[C_PC] = pc + np.uint64(4)
+    return 0
+
+
+@njit(cache=True)
+def at_par(ctl, sysr, mem, va, op2):
+    """PAR_EL1 after AT S1E1R (op2 0), S1E1W (1), S1E0R (2), S1E0W (3)."""
+    acc = A_WRITE if (op2 & 1) else A_READ
+    el = 1 if op2 < 2 else 0
+    fsc, pa, info = translate(ctl, sysr, mem, va, acc, el)
+    if fsc >= 0:
+        # F=1, FST; PTW = S = 0 (stage 1 only); bit 11 RES1
+        return np.uint64(0x801) | (np.uint64(fsc) << U1)
+    par = (pa & np.uint64(0xFFFFFFFFF000)) | np.uint64(0xA00)       # PA, NS, RES1
+    if (sysr[S_SCTLR_EL1, R_VAL] & SCTLR_M) != U0:
+        # ATTR from MAIR_EL1[AttrIndx], SH from the descriptor
+        ai = np.uint64((info >> I_ATTR_SH) & 7)
+        attr = (sysr[S_MAIR_EL1, R_VAL] >> (ai << np.uint64(3))) & np.uint64(0xFF)
+        par |= (attr << np.uint64(56)) | (np.uint64((info >> I_SH_SH) & 3) << np.uint64(7))
+    return par
+
+
+@njit(cache=True)
+def unpriv_ldst(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rt, rn, aux, imm, is_write):
+    """LDTR/STTR (and b/h/sb/sh/sw): at EL1 the access has EL0's permissions (no PAN
+    on Armv8.0); at EL0 it is an ordinary access."""
+    size = aux & 3
+    sign = (aux >> 2) & 3
+    addr = regs[rn] + imm
+    unpriv = ctl[C_EL] != U0
+    if is_write:
+        st, v, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, addr, 1 << size, True,
+                            zext(regs[rt], size), unpriv)
+        if st != ACC_OK:
+            return abort_status(regs, ctl, sysr, pc, st, fva, True)
+    else:
+        st, v, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, addr, 1 << size, False, U0, unpriv)
+        if st != ACC_OK:
+            return abort_status(regs, ctl, sysr, pc, st, fva, False)
+        if sign != SX_NONE and size < 3:
+            bits = np.uint64(64 - (8 << size))
+            v = np.uint64(np.int64(v << bits) >> np.int64(bits))
+            if sign == SX_32:
+                v &= M32
+        regs[rt] = v
     ctl[C_PC] = pc + np.uint64(4)
     return 0
 
@@ -577,7 +632,7 @@ def sys_insn(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, k, rt):
         bs = np.uint64(1) << ctl[C_DCZVA_LOG2]
         base = regs[rt] & ~(bs - U1)
         for off in range(0, np.int64(bs), 8):
-            st, v, fva = mem_rw(ctl, mem, tlb, pslot, slotpage, cb, base + np.uint64(off), 8, True, U0)
+            st, v, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, base + np.uint64(off), 8, True, U0)
             if st != ACC_OK:
                 return abort_status(regs, ctl, sysr, pc, st, fva, True)
     elif k == K_IC_IALLU or k == K_IC_IALLUIS:
@@ -585,10 +640,11 @@ def sys_insn(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, k, rt):
             return undefined(regs, ctl, sysr, pc)
         flush_decode(pslot, slotpage)
     elif k == K_IC_IVAU:
-        ok, pa = translate(ctl, regs[rt], 0)
-        off = ram_offset(ctl, pa)
-        if ok and off >= 0:
-            drop_code_page(pslot, slotpage, off >> 12)
+        fsc, pa, info = translate(ctl, sysr, mem, regs[rt], A_READ, np.int64(el))
+        if fsc < 0:
+            off = ram_offset(ctl, pa)
+            if off >= 0:
+                drop_code_page(pslot, slotpage, off >> 12)
     elif crn == 7:
         # the Armv8.0 DC and AT operations (no DC CVAP/CVADP, CFP, ...); caches are
         # not modelled, so DC is a no-op; the invalidate, set/way and AT forms are
@@ -603,12 +659,12 @@ def sys_insn(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, k, rt):
         elif op1 == 0 and crm == 8 and op2 <= 3:          # AT S1E1R/W, S1E0R/W
             if el == U0:
                 return undefined(regs, ctl, sysr, pc)
-            ok, pa = translate(ctl, regs[rt], 0)
-            if ok:
-                # MMU off: PA, NS, RES1; attributes Device-nGnRnE (QEMU: 0xa00)
-                sysr[S_PAR_EL1, R_VAL] = (pa & np.uint64(0xFFFFFFFFF000)) | np.uint64(0xA00)
-            else:
-                sysr[S_PAR_EL1, R_VAL] = np.uint64(0x801)        # F=1, address size fault
+            par = at_par(ctl, sysr, mem, regs[rt], k & 7)
+            if (par & np.uint64(0x3F)) >= np.uint64(0x29) and (par & np.uint64(0x3F)) <= np.uint64(0x2F):
+                # an external abort on the walk is not reported in PAR_EL1 but taken as a
+                # data abort (CM = 1, WnR = 1, as QEMU 7.2 reports it)
+                return data_abort(regs, ctl, sysr, pc, regs[rt], True, np.int64((par >> U1) & np.uint64(0x3F)) | 0x100)
+            sysr[S_PAR_EL1, R_VAL] = par
         else:
             return undefined(regs, ctl, sysr, pc)
     elif (crn == 8 and op1 == 0 and (crm == 3 or crm == 7)
@@ -677,7 +733,15 @@ def slow_op(regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1):
     if op == OP_MRS:
         return sysreg(regs, ctl, sysr, sysmap, pc, aux, rd, True)
     if op == OP_MSR:
-        return sysreg(regs, ctl, sysr, sysmap, pc, aux, rn, False)
+        r = sysreg(regs, ctl, sysr, sysmap, pc, aux, rn, False)
+        slot = sysmap[aux]
+        if (slot == S_SCTLR_EL1 or slot == S_TCR_EL1 or slot == S_TTBR0_EL1
+                or slot == S_TTBR1_EL1):
+            tlb_flush(tlb)        # the soft TLB caches translations and permissions
+        return r
+    if op == OP_LDT or op == OP_STT:
+        return unpriv_ldst(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rd, rn, aux, w1,
+                           op == OP_STT)
     if op == OP_MSRI:
         return msr_imm(regs, ctl, sysr, pc, aux, np.int64(w1))
     if op == OP_EXC:

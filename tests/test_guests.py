@@ -30,6 +30,13 @@ PROGRAMS = {
     "loops.S": (),
     "uart.c": (),
     "timer.c": ("vectors.S",),
+    "mmu.c": ("vectors.S",),
+}
+
+# programs also run with another CPU model, against their own expected file
+# <name>_<cpu>.txt (also generated from QEMU 7.2): name -> CPU models
+OTHER_MODEL_PROGRAMS = {
+    "mmu.c": ("max",),          # the 16K granule (cortex-a57 has none)
 }
 
 # semihosting runs: id -> (semihosting args (None: QEMU's kernel-file-name fallback),
@@ -107,10 +114,37 @@ def test_guest_matches_qemu(name):
     check_same(out, expected(os.path.splitext(name)[0]), f"{name} on QEMU vs expected file")
 
 
+_OTHER = [(n, c) for n, cs in sorted(OTHER_MODEL_PROGRAMS.items()) for c in cs]
+
+
+def _other_name(name, cpu):
+    return os.path.splitext(name)[0] + "_" + cpu.replace("-", "_")
+
+
+@pytest.mark.parametrize("name,cpu", _OTHER)
+def test_guest_other_model_matches_expected(name, cpu):
+    elf = build(name, extra_sources=PROGRAMS[name])
+    out, stop, _ = run_guest(elf, machine=MACHINE, cpu=cpu)
+    assert stop.kind == "poweroff", stop
+    assert out.endswith("EXIT 0\n"), out[-500:]
+    check_same(out, expected(_other_name(name, cpu)), f"{name} on {cpu}")
+
+
+@qemu
+@pytest.mark.qemu
+@pytest.mark.parametrize("name,cpu", _OTHER)
+def test_guest_other_model_matches_qemu(name, cpu):
+    elf = build(name, extra_sources=PROGRAMS[name])
+    out, _, status = run_qemu(elf, cpu=cpu)
+    maybe_regen(_other_name(name, cpu), out)
+    assert status == 0
+    check_same(out, expected(_other_name(name, cpu)), f"{name} on QEMU -cpu {cpu} vs expected file")
+
+
 @qemu
 @pytest.mark.qemu
 @pytest.mark.parametrize("cpu", ["cortex-a53", "cortex-a72"])
-@pytest.mark.parametrize("name", ["sys.c", "exc.c", "decode.c"])
+@pytest.mark.parametrize("name", ["sys.c", "exc.c", "decode.c", "mmu.c"])
 def test_other_cpu_models_match_qemu(name, cpu):
     """ID registers, cache geometry and traps of the other CPU models, straight
     against QEMU (the expected files are for the default cortex-a57)."""

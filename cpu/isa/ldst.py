@@ -2,7 +2,7 @@
 from numba import njit
 
 from pyaarch64.cpu.ops import (OP_LD, OP_ST, OP_LDRR, OP_STRR, OP_LDLIT, OP_LDP, OP_STP, OP_PRFM,
-                               OP_EXCL, OP_ATOMIC, MODE_OFF, MODE_PRE, MODE_POST,
+                               OP_EXCL, OP_ATOMIC, OP_LDT, OP_STT, MODE_OFF, MODE_PRE, MODE_POST,
                                SX_NONE, SX_64, SX_32)
 from pyaarch64.cpu.isa.common import mk, undef, rr, wr, sp, sext
 
@@ -111,7 +111,13 @@ def d_LDST_IMM9(size, opc, imm9, idx, rn, rt):
         if idx == 0:
             return mk(OP_PRFM, 0, 0, 0, 0, 0, 0)       # PRFUM
         return undef()
-    aux = size | (s << 2) | (mode << 4) | (unpriv << 6)
+    aux = size | (s << 2) | (mode << 4)
+    if unpriv:
+        # LDTR/STTR: their own ops (slow path), so the LD/ST fast path never sees
+        # an access made with EL0 permissions
+        if opc == 0:
+            return mk(OP_STT, rr(rt), sp(rn), 0, 0, aux, imm)
+        return mk(OP_LDT, wr(rt), sp(rn), 0, 0, aux, imm)
     if opc == 0:
         return mk(OP_ST, rr(rt), sp(rn), 0, 0, aux, imm)
     return mk(OP_LD, wr(rt), sp(rn), 0, 0, aux, imm)
