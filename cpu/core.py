@@ -16,6 +16,14 @@ MMIO_CB = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint32,
 DECODE_SLOTS = 256
 
 GPR_NAMES = tuple(f"x{i}" for i in range(31))
+_VWIDTH = {"v": 128, "q": 128, "d": 64, "s": 32, "h": 16, "b": 8}
+
+
+def _vreg(n):
+    """(width, number) for v0..v31 / q / d / s / h / b names, else None."""
+    if len(n) >= 2 and n[0] in _VWIDTH and n[1:].isdigit() and int(n[1:]) < 32:
+        return _VWIDTH[n[0]], int(n[1:])
+    return None
 
 
 class Cpu:
@@ -24,6 +32,7 @@ class Cpu:
     def __init__(self, model="cortex-a57", sysreg_overrides=None, ns_per_tick=16, icount_shift=0):
         self.model = get_model(model) if isinstance(model, str) else model
         self.regs = np.zeros(O.NREGS, dtype=np.uint64)
+        self.vregs = self.regs[O.VREG:O.VREG + 64].reshape(32, 2)   # V0..V31: (low, high)
         self.ctl = np.zeros(O.CTL_SIZE, dtype=np.uint64)
         self.sysmap, self.sysr = SR.build(self.model, sysreg_overrides)
         self.tlb = new_tlb()
@@ -123,6 +132,10 @@ class Cpu:
             return v & 0xFFFFFFFF if n[0] == "w" else v
         if n == "nzcv":
             return int(self.ctl[O.C_NZCV]) << 28
+        v = _vreg(n)
+        if v is not None:
+            lo, hi = int(self.vregs[v[1], 0]), int(self.vregs[v[1], 1])
+            return ((hi << 64) | lo) & ((1 << v[0]) - 1)
         if n == "el":
             return int(self.ctl[O.C_EL])
         if n == "cpsr" or n == "pstate":
@@ -145,6 +158,7 @@ class Cpu:
 
     def set_reg(self, name, value):
         n = name.lower()
+        value_wide = value if _vreg(n) is not None else None
         value &= 0xFFFFFFFFFFFFFFFF
         if n == "pc":
             self.pc = value
@@ -161,6 +175,13 @@ class Cpu:
             return
         if n == "nzcv":
             self.ctl[O.C_NZCV] = (value >> 28) & 0xF
+            return
+        v = _vreg(n)
+        if v is not None:
+            # like a load of that width: the rest of the register becomes zero
+            full = int(value_wide) & ((1 << v[0]) - 1) if value_wide is not None else value & ((1 << v[0]) - 1)
+            self.vregs[v[1], 0] = full & 0xFFFFFFFFFFFFFFFF
+            self.vregs[v[1], 1] = full >> 64
             return
         row = SR.find(n)
         if row is None:

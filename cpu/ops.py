@@ -14,10 +14,13 @@ must never be written to a snapshot (snapshots store names, see DESIGN §5).
 """
 
 # --- register slots -------------------------------------------------------
-NREGS = 40
 ZR = 31      # always reads 0
 SP = 32      # current SP (SP_EL0 or SP_ELx, swapped on EL/SPSel change)
 SINK = 33    # write sink for XZR destinations
+# the FP/SIMD registers V0..V31 live in the same array: Vn's low 64 bits at
+# VREG + 2n, high 64 bits at VREG + 2n + 1 (Cpu.vregs is a (32, 2) view of them)
+VREG = 40
+NREGS = VREG + 64
 
 # --- ops --------------------------------------------------------------------
 OP_NAMES = (
@@ -84,6 +87,9 @@ OP_NAMES = (
     "CLREX",
     "LDT",         # LDTR/STTR and the b/h/sb/sh/sw forms (EL0 permissions at EL1):
     "STT",         # imm offset, aux: size | sign<<2
+    "FPMEM",       # FP/SIMD register load/store (slow op): rd = Vt, ra = Vt2 (raw numbers),
+                   # rn = base slot, rm = index slot; aux: log2 size | L<<3 | mode<<4 |
+                   # kind<<6 (FK_*) | option<<8 | shift<<11; imm: offset
 )
 for _i, _n in enumerate(OP_NAMES):
     globals()["OP_" + _n] = _i
@@ -93,6 +99,9 @@ NOPS = len(OP_NAMES)
 MODE_OFF, MODE_PRE, MODE_POST = 0, 1, 2
 # sign-extension kinds for loads
 SX_NONE, SX_64, SX_32 = 0, 1, 2
+
+# FPMEM kinds
+FK_IMM, FK_REG, FK_LIT, FK_PAIR = 0, 1, 2, 3
 
 # EXC kinds
 EXC_SVC, EXC_HVC, EXC_SMC, EXC_BRK, EXC_HLT = 1, 2, 3, 4, 5

@@ -11,6 +11,7 @@ from pyaarch64.cpu.ops import (
     C_EXCL_SIZE, C_EXCL_VAL, C_EXCL_VAL2, C_DCZVA_LOG2, C_EXC_COUNT, C_NS_PER_TICK, C_ICOUNT_SHIFT,
     C_LAST_EXC, C_LAST_ESR, C_LAST_EXC_PC, C_UNDEF_COUNT, C_IL, C_IRQ, C_IDLE_NS, C_VEC_PC,
     OP_EXCL, OP_ATOMIC, OP_MRS, OP_MSR, OP_MSRI, OP_SYS, OP_EXC, OP_ERET, OP_LDT, OP_STT,
+    OP_FPMEM, VREG, FK_REG, FK_LIT, FK_PAIR, MODE_PRE, MODE_POST,
     SX_NONE, SX_32,
     EXC_SVC, EXC_HVC, EXC_SMC, EXC_BRK, EXC_HLT,
     EXIT_HVC, EXIT_SMC, EXIT_HLT, EXIT_EXC_LOOP, EXIT_CB_ERROR, EXIT_TIMER, EXIT_WFI)
@@ -25,6 +26,7 @@ from pyaarch64.cpu.memory import (access_slow, ram_offset, translate, identity, 
                                   drop_code_page, acc_fsc, ACC_OK, ACC_ABORT, ACC_CBERR,
                                   ACC_CODE, ACC_DROPPED, A_READ, A_WRITE, FSC_ALIGN,
                                   I_ATTR_SH, I_SH_SH, SCTLR_M)
+from pyaarch64.cpu.alu import extend
 from pyaarch64.cpu.isa.branch import PSF_SPSEL, PSF_DAIFSET, PSF_DAIFCLR
 from pyaarch64.cpu.isa.ldst import XK_LDX, XK_STX, XK_LDXP, XK_STXP, XK_LDAR, XK_STLR, XK_CAS, XK_CASP
 
@@ -327,10 +329,8 @@ def sysreg(regs, ctl, sysr, sysmap, pc, k, rt, is_read):
     if el == 0 and el0_trapped(ctl, sysr, slot):
         return sysreg_trap(regs, ctl, sysr, pc, k, rt, is_read)
     if slot == S_FPCR or slot == S_FPSR:
-        fpen = (sysr[S_CPACR_EL1, R_VAL] >> np.uint64(20)) & np.uint64(3)
-        if fpen == U0 or fpen == np.uint64(2) or (el == 0 and fpen == U1):
-            # ISS as QEMU builds it (CV=1, COND=0xE)
-            return take_exception(regs, ctl, sysr, EC_FP_ACCESS, 0x1E00000, U0, False, pc, V_SYNC)
+        if fp_trapped(ctl, sysr):
+            return fp_trap(regs, ctl, sysr, pc)
     if slot == S_CCSIDR_EL1:
         sel = sysr[S_CSSELR_EL1, R_VAL] & np.uint64(0xF)
         v = U0
@@ -396,6 +396,99 @@ def sysreg(regs, ctl, sysr, sysmap, pc, k, rt, is_read):
     else:
         wm = sysr[slot, R_WMASK]
         sysr[slot, R_VAL] = (sysr[slot, R_VAL] & ~wm) | (regs[rt] & wm)
+    ctl[C_PC] = pc + np.uint64(4)
+    return 0
+
+
+@njit(cache=True)
+def fp_trapped(ctl, sysr):
+    """FP/SIMD access disabled at the current EL by CPACR_EL1.FPEN."""
+    fpen = (sysr[S_CPACR_EL1, R_VAL] >> np.uint64(20)) & np.uint64(3)
+    return fpen == U0 or fpen == np.uint64(2) or (ctl[C_EL] == U0 and fpen == U1)
+
+
+@njit(cache=True)
+def fp_trap(regs, ctl, sysr, pc):
+    # ISS as QEMU builds it (CV=1, COND=0xE)
+    return take_exception(regs, ctl, sysr, EC_FP_ACCESS, 0x1E00000, U0, False, pc, V_SYNC)
+
+
+@njit(cache=True)
+def fp_mem(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1):
+    """LDR/STR/LDUR/STUR/LDP/STP/LDNP/STNP and literal loads of B/H/S/D/Q registers.
+    A load writes the whole V register (zero-extended); nothing is committed
+    before every access has succeeded."""
+    if fp_trapped(ctl, sysr):
+        return fp_trap(regs, ctl, sysr, pc)
+    vt = np.int64((w0 >> np.uint64(10)) & np.uint64(31))
+    rn = np.int64((w0 >> np.uint64(16)) & np.uint64(63))
+    rm = np.int64((w0 >> np.uint64(22)) & np.uint64(63))
+    vt2 = np.int64((w0 >> np.uint64(28)) & np.uint64(31))
+    aux = np.int64(w0 >> np.uint64(34))
+    lg = aux & 7
+    load = (aux >> 3) & 1
+    mode = (aux >> 4) & 3
+    kind = (aux >> 6) & 3
+    nb = np.uint64(1) << np.uint64(lg)
+    base = regs[rn]
+    if kind == FK_LIT:
+        addr = pc + w1
+    elif kind == FK_REG:
+        addr = base + extend(regs[rm], (aux >> 8) & 7, (aux >> 11) & 7)
+    elif mode == MODE_POST:
+        addr = base
+    else:
+        addr = base + w1
+    n = 2 if kind == FK_PAIR else 1
+    lo0 = U0
+    hi0 = U0
+    lo1 = U0
+    hi1 = U0
+    for k in range(n):
+        a = addr + nb * np.uint64(k)
+        v = vt if k == 0 else vt2
+        if load:
+            if lg == 4:
+                st, lo, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, a, 8, False, U0)
+                if st != ACC_OK:
+                    return abort_status(regs, ctl, sysr, pc, st, fva, False)
+                st, hi, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, a + np.uint64(8), 8, False, U0)
+            else:
+                hi = U0
+                st, lo, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, a, 1 << lg, False, U0)
+            if st != ACC_OK:
+                return abort_status(regs, ctl, sysr, pc, st, fva, False)
+            if k == 0:
+                lo0 = lo
+                hi0 = hi
+            else:
+                lo1 = lo
+                hi1 = hi
+        else:
+            lo = regs[VREG + 2 * v]
+            if lg == 4:
+                st, x, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, a, 8, True, lo)
+                if st != ACC_OK:
+                    return abort_status(regs, ctl, sysr, pc, st, fva, True)
+                st, x, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, a + np.uint64(8), 8, True,
+                                    regs[VREG + 2 * v + 1])
+            else:
+                if lg < 3:
+                    lo &= (U1 << np.uint64(8 << lg)) - U1
+                st, x, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, a, 1 << lg, True, lo)
+            if st != ACC_OK:
+                return abort_status(regs, ctl, sysr, pc, st, fva, True)
+    if load:
+        regs[VREG + 2 * vt] = lo0
+        regs[VREG + 2 * vt + 1] = hi0
+        if n == 2:
+            regs[VREG + 2 * vt2] = lo1
+            regs[VREG + 2 * vt2 + 1] = hi1
+    if kind != FK_LIT and kind != FK_REG:
+        if mode == MODE_PRE:
+            regs[rn] = addr
+        elif mode == MODE_POST:
+            regs[rn] = base + w1
     ctl[C_PC] = pc + np.uint64(4)
     return 0
 
@@ -756,4 +849,6 @@ def slow_op(regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1):
         return excl(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rd, rn, rm, ra, aux)
     if op == OP_ATOMIC:
         return atomic(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rd, rn, rm, aux)
+    if op == OP_FPMEM:
+        return fp_mem(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1)
     return undefined(regs, ctl, sysr, pc)

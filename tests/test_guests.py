@@ -31,6 +31,7 @@ PROGRAMS = {
     "uart.c": (),
     "timer.c": ("vectors.S",),
     "mmu.c": ("vectors.S",),
+    "fpmem.c": ("vectors.S",),
 }
 
 # programs also run with another CPU model, against their own expected file

@@ -7,12 +7,12 @@ from pyaarch64.cpu.isa import branch as _branch
 from pyaarch64.cpu.isa import ldst as _ldst
 from pyaarch64.cpu.isa import dp_reg as _dp_reg
 
-NPAT = 33
-MASK = np.array([0x9f000000, 0x9f000000, 0x1f800000, 0x1f800000, 0x1f800000, 0x1f800000, 0x1f800000, 0xff000010, 0xff000000, 0xffc00000, 0xfe000000, 0x7c000000, 0x7e000000, 0x7e000000, 0x3fa07c00, 0xbfa07c00, 0x3f000000, 0x3f000000, 0x3e000000, 0x3f200000, 0x3f200c00, 0x3f200c00, 0x3f000000, 0x1f000000, 0x1f200000, 0x1f200000, 0x1fe0fc00, 0x1fe00000, 0x1fe00000, 0x5fe0e000, 0x5fe00000, 0x5fe00000, 0x1f000000], dtype=np.int64)
-VALUE = np.array([0x10000000, 0x90000000, 0x11000000, 0x12000000, 0x12800000, 0x13000000, 0x13800000, 0x54000000, 0xd4000000, 0xd5000000, 0xd6000000, 0x14000000, 0x34000000, 0x36000000, 0x08a07c00, 0x08207c00, 0x08000000, 0x18000000, 0x28000000, 0x38000000, 0x38200000, 0x38200800, 0x39000000, 0x0a000000, 0x0b000000, 0x0b200000, 0x1a000000, 0x1a400000, 0x1a800000, 0x1ac04000, 0x1ac00000, 0x5ac00000, 0x1b000000], dtype=np.int64)
-FEAT = np.array([-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 1, 1, -1, -1, -1, -1, 1, -1, -1, -1, -1, -1, -1, -1, -1, 0, -1, -1, -1], dtype=np.int64)
-NAMES = ('ADR', 'ADRP', 'ADDSUB_IMM', 'LOGIC_IMM', 'MOVW', 'BITFIELD', 'EXTR', 'B_COND', 'EXCP', 'SYSTEM', 'BR_REG', 'B_IMM', 'CB', 'TB', 'CAS', 'CASP', 'LDST_EXCL', 'LDR_LIT', 'LDST_PAIR', 'LDST_IMM9', 'ATOMIC', 'LDST_REGOFF', 'LDST_UIMM', 'LOGIC_SR', 'ADDSUB_SR', 'ADDSUB_ER', 'ADC', 'CCMP', 'CSEL', 'CRC32', 'DP2', 'DP1', 'DP3', )
-GROUP_OF = ('dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'branch', 'branch', 'branch', 'branch', 'branch', 'branch', 'branch', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', )
+NPAT = 38
+MASK = np.array([0x9f000000, 0x9f000000, 0x1f800000, 0x1f800000, 0x1f800000, 0x1f800000, 0x1f800000, 0xff000010, 0xff000000, 0xffc00000, 0xfe000000, 0x7c000000, 0x7e000000, 0x7e000000, 0x3fa07c00, 0xbfa07c00, 0x3f000000, 0x3f000000, 0x3e000000, 0x3f200000, 0x3f200c00, 0x3f200c00, 0x3f000000, 0x3f000000, 0x3e000000, 0x3f200000, 0x3f200c00, 0x3f000000, 0x1f000000, 0x1f200000, 0x1f200000, 0x1fe0fc00, 0x1fe00000, 0x1fe00000, 0x5fe0e000, 0x5fe00000, 0x5fe00000, 0x1f000000], dtype=np.int64)
+VALUE = np.array([0x10000000, 0x90000000, 0x11000000, 0x12000000, 0x12800000, 0x13000000, 0x13800000, 0x54000000, 0xd4000000, 0xd5000000, 0xd6000000, 0x14000000, 0x34000000, 0x36000000, 0x08a07c00, 0x08207c00, 0x08000000, 0x18000000, 0x28000000, 0x38000000, 0x38200000, 0x38200800, 0x39000000, 0x1c000000, 0x2c000000, 0x3c000000, 0x3c200800, 0x3d000000, 0x0a000000, 0x0b000000, 0x0b200000, 0x1a000000, 0x1a400000, 0x1a800000, 0x1ac04000, 0x1ac00000, 0x5ac00000, 0x1b000000], dtype=np.int64)
+FEAT = np.array([-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 1, 1, -1, -1, -1, -1, 1, -1, -1, 6, 6, 6, 6, 6, -1, -1, -1, -1, -1, -1, 0, -1, -1, -1], dtype=np.int64)
+NAMES = ('ADR', 'ADRP', 'ADDSUB_IMM', 'LOGIC_IMM', 'MOVW', 'BITFIELD', 'EXTR', 'B_COND', 'EXCP', 'SYSTEM', 'BR_REG', 'B_IMM', 'CB', 'TB', 'CAS', 'CASP', 'LDST_EXCL', 'LDR_LIT', 'LDST_PAIR', 'LDST_IMM9', 'ATOMIC', 'LDST_REGOFF', 'LDST_UIMM', 'LDR_LIT_V', 'LDST_PAIR_V', 'LDST_IMM9_V', 'LDST_REGOFF_V', 'LDST_UIMM_V', 'LOGIC_SR', 'ADDSUB_SR', 'ADDSUB_ER', 'ADC', 'CCMP', 'CSEL', 'CRC32', 'DP2', 'DP1', 'DP3', )
+GROUP_OF = ('dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'branch', 'branch', 'branch', 'branch', 'branch', 'branch', 'branch', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', )
 # (name, lsb, width) of each pattern's fields, for tools and tests
 FIELDS = (
     (('immlo', 29, 2), ('immhi', 5, 19), ('rd', 0, 5), ),
@@ -36,6 +36,11 @@ FIELDS = (
     (('opc', 30, 2), ('typ', 23, 2), ('L', 22, 1), ('imm7', 15, 7), ('rt2', 10, 5), ('rn', 5, 5), ('rt', 0, 5), ),
     (('size', 30, 2), ('opc', 22, 2), ('imm9', 12, 9), ('idx', 10, 2), ('rn', 5, 5), ('rt', 0, 5), ),
     (('size', 30, 2), ('A', 23, 1), ('R', 22, 1), ('rs', 16, 5), ('o3', 15, 1), ('opc', 12, 3), ('rn', 5, 5), ('rt', 0, 5), ),
+    (('size', 30, 2), ('opc', 22, 2), ('rm', 16, 5), ('option', 13, 3), ('S', 12, 1), ('rn', 5, 5), ('rt', 0, 5), ),
+    (('size', 30, 2), ('opc', 22, 2), ('imm12', 10, 12), ('rn', 5, 5), ('rt', 0, 5), ),
+    (('opc', 30, 2), ('imm19', 5, 19), ('rt', 0, 5), ),
+    (('opc', 30, 2), ('typ', 23, 2), ('L', 22, 1), ('imm7', 15, 7), ('rt2', 10, 5), ('rn', 5, 5), ('rt', 0, 5), ),
+    (('size', 30, 2), ('opc', 22, 2), ('imm9', 12, 9), ('idx', 10, 2), ('rn', 5, 5), ('rt', 0, 5), ),
     (('size', 30, 2), ('opc', 22, 2), ('rm', 16, 5), ('option', 13, 3), ('S', 12, 1), ('rn', 5, 5), ('rt', 0, 5), ),
     (('size', 30, 2), ('opc', 22, 2), ('imm12', 10, 12), ('rn', 5, 5), ('rt', 0, 5), ),
     (('sf', 31, 1), ('opc', 29, 2), ('shift', 22, 2), ('N', 21, 1), ('rm', 16, 5), ('imm6', 10, 6), ('rn', 5, 5), ('rd', 0, 5), ),
@@ -107,29 +112,39 @@ def _dec_ldst(i, x):
         return _ldst.d_LDST_REGOFF((x >> 30) & 0x3, (x >> 22) & 0x3, (x >> 16) & 0x1f, (x >> 13) & 0x7, (x >> 12) & 0x1, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
     elif i == 22:
         return _ldst.d_LDST_UIMM((x >> 30) & 0x3, (x >> 22) & 0x3, (x >> 10) & 0xfff, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+    elif i == 23:
+        return _ldst.d_LDR_LIT_V((x >> 30) & 0x3, (x >> 5) & 0x7ffff, (x >> 0) & 0x1f)
+    elif i == 24:
+        return _ldst.d_LDST_PAIR_V((x >> 30) & 0x3, (x >> 23) & 0x3, (x >> 22) & 0x1, (x >> 15) & 0x7f, (x >> 10) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+    elif i == 25:
+        return _ldst.d_LDST_IMM9_V((x >> 30) & 0x3, (x >> 22) & 0x3, (x >> 12) & 0x1ff, (x >> 10) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+    elif i == 26:
+        return _ldst.d_LDST_REGOFF_V((x >> 30) & 0x3, (x >> 22) & 0x3, (x >> 16) & 0x1f, (x >> 13) & 0x7, (x >> 12) & 0x1, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+    elif i == 27:
+        return _ldst.d_LDST_UIMM_V((x >> 30) & 0x3, (x >> 22) & 0x3, (x >> 10) & 0xfff, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
     return UNDEF_W0, np.uint64(0)
 
 @njit(cache=True)
 def _dec_dp_reg(i, x):
-    if i == 23:
+    if i == 28:
         return _dp_reg.d_LOGIC_SR((x >> 31) & 0x1, (x >> 29) & 0x3, (x >> 22) & 0x3, (x >> 21) & 0x1, (x >> 16) & 0x1f, (x >> 10) & 0x3f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 24:
-        return _dp_reg.d_ADDSUB_SR((x >> 31) & 0x1, (x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 16) & 0x1f, (x >> 10) & 0x3f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 25:
-        return _dp_reg.d_ADDSUB_ER((x >> 31) & 0x1, (x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 16) & 0x1f, (x >> 13) & 0x7, (x >> 10) & 0x7, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 26:
-        return _dp_reg.d_ADC((x >> 31) & 0x1, (x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 16) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 27:
-        return _dp_reg.d_CCMP((x >> 31) & 0x1, (x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 16) & 0x1f, (x >> 12) & 0xf, (x >> 11) & 0x1, (x >> 10) & 0x1, (x >> 5) & 0x1f, (x >> 4) & 0x1, (x >> 0) & 0xf)
-    elif i == 28:
-        return _dp_reg.d_CSEL((x >> 31) & 0x1, (x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 16) & 0x1f, (x >> 12) & 0xf, (x >> 10) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
     elif i == 29:
-        return _dp_reg.d_CRC32((x >> 31) & 0x1, (x >> 29) & 0x1, (x >> 16) & 0x1f, (x >> 12) & 0x1, (x >> 10) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+        return _dp_reg.d_ADDSUB_SR((x >> 31) & 0x1, (x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 16) & 0x1f, (x >> 10) & 0x3f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
     elif i == 30:
-        return _dp_reg.d_DP2((x >> 31) & 0x1, (x >> 29) & 0x1, (x >> 16) & 0x1f, (x >> 10) & 0x3f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+        return _dp_reg.d_ADDSUB_ER((x >> 31) & 0x1, (x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 16) & 0x1f, (x >> 13) & 0x7, (x >> 10) & 0x7, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
     elif i == 31:
-        return _dp_reg.d_DP1((x >> 31) & 0x1, (x >> 29) & 0x1, (x >> 16) & 0x1f, (x >> 10) & 0x3f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+        return _dp_reg.d_ADC((x >> 31) & 0x1, (x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 16) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
     elif i == 32:
+        return _dp_reg.d_CCMP((x >> 31) & 0x1, (x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 16) & 0x1f, (x >> 12) & 0xf, (x >> 11) & 0x1, (x >> 10) & 0x1, (x >> 5) & 0x1f, (x >> 4) & 0x1, (x >> 0) & 0xf)
+    elif i == 33:
+        return _dp_reg.d_CSEL((x >> 31) & 0x1, (x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 16) & 0x1f, (x >> 12) & 0xf, (x >> 10) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+    elif i == 34:
+        return _dp_reg.d_CRC32((x >> 31) & 0x1, (x >> 29) & 0x1, (x >> 16) & 0x1f, (x >> 12) & 0x1, (x >> 10) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+    elif i == 35:
+        return _dp_reg.d_DP2((x >> 31) & 0x1, (x >> 29) & 0x1, (x >> 16) & 0x1f, (x >> 10) & 0x3f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+    elif i == 36:
+        return _dp_reg.d_DP1((x >> 31) & 0x1, (x >> 29) & 0x1, (x >> 16) & 0x1f, (x >> 10) & 0x3f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+    elif i == 37:
         return _dp_reg.d_DP3((x >> 31) & 0x1, (x >> 29) & 0x3, (x >> 21) & 0x7, (x >> 16) & 0x1f, (x >> 15) & 0x1, (x >> 10) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
     return UNDEF_W0, np.uint64(0)
 
@@ -147,9 +162,9 @@ def predecode(insn, feat):
                 return _dec_dp_imm(i, x)
             elif i < 14:
                 return _dec_branch(i, x)
-            elif i < 23:
+            elif i < 28:
                 return _dec_ldst(i, x)
-            elif i < 33:
+            elif i < 38:
                 return _dec_dp_reg(i, x)
             break
     return UNDEF_W0, np.uint64(0)

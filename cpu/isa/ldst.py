@@ -2,7 +2,8 @@
 from numba import njit
 
 from pyaarch64.cpu.ops import (OP_LD, OP_ST, OP_LDRR, OP_STRR, OP_LDLIT, OP_LDP, OP_STP, OP_PRFM,
-                               OP_EXCL, OP_ATOMIC, OP_LDT, OP_STT, MODE_OFF, MODE_PRE, MODE_POST,
+                               OP_EXCL, OP_ATOMIC, OP_LDT, OP_STT, OP_FPMEM, MODE_OFF, MODE_PRE, MODE_POST,
+                               FK_IMM, FK_REG, FK_LIT, FK_PAIR,
                                SX_NONE, SX_64, SX_32)
 from pyaarch64.cpu.isa.common import mk, undef, rr, wr, sp, sext
 
@@ -159,3 +160,64 @@ def d_ATOMIC(size, A, R, rs, o3, opc, rn, rt):
     # aux: opc (0 add,1 clr,2 eor,3 set,4 smax,5 smin,6 umax,7 umin; 8 = swp) | size << 4
     op = 8 if o3 else opc
     return mk(OP_ATOMIC, wr(rt), sp(rn), rr(rs), 0, op | (size << 4) | (A << 6) | (R << 7), 0)
+
+
+# --- SIMD&FP registers ------------------------------------------------------------
+# FPMEM keeps the raw register numbers Vt/Vt2 (no slots: V registers have no XZR)
+
+@njit(cache=True)
+def _vsize(size, opc):
+    """log2 of the access size in bytes for size:opc<1>, or -1 (UNDEFINED)."""
+    if opc & 2:
+        return 4 if size == 0 else -1
+    return size
+
+
+@njit(cache=True)
+def d_LDR_LIT_V(opc, imm19, rt):
+    if opc == 3:
+        return undef()
+    return mk(OP_FPMEM, rt, 0, 0, 0, (2 + opc) | (1 << 3) | (FK_LIT << 6), sext(imm19, 19) * 4)
+
+
+@njit(cache=True)
+def d_LDST_PAIR_V(opc, typ, L, imm7, rt2, rn, rt):
+    if opc == 3:
+        return undef()
+    lg = 2 + opc
+    if typ == 1:
+        mode = MODE_POST
+    elif typ == 3:
+        mode = MODE_PRE
+    else:
+        mode = MODE_OFF                    # typ 0: LDNP/STNP, 2: signed offset
+    return mk(OP_FPMEM, rt, sp(rn), 0, rt2, lg | (L << 3) | (mode << 4) | (FK_PAIR << 6),
+              sext(imm7, 7) << lg)
+
+
+@njit(cache=True)
+def d_LDST_IMM9_V(size, opc, imm9, idx, rn, rt):
+    lg = _vsize(size, opc)
+    if lg < 0 or idx == 2:                 # no unprivileged forms for SIMD&FP
+        return undef()
+    mode = MODE_POST if idx == 1 else (MODE_PRE if idx == 3 else MODE_OFF)
+    return mk(OP_FPMEM, rt, sp(rn), 0, 0, lg | ((opc & 1) << 3) | (mode << 4) | (FK_IMM << 6),
+              sext(imm9, 9))
+
+
+@njit(cache=True)
+def d_LDST_UIMM_V(size, opc, imm12, rn, rt):
+    lg = _vsize(size, opc)
+    if lg < 0:
+        return undef()
+    return mk(OP_FPMEM, rt, sp(rn), 0, 0, lg | ((opc & 1) << 3) | (FK_IMM << 6), imm12 << lg)
+
+
+@njit(cache=True)
+def d_LDST_REGOFF_V(size, opc, rm, option, S, rn, rt):
+    lg = _vsize(size, opc)
+    if lg < 0 or (option & 2) == 0:
+        return undef()
+    shift = lg if S else 0
+    return mk(OP_FPMEM, rt, sp(rn), rr(rm), 0,
+              lg | ((opc & 1) << 3) | (FK_REG << 6) | (option << 8) | (shift << 11), 0)
