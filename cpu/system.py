@@ -724,6 +724,16 @@ def sys_insn(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, k, rt):
     if k == K_DC_ZVA:
         bs = np.uint64(1) << ctl[C_DCZVA_LOG2]
         base = regs[rt] & ~(bs - U1)
+        # the common case (Linux clears pages with it): one translation, RAM, zeroed
+        # in place; a page with decoded code loses its decode slot
+        fsc, pa, info = translate(ctl, sysr, mem, base, A_WRITE, np.int64(el))
+        if fsc < 0:
+            hoff = ram_offset(ctl, pa)
+            if hoff >= 0:
+                drop_code_page(pslot, slotpage, hoff >> 12)
+                mem[hoff:hoff + np.int64(bs)] = 0
+                ctl[C_PC] = pc + np.uint64(4)
+                return 0
         for off in range(0, np.int64(bs), 8):
             st, v, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, base + np.uint64(off), 8, True, U0)
             if st != ACC_OK:
