@@ -26,6 +26,10 @@ GIC_GUESTS = {
     "gic_regs.c": (b"", 0),
     "gic_flow.c": (b"", 0),
 }
+# guests that need the CPU to take IRQ/FIQ exceptions (vectors.S linked in)
+GIC_IRQ_GUESTS = {
+    "gic_irq.c": (b"", 0),
+}
 
 
 # --- helpers shared by test_pl031.py and test_pl011_irq.py ----------------------------
@@ -76,16 +80,16 @@ def check_same(got, want, what):
                 f"first extra/missing line: {(g[len(w):] or w[len(g):])[0]!r}")
 
 
-def guest_matches_expected(name, serial_input, shift):
-    elf = build(name)
+def guest_matches_expected(name, serial_input, shift, extra_sources=()):
+    elf = build(name, extra_sources=extra_sources)
     out, stop, _ = run_ours(elf, serial_input, shift)
     assert stop.kind == "poweroff", stop
     assert out.endswith("EXIT 0\n"), out[-500:]
     check_same(out, expected(os.path.splitext(name)[0]), name)
 
 
-def qemu_matches_expected(name, serial_input, timeout=60):
-    elf = build(name)
+def qemu_matches_expected(name, serial_input, timeout=60, extra_sources=()):
+    elf = build(name, extra_sources=extra_sources)
     out, status = run_qemu(elf, serial_input, timeout)
     base = os.path.splitext(name)[0]
     maybe_regen(base, out)
@@ -104,6 +108,20 @@ def test_gic_guest_matches_expected(name):
 @pytest.mark.parametrize("name", sorted(GIC_GUESTS))
 def test_gic_guest_qemu_matches_expected(name):
     qemu_matches_expected(name, GIC_GUESTS[name][0])
+
+
+@pytest.mark.parametrize("name", sorted(GIC_IRQ_GUESTS))
+def test_gic_irq_guest_matches_expected(name):
+    """NEEDS THE CPU TO TAKE IRQ/FIQ EXCEPTIONS (the CPU core's part): an SGI taken
+    on unmasking, nested preemption, the PL011's SPI, FIQ with FIQEn, WFI wake."""
+    guest_matches_expected(name, *GIC_IRQ_GUESTS[name], extra_sources=("vectors.S",))
+
+
+@qemu
+@pytest.mark.qemu
+@pytest.mark.parametrize("name", sorted(GIC_IRQ_GUESTS))
+def test_gic_irq_guest_qemu_matches_expected(name):
+    qemu_matches_expected(name, GIC_IRQ_GUESTS[name][0], extra_sources=("vectors.S",))
 
 
 # --- unit tests ----------------------------------------------------------------------
