@@ -300,3 +300,23 @@ def test_bad_offsets_are_logged_and_read_zero():
     g.dist_write(0, 0xF80, 4, 1)
     assert g.cpu_read(0, 0x030, 4) == 0
     assert len(log) >= 3
+
+
+def test_system_reset_resets_gic_but_keeps_rtc_as_qemu_7_2():
+    """QEMU 7.2 (checked with a guest doing PSCI SYSTEM_RESET): GICD_CTLR and
+    GICC_PMR are back to 0 after the reset, the PL031's MR/LR/IMSC/RIS and its
+    loaded time are not."""
+    from pyaarch64.machine.virt import VirtMachine
+    from pyaarch64.machine.virt_devices import reset_devices
+    m = VirtMachine(machine=MACHINE)
+    m.gic.dist_write(0, 0x000, 4, 1)
+    m.gic.cpu_write(0, 0x004, 4, 0x80)
+    m.rtc.write(0x008, 4, 1000)
+    m.rtc.write(0x004, 4, 1000)
+    m.rtc.write(0x010, 4, 1)
+    reset_devices(m)
+    assert m.gic.dist_read(0, 0x000, 4) == 0
+    assert m.gic.cpu_read(0, 0x004, 4) == 0
+    assert [m.rtc.read(o, 4) for o in (0x004, 0x008, 0x010, 0x014)] == [1000, 1000, 1, 1]
+    assert m.rtc.read(0x000, 4) == 1000
+    assert m.gic.level[34]            # the RTC's line is still high: the GIC sees it again
