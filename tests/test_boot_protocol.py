@@ -268,6 +268,12 @@ def test_load_errors(tmp_path):
     assert rc == 1 and "is too large to fit in RAM" in err and err.count("\n") == 1
     rc, out, err = cli("-kernel", make_image(tmp_path, flags=0xB)[0])
     assert rc == 1 and "big-endian arm64 Image" in err
+    # flags bits 1-2: page size; the A57 has no 16 KiB granule (ID_AA64MMFR0_EL1.TGran16 0)
+    rc, out, err = cli("-kernel", make_image(tmp_path, flags=0xC)[0])
+    assert rc == 1 and "built for 16 KiB pages, which the cortex-a57 does not support" in err
+    rc, out, err = cli("-kernel", make_image(tmp_path, flags=0xE)[0], "-m", "64",
+                       "--max-insns", "1000000")           # 64 KiB pages: fine, it runs
+    assert rc == 0 and out.startswith("x0=0x42000000 ")
     gz = gzip.compress(data, mtime=0)
     for name, blob, message in (("trunc.gz", gz[:len(gz) // 2], "truncated gzip data"),
                                 ("bad.gz", gz[:10] + b"\xff" * 40 + gz[50:], "corrupt gzip data")):
@@ -276,5 +282,10 @@ def test_load_errors(tmp_path):
         rc, out, err = cli("-kernel", str(p))
         assert (rc, out) == (1, "") and err.startswith(
             f"pyaarch64: could not load kernel '{p}': {message}"), err
+    zboot = tmp_path / "vmlinuz.efi"
+    zboot.write_bytes(b"MZ\0\0zimg" + struct.pack("<II", 0x100, 0x200) + bytes(8) + b"gzip"
+                      + bytes(0x300))
+    rc, out, err = cli("-kernel", str(zboot))
+    assert rc == 1 and "an EFI zboot image (compressed gzip payload) is not supported" in err
     rc, out, err = cli("-kernel", HELLO, "-initrd", img)
     assert rc == 1 and "the kernel is an ELF file" in err
