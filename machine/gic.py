@@ -24,6 +24,8 @@ State is plain named attributes (ints and lists of ints).  Per-INTID lists hold
 CPU masks (bit c = CPU c): banked for SGIs/PPIs (INTID < 32), targets for SPIs.
 """
 
+from itertools import compress
+
 GIC_INTERNAL = 32
 GIC_NR_SGIS = 16
 NUM_APRS = 4                  # 128 preemption levels / 32
@@ -92,6 +94,7 @@ class GICv2:
         self.sgi_pending = [0] * (GIC_NR_SGIS * nc)   # index cpu * 16 + sgi: source CPU mask
         self.irq_out = [0] * nc
         self.fiq_out = [0] * nc
+        self._rebuild_hot()
         for i in range(GIC_NR_SGIS):
             self.enabled[i] = allc
             self.edge[i] = 1
@@ -103,6 +106,25 @@ class GICv2:
             cpu.set_irq_line(1, 0)
 
     # --- helpers -----------------------------------------------------------------
+    def _rebuild_hot(self):
+        """Derived (not state): the PPIs/SPIs with a pending latch or a line up,
+        the only ones that can be pending.  Rebuild after restoring the lists."""
+        self._hot = {i for i in range(GIC_NR_SGIS, self.num_irq) if self.pending[i] or self.level[i]}
+
+    def post_load(self):
+        """After the state lists were restored (snapshots): rebuild derived data
+        and drive the CPUs' IRQ/FIQ inputs from the restored state."""
+        self._rebuild_hot()
+        self.irq_out = [-1] * self.num_cpu
+        self.fiq_out = [-1] * self.num_cpu
+        self._update()
+
+    def _refresh_hot(self, irq):
+        if self.pending[irq] or self.level[irq]:
+            self._hot.add(irq)
+        else:
+            self._hot.discard(irq)
+
     def _log(self, msg):
         if self.guest_error is not None:
             self.guest_error(msg)
@@ -148,13 +170,15 @@ class GICv2:
         best, best_prio = SPURIOUS, IDLE_PRIORITY
         en, act, pend, lvl, edge, tgt = (self.enabled, self.active, self.pending, self.level,
                                         self.edge, self.target)
-        for irq in range(GIC_NR_SGIS):
-            if self.sgi_pending[cpu * GIC_NR_SGIS + irq] and not act[irq] & cm:
+        sgis = self.sgi_pending[cpu * GIC_NR_SGIS:(cpu + 1) * GIC_NR_SGIS]
+        for irq in compress(range(GIC_NR_SGIS), sgis):
+            if not act[irq] & cm:
                 p = self.priority[cpu * GIC_INTERNAL + irq]
                 if p < best_prio:
                     best, best_prio = irq, p
         base = self.num_cpu * GIC_INTERNAL - GIC_INTERNAL
-        for irq in range(GIC_NR_SGIS, self.num_irq):
+        # only INTIDs with a latch or a line up can be pending
+        for irq in self._hot:
             if not en[irq] & cm or act[irq] & cm:
                 continue
             if not (pend[irq] & cm or (not edge[irq] and lvl[irq] & cm)):
@@ -165,7 +189,7 @@ class GICv2:
                 if not tgt[irq] & cm:
                     continue
                 p = self.priority[base + irq]
-            if p < best_prio:
+            if p < best_prio or (p == best_prio and irq < best):
                 best, best_prio = irq, p
         return best, best_prio
 
@@ -220,6 +244,7 @@ class GICv2:
                 self.pending[intid] |= (1 << cpu) if intid < GIC_INTERNAL else self.target[intid]
         else:
             self.level[intid] &= ~cm
+        self._refresh_hot(intid)
         self._update()
 
     # --- CPU interface operations ----------------------------------------------------
@@ -238,6 +263,7 @@ class GICv2:
             ret = irq | (src << 10)
         else:
             self.pending[irq] &= ~cm
+            self._refresh_hot(irq)
         # activate: the preemption level's APR bit, then the active state
         level = self._group_priority(irq, cpu) >> 1
         k = cpu * NUM_APRS + level // 32
@@ -392,8 +418,10 @@ class GICv2:
                     self.enabled[j] &= ~bank
                 elif kind == 4:
                     self.pending[j] |= cm if j < GIC_INTERNAL else self.target[j]
+                    self._refresh_hot(j)
                 elif kind == 5:
                     self.pending[j] &= ~bank
+                    self._refresh_hot(j)
                 elif kind == 6:
                     self.active[j] |= cm if j < GIC_INTERNAL else self.target[j]
                 else:

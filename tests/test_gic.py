@@ -320,3 +320,17 @@ def test_system_reset_resets_gic_but_keeps_rtc_as_qemu_7_2():
     assert [m.rtc.read(o, 4) for o in (0x004, 0x008, 0x010, 0x014)] == [1000, 1000, 1, 1]
     assert m.rtc.read(0x000, 4) == 1000
     assert m.gic.level[34]            # the RTC's line is still high: the GIC sees it again
+
+
+def test_post_load_rebuilds_from_restored_lists():
+    g, cpu = make()
+    enable_all(g, 40)
+    g.set_irq(40, 1)
+    saved = {k: (list(v) if isinstance(v, list) else v) for k, v in vars(g).items()
+             if not k.startswith("_") and isinstance(v, (int, list)) and k != "cpus"}
+    h, cpu2 = make()
+    for k, v in saved.items():
+        setattr(h, k, v)
+    h.post_load()
+    assert cpu2.lines == [1, 0]
+    assert h.cpu_read(0, 0x0C, 4) == 40
