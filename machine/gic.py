@@ -482,7 +482,7 @@ class GICv2:
             self.dist_writeb(cpu, off + i, (value >> (8 * i)) & 0xFF)
         self._update()
 
-    # --- CPU interface registers (32-bit; narrower accesses see part of the word) ---
+    # --- CPU interface registers (32-bit) -------------------------------------------
     def cpu_read32(self, cpu, off):
         if off == 0x00:
             return self.cpu_ctlr[cpu]
@@ -541,18 +541,19 @@ class GICv2:
         self._update()
 
     def cpu_read(self, cpu, off, size):
+        """As QEMU 7.2: 64-bit accesses are two 32-bit ones; narrower accesses
+        address the register at exactly that offset (truncated), so a byte or
+        halfword inside a register reads 0 and writes nothing."""
         if size == 8:
             return self.cpu_read(cpu, off, 4) | (self.cpu_read(cpu, off + 4, 4) << 32)
-        sh = (off & 3) * 8
-        return (self.cpu_read32(cpu, off & ~3) >> sh) & ((1 << (8 * size)) - 1)
+        return self.cpu_read32(cpu, off) & ((1 << (8 * size)) - 1)
 
     def cpu_write(self, cpu, off, size, value):
         if size == 8:
             self.cpu_write(cpu, off, 4, value & 0xFFFFFFFF)
             self.cpu_write(cpu, off + 4, 4, value >> 32)
             return
-        value &= (1 << (8 * size)) - 1
-        self.cpu_write32(cpu, off & ~3, value << ((off & 3) * 8))
+        self.cpu_write32(cpu, off, value & ((1 << (8 * size)) - 1))
 
 
 class GICDistributorView:

@@ -104,15 +104,15 @@ class PL031:
     def read(self, off, size):
         if size == 8:
             return self.read(off, 4) | (self.read(off + 4, 4) << 32)
-        return (self._read32(off & ~3) >> ((off & 3) * 8)) & ((1 << (8 * size)) - 1)
+        # narrower accesses address the register at exactly that offset (as QEMU)
+        return self._read32(off) & ((1 << (8 * size)) - 1)
 
     def write(self, off, size, value):
         if size == 8:
             self.write(off, 4, value & MASK32)
             self.write(off + 4, 4, value >> 32)
             return
-        value = (value << ((off & 3) * 8)) & MASK32
-        off &= ~3
+        value &= (1 << (8 * size)) - 1
         if off == 0x04:
             self.mr = value
             self._set_alarm()

@@ -259,5 +259,30 @@ int main(void) {
     wu32(0x038, 0);
     wd32(0x284, 0xffffffff);
     state("end");
+
+    puts_("== aliased EOI, access sizes on the CPU interface and SGIR\n");
+    a = ack("ack");
+    wd32(0xf00, (2 << 24) | 5);
+    a = ack("ack sgi5");
+    wc32(0x24, a);                          /* GICC_AEOIR */
+    state("aeoir");
+    eoi(a);
+    state("eoir");
+    wc32(0x004, 0xf0);
+    printf_("ld64 ctlr/pmr=%lx ld8 pmr=%x ld8 pmr+1=%x ld16 iidr+2=%x\n", *(volatile uint64_t *)(GICC + 0),
+            *(volatile uint8_t *)(GICC + 4), *(volatile uint8_t *)(GICC + 5),
+            *(volatile uint16_t *)(GICC + 0xfe));
+    *(volatile uint8_t *)(GICC + 5) = 0x80;
+    printf_("pmr after strb to pmr+1=%x\n", c32(0x04));
+    *(volatile uint64_t *)(GICC + 0) = 0x000000e000000003ULL;
+    printf_("std ctlr/pmr: ctlr=%x pmr=%x\n", c32(0x00), c32(0x04));
+    wc32(0x004, 0xff);
+    *(volatile uint8_t *)(GICD + 0xf00) = 6;
+    state("strb sgir");
+    *(volatile uint16_t *)(GICD + 0xf00) = 6;
+    state("strh sgir");
+    *(volatile uint64_t *)(GICD + 0xf00) = (2 << 24) | 6;
+    state("std sgir");
+    eoi(ack("ack"));
     return 0;
 }
