@@ -297,7 +297,7 @@ class GICv2:
         if irq >= self.num_irq:
             return
         if not self.cpu_ctlr[cpu] & CTLR_EOIMODE:
-            self._log("GICC_DIR write when EOIMode clear: ignored\n")
+            self._log("gic_deactivate_irq: GICC_DIR write when EOIMode clear\n")
             return
         self.active[irq] &= ~(1 << cpu)
         self._update()
@@ -366,7 +366,7 @@ class GICv2:
             return self.target[irq]
         if off < 0xF00:
             if off >= 0xD00:
-                return self._bad("read", off) if off >= 0xD80 else 0
+                return self._bad("read", off)
             irq = (off - 0xC00) * 4
             if irq >= n:
                 return self._bad("read", off)
@@ -376,7 +376,7 @@ class GICv2:
                     res |= 2 << (2 * i)
             return res
         if off < 0xF10:
-            return 0                        # GICD_SGIR is write-only
+            return self._bad("read", off)   # GICD_SGIR is write-only
         if off < 0xF30:
             sgi = (off - 0xF10) & 0xF
             return self.sgi_pending[cpu * GIC_NR_SGIS + sgi]
@@ -391,9 +391,8 @@ class GICv2:
         if off < 0x80:
             if off == 0:
                 self.ctlr = value & (CTLR_EN_GRP0 | CTLR_EN_GRP1)
-            elif off >= 0xC:
-                self._bad("write", off)
-            # TYPER/IIDR: read-only
+            elif off >= 4:
+                self._bad("write", off)     # TYPER/IIDR are read-only
         elif off < 0x400:
             irq = (off & 0x7F) * 8
             if irq >= n:
@@ -453,7 +452,7 @@ class GICv2:
             for i in range(4):
                 self.edge[irq + i] = 1 if value & (2 << (2 * i)) else 0
         elif off < 0xF10:
-            pass                            # GICD_SGIR: word writes only (see dist_write)
+            self._bad("write", off)         # GICD_SGIR takes word writes only (dist_write)
         elif off < 0xF30:
             sgi = (off - 0xF10) & 0xF
             k = cpu * GIC_NR_SGIS + sgi
@@ -461,8 +460,8 @@ class GICv2:
                 self.sgi_pending[k] &= ~value
             else:
                 self.sgi_pending[k] |= value & 0xFF
-        elif not 0xFD0 <= off < 0x1000:
-            self._bad("write", off)
+        else:
+            self._bad("write", off)         # incl. the read-only ID registers
 
     def _bad(self, what, off):
         self._log(f"gic_dist_{'readb' if what == 'read' else 'writeb'}: Bad offset {off:x}\n")
@@ -475,7 +474,11 @@ class GICv2:
         return v
 
     def dist_write(self, cpu, off, size, value):
-        if off == 0xF00 and size >= 4:
+        if size == 8:                       # two 32-bit accesses, as QEMU
+            self.dist_write(cpu, off, 4, value & 0xFFFFFFFF)
+            self.dist_write(cpu, off + 4, 4, value >> 32)
+            return
+        if off == 0xF00 and size == 4:
             self.send_sgi(cpu, value & 0xFFFFFFFF)
             return
         for i in range(size):
@@ -499,16 +502,13 @@ class GICv2:
             return self._current_pending(cpu)
         if off == 0x1C:
             return self.abpr[cpu]
-        if off in (0x20, 0x28):
-            return 0                        # AIAR/AHPPIR: RAZ without security extensions
         if 0xD0 <= off < 0xE0:
             return self.apr[cpu * NUM_APRS + ((off - 0xD0) >> 2)]
         if 0xE0 <= off < 0xF0:
             return self.nsapr[cpu * NUM_APRS + ((off - 0xE0) >> 2)]
         if off == 0xFC:
             return GICC_IIDR
-        if off in (0x10, 0x24, 0x1000):
-            return 0                        # write-only registers
+        # AIAR/AHPPIR (no security extensions), write-only registers: logged, 0
         self._log(f"gic_cpu_read: Bad offset {off:x}\n")
         return 0
 
@@ -525,8 +525,6 @@ class GICv2:
             return
         elif off == 0x1C:
             self.abpr[cpu] = max(value & 7, 1)
-        elif off in (0x20, 0x24, 0x28):
-            pass                            # aliased registers: WI
         elif 0xD0 <= off < 0xE0:
             self.apr[cpu * NUM_APRS + ((off - 0xD0) >> 2)] = value
         elif 0xE0 <= off < 0xF0:
@@ -534,9 +532,7 @@ class GICv2:
         elif off == 0x1000:
             self.deactivate(cpu, value)
             return
-        elif off in (0x0C, 0x14, 0x18, 0xFC):
-            pass                            # read-only
-        else:
+        else:                               # incl. the read-only registers
             self._log(f"gic_cpu_write: Bad offset {off:x}\n")
         self._update()
 
