@@ -97,9 +97,15 @@ class PL031:
             return self.ris & self.imsc
         if 0xFE0 <= off < 0x1000:
             return ID[(off - 0xFE0) >> 2]
-        if off != 0x1C and self.guest_error is not None:
-            self.guest_error(f"pl031: read of bad register offset 0x{off:x}\n")
+        if off == 0x1C:
+            self._log(f"pl031: read of write-only register at offset 0x{off:x}\n")
+        else:
+            self._log(f"pl031_read: Bad offset 0x{off:x}\n")
         return 0
+
+    def _log(self, msg):
+        if self.guest_error is not None:
+            self.guest_error(msg)
 
     def read(self, off, size):
         if size == 8:
@@ -129,6 +135,6 @@ class PL031:
             self.ris &= ~value & 1
             self._update()
         elif off in (0x00, 0x14, 0x18):
-            pass                                 # read-only
-        elif self.guest_error is not None and not 0xFE0 <= off < 0x1000:
-            self.guest_error(f"pl031: write to bad register offset 0x{off:x}\n")
+            self._log(f"pl031: write to read-only register at offset 0x{off:x}\n")
+        else:
+            self._log(f"pl031_write: Bad offset 0x{off:x}\n")

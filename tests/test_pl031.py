@@ -161,3 +161,25 @@ def test_board_rtc_uses_start_time_and_virtual_time():
     m = VirtMachine(machine="virt-7.2")
     assert m.rtc.read(0, 4) == m.start_time & 0xFFFFFFFF
     assert m.rtc in m.timers
+
+
+@qemu
+@pytest.mark.qemu
+def test_rtc_guest_errors_match_qemu(tmp_path, monkeypatch):
+    """-d guest_errors: the PL031 logs the same accesses as QEMU 7.2."""
+    import subprocess
+    import pyaarch64.machine.virt as virt
+    from guestbuild import build
+    from test_gic import QEMU, MACHINE, check_same
+    elf = build("rtc_pl031.c")
+    log = tmp_path / "qemu.log"
+    subprocess.run([QEMU, "-M", MACHINE, "-cpu", "cortex-a57", "-m", "128M", "-nographic",
+                    "-monitor", "none", "-serial", "null", "-d", "guest_errors", "-D", str(log),
+                    "-kernel", elf], timeout=60, check=True, stdin=subprocess.DEVNULL)
+    monkeypatch.setattr(virt, "SLICE", 200)      # exact time (see above)
+    got = []
+    m = virt.VirtMachine(machine=MACHINE, icount_shift=12)
+    m.rtc.guest_error = got.append
+    m.load_kernel(elf)
+    assert m.run(max_insns=100_000_000).kind == "poweroff"
+    check_same("".join(got), log.read_text(), "rtc_pl031.c: guest_errors log vs QEMU")
