@@ -313,3 +313,14 @@ def test_dumpdtb_output_works_as_dtb(tmp_path):
     assert p2 == p1          # same nodes and properties (/memory moves first, as on QEMU)
     assert c2["/"] == ["/memory@40000000"] + [c for c in c1["/"] if c != "/memory@40000000"]
     assert len(second.read_bytes()) <= 2 << 20
+
+
+@need_qemu
+def test_every_type_qemu_72_knows(tmp_path):
+    """virt-4.1 .. virt-7.2, built in-process, against QEMU's dumpdtb of each."""
+    names = [n for n, t in T.TYPES.items() if tuple(map(int, t.qemu_version.split("."))) <= (7, 2)]
+    assert names[0] == "virt-4.1" and names[-1] == "virt-7.2" and len(names) == 11
+    for name in names:
+        qemu = qemu_dumpdtb(tmp_path, "-cpu", "cortex-a72", "-m", "300", machine=name)
+        ours = D.virt_dtb(T.resolve(name), "cortex-a72", 0x4000_0000, 300 << 20)
+        assert_same_as_qemu(ours, qemu)
