@@ -55,6 +55,18 @@ class GICv2:
     set_irq_line(which, level) (0 = IRQ, 1 = FIQ)."""
 
     name = "gic"
+    # guest-visible state for snapshots: (attribute, type); lists are per CPU
+    # (cpu_ctlr .. abpr), per CPU x 4 (apr, nsapr), per INTID (enabled .. target:
+    # CPU masks), banked priorities (32 per CPU, then the SPIs) and per CPU x 16
+    # (sgi_pending: source CPU masks).  Everything else is configuration (num_irq,
+    # num_cpu), wiring (cpus, guest_error, dist, cpuif) or derived (irq_out,
+    # fiq_out, _hot: see post_load).
+    STATE_FIELDS = (
+        ("ctlr", "u32"), ("cpu_ctlr", "u32[]"), ("pmr", "u32[]"), ("bpr", "u32[]"),
+        ("abpr", "u32[]"), ("apr", "u32[]"), ("nsapr", "u32[]"), ("enabled", "u8[]"),
+        ("pending", "u8[]"), ("active", "u8[]"), ("level", "u8[]"), ("edge", "u8[]"),
+        ("group", "u8[]"), ("target", "u8[]"), ("priority", "u8[]"), ("sgi_pending", "u8[]"),
+    )
 
     def __init__(self, num_irq=288, num_cpu=1, cpus=()):
         if num_irq % 32 or not GIC_INTERNAL < num_irq <= 1020:

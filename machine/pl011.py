@@ -41,6 +41,13 @@ RX_LEVELS = (2, 4, 8, 12, 14)        # IFLS RXIFLSEL 0..4 for the 16-entry FIFO
 
 class PL011:
     name = "pl011"
+    # guest-visible state for snapshots: (attribute, type); everything else on the
+    # object is wiring (tx, irq, clock) or derived (irq_level: see post_load)
+    STATE_FIELDS = (
+        ("rx", "u8[]"), ("rt_deadline", "i64"), ("lcr", "u32"), ("cr", "u32"),
+        ("ibrd", "u32"), ("fbrd", "u32"), ("ifls", "u32"), ("imsc", "u32"), ("ris", "u32"),
+        ("dmacr", "u32"), ("rsr", "u32"), ("ilpr", "u32"),
+    )
 
     def __init__(self, tx=None, irq=None, clock=None):
         self.tx = tx                 # callable(bytes) or None (output dropped)
@@ -95,6 +102,12 @@ class PL011:
         if self.clock is not None:
             self.rt_deadline = self.clock() + self.timeout_ns()
         self._update()
+
+    def post_load(self):
+        """After STATE_FIELDS were restored: drive the interrupt output from them."""
+        self.irq_level = 1 if (self.ris & self.imsc) else 0
+        if self.irq is not None:
+            self.irq(self.irq_level)
 
     # host-side timer interface (board.timers): the receive timeout
     def deadline_ns(self):

@@ -19,6 +19,12 @@ MASK32 = 0xFFFFFFFF
 
 class PL031:
     name = "pl031"
+    # guest-visible state for snapshots: (attribute, type); everything else on the
+    # object is wiring (clock, start_time, irq, guest_error) or derived (irq_level)
+    STATE_FIELDS = (
+        ("tick_offset", "i64"), ("mr", "u32"), ("lr", "u32"), ("imsc", "u32"), ("ris", "u32"),
+        ("alarm_ns", "i64"),
+    )
 
     def __init__(self, clock, start_time, irq=None, guest_error=None):
         """clock() -> virtual ns; start_time() -> host epoch seconds at machine
@@ -39,6 +45,12 @@ class PL031:
         self.irq_level = 0
         if self.irq is not None:
             self.irq(0)
+
+    def post_load(self):
+        """After STATE_FIELDS were restored: drive the interrupt output from them."""
+        self.irq_level = 1 if (self.ris & self.imsc) else 0
+        if self.irq is not None:
+            self.irq(self.irq_level)
 
     # --- time ------------------------------------------------------------------
     def _base(self):
