@@ -254,7 +254,7 @@ def boot(target, kernel, initrd=None, append=None, dtb=None):
         target.write_memory(start, rd)
         size = len(rd)
     info.initrd_start, info.initrd_size = start, size
-    blob = make_dtb((start, size) if initrd is not None else None)
+    blob = make_dtb((start, size) if size else None)     # an empty initrd: none (as QEMU)
     at = (start + size + 2 * MiB - 1) & ~(2 * MiB - 1)
     if at + len(blob) > top:
         raise KernelError(f"not enough space for the device tree after the kernel/initrd "

@@ -252,6 +252,16 @@ def test_raw_binary_gets_x0_pointing_at_the_dtb(tmp_path):
     assert m.run(max_insns=100_000).kind == "poweroff" and out == b"Hello from pyaarch64!\n"
 
 
+def test_empty_initrd_is_no_initrd(tmp_path):
+    img, _ = make_image(tmp_path)
+    empty = tmp_path / "empty"
+    empty.write_bytes(b"")
+    rc, out, err = cli("-m", "128", "-kernel", img, "-initrd", str(empty))
+    assert (rc, out) == (0, expected(0x4400_0000, 0x4020_0000, 128 * MiB))
+    if HAVE_QEMU:
+        assert qemu("-m", "128", "-kernel", img, "-initrd", str(empty)) == (0, out)
+
+
 def test_load_errors(tmp_path):
     img, data = make_image(tmp_path)
     missing = tmp_path / "nope"
