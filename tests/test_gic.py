@@ -403,3 +403,33 @@ def test_device_post_load_drives_lines_from_restored_state():
     m.uart.post_load()
     m.rtc.post_load()
     assert m.gic.level[33] and m.gic.level[34]
+
+
+def test_two_cpu_shape_banking_targets_and_sgi_sources():
+    """The model is shaped for more CPUs (the board has one today): banked
+    SGI/PPI state per CPU, ITARGETSR routing, SGI source CPU in IAR."""
+    from pyaarch64.machine.gic import GICv2
+    c0, c1 = FakeCpu(), FakeCpu()
+    g = GICv2(num_irq=64, num_cpu=2, cpus=[c0, c1])
+    assert g.dist_read(0, 0x004, 4) == 1 | (1 << 5)          # TYPER: 64 IRQs, 2 CPUs
+    assert g.dist_read(1, 0x800, 4) == 0x02020202             # ITARGETSR0: own mask
+    for cpu in (0, 1):
+        g.cpu_write(cpu, 0x00, 4, 1)
+        g.cpu_write(cpu, 0x04, 4, 0xFF)
+    g.dist_write(0, 0x000, 4, 1)
+    g.dist_write(0, 0xF00, 4, (0 << 24) | (2 << 16) | 7)     # cpu0 -> SGI 7 on cpu1
+    assert (c0.lines[0], c1.lines[0]) == (0, 1)
+    assert g.cpu_read(1, 0x0C, 4) == 7                        # from CPU 0
+    g.cpu_write(1, 0x10, 4, 7)
+    g.dist_write(1, 0xF00, 4, (1 << 24) | 3)                  # cpu1 -> all others
+    assert g.cpu_read(0, 0x0C, 4) == 3 | (1 << 10)            # source CPU 1
+    g.dist_write(1, 0x100, 4, 1 << 27)                        # cpu1's own PPI 27
+    g.set_irq(27, 1, cpu=1)
+    assert c1.lines[0] == 1 and g.cpu_read(0, 0x18, 4) != 27
+    g.dist_write(0, 0x104, 4, 1 << 8)                         # SPI 40 -> cpu1 only
+    g.dist_write(0, 0x828, 1, 2)
+    assert g.dist_read(0, 0x828, 1) == 2
+    g.cpu_read(1, 0x0C, 4)                                    # take PPI 27 out of the way
+    g.set_irq(40, 1)
+    assert g.cpu_read(1, 0x18, 4) == 40                       # HPPIR: routed to cpu1
+    assert g.cpu_read(0, 0x18, 4) == 1023                     # not to cpu0
