@@ -33,10 +33,10 @@ GIC_IRQ_GUESTS = {
 
 
 # --- helpers shared by test_pl031.py and test_pl011_irq.py ----------------------------
-def run_ours(elf, serial_input=b"", icount_shift=0, max_insns=100_000_000):
+def run_ours(elf, serial_input=b"", icount_shift=0, max_insns=100_000_000, machine=MACHINE):
     from pyaarch64.machine.virt import VirtMachine
     out = bytearray()
-    m = VirtMachine(machine=MACHINE, serial=out.extend, icount_shift=icount_shift)
+    m = VirtMachine(machine=machine, serial=out.extend, icount_shift=icount_shift)
     m.load_kernel(elf)
     if serial_input:
         m.feed_input(serial_input)
@@ -384,7 +384,7 @@ def test_declared_state_fields_cover_all_state(which):
     wiring = {"gic": {"num_irq", "num_cpu", "cpus", "guest_error", "dist", "cpuif",
                       "irq_out", "fiq_out", "_hot"},
               "rtc": {"clock", "start_time", "irq", "guest_error", "irq_level"},
-              "uart": {"tx", "irq", "clock", "irq_level"}}[which]
+              "uart": {"tx", "irq", "clock", "irq_level", "trm_rx_interrupts"}}[which]
     names = [n for n, _ in dev.STATE_FIELDS]
     assert set(vars(dev)) == set(names) | wiring
     for n, typ in dev.STATE_FIELDS:

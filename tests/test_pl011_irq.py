@@ -3,9 +3,10 @@
 tests/guest/uartirq_rx.c (FIFO disabled: RX per character, TX per write, ICR,
 IMSC/MIS, the GIC line) prints the same on QEMU 7.2 and pyaarch64 with "abc"
 typed on the console; its expected output comes from QEMU.
-tests/guest/uartirq_fifo.c (FIFO levels and the receive timeout) is checked
-here only: QEMU 7.2 ignores IFLS (RX at the first character) and has no
-receive timeout, pyaarch64 follows the PL011 TRM there.
+tests/guest/uartirq_fifo.c (FIFO enabled, IFLS level, receive timeout) is
+checked here only, on virt-7.2 (QEMU 7.2's rules: RX at the first character,
+IFLS ignored, no receive timeout) and on the newest type (the PL011 TRM's: RX at
+the IFLS level, receive timeout); see the guest for why not against QEMU.
 """
 import pytest
 
@@ -27,17 +28,48 @@ def test_uartirq_rx_guest_qemu_matches_expected():
     qemu_matches_expected("uartirq_rx.c", RX_INPUT)
 
 
-def test_uartirq_fifo_guest_levels_and_timeout():
+FIFO_INPUT = b"XABCDEFGHIJKLMNOP"
+
+
+def test_uartirq_fifo_guest_qemu_7_2_rules():
+    elf = build("uartirq_fifo.c")
+    out, stop, m = run_ours(elf, FIFO_INPUT, max_insns=20_000_000, machine="virt-7.2")
+    assert m.uart.trm_rx_interrupts == 0
+    assert stop.kind == "poweroff", (stop, out[-500:])
+    assert out == ("16 waiting: ris=10 mis=10 gic pending=1\n"
+                   "8 waiting: ris=10 mis=10 gic pending=1\n"
+                   "7 waiting: ris=10 mis=10 gic pending=1\n"
+                   "receive timeout seen: 0\n"
+                   "7 waiting, later: ris=10 mis=10 gic pending=1\n"
+                   "after icr: ris=0 mis=0 gic pending=0\n"
+                   "1 waiting: ris=0 mis=0 gic pending=0\n"
+                   "empty: ris=0 mis=0 gic pending=0\n"
+                   "got ABCDEFGHIJKLMNOP (16)\n"
+                   "EXIT 0\n")
+
+
+def test_uartirq_fifo_guest_trm_rules_in_newest_type():
     """Needs the board's run loop to expire host-side timers (board.timers)."""
     elf = build("uartirq_fifo.c")
-    out, stop, _ = run_ours(elf, b"0123456789", max_insns=20_000_000)
+    out, stop, m = run_ours(elf, FIFO_INPUT, max_insns=20_000_000, machine="virt")
+    assert m.uart.trm_rx_interrupts == 1
     assert stop.kind == "poweroff", (stop, out[-500:])
-    assert out == ("fifo at level: ris=10 mis=10 gic pending=1\n"
-                   "read two (7 left): ris=0 mis=0 gic pending=0\n"
-                   "timeout: ris=40 mis=40 gic pending=1\n"
-                   "drained: ris=0 mis=0 gic pending=0\n"
-                   "got 123456789 (9)\n"
+    assert out == ("16 waiting: ris=10 mis=10 gic pending=1\n"
+                   "8 waiting: ris=10 mis=10 gic pending=1\n"
+                   "7 waiting: ris=0 mis=0 gic pending=0\n"
+                   "receive timeout seen: 1\n"
+                   "7 waiting, later: ris=40 mis=40 gic pending=1\n"
+                   "after icr: ris=0 mis=0 gic pending=0\n"
+                   "1 waiting: ris=0 mis=0 gic pending=0\n"
+                   "empty: ris=0 mis=0 gic pending=0\n"
+                   "got ABCDEFGHIJKLMNOP (16)\n"
                    "EXIT 0\n")
+
+
+def test_machine_types_choose_pl011_rx_rules():
+    from pyaarch64.machine.virt import VirtMachine
+    assert VirtMachine(machine="virt-9.1").uart.trm_rx_interrupts == 0
+    assert VirtMachine(machine="virt-9.2").uart.trm_rx_interrupts == 1
 
 
 # --- unit tests ----------------------------------------------------------------------
@@ -59,9 +91,9 @@ class Line:
         self.changes.append(level)
 
 
-def make(fifo=True, ifls_rx=2):
+def make(fifo=True, ifls_rx=2, trm=1):
     clock, line = Clock(), Line()
-    u = PL011(irq=line, clock=clock)
+    u = PL011(irq=line, clock=clock, trm_rx_interrupts=trm)
     if fifo:
         u.write(0x02C, 4, 0x70)
     u.write(0x034, 4, ifls_rx << 3)
@@ -85,6 +117,22 @@ def test_rx_interrupt_at_ifls_level(sel, level):
     assert u.read(0x03C, 4) & INT_RX and u.read(0x040, 4) == INT_RX and line.level == 1
     u.read(0x000, 4)                            # below the level again
     assert u.read(0x03C, 4) & INT_RX == 0 and line.level == 0
+
+
+def test_qemu_rules_rx_at_first_character_no_timeout():
+    u, clock, line = make(ifls_rx=4, trm=0)
+    u.write(0x038, 4, INT_RX | INT_RT)
+    u.push_rx(1)
+    assert line.level == 1 and u.deadline_ns() is None
+    u.write(0x044, 4, INT_RX)
+    u.push_rx(2)                                # count 2: not the trigger (1)
+    assert line.level == 0
+    u.read(0x000, 4)
+    u.read(0x000, 4)
+    u.push_rx(3)
+    assert line.level == 1
+    clock.ns = 10**9
+    assert u.deadline_ns() is None and u.read(0x03C, 4) & INT_RT == 0
 
 
 def test_rx_without_fifo_each_character():
