@@ -15,7 +15,9 @@ Nodes of QEMU's tree we leave out, because the board does not model the device
 
 patch_user_fdt(...) applies what QEMU's arm_load_dtb does to a `-dtb` blob: every
 root /memory node is replaced by one for the RAM, /chosen gets bootargs and the initrd
-range, and a /psci node is added when there is none.
+range, and a /psci node is added when there is none.  The blob is padded as QEMU pads
+it, except where that would pass Linux's 2 MiB limit (QEMU's own 1 MiB dumpdtb output
+fed back with -dtb does, and Linux then hangs silently on QEMU).
 """
 import os
 
@@ -33,6 +35,7 @@ CPU_COMPATIBLE = {
 # QEMU builds its tree in a 1 MiB buffer and loads (and dumps) all of it; a user -dtb
 # gets (file size + 10000) * 2 bytes.  The size matters for where it fits.
 QEMU_FDT_SIZE = 0x10_0000
+LINUX_MAX_FDT_SIZE = 0x20_0000      # arm64 Linux maps at most 2 MiB of device tree
 
 # GIC interrupt specifier cells
 SPI, PPI = 0, 1
@@ -203,4 +206,8 @@ def patch_user_fdt(blob, mtype, ram_base, ram_size, bootargs=None, initrd=None, 
     set_chosen(chosen, bootargs, initrd, first=True)
     if root.child("psci") is None:
         _psci_node(root.add("psci", first=True), mtype.psci_version)
-    return tree.to_blob(min_size=(len(blob) + 10000) * 2)
+    # QEMU's room for patching; but Linux refuses a DTB over 2 MiB (and hangs before
+    # its console is up), which is what QEMU's own dumpdtb output becomes here: we
+    # differ on purpose and leave such a blob unpadded
+    qemu_size = (len(blob) + 10000) * 2
+    return tree.to_blob(min_size=qemu_size if qemu_size <= LINUX_MAX_FDT_SIZE else 0)

@@ -24,6 +24,8 @@ State is plain named attributes (ints and lists of ints).  Per-INTID lists hold
 CPU masks (bit c = CPU c): banked for SGIs/PPIs (INTID < 32), targets for SPIs.
 """
 
+from itertools import compress
+
 GIC_INTERNAL = 32
 GIC_NR_SGIS = 16
 NUM_APRS = 4                  # 128 preemption levels / 32
@@ -53,6 +55,18 @@ class GICv2:
     set_irq_line(which, level) (0 = IRQ, 1 = FIQ)."""
 
     name = "gic"
+    # guest-visible state for snapshots: (attribute, type); lists are per CPU
+    # (cpu_ctlr .. abpr), per CPU x 4 (apr, nsapr), per INTID (enabled .. target:
+    # CPU masks), banked priorities (32 per CPU, then the SPIs) and per CPU x 16
+    # (sgi_pending: source CPU masks).  Everything else is configuration (num_irq,
+    # num_cpu), wiring (cpus, guest_error, dist, cpuif) or derived (irq_out,
+    # fiq_out, _hot: see post_load).
+    STATE_FIELDS = (
+        ("ctlr", "u32"), ("cpu_ctlr", "u32[]"), ("pmr", "u32[]"), ("bpr", "u32[]"),
+        ("abpr", "u32[]"), ("apr", "u32[]"), ("nsapr", "u32[]"), ("enabled", "u8[]"),
+        ("pending", "u8[]"), ("active", "u8[]"), ("level", "u8[]"), ("edge", "u8[]"),
+        ("group", "u8[]"), ("target", "u8[]"), ("priority", "u8[]"), ("sgi_pending", "u8[]"),
+    )
 
     def __init__(self, num_irq=288, num_cpu=1, cpus=()):
         if num_irq % 32 or not GIC_INTERNAL < num_irq <= 1020:
@@ -92,6 +106,7 @@ class GICv2:
         self.sgi_pending = [0] * (GIC_NR_SGIS * nc)   # index cpu * 16 + sgi: source CPU mask
         self.irq_out = [0] * nc
         self.fiq_out = [0] * nc
+        self._rebuild_hot()
         for i in range(GIC_NR_SGIS):
             self.enabled[i] = allc
             self.edge[i] = 1
@@ -103,6 +118,25 @@ class GICv2:
             cpu.set_irq_line(1, 0)
 
     # --- helpers -----------------------------------------------------------------
+    def _rebuild_hot(self):
+        """Derived (not state): the PPIs/SPIs with a pending latch or a line up,
+        the only ones that can be pending.  Rebuild after restoring the lists."""
+        self._hot = {i for i in range(GIC_NR_SGIS, self.num_irq) if self.pending[i] or self.level[i]}
+
+    def post_load(self):
+        """After the state lists were restored (snapshots): rebuild derived data
+        and drive the CPUs' IRQ/FIQ inputs from the restored state."""
+        self._rebuild_hot()
+        self.irq_out = [-1] * self.num_cpu
+        self.fiq_out = [-1] * self.num_cpu
+        self._update()
+
+    def _refresh_hot(self, irq):
+        if self.pending[irq] or self.level[irq]:
+            self._hot.add(irq)
+        else:
+            self._hot.discard(irq)
+
     def _log(self, msg):
         if self.guest_error is not None:
             self.guest_error(msg)
@@ -148,13 +182,15 @@ class GICv2:
         best, best_prio = SPURIOUS, IDLE_PRIORITY
         en, act, pend, lvl, edge, tgt = (self.enabled, self.active, self.pending, self.level,
                                         self.edge, self.target)
-        for irq in range(GIC_NR_SGIS):
-            if self.sgi_pending[cpu * GIC_NR_SGIS + irq] and not act[irq] & cm:
+        sgis = self.sgi_pending[cpu * GIC_NR_SGIS:(cpu + 1) * GIC_NR_SGIS]
+        for irq in compress(range(GIC_NR_SGIS), sgis):
+            if not act[irq] & cm:
                 p = self.priority[cpu * GIC_INTERNAL + irq]
                 if p < best_prio:
                     best, best_prio = irq, p
         base = self.num_cpu * GIC_INTERNAL - GIC_INTERNAL
-        for irq in range(GIC_NR_SGIS, self.num_irq):
+        # only INTIDs with a latch or a line up can be pending
+        for irq in self._hot:
             if not en[irq] & cm or act[irq] & cm:
                 continue
             if not (pend[irq] & cm or (not edge[irq] and lvl[irq] & cm)):
@@ -165,7 +201,7 @@ class GICv2:
                 if not tgt[irq] & cm:
                     continue
                 p = self.priority[base + irq]
-            if p < best_prio:
+            if p < best_prio or (p == best_prio and irq < best):
                 best, best_prio = irq, p
         return best, best_prio
 
@@ -220,6 +256,7 @@ class GICv2:
                 self.pending[intid] |= (1 << cpu) if intid < GIC_INTERNAL else self.target[intid]
         else:
             self.level[intid] &= ~cm
+        self._refresh_hot(intid)
         self._update()
 
     # --- CPU interface operations ----------------------------------------------------
@@ -238,6 +275,7 @@ class GICv2:
             ret = irq | (src << 10)
         else:
             self.pending[irq] &= ~cm
+            self._refresh_hot(irq)
         # activate: the preemption level's APR bit, then the active state
         level = self._group_priority(irq, cpu) >> 1
         k = cpu * NUM_APRS + level // 32
@@ -271,7 +309,7 @@ class GICv2:
         if irq >= self.num_irq:
             return
         if not self.cpu_ctlr[cpu] & CTLR_EOIMODE:
-            self._log("GICC_DIR write when EOIMode clear: ignored\n")
+            self._log("gic_deactivate_irq: GICC_DIR write when EOIMode clear\n")
             return
         self.active[irq] &= ~(1 << cpu)
         self._update()
@@ -340,7 +378,7 @@ class GICv2:
             return self.target[irq]
         if off < 0xF00:
             if off >= 0xD00:
-                return self._bad("read", off) if off >= 0xD80 else 0
+                return self._bad("read", off)
             irq = (off - 0xC00) * 4
             if irq >= n:
                 return self._bad("read", off)
@@ -350,7 +388,7 @@ class GICv2:
                     res |= 2 << (2 * i)
             return res
         if off < 0xF10:
-            return 0                        # GICD_SGIR is write-only
+            return self._bad("read", off)   # GICD_SGIR is write-only
         if off < 0xF30:
             sgi = (off - 0xF10) & 0xF
             return self.sgi_pending[cpu * GIC_NR_SGIS + sgi]
@@ -365,9 +403,8 @@ class GICv2:
         if off < 0x80:
             if off == 0:
                 self.ctlr = value & (CTLR_EN_GRP0 | CTLR_EN_GRP1)
-            elif off >= 0xC:
-                self._bad("write", off)
-            # TYPER/IIDR: read-only
+            elif off >= 4:
+                self._bad("write", off)     # TYPER/IIDR are read-only
         elif off < 0x400:
             irq = (off & 0x7F) * 8
             if irq >= n:
@@ -392,8 +429,10 @@ class GICv2:
                     self.enabled[j] &= ~bank
                 elif kind == 4:
                     self.pending[j] |= cm if j < GIC_INTERNAL else self.target[j]
+                    self._refresh_hot(j)
                 elif kind == 5:
                     self.pending[j] &= ~bank
+                    self._refresh_hot(j)
                 elif kind == 6:
                     self.active[j] |= cm if j < GIC_INTERNAL else self.target[j]
                 else:
@@ -425,7 +464,7 @@ class GICv2:
             for i in range(4):
                 self.edge[irq + i] = 1 if value & (2 << (2 * i)) else 0
         elif off < 0xF10:
-            pass                            # GICD_SGIR: word writes only (see dist_write)
+            self._bad("write", off)         # GICD_SGIR takes word writes only (dist_write)
         elif off < 0xF30:
             sgi = (off - 0xF10) & 0xF
             k = cpu * GIC_NR_SGIS + sgi
@@ -433,8 +472,8 @@ class GICv2:
                 self.sgi_pending[k] &= ~value
             else:
                 self.sgi_pending[k] |= value & 0xFF
-        elif not 0xFD0 <= off < 0x1000:
-            self._bad("write", off)
+        else:
+            self._bad("write", off)         # incl. the read-only ID registers
 
     def _bad(self, what, off):
         self._log(f"gic_dist_{'readb' if what == 'read' else 'writeb'}: Bad offset {off:x}\n")
@@ -447,14 +486,18 @@ class GICv2:
         return v
 
     def dist_write(self, cpu, off, size, value):
-        if off == 0xF00 and size >= 4:
+        if size == 8:                       # two 32-bit accesses, as QEMU
+            self.dist_write(cpu, off, 4, value & 0xFFFFFFFF)
+            self.dist_write(cpu, off + 4, 4, value >> 32)
+            return
+        if off == 0xF00 and size == 4:
             self.send_sgi(cpu, value & 0xFFFFFFFF)
             return
         for i in range(size):
             self.dist_writeb(cpu, off + i, (value >> (8 * i)) & 0xFF)
         self._update()
 
-    # --- CPU interface registers (32-bit; narrower accesses see part of the word) ---
+    # --- CPU interface registers (32-bit) -------------------------------------------
     def cpu_read32(self, cpu, off):
         if off == 0x00:
             return self.cpu_ctlr[cpu]
@@ -471,16 +514,13 @@ class GICv2:
             return self._current_pending(cpu)
         if off == 0x1C:
             return self.abpr[cpu]
-        if off in (0x20, 0x28):
-            return 0                        # AIAR/AHPPIR: RAZ without security extensions
         if 0xD0 <= off < 0xE0:
             return self.apr[cpu * NUM_APRS + ((off - 0xD0) >> 2)]
         if 0xE0 <= off < 0xF0:
             return self.nsapr[cpu * NUM_APRS + ((off - 0xE0) >> 2)]
         if off == 0xFC:
             return GICC_IIDR
-        if off in (0x10, 0x24, 0x1000):
-            return 0                        # write-only registers
+        # AIAR/AHPPIR (no security extensions), write-only registers: logged, 0
         self._log(f"gic_cpu_read: Bad offset {off:x}\n")
         return 0
 
@@ -497,8 +537,6 @@ class GICv2:
             return
         elif off == 0x1C:
             self.abpr[cpu] = max(value & 7, 1)
-        elif off in (0x20, 0x24, 0x28):
-            pass                            # aliased registers: WI
         elif 0xD0 <= off < 0xE0:
             self.apr[cpu * NUM_APRS + ((off - 0xD0) >> 2)] = value
         elif 0xE0 <= off < 0xF0:
@@ -506,25 +544,24 @@ class GICv2:
         elif off == 0x1000:
             self.deactivate(cpu, value)
             return
-        elif off in (0x0C, 0x14, 0x18, 0xFC):
-            pass                            # read-only
-        else:
+        else:                               # incl. the read-only registers
             self._log(f"gic_cpu_write: Bad offset {off:x}\n")
         self._update()
 
     def cpu_read(self, cpu, off, size):
+        """As QEMU 7.2: 64-bit accesses are two 32-bit ones; narrower accesses
+        address the register at exactly that offset (truncated), so a byte or
+        halfword inside a register reads 0 and writes nothing."""
         if size == 8:
             return self.cpu_read(cpu, off, 4) | (self.cpu_read(cpu, off + 4, 4) << 32)
-        sh = (off & 3) * 8
-        return (self.cpu_read32(cpu, off & ~3) >> sh) & ((1 << (8 * size)) - 1)
+        return self.cpu_read32(cpu, off) & ((1 << (8 * size)) - 1)
 
     def cpu_write(self, cpu, off, size, value):
         if size == 8:
             self.cpu_write(cpu, off, 4, value & 0xFFFFFFFF)
             self.cpu_write(cpu, off + 4, 4, value >> 32)
             return
-        value &= (1 << (8 * size)) - 1
-        self.cpu_write32(cpu, off & ~3, value << ((off & 3) * 8))
+        self.cpu_write32(cpu, off, value & ((1 << (8 * size)) - 1))
 
 
 class GICDistributorView:

@@ -109,6 +109,22 @@ def _stub(dtb, entry):
     return struct.pack("<6I", *insns) + struct.pack("<QQ", dtb, entry)
 
 
+def _check_granule(target, path, hdr):
+    """A kernel built for a page size the CPU lacks would hang in its first
+    instructions without a word (it does so on QEMU): say so instead."""
+    from pyaarch64.cpu.models import get_model, UnknownCpuModel
+    try:
+        mmfr0 = get_model(target.cpu_model).id("ID_AA64MMFR0_EL1")
+    except UnknownCpuModel:
+        return
+    ok = {4096: (mmfr0 >> 28) & 0xF != 0xF, 16384: (mmfr0 >> 20) & 0xF != 0,
+          65536: (mmfr0 >> 24) & 0xF != 0xF}
+    size = hdr["page_size"]
+    if size is not None and not ok[size]:
+        raise KernelError(f"could not load kernel '{path}': it is built for {size >> 10} KiB "
+                          f"pages, which the {target.cpu_model} does not support")
+
+
 def _fits(target, addr, size):
     return target.ram_base <= addr and addr + size <= target.ram_base + target.ram_size
 
@@ -120,6 +136,7 @@ def _load_image(target, path, data):
         if hdr["big_endian"]:
             raise KernelError(f"could not load kernel '{path}': big-endian arm64 Image "
                               f"(flags 0x{hdr['flags']:x}); the board is little-endian")
+        _check_granule(target, path, hdr)
         if hdr["image_size"]:
             off = hdr["text_offset"]
             if off < BOOTLOADER_MAX_SIZE:
@@ -154,6 +171,10 @@ def load_kernel_file(target, path):
         raise KernelError(f"could not load kernel '{path}': file is empty")
     if data[:4] == ELF_MAGIC:
         return _elf_info(target, path, data)
+    if data[:2] == b"MZ" and data[4:8] == b"zimg":
+        raise KernelError(f"could not load kernel '{path}': an EFI zboot image (compressed "
+                          f"{data[24:32].rstrip(bytes(1)).decode('latin-1')} payload) is not "
+                          f"supported; boot the kernel's plain Image")
     if data[:2] == GZIP_MAGIC:
         data = gunzip(data, path)
         if not data:
@@ -233,7 +254,7 @@ def boot(target, kernel, initrd=None, append=None, dtb=None):
         target.write_memory(start, rd)
         size = len(rd)
     info.initrd_start, info.initrd_size = start, size
-    blob = make_dtb((start, size) if initrd is not None else None)
+    blob = make_dtb((start, size) if size else None)     # an empty initrd: none (as QEMU)
     at = (start + size + 2 * MiB - 1) & ~(2 * MiB - 1)
     if at + len(blob) > top:
         raise KernelError(f"not enough space for the device tree after the kernel/initrd "

@@ -8,17 +8,20 @@ immediate (the FIFO never fills); receive has a 16-entry FIFO with FEN set, a 1-
 Interrupts (one combined output, `irq(level)` = any bit of RIS & IMSC):
   TX  set by every write to DR (transmit is instant), cleared only through ICR,
       as QEMU 7.2 does.
-  RX  FIFO disabled: set when a character arrives, cleared by reading it.
-      FIFO enabled: set when the receive FIFO holds at least the IFLS RXIFLSEL
-      level (1/8, 1/4, 1/2, 3/4, 7/8 of 16: 2, 4, 8, 12, 14 characters), cleared
-      when reads take it below that level.  (The PL011 TRM's behaviour; QEMU 7.2
-      ignores IFLS and raises RX at the first character.)
-  RT  receive timeout: the FIFO is not empty and no character arrived for 32 bit
-      periods (from IBRD/FBRD and the virt board's 24 MHz UARTCLK; 115200 baud
-      when the divisor is unprogrammed), measured in virtual time through the
-      board's timer list (deadline_ns/expire); cleared when the FIFO empties.
-      (QEMU 7.2 has no receive timeout interrupt.)
-  Both RX and RT are also cleared through ICR.
+  RX  set when the receive FIFO fills up to the trigger level (the count
+      becomes equal to it), cleared when reads take it below the level, or
+      through ICR.  The trigger level:
+        trm_rx_interrupts = 0 (QEMU 7.2's behaviour, the default): always 1
+          character; IFLS is stored but ignored.
+        trm_rx_interrupts = 1 (the PL011 TRM): 1 with the FIFO disabled, else
+          the IFLS RXIFLSEL level (1/8, 1/4, 1/2, 3/4, 7/8 of 16: 2, 4, 8, 12, 14).
+  RT  receive timeout, only with trm_rx_interrupts = 1 (QEMU 7.2 has none): the
+      FIFO is not empty and no character arrived for 32 bit periods (from
+      IBRD/FBRD and the virt board's 24 MHz UARTCLK; 115200 baud when the
+      divisor is unprogrammed), measured in virtual time through the board's
+      timer list (deadline_ns/expire); cleared when the FIFO empties or through ICR.
+trm_rx_interrupts is a device property chosen by the machine type
+(machine/virt_devices.py), not guest state.
 """
 
 # interrupt bits
@@ -41,11 +44,19 @@ RX_LEVELS = (2, 4, 8, 12, 14)        # IFLS RXIFLSEL 0..4 for the 16-entry FIFO
 
 class PL011:
     name = "pl011"
+    # guest-visible state for snapshots: (attribute, type); everything else on the
+    # object is wiring (tx, irq, clock) or derived (irq_level: see post_load)
+    STATE_FIELDS = (
+        ("rx", "u8[]"), ("rt_deadline", "i64"), ("lcr", "u32"), ("cr", "u32"),
+        ("ibrd", "u32"), ("fbrd", "u32"), ("ifls", "u32"), ("imsc", "u32"), ("ris", "u32"),
+        ("dmacr", "u32"), ("rsr", "u32"), ("ilpr", "u32"),
+    )
 
-    def __init__(self, tx=None, irq=None, clock=None):
+    def __init__(self, tx=None, irq=None, clock=None, trm_rx_interrupts=0):
         self.tx = tx                 # callable(bytes) or None (output dropped)
         self.irq = irq               # callable(level) or None
         self.clock = clock           # callable() -> virtual ns, for the receive timeout
+        self.trm_rx_interrupts = trm_rx_interrupts   # property: see the module doc
         self.reset()
 
     def reset(self):
@@ -74,7 +85,7 @@ class PL011:
 
     def rx_trigger(self):
         """Characters in the receive FIFO that raise the RX interrupt."""
-        if not self.lcr & 0x10:
+        if not self.trm_rx_interrupts or not self.lcr & 0x10:
             return 1
         sel = (self.ifls >> 3) & 7
         return RX_LEVELS[sel] if sel < len(RX_LEVELS) else RX_LEVELS[-1]
@@ -90,11 +101,17 @@ class PL011:
     def push_rx(self, byte):
         """Deliver one received byte (the host checks can_receive first)."""
         self.rx.append(byte & 0xFF)
-        if len(self.rx) >= self.rx_trigger():
+        if len(self.rx) == self.rx_trigger():
             self.ris |= INT_RX
-        if self.clock is not None:
+        if self.trm_rx_interrupts and self.clock is not None:
             self.rt_deadline = self.clock() + self.timeout_ns()
         self._update()
+
+    def post_load(self):
+        """After STATE_FIELDS were restored: drive the interrupt output from them."""
+        self.irq_level = 1 if (self.ris & self.imsc) else 0
+        if self.irq is not None:
+            self.irq(self.irq_level)
 
     # host-side timer interface (board.timers): the receive timeout
     def deadline_ns(self):
@@ -187,9 +204,6 @@ class PL011:
             self.cr = value & 0xFFFF
         elif off == 0x034:
             self.ifls = value & 0xFFFFFFFF
-            if self.rx and len(self.rx) >= self.rx_trigger():
-                self.ris |= INT_RX
-                self._update()
         elif off == 0x038:
             self.imsc = value & 0xFFFFFFFF
             self._update()

@@ -19,6 +19,12 @@ MASK32 = 0xFFFFFFFF
 
 class PL031:
     name = "pl031"
+    # guest-visible state for snapshots: (attribute, type); everything else on the
+    # object is wiring (clock, start_time, irq, guest_error) or derived (irq_level)
+    STATE_FIELDS = (
+        ("tick_offset", "i64"), ("mr", "u32"), ("lr", "u32"), ("imsc", "u32"), ("ris", "u32"),
+        ("alarm_ns", "i64"),
+    )
 
     def __init__(self, clock, start_time, irq=None, guest_error=None):
         """clock() -> virtual ns; start_time() -> host epoch seconds at machine
@@ -39,6 +45,12 @@ class PL031:
         self.irq_level = 0
         if self.irq is not None:
             self.irq(0)
+
+    def post_load(self):
+        """After STATE_FIELDS were restored: drive the interrupt output from them."""
+        self.irq_level = 1 if (self.ris & self.imsc) else 0
+        if self.irq is not None:
+            self.irq(self.irq_level)
 
     # --- time ------------------------------------------------------------------
     def _base(self):
@@ -97,22 +109,28 @@ class PL031:
             return self.ris & self.imsc
         if 0xFE0 <= off < 0x1000:
             return ID[(off - 0xFE0) >> 2]
-        if off != 0x1C and self.guest_error is not None:
-            self.guest_error(f"pl031: read of bad register offset 0x{off:x}\n")
+        if off == 0x1C:
+            self._log(f"pl031: read of write-only register at offset 0x{off:x}\n")
+        else:
+            self._log(f"pl031_read: Bad offset 0x{off:x}\n")
         return 0
+
+    def _log(self, msg):
+        if self.guest_error is not None:
+            self.guest_error(msg)
 
     def read(self, off, size):
         if size == 8:
             return self.read(off, 4) | (self.read(off + 4, 4) << 32)
-        return (self._read32(off & ~3) >> ((off & 3) * 8)) & ((1 << (8 * size)) - 1)
+        # narrower accesses address the register at exactly that offset (as QEMU)
+        return self._read32(off) & ((1 << (8 * size)) - 1)
 
     def write(self, off, size, value):
         if size == 8:
             self.write(off, 4, value & MASK32)
             self.write(off + 4, 4, value >> 32)
             return
-        value = (value << ((off & 3) * 8)) & MASK32
-        off &= ~3
+        value &= (1 << (8 * size)) - 1
         if off == 0x04:
             self.mr = value
             self._set_alarm()
@@ -129,6 +147,6 @@ class PL031:
             self.ris &= ~value & 1
             self._update()
         elif off in (0x00, 0x14, 0x18):
-            pass                                 # read-only
-        elif self.guest_error is not None and not 0xFE0 <= off < 0x1000:
-            self.guest_error(f"pl031: write to bad register offset 0x{off:x}\n")
+            self._log(f"pl031: write to read-only register at offset 0x{off:x}\n")
+        else:
+            self._log(f"pl031_write: Bad offset 0x{off:x}\n")

@@ -297,3 +297,30 @@ def test_bad_dtb_files(tmp_path, content, message):
     assert rc == 1
     assert err == f"pyaarch64: could not load device tree '{tmp_path / 'missing.dtb'}': " \
                   f"No such file or directory\n"
+
+
+def test_dumpdtb_output_works_as_dtb(tmp_path):
+    """dumpdtb -> -dtb -> dumpdtb keeps the tree, and the blob stays within Linux's
+    2 MiB limit (QEMU pads it to 2.1 MB, which its guests' kernels then refuse)."""
+    rd = tmp_path / "rd"
+    rd.write_bytes(b"R" * 1000)
+    args = ["-m", "512", "-kernel", fake_image(tmp_path / "Image"), "-initrd", str(rd),
+            "-append", "console=ttyAMA0"]
+    first, second = tmp_path / "1.dtb", tmp_path / "2.dtb"
+    assert cli("run", "-M", f"virt,dumpdtb={first}", *args)[0] == 0
+    assert cli("run", "-M", f"virt,dumpdtb={second}", "-dtb", str(first), *args)[0] == 0
+    (p1, c1), (p2, c2) = resolved(first.read_bytes()), resolved(second.read_bytes())
+    assert p2 == p1          # same nodes and properties (/memory moves first, as on QEMU)
+    assert c2["/"] == ["/memory@40000000"] + [c for c in c1["/"] if c != "/memory@40000000"]
+    assert len(second.read_bytes()) <= 2 << 20
+
+
+@need_qemu
+def test_every_type_qemu_72_knows(tmp_path):
+    """virt-4.1 .. virt-7.2, built in-process, against QEMU's dumpdtb of each."""
+    names = [n for n, t in T.TYPES.items() if tuple(map(int, t.qemu_version.split("."))) <= (7, 2)]
+    assert names[0] == "virt-4.1" and names[-1] == "virt-7.2" and len(names) == 11
+    for name in names:
+        qemu = qemu_dumpdtb(tmp_path, "-cpu", "cortex-a72", "-m", "300", machine=name)
+        ours = D.virt_dtb(T.resolve(name), "cortex-a72", 0x4000_0000, 300 << 20)
+        assert_same_as_qemu(ours, qemu)

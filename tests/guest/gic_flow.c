@@ -259,5 +259,55 @@ int main(void) {
     wu32(0x038, 0);
     wd32(0x284, 0xffffffff);
     state("end");
+
+    puts_("== aliased EOI, access sizes on the CPU interface and SGIR\n");
+    a = ack("ack");
+    wd32(0xf00, (2 << 24) | 5);
+    a = ack("ack sgi5");
+    wc32(0x24, a);                          /* GICC_AEOIR */
+    state("aeoir");
+    eoi(a);
+    state("eoir");
+    wc32(0x004, 0xf0);
+    printf_("ld64 ctlr/pmr=%lx ld8 pmr=%x ld8 pmr+1=%x ld16 iidr+2=%x\n", *(volatile uint64_t *)(GICC + 0),
+            *(volatile uint8_t *)(GICC + 4), *(volatile uint8_t *)(GICC + 5),
+            *(volatile uint16_t *)(GICC + 0xfe));
+    *(volatile uint8_t *)(GICC + 5) = 0x80;
+    printf_("pmr after strb to pmr+1=%x\n", c32(0x04));
+    *(volatile uint64_t *)(GICC + 0) = 0x000000e000000003ULL;
+    printf_("std ctlr/pmr: ctlr=%x pmr=%x\n", c32(0x00), c32(0x04));
+    wc32(0x004, 0xff);
+    *(volatile uint8_t *)(GICD + 0xf00) = 6;
+    state("strb sgir");
+    *(volatile uint16_t *)(GICD + 0xf00) = 6;
+    state("strh sgir");
+    *(volatile uint64_t *)(GICD + 0xf00) = (2 << 24) | 6;
+    state("std sgir");
+    eoi(ack("ack"));
+
+    puts_("== group 1 binary point (ABPR unless CBPR)\n");
+    wc32(0x000, 0x7);                       /* both groups, AckCtl */
+    wd32(0x080, 1 << 9);                    /* SGI9 group 1 */
+    wd32(0x408, 0x47 << 8);                 /* SGI9 priority 0x47 */
+    wd32(0x408 + 0, (0x47 << 8) | 0x45);    /* SGI8 (group 0) priority 0x45 */
+    for (unsigned cbpr = 0; cbpr < 2; cbpr++) {
+        for (unsigned abpr = 1; abpr < 8; abpr += 3) {
+            wc32(0x000, 0x7 | (cbpr << 4));
+            wc32(0x008, 0);
+            wc32(0x01c, abpr);
+            wd32(0xf00, (2 << 24) | 9);
+            a = c32(0x0c);
+            uint32_t r = c32(0x14);
+            wd32(0xf00, (2 << 24) | 8);     /* group 0, 0x45: preempts? */
+            b = c32(0x0c);
+            printf_("cbpr=%u abpr=%u: iar=%x rpr=%x nsapr0=%x nsapr1=%x then iar=%x rpr=%x apr1=%x\n", cbpr, abpr,
+                    a, r, c32(0xe0), c32(0xe4), b, c32(0x14), c32(0xd4));
+            if (b < 1020) eoi(b);
+            eoi(a);
+            while ((b = c32(0x0c)) < 1020) eoi(b);
+        }
+    }
+    wc32(0x000, 0x3);
+    wd32(0x080, 0);
     return 0;
 }
