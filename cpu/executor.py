@@ -83,8 +83,9 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
         vpage = pc >> U12
         if vpage != cpage:
             if ctl[C_STOP] != U0:
+                # 1: a user/API stop; 2: a device changed a deadline (re-plan, go on)
+                exitc = EXIT_STOP if ctl[C_STOP] == U1 else EXIT_TIMER
                 ctl[C_STOP] = U0
-                exitc = EXIT_STOP
                 break
             if ctl[C_IRQ] != U0 and (ctl[C_IRQ] & ~(((ctl[C_DAIF] >> U1) & U1)
                                                     | ((ctl[C_DAIF] & U1) << U1))) != U0:
@@ -604,6 +605,10 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
             if not done:
                 ctl[C_PC] = pc
                 ctl[C_NZCV] = np.uint64(nzcv)
+                # exact virtual time for devices (an MMIO read of a clock)
+                ctl[C_ICOUNT] += steps
+                budget -= steps
+                steps = U0
                 ra = (w0 >> SH_RA) & M6
                 is_w = mk == MK_STORE
                 sign = (aux >> 2) & 3
@@ -664,8 +669,8 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
                         regs[rn] = maddr + w1
                     pc = npc
                     steps += U1
+                    exitc = EXIT_STOP if ctl[C_STOP] == U1 else EXIT_TIMER
                     ctl[C_STOP] = U0
-                    exitc = EXIT_STOP
                     break
             if mode == MODE_PRE:
                 regs[rn] = maddr

@@ -127,7 +127,8 @@ C_EXCL_ADDR = 15    # exclusive monitor: address, or ~0 when open
 C_EXCL_SIZE = 16
 C_EXCL_VAL = 17     # low 64 bits of the value read by the load-exclusive
 C_EXCL_VAL2 = 18    # second word (pairs)
-C_STOP = 19         # set by a callback to stop the run loop at the next instruction
+C_STOP = 19         # set by a callback to stop the run loop at the next instruction:
+                    # 1 = stop (EXIT_STOP), 2 = re-plan timers and go on (EXIT_TIMER)
 C_FEAT = 20         # feature bits of the CPU model (see cpu.models.FEAT_*)
 C_SLOT_RR = 21      # decode-cache round-robin pointer
 C_TRACE = 22        # 1: exit before every new translation block (for -d in_asm/exec)

@@ -12,7 +12,7 @@ from pyaarch64.cpu.timer import GenericTimer
 from pyaarch64.cpu import sysregs as SR
 from pyaarch64.machine import types as T
 from pyaarch64.machine.pl011 import PL011
-from pyaarch64.machine.virt_devices import attach_devices
+from pyaarch64.machine.virt_devices import attach_devices, reset_devices
 from pyaarch64.machine import psci
 from pyaarch64.machine import loader
 from pyaarch64.machine.semihosting import Semihosting, SemihostingExit, HLT_SEMIHOSTING
@@ -103,8 +103,20 @@ class VirtMachine:
         for base, length, dev in self.devices:
             if base <= addr < base + length:
                 if is_write:
+                    if dev in self.timers:
+                        before = dev.deadline_ns()
+                        dev.write(addr - base, size, value)
+                        if dev.deadline_ns() != before and not int(self.cpu.ctl[O.C_STOP]):
+                            self.cpu.ctl[O.C_STOP] = 2     # new deadline: re-plan the slice
+                        return 0
                     dev.write(addr - base, size, value)
                     return 0
+                if dev in self.timers:
+                    before = dev.deadline_ns()
+                    v = dev.read(addr - base, size)
+                    if dev.deadline_ns() != before and not int(self.cpu.ctl[O.C_STOP]):
+                        self.cpu.ctl[O.C_STOP] = 2
+                    return v
                 return dev.read(addr - base, size)
         if self.tracer is not None:
             self.tracer.guest_error(
@@ -153,7 +165,8 @@ class VirtMachine:
     def reset(self):
         """System reset: devices and CPU to reset state, kernel reloaded."""
         self.ram[:] = 0
-        self.uart.reset()
+        # as QEMU 7.2: the GIC resets; the PL011 and PL031 keep their registers
+        reset_devices(self)
         if self._kernel:
             self._boot()        # kernel, initrd, DTB and stub again, CPU reset
         else:
@@ -328,7 +341,7 @@ class VirtMachine:
             deadline = self._sync_timers()
             if int(cpu.ctl[O.C_IRQ]) & 3:
                 return None
-            if int(cpu.ctl[O.C_STOP]):
+            if int(cpu.ctl[O.C_STOP]) == 1:
                 cpu.ctl[O.C_STOP] = 0
                 return StopReason("stopped", 0, cpu.pc, message="stopped")
             if deadline is not None:

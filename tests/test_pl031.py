@@ -45,10 +45,6 @@ def expire_due(rtc, clock):
         rtc.expire(clock.ns)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "needs exact virtual time inside MMIO callbacks: today the CPU folds retired "
-    "instructions into the count only at slice ends and slow ops, so DR seen by a "
-    "polling guest jumps by whole slices (CPU run loop, not the PL031)"))
 def test_rtc_guest_matches_expected():
     guest_matches_expected("rtc_pl031.c", b"", 12)
 

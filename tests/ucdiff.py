@@ -38,11 +38,12 @@ EDGE = [0, 1, M64, 0x7FFFFFFFFFFFFFFF, 0x8000000000000000, 0x7FFFFFFF, 0x8000000
 
 
 class State:
-    __slots__ = ("x", "sp", "pc", "nzcv", "fault", "mem", "steps")
+    __slots__ = ("x", "sp", "pc", "nzcv", "fault", "mem", "steps", "v")
 
-    def __init__(self, x, sp, pc, nzcv, fault, mem, steps):
+    def __init__(self, x, sp, pc, nzcv, fault, mem, steps, v=None):
         self.x, self.sp, self.pc, self.nzcv, self.fault, self.mem, self.steps = \
             x, sp, pc, nzcv, fault, mem, steps
+        self.v = v        # V0..V31 as 128-bit ints
 
     def diff(self, other):
         """Human-readable differences (empty list when equal)."""
@@ -60,6 +61,10 @@ class State:
             out.append(f"pc: ours={self.pc:#x} unicorn={other.pc:#x}")
         if self.nzcv != other.nzcv:
             out.append(f"nzcv: ours={self.nzcv:04b} unicorn={other.nzcv:04b}")
+        if self.v is not None and other.v is not None:
+            for i in range(32):
+                if self.v[i] != other.v[i]:
+                    out.append(f"v{i}: ours={self.v[i]:#034x} unicorn={other.v[i]:#034x}")
         if self.mem != other.mem:
             a = np.frombuffer(self.mem, np.uint8)
             b = np.frombuffer(other.mem, np.uint8)
@@ -91,6 +96,10 @@ class Harness:
             return 0
         self.cpu.attach_mmio(no_device)
         self.feat = int(self.cpu.ctl[O.C_FEAT])
+        self.cpu.set_reg("CPACR_EL1", 3 << 20)          # FP/SIMD on at EL1 (unicorn's default)
+        # the V registers start every step from the same random values on both sides
+        self.vvals = [int(rng.integers(0, 1 << 63)) << 65 | int(rng.integers(0, 1 << 63)) << 1
+                      | int(rng.integers(0, 2)) for _ in range(32)]
         # unicorn
         uc = Uc(UC_ARCH_ARM64, UC_MODE_ARM)
         uc.ctl_set_cpu_model({"cortex-a53": A.UC_CPU_ARM64_A53, "cortex-a72": A.UC_CPU_ARM64_A72,
@@ -102,6 +111,7 @@ class Harness:
         self.xregs = [getattr(A, f"UC_ARM64_REG_X{i}") for i in range(29)] + \
             [A.UC_ARM64_REG_X29, A.UC_ARM64_REG_X30]
         self.read_ids = self.xregs + [A.UC_ARM64_REG_SP, A.UC_ARM64_REG_PC, A.UC_ARM64_REG_NZCV]
+        self.qregs = [getattr(A, f"UC_ARM64_REG_Q{i}") for i in range(32)]
         self._pstate0 = uc.reg_read(A.UC_ARM64_REG_PSTATE)
         self.dwin = slice(DATA - RAM_BASE, DATA - RAM_BASE + DATA_SIZE)
         self._nstep = 0
@@ -140,6 +150,9 @@ class Harness:
         r[:31] = np.array(regs, dtype=np.uint64)
         r[O.ZR] = 0
         r[O.SP] = sp
+        for i, v in enumerate(self.vvals):
+            cpu.vregs[i, 0] = v & M64
+            cpu.vregs[i, 1] = v >> 64
         ctl = cpu.ctl
         ctl[O.C_PC] = CODE
         ctl[O.C_NZCV] = nzcv
@@ -150,8 +163,9 @@ class Harness:
         ex = cpu.run(n)
         steps = int(ctl[O.C_ICOUNT]) - ic0
         fault = None if ex == O.EXIT_BUDGET else O.EXIT_NAMES.get(ex, str(ex))
+        vs = [int(cpu.vregs[i, 0]) | (int(cpu.vregs[i, 1]) << 64) for i in range(32)]
         return State([int(v) for v in r[:31]], int(r[O.SP]), int(ctl[O.C_PC]),
-                     int(ctl[O.C_NZCV]), fault, self.mem[self.dwin].tobytes(), steps)
+                     int(ctl[O.C_NZCV]), fault, self.mem[self.dwin].tobytes(), steps, vs)
 
     def _run_uc(self, regs, sp, nzcv, n):
         from unicorn import UcError, UC_ERR_FETCH_UNMAPPED
@@ -160,6 +174,8 @@ class Harness:
         uc.reg_write_batch(list(zip(self.xregs, regs)) + [
             (A.UC_ARM64_REG_SP, sp), (A.UC_ARM64_REG_PSTATE, self._pstate0),
             (A.UC_ARM64_REG_NZCV, nzcv << 28), (A.UC_ARM64_REG_PC, CODE)])
+        for q, v in zip(self.qregs, self.vvals):
+            uc.reg_write(q, v)
         fault = None
         try:
             uc.emu_start(CODE, 0, count=n)
@@ -167,8 +183,9 @@ class Harness:
             if e.errno != UC_ERR_FETCH_UNMAPPED:   # a branch out of RAM: PC is the target
                 fault = str(e)
         v = uc.reg_read_batch(self.read_ids)
+        vs = [uc.reg_read(q) for q in self.qregs]
         return State(list(v[:31]), v[31], v[32], (v[33] >> 28) & 15, fault,
-                     bytes(uc.mem_read(DATA, DATA_SIZE)), n)
+                     bytes(uc.mem_read(DATA, DATA_SIZE)), n, vs)
 
     def check(self, words, regs, sp, nzcv, count=None):
         """step() and return a list of differences (resyncing memory if any)."""
@@ -268,6 +285,8 @@ def unpredictable(name, f):
         if wb and f["rn"] != 31 and (f["rn"] == f["rt"] or f["rn"] == f["rt2"]):
             return True
         return False
+    if name == "LDST_PAIR_V":
+        return bool(f["L"] and f["rt"] == f["rt2"])
     if name == "LDST_EXCL":
         pair = f["o1"] == 1 and f["o2"] == 0
         store = f["L"] == 0
@@ -346,7 +365,7 @@ def setup_for(rng, name, f):
                 regs[f[k]] = rand_value(rng)
         return regs, ptr(rng, 16)
     regs = ptr_regs(rng)
-    if name == "LDST_REGOFF":
+    if name in ("LDST_REGOFF", "LDST_REGOFF_V"):
         rm = f["rm"]
         if rm != f["rn"] and rm < 31:
             regs[rm] = small_offset(rng)
