@@ -52,7 +52,21 @@ class Machine:
         """Load an ELF (or raw binary) as QEMU's -kernel does and point the CPU at it."""
         self._m.load_kernel(path)
 
-    load_kernel = load_elf
+    def load_kernel(self, path, initrd=None, append=None, dtb=None):
+        """QEMU's -kernel/-initrd/-append/-dtb: an ELF, a Linux arm64 Image (gzip'd or
+        not) or a raw binary, with the device tree and boot stub QEMU would use."""
+        self._m.load_kernel(path, initrd=initrd, append=append, dtb=dtb)
+
+    @property
+    def dtb(self):
+        """The device tree blob the guest was given (bytes), or None."""
+        info = getattr(self._m, "boot_info", None)
+        return getattr(info, "dtb", None) if info is not None else None
+
+    # --- interrupts ----------------------------------------------------------------------
+    def set_irq(self, intid, level):
+        """Drive a GIC input: a PPI (16..31) of CPU 0 or an SPI (32 + n)."""
+        self._m.gic.set_irq(intid, 1 if level else 0)
 
     # --- registers ----------------------------------------------------------------------
     def reg_read(self, name):

@@ -136,3 +136,38 @@ def test_runs_are_deterministic():
         r = m.run(max_insns=5_000_000)
         return r.kind, m.icount, bytes(m.serial_output), m.reg_read("x19")
     assert one() == one()
+
+
+def test_host_raises_an_interrupt_line():
+    """Machine.set_irq drives a GIC input: a level SPI held high is taken once the
+    guest enables it; with the line low the guest sleeps and the run says so."""
+    elf = build("api_irq.c", extra_sources=("vectors.S",))
+    m = pyaarch64.Machine()
+    m.load_elf(elf)
+    m.set_irq(40, 1)
+    stop = m.run(max_insns=1_000_000)
+    assert stop.kind == "poweroff", stop
+    assert bytes(m.serial_output) == b"irq 40 taken\nEXIT 0\n"
+    m = pyaarch64.Machine()
+    m.load_elf(elf)
+    stop = m.run(max_insns=1_000_000)
+    assert stop.kind == "halted" and b"irq" not in bytes(m.serial_output), stop
+
+
+def test_load_linux_style_kernel_with_initrd_and_cmdline(tmp_path):
+    """load_kernel takes -initrd/-append like the CLI: an arm64 Image goes to RAM+2 MiB,
+    the initrd to RAM+128 MiB, and the DTB's /chosen holds the command line."""
+    import struct
+    hdr = struct.pack("<IIQQQQQQII", 0x14000010, 0, 0, 0x10000, 0xA, 0, 0, 0, 0x644D5241, 0)
+    image = tmp_path / "Image"
+    image.write_bytes(hdr + struct.pack("<I", 0x14000000))        # b .
+    rd = tmp_path / "rd.bin"
+    rd.write_bytes(bytes(range(256)) * 16)
+    m = pyaarch64.Machine(ram_size=256 << 20)
+    m.load_kernel(str(image), initrd=str(rd), append="console=ttyAMA0 quiet")
+    assert m.pc == 0x40000000                                     # the boot stub
+    assert m.mem_read(0x40200000, 64) == hdr
+    assert m.mem_read(0x48000000, 4096) == rd.read_bytes()
+    assert b"console=ttyAMA0 quiet" in m.dtb
+    m.run(max_insns=100)
+    assert m.pc == 0x40200040 and m.reg_read("x0") != 0            # in the kernel, x0 = DTB
