@@ -48,7 +48,12 @@ def call(cpu, version):
         aff = cpu.reg("x1") & 0xFFFFFF
         ret = ALREADY_ON if aff == 0 else INVALID_PARAMETERS
     elif fn in (CPU_SUSPEND_32, CPU_SUSPEND_64):
-        ret = SUCCESS                 # a standby state: returns at once (like WFI woken)
+        # as QEMU: no affinity levels; every power state is a standby, i.e. a WFI
+        if cpu.reg("x1") & 0xFFFE0000:
+            ret = INVALID_PARAMETERS
+        else:
+            cpu.set_reg("x0", SUCCESS)
+            return "wfi"
     elif fn == CPU_OFF:
         return "off"                  # the only CPU going off stops the machine
     else:

@@ -250,6 +250,8 @@ class VirtMachine:
             what = psci.call(cpu, self.type.psci_version)
             if what == "poweroff" or what == "off":
                 return StopReason("poweroff", 0, cpu.pc, message="guest powered off (PSCI SYSTEM_OFF)")
+            if what == "wfi":
+                return None if int(cpu.ctl[O.C_IRQ]) & 3 else self._wfi()
             if what == "reset":
                 if self.no_reboot:
                     return StopReason("reset", 0, cpu.pc, message="guest requested a reset (PSCI SYSTEM_RESET)")

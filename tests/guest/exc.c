@@ -335,8 +335,8 @@ int main(void) {
     printf_("CPU_ON_32(1) = %lx\n", psci(0x84000003, 1, 0x40080000, 0));
     printf_("CPU_ON(0x100) = %lx\n", psci(0xc4000003, 0x100, 0x40080000, 0));
     printf_("MIGRATE_INFO_UP_CPU = %lx\n", psci(0xc4000007, 0, 0, 0));
-    /* (left out: CPU_SUSPEND, which waits for an interrupt on QEMU but returns at once
-     * here, and a function ID with X0[63:32] set, which QEMU 7.2 does not ignore
+    /* (left out: CPU_SUSPEND, which waits for an interrupt like WFI: timer.c tests
+     * it; and a function ID with X0[63:32] set, which QEMU 7.2 does not ignore
      * although the SMCCC says only W0 counts) */
     printf_("unknown 0x84000077 = %lx\n", psci(0x84000077, 0, 0, 0));
     printf_("unknown 0x1234 = %lx\n", psci(0x1234, 0, 0, 0));

@@ -130,6 +130,19 @@ int main(void) {
     printf_("isr after: %lx, iar idle: %d\n", MRS(isr_el1), R32(GICC + 0x0c) & 0x3ff);
     MSR(cntp_ctl_el0, 0);
 
+    /* PSCI CPU_SUSPEND is a WFI (QEMU): it returns 0 once the masked interrupt is pending */
+    irqs = 0;
+    MSR(cntv_tval_el0, 4000);
+    MSR(cntv_ctl_el0, 1);
+    {
+        register uint64_t x0 __asm__("x0") = 0xc4000001;   /* CPU_SUSPEND_64, standby */
+        register uint64_t x1 __asm__("x1") = 0, x2 __asm__("x2") = 0, x3 __asm__("x3") = 0;
+        __asm__ volatile("hvc #0" : "+r"(x0) : "r"(x1), "r"(x2), "r"(x3) : "memory");
+        printf_("cpu_suspend: ret %lx, isr=%lx, taken %d\n", x0, MRS(isr_el1), irqs);
+    }
+    wait_irqs(1);
+    printf_("after unmask: intid %d, count %d\n", last_intid, irqs);
+
     el0_timer_probe();
     guest_exit(0);
     return 0;
