@@ -18,4 +18,16 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 python3 -m pip install -q -e '.[test]' 2>&1 | grep -v -e '^WARNING: Running pip as' -e 'notice' || true
 python3 -c 'import pyaarch64, numba, capstone, unicorn' # fail loudly if the install did not work
+# The Linux boot tests (tests/test_linux_boot.py) need Debian's arm64 kernel and
+# busybox-static, fetched once into ~/.cache/pyaarch64/guests (about 60 MB; never
+# into the repository).  PYAARCH64_LINUX=0 leaves them out.
+if [ "${PYAARCH64_LINUX:-1}" = 1 ]; then
+    if [ "$(id -u)" = 0 ] || dpkg --print-foreign-architectures 2>/dev/null | grep -qx arm64; then
+        scripts/fetch-guests.sh >/dev/null      # a failure here fails the run
+        export PYAARCH64_LINUX=1
+    else
+        echo "run-all: not root and no arm64 dpkg architecture: the Linux boot tests are skipped" \
+             "(run scripts/fetch-guests.sh with sudo once)" >&2
+    fi
+fi
 exec python3 -m pytest -q -ra "$@"
