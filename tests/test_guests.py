@@ -30,6 +30,7 @@ PROGRAMS = {
     "loops.S": (),
     "uart.c": (),
     "timer.c": ("vectors.S",),
+    "sysregs.c": ("vectors.S",),
 }
 
 # semihosting runs: id -> (semihosting args (None: QEMU's kernel-file-name fallback),
@@ -110,7 +111,7 @@ def test_guest_matches_qemu(name):
 @qemu
 @pytest.mark.qemu
 @pytest.mark.parametrize("cpu", ["cortex-a53", "cortex-a72"])
-@pytest.mark.parametrize("name", ["sys.c", "exc.c", "decode.c"])
+@pytest.mark.parametrize("name", ["sys.c", "exc.c", "decode.c", "sysregs.c"])
 def test_other_cpu_models_match_qemu(name, cpu):
     """ID registers, cache geometry and traps of the other CPU models, straight
     against QEMU (the expected files are for the default cortex-a57)."""
