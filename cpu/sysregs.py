@@ -29,8 +29,8 @@ The executor reads dense arrays built from these rows:
   sysmap  int32[65536]   16-bit encoding key -> slot (or -1: UNDEF)
   sysr    uint64[N, 4]   per slot: value, writable mask, meta, reset
 where meta = kind | min_read_el << 4 | min_write_el << 6 | trap << 8 | handler << 16
-| storage slot << 24 (the aliased row's for an alias; EL 3 = no access).  A row gated off keeps its slot (slots are the same for every
-model) but no encoding maps to it.
+| storage slot << 24 (the aliased row's for an alias; EL 3 = no access).  A row gated
+off keeps its slot (slots are the same for every model) but no encoding maps to it.
 Snapshots, dumps and the schema use the *names*, never slots or encodings.
 """
 import re

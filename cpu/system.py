@@ -336,17 +336,22 @@ def pmu_set(ctl, sysr, n, v):
 
 
 @njit(cache=True)
-def pmu_save(ctl, sysr, vals):
+def pmu_freeze(ctl, sysr):
+    """Every counter's storage to value form (before a write that may start or stop
+    counters: PMCR_EL0, PMCNTENSET/CLR_EL0, PMEVTYPER<n>_EL0, PMCCFILTR_EL0)."""
     for n in range(PMU_N):
-        vals[n] = pmu_get(ctl, sysr, n)
-    vals[31] = pmu_get(ctl, sysr, 31)
+        sysr[S_PMEVCNTR0 + n, R_VAL] = pmu_get(ctl, sysr, n)
+    sysr[S_PMCCNTR, R_VAL] = pmu_get(ctl, sysr, 31)
 
 
 @njit(cache=True)
-def pmu_restore(ctl, sysr, vals):
+def pmu_thaw(ctl, sysr):
+    """...and back: the counters running now keep ticks - value."""
     for n in range(PMU_N):
-        pmu_set(ctl, sysr, n, vals[n])
-    pmu_set(ctl, sysr, 31, vals[31])
+        if pmu_running(sysr, n):
+            sysr[S_PMEVCNTR0 + n, R_VAL] = pmu_ticks(ctl, sysr, n) - sysr[S_PMEVCNTR0 + n, R_VAL]
+    if pmu_running(sysr, 31):
+        sysr[S_PMCCNTR, R_VAL] = pmu_ticks(ctl, sysr, 31) - sysr[S_PMCCNTR, R_VAL]
 
 
 @njit(cache=True)
@@ -430,14 +435,13 @@ def sysreg_handler(regs, ctl, sysr, slot, handler, tgt, rt, is_read):
     else:
         # writes that may start or stop counters: keep every counter's value across
         # (PMCR_EL0, PMCNTENSET/CLR_EL0, PMEVTYPER<n>_EL0, PMCCFILTR_EL0, PMXEVTYPER_EL0)
-        vals = np.zeros(32, dtype=np.uint64)
-        pmu_save(ctl, sysr, vals)
+        pmu_freeze(ctl, sysr)
         if handler == H_PMCR:
             if (v & np.uint64(4)) != U0:             # C: cycle counter reset
-                vals[31] = U0
+                sysr[S_PMCCNTR, R_VAL] = U0
             if (v & np.uint64(2)) != U0:             # P: event counters reset
                 for n in range(PMU_N):
-                    vals[n] = U0
+                    sysr[S_PMEVCNTR0 + n, R_VAL] = U0
             wm = sysr[slot, R_WMASK]
             sysr[slot, R_VAL] = (sysr[slot, R_VAL] & ~wm) | (v & wm)
         elif handler == H_PMCNTEN:
@@ -458,7 +462,7 @@ def sysreg_handler(regs, ctl, sysr, slot, handler, tgt, rt, is_read):
             if s2 >= 0:
                 wm = sysr[s2, R_WMASK]
                 sysr[s2, R_VAL] = (sysr[s2, R_VAL] & ~wm) | (v & wm)
-        pmu_restore(ctl, sysr, vals)
+        pmu_thaw(ctl, sysr)
     return 0
 
 
