@@ -141,9 +141,12 @@ class Cpu:
         if n == "cpsr" or n == "pstate":
             return self.pstate()
         row = SR.find(n)
-        if row is None:
+        if row is None or not SR.present(row, self.model):
             raise KeyError(f"unknown register '{name}'")
-        slot = SR.SLOT[row[0]]
+        return self._sysreg_value(row)
+
+    def _sysreg_value(self, row):
+        slot = SR.SLOT[row.name]
         if slot == SR.S_NZCV:
             return int(self.ctl[O.C_NZCV]) << 28
         if slot == SR.S_DAIF:
@@ -152,9 +155,38 @@ class Cpu:
             return int(self.ctl[O.C_EL]) << 2
         if slot == SR.S_SPSEL:
             return int(self.ctl[O.C_SPSEL])
-        if slot == self._sp_slot():
-            return int(self.regs[O.SP])
-        return int(self.sysr[slot, SR.R_VAL])
+        if slot == SR.S_SP_EL0 or slot == SR.S_SP_EL1:
+            return int(self.regs[O.SP]) if slot == self._sp_slot() else int(self.sysr[slot, SR.R_VAL])
+        if (row.kind == SR.K_PLAIN and row.handler == SR.H_NONE) or row.rel > 1:
+            return int(self.sysr[slot, SR.R_VAL])
+        v = self._mrs(row)
+        return int(self.sysr[slot, SR.R_VAL]) if v is None else v
+
+    def _mrs(self, row):
+        """The value MRS at EL1 reads (computed registers: counters, timer ISTATUS and
+        TVAL, CCSIDR, PMU counters, set/clear aliases), by running the executor's own
+        MRS code on copies of the state.  None if EL1 may not read it."""
+        from pyaarch64.cpu.system import sysreg
+        regs, ctl, sysr = self.regs.copy(), self.ctl.copy(), self.sysr.copy()
+        ctl[O.C_EL] = 1
+        ctl[O.C_PC] = 0
+        sysreg(regs, ctl, sysr, self.sysmap, np.uint64(0), SR.key(*row.enc), 0, True)
+        if int(ctl[O.C_PC]) != 4:
+            return None
+        return int(regs[0])
+
+    def sysregs(self):
+        """Every system register this CPU has that can be read, by name -> value, in
+        table order (what `info registers`-style dumps print): the stored ones and
+        the computed ones (CurrentEL, DAIF, NZCV, counters, timer ISTATUS, PMU)."""
+        out = {}
+        for row in SR.ROWS:
+            if not SR.present(row, self.model):
+                continue
+            if row.rel > 1 and row.name not in ("SP_EL0", "SP_EL1"):
+                continue                                  # write-only (OSLAR, PMSWINC)
+            out[row.name] = self._sysreg_value(row)
+        return out
 
     def set_reg(self, name, value):
         n = name.lower()
@@ -184,21 +216,36 @@ class Cpu:
             self.vregs[v[1], 1] = full >> 64
             return
         row = SR.find(n)
-        if row is None:
+        if row is None or not SR.present(row, self.model):
             raise KeyError(f"unknown register '{name}'")
-        slot = SR.SLOT[row[0]]
+        slot = SR.SLOT[row.name]
         if slot == SR.S_NZCV:
             self.ctl[O.C_NZCV] = (value >> 28) & 0xF
         elif slot == SR.S_DAIF:
             self.ctl[O.C_DAIF] = (value >> 6) & 0xF
         elif slot == self._sp_slot():
             self.regs[O.SP] = value
-        elif row[2] == SR.K_CONST or slot == SR.S_CURRENTEL:
-            raise KeyError(f"register '{row[0]}' is read-only")
+        elif row.kind == SR.K_CONST or slot == SR.S_CURRENTEL or row.wel > 1:
+            raise KeyError(f"register '{row.name}' is read-only")
+        elif row.handler in (SR.H_NONE, SR.H_TIMER) and row.kind == SR.K_PLAIN:
+            self.sysr[slot, SR.R_VAL] = value             # raw: every bit, no side effect
         else:
-            self.sysr[slot, SR.R_VAL] = value
-            if slot in (SR.S_SCTLR_EL1, SR.S_TCR_EL1, SR.S_TTBR0_EL1, SR.S_TTBR1_EL1):
-                self.tlb[0::2] = INVALID      # the soft TLB caches translations
+            self._msr(row, value)
+        if slot in (SR.S_SCTLR_EL1, SR.S_TCR_EL1, SR.S_TTBR0_EL1, SR.S_TTBR1_EL1):
+            self.tlb[0::2] = INVALID          # the soft TLB caches translations
+
+    def _msr(self, row, value):
+        """MSR at EL1 through the executor's code (PMU counters, set/clear pairs, ...)."""
+        from pyaarch64.cpu.system import sysreg
+        regs, ctl = self.regs.copy(), self.ctl.copy()
+        ctl[O.C_EL] = 1
+        ctl[O.C_PC] = 0
+        regs[0] = value
+        sysr = self.sysr.copy()
+        sysreg(regs, ctl, sysr, self.sysmap, np.uint64(0), SR.key(*row.enc), 0, False)
+        if int(ctl[O.C_PC]) != 4:
+            raise KeyError(f"register '{row.name}' cannot be written")
+        self.sysr[:] = sysr
 
     def pstate(self):
         el = int(self.ctl[O.C_EL])

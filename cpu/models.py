@@ -15,6 +15,8 @@ class CpuModel:
     name: str
     description: str
     idregs: dict = field(default_factory=dict)
+    # optional system-register rows this model has (cpu/sysregs.py `gate` column)
+    sysreg_gates: tuple = ()
 
     def id(self, reg):
         return self.idregs.get(reg, 0)
@@ -49,7 +51,7 @@ class CpuModel:
 
 
 def _v8_0(midr, revidr=0, isar0=0x11120, mmfr0=0x1124, ctr=0x84448004, extra=None,
-          ccsidr=(0x701FE00A, 0x201FE012, 0x70FFE07A)):
+          ccsidr=(0x701FE00A, 0x201FE012, 0x70FFE07A), pmcr=0x41013000):
     d = {
         "MIDR_EL1": midr,
         "REVIDR_EL1": revidr,
@@ -93,22 +95,30 @@ def _v8_0(midr, revidr=0, isar0=0x11120, mmfr0=0x1124, ctr=0x84448004, extra=Non
         "CCSIDR_EL1": ccsidr[0],
         "CCSIDR_EL1:1": ccsidr[1],
         "CCSIDR_EL1:2": ccsidr[2],
+        # PMCR_EL0 reset: IMP 0x41, IDCODE of the core, N = 6 event counters
+        "PMCR_EL0": pmcr,
     }
     if extra:
         d.update(extra)
     return d
 
 
+# the IMPLEMENTATION DEFINED registers (L2CTLR_EL1, CPUACTLR_EL1, CBAR_EL1, ...) QEMU 7.2
+# gives its Cortex-A53/A57/A72 models (`max` has none: UNDEF)
+A5X = ("a5x-impdef",)
+
 MODELS = {
     "cortex-a53": CpuModel("cortex-a53", "Arm Cortex-A53 r0p4 (Armv8.0)",
                            _v8_0(0x410FD034, mmfr0=0x1122, ctr=0x84448004,
-                                 ccsidr=(0x700FE01A, 0x201FE00A, 0x707FE07A))),
+                                 ccsidr=(0x700FE01A, 0x201FE00A, 0x707FE07A), pmcr=0x41033000),
+                           A5X),
     "cortex-a57": CpuModel("cortex-a57", "Arm Cortex-A57 r1p0 (Armv8.0)",
-                           _v8_0(0x411FD070, mmfr0=0x1124, ctr=0x8444C004)),
+                           _v8_0(0x411FD070, mmfr0=0x1124, ctr=0x8444C004), A5X),
     "cortex-a72": CpuModel("cortex-a72", "Arm Cortex-A72 r0p3 (Armv8.0)",
                            _v8_0(0x410FD083, mmfr0=0x1124, ctr=0x8444C004,
                                  ccsidr=(0x701FE00A, 0x201FE012, 0x707FE07A),
-                                 extra={"ID_MMFR0_EL1": 0x10201105})),
+                                 extra={"ID_MMFR0_EL1": 0x10201105}, pmcr=0x41023000),
+                           A5X),
     # `max` advertises only what we implement; it moves between releases, so it is
     # never a default for snapshots.
     "max": CpuModel("max", "Everything pyaarch64 implements (moves between releases)",

@@ -19,9 +19,16 @@ from pyaarch64.cpu.sysregs import (
     K_PLAIN, K_CONST, R_VAL, R_WMASK, R_META, S_SP_EL0, S_SP_EL1, S_ELR_EL1, S_SPSR_EL1,
     S_ESR_EL1, S_FAR_EL1, S_VBAR_EL1, S_NZCV, S_DAIF, S_CURRENTEL, S_SPSEL, S_CNTVCT, S_CNTPCT,
     S_SCTLR_EL1, S_CPACR_EL1, S_FPCR, S_FPSR, S_CTR_EL0, S_DCZID_EL0, S_CNTFRQ, S_CNTKCTL_EL1,
-    S_PAR_EL1, S_CSSELR_EL1, S_CCSIDR_EL1, S_ISR_EL1, S_OSLAR_EL1, S_OSLSR_EL1, key, S_CNTP_CTL,
-    S_CNTP_CVAL, S_CNTP_TVAL, S_CNTV_CTL, S_CNTV_CVAL, S_CNTV_TVAL,
-    S_TCR_EL1, S_TTBR0_EL1, S_TTBR1_EL1, S_MAIR_EL1)
+    S_PAR_EL1, S_CSSELR_EL1, S_CCSIDR_EL1, S_ISR_EL1, S_OSLAR_EL1, S_OSLSR_EL1, S_CNTP_CTL,
+    S_CNTP_CVAL, S_CNTP_TVAL, S_CNTV_CTL, S_CNTV_CVAL, S_CNTV_TVAL, key,
+    S_TCR_EL1, S_TTBR0_EL1, S_TTBR1_EL1, S_MAIR_EL1,
+    S_MDSCR_EL1, S_PMCR, S_PMCNTENSET, S_PMOVSSET, S_PMSELR, S_PMUSERENR, S_PMCCNTR,
+    S_PMCCFILTR, S_PMEVCNTR0, S_PMEVTYPER0, PMU_N,
+    T_NONE, T_UMA, T_UCT, T_CNTFRQ, T_CNTPCT, T_CNTVCT, T_CNTP, T_CNTV, T_PMU, T_PMSWINC,
+    T_PMCCNTR, T_PMEVCNTR, T_PMSELR, T_TDCC,
+    H_SET, H_CLR, H_PMCR, H_PMSWINC, H_PMCCNTR, H_PMEVCNTR, H_PMEVTYPER, H_PMXEVTYPER,
+    H_PMXEVCNTR, H_CCSIDR, H_ISR, H_OSLAR, H_DCZID, H_TIMER, H_PMCNTEN,
+    M_TRAP_SHIFT, M_HANDLER_SHIFT, M_ALIAS_SHIFT)
 from pyaarch64.cpu.memory import (access_slow, ram_offset, translate, identity, tlb_flush, flush_decode,
                                   drop_code_page, acc_fsc, ACC_OK, ACC_ABORT, ACC_CBERR,
                                   ACC_CODE, ACC_DROPPED, A_READ, A_WRITE, FSC_ALIGN,
@@ -237,6 +244,7 @@ SCTLR_UMA = np.uint64(1 << 9)      # DAIF
 SCTLR_DZE = np.uint64(1 << 14)     # DC ZVA
 SCTLR_UCT = np.uint64(1 << 15)     # CTR_EL0
 SCTLR_UCI = np.uint64(1 << 26)     # DC CVAU/CVAC/CIVAC, IC IVAU
+MDSCR_TDCC = np.uint64(1 << 12)    # EL0 access to the DCC registers traps
 
 
 @njit(cache=True)
@@ -254,25 +262,219 @@ def sysreg_trap(regs, ctl, sysr, pc, k, rt, is_read):
 
 
 @njit(cache=True)
-def el0_trapped(ctl, sysr, slot):
-    """EL0 access to a register that SCTLR_EL1/CNTKCTL_EL1 may deny."""
-    sctlr = sysr[S_SCTLR_EL1, R_VAL]
-    if slot == S_DAIF:
-        return (sctlr & SCTLR_UMA) == U0
-    if slot == S_CTR_EL0:
-        return (sctlr & SCTLR_UCT) == U0
+def el0_trapped(sysr, meta, is_read):
+    """EL0 access to a register that SCTLR_EL1, CNTKCTL_EL1, PMUSERENR_EL0 or
+    MDSCR_EL1 may deny (the row's trap column); True: trap to EL1 with EC 0x18."""
+    trap = (meta >> M_TRAP_SHIFT) & 0xFF
+    if trap == T_NONE:
+        return False
+    if trap == T_UMA:
+        return (sysr[S_SCTLR_EL1, R_VAL] & SCTLR_UMA) == U0
+    if trap == T_UCT:
+        return (sysr[S_SCTLR_EL1, R_VAL] & SCTLR_UCT) == U0
+    if trap == T_TDCC:
+        return (sysr[S_MDSCR_EL1, R_VAL] & MDSCR_TDCC) != U0
     kc = sysr[S_CNTKCTL_EL1, R_VAL]
-    if slot == S_CNTFRQ:
+    if trap == T_CNTFRQ:
         return (kc & np.uint64(3)) == U0
-    if slot == S_CNTPCT:
+    if trap == T_CNTPCT:
         return (kc & U1) == U0
-    if slot == S_CNTVCT:
+    if trap == T_CNTVCT:
         return (kc & np.uint64(2)) == U0
-    if slot == S_CNTP_CTL or slot == S_CNTP_CVAL or slot == S_CNTP_TVAL:
+    if trap == T_CNTP:
         return (kc & np.uint64(0x200)) == U0     # EL0PTEN
-    if slot == S_CNTV_CTL or slot == S_CNTV_CVAL or slot == S_CNTV_TVAL:
+    if trap == T_CNTV:
         return (kc & np.uint64(0x100)) == U0     # EL0VTEN
-    return False
+    u = sysr[S_PMUSERENR, R_VAL]
+    if (u & U1) != U0:                           # EN: every PMU register
+        return False
+    if trap == T_PMSWINC:
+        return (u & np.uint64(2)) == U0          # SW
+    if trap == T_PMCCNTR:
+        return not (is_read and (u & np.uint64(4)) != U0)     # CR: read only
+    if trap == T_PMEVCNTR:
+        return not (is_read and (u & np.uint64(8)) != U0)     # ER: read only
+    if trap == T_PMSELR:
+        return (u & np.uint64(8)) == U0          # ER: read and write
+    return True                                  # T_PMU
+
+
+# --- PMU: cycle counter and event counters (see cpu/sysregs.py _pmu) ------------------
+@njit(cache=True)
+def pmu_slot(n):
+    return S_PMCCNTR if n == 31 else S_PMEVCNTR0 + n
+
+
+@njit(cache=True)
+def pmu_running(sysr, n):
+    """Is counter n (0..N-1, or 31: PMCCNTR) counting cycles right now?"""
+    if (sysr[S_PMCR, R_VAL] & U1) == U0:
+        return False
+    if ((sysr[S_PMCNTENSET, R_VAL] >> np.uint64(n)) & U1) == U0:
+        return False
+    if n == 31:
+        return True
+    return (sysr[S_PMEVTYPER0 + n, R_VAL] & np.uint64(0xFFFF)) == np.uint64(0x11)
+
+
+@njit(cache=True)
+def pmu_ticks(ctl, sysr, n):
+    """Cycles: virtual nanoseconds (1 GHz), /64 for PMCCNTR with PMCR_EL0.D."""
+    t = (ctl[C_ICOUNT] << ctl[C_ICOUNT_SHIFT]) + ctl[C_IDLE_NS]
+    if n == 31 and (sysr[S_PMCR, R_VAL] & np.uint64(8)) != U0:
+        t = t // np.uint64(64)
+    return t
+
+
+@njit(cache=True)
+def pmu_get(ctl, sysr, n):
+    """A running counter's storage holds ticks - value; a stopped one the value."""
+    v = sysr[pmu_slot(n), R_VAL]
+    if pmu_running(sysr, n):
+        v = pmu_ticks(ctl, sysr, n) - v
+    if n != 31:
+        v &= M32
+    return v
+
+
+@njit(cache=True)
+def pmu_set(ctl, sysr, n, v):
+    if n != 31:
+        v &= M32
+    if pmu_running(sysr, n):
+        v = pmu_ticks(ctl, sysr, n) - v
+    sysr[pmu_slot(n), R_VAL] = v
+
+
+@njit(cache=True)
+def pmu_freeze(ctl, sysr):
+    """Every counter's storage to value form (before a write that may start or stop
+    counters: PMCR_EL0, PMCNTENSET/CLR_EL0, PMEVTYPER<n>_EL0, PMCCFILTR_EL0)."""
+    for n in range(PMU_N):
+        sysr[S_PMEVCNTR0 + n, R_VAL] = pmu_get(ctl, sysr, n)
+    sysr[S_PMCCNTR, R_VAL] = pmu_get(ctl, sysr, 31)
+
+
+@njit(cache=True)
+def pmu_thaw(ctl, sysr):
+    """...and back: the counters running now keep ticks - value."""
+    for n in range(PMU_N):
+        if pmu_running(sysr, n):
+            sysr[S_PMEVCNTR0 + n, R_VAL] = pmu_ticks(ctl, sysr, n) - sysr[S_PMEVCNTR0 + n, R_VAL]
+    if pmu_running(sysr, 31):
+        sysr[S_PMCCNTR, R_VAL] = pmu_ticks(ctl, sysr, 31) - sysr[S_PMCCNTR, R_VAL]
+
+
+@njit(cache=True)
+def pmu_swinc(ctl, sysr, v):
+    """PMSWINC_EL0: +1 on each enabled event counter counting SW_INCR (0x00) whose
+    EL filter lets the current EL count; a wrap sets its PMOVS bit."""
+    if (sysr[S_PMCR, R_VAL] & U1) == U0:
+        return
+    el = ctl[C_EL]
+    for n in range(PMU_N):
+        bit = U1 << np.uint64(n)
+        if (v & bit) == U0 or (sysr[S_PMCNTENSET, R_VAL] & bit) == U0:
+            continue
+        t = sysr[S_PMEVTYPER0 + n, R_VAL]
+        if (t & np.uint64(0xFFFF)) != U0:
+            continue
+        if (el == U1 and (t & np.uint64(1 << 31)) != U0) or (el == U0 and (t & np.uint64(1 << 30)) != U0):
+            continue
+        c = sysr[S_PMEVCNTR0 + n, R_VAL] + U1
+        if c > M32:
+            sysr[S_PMOVSSET, R_VAL] |= bit
+        sysr[S_PMEVCNTR0 + n, R_VAL] = c & M32
+
+
+@njit(cache=True)
+def sysreg_handler(regs, ctl, sysr, slot, handler, tgt, rt, is_read):
+    """Registers with a handler (the row's handler column).  Returns 0 or EXIT_TIMER."""
+    if handler == H_TIMER:
+        return timer_reg(regs, ctl, sysr, slot, rt, is_read)
+    if is_read:
+        v = sysr[tgt, R_VAL]
+        if handler == H_CCSIDR:
+            sel = sysr[S_CSSELR_EL1, R_VAL] & np.uint64(0xF)
+            v = U0
+            if sel == U0:
+                v = sysr[slot, R_VAL]
+            elif sel == U1:
+                v = sysr[slot, R_WMASK] >> np.uint64(32)
+            elif sel == np.uint64(2):
+                v = sysr[slot, R_WMASK] & M32
+        elif handler == H_ISR:
+            irq = ctl[C_IRQ]
+            v = ((irq & U1) << np.uint64(7)) | (((irq >> U1) & U1) << np.uint64(6))
+        elif handler == H_DCZID:
+            if ctl[C_EL] == U0 and (sysr[S_SCTLR_EL1, R_VAL] & SCTLR_DZE) == U0:
+                v |= np.uint64(0x10)                 # DZP: DC ZVA prohibited at EL0
+        elif handler == H_PMCCNTR:
+            v = pmu_get(ctl, sysr, 31)
+        elif handler == H_PMEVCNTR:
+            v = pmu_get(ctl, sysr, slot - S_PMEVCNTR0)
+        elif handler == H_PMXEVTYPER or handler == H_PMXEVCNTR:
+            sel = np.int64(sysr[S_PMSELR, R_VAL] & np.uint64(31))
+            v = U0
+            if handler == H_PMXEVTYPER:
+                if sel == 31:
+                    v = sysr[S_PMCCFILTR, R_VAL]
+                elif sel < PMU_N:
+                    v = sysr[S_PMEVTYPER0 + sel, R_VAL]
+            elif sel < PMU_N:
+                v = pmu_get(ctl, sysr, sel)
+        regs[rt] = v
+        return 0
+    v = regs[rt]
+    if handler == H_SET:
+        sysr[tgt, R_VAL] |= v & sysr[tgt, R_WMASK]
+    elif handler == H_CLR:
+        sysr[tgt, R_VAL] &= ~v
+    elif handler == H_OSLAR:
+        lk = (v & U1) << U1
+        sysr[S_OSLSR_EL1, R_VAL] = (sysr[S_OSLSR_EL1, R_VAL] & ~np.uint64(2)) | lk
+    elif handler == H_PMSWINC:
+        pmu_swinc(ctl, sysr, v)
+    elif handler == H_PMCCNTR:
+        pmu_set(ctl, sysr, 31, v)
+    elif handler == H_PMEVCNTR:
+        pmu_set(ctl, sysr, slot - S_PMEVCNTR0, v)
+    elif handler == H_PMXEVCNTR:
+        sel = np.int64(sysr[S_PMSELR, R_VAL] & np.uint64(31))
+        if sel < PMU_N:
+            pmu_set(ctl, sysr, sel, v)
+    else:
+        # writes that may start or stop counters: keep every counter's value across
+        # (PMCR_EL0, PMCNTENSET/CLR_EL0, PMEVTYPER<n>_EL0, PMCCFILTR_EL0, PMXEVTYPER_EL0)
+        pmu_freeze(ctl, sysr)
+        if handler == H_PMCR:
+            if (v & np.uint64(4)) != U0:             # C: cycle counter reset
+                sysr[S_PMCCNTR, R_VAL] = U0
+            if (v & np.uint64(2)) != U0:             # P: event counters reset
+                for n in range(PMU_N):
+                    sysr[S_PMEVCNTR0 + n, R_VAL] = U0
+            wm = sysr[slot, R_WMASK]
+            sysr[slot, R_VAL] = (sysr[slot, R_VAL] & ~wm) | (v & wm)
+        elif handler == H_PMCNTEN:
+            if tgt == slot:
+                sysr[tgt, R_VAL] |= v & sysr[tgt, R_WMASK]
+            else:
+                sysr[tgt, R_VAL] &= ~v
+        elif handler == H_PMEVTYPER:
+            wm = sysr[slot, R_WMASK]
+            sysr[slot, R_VAL] = (sysr[slot, R_VAL] & ~wm) | (v & wm)
+        elif handler == H_PMXEVTYPER:
+            sel = np.int64(sysr[S_PMSELR, R_VAL] & np.uint64(31))
+            s2 = -1
+            if sel == 31:
+                s2 = S_PMCCFILTR
+            elif sel < PMU_N:
+                s2 = S_PMEVTYPER0 + sel
+            if s2 >= 0:
+                wm = sysr[s2, R_WMASK]
+                sysr[s2, R_VAL] = (sysr[s2, R_VAL] & ~wm) | (v & wm)
+        pmu_thaw(ctl, sysr)
+    return 0
 
 
 @njit(cache=True)
@@ -307,17 +509,11 @@ def timer_reg(regs, ctl, sysr, slot, rt, is_read):
 
 @njit(cache=True)
 def sysreg(regs, ctl, sysr, sysmap, pc, k, rt, is_read):
-    """MRS / MSR.  Returns 0 or an exit code."""
+    """MRS / MSR, driven by the table (cpu/sysregs.py).  Returns 0 or an exit code."""
     slot = sysmap[k]
     el = np.int64(ctl[C_EL])
     if slot < 0:
-        # the unallocated part of the ID register space (op0=3 op1=0 CRn=0 CRm=1..7)
-        # reads as zero from EL1
-        if is_read and el >= 1 and (k >> 7) == 0x180 and ((k >> 3) & 15) != 0:
-            regs[rt] = U0
-            ctl[C_PC] = pc + np.uint64(4)
-            return 0
-        return undefined(regs, ctl, sysr, pc)
+        return undefined(regs, ctl, sysr, pc)        # no such register on this CPU
     meta = np.int64(sysr[slot, R_META])
     kind = meta & 0xF
     if is_read:
@@ -326,43 +522,16 @@ def sysreg(regs, ctl, sysr, sysmap, pc, k, rt, is_read):
     else:
         if el < ((meta >> 6) & 3):
             return undefined(regs, ctl, sysr, pc)
-    if el == 0 and el0_trapped(ctl, sysr, slot):
+    if el == 0 and el0_trapped(sysr, meta, is_read):
         return sysreg_trap(regs, ctl, sysr, pc, k, rt, is_read)
     if slot == S_FPCR or slot == S_FPSR:
         if fp_trapped(ctl, sysr):
             return fp_trap(regs, ctl, sysr, pc)
-    if slot == S_CCSIDR_EL1:
-        sel = sysr[S_CSSELR_EL1, R_VAL] & np.uint64(0xF)
-        v = U0
-        if sel == U0:
-            v = sysr[slot, R_VAL]
-        elif sel == U1:
-            v = sysr[slot, R_WMASK] >> np.uint64(32)
-        elif sel == np.uint64(2):
-            v = sysr[slot, R_WMASK] & M32
-        regs[rt] = v
+    handler = (meta >> M_HANDLER_SHIFT) & 0xFF
+    if handler != 0:
         ctl[C_PC] = pc + np.uint64(4)
-        return 0
-    if slot == S_ISR_EL1:
-        irq = ctl[C_IRQ]
-        regs[rt] = ((irq & U1) << np.uint64(7)) | (((irq >> U1) & U1) << np.uint64(6))
-        ctl[C_PC] = pc + np.uint64(4)
-        return 0
-    if slot == S_OSLAR_EL1:
-        lk = (regs[rt] & U1) << U1
-        sysr[S_OSLSR_EL1, R_VAL] = (sysr[S_OSLSR_EL1, R_VAL] & ~np.uint64(2)) | lk
-        ctl[C_PC] = pc + np.uint64(4)
-        return 0
-    if slot == S_DCZID_EL0 and is_read:
-        v = sysr[slot, R_VAL]
-        if el == 0 and (sysr[S_SCTLR_EL1, R_VAL] & SCTLR_DZE) == U0:
-            v |= np.uint64(0x10)                     # DZP: DC ZVA prohibited at EL0
-        regs[rt] = v
-        ctl[C_PC] = pc + np.uint64(4)
-        return 0
-    if slot >= S_CNTP_CTL and slot <= S_CNTV_TVAL:
-        ctl[C_PC] = pc + np.uint64(4)
-        return timer_reg(regs, ctl, sysr, slot, rt, is_read)
+        return sysreg_handler(regs, ctl, sysr, slot, handler,
+                              (meta >> M_ALIAS_SHIFT) & 0xFFFF, rt, is_read)
     if slot == S_NZCV:
         if is_read:
             regs[rt] = ctl[C_NZCV] << np.uint64(28)

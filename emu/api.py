@@ -76,6 +76,12 @@ class Machine:
     def reg_write(self, name, value):
         self._m.cpu.set_reg(name, value)
 
+    def sysregs(self):
+        """Every readable system register of the CPU model, name -> value (the table
+        of cpu/sysregs.py: stored registers and computed ones such as CurrentEL, DAIF,
+        NZCV, the counters and the timers' ISTATUS)."""
+        return self._m.cpu.sysregs()
+
     @property
     def pc(self):
         return self._m.cpu.pc

@@ -169,8 +169,9 @@ def _ends_block(insn):
     return False
 
 
-def dump_cpu(cpu):
-    """QEMU's AArch64 register dump (as in `-d cpu` and `info registers`)."""
+def dump_cpu(cpu, sysregs=False):
+    """QEMU's AArch64 register dump (as in `-d cpu` and `info registers`); with
+    `sysregs`, followed by every system register from the table (dump_sysregs)."""
     out = [f" PC={cpu.pc:016x} "]
     regs = [int(cpu.regs[i]) for i in range(31)]
     for i in range(31):
@@ -180,4 +181,14 @@ def dump_cpu(cpu):
     flags = "".join(c if ps & (1 << b) else "-" for c, b in (("N", 31), ("Z", 30), ("C", 29), ("V", 28)))
     el = int(cpu.ctl[O.C_EL])
     out.append(f"PSTATE={ps:08x} {flags} EL{el}{'h' if ps & 1 else 't'}\n")
+    if sysregs:
+        out.append(dump_sysregs(cpu))
     return "".join(out)
+
+
+def dump_sysregs(cpu, per_line=3):
+    """Every readable system register of the CPU, from the table (Cpu.sysregs(): the
+    same rows MRS uses), as NAME=value columns in table order."""
+    items = [f"{name:>16}={value:016x}" for name, value in cpu.sysregs().items()]
+    lines = [" ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
+    return "".join(line + "\n" for line in lines)

@@ -32,6 +32,7 @@ PROGRAMS = {
     "timer.c": ("vectors.S",),
     "mmu.c": ("vectors.S",),
     "fpmem.c": ("vectors.S",),
+    "sysregs.c": ("vectors.S",),
 }
 
 # programs also run with another CPU model, against their own expected file
@@ -145,7 +146,7 @@ def test_guest_other_model_matches_qemu(name, cpu):
 @qemu
 @pytest.mark.qemu
 @pytest.mark.parametrize("cpu", ["cortex-a53", "cortex-a72"])
-@pytest.mark.parametrize("name", ["sys.c", "exc.c", "decode.c", "mmu.c"])
+@pytest.mark.parametrize("name", ["sys.c", "exc.c", "decode.c", "mmu.c", "sysregs.c"])
 def test_other_cpu_models_match_qemu(name, cpu):
     """ID registers, cache geometry and traps of the other CPU models, straight
     against QEMU (the expected files are for the default cortex-a57)."""
