@@ -125,7 +125,7 @@ static uint64_t *new_table(void) {
     pool_used = (pool_used + sz - 1) & ~(sz - 1);
     uint64_t *t = (uint64_t *)(pool + pool_used);
     pool_used += sz;
-    memset(t, 0, sz);
+    for (uint64_t i = 0; i < sz / 8; i++) t[i] = 0;
     return t;
 }
 
@@ -235,6 +235,15 @@ static void basic(void) {
     report("L3 invalid", TV + 7 * PG, rd(TV + 7 * PG));
     report("below ttbr1", hi - (1ULL << (INSIZE - 1)), rd(hi - (1ULL << (INSIZE - 1))));
     report("ttbr1 unmapped", hi + PG, rd(hi + PG));
+    /* access flag and permission faults on blocks */
+    map(root0, TV + 4 * BLK2, 0x40000000, 2, NORMAL & ~AF);
+    map(root0, TV + 5 * BLK2, 0x40000000, 2, NORMAL | AP_RO1);
+    if (G == 12) map(root0, TV + 0x100000000ULL, 0x40000000, 1, NORMAL & ~AF);
+    SYNC();
+    report("L2 block AF=0", TV + 4 * BLK2 + off, rd(TV + 4 * BLK2 + off));
+    report("L2 block RO", TV + 5 * BLK2 + off, rd(TV + 5 * BLK2 + off));
+    wr(TV + 5 * BLK2 + off, 0x77);
+    if (G == 12) report("L1 block AF=0", TV + 0x100000000ULL + off, rd(TV + 0x100000000ULL + off));
     /* EPD1: no walk through TTBR1 */
     set_tcr(tcr_base() | (1 << 23));
     report("EPD1", hi + 8, rd(hi + 8));
@@ -303,6 +312,37 @@ static void details(void) {
     set_ttbr1((uint64_t)root1);
     TLBI_ALL();
     report("TTBR1 back", hi + 8, rd(hi + 8));
+
+    /* hierarchical attributes: APTable, UXNTable, PXNTable in the L1 table descriptor
+     * above a fresh L2/L3 (the leaf allows everything) */
+    uint64_t H = TV + 0x40000000ULL;
+    map(root0, H, TP(12), 3, NORMAL | AP_RW);
+    memcpy((void *)(TP(12) + 0x100), ret42_code, 8);
+    asm volatile("dc cvau, %0\n\tdsb ish\n\tic iallu\n\tdsb ish\n\tisb" :: "r"(TP(12) + 0x100) : "memory");
+    uint64_t *l1d = pte_ptr(root0, H, 1);
+    uint64_t l1v = *l1d;
+    static const uint64_t tbl_bits[5] = {0, 1ULL << 62, 1ULL << 61, 1ULL << 60, 1ULL << 59};
+    static const char *tbl_names[5] = {"none", "APTable=10", "APTable=01", "UXNTable", "PXNTable"};
+    for (int i = 0; i < 5; i++) {
+        *l1d = l1v | tbl_bits[i];
+        TLBI_ALL();
+        printf_("table attrs %s:\n", tbl_names[i]);
+        report("  read", H, rd(H));
+        wr(H + 8, 0x99);
+        report("  ldtr", H, ldtr(H));
+        report("  S1E0W", H, at(3, H));
+        report("  call (EL0-writable leaf)", H + 0x100, call(H + 0x100));
+    }
+    *l1d = l1v;
+    map(root0, H, TP(12), 3, NORMAL | AP_RW1);
+    for (int i = 3; i < 5; i++) {
+        *l1d = l1v | tbl_bits[i];
+        TLBI_ALL();
+        report(tbl_names[i], H + 0x100, call(H + 0x100));
+        report(tbl_names[i], H + 0x100, at(2, H + 0x100));
+    }
+    *l1d = l1v;
+    TLBI_ALL();
 
     /* AT and PAR_EL1 */
     puts_("at:\n");
