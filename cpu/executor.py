@@ -13,7 +13,7 @@ from pyaarch64.cpu.memory import (TLB_ENTRIES, T_READ, T_WRITE, T_EXEC, fetch_pa
                                   access_slow, acc_fsc, tlb_check_el, branch_target,
                                   ACC_OK, ACC_CODE, ACC_DROPPED, ACC_CBERR)
 from pyaarch64.cpu.system import (slow_op, undefined, data_abort, insn_abort, pc_align_fault,
-                                  illegal_state)
+                                  illegal_state, take_interrupt, wfi)
 from pyaarch64.cpu.isa._decoder import predecode
 
 U0 = np.uint64(0)
@@ -87,6 +87,20 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
                 ctl[C_STOP] = U0
                 exitc = EXIT_STOP
                 break
+            if ctl[C_IRQ] != U0 and (ctl[C_IRQ] & ~(((ctl[C_DAIF] >> U1) & U1)
+                                                    | ((ctl[C_DAIF] & U1) << U1))) != U0:
+                # an unmasked IRQ (line bit 0 vs DAIF.I) or FIQ (bit 1 vs DAIF.F):
+                # interrupts are taken at block boundaries; anything that can raise
+                # a line mid-block (MMIO, slow ops) ends the block
+                ctl[C_PC] = pc
+                ctl[C_NZCV] = np.uint64(nzcv)
+                exitc = take_interrupt(regs, ctl, sysr, pc)
+                if exitc != 0:
+                    break
+                pc = ctl[C_PC]
+                nzcv = np.int64(ctl[C_NZCV])
+                cpage = NO_PAGE        # the EL may have changed (soft-TLB check at the fetch)
+                continue
             if ctl[C_IL] != U0:
                 # PSTATE.IL (only ERET sets it, and every slow op ends the block)
                 ctl[C_PC] = pc
@@ -504,11 +518,21 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
         elif op == OP_CLREX:
             ctl[C_EXCL_ADDR] = M64
         elif op == OP_WFI:
-            ctl[C_PC] = npc
+            ctl[C_PC] = pc
             ctl[C_NZCV] = np.uint64(nzcv)
-            steps += U1
-            exitc = EXIT_WFI
-            break
+            exitc = wfi(regs, ctl, sysr, pc)
+            if exitc == EXIT_WFI:
+                pc = npc
+                steps += U1
+                break
+            if exitc == 0:               # trapped to EL1
+                pc = ctl[C_PC]
+                nzcv = np.int64(ctl[C_NZCV])
+                cpage = NO_PAGE
+                continue
+            if exitc > 0:
+                break
+            exitc = 0                    # an interrupt is pending: WFI completes at once
         elif op == OP_UNDEF:
             ctl[C_PC] = pc
             ctl[C_NZCV] = np.uint64(nzcv)
@@ -527,8 +551,13 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
             # rare ops: system registers, exceptions, exclusives, atomics, SYS
             ctl[C_PC] = pc
             ctl[C_NZCV] = np.uint64(nzcv)
+            # fold the steps so far into the instruction count: the counter
+            # registers read it (budget shrinks by the same amount)
+            ctl[C_ICOUNT] += steps
+            budget -= steps
+            steps = U0
             exitc = slow_op(regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1)
-            if exitc == 0 or exitc == EXIT_HVC or exitc == EXIT_SMC:
+            if exitc == 0 or exitc == EXIT_HVC or exitc == EXIT_SMC or exitc == EXIT_TIMER:
                 steps += U1
             pc = ctl[C_PC]
             nzcv = np.int64(ctl[C_NZCV])
@@ -632,8 +661,8 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
                     continue
                 if not is_w:
                     regs[rd] = v1
-                if code:
-                    cpage = NO_PAGE
+                if code or ctl[C_IRQ] != U0:
+                    cpage = NO_PAGE      # (a device may have raised an interrupt)
                 if ctl[C_STOP] != U0:
                     if mode == MODE_PRE:
                         regs[rn] = maddr

@@ -132,6 +132,7 @@ C_UNDEF_COUNT = 29  # undefined instructions met (for -d unimp)
 C_NS_PER_TICK = 30  # generic counter: nanoseconds per tick (16 at 62.5 MHz)
 C_ICOUNT_SHIFT = 31 # -icount shift: each instruction is 2**shift ns of virtual time
 C_IL = 32           # PSTATE.IL (set by an illegal exception return; the next fetch traps)
+C_IDLE_NS = 33      # virtual ns that passed while the PE slept in WFI (time = icount << shift + this)
 # MMU (slots kept apart from the rest)
 C_TLB_EL = 60       # the EL the soft TLB's entries were filled at
 C_VEC_PC = 61       # vector address of the exception just taken with the MMU on (~0: none):
@@ -150,9 +151,10 @@ EXIT_UNDEF = 9         # likewise for undefined instruction: A = pc, B = insn
 EXIT_CB_ERROR = 10     # a Python device callback raised
 EXIT_TRACE = 11        # trace mode: about to execute a new block at PC
 EXIT_EXC_LOOP = 12     # an exception whose vector is unmapped: A = pc, B = ESR
+EXIT_TIMER = 13        # a generic-timer register was written: the board re-derives lines/deadlines
 EXIT_NAMES = {
     EXIT_BUDGET: "budget", EXIT_HVC: "hvc", EXIT_SMC: "smc", EXIT_HLT: "hlt",
     EXIT_WFI: "wfi", EXIT_STOP: "stop", EXIT_FETCH_ABORT: "fetch-abort",
     EXIT_DATA_ABORT: "data-abort", EXIT_UNDEF: "undefined", EXIT_CB_ERROR: "callback-error",
-    EXIT_TRACE: "trace", EXIT_EXC_LOOP: "exception-loop",
+    EXIT_TRACE: "trace", EXIT_EXC_LOOP: "exception-loop", EXIT_TIMER: "timer",
 }

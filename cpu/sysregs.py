@@ -80,6 +80,15 @@ ROWS = (
     ("MDSCR_EL1",   (2, 0, 0, 2, 2), K_PLAIN, 0, ALL, 1, 1),
     ("CSSELR_EL1",  (3, 2, 0, 0, 0), K_PLAIN, 0, 0xF, 1, 1),
     ("CNTKCTL_EL1", (3, 0, 14, 1, 0), K_PLAIN, 0, 0x3FF, 1, 1),       # EL0 counter/timer access
+    # generic timers: CTL keeps ENABLE/IMASK (ISTATUS is computed on read), TVAL is a
+    # view of CVAL - counter; a write makes the run loop exit so the board re-derives
+    # the interrupt line and the next deadline (cpu/timer.py)
+    ("CNTP_CTL_EL0",  (3, 3, 14, 2, 1), K_PLAIN, 0, 3, 0, 0),
+    ("CNTP_CVAL_EL0", (3, 3, 14, 2, 2), K_PLAIN, 0, ALL, 0, 0),
+    ("CNTP_TVAL_EL0", (3, 3, 14, 2, 0), K_SPECIAL, 0, 0, 0, 0),
+    ("CNTV_CTL_EL0",  (3, 3, 14, 3, 1), K_PLAIN, 0, 3, 0, 0),
+    ("CNTV_CVAL_EL0", (3, 3, 14, 3, 2), K_PLAIN, 0, ALL, 0, 0),
+    ("CNTV_TVAL_EL0", (3, 3, 14, 3, 0), K_SPECIAL, 0, 0, 0, 0),
     ("ACTLR_EL1",   (3, 0, 1, 0, 1), K_PLAIN, 0, 0, 1, 1),            # IMPLEMENTATION DEFINED: RAZ/WI
     # AArch32 ID registers (the rest of the op0=3 op1=0 CRn=0 CRm=1..7 space is RAZ)
     ("ID_PFR0_EL1", (3, 0, 0, 1, 0), K_CONST, 0, 0, 1, NO),
@@ -163,6 +172,13 @@ S_CCSIDR_EL1 = SLOT["CCSIDR_EL1"]
 S_ISR_EL1 = SLOT["ISR_EL1"]
 S_OSLAR_EL1 = SLOT["OSLAR_EL1"]
 S_OSLSR_EL1 = SLOT["OSLSR_EL1"]
+S_CNTP_CTL = SLOT["CNTP_CTL_EL0"]
+S_CNTP_CVAL = SLOT["CNTP_CVAL_EL0"]
+S_CNTP_TVAL = SLOT["CNTP_TVAL_EL0"]
+S_CNTV_CTL = SLOT["CNTV_CTL_EL0"]
+S_CNTV_CVAL = SLOT["CNTV_CVAL_EL0"]
+S_CNTV_TVAL = SLOT["CNTV_TVAL_EL0"]
+assert S_CNTV_TVAL - S_CNTP_CTL == 5    # system.sysreg tests the timer rows as one range
 # the stage-1 MMU's registers
 S_TCR_EL1 = SLOT["TCR_EL1"]
 S_TTBR0_EL1 = SLOT["TTBR0_EL1"]

@@ -9,16 +9,17 @@ from numba import njit
 from pyaarch64.cpu.ops import (
     SP, SINK, C_PC, C_NZCV, C_EL, C_SPSEL, C_DAIF, C_ICOUNT, C_EXIT_A, C_EXIT_B, C_EXIT_C, C_EXCL_ADDR,
     C_EXCL_SIZE, C_EXCL_VAL, C_EXCL_VAL2, C_DCZVA_LOG2, C_EXC_COUNT, C_NS_PER_TICK, C_ICOUNT_SHIFT,
-    C_LAST_EXC, C_LAST_ESR, C_LAST_EXC_PC, C_UNDEF_COUNT, C_IL, C_IRQ, C_VEC_PC,
+    C_LAST_EXC, C_LAST_ESR, C_LAST_EXC_PC, C_UNDEF_COUNT, C_IL, C_IRQ, C_IDLE_NS, C_VEC_PC,
     OP_EXCL, OP_ATOMIC, OP_MRS, OP_MSR, OP_MSRI, OP_SYS, OP_EXC, OP_ERET, OP_LDT, OP_STT,
     SX_NONE, SX_32,
     EXC_SVC, EXC_HVC, EXC_SMC, EXC_BRK, EXC_HLT,
-    EXIT_HVC, EXIT_SMC, EXIT_HLT, EXIT_EXC_LOOP, EXIT_CB_ERROR)
+    EXIT_HVC, EXIT_SMC, EXIT_HLT, EXIT_EXC_LOOP, EXIT_CB_ERROR, EXIT_TIMER, EXIT_WFI)
 from pyaarch64.cpu.sysregs import (
     K_PLAIN, K_CONST, R_VAL, R_WMASK, R_META, S_SP_EL0, S_SP_EL1, S_ELR_EL1, S_SPSR_EL1,
     S_ESR_EL1, S_FAR_EL1, S_VBAR_EL1, S_NZCV, S_DAIF, S_CURRENTEL, S_SPSEL, S_CNTVCT, S_CNTPCT,
     S_SCTLR_EL1, S_CPACR_EL1, S_FPCR, S_FPSR, S_CTR_EL0, S_DCZID_EL0, S_CNTFRQ, S_CNTKCTL_EL1,
-    S_PAR_EL1, S_CSSELR_EL1, S_CCSIDR_EL1, S_ISR_EL1, S_OSLAR_EL1, S_OSLSR_EL1, key,
+    S_PAR_EL1, S_CSSELR_EL1, S_CCSIDR_EL1, S_ISR_EL1, S_OSLAR_EL1, S_OSLSR_EL1, S_CNTP_CTL,
+    S_CNTP_CVAL, S_CNTP_TVAL, S_CNTV_CTL, S_CNTV_CVAL, S_CNTV_TVAL, key,
     S_TCR_EL1, S_TTBR0_EL1, S_TTBR1_EL1, S_MAIR_EL1)
 from pyaarch64.cpu.memory import (access_slow, ram_offset, translate, identity, tlb_flush, flush_decode,
                                   drop_code_page, acc_fsc, ACC_OK, ACC_ABORT, ACC_CBERR,
@@ -193,8 +194,40 @@ def eret(regs, ctl, sysr, pc):
 
 @njit(cache=True)
 def counter(ctl):
-    ns = ctl[C_ICOUNT] << ctl[C_ICOUNT_SHIFT]
+    """The system counter (CNTPCT; CNTVCT too, CNTVOFF being 0 without EL2): virtual
+    time from instructions retired plus time slept in WFI.  The executor folds its
+    local step count into C_ICOUNT before every slow op, so this is exact."""
+    ns = (ctl[C_ICOUNT] << ctl[C_ICOUNT_SHIFT]) + ctl[C_IDLE_NS]
     return ns // ctl[C_NS_PER_TICK]
+
+
+@njit(cache=True)
+def take_interrupt(regs, ctl, sysr, pc):
+    """Take a pending, unmasked IRQ or FIQ before the instruction at pc.
+    Returns 0 (taken, or nothing to take) or EXIT_EXC_LOOP."""
+    lines = ctl[C_IRQ]
+    daif = ctl[C_DAIF]
+    if (lines & np.uint64(2)) != U0 and (daif & U1) == U0:
+        return take_exception(regs, ctl, sysr, 0, 0, U0, False, pc, V_FIQ)
+    if (lines & U1) != U0 and (daif & np.uint64(2)) == U0:
+        return take_exception(regs, ctl, sysr, 0, 0, U0, False, pc, V_IRQ)
+    return 0
+
+
+SCTLR_NTWI = np.uint64(1 << 16)
+
+
+@njit(cache=True)
+def wfi(regs, ctl, sysr, pc):
+    """WFI: trapped at EL0 unless SCTLR_EL1.nTWI (returns 0, exception taken);
+    a pending interrupt, masked or not, makes it complete at once (returns -1:
+    go on); otherwise EXIT_WFI (the board sleeps until the next event)."""
+    if ctl[C_EL] == U0 and (sysr[S_SCTLR_EL1, R_VAL] & SCTLR_NTWI) == U0:
+        # ISS as QEMU 7.2 builds it: CV=1, COND=0xE, TI=0 (WFI)
+        return take_exception(regs, ctl, sysr, EC_WFX, 0x1E00000, U0, False, pc, V_SYNC)
+    if (ctl[C_IRQ] & np.uint64(3)) != U0:
+        return -1
+    return EXIT_WFI
 
 
 # SCTLR_EL1 bits that let EL0 use some system instructions/registers
@@ -233,7 +266,41 @@ def el0_trapped(ctl, sysr, slot):
         return (kc & U1) == U0
     if slot == S_CNTVCT:
         return (kc & np.uint64(2)) == U0
+    if slot == S_CNTP_CTL or slot == S_CNTP_CVAL or slot == S_CNTP_TVAL:
+        return (kc & np.uint64(0x200)) == U0     # EL0PTEN
+    if slot == S_CNTV_CTL or slot == S_CNTV_CVAL or slot == S_CNTV_TVAL:
+        return (kc & np.uint64(0x100)) == U0     # EL0VTEN
     return False
+
+
+@njit(cache=True)
+def timer_reg(regs, ctl, sysr, slot, rt, is_read):
+    """CNTP_*/CNTV_* CTL, CVAL, TVAL.  Returns EXIT_TIMER after a write."""
+    if slot == S_CNTP_CTL or slot == S_CNTP_CVAL or slot == S_CNTP_TVAL:
+        sctl, scval = S_CNTP_CTL, S_CNTP_CVAL
+    else:
+        sctl, scval = S_CNTV_CTL, S_CNTV_CVAL
+    now = counter(ctl)
+    if is_read:
+        if slot == sctl:
+            c = sysr[sctl, R_VAL]
+            ist = U0
+            if (c & U1) != U0 and now >= sysr[scval, R_VAL]:
+                ist = np.uint64(4)
+            regs[rt] = c | ist
+        elif slot == scval:
+            regs[rt] = sysr[scval, R_VAL]
+        else:
+            regs[rt] = (sysr[scval, R_VAL] - now) & M32
+        return 0
+    v = regs[rt]
+    if slot == sctl:
+        sysr[sctl, R_VAL] = v & np.uint64(3)
+    elif slot == scval:
+        sysr[scval, R_VAL] = v
+    else:
+        sysr[scval, R_VAL] = now + np.uint64(np.int64(np.int32(np.uint32(v & M32))))
+    return EXIT_TIMER
 
 
 @njit(cache=True)
@@ -293,6 +360,9 @@ def sysreg(regs, ctl, sysr, sysmap, pc, k, rt, is_read):
         regs[rt] = v
         ctl[C_PC] = pc + np.uint64(4)
         return 0
+    if slot >= S_CNTP_CTL and slot <= S_CNTV_TVAL:
+        ctl[C_PC] = pc + np.uint64(4)
+        return timer_reg(regs, ctl, sysr, slot, rt, is_read)
     if slot == S_NZCV:
         if is_read:
             regs[rt] = ctl[C_NZCV] << np.uint64(28)

@@ -18,12 +18,10 @@ OPTIONS = {
     "-nographic": False, "-serial": True, "-semihosting": False, "-semihosting-config": True,
     "-d": True, "-D": True, "-icount": True, "-version": False, "-help": False, "-h": False,
     "--help": False, "--version": False, "-no-reboot": False, "-display": True, "-accel": True,
-    "--max-insns": True, "-smp": True,
+    "--max-insns": True, "-smp": True, "-initrd": True, "-dtb": True,
 }
 # QEMU options we recognise but do not implement yet: a clear error, not "invalid option"
 LATER = {
-    "-initrd": "Linux boot (initrd, Image format, device tree) is not implemented yet",
-    "-dtb": "device trees are not implemented yet",
     "-bios": "firmware loading is not implemented yet",
     "-drive": "block devices are not implemented yet",
     "-device": "extra devices are not implemented yet",
@@ -35,7 +33,7 @@ LATER = {
     "-loadvm": "snapshots are not implemented yet",
     "-snapshot": "snapshots are not implemented yet",
 }
-LATER_ARG = {"-initrd", "-dtb", "-bios", "-drive", "-device", "-monitor", "-qmp", "-gdb", "-loadvm"}
+LATER_ARG = {"-bios", "-drive", "-device", "-monitor", "-qmp", "-gdb", "-loadvm"}
 
 USAGE = f"""\
 usage: {PROG} run [options] [kernel]
@@ -45,13 +43,18 @@ Runs an AArch64 guest on QEMU's `virt` board (same options as qemu-system-aarch6
 Standard options:
 -h or -help     display this help and exit
 -version        display version information and exit
--M machine      select the machine type (-M help for a list); `virt` is the newest
+-M machine[,dumpdtb=FILE]
+                select the machine type (-M help for a list); `virt` is the newest;
+                dumpdtb=FILE writes the guest's device tree blob to FILE and exits
 -cpu cpu        select the CPU model (-cpu help for a list; default cortex-a57)
 -m size         RAM size in MiB, or with a suffix: 128M, 1G (default 128M)
 -smp 1          number of CPUs (only 1 for now)
--kernel file    the guest: an AArch64 ELF (entry from the file) or a raw binary
-                (loaded and entered at the start of RAM); also accepted positionally
--append cmdline command line passed to the guest (semihosting GET_CMDLINE)
+-kernel file    the guest: an arm64 Linux Image (optionally gzip'd; booted as QEMU
+                does), an AArch64 ELF (entry from the file) or a raw binary (loaded
+                and entered at the start of RAM); also accepted positionally
+-initrd file    initial ram disk for a Linux kernel (at RAM + 128 MiB)
+-append cmdline kernel command line (/chosen bootargs; semihosting GET_CMDLINE)
+-dtb file       use this device tree blob instead of the generated one
 -nographic      no display: serial port on stdio, with Ctrl-A escapes (Ctrl-A h)
 -serial dev     stdio | mon:stdio | null | none | file:PATH
 -semihosting    enable semihosting (same as -semihosting-config enable=on)
@@ -110,7 +113,7 @@ def parse_args(argv):
             "D": None, "icount": 0, "max_insns": None, "machine": "virt", "cpu": None,
             "ram": 128 << 20, "kernel": None, "nographic": False, "no_reboot": False,
             "help": False, "version": False, "machine_help": False, "cpu_help": False,
-            "d_help": False}
+            "d_help": False, "initrd": None, "dtb": None, "dumpdtb": None}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -141,18 +144,27 @@ def parse_args(argv):
             opts["version"] = True
         elif name in ("-M", "-machine"):
             kv = val.split(",")
-            mtype = kv[0]
-            props = parse_kv(",".join(kv[1:]))
-            if mtype.startswith("type="):
+            mtype, rest = kv[0], kv[1:]
+            if "=" in mtype and not mtype.startswith("type="):
+                mtype, rest = None, kv          # -machine dumpdtb=FILE: properties only
+            props = parse_kv(",".join(rest))
+            if mtype is not None and mtype.startswith("type="):
                 mtype = mtype[5:]
             if mtype == "help" or "help" in props:
                 opts["machine_help"] = True
             for k in props:
-                if k not in ("help", "accel"):
+                if k not in ("help", "accel", "dumpdtb", "dtb-randomness"):
                     raise UsageError(f"{name} {val}: unknown machine property '{k}'")
                 if k == "accel" and props[k][-1] != "tcg":
                     raise UsageError(f"{name} {val}: only accel=tcg is available")
-            opts["machine"] = mtype
+                if k == "dtb-randomness" and props[k][-1] not in ("off", "false", "no"):
+                    raise UsageError(f"{name} {val}: only dtb-randomness=off is available "
+                                     f"(device trees carry no random seeds: boots are "
+                                     f"deterministic)")
+            if "dumpdtb" in props:
+                opts["dumpdtb"] = props["dumpdtb"][-1]
+            if mtype is not None:
+                opts["machine"] = mtype
         elif name == "-cpu":
             if val == "help":
                 opts["cpu_help"] = True
@@ -173,6 +185,10 @@ def parse_args(argv):
             opts["kernel"] = val
         elif name == "-append":
             opts["append"] = val
+        elif name == "-initrd":
+            opts["initrd"] = val
+        elif name == "-dtb":
+            opts["dtb"] = val
         elif name == "-nographic":
             opts["nographic"] = True
         elif name == "-serial":
@@ -306,6 +322,13 @@ def run(opts):
         except UnknownCpuModel as e:
             return die(f"-cpu {opts['cpu']}: {e}")
     if opts["kernel"] is None:
+        if opts["initrd"] is not None:
+            return die("-initrd only allowed with -kernel option")
+        if opts["append"]:
+            return die("-append only allowed with -kernel option")
+    if opts["dumpdtb"] is not None:
+        return dumpdtb(opts)
+    if opts["kernel"] is None:
         return die("no kernel given (use -kernel FILE or give it as the last argument)")
     kpath = opts["kernel"]
     if not os.path.exists(kpath):
@@ -338,7 +361,7 @@ def run(opts):
                         serial=serial.write, semihosting=opts["semihosting"],
                         semihosting_cmdline=cmdline, icount_shift=opts["icount"],
                         tracer=tracer, no_reboot=opts["no_reboot"])
-        m.load_kernel(kpath)
+        m.load_kernel(kpath, initrd=opts["initrd"], append=opts["append"], dtb=opts["dtb"])
     except KernelError as e:
         serial.close()
         return die(str(e))
@@ -349,6 +372,7 @@ def run(opts):
             m.feed_input(data)
         serial.flush()
     m.poll = poll
+    m.wait_input = serial.wait_input
     try:
         r = m.run(max_insns=opts["max_insns"])
     except ConsoleQuit:
@@ -374,6 +398,29 @@ def run(opts):
         return die(f"guest did not finish within {opts['max_insns']} instructions "
                    f"(PC 0x{r.pc:x}); stopping (--max-insns)", 2)
     return die(str(r), 1)
+
+
+def dumpdtb(opts):
+    """-machine dumpdtb=FILE: the device tree this command line would give the guest
+    (kernel, initrd and -dtb are read for their placement), written to FILE; exit 0."""
+    from pyaarch64.machine.types import resolve
+    from pyaarch64.cpu.models import DEFAULT_MODEL
+    from pyaarch64.machine.loader import DtbOnly, KernelError, boot
+    mtype = resolve(opts["machine"])
+    target = DtbOnly(mtype, opts["cpu"] or mtype.default_cpu or DEFAULT_MODEL, opts["ram"])
+    try:
+        info = boot(target, opts["kernel"], initrd=opts["initrd"], append=opts["append"],
+                    dtb=opts["dtb"])
+    except KernelError as e:
+        return die(str(e))
+    path = opts["dumpdtb"]
+    try:
+        with open(path, "wb") as f:
+            f.write(info.dtb)
+    except OSError as e:
+        return die(f"Failed dumping dtb to {path}: {e.strerror}")
+    sys.stderr.write(f"{PROG}: info: dtb dumped to {path}. Exiting.\n")
+    return 0
 
 
 if __name__ == "__main__":

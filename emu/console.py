@@ -27,6 +27,10 @@ class Chardev:
     def poll(self):
         return b""
 
+    def wait_input(self, timeout):
+        """Block up to `timeout` s for input.  False when no input can ever come."""
+        return False
+
     def flush(self):
         pass
 
@@ -66,6 +70,8 @@ class StdioChardev(Chardev):
         self.escape = False
         self.tty_state = None
         self._interactive = False
+        self._eof = threading.Event()
+        self._ready = threading.Event()
         fd_in = (stdin or sys.stdin)
         try:
             fd = fd_in.fileno()
@@ -77,6 +83,8 @@ class StdioChardev(Chardev):
                 self._interactive = True
             t = threading.Thread(target=self._reader, args=(fd,), daemon=True)
             t.start()
+        else:
+            self._eof.set()
 
     def _set_raw(self, fd):
         import termios
@@ -103,6 +111,18 @@ class StdioChardev(Chardev):
             if not data:
                 break
             self.q.put(data)
+            self._ready.set()
+        self._eof.set()
+        self._ready.set()
+
+    def wait_input(self, timeout):
+        if not self.q.empty():
+            return True
+        if self._eof.is_set():
+            return False
+        self._ready.wait(timeout)
+        self._ready.clear()
+        return not (self._eof.is_set() and self.q.empty())
 
     def write(self, data):
         self.out.write(data)

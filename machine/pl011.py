@@ -4,8 +4,25 @@ Registers used by guests: DR, RSR/ECR, FR, IBRD/FBRD, LCR_H, CR, IFLS, IMSC,
 RIS, MIS, ICR, DMACR and the peripheral/PrimeCell ID registers.  Transmit is
 immediate (the FIFO never fills); receive has a 16-entry FIFO with FEN set, a 1-byte holding register without
 (the depths QEMU 7.2 models).
+
+Interrupts (one combined output, `irq(level)` = any bit of RIS & IMSC):
+  TX  set by every write to DR (transmit is instant), cleared only through ICR,
+      as QEMU 7.2 does.
+  RX  set when the receive FIFO fills up to the trigger level (the count
+      becomes equal to it), cleared when reads take it below the level, or
+      through ICR.  The trigger level:
+        trm_rx_interrupts = 0 (QEMU 7.2's behaviour, the default): always 1
+          character; IFLS is stored but ignored.
+        trm_rx_interrupts = 1 (the PL011 TRM): 1 with the FIFO disabled, else
+          the IFLS RXIFLSEL level (1/8, 1/4, 1/2, 3/4, 7/8 of 16: 2, 4, 8, 12, 14).
+  RT  receive timeout, only with trm_rx_interrupts = 1 (QEMU 7.2 has none): the
+      FIFO is not empty and no character arrived for 32 bit periods (from
+      IBRD/FBRD and the virt board's 24 MHz UARTCLK; 115200 baud when the
+      divisor is unprogrammed), measured in virtual time through the board's
+      timer list (deadline_ns/expire); cleared when the FIFO empties or through ICR.
+trm_rx_interrupts is a device property chosen by the machine type
+(machine/virt_devices.py), not guest state.
 """
-from collections import deque
 
 # interrupt bits
 INT_RX = 1 << 4
@@ -20,16 +37,32 @@ FR_TXFE = 1 << 7
 ID = (0x11, 0x10, 0x14, 0x00, 0x0D, 0xF0, 0x05, 0xB1)   # 0xFE0..0xFFC
 
 
+UARTCLK = 24_000_000                 # the virt board's apb-pclk
+DEFAULT_DIVISOR = 13 * 64 + 1        # 115200 baud at 24 MHz (IBRD 13, FBRD 1)
+RX_LEVELS = (2, 4, 8, 12, 14)        # IFLS RXIFLSEL 0..4 for the 16-entry FIFO
+
+
 class PL011:
     name = "pl011"
+    # guest-visible state for snapshots: (attribute, type); everything else on the
+    # object is wiring (tx, irq, clock) or derived (irq_level: see post_load)
+    STATE_FIELDS = (
+        ("rx", "u8[]"), ("rt_deadline", "i64"), ("lcr", "u32"), ("cr", "u32"),
+        ("ibrd", "u32"), ("fbrd", "u32"), ("ifls", "u32"), ("imsc", "u32"), ("ris", "u32"),
+        ("dmacr", "u32"), ("rsr", "u32"), ("ilpr", "u32"),
+    )
 
-    def __init__(self, tx=None, irq=None):
+    def __init__(self, tx=None, irq=None, clock=None, trm_rx_interrupts=0):
         self.tx = tx                 # callable(bytes) or None (output dropped)
         self.irq = irq               # callable(level) or None
+        self.clock = clock           # callable() -> virtual ns, for the receive timeout
+        self.trm_rx_interrupts = trm_rx_interrupts   # property: see the module doc
         self.reset()
 
     def reset(self):
-        self.rx = deque()
+        self.rx = []                 # received characters, oldest first
+        self.rt_deadline = -1        # virtual ns of the receive timeout (-1: none)
+        self.irq_level = 0
         self.lcr = 0
         self.cr = 0x300
         self.ibrd = 0
@@ -40,7 +73,8 @@ class PL011:
         self.dmacr = 0
         self.rsr = 0
         self.ilpr = 0
-        self._update()
+        if self.irq is not None:
+            self.irq(0)              # the output goes low with the reset
 
     # --- host side -----------------------------------------------------------
     def depth(self):
@@ -49,24 +83,65 @@ class PL011:
     def can_receive(self):
         return len(self.rx) < self.depth()
 
+    def rx_trigger(self):
+        """Characters in the receive FIFO that raise the RX interrupt."""
+        if not self.trm_rx_interrupts or not self.lcr & 0x10:
+            return 1
+        sel = (self.ifls >> 3) & 7
+        return RX_LEVELS[sel] if sel < len(RX_LEVELS) else RX_LEVELS[-1]
+
+    def timeout_ns(self):
+        """32 bit periods at the programmed baud rate (16 UARTCLK cycles a bit)."""
+        div = ((self.ibrd & 0xFFFF) << 6) | (self.fbrd & 0x3F)
+        if div == 0:
+            div = DEFAULT_DIVISOR
+        # 32 bits * 16 cycles * (div / 64) / UARTCLK seconds
+        return (32 * 16 * div * 1_000_000_000) // (64 * UARTCLK)
+
     def push_rx(self, byte):
         """Deliver one received byte (the host checks can_receive first)."""
         self.rx.append(byte & 0xFF)
-        self.ris |= INT_RX | INT_RT
+        if len(self.rx) == self.rx_trigger():
+            self.ris |= INT_RX
+        if self.trm_rx_interrupts and self.clock is not None:
+            self.rt_deadline = self.clock() + self.timeout_ns()
         self._update()
+
+    def post_load(self):
+        """After STATE_FIELDS were restored: drive the interrupt output from them."""
+        self.irq_level = 1 if (self.ris & self.imsc) else 0
+        if self.irq is not None:
+            self.irq(self.irq_level)
+
+    # host-side timer interface (board.timers): the receive timeout
+    def deadline_ns(self):
+        return None if self.rt_deadline < 0 else self.rt_deadline
+
+    def expire(self, now_ns):
+        if 0 <= self.rt_deadline <= now_ns:
+            self.rt_deadline = -1
+            if self.rx:
+                self.ris |= INT_RT
+                self._update()
 
     # --- guest side ------------------------------------------------------------
     def _update(self):
-        if self.irq is not None:
-            self.irq(1 if (self.ris & self.imsc) else 0)
+        level = 1 if (self.ris & self.imsc) else 0
+        if level != self.irq_level:
+            self.irq_level = level
+            if self.irq is not None:
+                self.irq(level)
 
     def read(self, off, size):
         if off == 0x000:
             if not self.rx:
                 return 0
-            c = self.rx.popleft()
+            c = self.rx.pop(0)
+            if len(self.rx) < self.rx_trigger():
+                self.ris &= ~INT_RX
             if not self.rx:
-                self.ris &= ~(INT_RX | INT_RT)
+                self.ris &= ~INT_RT
+                self.rt_deadline = -1
             self._update()
             return c
         if off == 0x004:
@@ -120,8 +195,10 @@ class PL011:
             self.fbrd = value & 0xFFFFFFFF
         elif off == 0x02C:
             if (self.lcr ^ value) & 0x10:
-                # FIFO enable changed: the receive FIFO is flushed
+                # FIFO enable changed: the receive FIFO is flushed (RIS is left
+                # as it is, as QEMU 7.2 does)
                 self.rx.clear()
+                self.rt_deadline = -1
             self.lcr = value & 0xFF
         elif off == 0x030:
             self.cr = value & 0xFFFF

@@ -29,15 +29,21 @@ class MachineType:
     timer_ppis: tuple = (13, 14, 11, 10)   # secure phys, non-secure phys, virt, hyp
     gic_num_irqs: int = 288                 # 256 SPIs + 32 SGIs/PPIs
     sysreg_overrides: dict = field(default_factory=dict)
+    # device tree content choices
+    dtb_cpu_map: bool = True        # /cpus/cpu-map (QEMU 6.2+; virt-6.1 and older: none)
+    dtb_randomness: bool = False    # /chosen rng-seed + kaslr-seed (QEMU: random, on);
+                                    # off: deterministic boots, no KASLR and so no KPTI
 
 
 def _chain():
-    base = MachineType("virt-4.1", "4.1")
+    base = MachineType("virt-4.1", "4.1", dtb_cpu_map=False)
     out = [base]
     prev = base
     for ver in ("4.2", "5.0", "5.1", "5.2", "6.0", "6.1", "6.2", "7.0", "7.1", "7.2",
                 "8.0", "8.1", "8.2", "9.0", "9.1", "9.2"):
         deltas = {}
+        if ver == "6.2":
+            deltas["dtb_cpu_map"] = True           # QEMU 6.2 added /cpus/cpu-map
         if ver == "9.1":
             deltas["cntfrq"] = 1_000_000_000      # QEMU 9.1: the counter runs at 1 GHz
         prev = replace(prev, name=f"virt-{ver}", qemu_version=ver, **deltas)

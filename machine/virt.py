@@ -8,12 +8,13 @@ import numpy as np
 
 from pyaarch64.cpu import ops as O
 from pyaarch64.cpu.core import Cpu
+from pyaarch64.cpu.timer import GenericTimer
 from pyaarch64.cpu import sysregs as SR
 from pyaarch64.machine import types as T
 from pyaarch64.machine.pl011 import PL011
 from pyaarch64.machine.virt_devices import attach_devices
 from pyaarch64.machine import psci
-from pyaarch64.machine.loader import load_kernel
+from pyaarch64.machine import loader
 from pyaarch64.machine.semihosting import Semihosting, SemihostingExit, HLT_SEMIHOSTING
 
 SLICE = 2_000_000          # instructions per run() call between host-side checks
@@ -51,6 +52,7 @@ class VirtMachine:
         overrides.setdefault("CNTFRQ_EL0", {})
         overrides["CNTFRQ_EL0"] = dict(overrides["CNTFRQ_EL0"], reset=self.type.cntfrq)
         self.cpu = Cpu(cpu or self.type.default_cpu, overrides, ns_per_tick, icount_shift)
+        self.timer = GenericTimer(self.cpu)
         if ram_size <= 0 or ram_size % 4096:
             raise ValueError("RAM size must be a positive multiple of 4 KiB")
         self.ram_size = ram_size
@@ -74,6 +76,7 @@ class VirtMachine:
         self._kernel = None
         self.rx_pending = bytearray()
         self.poll = None          # host-side callback between run slices (console input)
+        self.wait_input = None    # wait_input(timeout) -> False when no input can ever come
 
     # --- memory ----------------------------------------------------------------
     def _ram_off(self, addr, n):
@@ -121,25 +124,65 @@ class VirtMachine:
             del self.rx_pending[0]
 
     # --- boot --------------------------------------------------------------------
-    def load_kernel(self, path):
+    @property
+    def cpu_model(self):
+        return self.cpu.model.name
+
+    def load_kernel(self, path, initrd=None, append=None, dtb=None):
+        """QEMU's -kernel/-initrd/-append/-dtb: load the kernel (ELF, arm64 Image, or
+        raw binary), the initrd and the device tree, and point the CPU at the boot
+        stub or entry (see machine/loader.py).  Raises loader.KernelError."""
         self._kernel = path
-        self.entry, self.image_end = load_kernel(self, path)
+        self._boot_args = (initrd, append, dtb)
+        self._boot()
+
+    def _boot(self):
+        initrd, append, dtb = self._boot_args
+        self.boot_info = loader.boot(self, self._kernel, initrd=initrd, append=append, dtb=dtb)
+        self.entry, self.image_end = self.boot_info.pc, self.boot_info.image_high
         self._boot_cpu()
 
     def _boot_cpu(self):
         self.cpu.reset()
         self.cpu.pc = self.entry
+        info = getattr(self, "boot_info", None)
+        if info is not None:
+            for name, value in info.regs.items():      # x0 = DTB for raw kernels
+                self.cpu.set_reg(name, value)
 
     def reset(self):
         """System reset: devices and CPU to reset state, kernel reloaded."""
         self.ram[:] = 0
         self.uart.reset()
         if self._kernel:
-            self.entry, self.image_end = load_kernel(self, self._kernel)
-        self._boot_cpu()
+            self._boot()        # kernel, initrd, DTB and stub again, CPU reset
+        else:
+            self._boot_cpu()
 
     def virtual_ns(self):
-        return self.cpu.icount << int(self.cpu.ctl[O.C_ICOUNT_SHIFT])
+        """Virtual time: instructions retired (<< icount shift) plus time slept in WFI."""
+        return self.timer.now_ns()
+
+    def _sync_timers(self):
+        """Expire due host-side timers, drive the generic timer's PPIs, and return the
+        next deadline (virtual ns) or None."""
+        now = self.timer.now_ns()
+        for t in self.timers:
+            d = t.deadline_ns()
+            if d is not None and d <= now:
+                t.expire(now)
+        gic = getattr(self, "gic", None)
+        if gic is not None:
+            lines = self.timer.lines()
+            ppis = self.type.timer_ppis
+            gic.set_irq(16 + ppis[1], lines["phys"])
+            gic.set_irq(16 + ppis[2], lines["virt"])
+        deadline = self.timer.next_deadline_ns()
+        for t in self.timers:
+            d = t.deadline_ns()
+            if d is not None and (deadline is None or d < deadline):
+                deadline = d
+        return deadline
 
     def heapinfo(self):
         """SYS_HEAPINFO as QEMU 7.2 answers: heap from the end of the loaded image
@@ -155,6 +198,11 @@ class VirtMachine:
         tracer = self.tracer
         while True:
             budget = SLICE
+            deadline = self._sync_timers()
+            if deadline is not None:
+                shift = int(cpu.ctl[O.C_ICOUNT_SHIFT])
+                ahead = deadline - self.timer.now_ns()
+                budget = max(1, min(budget, (ahead + (1 << shift) - 1) >> shift))
             if max_insns is not None:
                 left = max_insns - (cpu.icount - start)
                 if left <= 0:
@@ -176,7 +224,7 @@ class VirtMachine:
                 self.poll()
             if self.rx_pending:
                 self._deliver_rx()
-            if ex == O.EXIT_BUDGET:
+            if ex == O.EXIT_BUDGET or ex == O.EXIT_TIMER:
                 continue
             r = self._handle_exit(ex)
             if r is not None:
@@ -272,9 +320,26 @@ class VirtMachine:
         return None
 
     def _wfi(self):
+        """WFI with nothing pending: sleep until the next timer deadline (virtual time
+        jumps there: deterministic), or, with none armed, until console input; if
+        no interrupt can ever come, stop and say so."""
         cpu = self.cpu
-        # Nothing on this board can raise an interrupt yet (no GIC or timer), so a
-        # WFI can never wake.  Say so instead of hanging.
-        return StopReason("halted", 1, cpu.pc, message=(
-            f"guest is waiting for an interrupt (WFI at PC 0x{cpu.pc - 4:x}) "
-            f"but this board has no interrupt source yet"))
+        while True:
+            deadline = self._sync_timers()
+            if int(cpu.ctl[O.C_IRQ]) & 3:
+                return None
+            if int(cpu.ctl[O.C_STOP]):
+                cpu.ctl[O.C_STOP] = 0
+                return StopReason("stopped", 0, cpu.pc, message="stopped")
+            if deadline is not None:
+                self.timer.sleep_until(deadline)
+                continue
+            if self.wait_input is not None and self.wait_input(0.05):
+                if self.poll is not None:
+                    self.poll()
+                if self.rx_pending:
+                    self._deliver_rx()
+                continue
+            return StopReason("halted", 1, cpu.pc, message=(
+                f"guest is waiting for an interrupt (WFI at PC 0x{cpu.pc - 4:x}) "
+                f"but none can arrive: no timer is armed and no input is pending"))

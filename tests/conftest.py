@@ -10,6 +10,9 @@ def pytest_addoption(parser):
                           "(default: a small fixed sample)")
     parser.addoption("--diff-seed", type=int, default=1,
                      help="seed of the random encodings of tests/test_diff_unicorn.py")
+    parser.addoption("--linux", action="store_true", default=False,
+                     help="boot the Debian arm64 kernel in tests/test_linux_boot.py (fetch it "
+                          "first with scripts/fetch-guests.sh; same as PYAARCH64_LINUX=1)")
 
 
 # --- numba compile time, made visible ------------------------------------------

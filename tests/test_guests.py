@@ -29,6 +29,7 @@ PROGRAMS = {
     "decode.c": ("vectors.S",),
     "loops.S": (),
     "uart.c": (),
+    "timer.c": ("vectors.S",),
     "mmu.c": ("vectors.S",),
 }
 

@@ -1,0 +1,113 @@
+"""Boot Debian's arm64 kernel to a console marker on pyaarch64 and on QEMU 7.2 in the
+same run; report wall time, CPU time and (for pyaarch64) guest instructions and MIPS.
+
+    python benchmarks/boot.py [--marker 'Run /init as init process'] [--notests] [--machine virt-7.2]
+                              [--no-qemu] [--runs N]
+
+The guests come from scripts/fetch-guests.sh and scripts/mkinitramfs.sh (cache dir
+~/.cache/pyaarch64/guests, or $PYAARCH64_GUESTS).  pyaarch64 runs in-process (the numba
+core is loaded from its cache first, and that load is not counted); QEMU runs as
+`qemu-system-aarch64 -M <machine> -cpu cortex-a57 -m 512 -nographic ...` and is timed
+from process start to the marker on its console.
+"""
+import argparse
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+
+GUESTS = os.environ.get("PYAARCH64_GUESTS", os.path.expanduser("~/.cache/pyaarch64/guests"))
+
+
+def guest_paths():
+    k = os.path.join(GUESTS, "Image")
+    i = os.path.join(GUESTS, "initramfs.cpio.gz")
+    for p in (k, i):
+        if not os.path.exists(p):
+            sys.exit(f"boot.py: {p} is missing: run scripts/fetch-guests.sh and scripts/mkinitramfs.sh")
+    return k, i
+
+
+def run_pyaarch64(machine, append, marker, max_insns):
+    from pyaarch64.machine.virt import VirtMachine
+    from pyaarch64.cpu import ops as O
+    kernel, initrd = guest_paths()
+    out = bytearray()
+    box = {}
+
+    def serial(data):
+        out.extend(data)
+        if "t" not in box and marker.encode() in out:
+            box["t"] = time.perf_counter()
+            m.cpu.ctl[O.C_STOP] = 1        # stop at the next instruction boundary
+
+    # warm the numba cache outside the timed region
+    from pyaarch64.emu.api import Machine
+    Machine()
+    t0 = time.perf_counter()
+    c0 = time.process_time()
+    m = VirtMachine(machine, cpu="cortex-a57", ram_size=512 << 20, serial=serial)
+    m.load_kernel(kernel, initrd=initrd, append=append)
+    r = m.run(max_insns=max_insns)
+    t1 = box.get("t", time.perf_counter())
+    return {"engine": "pyaarch64", "reached": "t" in box, "wall_s": t1 - t0,
+            "cpu_s": time.process_time() - c0, "insns": m.cpu.icount,
+            "mips": m.cpu.icount / (t1 - t0) / 1e6, "stop": str(r)}
+
+
+def run_qemu(machine, append, marker, timeout):
+    kernel, initrd = guest_paths()
+    cmd = ["qemu-system-aarch64", "-M", machine, "-cpu", "cortex-a57", "-m", "512", "-nographic",
+           "-monitor", "none", "-serial", "stdio", "-kernel", kernel, "-initrd", initrd,
+           "-append", append]
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    buf = b""
+    t1 = None
+    while True:
+        chunk = p.stdout.read1(4096)
+        if not chunk:
+            break
+        buf += chunk
+        if marker.encode() in buf:
+            t1 = time.perf_counter()
+            break
+        if time.perf_counter() - t0 > timeout:
+            break
+    p.kill()
+    p.wait()
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+    return {"engine": "qemu-7.2", "reached": t1 is not None,
+            "wall_s": (t1 or time.perf_counter()) - t0, "cpu_s": cpu}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--marker", default="Run /init as init process")
+    ap.add_argument("--notests", action="store_true", help="add cryptomgr.notests to the command line")
+    ap.add_argument("--machine", default="virt-7.2")
+    ap.add_argument("--no-qemu", action="store_true")
+    ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--max-insns", type=int, default=3_000_000_000)
+    a = ap.parse_args(argv)
+    append = "console=ttyAMA0" + (" cryptomgr.notests" if a.notests else "")
+    rows = []
+    for _ in range(a.runs):
+        rows.append(run_pyaarch64(a.machine, append, a.marker, a.max_insns))
+        if not a.no_qemu and shutil.which("qemu-system-aarch64"):
+            rows.append(run_qemu(a.machine, append, a.marker, 600))
+    print(f"boot to {a.marker!r}, -M {a.machine} -cpu cortex-a57 -m 512, -append {append!r}")
+    print("| engine | reached | wall s | CPU s | guest insns | MIPS |")
+    print("|---|---|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['engine']} | {'yes' if r['reached'] else 'NO'} | {r['wall_s']:.2f} | {r['cpu_s']:.2f} "
+              f"| {r.get('insns', '-'):,} | {r['mips']:.0f} |" if "insns" in r else
+              f"| {r['engine']} | {'yes' if r['reached'] else 'NO'} | {r['wall_s']:.2f} | {r['cpu_s']:.2f} | - | - |")
+
+
+if __name__ == "__main__":
+    main()

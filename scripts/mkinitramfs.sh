@@ -1,0 +1,101 @@
+#!/bin/sh
+# Build a small, reproducible initramfs around a static busybox:
+#
+#   scripts/mkinitramfs.sh [BUSYBOX] [OUT]
+#
+# defaults: BUSYBOX=~/.cache/pyaarch64/guests/busybox (from scripts/fetch-guests.sh),
+#           OUT=~/.cache/pyaarch64/guests/initramfs.cpio.gz
+#
+# The archive is a gzip'd "newc" cpio written by the Python below (no root, no mknod,
+# no cpio binary): directories, /bin/busybox, /init and a /dev/console character
+# device (5,1).  Every timestamp is 0, owners are root, inode numbers are sequential
+# and the gzip header carries no name or time, so the same busybox gives the same
+# bytes every time.
+#
+# /init mounts proc, sysfs and devtmpfs, installs the busybox applets as symlinks,
+# prints PYAARCH64-INIT-OK, runs a few commands (uname -a, /proc/cpuinfo, ls /,
+# $((6*7))), prints PYAARCH64-DONE and powers off (poweroff -f: reboot syscall, then
+# PSCI SYSTEM_OFF), so every boot ends by itself.  Kernel command-line switches,
+# pyinit=a,b,...:
+#   quick   power off right after the marker
+#   shell   interactive shell after the checks (leaving it powers off)
+set -eu
+
+GUESTS=${PYAARCH64_GUESTS:-$HOME/.cache/pyaarch64/guests}
+BUSYBOX=${1:-$GUESTS/busybox}
+OUT=${2:-$GUESTS/initramfs.cpio.gz}
+
+if [ ! -s "$BUSYBOX" ]; then
+    echo "mkinitramfs: busybox '$BUSYBOX' not found (run scripts/fetch-guests.sh first)" >&2
+    exit 1
+fi
+PY=$(command -v python3 || command -v python)
+mkdir -p "$(dirname "$OUT")"
+
+"$PY" - "$BUSYBOX" "$OUT" <<'PYEOF'
+import gzip
+import io
+import os
+import sys
+
+INIT = r'''#!/bin/busybox sh
+/bin/busybox mount -t proc proc /proc
+/bin/busybox mount -t sysfs sysfs /sys
+/bin/busybox mount -t devtmpfs devtmpfs /dev 2>/dev/null
+/bin/busybox --install -s
+export PATH=/sbin:/usr/sbin:/bin:/usr/bin HOME=/root TERM=vt100
+opts=
+for a in $(cat /proc/cmdline); do
+    case "$a" in pyinit=*) opts=$(echo "${a#pyinit=}" | tr , ' ');; esac
+done
+has() { for o in $opts; do [ "$o" = "$1" ] && return 0; done; return 1; }
+echo PYAARCH64-INIT-OK
+if has quick; then poweroff -f; fi
+uname -a
+cat /proc/cpuinfo
+ls /
+echo $((6*7))
+echo PYAARCH64-DONE
+if has shell; then
+    echo "pyaarch64 initramfs shell; exit to power off"
+    setsid cttyhack sh -l
+fi
+poweroff -f
+'''
+
+S_IFDIR, S_IFREG, S_IFCHR, S_IFLNK = 0o040000, 0o100000, 0o020000, 0o120000
+
+
+def entry(out, ino, name, mode, data=b"", rdev=(0, 0), nlink=1):
+    name_b = name.encode() + b"\0"
+    fields = [ino, mode, 0, 0, nlink, 0, len(data), 0, 0, rdev[0], rdev[1], len(name_b), 0]
+    out.write(b"070701" + b"".join(b"%08X" % f for f in fields))
+    out.write(name_b)
+    out.write(b"\0" * (-(110 + len(name_b)) % 4))
+    out.write(data)
+    out.write(b"\0" * (-len(data) % 4))
+
+
+busybox, dest = sys.argv[1], sys.argv[2]
+with open(busybox, "rb") as f:
+    bb = f.read()
+buf = io.BytesIO()
+ino = 1
+for d in ("bin", "dev", "etc", "proc", "root", "sbin", "sys", "tmp", "usr", "usr/bin",
+          "usr/sbin", "mnt"):
+    entry(buf, ino, d, S_IFDIR | 0o755, nlink=2)
+    ino += 1
+entry(buf, ino, "dev/console", S_IFCHR | 0o600, rdev=(5, 1)); ino += 1
+entry(buf, ino, "bin/busybox", S_IFREG | 0o755, bb); ino += 1
+entry(buf, ino, "bin/sh", S_IFLNK | 0o777, b"busybox"); ino += 1
+entry(buf, ino, "init", S_IFREG | 0o755, INIT.encode()); ino += 1
+entry(buf, 0, "TRAILER!!!", 0, nlink=1)
+raw = buf.getvalue()
+raw += b"\0" * (-len(raw) % 512)
+tmp = dest + ".tmp"
+with open(tmp, "wb") as f:
+    with gzip.GzipFile(filename="", mode="wb", fileobj=f, compresslevel=9, mtime=0) as g:
+        g.write(raw)
+os.replace(tmp, dest)
+print(f"{dest}: {os.path.getsize(dest)} bytes")
+PYEOF
