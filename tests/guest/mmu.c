@@ -171,6 +171,12 @@ static void mmu_on(void) {
                  "msr sctlr_el1, x9\n\tisb" ::: "x9", "memory");
 }
 
+static void set_wxn(int on) {
+    asm volatile("mrs x9, sctlr_el1\n\tbic x9, x9, #0x80000\n\torr x9, x9, %0\n\tmsr sctlr_el1, x9\n\tisb"
+                 :: "r"((uint64_t)on << 19) : "x9", "memory");
+}
+extern char __bss_start[];
+
 /* identity map of RAM (biggest legal block) and the UART page */
 static void identity(uint64_t *root) {
     if (G == 12) map(root, 0x40000000, 0x40000000, 1, NORMAL);
@@ -478,6 +484,33 @@ static void details(void) {
     report("el0 results", 1, el0_regs[1]);
     report("el0 results", 2, el0_regs[2]);
     report("el0 results", 3, el0_regs[3]);
+
+    /* SCTLR_EL1.WXN: writable means execute-never.  A map with 4K pages where the
+     * program's code and read-only data are read-only and everything else is
+     * writable (so that the code keeps running) */
+    puts_("wxn:\n");
+    uint64_t *rootW = new_table();
+    uint64_t ro_end = (uint64_t)__bss_start & ~0xfffULL;
+    for (uint64_t pa = 0x40080000; pa < 0x40400000; pa += 0x1000)
+        map(rootW, pa, pa, 3, NORMAL | (pa < ro_end ? AP_RO1 : AP_RW1));
+    map(rootW, UART_PA, UART_PA, 3, DEVICE);
+    map(rootW, X, TP(6), 3, NORMAL | AP_RW1);
+    map(rootW, X + 0x3000, TP(6), 3, NORMAL | AP_RO1);
+    map(rootW, TV, TP(0), 3, NORMAL | AP_RW1);
+    SYNC();
+    set_ttbr0((uint64_t)rootW);
+    TLBI_ALL();
+    report("WXN=0: call RW", X, call(X));
+    set_wxn(1);
+    report("WXN=1: call RW", X, call(X));
+    report("WXN=1: call RO", X + 0x3000, call(X + 0x3000));
+    wr(TV + 0x38, 0x3838);
+    report("WXN=1: data RW", TV + 0x38, rd(TV + 0x38));
+    report("WXN=1: AT S1E1W", X, at(1, X));
+    set_wxn(0);
+    report("WXN=0 again: call RW", X, call(X));
+    set_ttbr0((uint64_t)root0);
+    TLBI_ALL();
 }
 
 static void el0_routine(void) {
