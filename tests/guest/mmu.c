@@ -266,6 +266,20 @@ static const uint32_t ret42_code[2] = {0xd2800540, 0xd65f03c0};   /* mov x0, #42
 extern uint64_t get_pc(void);
 asm(".text\n.global get_pc\nget_pc:\n\tadr x0, .\n\tret\n");
 
+/* ERET (EL1h -> EL1h) to `target`, which returns through x30; a fault there
+ * "returns" too (the handler resumes at x30) */
+static uint64_t eret_to(uint64_t target) {
+    uint64_t r;
+    asm volatile("adr x30, 1f\n\t"
+                 "msr elr_el1, %1\n\t"
+                 "mov x9, #0x3c5\n\t"
+                 "msr spsr_el1, x9\n\t"
+                 "isb\n\t"
+                 "eret\n"
+                 "1: mov %0, x0" : "=r"(r) : "r"(target) : "x0", "x9", "x30", "memory", "cc");
+    return r;
+}
+
 static void el0_routine(void);
 static uint64_t el0_regs[4];
 
@@ -396,10 +410,17 @@ static void details(void) {
     uint64_t tag = 0x5a00000000000000ULL;
     report("TBI0=0 tagged read", TV | tag, rd(TV | tag));
     report("TBI0=0 call tagged", (uint64_t)get_pc | tag, call((uint64_t)get_pc | tag));
+    report("TBI0=0 eret tagged", (uint64_t)get_pc | tag, eret_to((uint64_t)get_pc | tag));
     set_tcr(tcr_base() | (1ULL << 37));
     report("TBI0=1 tagged read", TV | tag, rd(TV | tag));
     report("TBI0=1 tagged unmapped", (TV + 7 * PG) | tag, rd((TV + 7 * PG) | tag));
     report("TBI0=1 call tagged get_pc", (uint64_t)get_pc | tag, call((uint64_t)get_pc | tag));
+    report("TBI0=1 eret tagged get_pc", (uint64_t)get_pc | tag, eret_to((uint64_t)get_pc | tag));
+    {
+        uint64_t elr;
+        asm volatile("mrs %0, elr_el1" : "=r"(elr));
+        report("TBI0=1 ELR_EL1 after the eret", 0, elr);
+    }
     report("TBI0=1 tagged bit55", TV | (1ULL << 55), rd(TV | (1ULL << 55)));
     report("TBI0=1 AT tagged", TV | tag, at(0, TV | tag));
     set_tcr(tcr_base() | (1ULL << 38));
