@@ -4,11 +4,15 @@
  * For each granule the CPU implements (4K, 64K, 16K) and VA sizes of 48 and 39
  * bits: an identity map of RAM (largest legal block) and the UART (page), pages
  * and blocks at every legal level in a test region, TTBR1 high-half addresses,
- * translation faults at each level.  With 4K/48-bit also: access flag,
- * permission (AP, UXN, PXN, implicit PXN of EL0-writable pages, WXN) and address
- * size faults, external abort on a walk, LDTR/STTR against EL0 permissions, TBI,
- * every TLBI form, two ASIDs sharing a VA, AT + PAR_EL1, an EL0 routine reached
- * by ERET, instruction fetch from non-executable pages, the UART at a second VA.
+ * translation faults at each level, access flag and permission faults on blocks,
+ * EPD1, a TTBR beyond the PA size.  With 4K/48-bit also: access flag, permission
+ * (AP, UXN, PXN, implicit PXN of EL0-writable pages, WXN under a map with read-only
+ * code) and address size faults (IPS, PARange), external abort on a walk (also
+ * under AT), APTable/UXNTable/PXNTable, LDTR/STTR against EL0 permissions, TBI
+ * (data, BLR and ERET to tagged addresses), every TLBI form, two ASIDs sharing a
+ * VA, AT + PAR_EL1, an EL0 routine reached by ERET, instruction fetch from
+ * non-executable pages, the UART at a second VA.  On a CPU without 16K granules,
+ * TG0 = 16K (and the reserved value) behave as 4K, as on QEMU 7.2.
  * Exception handler: vectors.S. */
 #include "lib.h"
 
