@@ -315,8 +315,9 @@ def main(argv=None):
     ap.add_argument("--perf", action="store_true", help="also sample the real executor with perf")
     ap.add_argument("--no-counters", action="store_true")
     ap.add_argument("--variant", help="with --perf: sample an experiment.py variant instead")
+    ap.add_argument("--mmu", action="store_true", help="the MMU-on variant of the workload")
     args = ap.parse_args(argv)
-    elf = bench.build(args.workload)
+    elf = bench.build(args.workload, mmu=args.mmu)
     if not args.no_counters:
         counters(elf)
     if args.perf:

@@ -68,16 +68,21 @@ CHECK_RE = re.compile(rb"CHECKSUM (\S+) (0x[0-9a-f]{16})")
 
 
 # ----------------------------------------------------------------------------- build
-def build(name):
-    """Build benchmarks/guest/<name>.c into benchmarks/build/<name>.elf (if stale)."""
-    srcs = [os.path.join(GUEST, s) for s in RUNTIME + [name + ".c"]]
+def build(name, mmu=False):
+    """Build benchmarks/guest/<name>.c into benchmarks/build/<name>.elf (if stale);
+    mmu=True: the MMU-on variant <name>-mmu.elf (crt0 builds an identity map with
+    4 KiB pages and turns the MMU on before main, see guest/mmu.c); mmu="off": its
+    layout twin <name>-mmuoff.elf (same code and data, MMU left off)."""
+    extra = ["mmu.c"] if mmu else []
+    srcs = [os.path.join(GUEST, s) for s in RUNTIME + extra + [name + ".c"]]
     deps = srcs + [os.path.join(GUEST, "link.ld"), os.path.join(GUEST, "bench.h")]
-    out = os.path.join(BUILD, name + ".elf")
+    out = os.path.join(BUILD, name + ("-mmuoff" if mmu == "off" else "-mmu" if mmu else "") + ".elf")
     if os.path.exists(out) and all(os.path.getmtime(d) <= os.path.getmtime(out) for d in deps):
         return out
     os.makedirs(BUILD, exist_ok=True)
-    cmd = [CC, *CFLAGS, "-I", GUEST, "-Wl,-T," + os.path.join(GUEST, "link.ld"),
-           "-o", out, *srcs]
+    defs = (["-DBENCH_MMU"] if mmu else []) + (["-DBENCH_MMU_OFF"] if mmu == "off" else [])
+    cmd = [CC, *CFLAGS, *defs, "-I", GUEST,
+           "-Wl,-T," + os.path.join(GUEST, "link.ld"), "-o", out, *srcs]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         sys.exit(f"guest build failed: {' '.join(cmd)}\n{r.stderr}")
@@ -278,6 +283,14 @@ def markdown(res):
             f"| {'match' if w['checksums_match'] else 'MISMATCH'} |")
     s = res.get("start")
     out = "\n".join(lines)
+    mm = [w for w in res["workloads"] if "mmu" in w]
+    if mm:
+        out += ("\n\n| workload | plain MIPS | layout twin, MMU off: MIPS | MMU on: MIPS "
+                "| on / off | MMU-on insns (M) | checksum |\n|---|---:|---:|---:|---:|---:|---|\n")
+        out += "\n".join(
+            f"| {w['name']} | {w['mmu']['plain_best_cpu_mips']:.1f} | {w['mmu']['off_best_cpu_mips']:.1f} "
+            f"| {w['mmu']['best_cpu_mips']:.1f} | {w['mmu']['ratio']:.2f} | {w['mmu']['insns'] / 1e6:.1f} "
+            f"| {'match' if w['mmu']['checksum_match'] else 'MISMATCH'} |" for w in mm)
     if s:
         out += ("\n\n| start-up (`pyaarch64 run -nographic tests/guest/hello.elf`) | seconds |\n"
                 "|---|---:|\n"
@@ -300,6 +313,8 @@ def main(argv=None):
     ap.add_argument("--no-unicorn", action="store_true")
     ap.add_argument("--no-qemu", action="store_true")
     ap.add_argument("--no-start", action="store_true", help="skip the cold/warm start runs")
+    ap.add_argument("--no-mmu", action="store_true",
+                    help="skip the MMU-on variants (<workload>-mmu: identity map, 4 KiB pages)")
     ap.add_argument("--uc-uart", choices=("mmio", "hook"), default="mmio",
                     help="how unicorn sees the PL011 (default mmio, see run_unicorn)")
     ap.add_argument("--check-icount", action="store_true",
@@ -327,6 +342,7 @@ def main(argv=None):
            "machine": machine_info(), "load_before": loadavg(), "repeat": args.repeat,
            "unicorn_uart": args.uc_uart, "workloads": []}
     elfs = {n: build(n) for n in names}
+    mmu_elfs = {} if args.no_mmu else {n: (build(n, mmu="off"), build(n, mmu=True)) for n in names}
     empty = build("empty")
 
     def log(msg):
@@ -348,7 +364,13 @@ def main(argv=None):
     for name in names:
         elf = elfs[name]
         w = {"name": name, "description": dict(WORKLOADS)[name]}
-        runs = [run_pyaarch64(elf) for _ in range(args.repeat)]
+        # MMU off and on interleaved, so that load changes hit both alike
+        runs, oruns, mruns = [], [], []
+        for _ in range(args.repeat):
+            runs.append(run_pyaarch64(elf))
+            if name in mmu_elfs:
+                oruns.append(run_pyaarch64(mmu_elfs[name][0]))
+                mruns.append(run_pyaarch64(mmu_elfs[name][1]))
         insns = runs[0]["insns"]
         if any(r["insns"] != insns for r in runs):
             raise RuntimeError(f"{name}: instruction count differs between runs")
@@ -359,7 +381,24 @@ def main(argv=None):
         w["checksum"] = ref
         pc = statistics.median(r["cpu_s"] for r in runs)
         w["pyaarch64"] = {"seconds": p, "all_s": ps, "mips": insns / p / 1e6,
-                          "cpu_s": pc, "cpu_mips": insns / pc / 1e6}
+                          "cpu_s": pc, "cpu_mips": insns / pc / 1e6,
+                          "best_cpu_s": min(r["cpu_s"] for r in runs)}
+        if mruns:
+            mi = mruns[0]["insns"]
+            oi = oruns[0]["insns"]
+            mb = min(r["cpu_s"] for r in mruns)
+            ob = min(r["cpu_s"] for r in oruns)
+            ok = all(r["checksum"] == ref for r in mruns + oruns)
+            w["mmu"] = {"insns": mi, "all_s": [r["seconds"] for r in mruns],
+                        "cpu_all_s": [r["cpu_s"] for r in mruns], "best_cpu_s": mb,
+                        "best_cpu_mips": mi / mb / 1e6,
+                        "off_insns": oi, "off_cpu_all_s": [r["cpu_s"] for r in oruns],
+                        "off_best_cpu_mips": oi / ob / 1e6,
+                        "plain_best_cpu_mips": insns / w["pyaarch64"]["best_cpu_s"] / 1e6,
+                        "checksum_match": ok}
+            w["mmu"]["ratio"] = w["mmu"]["best_cpu_mips"] / w["mmu"]["off_best_cpu_mips"]
+            log(f"{name}-mmu: {mi} insns, best CPU {mb:.3f} s = {mi / mb / 1e6:.1f} MIPS "
+                f"({w['mmu']['ratio']:.2f}x of MMU off){'' if ok else ' CHECKSUM MISMATCH'}")
         sums = [r["checksum"] for r in runs]
         log(f"{name}: {insns} insns, pyaarch64 {p:.3f} s = {insns / p / 1e6:.1f} MIPS")
         if use_uc:
@@ -413,7 +452,8 @@ def main(argv=None):
         json.dump(res, f, indent=1)
     print(markdown(res))
     print(f"\nJSON: {path}")
-    ok = all(w["checksums_match"] for w in res["workloads"])
+    ok = all(w["checksums_match"] and w.get("mmu", {}).get("checksum_match", True)
+             for w in res["workloads"])
     return 0 if ok else 1
 
 

@@ -9,7 +9,7 @@ from numba import njit
 from pyaarch64.cpu.ops import *  # noqa: F401,F403  (op ids, slots, ctl layout: constants)
 from pyaarch64.cpu.alu import (add64, addc, logic, logic_flags, shift, extend, field_mask, dp1, umulh,
                                smulh, crc32, udiv, sdiv, cond_holds)
-from pyaarch64.cpu.memory import (TLB_ENTRIES, T_READ, T_WRITE, fetch_page, alloc_slot,
+from pyaarch64.cpu.memory import (TLB_ENTRIES, T_READ, T_WRITE, T_EXEC, fetch_page, alloc_slot,
                                   access_slow, acc_fsc, tlb_check_el, branch_target,
                                   ACC_OK, ACC_CODE, ACC_DROPPED, ACC_CBERR)
 from pyaarch64.cpu.system import (slow_op, undefined, data_abort, insn_abort, pc_align_fault,
@@ -34,6 +34,7 @@ NOT_PAGE = np.uint64(0xFFFFFFFFFFFFF000)
 TLB_IDX = np.uint64(TLB_ENTRIES - 1)
 SIZE_MASK = np.array([0, 1, 3, 7], dtype=np.uint64)   # alignment mask by log2(size)
 WRITE_BASE = np.uint64(T_WRITE * TLB_ENTRIES)
+EXEC_BASE = np.uint64(T_EXEC * TLB_ENTRIES)
 NO_PAGE = np.uint64(0xFFFFFFFFFFFFFFFF)
 SH_RD = np.uint64(10)
 SH_RN = np.uint64(16)
@@ -99,6 +100,7 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
                     break
                 pc = ctl[C_PC]
                 nzcv = np.int64(ctl[C_NZCV])
+                cpage = NO_PAGE        # the EL may have changed (soft-TLB check at the fetch)
                 continue
             if ctl[C_IL] != U0:
                 # PSTATE.IL (only ERET sets it, and every slow op ends the block)
@@ -127,7 +129,11 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
                 nzcv = np.int64(ctl[C_NZCV])
                 cpage = NO_PAGE
                 continue
-            hp = fetch_page(ctl, sysr, mem, tlb, pc)
+            e = ((vpage & TLB_IDX) + EXEC_BASE) << U1
+            if tlb[e] == vpage:
+                hp = np.int64((vpage << U12) + tlb[e + U1])     # exec-TLB hit: no call
+            else:
+                hp = fetch_page(ctl, sysr, mem, tlb, pc)
             if hp < 0:
                 ctl[C_PC] = pc
                 ctl[C_NZCV] = np.uint64(nzcv)

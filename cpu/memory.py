@@ -40,8 +40,17 @@ ACC_FAULT = 0x100
 SLOT_WORDS = 2048        # 1024 instructions x (w0, w1) per decode-cache slot
 
 
+# After the three soft TLBs, in the same array (so that every flush drops it too):
+# a direct-mapped cache of stage-1 walk results per 4 KiB VA page, (tag = VA >> 12,
+# PA page | EL0/EL1 r/w/x permissions | leaf level << 6).  It makes a soft-TLB miss
+# with the MMU on (a store to a page with code, a TLB conflict, an EL change) cost
+# about what it costs with the MMU off.
+WALK_ENTRIES = 1024
+WALK_BASE = 3 * TLB_ENTRIES * 2
+
+
 def new_tlb():
-    t = np.zeros(3 * TLB_ENTRIES * 2, dtype=np.uint64)
+    t = np.zeros(3 * TLB_ENTRIES * 2 + WALK_ENTRIES * 2, dtype=np.uint64)
     t[0::2] = INVALID
     return t
 
@@ -162,6 +171,7 @@ def walk(ctl, sysr, mem, va):
     base = ttbr & M48 & ~np.uint64(tbytes - 1)
     if (base >> np.uint64(ips)) != U0:
         return np.int64(FSC_ADDR_SIZE), U0, np.int64(0)     # level 0, whatever the start level
+    m64 = mem.view(np.uint64)
     ap_tbl = U0        # APTable: bit 0 no EL0 access, bit 1 no write
     uxn_tbl = U0
     pxn_tbl = U0
@@ -173,7 +183,7 @@ def walk(ctl, sysr, mem, va):
         off = ram_offset(ctl, base + (idx << U3))
         if off < 0:
             return np.int64(FSC_WALK_EXT + level), U0, np.int64(0)
-        desc = _ram_read(mem, off, 8)
+        desc = m64[off >> 3]
         typ = np.int64(desc & U3)
         if (typ & 1) == 0:
             return np.int64(FSC_TRANS + level), U0, np.int64(0)
@@ -239,6 +249,29 @@ def translate(ctl, sysr, mem, va, acc, el):
     if ((info >> bit) & 1) == 0:
         return np.int64(FSC_PERM) + ((info >> I_LEVEL_SH) & 3), pa, info
     return fsc, pa, info
+
+
+@njit(cache=True)
+def translate_cached(ctl, sysr, mem, tlb, va, acc, el):
+    """translate() for the soft-TLB fill paths: (fsc or -1, PA), with the walk
+    results cached per 4 KiB page after the soft TLBs (see WALK_BASE)."""
+    if (sysr[S_SCTLR_EL1, R_VAL] & SCTLR_M) == U0:
+        return identity(ctl, sysr, va)
+    vp = va >> U12
+    i = WALK_BASE + np.int64(vp & np.uint64(WALK_ENTRIES - 1)) * 2
+    if tlb[i] == vp:
+        v = tlb[i + 1]
+    else:
+        fsc, pa, info = walk(ctl, sysr, mem, va)
+        if fsc >= 0:
+            return fsc, U0
+        v = (pa & ~PAGE_MASK) | np.uint64(info & 63) | (np.uint64((info >> I_LEVEL_SH) & 3) << np.uint64(6))
+        tlb[i] = vp
+        tlb[i + 1] = v
+    bit = acc + (3 if el != 0 else 0)
+    if ((v >> np.uint64(bit)) & U1) == U0:
+        return np.int64(FSC_PERM) + np.int64((v >> np.uint64(6)) & U3), U0
+    return np.int64(-1), (v & ~PAGE_MASK) | (va & PAGE_MASK)
 
 
 @njit(cache=True)
@@ -342,7 +375,7 @@ def access_slow(ctl, sysr, mem, tlb, pslot, slotpage, cb, va, size, is_write, va
 def access1(ctl, sysr, mem, tlb, pslot, slotpage, cb, va, size, is_write, value, unpriv):
     """One aligned access inside a page."""
     el = 0 if unpriv else np.int64(ctl[C_EL])
-    fsc, pa, info = translate(ctl, sysr, mem, va, A_WRITE if is_write else A_READ, el)
+    fsc, pa = translate_cached(ctl, sysr, mem, tlb, va, A_WRITE if is_write else A_READ, el)
     if fsc >= 0:
         return ACC_FAULT + fsc, U0, va
     off = ram_offset(ctl, pa)
@@ -388,7 +421,7 @@ def fetch_page(ctl, sysr, mem, tlb, va):
     e = T_EXEC * TLB_ENTRIES + idx
     if tlb[2 * e] == vpage:
         return np.int64((vpage << U12) + tlb[2 * e + 1])
-    fsc, pa, info = translate(ctl, sysr, mem, va, A_EXEC, np.int64(ctl[C_EL]))
+    fsc, pa = translate_cached(ctl, sysr, mem, tlb, va, A_EXEC, np.int64(ctl[C_EL]))
     if fsc >= 0:
         return -1 - fsc
     off = ram_offset(ctl, pa)

@@ -171,3 +171,26 @@ def test_load_linux_style_kernel_with_initrd_and_cmdline(tmp_path):
     assert b"console=ttyAMA0 quiet" in m.dtb
     m.run(max_insns=100)
     assert m.pc == 0x40200040 and m.reg_read("x0") != 0            # in the kernel, x0 = DTB
+
+
+def test_mmu_unmapped_vector_stops():
+    """With the MMU on, an exception whose vector does not translate stops the run
+    (it would otherwise fault on its own vector forever)."""
+    import struct
+    m = pyaarch64.Machine()
+    base = 0x40000000
+    l0, l1 = base + 0x10000, base + 0x11000
+    m.mem_write(l0, struct.pack("<Q", l1 | 3))
+    m.mem_write(l1 + 8, struct.pack("<Q", base | (1 << 10) | 1))    # 1 GiB block, AF
+    m.mem_write(base, bytes.fromhex("200040f9"))                      # ldr x0, [x1]
+    m.reg_write("MAIR_EL1", 0xff)
+    m.reg_write("TCR_EL1", 16 | (16 << 16) | (2 << 30) | (5 << 32))
+    m.reg_write("TTBR0_EL1", l0)
+    m.reg_write("VBAR_EL1", 0x80000000)                               # L1[2]: not mapped
+    m.reg_write("SCTLR_EL1", m.reg_read("SCTLR_EL1") | 1)
+    m.reg_write("x1", 0x1000)                                         # L1[0]: not mapped
+    m.pc = base
+    r = m.run(max_insns=1000)
+    assert r.kind == "fetch-abort" and r.pc == 0x80000200, r
+    assert m.reg_read("ESR_EL1") == 0x96000005           # translation fault, level 1
+    assert m.reg_read("FAR_EL1") == 0x1000 and m.reg_read("ELR_EL1") == base

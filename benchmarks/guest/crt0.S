@@ -12,7 +12,11 @@ _start:
     b.hs    2f
     str     xzr, [x0], #8
     b       1b
-2:  bl      main
+2:
+#ifdef BENCH_MMU
+    bl      mmu_enable          /* MMU-on variants: identity map with 4K pages (mmu.c) */
+#endif
+    bl      main
     bl      guest_exit
     b       .
     .size _start, . - _start

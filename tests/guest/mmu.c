@@ -4,11 +4,15 @@
  * For each granule the CPU implements (4K, 64K, 16K) and VA sizes of 48 and 39
  * bits: an identity map of RAM (largest legal block) and the UART (page), pages
  * and blocks at every legal level in a test region, TTBR1 high-half addresses,
- * translation faults at each level.  With 4K/48-bit also: access flag,
- * permission (AP, UXN, PXN, implicit PXN of EL0-writable pages, WXN) and address
- * size faults, external abort on a walk, LDTR/STTR against EL0 permissions, TBI,
- * every TLBI form, two ASIDs sharing a VA, AT + PAR_EL1, an EL0 routine reached
- * by ERET, instruction fetch from non-executable pages, the UART at a second VA.
+ * translation faults at each level, access flag and permission faults on blocks,
+ * EPD1, a TTBR beyond the PA size.  With 4K/48-bit also: access flag, permission
+ * (AP, UXN, PXN, implicit PXN of EL0-writable pages, WXN under a map with read-only
+ * code) and address size faults (IPS, PARange), external abort on a walk (also
+ * under AT), APTable/UXNTable/PXNTable, LDTR/STTR against EL0 permissions, TBI
+ * (data, BLR and ERET to tagged addresses), every TLBI form, two ASIDs sharing a
+ * VA, AT + PAR_EL1, an EL0 routine reached by ERET, instruction fetch from
+ * non-executable pages, the UART at a second VA.  On a CPU without 16K granules,
+ * TG0 = 16K (and the reserved value) behave as 4K, as on QEMU 7.2.
  * Exception handler: vectors.S. */
 #include "lib.h"
 
@@ -125,7 +129,7 @@ static uint64_t *new_table(void) {
     pool_used = (pool_used + sz - 1) & ~(sz - 1);
     uint64_t *t = (uint64_t *)(pool + pool_used);
     pool_used += sz;
-    memset(t, 0, sz);
+    for (uint64_t i = 0; i < sz / 8; i++) t[i] = 0;
     return t;
 }
 
@@ -170,6 +174,12 @@ static void mmu_on(void) {
     asm volatile("mrs x9, sctlr_el1\n\torr x9, x9, #1\n\torr x9, x9, #4\n\torr x9, x9, #0x1000\n\t"
                  "msr sctlr_el1, x9\n\tisb" ::: "x9", "memory");
 }
+
+static void set_wxn(int on) {
+    asm volatile("mrs x9, sctlr_el1\n\tbic x9, x9, #0x80000\n\torr x9, x9, %0\n\tmsr sctlr_el1, x9\n\tisb"
+                 :: "r"((uint64_t)on << 19) : "x9", "memory");
+}
+extern char __bss_start[];
 
 /* identity map of RAM (biggest legal block) and the UART page */
 static void identity(uint64_t *root) {
@@ -235,6 +245,15 @@ static void basic(void) {
     report("L3 invalid", TV + 7 * PG, rd(TV + 7 * PG));
     report("below ttbr1", hi - (1ULL << (INSIZE - 1)), rd(hi - (1ULL << (INSIZE - 1))));
     report("ttbr1 unmapped", hi + PG, rd(hi + PG));
+    /* access flag and permission faults on blocks */
+    map(root0, TV + 4 * BLK2, 0x40000000, 2, NORMAL & ~AF);
+    map(root0, TV + 5 * BLK2, 0x40000000, 2, NORMAL | AP_RO1);
+    if (G == 12) map(root0, TV + 0x100000000ULL, 0x40000000, 1, NORMAL & ~AF);
+    SYNC();
+    report("L2 block AF=0", TV + 4 * BLK2 + off, rd(TV + 4 * BLK2 + off));
+    report("L2 block RO", TV + 5 * BLK2 + off, rd(TV + 5 * BLK2 + off));
+    wr(TV + 5 * BLK2 + off, 0x77);
+    if (G == 12) report("L1 block AF=0", TV + 0x100000000ULL + off, rd(TV + 0x100000000ULL + off));
     /* EPD1: no walk through TTBR1 */
     set_tcr(tcr_base() | (1 << 23));
     report("EPD1", hi + 8, rd(hi + 8));
@@ -250,6 +269,20 @@ static void basic(void) {
 static const uint32_t ret42_code[2] = {0xd2800540, 0xd65f03c0};   /* mov x0, #42; ret */
 extern uint64_t get_pc(void);
 asm(".text\n.global get_pc\nget_pc:\n\tadr x0, .\n\tret\n");
+
+/* ERET (EL1h -> EL1h) to `target`, which returns through x30; a fault there
+ * "returns" too (the handler resumes at x30) */
+static uint64_t eret_to(uint64_t target) {
+    uint64_t r;
+    asm volatile("adr x30, 1f\n\t"
+                 "msr elr_el1, %1\n\t"
+                 "mov x9, #0x3c5\n\t"
+                 "msr spsr_el1, x9\n\t"
+                 "isb\n\t"
+                 "eret\n"
+                 "1: mov %0, x0" : "=r"(r) : "r"(target) : "x0", "x9", "x30", "memory", "cc");
+    return r;
+}
 
 static void el0_routine(void);
 static uint64_t el0_regs[4];
@@ -304,6 +337,37 @@ static void details(void) {
     TLBI_ALL();
     report("TTBR1 back", hi + 8, rd(hi + 8));
 
+    /* hierarchical attributes: APTable, UXNTable, PXNTable in the L1 table descriptor
+     * above a fresh L2/L3 (the leaf allows everything) */
+    uint64_t H = TV + 0x40000000ULL;
+    map(root0, H, TP(12), 3, NORMAL | AP_RW);
+    memcpy((void *)(TP(12) + 0x100), ret42_code, 8);
+    asm volatile("dc cvau, %0\n\tdsb ish\n\tic iallu\n\tdsb ish\n\tisb" :: "r"(TP(12) + 0x100) : "memory");
+    uint64_t *l1d = pte_ptr(root0, H, 1);
+    uint64_t l1v = *l1d;
+    static const uint64_t tbl_bits[5] = {0, 1ULL << 62, 1ULL << 61, 1ULL << 60, 1ULL << 59};
+    static const char *tbl_names[5] = {"none", "APTable=10", "APTable=01", "UXNTable", "PXNTable"};
+    for (int i = 0; i < 5; i++) {
+        *l1d = l1v | tbl_bits[i];
+        TLBI_ALL();
+        printf_("table attrs %s:\n", tbl_names[i]);
+        report("  read", H, rd(H));
+        wr(H + 8, 0x99);
+        report("  ldtr", H, ldtr(H));
+        report("  S1E0W", H, at(3, H));
+        report("  call (EL0-writable leaf)", H + 0x100, call(H + 0x100));
+    }
+    *l1d = l1v;
+    map(root0, H, TP(12), 3, NORMAL | AP_RW1);
+    for (int i = 3; i < 5; i++) {
+        *l1d = l1v | tbl_bits[i];
+        TLBI_ALL();
+        report(tbl_names[i], H + 0x100, call(H + 0x100));
+        report(tbl_names[i], H + 0x100, at(2, H + 0x100));
+    }
+    *l1d = l1v;
+    TLBI_ALL();
+
     /* AT and PAR_EL1 */
     puts_("at:\n");
     map(root0, V + 0x7000, TP(5), 3, ATTR(2) | AF);                 /* normal NC, non-shareable */
@@ -350,10 +414,17 @@ static void details(void) {
     uint64_t tag = 0x5a00000000000000ULL;
     report("TBI0=0 tagged read", TV | tag, rd(TV | tag));
     report("TBI0=0 call tagged", (uint64_t)get_pc | tag, call((uint64_t)get_pc | tag));
+    report("TBI0=0 eret tagged", (uint64_t)get_pc | tag, eret_to((uint64_t)get_pc | tag));
     set_tcr(tcr_base() | (1ULL << 37));
     report("TBI0=1 tagged read", TV | tag, rd(TV | tag));
     report("TBI0=1 tagged unmapped", (TV + 7 * PG) | tag, rd((TV + 7 * PG) | tag));
     report("TBI0=1 call tagged get_pc", (uint64_t)get_pc | tag, call((uint64_t)get_pc | tag));
+    report("TBI0=1 eret tagged get_pc", (uint64_t)get_pc | tag, eret_to((uint64_t)get_pc | tag));
+    {
+        uint64_t elr;
+        asm volatile("mrs %0, elr_el1" : "=r"(elr));
+        report("TBI0=1 ELR_EL1 after the eret", 0, elr);
+    }
     report("TBI0=1 tagged bit55", TV | (1ULL << 55), rd(TV | (1ULL << 55)));
     report("TBI0=1 AT tagged", TV | tag, at(0, TV | tag));
     set_tcr(tcr_base() | (1ULL << 38));
@@ -438,6 +509,33 @@ static void details(void) {
     report("el0 results", 1, el0_regs[1]);
     report("el0 results", 2, el0_regs[2]);
     report("el0 results", 3, el0_regs[3]);
+
+    /* SCTLR_EL1.WXN: writable means execute-never.  A map with 4K pages where the
+     * program's code and read-only data are read-only and everything else is
+     * writable (so that the code keeps running) */
+    puts_("wxn:\n");
+    uint64_t *rootW = new_table();
+    uint64_t ro_end = (uint64_t)__bss_start & ~0xfffULL;
+    for (uint64_t pa = 0x40080000; pa < 0x40400000; pa += 0x1000)
+        map(rootW, pa, pa, 3, NORMAL | (pa < ro_end ? AP_RO1 : AP_RW1));
+    map(rootW, UART_PA, UART_PA, 3, DEVICE);
+    map(rootW, X, TP(6), 3, NORMAL | AP_RW1);
+    map(rootW, X + 0x3000, TP(6), 3, NORMAL | AP_RO1);
+    map(rootW, TV, TP(0), 3, NORMAL | AP_RW1);
+    SYNC();
+    set_ttbr0((uint64_t)rootW);
+    TLBI_ALL();
+    report("WXN=0: call RW", X, call(X));
+    set_wxn(1);
+    report("WXN=1: call RW", X, call(X));
+    report("WXN=1: call RO", X + 0x3000, call(X + 0x3000));
+    wr(TV + 0x38, 0x3838);
+    report("WXN=1: data RW", TV + 0x38, rd(TV + 0x38));
+    report("WXN=1: AT S1E1W", X, at(1, X));
+    set_wxn(0);
+    report("WXN=0 again: call RW", X, call(X));
+    set_ttbr0((uint64_t)root0);
+    TLBI_ALL();
 }
 
 static void el0_routine(void) {
