@@ -165,12 +165,7 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
         idx = (pc & PAGE_MASK) >> U2
         di = (cu << U11) | (idx << U1)
         w0 = dcache[di]
-        if w0 == U0:
-            w0, w1 = predecode(m32[np.uint64(chost >> 2) + idx], feat)
-            dcache[di] = w0
-            dcache[di + U1] = w1
-        else:
-            w1 = dcache[di + U1]
+        w1 = dcache[di + U1]
         op = np.int64(w0 & OPMASK)
         rd = (w0 >> SH_RD) & M6
         rn = (w0 >> SH_RN) & M6
@@ -534,6 +529,12 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
             if exitc > 0:
                 break
             exitc = 0                    # an interrupt is pending: WFI completes at once
+        elif op == OP_NONE:
+            # not decoded yet (a fresh slot is all zeros): decode, then dispatch again
+            w0, w1 = predecode(m32[np.uint64(chost >> 2) + idx], feat)
+            dcache[di] = w0
+            dcache[di + U1] = w1
+            continue
         elif op == OP_UNDEF:
             ctl[C_PC] = pc
             ctl[C_NZCV] = np.uint64(nzcv)
