@@ -128,6 +128,18 @@ class Machine:
     def reset(self):
         self._m.reset()
 
+    # --- snapshots ---------------------------------------------------------------------
+    def snapshot(self):
+        """The whole machine's state by name, in memory (pyaarch64.snapshot.state)."""
+        from pyaarch64.snapshot.state import save
+        return save(self._m)
+
+    def restore(self, snap):
+        """Go back to `snap`.  Raises SnapshotError (listing every problem) and leaves
+        the machine untouched when the snapshot does not fit this machine."""
+        from pyaarch64.snapshot.state import restore
+        restore(self._m, snap)
+
 
 def create_machine(**kw):
     return Machine(**kw)
