@@ -209,3 +209,40 @@ def test_our_device_tree_boots_linux_on_qemu(linux_guests, tmp_path):
     assert "KASLR disabled due to lack of seed" in out
     assert "rtc-pl031 9010000.pl031: registered as rtc0" in out
     assert RUN_INIT in out and MARKER in out[out.index(RUN_INIT):]
+
+
+def test_linux_boot_resumes_from_a_snapshot(linux_guests):
+    """Issue 4's Linux case, in memory: a snapshot taken mid-boot (MMU on, timer
+    interrupts flowing) loads into a fresh machine, which prints exactly what the
+    original prints from there to `Run /init`, and reaches it at the same instruction."""
+    from pyaarch64.machine.virt import VirtMachine
+    from pyaarch64.cpu import ops as O
+    from pyaarch64.snapshot.state import save, restore
+    image, initrd = linux_guests
+
+    def machine():
+        out = bytearray()
+        seen = {}
+
+        def serial(data):
+            out.extend(data)
+            if "n" not in seen and RUN_INIT.encode() in out:
+                seen["n"] = m.cpu.icount
+                m.cpu.ctl[O.C_STOP] = 1
+        m = VirtMachine("virt", cpu="cortex-a57", ram_size=512 << 20, serial=serial)
+        return m, out, seen
+
+    a, out_a, seen_a = machine()
+    a.load_kernel(image, initrd=initrd, append=APPEND)
+    assert a.run(max_insns=150_000_000).kind == "budget"
+    mark = len(out_a)
+    snap = save(a)
+    a.run(max_insns=1_500_000_000)
+    assert "n" in seen_a, out_a[-2000:]
+    b, out_b, seen_b = machine()
+    b.load_kernel(image, initrd=initrd, append=APPEND)
+    restore(b, snap)
+    b.run(max_insns=1_500_000_000)
+    assert "n" in seen_b, out_b[-2000:]
+    assert bytes(out_b) == bytes(out_a[mark:])
+    assert seen_b["n"] == seen_a["n"]
