@@ -25,6 +25,7 @@ from pyaarch64.cpu import ops as O
 from pyaarch64.cpu import sysregs as SR
 
 FORMAT_SECTIONS = ("cpu0", "gic", "pl011", "pl031", "board")
+BOARD_FIELDS = (("start_time", "i64"),)
 M64 = (1 << 64) - 1
 M128 = (1 << 128) - 1
 
@@ -47,6 +48,7 @@ class Snapshot:
     identity: dict
     sections: dict = field(default_factory=dict)
     ram: bytes = b""
+    schema: dict = field(default_factory=dict)    # section -> field -> type
 
 
 # --- identity -----------------------------------------------------------------------
@@ -109,7 +111,17 @@ def save(vm):
     snap.sections["pl031"] = device_state(vm.rtc)
     snap.sections["board"] = {"start_time": int(vm.start_time)}
     snap.ram = vm.ram.tobytes()
+    snap.schema = schema_of(vm)
     return snap
+
+
+def schema_of(vm):
+    """field -> type for every section of this machine (files embed it)."""
+    out = {"cpu0": cpu_field_types(vm.cpu.model)}
+    for name, dev in (("gic", vm.gic), ("pl011", vm.uart), ("pl031", vm.rtc)):
+        out[name] = dict(dev.STATE_FIELDS)
+    out["board"] = dict(BOARD_FIELDS)
+    return out
 
 
 # --- checks -------------------------------------------------------------------------
@@ -172,6 +184,13 @@ def check(vm, snap):
                 continue                                      # said above
             problems.append(f"platform identity differs in {name}: snapshot {_fmt(a)}, "
                             f"this machine {_fmt(b)}")
+    if snap.schema:
+        mine_schema = schema_of(vm)
+        for sec, fields in snap.schema.items():
+            for fname, typ in fields.items():
+                want = mine_schema.get(sec, {}).get(fname)
+                if want is not None and want != typ:
+                    problems.append(f"{sec}.{fname}: type {typ} in the snapshot, {want} here")
     for name in snap.sections:
         if name not in FORMAT_SECTIONS:
             problems.append(f"unknown section '{name}'")
@@ -195,7 +214,7 @@ def check(vm, snap):
                                     f"{len(getattr(dev, fname))}")
     b = snap.sections.get("board")
     if b is not None:
-        _check_fields("board", b, {"start_time": "i64"}, problems)
+        _check_fields("board", b, dict(BOARD_FIELDS), problems)
     if len(snap.ram) != vm.ram_size:
         problems.append(f"ram: {len(snap.ram)} bytes, this machine has {vm.ram_size}")
     return problems

@@ -1,0 +1,147 @@
+"""The snapshot file (DESIGN §5): self-describing, named, checksummed; no pickle and
+no raw dtype dumps.
+
+    "PYAARCH64-SNAPSHOT\\n"      magic (19 bytes)
+    u32 LE                      format version (FORMAT_VERSION)
+    u64 LE                      length of the header
+    header                      UTF-8 JSON: machine type, CPU model, emulator version
+                                (information only), platform identity, the named
+                                sections with their values, the schema of every
+                                section (field -> type), and the RAM index
+    RAM                         RAM in 64 KiB chunks: all-zero chunks are left out,
+                                the others zlib-compressed, in index order
+    32 bytes                    SHA-256 of everything before it
+
+Integers are JSON numbers (128-bit V registers too: JSON has no size limit).
+Writes are atomic (a temporary file in the same directory, fsync, rename).
+"""
+import hashlib
+import json
+import os
+import struct
+import tempfile
+import zlib
+
+from pyaarch64.snapshot.state import Snapshot
+
+MAGIC = b"PYAARCH64-SNAPSHOT\n"
+FORMAT_VERSION = 1
+CHUNK = 64 * 1024
+_HEAD = struct.Struct("<IQ")
+
+
+class SnapshotFileError(ValueError):
+    pass
+
+
+def _emulator_version():
+    try:
+        from importlib.metadata import version
+        return version("pyaarch64")
+    except Exception:                      # noqa: BLE001 -- information only
+        return "unknown"
+
+
+def encode(snap):
+    """The file's bytes for a Snapshot."""
+    ram = snap.ram
+    index = []
+    blobs = []
+    for i in range(0, len(ram), CHUNK):
+        chunk = ram[i:i + CHUNK]
+        if chunk.count(0) == len(chunk):
+            continue
+        z = zlib.compress(chunk, 1)
+        index.append([i // CHUNK, len(z)])
+        blobs.append(z)
+    header = {
+        "format": FORMAT_VERSION,
+        "machine_type": snap.machine_type,
+        "cpu_model": snap.cpu_model,
+        "emulator_version": _emulator_version(),
+        "identity": snap.identity,
+        "sections": snap.sections,
+        "schema": snap.schema,
+        "ram": {"size": len(ram), "chunk": CHUNK, "compression": "zlib", "chunks": index},
+    }
+    hb = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
+    body = MAGIC + _HEAD.pack(FORMAT_VERSION, len(hb)) + hb + b"".join(blobs)
+    return body + hashlib.sha256(body).digest()
+
+
+def decode(data, what="snapshot"):
+    """A Snapshot from file bytes; SnapshotFileError says exactly what is wrong."""
+    if not data.startswith(MAGIC):
+        raise SnapshotFileError(f"{what}: not a pyaarch64 snapshot (bad magic)")
+    if len(data) < len(MAGIC) + _HEAD.size + 32:
+        raise SnapshotFileError(f"{what}: truncated ({len(data)} bytes)")
+    version, hlen = _HEAD.unpack_from(data, len(MAGIC))
+    if version != FORMAT_VERSION:
+        raise SnapshotFileError(f"{what}: format version {version} is not supported "
+                                f"(this pyaarch64 reads version {FORMAT_VERSION})")
+    body, digest = data[:-32], data[-32:]
+    hstart = len(MAGIC) + _HEAD.size
+    if hstart + hlen > len(body):
+        raise SnapshotFileError(f"{what}: truncated (header of {hlen} bytes does not fit)")
+    try:
+        header = json.loads(body[hstart:hstart + hlen])
+    except ValueError as e:
+        if hashlib.sha256(body).digest() != digest:
+            raise SnapshotFileError(f"{what}: checksum mismatch: the file is damaged or truncated") from None
+        raise SnapshotFileError(f"{what}: unreadable header ({e})") from None
+    ram_info = header.get("ram", {})
+    need = hstart + hlen + sum(n for _, n in ram_info.get("chunks", []))
+    if need > len(body):
+        raise SnapshotFileError(f"{what}: truncated (RAM needs {need - len(body)} more bytes)")
+    if hashlib.sha256(body).digest() != digest:
+        raise SnapshotFileError(f"{what}: checksum mismatch: the file is damaged")
+    if need != len(body):
+        raise SnapshotFileError(f"{what}: {len(body) - need} unexpected bytes after the RAM")
+    for k in ("machine_type", "cpu_model", "identity", "sections", "schema"):
+        if k not in header:
+            raise SnapshotFileError(f"{what}: header has no '{k}'")
+    size, chunk = ram_info.get("size", 0), ram_info.get("chunk", CHUNK)
+    if ram_info.get("compression") != "zlib" or chunk <= 0:
+        raise SnapshotFileError(f"{what}: unknown RAM encoding {ram_info.get('compression')!r}")
+    ram = bytearray(size)
+    p = hstart + hlen
+    for idx, n in ram_info["chunks"]:
+        try:
+            c = zlib.decompress(body[p:p + n])
+        except zlib.error as e:
+            raise SnapshotFileError(f"{what}: RAM chunk {idx} is corrupt ({e})") from None
+        if idx * chunk + len(c) > size:
+            raise SnapshotFileError(f"{what}: RAM chunk {idx} lies outside {size} bytes of RAM")
+        ram[idx * chunk:idx * chunk + len(c)] = c
+        p += n
+    return Snapshot(header["machine_type"], header["cpu_model"], header["identity"],
+                    header["sections"], bytes(ram), header["schema"]), header
+
+
+def write(path, snap):
+    """Write atomically: a crash leaves either the old file or the new one."""
+    data = encode(snap)
+    d = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".snapshot-", dir=d)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return len(data)
+
+
+def read(path):
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise SnapshotFileError(f"cannot read snapshot '{path}': {e.strerror}") from None
+    return decode(data, f"snapshot '{path}'")[0]

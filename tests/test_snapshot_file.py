@@ -1,0 +1,91 @@
+"""The snapshot file (snapshot/format.py): a file round trip resumes a guest to the
+same end; save -> load -> save gives the same bytes (apart from nothing: the format
+is canonical); damaged, truncated, foreign or newer files are refused with a
+specific message; writes are atomic."""
+import os
+
+import pytest
+
+import pyaarch64
+from guestbuild import build
+from pyaarch64.snapshot import format as F
+
+
+def guest():
+    m = pyaarch64.Machine(machine="virt-7.2")
+    m.load_elf(build("timer.c", extra_sources=("vectors.S",)))
+    return m
+
+
+def test_file_round_trip_resumes_to_the_same_end(tmp_path):
+    ref = guest()
+    ref.run(max_insns=50_000_000)
+    m = guest()
+    m.run(max_insns=400_000)
+    before = bytes(m.serial_output)
+    path = tmp_path / "s1.snap"
+    n = F.write(str(path), m.snapshot())
+    assert n == path.stat().st_size and n < 2 << 20          # 128 MiB of RAM, mostly zero
+    m2 = guest()
+    m2.restore(F.read(str(path)))
+    assert m2.run(max_insns=50_000_000).kind == "poweroff"
+    assert before + bytes(m2.serial_output) == bytes(ref.serial_output)
+    assert m2.icount == ref.icount
+
+
+def test_save_load_save_is_byte_identical(tmp_path):
+    m = guest()
+    m.run(max_insns=300_000)
+    a = F.encode(m.snapshot())
+    s, header = F.decode(a)
+    m2 = guest()
+    m2.restore(s)
+    assert F.encode(m2.snapshot()) == a
+    assert header["schema"]["cpu0"]["v0"] == "u128" and header["sections"]["cpu0"]["TTBR0_EL1"] == 0
+
+
+def test_damaged_files_are_refused_with_a_reason(tmp_path):
+    m = guest()
+    m.run(max_insns=100_000)
+    data = F.encode(m.snapshot())
+    with pytest.raises(F.SnapshotFileError, match="not a pyaarch64 snapshot"):
+        F.decode(b"QEVM" + data[4:])
+    with pytest.raises(F.SnapshotFileError, match="truncated"):
+        F.decode(data[:len(data) // 2])
+    with pytest.raises(F.SnapshotFileError, match="truncated"):
+        F.decode(data[:30])
+    flipped = bytearray(data)
+    flipped[len(data) - 100] ^= 1                                   # inside the RAM
+    with pytest.raises(F.SnapshotFileError, match="checksum mismatch"):
+        F.decode(bytes(flipped))
+    newer = bytearray(data)
+    newer[len(F.MAGIC)] = 9
+    with pytest.raises(F.SnapshotFileError, match="format version 9 is not supported"):
+        F.decode(bytes(newer))
+    with pytest.raises(F.SnapshotFileError, match="cannot read snapshot"):
+        F.read(str(tmp_path / "nope.snap"))
+
+
+def test_write_is_atomic(tmp_path, monkeypatch):
+    m = guest()
+    path = tmp_path / "s.snap"
+    F.write(str(path), m.snapshot())
+    old = path.read_bytes()
+    m.run(max_insns=50_000)
+
+    def boom(*a):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(os, "fsync", boom)
+    with pytest.raises(OSError):
+        F.write(str(path), m.snapshot())
+    assert path.read_bytes() == old                                 # the old file is intact
+    assert [p.name for p in tmp_path.iterdir()] == ["s.snap"]       # no temporary left
+
+
+def test_embedded_schema_is_checked(tmp_path):
+    m = guest()
+    snap = m.snapshot()
+    snap.schema["cpu0"]["SCTLR_EL1"] = "u32"
+    m2 = guest()
+    with pytest.raises(ValueError, match="cpu0.SCTLR_EL1: type u32 in the snapshot, u64 here"):
+        m2.restore(F.decode(F.encode(snap))[0])
