@@ -18,7 +18,8 @@ OPTIONS = {
     "-nographic": False, "-serial": True, "-semihosting": False, "-semihosting-config": True,
     "-d": True, "-D": True, "-icount": True, "-version": False, "-help": False, "-h": False,
     "--help": False, "--version": False, "-no-reboot": False, "-display": True, "-accel": True,
-    "--max-insns": True, "-smp": True, "-initrd": True, "-dtb": True,
+    "--max-insns": True, "-smp": True, "-initrd": True, "-dtb": True, "-loadvm": True,
+    "--snapshot-store": True,
 }
 # QEMU options we recognise but do not implement yet: a clear error, not "invalid option"
 LATER = {
@@ -30,10 +31,9 @@ LATER = {
     "-S": "the monitor (needed to continue after -S) is not implemented yet",
     "-s": "the gdb stub is not implemented yet",
     "-gdb": "the gdb stub is not implemented yet",
-    "-loadvm": "snapshots are not implemented yet",
     "-snapshot": "snapshots are not implemented yet",
 }
-LATER_ARG = {"-bios", "-drive", "-device", "-monitor", "-qmp", "-gdb", "-loadvm"}
+LATER_ARG = {"-bios", "-drive", "-device", "-monitor", "-qmp", "-gdb"}
 
 USAGE = f"""\
 usage: {PROG} run [options] [kernel]
@@ -55,7 +55,12 @@ Standard options:
 -initrd file    initial ram disk for a Linux kernel (at RAM + 128 MiB)
 -append cmdline kernel command line (/chosen bootargs; semihosting GET_CMDLINE)
 -dtb file       use this device tree blob instead of the generated one
--nographic      no display: serial port on stdio, with Ctrl-A escapes (Ctrl-A h)
+-nographic      no display: serial port and monitor on stdio, with Ctrl-A escapes
+                (Ctrl-A h help, Ctrl-A c monitor, Ctrl-A x quit)
+-loadvm tag     start from the snapshot `tag` (saved with the monitor's savevm)
+--snapshot-store dir
+                where savevm/loadvm keep snapshots (default: KERNEL.snapshots/
+                next to the kernel file)
 -serial dev     stdio | mon:stdio | null | none | file:PATH
 -semihosting    enable semihosting (same as -semihosting-config enable=on)
 -semihosting-config enable=on|off[,target=native|auto][,arg=STR...]
@@ -111,6 +116,7 @@ def parse_kv(s):
 def parse_args(argv):
     opts = {"append": "", "serial": None, "semihosting": False, "sh_args": [], "d": set(),
             "D": None, "icount": 0, "max_insns": None, "machine": "virt", "cpu": None,
+            "loadvm": None, "store": None,
             "ram": 128 << 20, "kernel": None, "nographic": False, "no_reboot": False,
             "help": False, "version": False, "machine_help": False, "cpu_help": False,
             "d_help": False, "initrd": None, "dtb": None, "dumpdtb": None}
@@ -246,6 +252,10 @@ def parse_args(argv):
         elif name == "-accel":
             if val.split(",")[0] != "tcg":
                 raise UsageError(f"-accel {val}: only tcg is available")
+        elif name == "-loadvm":
+            opts["loadvm"] = val
+        elif name == "--snapshot-store":
+            opts["store"] = val
         elif name == "--max-insns":
             if not val.isdigit() or int(val) <= 0:
                 raise UsageError(f"--max-insns {val}: must be a positive number")
@@ -366,6 +376,24 @@ def run(opts):
         serial.close()
         return die(str(e))
 
+    from pyaarch64.snapshot.store import SnapshotStore, default_store_for
+    from pyaarch64.emu.monitor import Monitor
+    store = SnapshotStore(opts["store"] or default_store_for(kpath))
+    if opts["loadvm"] is not None:
+        from pyaarch64.snapshot.state import restore, SnapshotError
+        from pyaarch64.snapshot.format import SnapshotFileError
+        from pyaarch64.snapshot.store import StoreError
+        try:
+            restore(m, store.load(opts["loadvm"]))
+        except StoreError as e:
+            serial.close()
+            return die(f"-loadvm {opts['loadvm']}: {e} (snapshot store {store.path})")
+        except (SnapshotError, SnapshotFileError) as e:
+            serial.close()
+            return die(f"-loadvm {opts['loadvm']}: {e}")
+    if isinstance(serial, StdioChardev) and serial.mux:
+        serial.monitor = Monitor(m, store, version=_version())
+
     def poll():
         data = serial.poll()
         if data:
@@ -398,6 +426,14 @@ def run(opts):
         return die(f"guest did not finish within {opts['max_insns']} instructions "
                    f"(PC 0x{r.pc:x}); stopping (--max-insns)", 2)
     return die(str(r), 1)
+
+
+def _version():
+    try:
+        from importlib.metadata import version
+        return version("pyaarch64")
+    except Exception:          # noqa: BLE001
+        return "unknown"
 
 
 def dumpdtb(opts):

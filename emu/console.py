@@ -70,6 +70,11 @@ class StdioChardev(Chardev):
         self.escape = False
         self.tty_state = None
         self._interactive = False
+        self.monitor = None          # emu.monitor.Monitor when the mux has one (Ctrl-A c)
+        self.in_monitor = False
+        self._banner_shown = False
+        from pyaarch64.emu.monitor import LineEditor
+        self.editor = LineEditor()
         self._eof = threading.Event()
         self._ready = threading.Event()
         fd_in = (stdin or sys.stdin)
@@ -157,15 +162,48 @@ class StdioChardev(Chardev):
                 elif b == 1:
                     out.append(1)
                 elif b == ord("c"):
-                    self.write(b"\r\n(the monitor is not available in this version of pyaarch64)\r\n")
+                    self._switch()
                 # t, s, b: timestamps / disk commit / break are not supported: ignored
                 continue
             if b == 1:
                 self.escape = True
                 continue
+            if self.in_monitor:
+                self._monitor_byte(b)
+                continue
             out.append(b)
         self.flush()
         return bytes(out)
+
+    # --- the monitor in the mux (Ctrl-A c) -------------------------------------------
+    def _switch(self):
+        if self.monitor is None:
+            self.write(b"\r\n(no monitor on this console)\r\n")
+            return
+        from pyaarch64.emu.monitor import PROMPT
+        self.in_monitor = not self.in_monitor
+        if not self.in_monitor:
+            self.write(b"\r\n")
+        elif not self._banner_shown:
+            self._banner_shown = True
+            self.write((f"pyaarch64 {self.monitor.version} monitor - type 'help' for more "
+                        f"information\r\n{PROMPT}").encode())
+        else:
+            self.write(PROMPT.encode())
+
+    def _monitor_byte(self, b):
+        from pyaarch64.emu.monitor import PROMPT, MonitorQuit
+        echo, line = self.editor.feed(b)
+        if echo:
+            self.write(echo.encode("latin-1"))
+        if line is None:
+            return
+        try:
+            out = self.monitor.execute(line)
+        except MonitorQuit:
+            self.flush()
+            raise ConsoleQuit() from None
+        self.write(out.encode("latin-1") + PROMPT.encode())
 
     def close(self):
         self.flush()

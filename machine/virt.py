@@ -77,6 +77,7 @@ class VirtMachine:
         self.rx_pending = bytearray()
         self.poll = None          # host-side callback between run slices (console input)
         self.wait_input = None    # wait_input(timeout) -> False when no input can ever come
+        self.paused = False       # the monitor's `stop`: the run loop only polls the host
 
     # --- memory ----------------------------------------------------------------
     def _ram_off(self, addr, n):
@@ -210,6 +211,12 @@ class VirtMachine:
         start = cpu.icount
         tracer = self.tracer
         while True:
+            if self.paused:
+                if self.poll is not None:
+                    self.poll()
+                if self.wait_input is None or not self.wait_input(0.05):
+                    time.sleep(0.05)
+                continue
             budget = SLICE
             deadline = self._sync_timers()
             if deadline is not None:
