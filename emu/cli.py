@@ -283,8 +283,11 @@ def main(argv=None):
     if argv[0] in ("-h", "-help", "--help", "help"):
         sys.stdout.write(USAGE)
         return 0
+    if argv[0] == "snapshot":
+        from pyaarch64.emu.snapcmd import main as snapshot_main
+        return snapshot_main(argv[1:], die)
     if argv[0] != "run":
-        return die(f"unknown command '{argv[0]}' (commands: run; see {PROG} --help)")
+        return die(f"unknown command '{argv[0]}' (commands: run, snapshot; see {PROG} --help)")
     try:
         opts = parse_args(argv[1:])
     except UsageError as e:

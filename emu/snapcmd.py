@@ -1,0 +1,114 @@
+"""`pyaarch64 snapshot inspect FILE` and `pyaarch64 snapshot schema -M TYPE [-cpu MODEL]`."""
+import json
+import sys
+
+USAGE = """\
+usage: pyaarch64 snapshot inspect FILE
+       pyaarch64 snapshot schema -M virt-X.Y [-cpu MODEL] [-m SIZE]
+"""
+
+
+def main(argv, die):
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        sys.stdout.write(USAGE)
+        return 0 if argv else 1
+    if argv[0] == "inspect":
+        if len(argv) != 2:
+            return die("snapshot inspect: give exactly one FILE")
+        return inspect(argv[1], die)
+    if argv[0] == "schema":
+        return schema(argv[1:], die)
+    return die(f"snapshot: unknown subcommand '{argv[0]}' (inspect, schema)")
+
+
+def inspect(path, die):
+    from pyaarch64.snapshot.format import SnapshotFileError, decode
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+        snap, header = decode(data, f"snapshot '{path}'")
+    except OSError as e:
+        return die(f"cannot read snapshot '{path}': {e.strerror}")
+    except SnapshotFileError as e:
+        return die(str(e))
+    ram = header["ram"]
+    out = [f"file:             {path} ({len(data)} bytes)",
+           f"format:           {header['format']}",
+           f"machine type:     {header['machine_type']}",
+           f"cpu model:        {header['cpu_model']}",
+           f"written by:       pyaarch64 {header.get('emulator_version', '?')}",
+           f"ram:              {ram['size']} bytes, {len(ram['chunks'])} non-zero chunks of "
+           f"{ram['chunk']} bytes ({ram['compression']})",
+           "", "[identity]"]
+    for k in sorted(header["identity"]):
+        out.append(f"  {k} = {_fmt(header['identity'][k])}")
+    for sec, fields in header["sections"].items():
+        types = header["schema"].get(sec, {})
+        out.append("")
+        out.append(f"[{sec}]")
+        for k, v in fields.items():
+            out.append(f"  {k} ({types.get(k, '?')}) = {_fmt(v)}")
+    print("\n".join(out))
+    return 0
+
+
+def _fmt(v):
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, int):
+        return hex(v)
+    if isinstance(v, list):
+        if len(v) > 16:
+            return "[" + " ".join(f"{x:x}" if isinstance(x, int) else str(x) for x in v) + "]"
+        return "[" + ", ".join(_fmt(x) for x in v) + "]"
+    return json.dumps(v)
+
+
+def schema(argv, die):
+    machine, cpu, ram = None, None, 128 << 20
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a in ("-M", "-machine", "-cpu", "-m") and i + 1 < len(argv):
+            v = argv[i + 1]
+            if a in ("-M", "-machine"):
+                machine = v
+            elif a == "-cpu":
+                cpu = v
+            else:
+                from pyaarch64.emu.cli import parse_size, UsageError
+                try:
+                    ram = parse_size(v)
+                except UsageError as e:
+                    return die(str(e))
+            i += 2
+            continue
+        return die(f"snapshot schema: unexpected argument '{a}'")
+    if machine is None:
+        return die("snapshot schema: give the machine type with -M virt-X.Y")
+    from pyaarch64.machine.types import resolve, UnknownMachineType
+    from pyaarch64.cpu.models import UnknownCpuModel
+    try:
+        resolve(machine)
+        print(json.dumps(canonical_schema(machine, cpu, ram), indent=1, sort_keys=True))
+    except (UnknownMachineType, UnknownCpuModel) as e:
+        return die(str(e))
+    return 0
+
+
+def canonical_schema(machine, cpu=None, ram_size=128 << 20):
+    """What a snapshot of this machine type holds, by name: the platform identity, the
+    sections and their typed fields, and every system register's reset value and
+    writable mask (no encodings: those live in the access table only)."""
+    from pyaarch64.machine.virt import VirtMachine
+    from pyaarch64.snapshot.state import identity_of, schema_of
+    from pyaarch64.cpu import sysregs as SR
+    vm = VirtMachine(machine, cpu=cpu, ram_size=ram_size)
+    regs = {}
+    for row in SR.ROWS:
+        if row.migrate and SR.present(row, vm.cpu.model):
+            slot = SR.SLOT[row.name]
+            regs[row.name] = {"reset": f"0x{int(vm.cpu.sysr[slot, SR.R_RESET]):x}",
+                              "writable": f"0x{int(vm.cpu.sysr[slot, SR.R_WMASK]):x}"}
+    return {"machine_type": vm.machine_type, "identity": identity_of(vm),
+            "sections": schema_of(vm), "system_registers": regs}
