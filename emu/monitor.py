@@ -102,7 +102,7 @@ class Monitor:
     def cmd_savevm(self, rest):
         tag = rest.split()[0] if rest else datetime.datetime.now().strftime("vm-%Y%m%d%H%M%S")
         try:
-            self.store.save(tag, save(self.vm))
+            self.store.save(tag, save(self.vm, copy_ram=False))      # written out at once
         except (StoreError, OSError) as e:
             return f"Error: {e}\r\n"
         return ""

@@ -22,6 +22,8 @@ import struct
 import tempfile
 import zlib
 
+import numpy as np
+
 from pyaarch64.snapshot.state import Snapshot
 
 MAGIC = b"PYAARCH64-SNAPSHOT\n"
@@ -44,15 +46,16 @@ def _emulator_version():
 
 def encode(snap):
     """The file's bytes for a Snapshot."""
-    ram = snap.ram
+    ram = np.frombuffer(snap.ram, dtype=np.uint8) if not isinstance(snap.ram, np.ndarray) else snap.ram
     index = []
     blobs = []
-    for i in range(0, len(ram), CHUNK):
-        chunk = ram[i:i + CHUNK]
-        if chunk.count(0) == len(chunk):
-            continue
-        z = zlib.compress(chunk, 1)
-        index.append([i // CHUNK, len(z)])
+    nfull = len(ram) // CHUNK
+    used = np.flatnonzero(ram[:nfull * CHUNK].reshape(nfull, CHUNK).any(axis=1)).tolist()
+    if len(ram) % CHUNK and ram[nfull * CHUNK:].any():
+        used.append(nfull)
+    for c in used:
+        z = zlib.compress(ram[c * CHUNK:(c + 1) * CHUNK].tobytes(), 1)
+        index.append([c, len(z)])
         blobs.append(z)
     header = {
         "format": FORMAT_VERSION,
@@ -62,7 +65,7 @@ def encode(snap):
         "identity": snap.identity,
         "sections": snap.sections,
         "schema": snap.schema,
-        "ram": {"size": len(ram), "chunk": CHUNK, "compression": "zlib", "chunks": index},
+        "ram": {"size": int(len(ram)), "chunk": CHUNK, "compression": "zlib", "chunks": index},
     }
     hb = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
     body = MAGIC + _HEAD.pack(FORMAT_VERSION, len(hb)) + hb + b"".join(blobs)
@@ -79,12 +82,13 @@ def decode(data, what="snapshot"):
     if version != FORMAT_VERSION:
         raise SnapshotFileError(f"{what}: format version {version} is not supported "
                                 f"(this pyaarch64 reads version {FORMAT_VERSION})")
-    body, digest = data[:-32], data[-32:]
+    data = memoryview(data)
+    body, digest = data[:-32], bytes(data[-32:])
     hstart = len(MAGIC) + _HEAD.size
     if hstart + hlen > len(body):
         raise SnapshotFileError(f"{what}: truncated (header of {hlen} bytes does not fit)")
     try:
-        header = json.loads(body[hstart:hstart + hlen])
+        header = json.loads(bytes(body[hstart:hstart + hlen]))
     except ValueError as e:
         if hashlib.sha256(body).digest() != digest:
             raise SnapshotFileError(f"{what}: checksum mismatch: the file is damaged or truncated") from None
@@ -103,7 +107,7 @@ def decode(data, what="snapshot"):
     size, chunk = ram_info.get("size", 0), ram_info.get("chunk", CHUNK)
     if ram_info.get("compression") != "zlib" or chunk <= 0:
         raise SnapshotFileError(f"{what}: unknown RAM encoding {ram_info.get('compression')!r}")
-    ram = bytearray(size)
+    ram = np.zeros(size, dtype=np.uint8)          # untouched pages cost nothing
     p = hstart + hlen
     for idx, n in ram_info["chunks"]:
         try:
@@ -112,10 +116,10 @@ def decode(data, what="snapshot"):
             raise SnapshotFileError(f"{what}: RAM chunk {idx} is corrupt ({e})") from None
         if idx * chunk + len(c) > size:
             raise SnapshotFileError(f"{what}: RAM chunk {idx} lies outside {size} bytes of RAM")
-        ram[idx * chunk:idx * chunk + len(c)] = c
+        ram[idx * chunk:idx * chunk + len(c)] = np.frombuffer(c, dtype=np.uint8)
         p += n
     return Snapshot(header["machine_type"], header["cpu_model"], header["identity"],
-                    header["sections"], bytes(ram), header["schema"]), header
+                    header["sections"], ram, header["schema"]), header
 
 
 def write(path, snap):
@@ -144,4 +148,6 @@ def read(path):
             data = f.read()
     except OSError as e:
         raise SnapshotFileError(f"cannot read snapshot '{path}': {e.strerror}") from None
-    return decode(data, f"snapshot '{path}'")[0]
+    snap = decode(data, f"snapshot '{path}'")[0]
+    snap.owned = True          # its RAM array belongs to nobody else: restore may adopt it
+    return snap

@@ -49,6 +49,7 @@ class Snapshot:
     sections: dict = field(default_factory=dict)
     ram: bytes = b""
     schema: dict = field(default_factory=dict)    # section -> field -> type
+    owned: bool = False     # ram (a numpy array) may become the machine's RAM on restore
 
 
 # --- identity -----------------------------------------------------------------------
@@ -102,15 +103,16 @@ def device_state(dev):
     return out
 
 
-def save(vm):
-    """Capture the whole machine (between run() calls)."""
+def save(vm, copy_ram=True):
+    """Capture the whole machine (between run() calls).  copy_ram=False shares the
+    machine's RAM array: only for writing the snapshot out at once (savevm)."""
     snap = Snapshot(vm.machine_type, vm.cpu.model.name, identity_of(vm))
     snap.sections["cpu0"] = cpu_state(vm.cpu)
     snap.sections["gic"] = device_state(vm.gic)
     snap.sections["pl011"] = device_state(vm.uart)
     snap.sections["pl031"] = device_state(vm.rtc)
     snap.sections["board"] = {"start_time": int(vm.start_time)}
-    snap.ram = vm.ram.tobytes()
+    snap.ram = vm.ram.copy() if copy_ram else vm.ram
     snap.schema = schema_of(vm)
     return snap
 
@@ -215,7 +217,7 @@ def check(vm, snap):
     b = snap.sections.get("board")
     if b is not None:
         _check_fields("board", b, dict(BOARD_FIELDS), problems)
-    if len(snap.ram) != vm.ram_size:
+    if snap.ram is None or len(snap.ram) != vm.ram_size:
         problems.append(f"ram: {len(snap.ram)} bytes, this machine has {vm.ram_size}")
     return problems
 
@@ -296,7 +298,12 @@ def restore(vm, snap):
         for fname, typ in dev.STATE_FIELDS:
             setattr(dev, fname, list(d[fname]) if typ.endswith("[]") else d[fname])
     vm.start_time = snap.sections["board"]["start_time"]
-    vm.ram[:] = np.frombuffer(snap.ram, dtype=np.uint8)
+    if snap.owned and isinstance(snap.ram, np.ndarray) and snap.ram.flags.c_contiguous:
+        vm.ram = snap.ram                          # a file's RAM: adopt it, no copy
+        snap.owned = False
+        cpu.attach_ram(vm.ram, vm.ram_base)
+    else:
+        vm.ram[:] = np.frombuffer(snap.ram, dtype=np.uint8) if isinstance(snap.ram, bytes) else snap.ram
     cpu.invalidate_code()
     ctl[O.C_IRQ] = 0
     for dev in (vm.gic, vm.uart, vm.rtc):
