@@ -92,6 +92,7 @@ def cpu_state(cpu):
     s["exclusive.value2"] = int(ctl[O.C_EXCL_VAL2])
     s["time.instructions"] = int(ctl[O.C_ICOUNT])
     s["time.idle_ns"] = int(ctl[O.C_IDLE_NS])
+    s["time.icount_shift"] = int(ctl[O.C_ICOUNT_SHIFT])
     return s
 
 
@@ -166,6 +167,7 @@ def cpu_field_types(model):
     for n in ("exclusive.addr", "exclusive.size", "exclusive.value", "exclusive.value2",
               "time.instructions", "time.idle_ns"):
         t[n] = "u64"
+    t["time.icount_shift"] = "u8"
     return t
 
 
@@ -223,6 +225,11 @@ def check(vm, snap):
 
 
 def _check_cpu_values(cpu, s, problems):
+    shift = s.get("time.icount_shift")
+    if isinstance(shift, int) and shift != int(cpu.ctl[O.C_ICOUNT_SHIFT]):
+        problems.append(f"cpu0.time.icount_shift: the snapshot was taken with -icount shift={shift}, "
+                        f"this machine runs with shift={int(cpu.ctl[O.C_ICOUNT_SHIFT])} (its clock "
+                        f"would jump)")
     ps = s.get("pstate")
     if isinstance(ps, int):
         m = ps & 0x1F

@@ -133,3 +133,12 @@ def test_other_machine_type_or_cpu_is_refused():
     with pytest.raises(SnapshotError) as e:
         m.restore(snap)
     assert "CPU model 'cortex-a53'" in str(e.value) and "MIDR_EL1" in str(e.value)
+
+
+def test_a_different_icount_shift_is_refused():
+    snap = pyaarch64.Machine(machine="virt-7.2").snapshot()
+    from pyaarch64.machine.virt import VirtMachine
+    from pyaarch64.snapshot.state import restore
+    vm = VirtMachine("virt-7.2", icount_shift=3)
+    with pytest.raises(SnapshotError, match="taken with -icount shift=0, this machine runs with shift=3"):
+        restore(vm, snap)
