@@ -19,21 +19,19 @@ OPTIONS = {
     "-d": True, "-D": True, "-icount": True, "-version": False, "-help": False, "-h": False,
     "--help": False, "--version": False, "-no-reboot": False, "-display": True, "-accel": True,
     "--max-insns": True, "-smp": True, "-initrd": True, "-dtb": True, "-loadvm": True,
-    "--snapshot-store": True,
+    "--snapshot-store": True, "-monitor": True, "-S": False,
 }
 # QEMU options we recognise but do not implement yet: a clear error, not "invalid option"
 LATER = {
     "-bios": "firmware loading is not implemented yet",
     "-drive": "block devices are not implemented yet",
     "-device": "extra devices are not implemented yet",
-    "-monitor": "the monitor is not implemented yet",
     "-qmp": "QMP is not implemented yet",
-    "-S": "the monitor (needed to continue after -S) is not implemented yet",
     "-s": "the gdb stub is not implemented yet",
     "-gdb": "the gdb stub is not implemented yet",
     "-snapshot": "snapshots are not implemented yet",
 }
-LATER_ARG = {"-bios", "-drive", "-device", "-monitor", "-qmp", "-gdb"}
+LATER_ARG = {"-bios", "-drive", "-device", "-qmp", "-gdb"}
 
 USAGE = f"""\
 usage: {PROG} run [options] [kernel]
@@ -57,6 +55,8 @@ Standard options:
 -dtb file       use this device tree blob instead of the generated one
 -nographic      no display: serial port and monitor on stdio, with Ctrl-A escapes
                 (Ctrl-A h help, Ctrl-A c monitor, Ctrl-A x quit)
+-monitor dev    stdio | none | unix:PATH,server=on[,wait=off] (the HMP monitor)
+-S              start with the CPU stopped (continue with the monitor's `cont`)
 -loadvm tag     start from the snapshot `tag` (saved with the monitor's savevm)
 --snapshot-store dir
                 where savevm/loadvm keep snapshots (default: KERNEL.snapshots/
@@ -116,7 +116,7 @@ def parse_kv(s):
 def parse_args(argv):
     opts = {"append": "", "serial": None, "semihosting": False, "sh_args": [], "d": set(),
             "D": None, "icount": 0, "max_insns": None, "machine": "virt", "cpu": None,
-            "loadvm": None, "store": None,
+            "loadvm": None, "store": None, "monitor": None, "start_paused": False,
             "ram": 128 << 20, "kernel": None, "nographic": False, "no_reboot": False,
             "help": False, "version": False, "machine_help": False, "cpu_help": False,
             "d_help": False, "initrd": None, "dtb": None, "dumpdtb": None}
@@ -252,6 +252,20 @@ def parse_args(argv):
         elif name == "-accel":
             if val.split(",")[0] != "tcg":
                 raise UsageError(f"-accel {val}: only tcg is available")
+        elif name == "-monitor":
+            kind = val.split(":")[0].split(",")[0]
+            if kind not in ("stdio", "none", "unix"):
+                raise UsageError(f"-monitor {val}: only stdio, none and unix:PATH,server=on are available")
+            if kind == "unix":
+                path, *props = val[5:].split(",")
+                kv = dict(p.split("=", 1) if "=" in p else (p, "on") for p in props)
+                if kv.get("server", "off") != "on":
+                    raise UsageError(f"-monitor {val}: only server=on sockets are available")
+                if not path:
+                    raise UsageError(f"-monitor {val}: no socket path")
+            opts["monitor"] = val
+        elif name == "-S":
+            opts["start_paused"] = True
         elif name == "-loadvm":
             opts["loadvm"] = val
         elif name == "--snapshot-store":
@@ -380,7 +394,7 @@ def run(opts):
         return die(str(e))
 
     from pyaarch64.snapshot.store import SnapshotStore, default_store_for
-    from pyaarch64.emu.monitor import Monitor
+    from pyaarch64.emu.monitor import Monitor, MonitorQuit
     store = SnapshotStore(opts["store"] or default_store_for(kpath))
     if opts["loadvm"] is not None:
         from pyaarch64.snapshot.state import restore, SnapshotError
@@ -394,13 +408,40 @@ def run(opts):
         except (SnapshotError, SnapshotFileError) as e:
             serial.close()
             return die(f"-loadvm {opts['loadvm']}: {e}")
-    if isinstance(serial, StdioChardev) and serial.mux:
-        serial.monitor = Monitor(m, store, version=_version())
+    mon = Monitor(m, store, version=_version())
+    mon_io = None
+    mspec = opts["monitor"]
+    if mspec is None and isinstance(serial, StdioChardev) and serial.mux:
+        serial.monitor = mon                          # -nographic: Ctrl-A c
+    elif mspec == "stdio":
+        if isinstance(serial, StdioChardev):
+            serial.close()
+            return die("-monitor stdio: stdio is already the serial port (use -serial "
+                       "null/file:PATH, or -nographic's Ctrl-A c)")
+        from pyaarch64.emu.monitor_io import StdioMonitor
+        mon_io = StdioMonitor(mon)
+    elif mspec is not None and mspec.startswith("unix:"):
+        from pyaarch64.emu.monitor_io import UnixMonitor
+        try:
+            mon_io = UnixMonitor(mspec[5:].split(",")[0], mon)
+        except OSError as e:
+            serial.close()
+            return die(f"-monitor {mspec}: {e.strerror}")
+    if opts["start_paused"]:
+        if mon_io is None and getattr(serial, "monitor", None) is None:
+            serial.close()
+            return die("-S: no monitor to continue from (use -nographic or -monitor)")
+        m.paused = True
 
     def poll():
         data = serial.poll()
         if data:
             m.feed_input(data)
+        if mon_io is not None:
+            try:
+                mon_io.poll()
+            except MonitorQuit:
+                raise ConsoleQuit() from None
         serial.flush()
     m.poll = poll
     m.wait_input = serial.wait_input
@@ -408,6 +449,8 @@ def run(opts):
         r = m.run(max_insns=opts["max_insns"])
     except ConsoleQuit:
         serial.close()
+        if mon_io is not None:
+            mon_io.close()
         return 0
     except KeyboardInterrupt:
         serial.close()

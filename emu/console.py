@@ -53,7 +53,8 @@ class FileChardev(Chardev):
         self.f.write(data)
 
     def flush(self):
-        self.f.flush()
+        if not self.f.closed:
+            self.f.flush()
 
     def close(self):
         self.f.close()

@@ -157,3 +157,54 @@ def test_savevm_from_the_console_then_loadvm_at_start(tmp_path):
     assert rc == 1 and "-loadvm nope: Snapshot 'nope' does not exist" in err
     rc, _, err = cli("run", "-M", "virt-6.2", "--snapshot-store", store, "-loadvm", "s1", elf)
     assert rc == 1 and "machine type 'virt-7.2', this machine is 'virt-6.2'" in err
+
+
+def test_monitor_on_a_unix_socket_with_S(tmp_path):
+    """-monitor unix:PATH,server=on,wait=off -S: the guest waits for `cont`; savevm over
+    the socket; `quit` ends the emulator."""
+    import socket
+    import time
+    elf = build("snap_count.c")
+    sock = str(tmp_path / "mon.sock")
+    p = subprocess.Popen([sys.executable, "-m", "pyaarch64.emu.cli", "run", "-M", "virt-7.2",
+                          "-serial", "file:" + str(tmp_path / "serial.txt"), "-S",
+                          "-monitor", f"unix:{sock},server=on,wait=off",
+                          "--snapshot-store", str(tmp_path / "st"), elf],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        for _ in range(600):
+            if os.path.exists(sock):
+                break
+            time.sleep(0.1)
+        c = socket.socket(socket.AF_UNIX)
+        c.connect(sock)
+        c.settimeout(60)
+
+        def until(marker):
+            buf = b""
+            while marker not in buf:
+                d = c.recv(4096)
+                assert d, buf
+                buf += d
+            return buf.decode("latin-1")
+        assert until(b"(qemu) ").endswith("monitor - type 'help' for more information\r\n(qemu) ")
+        c.sendall(b"info status\n")
+        assert "VM status: paused\r\n(qemu) " in until(b"paused\r\n(qemu) ")
+        time.sleep(0.3)
+        assert not (tmp_path / "serial.txt").read_bytes()              # -S: nothing ran
+        c.sendall(b"cont\n")
+        until(b"\r\n(qemu) ")
+        c.sendall(b"savevm s1\n")
+        until(b"\r\n(qemu) ")
+        c.sendall(b"info snapshots\n")
+        assert "--        s1 " in until(b"ICOUNT\r\n")
+        c.sendall(b"quit\n")
+        assert p.wait(timeout=60) == 0
+    finally:
+        p.kill()
+    assert (tmp_path / "st" / "s1.snap").exists()
+
+
+def test_S_needs_a_monitor():
+    rc, _, err = cli("run", "-S", "-serial", "null", build("snap_count.c"))
+    assert rc == 1 and "-S: no monitor" in err
