@@ -78,6 +78,7 @@ class VirtMachine:
         self.poll = None          # host-side callback between run slices (console input)
         self.wait_input = None    # wait_input(timeout) -> False when no input can ever come
         self.paused = False       # the monitor's `stop`: the run loop only polls the host
+        self.state_gen = 0        # bumped when the whole state is replaced (loadvm, reset)
 
     # --- memory ----------------------------------------------------------------
     def _ram_off(self, addr, n):
@@ -165,6 +166,7 @@ class VirtMachine:
 
     def reset(self):
         """System reset: devices and CPU to reset state, kernel reloaded."""
+        self.state_gen += 1
         self.ram[:] = 0
         # as QEMU 7.2: the GIC resets; the PL011 and PL031 keep their registers
         reset_devices(self)
@@ -357,10 +359,13 @@ class VirtMachine:
                 self.timer.sleep_until(deadline)
                 continue
             if self.wait_input is not None and self.wait_input(0.05):
+                gen = self.state_gen
                 if self.poll is not None:
                     self.poll()
                 if self.rx_pending:
                     self._deliver_rx()
+                if self.paused or self.state_gen != gen:
+                    return None     # the monitor stopped the machine or replaced its state
                 continue
             return StopReason("halted", 1, cpu.pc, message=(
                 f"guest is waiting for an interrupt (WFI at PC 0x{cpu.pc - 4:x}) "

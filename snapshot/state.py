@@ -265,6 +265,8 @@ def restore(vm, snap):
     cpu = vm.cpu
     s = snap.sections["cpu0"]
     ctl = cpu.ctl
+    if hasattr(vm, "state_gen"):
+        vm.state_gen += 1            # a sleeping WFI must not go on sleeping for the old state
     ctl[O.C_ICOUNT] = s["time.instructions"]
     ctl[O.C_IDLE_NS] = s["time.idle_ns"]
     for i in range(31):

@@ -208,3 +208,37 @@ def test_monitor_on_a_unix_socket_with_S(tmp_path):
 def test_S_needs_a_monitor():
     rc, _, err = cli("run", "-S", "-serial", "null", build("snap_count.c"))
     assert rc == 1 and "-S: no monitor" in err
+
+
+def test_loadvm_while_the_guest_sleeps_in_wfi(tmp_path):
+    """A monitor command run while the CPU waits in WFI for console input (no timer
+    armed): loadvm replaces the state and the sleeping WFI must not carry on for it."""
+    from pyaarch64.snapshot.state import save
+    out = bytearray()
+    m = machine(out)
+    m.run(max_insns=1_000_000)
+    store = SnapshotStore(str(tmp_path))
+    store.save("s", save(m))
+    want = bytearray()
+    ref = machine(want)
+    ref.run()
+    # a guest parked in WFI with nothing armed: the board waits for input
+    m2 = VirtMachine("virt-7.2", serial=out.extend)
+    m2.load_kernel(build("api_irq.c", extra_sources=("vectors.S",)))
+    mon = Monitor(m2, store)
+    calls = []
+
+    def wait_input(timeout):
+        calls.append(1)
+        return len(calls) < 50
+    m2.wait_input = wait_input
+    done = []
+
+    def poll():
+        if len(calls) == 3 and not done:          # once, from inside the WFI wait
+            done.append(mon.execute("loadvm s"))
+    m2.poll = poll
+    del out[:]
+    stop = m2.run(max_insns=100_000_000)
+    assert stop.kind == "poweroff", stop
+    assert bytes(out) == bytes(want[len(want) - len(out):]) and b"checksum" in out
