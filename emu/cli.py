@@ -408,7 +408,7 @@ def run(opts):
         except (SnapshotError, SnapshotFileError) as e:
             serial.close()
             return die(f"-loadvm {opts['loadvm']}: {e}")
-    mon = Monitor(m, store, version=_version())
+    mon = Monitor(m, store, version=__version__)
     mon_io = None
     mspec = opts["monitor"]
     if mspec is None and isinstance(serial, StdioChardev) and serial.mux:
@@ -472,14 +472,6 @@ def run(opts):
         return die(f"guest did not finish within {opts['max_insns']} instructions "
                    f"(PC 0x{r.pc:x}); stopping (--max-insns)", 2)
     return die(str(r), 1)
-
-
-def _version():
-    try:
-        from importlib.metadata import version
-        return version("pyaarch64")
-    except Exception:          # noqa: BLE001
-        return "unknown"
 
 
 def dumpdtb(opts):

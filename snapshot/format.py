@@ -24,6 +24,7 @@ import zlib
 
 import numpy as np
 
+from pyaarch64 import __version__
 from pyaarch64.snapshot.state import Snapshot
 
 MAGIC = b"PYAARCH64-SNAPSHOT\n"
@@ -34,14 +35,6 @@ _HEAD = struct.Struct("<IQ")
 
 class SnapshotFileError(ValueError):
     pass
-
-
-def _emulator_version():
-    try:
-        from importlib.metadata import version
-        return version("pyaarch64")
-    except Exception:                      # noqa: BLE001 -- information only
-        return "unknown"
 
 
 def encode(snap):
@@ -61,7 +54,7 @@ def encode(snap):
         "format": FORMAT_VERSION,
         "machine_type": snap.machine_type,
         "cpu_model": snap.cpu_model,
-        "emulator_version": _emulator_version(),
+        "emulator_version": __version__,
         "identity": snap.identity,
         "sections": snap.sections,
         "schema": snap.schema,
