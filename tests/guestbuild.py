@@ -73,3 +73,11 @@ def run_qemu(elf, timeout=60, extra=()):
            "-nographic", "-monitor", "none", "-serial", "stdio", "-kernel", elf, *extra]
     r = subprocess.run(cmd, capture_output=True, timeout=timeout)
     return r.stdout.decode("latin-1")
+
+
+def cli(*args, input=b"", timeout=120):
+    """`pyaarch64 ARGS...` as a user runs it: (exit status, stdout, stderr)."""
+    import sys
+    r = subprocess.run([sys.executable, "-m", "pyaarch64.emu.cli", *args], input=input,
+                       capture_output=True, timeout=timeout)
+    return r.returncode, r.stdout.decode("latin-1"), r.stderr.decode("latin-1")

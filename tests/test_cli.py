@@ -1,20 +1,13 @@
 """The `pyaarch64` command line as a user runs it (subprocesses)."""
 import os
-import subprocess
 import sys
 
 import pytest
 
-from guestbuild import build
+from guestbuild import build, cli
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HELLO = os.path.join(ROOT, "tests", "guest", "hello.elf")
-
-
-def cli(*args, input=b"", timeout=120):
-    r = subprocess.run([sys.executable, "-m", "pyaarch64.emu.cli", *args], input=input,
-                       capture_output=True, timeout=timeout)
-    return r.returncode, r.stdout.decode("latin-1"), r.stderr.decode("latin-1")
 
 
 def test_demo_guest_from_readme():

@@ -4,11 +4,11 @@ import os
 import shutil
 import struct
 import subprocess
-import sys
 from dataclasses import replace
 
 import pytest
 
+from guestbuild import cli
 from pyaarch64.machine import dtb as D
 from pyaarch64.machine import types as T
 from pyaarch64.machine.fdt import Fdt, FdtError, Node, u64
@@ -33,12 +33,6 @@ QEMU_ONLY_NODES = {
 
 # properties whose cells are phandles (in the nodes we emit)
 REFS = ("interrupt-parent", "clocks", "cpu")
-
-
-def cli(*args, timeout=120):
-    r = subprocess.run([sys.executable, "-m", "pyaarch64.emu.cli", *args],
-                       capture_output=True, timeout=timeout)
-    return r.returncode, r.stdout.decode("latin-1"), r.stderr.decode("latin-1")
 
 
 def fake_image(path, image_size=0x20_0000):

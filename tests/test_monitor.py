@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from guestbuild import build
+from guestbuild import build, cli
 from pyaarch64.emu.monitor import Monitor, LineEditor, MonitorQuit, PROMPT
 from pyaarch64.machine.virt import VirtMachine
 from pyaarch64.snapshot.store import SnapshotStore
@@ -127,12 +127,6 @@ def test_readline_echo_is_qemus():
         assert got.startswith(echo), sent
         checked += 1
     assert checked > 20
-
-
-def cli(*args, input=b"", timeout=120):
-    r = subprocess.run([sys.executable, "-m", "pyaarch64.emu.cli", *args], input=input,
-                       capture_output=True, timeout=timeout)
-    return r.returncode, r.stdout.decode("latin-1"), r.stderr.decode("latin-1")
 
 
 def test_savevm_from_the_console_then_loadvm_at_start(tmp_path):

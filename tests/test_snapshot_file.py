@@ -7,7 +7,7 @@ import os
 import pytest
 
 import pyaarch64
-from guestbuild import build
+from guestbuild import build, cli
 from pyaarch64.snapshot import format as F
 
 
@@ -91,41 +91,33 @@ def test_embedded_schema_is_checked(tmp_path):
         m2.restore(F.decode(F.encode(snap))[0])
 
 
-def _cli(*args):
-    import subprocess
-    import sys
-    r = subprocess.run([sys.executable, "-m", "pyaarch64.emu.cli", *args], capture_output=True,
-                       timeout=300)
-    return r.returncode, r.stdout.decode(), r.stderr.decode()
-
-
 def test_snapshot_inspect_prints_every_section_and_field_by_name(tmp_path):
     m = guest()
     m.run(max_insns=100_000)
     path = str(tmp_path / "s.snap")
     F.write(path, m.snapshot())
-    rc, out, err = _cli("snapshot", "inspect", path)
+    rc, out, err = cli("snapshot", "inspect", path)
     assert rc == 0, err
     assert "machine type:     virt-7.2" in out and "cpu model:        cortex-a57" in out
     for line in ("[identity]", "  MIDR_EL1 = 0x411fd070", "[cpu0]", "  TTBR0_EL1 (u64) = 0x0",
                  "[gic]", "[pl011]", "[pl031]", "[board]"):
         assert line in out, line
     assert f"  pc (u64) = {hex(m.pc)}" in out
-    rc, _, err = _cli("snapshot", "inspect", str(tmp_path / "missing.snap"))
+    rc, _, err = cli("snapshot", "inspect", str(tmp_path / "missing.snap"))
     assert rc == 1 and "cannot read snapshot" in err
 
 
 def test_snapshot_schema_by_machine_type():
     import json
-    rc, out, err = _cli("snapshot", "schema", "-M", "virt-9.0")
+    rc, out, err = cli("snapshot", "schema", "-M", "virt-9.0")
     assert rc == 0, err
     s90 = json.loads(out)
-    s91 = json.loads(_cli("snapshot", "schema", "-M", "virt-9.1")[1])
+    s91 = json.loads(cli("snapshot", "schema", "-M", "virt-9.1")[1])
     assert s90["identity"]["CNTFRQ_EL0.reset"] == 62_500_000
     assert s91["identity"]["CNTFRQ_EL0.reset"] == 1_000_000_000
     assert s90["sections"]["cpu0"]["v31"] == "u128" and "priority" in s90["sections"]["gic"]
     assert s90["system_registers"]["VBAR_EL1"] == {"reset": "0x0", "writable": "0xffffffffffffffe0"}
     assert "enc" not in out and "op0" not in out           # encodings never leave the table
-    assert _cli("snapshot", "schema", "-M", "virt")[1] == _cli("snapshot", "schema", "-M", "virt-9.2")[1]
-    rc, _, err = _cli("snapshot", "schema", "-M", "virt-3.0")
+    assert cli("snapshot", "schema", "-M", "virt")[1] == cli("snapshot", "schema", "-M", "virt-9.2")[1]
+    rc, _, err = cli("snapshot", "schema", "-M", "virt-3.0")
     assert rc == 1 and "virt-4.1" in err
