@@ -38,12 +38,13 @@ EDGE = [0, 1, M64, 0x7FFFFFFFFFFFFFFF, 0x8000000000000000, 0x7FFFFFFF, 0x8000000
 
 
 class State:
-    __slots__ = ("x", "sp", "pc", "nzcv", "fault", "mem", "steps", "v")
+    __slots__ = ("x", "sp", "pc", "nzcv", "fault", "mem", "steps", "v", "fpsr")
 
-    def __init__(self, x, sp, pc, nzcv, fault, mem, steps, v=None):
+    def __init__(self, x, sp, pc, nzcv, fault, mem, steps, v=None, fpsr=None):
         self.x, self.sp, self.pc, self.nzcv, self.fault, self.mem, self.steps = \
             x, sp, pc, nzcv, fault, mem, steps
         self.v = v        # V0..V31 as 128-bit ints
+        self.fpsr = fpsr  # FPSR after the run (cumulative exception flags, QC)
 
     def diff(self, other):
         """Human-readable differences (empty list when equal)."""
@@ -61,6 +62,8 @@ class State:
             out.append(f"pc: ours={self.pc:#x} unicorn={other.pc:#x}")
         if self.nzcv != other.nzcv:
             out.append(f"nzcv: ours={self.nzcv:04b} unicorn={other.nzcv:04b}")
+        if self.fpsr is not None and other.fpsr is not None and self.fpsr != other.fpsr:
+            out.append(f"fpsr: ours={self.fpsr:#x} unicorn={other.fpsr:#x}")
         if self.v is not None and other.v is not None:
             for i in range(32):
                 if self.v[i] != other.v[i]:
@@ -128,14 +131,18 @@ class Harness:
         """Make unicorn's data window equal to ours (after a mismatch)."""
         self.uc.mem_write(DATA, self.mem[self.dwin].tobytes())
 
-    def step(self, words, regs, sp, nzcv, count=None):
-        """Run clrex; words in both.  regs: 31 ints.  Returns (ours, unicorn)."""
+    def step(self, words, regs, sp, nzcv, count=None, v=None, fpcr=0, fpsr=0):
+        """Run clrex; words in both.  regs: 31 ints; v: 32 128-bit ints for V0..V31 (default:
+        the harness's fixed random values); fpcr/fpsr: their values before the run.
+        Returns (ours, unicorn)."""
         words = [CLREX] + list(words)
         n = count + 1 if count is not None else len(words)
         self._write_code(words)
-        return self._run_ours(regs, sp, nzcv, n), self._run_uc(regs, sp, nzcv, n)
+        v = self.vvals if v is None else v
+        return (self._run_ours(regs, sp, nzcv, n, v, fpcr, fpsr),
+                self._run_uc(regs, sp, nzcv, n, v, fpcr, fpsr))
 
-    def _run_ours(self, regs, sp, nzcv, n):
+    def _run_ours(self, regs, sp, nzcv, n, vvals, fpcr, fpsr):
         O = self.O
         cpu = self.cpu
         # drop the decoded code; every other step also flush the soft TLB, so loads and
@@ -150,9 +157,11 @@ class Harness:
         r[:31] = np.array(regs, dtype=np.uint64)
         r[O.ZR] = 0
         r[O.SP] = sp
-        for i, v in enumerate(self.vvals):
+        for i, v in enumerate(vvals):
             cpu.vregs[i, 0] = v & M64
             cpu.vregs[i, 1] = v >> 64
+        cpu.set_reg("FPCR", fpcr)
+        cpu.set_reg("FPSR", fpsr)
         ctl = cpu.ctl
         ctl[O.C_PC] = CODE
         ctl[O.C_NZCV] = nzcv
@@ -165,16 +174,18 @@ class Harness:
         fault = None if ex == O.EXIT_BUDGET else O.EXIT_NAMES.get(ex, str(ex))
         vs = [int(cpu.vregs[i, 0]) | (int(cpu.vregs[i, 1]) << 64) for i in range(32)]
         return State([int(v) for v in r[:31]], int(r[O.SP]), int(ctl[O.C_PC]),
-                     int(ctl[O.C_NZCV]), fault, self.mem[self.dwin].tobytes(), steps, vs)
+                     int(ctl[O.C_NZCV]), fault, self.mem[self.dwin].tobytes(), steps, vs,
+                     int(cpu.reg("FPSR")))
 
-    def _run_uc(self, regs, sp, nzcv, n):
+    def _run_uc(self, regs, sp, nzcv, n, vvals, fpcr, fpsr):
         from unicorn import UcError, UC_ERR_FETCH_UNMAPPED
         A = self.A
         uc = self.uc
         uc.reg_write_batch(list(zip(self.xregs, regs)) + [
             (A.UC_ARM64_REG_SP, sp), (A.UC_ARM64_REG_PSTATE, self._pstate0),
-            (A.UC_ARM64_REG_NZCV, nzcv << 28), (A.UC_ARM64_REG_PC, CODE)])
-        for q, v in zip(self.qregs, self.vvals):
+            (A.UC_ARM64_REG_NZCV, nzcv << 28), (A.UC_ARM64_REG_PC, CODE),
+            (A.UC_ARM64_REG_FPCR, fpcr), (A.UC_ARM64_REG_FPSR, fpsr)])
+        for q, v in zip(self.qregs, vvals):
             uc.reg_write(q, v)
         fault = None
         try:
@@ -185,11 +196,12 @@ class Harness:
         v = uc.reg_read_batch(self.read_ids)
         vs = [uc.reg_read(q) for q in self.qregs]
         return State(list(v[:31]), v[31], v[32], (v[33] >> 28) & 15, fault,
-                     bytes(uc.mem_read(DATA, DATA_SIZE)), n, vs)
+                     bytes(uc.mem_read(DATA, DATA_SIZE)), n, vs,
+                     uc.reg_read(A.UC_ARM64_REG_FPSR))
 
-    def check(self, words, regs, sp, nzcv, count=None):
+    def check(self, words, regs, sp, nzcv, count=None, v=None, fpcr=0, fpsr=0):
         """step() and return a list of differences (resyncing memory if any)."""
-        ours, theirs = self.step(words, regs, sp, nzcv, count)
+        ours, theirs = self.step(words, regs, sp, nzcv, count, v, fpcr, fpsr)
         d = ours.diff(theirs)
         if ours.fault or theirs.fault or d:
             self.sync_data()
