@@ -34,6 +34,7 @@ def inspect(path, die):
     ram = header["ram"]
     out = [f"file:             {path} ({len(data)} bytes)",
            f"format:           {header['format']}",
+           f"section versions: " + (", ".join(f"{k} {v}" for k, v in sorted(header.get("versions", {}).items())) or "(none: all 1)"),
            f"machine type:     {header['machine_type']}",
            f"cpu model:        {header['cpu_model']}",
            f"written by:       pyaarch64 {header.get('emulator_version', '?')}",
@@ -100,15 +101,30 @@ def canonical_schema(machine, cpu=None, ram_size=128 << 20):
     """What a snapshot of this machine type holds, by name: the platform identity, the
     sections and their typed fields, and every system register's reset value and
     writable mask (no encodings: those live in the access table only)."""
+    from pyaarch64.snapshot.format import FORMAT_VERSION
     from pyaarch64.machine.virt import VirtMachine
-    from pyaarch64.snapshot.state import identity_of, schema_of
+    from pyaarch64.snapshot import state as S
     from pyaarch64.cpu import sysregs as SR
     vm = VirtMachine(machine, cpu=cpu, ram_size=ram_size)
+    sections = {"cpu0": {"version": S.CPU_VERSION, "fields": S.cpu_field_types(vm.cpu.model)}}
+    if S.CPU_SINCE:
+        sections["cpu0"]["since"] = dict(S.CPU_SINCE)
+    for sec, _, ver, fields, needed in S.device_sections(vm):
+        d = {"version": ver, "fields": {f: t for f, t, _, _ in fields}}
+        later = {f: {"since": v, "default": dflt} for f, _, v, dflt in fields if v > 1}
+        if later:
+            d["since"] = later
+        if needed is not None:
+            d["optional"] = {"written when": needed,
+                             "defaults": {f: dflt for f, _, _, dflt in fields}}
+        sections[sec] = d
+    sections["board"] = {"version": S.BOARD_VERSION, "fields": dict(S.BOARD_FIELDS)}
     regs = {}
     for row in SR.ROWS:
         if row.migrate and SR.present(row, vm.cpu.model):
             slot = SR.SLOT[row.name]
             regs[row.name] = {"reset": f"0x{int(vm.cpu.sysr[slot, SR.R_RESET]):x}",
                               "writable": f"0x{int(vm.cpu.sysr[slot, SR.R_WMASK]):x}"}
-    return {"machine_type": vm.machine_type, "identity": identity_of(vm),
-            "sections": schema_of(vm), "system_registers": regs}
+    return {"machine_type": vm.machine_type, "cpu_model": vm.cpu.model.name,
+            "format": FORMAT_VERSION, "identity": S.identity_of(vm),
+            "sections": sections, "system_registers": regs}

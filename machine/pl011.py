@@ -47,9 +47,13 @@ class PL011:
     # guest-visible state for snapshots: (attribute, type); everything else on the
     # object is wiring (tx, irq, clock) or derived (irq_level: see post_load)
     STATE_FIELDS = (
-        ("rx", "u8[]"), ("rt_deadline", "i64"), ("lcr", "u32"), ("cr", "u32"),
+        ("rx", "u8[]"), ("lcr", "u32"), ("cr", "u32"),
         ("ibrd", "u32"), ("fbrd", "u32"), ("ifls", "u32"), ("imsc", "u32"), ("ris", "u32"),
         ("dmacr", "u32"), ("rsr", "u32"), ("ilpr", "u32"),
+    )
+    # the receive timeout (TRM receive interrupts only) is state only while it runs
+    STATE_SUBSECTIONS = (
+        ("rx-timeout", (("rt_deadline", "i64", 1, -1),), "rx_timeout_needed"),
     )
 
     def __init__(self, tx=None, irq=None, clock=None, trm_rx_interrupts=0):
@@ -112,6 +116,9 @@ class PL011:
         self.irq_level = 1 if (self.ris & self.imsc) else 0
         if self.irq is not None:
             self.irq(self.irq_level)
+
+    def rx_timeout_needed(self):
+        return self.rt_deadline >= 0
 
     # host-side timer interface (board.timers): the receive timeout
     def deadline_ns(self):

@@ -28,30 +28,67 @@ class MachineType:
     irqmap: dict = field(default_factory=lambda: {"uart": 1, "rtc": 2})
     timer_ppis: tuple = (13, 14, 11, 10)   # secure phys, non-secure phys, virt, hyp
     gic_num_irqs: int = 288                 # 256 SPIs + 32 SGIs/PPIs
+    # per-register reset value / writable mask overrides, by Arm ARM name
     sysreg_overrides: dict = field(default_factory=dict)
+    # device properties (QEMU's compat properties): "device.property" -> value
+    props: dict = field(default_factory=lambda: {"pl011.trm-rx-interrupts": 0})
     # device tree content choices
     dtb_cpu_map: bool = True        # /cpus/cpu-map (QEMU 6.2+; virt-6.1 and older: none)
     dtb_randomness: bool = False    # /chosen rng-seed + kaslr-seed (QEMU: random, on);
                                     # off: deterministic boots, no KASLR and so no KPTI
 
 
-def _chain():
-    base = MachineType("virt-4.1", "4.1", dtb_cpu_map=False)
-    out = [base]
-    prev = base
-    for ver in ("4.2", "5.0", "5.1", "5.2", "6.0", "6.1", "6.2", "7.0", "7.1", "7.2",
-                "8.0", "8.1", "8.2", "9.0", "9.1", "9.2"):
-        deltas = {}
-        if ver == "6.2":
-            deltas["dtb_cpu_map"] = True           # QEMU 6.2 added /cpus/cpu-map
-        if ver == "9.1":
-            deltas["cntfrq"] = 1_000_000_000      # QEMU 9.1: the counter runs at 1 GHz
-        prev = replace(prev, name=f"virt-{ver}", qemu_version=ver, **deltas)
-        out.append(prev)
+# Each concrete type: (name, parent, deltas).  Deltas name MachineType fields;
+# `sysreg_overrides` deltas are merged per register ({name: {"reset": v, "wmask": m}})
+# and `props` deltas per device property.  A released record never changes: a later
+# guest-visible change is a new record (DESIGN §4).
+RECORDS = (
+    ("virt-4.1", None, {"qemu_version": "4.1", "dtb_cpu_map": False}),
+    ("virt-4.2", "virt-4.1", {}),
+    ("virt-5.0", "virt-4.2", {}),
+    ("virt-5.1", "virt-5.0", {}),
+    ("virt-5.2", "virt-5.1", {}),
+    ("virt-6.0", "virt-5.2", {}),
+    ("virt-6.1", "virt-6.0", {}),
+    ("virt-6.2", "virt-6.1", {"dtb_cpu_map": True}),          # QEMU 6.2: /cpus/cpu-map
+    ("virt-7.0", "virt-6.2", {}),
+    ("virt-7.1", "virt-7.0", {}),
+    ("virt-7.2", "virt-7.1", {}),
+    ("virt-8.0", "virt-7.2", {}),
+    ("virt-8.1", "virt-8.0", {}),
+    ("virt-8.2", "virt-8.1", {}),
+    ("virt-9.0", "virt-8.2", {}),
+    ("virt-9.1", "virt-9.0", {"cntfrq": 1_000_000_000}),      # QEMU 9.1: counter at 1 GHz
+    # our own fix: PL011 receive interrupts as the PL011 TRM has them (level, timeout)
+    ("virt-9.2", "virt-9.1", {"props": {"pl011.trm-rx-interrupts": 1}}),
+)
+
+
+def apply(parent, name, deltas):
+    """A new MachineType: `parent` plus `deltas` (merging overrides and properties)."""
+    d = dict(deltas)
+    if "sysreg_overrides" in d:
+        merged = {k: dict(v) for k, v in parent.sysreg_overrides.items()}
+        for reg, o in d["sysreg_overrides"].items():
+            merged[reg] = dict(merged.get(reg, {}), **o)
+        d["sysreg_overrides"] = merged
+    if "props" in d:
+        d["props"] = dict(parent.props, **d["props"])
+    d.setdefault("qemu_version", name.split("-", 1)[1] if name.startswith("virt-") else parent.qemu_version)
+    return replace(parent, name=name, **d)
+
+
+def _build(records):
+    out = {}
+    for name, parent, deltas in records:
+        if parent is None:
+            out[name] = MachineType(name, **deltas)
+        else:
+            out[name] = apply(out[parent], name, deltas)
     return out
 
 
-TYPES = {t.name: t for t in _chain()}
+TYPES = _build(RECORDS)
 NEWEST = list(TYPES)[-1]
 ALIASES = {"virt": NEWEST}
 

@@ -16,17 +16,6 @@ import functools
 from pyaarch64.machine.gic import GICv2, GICD_SIZE, GICC_SIZE, GIC_INTERNAL
 from pyaarch64.machine.pl031 import PL031
 
-# Machine types from this QEMU version on get our PL011 receive interrupts as
-# the PL011 TRM has them (RX at the IFLS level, receive timeout); older types keep
-# QEMU's (RX at the first character, no timeout).  DESIGN §4: our own
-# guest-visible fixes go into the newest type only.
-PL011_TRM_RX_SINCE = (9, 2)
-
-
-def _version(t):
-    return tuple(int(x) for x in t.qemu_version.split("."))
-
-
 def _guest_error(board, msg):
     tracer = getattr(board, "tracer", None)
     if tracer is not None:
@@ -60,7 +49,9 @@ def attach_devices(board):
     uart = board.uart
     uart.irq = IrqLine(gic, GIC_INTERNAL + t.irqmap["uart"])
     uart.clock = board.virtual_ns            # receive timeout in virtual time
-    uart.trm_rx_interrupts = 1 if _version(t) >= PL011_TRM_RX_SINCE else 0
+    # the machine type's property: virt-9.2 on has the PL011 TRM's receive interrupts
+    # (RX at the IFLS level, receive timeout); older types keep QEMU's
+    uart.trm_rx_interrupts = t.props["pl011.trm-rx-interrupts"]
     board.timers.append(uart)
     uart.reset()
 

@@ -7,7 +7,8 @@ no raw dtype dumps.
     header                      UTF-8 JSON: machine type, CPU model, emulator version
                                 (information only), platform identity, the named
                                 sections with their values, the schema of every
-                                section (field -> type), and the RAM index
+                                section (field -> type), each section's version,
+                                and the RAM index
     RAM                         RAM in 64 KiB chunks: all-zero chunks are left out,
                                 the others zlib-compressed, in index order
     32 bytes                    SHA-256 of everything before it
@@ -58,6 +59,7 @@ def encode(snap):
         "identity": snap.identity,
         "sections": snap.sections,
         "schema": snap.schema,
+        "versions": snap.versions,
         "ram": {"size": int(len(ram)), "chunk": CHUNK, "compression": "zlib", "chunks": index},
     }
     hb = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
@@ -112,7 +114,8 @@ def decode(data, what="snapshot"):
         ram[idx * chunk:idx * chunk + len(c)] = np.frombuffer(c, dtype=np.uint8)
         p += n
     return Snapshot(header["machine_type"], header["cpu_model"], header["identity"],
-                    header["sections"], ram, header["schema"]), header
+                    header["sections"], ram, header["schema"],
+                    versions=header.get("versions", {})), header
 
 
 def write(path, snap):

@@ -11,6 +11,15 @@ sections of named, typed values:
     board    what the board keeps besides devices (the RTC's start time)
     ram      the guest RAM
 
+Sections are declared as data: each device's STATE_FIELDS are (name, type) or
+(name, type, since, default) -- a field added in section version `since` takes
+`default` when an older file lacks it -- its STATE_VERSION (default 1), and its
+STATE_SUBSECTIONS: (name, fields, needed) triples; a subsection is written as the
+section "<device>/<name>" only when the device's method `needed` says so, and an
+absent subsection loads as its fields' defaults (QEMU's vmstate subsections).
+The CPU's fields come from the system-register table (CPU_SINCE: rows added later,
+defaulting to their reset value).
+
 Nothing internal is stored: no slot numbers, op ids, encodings or storage forms
 (PMU counters are saved as the values the guest reads).  `restore` checks the
 whole snapshot against this machine first and changes nothing when any check fails
@@ -25,7 +34,12 @@ from pyaarch64.cpu import ops as O
 from pyaarch64.cpu import sysregs as SR
 
 FORMAT_SECTIONS = ("cpu0", "gic", "pl011", "pl031", "board")
+DEVICE_SECTIONS = (("gic", "gic"), ("pl011", "uart"), ("pl031", "rtc"))   # section, board attr
 BOARD_FIELDS = (("start_time", "i64"),)
+CPU_VERSION = 1
+BOARD_VERSION = 1
+# cpu0 fields added after section version 1: name -> version (default: reset value)
+CPU_SINCE = {}
 M64 = (1 << 64) - 1
 M128 = (1 << 128) - 1
 
@@ -50,6 +64,32 @@ class Snapshot:
     ram: bytes = b""
     schema: dict = field(default_factory=dict)    # section -> field -> type
     owned: bool = False     # ram (a numpy array) may become the machine's RAM on restore
+    versions: dict = field(default_factory=dict)  # section -> version (absent: 1)
+
+
+# --- declarations ---------------------------------------------------------------------
+def fields_of(decl):
+    """(name, type, since, default) for each entry of a STATE_FIELDS-like tuple."""
+    out = []
+    for f in decl:
+        if len(f) == 2:
+            out.append((f[0], f[1], 1, None))
+        else:
+            out.append(tuple(f))
+    return out
+
+
+def device_sections(vm):
+    """[(section name, device, version, fields, needed or None)] for the board's devices,
+    subsections included."""
+    out = []
+    for sec, attr in DEVICE_SECTIONS:
+        dev = getattr(vm, attr)
+        ver = getattr(dev, "STATE_VERSION", 1)
+        out.append((sec, dev, ver, fields_of(dev.STATE_FIELDS), None))
+        for sub, decl, needed in getattr(dev, "STATE_SUBSECTIONS", ()):
+            out.append((f"{sec}/{sub}", dev, ver, fields_of(decl), needed))
+    return out
 
 
 # --- identity -----------------------------------------------------------------------
@@ -65,11 +105,26 @@ def identity_of(vm):
         ident[f"memmap.{name}"] = [base, size if size is not None else vm.ram_size]
     for name, n in sorted(t.irqmap.items()):
         ident[f"irqmap.{name}"] = n
+    for name, v in sorted(t.props.items()):
+        ident[f"prop.{name}"] = v
+    ident["dtb.cpu_map"] = int(t.dtb_cpu_map)
+    ident["dtb.randomness"] = int(t.dtb_randomness)
     for row in SR.ROWS:
         if row.kind == SR.K_CONST and SR.present(row, cpu.model):
             ident[row.name] = cpu.reg(row.name)
     ident["CNTFRQ_EL0.reset"] = int(cpu.sysr[SR.SLOT["CNTFRQ_EL0"], SR.R_RESET])
     return ident
+
+
+def id_space(name):
+    """True for a register of the ID space (op0=3, op1=0, CRn=0, CRm=1..7), which reads
+    as zero where nothing is allocated: a row added there later with value 0 is the
+    same platform as before it existed."""
+    row = SR.ROWS[SR.SLOT[name]] if name in SR.SLOT else None
+    if row is None:
+        return False
+    op0, op1, crn, crm, _ = row.enc
+    return op0 == 3 and op1 == 0 and crn == 0 and 1 <= crm <= 7
 
 
 def _migrating_rows(model):
@@ -96,9 +151,9 @@ def cpu_state(cpu):
     return s
 
 
-def device_state(dev):
+def device_state(dev, fields):
     out = {}
-    for name, typ in dev.STATE_FIELDS:
+    for name, typ, _, _ in fields:
         v = getattr(dev, name)
         out[name] = list(v) if typ.endswith("[]") else int(v)
     return out
@@ -109,20 +164,28 @@ def save(vm, copy_ram=True):
     machine's RAM array: only for writing the snapshot out at once (savevm)."""
     snap = Snapshot(vm.machine_type, vm.cpu.model.name, identity_of(vm))
     snap.sections["cpu0"] = cpu_state(vm.cpu)
-    snap.sections["gic"] = device_state(vm.gic)
-    snap.sections["pl011"] = device_state(vm.uart)
-    snap.sections["pl031"] = device_state(vm.rtc)
+    for sec, dev, _, fields, needed in device_sections(vm):
+        if needed is None or getattr(dev, needed)():
+            snap.sections[sec] = device_state(dev, fields)
     snap.sections["board"] = {"start_time": int(vm.start_time)}
     snap.ram = vm.ram.copy() if copy_ram else vm.ram
     snap.schema = schema_of(vm)
+    snap.versions = versions_of(vm)
     return snap
 
 
+def versions_of(vm):
+    out = {"cpu0": CPU_VERSION, "board": BOARD_VERSION}
+    for sec, _, ver, _, _ in device_sections(vm):
+        out[sec] = ver
+    return out
+
+
 def schema_of(vm):
-    """field -> type for every section of this machine (files embed it)."""
+    """field -> type for every section (and subsection) of this machine (files embed it)."""
     out = {"cpu0": cpu_field_types(vm.cpu.model)}
-    for name, dev in (("gic", vm.gic), ("pl011", vm.uart), ("pl031", vm.rtc)):
-        out[name] = dict(dev.STATE_FIELDS)
+    for sec, _, _, fields, _ in device_sections(vm):
+        out[sec] = {name: typ for name, typ, _, _ in fields}
     out["board"] = dict(BOARD_FIELDS)
     return out
 
@@ -132,12 +195,17 @@ def _fmt(v):
     return hex(v) if isinstance(v, int) else repr(v)
 
 
-def _check_fields(section, got, want_types, problems):
+def _check_fields(section, got, want_types, problems, since=None, file_version=1):
+    """since: field -> section version that added it; such a field may be absent from a
+    file of an older section version (it then takes its default)."""
+    since = since or {}
     for name in got:
         if name not in want_types:
             problems.append(f"{section}: unknown field '{name}'")
     for name, typ in want_types.items():
         if name not in got:
+            if since.get(name, 1) > file_version:
+                continue
             problems.append(f"{section}: missing field '{name}'")
             continue
         v = got[name]
@@ -186,8 +254,18 @@ def check(vm, snap):
         if a != b:
             if name in ("machine_type", "cpu_model"):
                 continue                                      # said above
+            if a is None and b == 0 and id_space(name):
+                continue                   # an ID register added since: RAZ before, 0 now
+            if a is None:
+                problems.append(f"platform identity: this machine has {name} = {_fmt(b)}, "
+                                f"which the snapshot's platform did not have")
+                continue
+            if b is None:
+                problems.append(f"platform identity: the snapshot's platform has {name} = "
+                                f"{_fmt(a)}, which this machine does not have")
+                continue
             problems.append(f"platform identity differs in {name}: snapshot {_fmt(a)}, "
-                            f"this machine {_fmt(b)}")
+                            f"this machine {_fmt(b)}{_field_diff(name, a, b)}")
     if snap.schema:
         mine_schema = schema_of(vm)
         for sec, fields in snap.schema.items():
@@ -195,23 +273,32 @@ def check(vm, snap):
                 want = mine_schema.get(sec, {}).get(fname)
                 if want is not None and want != typ:
                     problems.append(f"{sec}.{fname}: type {typ} in the snapshot, {want} here")
+    devsecs = device_sections(vm)
+    optional = {sec for sec, _, _, _, needed in devsecs if needed is not None}
+    mine_versions = versions_of(vm)
     for name in snap.sections:
-        if name not in FORMAT_SECTIONS:
+        if name not in FORMAT_SECTIONS and name not in optional:
             problems.append(f"unknown section '{name}'")
     for name in FORMAT_SECTIONS:
         if name not in snap.sections:
             problems.append(f"missing section '{name}'")
+    for name, v in snap.versions.items():
+        if name in mine_versions and (not isinstance(v, int) or v > mine_versions[name]):
+            problems.append(f"section '{name}' is version {v}: this pyaarch64 reads up to "
+                            f"version {mine_versions[name]}")
     cpu = vm.cpu
     s = snap.sections.get("cpu0")
     if s is not None:
-        _check_fields("cpu0", s, cpu_field_types(cpu.model), problems)
+        _check_fields("cpu0", s, cpu_field_types(cpu.model), problems, CPU_SINCE,
+                      snap.versions.get("cpu0", 1))
         _check_cpu_values(cpu, s, problems)
-    for name, dev in (("gic", vm.gic), ("pl011", vm.uart), ("pl031", vm.rtc)):
+    for name, dev, _, fields, _ in devsecs:
         d = snap.sections.get(name)
         if d is None:
             continue
-        _check_fields(name, d, dict(dev.STATE_FIELDS), problems)
-        for fname, typ in dev.STATE_FIELDS:
+        _check_fields(name, d, {f: t for f, t, _, _ in fields}, problems,
+                      {f: v for f, _, v, _ in fields}, snap.versions.get(name, 1))
+        for fname, typ, _, _ in fields:
             if typ.endswith("[]") and fname != "rx" and isinstance(d.get(fname), list):
                 if len(d[fname]) != len(getattr(dev, fname)):
                     problems.append(f"{name}.{fname}: {len(d[fname])} entries, this machine has "
@@ -256,6 +343,49 @@ def cpu_type_note(cpu):
     return f"this machine type, CPU {cpu.model.name}"
 
 
+# ID-register fields for messages (name -> ((field, lsb, width), ...)): a mismatch names
+# the fields that differ, as the Arm ARM calls them
+ID_FIELDS = {
+    "MIDR_EL1": (("Implementer", 24, 8), ("Variant", 20, 4), ("Architecture", 16, 4),
+                 ("PartNum", 4, 12), ("Revision", 0, 4)),
+    "ID_AA64PFR0_EL1": (("EL0", 0, 4), ("EL1", 4, 4), ("EL2", 8, 4), ("EL3", 12, 4),
+                        ("FP", 16, 4), ("AdvSIMD", 20, 4), ("GIC", 24, 4), ("RAS", 28, 4),
+                        ("SVE", 32, 4), ("SEL2", 36, 4), ("MPAM", 40, 4), ("AMU", 44, 4),
+                        ("DIT", 48, 4), ("CSV2", 56, 4), ("CSV3", 60, 4)),
+    "ID_AA64ISAR0_EL1": (("AES", 4, 4), ("SHA1", 8, 4), ("SHA2", 12, 4), ("CRC32", 16, 4),
+                         ("Atomic", 20, 4), ("RDM", 28, 4), ("SHA3", 32, 4), ("SM3", 36, 4),
+                         ("SM4", 40, 4), ("DP", 44, 4), ("FHM", 48, 4), ("TS", 52, 4),
+                         ("TLB", 56, 4), ("RNDR", 60, 4)),
+    "ID_AA64ISAR1_EL1": (("DPB", 0, 4), ("APA", 4, 4), ("API", 8, 4), ("JSCVT", 12, 4),
+                         ("FCMA", 16, 4), ("LRCPC", 20, 4), ("GPA", 24, 4), ("GPI", 28, 4),
+                         ("FRINTTS", 32, 4), ("SB", 36, 4), ("SPECRES", 40, 4), ("BF16", 44, 4),
+                         ("DGH", 48, 4), ("I8MM", 52, 4)),
+    "ID_AA64MMFR0_EL1": (("PARange", 0, 4), ("ASIDBits", 4, 4), ("BigEnd", 8, 4),
+                         ("SNSMem", 12, 4), ("BigEndEL0", 16, 4), ("TGran16", 20, 4),
+                         ("TGran64", 24, 4), ("TGran4", 28, 4)),
+    "ID_AA64MMFR1_EL1": (("HAFDBS", 0, 4), ("VMIDBits", 4, 4), ("VH", 8, 4), ("HPDS", 12, 4),
+                         ("LO", 16, 4), ("PAN", 20, 4), ("SpecSEI", 24, 4), ("XNX", 28, 4)),
+    "ID_AA64DFR0_EL1": (("DebugVer", 0, 4), ("TraceVer", 4, 4), ("PMUVer", 8, 4),
+                        ("BRPs", 12, 4), ("WRPs", 20, 4), ("CTX_CMPs", 28, 4)),
+}
+
+
+def _field_diff(name, a, b):
+    """' (PartNum: 0xd07 vs 0xd03)' for an ID register whose named fields differ."""
+    if not isinstance(a, int) or not isinstance(b, int):
+        return ""
+    fields = ID_FIELDS.get(name)
+    if fields:
+        d = [f"{f}: {(a >> lsb) & ((1 << w) - 1):#x} vs {(b >> lsb) & ((1 << w) - 1):#x}"
+             for f, lsb, w in fields if ((a ^ b) >> lsb) & ((1 << w) - 1)]
+        rest = (a ^ b) & ~sum(((1 << w) - 1) << lsb for _, lsb, w in fields) & M64
+        if rest:
+            d.append(f"bits {rest:#x}")
+        if d:
+            return " (" + ", ".join(d) + ")"
+    return f" (bits {(a ^ b) & M64:#x} differ)"
+
+
 # --- restore ------------------------------------------------------------------------
 def restore(vm, snap):
     """Load `snap` into `vm`, or raise SnapshotError and leave `vm` untouched."""
@@ -283,6 +413,9 @@ def restore(vm, snap):
     ctl[O.C_SPSEL] = ps & 1
     ctl[O.C_PC] = s["pc"]
     rows = _migrating_rows(cpu.model)
+    s = dict(s)
+    for row in rows:                 # a register added since the file's version: reset value
+        s.setdefault(row.name, int(cpu.sysr[SR.SLOT[row.name], SR.R_RESET]))
     for row in rows:
         if row.handler in _MSR_HANDLERS or row.name in ("SP_EL0", "SP_EL1"):
             continue
@@ -302,10 +435,11 @@ def restore(vm, snap):
     ctl[O.C_EXCL_VAL] = s["exclusive.value"]
     ctl[O.C_EXCL_VAL2] = s["exclusive.value2"]
     ctl[O.C_STOP] = 0
-    for name, dev in (("gic", vm.gic), ("pl011", vm.uart), ("pl031", vm.rtc)):
-        d = snap.sections[name]
-        for fname, typ in dev.STATE_FIELDS:
-            setattr(dev, fname, list(d[fname]) if typ.endswith("[]") else d[fname])
+    for name, dev, _, fields, _ in device_sections(vm):
+        d = snap.sections.get(name, {})           # an absent subsection: its defaults
+        for fname, typ, _, default in fields:
+            v = d.get(fname, default)
+            setattr(dev, fname, list(v) if typ.endswith("[]") else v)
     vm.start_time = snap.sections["board"]["start_time"]
     if snap.owned and isinstance(snap.ram, np.ndarray) and snap.ram.flags.c_contiguous:
         vm.ram = snap.ram                          # a file's RAM: adopt it, no copy

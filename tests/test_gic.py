@@ -385,9 +385,13 @@ def test_declared_state_fields_cover_all_state(which):
                       "irq_out", "fiq_out", "_hot"},
               "rtc": {"clock", "start_time", "irq", "guest_error", "irq_level"},
               "uart": {"tx", "irq", "clock", "irq_level", "trm_rx_interrupts"}}[which]
-    names = [n for n, _ in dev.STATE_FIELDS]
+    from pyaarch64.snapshot.state import fields_of
+    decl = fields_of(dev.STATE_FIELDS)
+    for _, sub, _ in getattr(dev, "STATE_SUBSECTIONS", ()):
+        decl += fields_of(sub)
+    names = [f[0] for f in decl]
     assert set(vars(dev)) == set(names) | wiring
-    for n, typ in dev.STATE_FIELDS:
+    for n, typ, _, _ in decl:
         v = getattr(dev, n)
         if typ.endswith("[]"):
             assert type(v) is list and all(type(x) is int for x in v), n

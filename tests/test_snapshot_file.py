@@ -115,7 +115,7 @@ def test_snapshot_schema_by_machine_type():
     s91 = json.loads(cli("snapshot", "schema", "-M", "virt-9.1")[1])
     assert s90["identity"]["CNTFRQ_EL0.reset"] == 62_500_000
     assert s91["identity"]["CNTFRQ_EL0.reset"] == 1_000_000_000
-    assert s90["sections"]["cpu0"]["v31"] == "u128" and "priority" in s90["sections"]["gic"]
+    assert s90["sections"]["cpu0"]["fields"]["v31"] == "u128" and "priority" in s90["sections"]["gic"]["fields"]
     assert s90["system_registers"]["VBAR_EL1"] == {"reset": "0x0", "writable": "0xffffffffffffffe0"}
     assert "enc" not in out and "op0" not in out           # encodings never leave the table
     assert cli("snapshot", "schema", "-M", "virt")[1] == cli("snapshot", "schema", "-M", "virt-9.2")[1]

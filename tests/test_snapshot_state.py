@@ -118,6 +118,7 @@ def test_identity_and_structure_problems_are_all_named():
         m.restore(bad)
     p = "\n".join(e.value.problems)
     assert "MIDR_EL1: snapshot 0x410fd034, this machine 0x411fd070" in p
+    assert "Variant: 0x0 vs 0x1" in p and "PartNum: 0xd03 vs 0xd07" in p
     assert "unknown field 'NOT_A_REG'" in p and "missing field 'TTBR0_EL1'" in p
     assert "missing section 'pl031'" in p and "gic.priority: 10 entries" in p
 
@@ -142,3 +143,69 @@ def test_a_different_icount_shift_is_refused():
     vm = VirtMachine("virt-7.2", icount_shift=3)
     with pytest.raises(SnapshotError, match="taken with -icount shift=0, this machine runs with shift=3"):
         restore(vm, snap)
+
+
+# --- declarations: subsections with `needed`, fields with since= defaults -----------------
+def test_subsection_written_only_when_needed_and_defaulted_when_absent():
+    m = pyaarch64.Machine(machine="virt-9.2")       # PL011 with the TRM's receive timeout
+    vm = m._m
+    assert "pl011/rx-timeout" not in m.snapshot().sections
+    vm.uart.rx = [0x41, 0x42]
+    vm.uart.rt_deadline = 123_456
+    snap = m.snapshot()
+    assert snap.sections["pl011/rx-timeout"] == {"rt_deadline": 123_456}
+    assert snap.sections["pl011"]["rx"] == [0x41, 0x42]
+    m2 = pyaarch64.Machine(machine="virt-9.2")
+    m2._m.uart.rt_deadline = 99
+    m2.restore(snap)
+    assert m2._m.uart.rt_deadline == 123_456 and m2._m.uart.rx == [0x41, 0x42]
+    del snap.sections["pl011/rx-timeout"]           # absent: the declared default
+    m2.restore(snap)
+    assert m2._m.uart.rt_deadline == -1
+    bad = copy.deepcopy(snap)
+    bad.sections["pl031/nonsense"] = {}
+    with pytest.raises(SnapshotError, match="unknown section 'pl031/nonsense'"):
+        m2.restore(bad)
+
+
+def test_field_added_in_a_later_section_version_takes_its_default(monkeypatch):
+    from pyaarch64.machine.pl031 import PL031
+    old = pyaarch64.Machine(machine="virt-7.2").snapshot()       # pl031 version 1
+    assert old.versions["pl031"] == 1
+    monkeypatch.setattr(PL031, "STATE_VERSION", 2, raising=False)
+    monkeypatch.setattr(PL031, "STATE_FIELDS", PL031.STATE_FIELDS + (("future", "u32", 2, 7),))
+    m = pyaarch64.Machine(machine="virt-7.2")
+    m._m.rtc.future = 0
+    m.restore(old)
+    assert m._m.rtc.future == 7
+    new = m.snapshot()
+    assert new.versions["pl031"] == 2 and new.sections["pl031"]["future"] == 7
+    # a field of the file's own version must be there
+    bad = copy.deepcopy(new)
+    del bad.sections["pl031"]["future"]
+    with pytest.raises(SnapshotError, match="pl031: missing field 'future'"):
+        m.restore(bad)
+    # a section newer than this release reads
+    bad = copy.deepcopy(new)
+    bad.versions["pl031"] = 3
+    with pytest.raises(SnapshotError, match="section 'pl031' is version 3: this pyaarch64 "
+                                            "reads up to version 2"):
+        m.restore(bad)
+
+
+def test_id_register_rows_added_later_load_only_when_they_read_as_zero():
+    m = pyaarch64.Machine(machine="virt-7.2")
+    snap = m.snapshot()
+    zero = [k for k, v in snap.identity.items() if v == 0 and k.startswith("ID_AA64")]
+    assert "ID_AA64ZFR0_EL1" in zero or zero
+    older = copy.deepcopy(snap)
+    del older.identity[zero[0]]                # a file from before that row existed
+    m.restore(older)
+    older = copy.deepcopy(snap)
+    del older.identity["ID_AA64ISAR0_EL1"]      # not RAZ: the platform really differs
+    del older.identity["prop.pl011.trm-rx-interrupts"]
+    with pytest.raises(SnapshotError) as e:
+        m.restore(older)
+    p = "\n".join(e.value.problems)
+    assert "this machine has ID_AA64ISAR0_EL1 = 0x11120, which the snapshot's platform did not have" in p
+    assert "this machine has prop.pl011.trm-rx-interrupts = 0x0" in p
