@@ -128,7 +128,24 @@ class Machine:
     def reset(self):
         self._m.reset()
 
+    def serial_input(self, data):
+        """Bytes typed into the serial console (the PL011's receive FIFO takes what
+        fits; the rest waits on the host side, as with a terminal)."""
+        self._m.feed_input(bytes(data))
+
     # --- snapshots ---------------------------------------------------------------------
+    def savevm(self, path):
+        """Write the whole machine to a snapshot file (atomically); returns its size."""
+        from pyaarch64.snapshot.format import write
+        from pyaarch64.snapshot.state import save
+        return write(path, save(self._m, copy_ram=False))
+
+    def loadvm(self, path):
+        """Load a snapshot file.  Raises SnapshotFileError or SnapshotError and leaves
+        the machine untouched when the file is damaged or does not fit this machine."""
+        from pyaarch64.snapshot.format import read
+        self.restore(read(path))
+
     def snapshot(self):
         """The whole machine's state by name, in memory (pyaarch64.snapshot.state)."""
         from pyaarch64.snapshot.state import save

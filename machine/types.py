@@ -98,7 +98,10 @@ class UnknownMachineType(ValueError):
 
 
 def resolve(name):
-    """Concrete MachineType for a name or alias."""
+    """Concrete MachineType for a name or alias (a MachineType is taken as it is: an
+    embedder's or a test's own type derived with `apply`)."""
+    if isinstance(name, MachineType):
+        return name
     concrete = ALIASES.get(name, name)
     if concrete not in TYPES:
         raise UnknownMachineType(

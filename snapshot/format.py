@@ -124,6 +124,9 @@ def write(path, snap):
     d = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".snapshot-", dir=d)
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)        # as an ordinary new file (mkstemp gives 0600)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
