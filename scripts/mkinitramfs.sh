@@ -18,7 +18,8 @@
 # PSCI SYSTEM_OFF), so every boot ends by itself.  Kernel command-line switches,
 # pyinit=a,b,...:
 #   quick   power off right after the marker
-#   shell   interactive shell after the checks (leaving it powers off)
+#   shell   after the checks, busybox init runs a login shell on the console
+#           (etc/inittab; `poweroff` in the shell powers the machine off)
 set -eu
 
 GUESTS=${PYAARCH64_GUESTS:-$HOME/.cache/pyaarch64/guests}
@@ -57,11 +58,17 @@ ls /
 echo $((6*7))
 echo PYAARCH64-DONE
 if has shell; then
-    echo "pyaarch64 initramfs shell; exit to power off"
-    setsid cttyhack sh -l
+    echo "pyaarch64 initramfs shell; poweroff to power off"
+    exec /bin/busybox init
 fi
 poweroff -f
 '''
+
+# busybox init (pyinit=shell): a login shell on the console, started again when it exits;
+# `poweroff` (or reboot) goes through init, which unmounts and powers the machine off
+INITTAB = """::respawn:/bin/cttyhack /bin/sh -l
+::shutdown:/bin/umount -a -r
+"""
 
 S_IFDIR, S_IFREG, S_IFCHR, S_IFLNK = 0o040000, 0o100000, 0o020000, 0o120000
 
@@ -89,6 +96,7 @@ entry(buf, ino, "dev/console", S_IFCHR | 0o600, rdev=(5, 1)); ino += 1
 entry(buf, ino, "bin/busybox", S_IFREG | 0o755, bb); ino += 1
 entry(buf, ino, "bin/sh", S_IFLNK | 0o777, b"busybox"); ino += 1
 entry(buf, ino, "init", S_IFREG | 0o755, INIT.encode()); ino += 1
+entry(buf, ino, "etc/inittab", S_IFREG | 0o644, INITTAB.encode()); ino += 1
 entry(buf, 0, "TRAILER!!!", 0, nlink=1)
 raw = buf.getvalue()
 raw += b"\0" * (-len(raw) % 512)
