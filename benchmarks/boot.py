@@ -3,6 +3,7 @@ same run; report wall time, CPU time and (for pyaarch64) guest instructions and 
 
     python benchmarks/boot.py [--marker 'Run /init as init process'] [--notests] [--machine virt-7.2]
                               [--no-qemu] [--runs N]
+    python benchmarks/boot.py --shell [--notests]     # boot to the busybox shell's prompt
 
 The guests come from scripts/fetch-guests.sh and scripts/mkinitramfs.sh (cache dir
 ~/.cache/pyaarch64/guests, or $PYAARCH64_GUESTS).  pyaarch64 runs in-process (the numba
@@ -21,13 +22,22 @@ import time
 GUESTS = os.environ.get("PYAARCH64_GUESTS", os.path.expanduser("~/.cache/pyaarch64/guests"))
 
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+INITRD = []
+
+
 def guest_paths():
     k = os.path.join(GUESTS, "Image")
-    i = os.path.join(GUESTS, "initramfs.cpio.gz")
-    for p in (k, i):
-        if not os.path.exists(p):
-            sys.exit(f"boot.py: {p} is missing: run scripts/fetch-guests.sh and scripts/mkinitramfs.sh")
-    return k, i
+    if not INITRD:
+        # built from this checkout's scripts/mkinitramfs.sh (its /init is what we measure)
+        out = os.path.join(HERE, "build", "initramfs.cpio.gz")
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        subprocess.run([os.path.join(HERE, "..", "scripts", "mkinitramfs.sh"),
+                        os.path.join(GUESTS, "busybox"), out], check=True, stdout=subprocess.DEVNULL)
+        INITRD.append(out)
+    if not os.path.exists(k):
+        sys.exit(f"boot.py: {k} is missing: run scripts/fetch-guests.sh")
+    return k, INITRD[0]
 
 
 def run_pyaarch64(machine, append, marker, max_insns):
@@ -95,8 +105,13 @@ def main(argv=None):
     ap.add_argument("--no-qemu", action="store_true")
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--max-insns", type=int, default=3_000_000_000)
+    ap.add_argument("--shell", action="store_true",
+                    help="boot to the shell prompt (pyinit=shell, marker '/ # ')")
     a = ap.parse_args(argv)
     append = "console=ttyAMA0" + (" cryptomgr.notests" if a.notests else "")
+    if a.shell:
+        append += " pyinit=shell"
+        a.marker = "/ # "
     rows = []
     for _ in range(a.runs):
         rows.append(run_pyaarch64(a.machine, append, a.marker, a.max_insns))
