@@ -57,7 +57,12 @@ WORKLOADS = [
             "bit-loop CRC-32, token state machine"),
     ("memops", "memset + memcpy of 1 MiB with 64-bit C loops, 160 rounds"),
     ("qsort", "quicksort of 100k xorshift32 ints, 6 rounds, each verified"),
+    ("simd", "Advanced SIMD string work: LD1/ST1 memcpy, CMEQ/SHRN strlen, UMAXP memchr, "
+             "widening byte sums over 256 KiB"),
+    ("fpk", "float kernel: 4-lane FMLA saxpy/dot (single), scalar double Horner/div/sqrt/cvt"),
 ]
+# workloads compiled with FP/SIMD (the others are general-register code only)
+FP_WORKLOADS = {"simd", "fpk"}
 
 TARGETS = {"mix_mips": 150.0, "warm_start_s": 1.5}
 
@@ -81,7 +86,10 @@ def build(name, mmu=False):
         return out
     os.makedirs(BUILD, exist_ok=True)
     defs = (["-DBENCH_MMU"] if mmu else []) + (["-DBENCH_MMU_OFF"] if mmu == "off" else [])
-    cmd = [CC, *CFLAGS, *defs, "-I", GUEST,
+    flags = CFLAGS
+    if name in FP_WORKLOADS:       # FP/SIMD code; sqrt as the instruction (no errno call)
+        flags = [f for f in CFLAGS if f != "-mgeneral-regs-only"] + ["-fno-math-errno"]
+    cmd = [CC, *flags, *defs, "-I", GUEST,
            "-Wl,-T," + os.path.join(GUEST, "link.ld"), "-o", out, *srcs]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
