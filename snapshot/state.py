@@ -246,7 +246,11 @@ def cpu_field_types(model):
 def check(vm, snap):
     """Every reason `snap` cannot be loaded into `vm` (empty list: it can)."""
     problems = []
-    if snap.machine_type != vm.machine_type:
+    from pyaarch64.machine.types import TYPES
+    if snap.machine_type not in TYPES and snap.machine_type != vm.machine_type:
+        problems.append(f"snapshot is of machine type '{snap.machine_type}', which this pyaarch64 "
+                        f"does not know (it has {', '.join(TYPES)})")
+    elif snap.machine_type != vm.machine_type:
         problems.append(f"snapshot is of machine type '{snap.machine_type}', this machine is "
                         f"'{vm.machine_type}'")
     if snap.cpu_model != vm.cpu.model.name:

@@ -209,3 +209,13 @@ def test_id_register_rows_added_later_load_only_when_they_read_as_zero():
     p = "\n".join(e.value.problems)
     assert "this machine has ID_AA64ISAR0_EL1 = 0x11120, which the snapshot's platform did not have" in p
     assert "this machine has prop.pl011.trm-rx-interrupts = 0x0" in p
+
+
+def test_unknown_machine_type_lists_the_known_ones():
+    m = pyaarch64.Machine(machine="virt-9.2")
+    snap = m.snapshot()
+    snap.machine_type = "virt-12.0"
+    with pytest.raises(SnapshotError) as e:
+        m.restore(snap)
+    assert ("snapshot is of machine type 'virt-12.0', which this pyaarch64 does not know "
+            "(it has virt-4.1, virt-4.2,") in str(e.value) and "virt-9.2)" in str(e.value)
