@@ -1,4 +1,5 @@
-"""Semantics of the scalar floating-point instructions (op FPDP, decoded by cpu/isa/fp.py).
+"""Semantics of the scalar floating-point instructions (op FPDP, decoded by cpu/isa/fp.py);
+the Advanced SIMD floating-point forms share the op and are in cpu/fpvec.py.
 
 The decoder has checked the encoding; w1 holds the raw instruction word and aux the
 encoding class (K_*).  Arithmetic is cpu/fpu.py's; this module reads and writes the
@@ -15,12 +16,15 @@ from pyaarch64.cpu.fpu import (
     FMT_H, FMT_S, FMT_D, RM_RN, RM_RP, RM_RM, RM_RZ, RM_RA, nbits, rmode_of,
     fp_add, fp_mul, fp_muladd, fp_div, fp_sqrt, fp_compare, fp_minmax, fp_to_fixed,
     fixed_to_fp, fp_round_int, fp_convert, vfp_expand_imm)
+from pyaarch64.cpu.fpvec import three_same, two_misc, across, by_element, shift_fixed
 
 U0 = np.uint64(0)
 U1 = np.uint64(1)
 
-# encoding classes (the decoder's aux)
+# encoding classes (the decoder's aux): scalar FP, then Advanced SIMD FP (cpu/fpvec.py)
 K_DP1, K_DP2, K_DP3, K_CMP, K_CCMP, K_CSEL, K_IMM, K_INT, K_FIXED = 0, 1, 2, 3, 4, 5, 6, 7, 8
+K_V3, K_S3, K_V2, K_S2, K_ACROSS, K_SPAIR, K_VELEM, K_SELEM, K_VSHIFT, K_SSHIFT = (
+    9, 10, 11, 12, 13, 14, 15, 16, 17, 18)
 
 
 @njit(cache=True)
@@ -176,9 +180,20 @@ def fpdp(regs, ctl, sysr, pc, aux, insn):
     rn = (insn >> 5) & 31
     rm = (insn >> 16) & 31
     fmt = fmt_of((insn >> 22) & 3)
-    kind = aux & 15
+    kind = aux & 31
     fl = 0
-    if kind == K_DP1:
+    if kind >= K_V3:
+        if kind == K_V3 or kind == K_S3:
+            fl = three_same(regs, fpcr, insn, kind == K_S3)
+        elif kind == K_V2 or kind == K_S2:
+            fl = two_misc(regs, fpcr, insn, kind == K_S2)
+        elif kind == K_ACROSS or kind == K_SPAIR:
+            fl = across(regs, fpcr, insn, kind == K_SPAIR)
+        elif kind == K_VELEM or kind == K_SELEM:
+            fl = by_element(regs, fpcr, insn, kind == K_SELEM)
+        else:
+            fl = shift_fixed(regs, fpcr, insn, kind == K_SSHIFT)
+    elif kind == K_DP1:
         fl = exec_dp1(regs, fpcr, insn, fmt, rd, rn)
     elif kind == K_DP2:
         fl = exec_dp2(regs, fpcr, insn, fmt, rd, rn, rm)

@@ -35,8 +35,8 @@ FPCR_DN = 25
 FPCR_FZ = 24
 FPCR_RMODE = 22
 
-# rounding modes (FPCR.RMode encoding), plus ties-away
-RM_RN, RM_RP, RM_RM, RM_RZ, RM_RA = 0, 1, 2, 3, 4
+# rounding modes (FPCR.RMode encoding), plus ties-away and round-to-odd (FCVTXN)
+RM_RN, RM_RP, RM_RM, RM_RZ, RM_RA, RM_ODD = 0, 1, 2, 3, 4, 5
 
 # FPUnpack types
 T_ZERO, T_DENORM, T_NORMAL, T_INF, T_QNAN, T_SNAN = 0, 1, 2, 3, 4, 5
@@ -280,6 +280,8 @@ def fp_round(sign, exp, mant, fmt, fpcr, mode, flush):
         if q == (np.int64(1) << (f + 1)):
             bexp += 1
             q >>= 1
+    if mode == RM_ODD and inexact:
+        q |= 1
     if fmt != FMT_H or not fpcr_bit(fpcr, FPCR_AHP):
         if bexp >= (1 << e_bits) - 1:
             fl |= F_OFC | F_IXC
@@ -444,6 +446,12 @@ def fp_add(x1, x2, fmt, fpcr, neg2):
 
 @njit(cache=True)
 def fp_mul(x1, x2, fmt, fpcr):
+    return fp_mul_x(x1, x2, fmt, fpcr, False)
+
+
+@njit(cache=True)
+def fp_mul_x(x1, x2, fmt, fpcr, mulx):
+    """FPMul, or FPMulX when `mulx` (infinity times zero is 2.0, not invalid)."""
     t1, s1, e1, m1, f1 = unpack(x1, fmt, fpcr)
     t2, s2, e2, m2, f2 = unpack(x2, fmt, fpcr)
     fl = f1 | f2
@@ -456,6 +464,8 @@ def fp_mul(x1, x2, fmt, fpcr):
     z1 = t1 == T_ZERO
     z2 = t2 == T_ZERO
     if (inf1 and z2) or (z1 and inf2):
+        if mulx:
+            return fp_const(fmt, 1, 0) | (np.uint64(s) << np.uint64(nbits(fmt) - 1)), fl
         return default_nan(fmt), fl | F_IOC
     if inf1 or inf2:
         return fp_inf(s, fmt), fl
@@ -470,6 +480,12 @@ def fp_mul(x1, x2, fmt, fpcr):
 @njit(cache=True)
 def fp_muladd(xa, x1, x2, fmt, fpcr):
     """FPMulAdd: xa + x1 * x2 with a single rounding."""
+    return muladd_core(xa, x1, x2, fmt, fpcr, 0)
+
+
+@njit(cache=True)
+def muladd_core(xa, x1, x2, fmt, fpcr, scale):
+    """(xa + x1 * x2) * 2**scale, one rounding (scale: FRSQRTS's halving)."""
     ta, sa, ea, ma, fa = unpack(xa, fmt, fpcr)
     t1, s1, e1, m1, f1 = unpack(x1, fmt, fpcr)
     t2, s2, e2, m2, f2 = unpack(x2, fmt, fpcr)
@@ -502,13 +518,13 @@ def fp_muladd(xa, x1, x2, fmt, fpcr):
             return fp_zero(sa, fmt), fl
         return fp_zero(1 if mode == RM_RM else 0, fmt), fl
     if zp:
-        r, fr = fp_round(sa, ea, ma, fmt, fpcr, mode, True)
+        r, fr = fp_round(sa, ea + scale, ma, fmt, fpcr, mode, True)
         return r, fl | fr
     ph, pl = mul64(np.uint64(m1), np.uint64(m2))
     pe = e1 + e2
     if za:
         m, e = to62(ph, pl, pe)
-        r, fr = fp_round(sp, e, m, fmt, fpcr, mode, True)
+        r, fr = fp_round(sp, e + scale, m, fmt, fpcr, mode, True)
         return r, fl | fr
     # both nonzero: align the leading bits at 125, shift the smaller with sticky
     k = 125 - msb128(ph, pl)
@@ -534,8 +550,30 @@ def fp_muladd(xa, x1, x2, fmt, fpcr):
     if rh == U0 and rl == U0:
         return fp_zero(1 if mode == RM_RM else 0, fmt), fl
     m, e = to62(rh, rl, be)
-    r, fr = fp_round(sgn_big, e, m, fmt, fpcr, mode, True)
+    r, fr = fp_round(sgn_big, e + scale, m, fmt, fpcr, mode, True)
     return r, fl | fr
+
+
+@njit(cache=True)
+def fp_const(fmt, bexp_off, top):
+    """+2**bexp_off * (1 + top/2): 2.0, 3.0, 1.5 for the step functions."""
+    f = fbits(fmt)
+    bias = (1 << (ebits(fmt) - 1)) - 1
+    return pack(0, bias + bexp_off, np.int64(top) << (f - 1), fmt)
+
+
+@njit(cache=True)
+def fp_recip_step(x1, x2, fmt, fpcr, rsqrt):
+    """FPRecipStepFused (2 - x1*x2) or FPRSqrtStepFused ((3 - x1*x2) / 2)."""
+    x1 = x1 ^ (U1 << np.uint64(nbits(fmt) - 1))
+    t1, s1, e1, m1, f1 = unpack(x1, fmt, fpcr)
+    t2, s2, e2, m2, f2 = unpack(x2, fmt, fpcr)
+    if not is_nan(t1) and not is_nan(t2) and ((t1 == T_INF and t2 == T_ZERO)
+                                              or (t1 == T_ZERO and t2 == T_INF)):
+        return (fp_const(fmt, 0, 1) if rsqrt else fp_const(fmt, 1, 0)), f1 | f2
+    if rsqrt:
+        return muladd_core(fp_const(fmt, 1, 1), x1, x2, fmt, fpcr, -1)
+    return muladd_core(fp_const(fmt, 1, 0), x1, x2, fmt, fpcr, 0)
 
 
 @njit(cache=True)
@@ -671,6 +709,25 @@ def fp_compare(x1, x2, fmt, fpcr, signal):
     if c < 0:
         return 8, fl
     return 2, fl
+
+
+@njit(cache=True)
+def fp_cmp_cond(x1, x2, fmt, fpcr, cond):
+    """FPCompareEQ (cond 0), FPCompareGE (1), FPCompareGT (2): (bool, flags).  NaNs compare
+    false; IOC for signalling NaNs (EQ) or any NaN (GE, GT)."""
+    t1, s1, e1, m1, f1 = unpack(x1, fmt, fpcr)
+    t2, s2, e2, m2, f2 = unpack(x2, fmt, fpcr)
+    fl = f1 | f2
+    if is_nan(t1) or is_nan(t2):
+        if cond != 0 or t1 == T_SNAN or t2 == T_SNAN:
+            fl |= F_IOC
+        return False, fl
+    c = cmp_vals(t1, s1, e1, m1, t2, s2, e2, m2)
+    if cond == 0:
+        return c == 0, fl
+    if cond == 1:
+        return c >= 0, fl
+    return c > 0, fl
 
 
 @njit(cache=True)
@@ -822,6 +879,11 @@ def fp_round_int(x, fmt, fpcr, mode, exact):
 @njit(cache=True)
 def fp_convert(x, sfmt, dfmt, fpcr):
     """FPConvert between H, S and D (AHP for H; FZ does not apply to H)."""
+    return fp_convert_mode(x, sfmt, dfmt, fpcr, rmode_of(fpcr))
+
+
+@njit(cache=True)
+def fp_convert_mode(x, sfmt, dfmt, fpcr, mode):
     t, s, e, m, fl = unpack(x, sfmt, fpcr)
     ahp = dfmt == FMT_H and fpcr_bit(fpcr, FPCR_AHP)
     if is_nan(t):
@@ -846,7 +908,7 @@ def fp_convert(x, sfmt, dfmt, fpcr):
         return fp_inf(s, dfmt), fl
     if t == T_ZERO:
         return fp_zero(s, dfmt), fl
-    r, fr = fp_round(s, e, m, dfmt, fpcr, rmode_of(fpcr), True)
+    r, fr = fp_round(s, e, m, dfmt, fpcr, mode, True)
     return r, fl | fr
 
 
@@ -860,3 +922,124 @@ def vfp_expand_imm(imm8, fmt):
     exp = ((1 - b6) << (e - 1)) | ((((1 << (e - 3)) - 1) if b6 else 0) << 2) | ((imm8 >> 4) & 3)
     frac = (imm8 & 15) << (f - 4)
     return pack(sign, exp, frac, fmt)
+
+
+# --- estimates (FRECPE, FRSQRTE, FRECPX) ---------------------------------------------
+
+def _recip_table():
+    t = np.zeros(512, dtype=np.int64)
+    for a in range(256, 512):
+        b = (1 << 19) // (a * 2 + 1)
+        t[a] = (b + 1) // 2
+    return t
+
+
+def _rsqrt_table():
+    t = np.zeros(512, dtype=np.int64)
+    for a0 in range(128, 512):
+        if a0 < 256:
+            a = a0 * 2 + 1
+        else:
+            a = ((a0 >> 1) << 1)
+            a = (a + 1) * 2
+        b = 512
+        while a * (b + 1) * (b + 1) < (1 << 28):
+            b += 1
+        t[a0] = (b + 1) // 2
+    return t
+
+
+RECIP_EST = _recip_table()     # RecipEstimate, frozen into the jitted code
+RSQRT_EST = _rsqrt_table()     # RecipSqrtEstimate
+
+
+@njit(cache=True)
+def fp_recip_est(x, fmt, fpcr):
+    """FPRecipEstimate."""
+    t, s, e, m, fl = unpack(x, fmt, fpcr)
+    if is_nan(t):
+        r, fn = process_nan(t, x, fmt, fpcr)
+        return r, fl | fn
+    if t == T_INF:
+        return fp_zero(s, fmt), fl
+    if t == T_ZERO:
+        return fp_inf(s, fmt), fl | F_DZC
+    f = fbits(fmt)
+    _, bexp, frac = fields(x, fmt)
+    frac52 = frac << (52 - f)
+    if bexp == 0 and (frac52 >> 50) == 0:          # |value| < 2**-(2**(E-1))
+        mode = rmode_of(fpcr)
+        if mode == RM_RN:
+            ovf = True
+        elif mode == RM_RP:
+            ovf = s == 0
+        elif mode == RM_RM:
+            ovf = s == 1
+        else:
+            ovf = False
+        return (fp_inf(s, fmt) if ovf else fp_maxnormal(s, fmt)), fl | F_OFC | F_IXC
+    bias = (1 << (ebits(fmt) - 1)) - 1
+    if fmt != FMT_H and fpcr_bit(fpcr, FPCR_FZ) and bexp >= 2 * bias - 1:
+        return fp_zero(s, fmt), fl | F_UFC
+    if bexp == 0:
+        if ((frac52 >> 51) & 1) == 0:
+            bexp = -1
+            frac52 = (frac52 << 2) & ((np.int64(1) << 52) - 1)
+        else:
+            frac52 = (frac52 << 1) & ((np.int64(1) << 52) - 1)
+    scaled = 256 | (frac52 >> 44)
+    rexp = 2 * bias - 1 - bexp
+    est = RECIP_EST[scaled]
+    rfrac = (est & 255) << 44
+    if rexp == 0:
+        rfrac = (np.int64(1) << 51) | (rfrac >> 1)
+    elif rexp == -1:
+        rfrac = (np.int64(1) << 50) | (rfrac >> 2)
+        rexp = 0
+    return pack(s, rexp, rfrac >> (52 - f), fmt), fl
+
+
+@njit(cache=True)
+def fp_rsqrt_est(x, fmt, fpcr):
+    """FPRSqrtEstimate."""
+    t, s, e, m, fl = unpack(x, fmt, fpcr)
+    if is_nan(t):
+        r, fn = process_nan(t, x, fmt, fpcr)
+        return r, fl | fn
+    if t == T_ZERO:
+        return fp_inf(s, fmt), fl | F_DZC
+    if s == 1:
+        return default_nan(fmt), fl | F_IOC
+    if t == T_INF:
+        return fp_zero(0, fmt), fl
+    f = fbits(fmt)
+    _, bexp, frac = fields(x, fmt)
+    frac52 = frac << (52 - f)
+    M52 = (np.int64(1) << 52) - 1
+    if bexp == 0:
+        while ((frac52 >> 51) & 1) == 0:
+            frac52 = (frac52 << 1) & M52
+            bexp -= 1
+        frac52 = (frac52 << 1) & M52
+    if (bexp & 1) == 0:
+        scaled = 256 | (frac52 >> 44)
+    else:
+        scaled = 128 | (frac52 >> 45)
+    bias = (1 << (ebits(fmt) - 1)) - 1
+    rexp = (3 * bias - 1 - bexp) // 2
+    est = RSQRT_EST[scaled]
+    return pack(0, rexp, ((est & 255) << 44) >> (52 - f), fmt), fl
+
+
+@njit(cache=True)
+def fp_recpx(x, fmt, fpcr):
+    """FPRecpX: the exponent inverted, fraction zero."""
+    t, s, e, m, fl = unpack(x, fmt, fpcr)
+    if is_nan(t):
+        r, fn = process_nan(t, x, fmt, fpcr)
+        return r, fl | fn
+    _, bexp, frac = fields(x, fmt)
+    emax = (1 << ebits(fmt)) - 1
+    if bexp == 0:
+        return pack(s, emax - 1, 0, fmt), fl
+    return pack(s, (~bexp) & emax, 0, fmt), fl

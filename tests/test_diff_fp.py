@@ -5,6 +5,9 @@ and NZCV, for every rounding mode with FZ, DN and AHP on and off.
     biased to the edges (signed zeros, infinities, quiet and signalling NaNs with
     payloads, denormals, the smallest and largest normals, halfway cases, values near
     the integer-conversion limits);
+The Advanced SIMD floating-point forms (vector, scalar, pairwise, across lanes, by
+element, fixed-point shifts) share the softfloat and are tested the same way.
+
 (b) random valid encodings of the fp.dec patterns (`--diff-samples N` for a large
     sample, with `--diff-seed`).
 """
@@ -82,6 +85,24 @@ def fp_vregs(rng, fmt, base):
     return out
 
 
+def lane_vregs(rng, fmt):
+    """V0..V31 filled lane by lane with FP values of fmt ('h', 's', 'd') or integers ('i32',
+    'i64')."""
+    out = []
+    for _ in range(32):
+        if fmt.startswith("i"):
+            w = int(fmt[1:])
+            lanes = [int_value(rng) & ((1 << w) - 1) for _ in range(128 // w)]
+        else:
+            w = {"h": 16, "s": 32, "d": 64}[fmt]
+            lanes = [fp_value(rng, fmt) for _ in range(128 // w)]
+        v = 0
+        for i, x in enumerate(lanes):
+            v |= x << (w * i)
+        out.append(v)
+    return out
+
+
 def rand_fpcr(rng):
     """RMode, FZ, DN and AHP at random."""
     return (rng.randrange(4) << 22 | rng.getrandbits(1) << 24 | rng.getrandbits(1) << 25
@@ -142,13 +163,65 @@ for _g, _x, _bs in (("w", "s", (1, 5, 31, 32)), ("w", "d", (1, 16, 32)),
         FIXED += [f"scvtf {_x}0, {_g}1, #{_b}", f"ucvtf {_x}0, {_g}1, #{_b}",
                   f"fcvtzs {_g}0, {_x}1, #{_b}", f"fcvtzu {_g}0, {_x}1, #{_b}"]
 
+# Advanced SIMD floating point
+V3 = []
+for _t in ("4s", "2s", "2d"):
+    for _m in ("fadd", "fsub", "fmul", "fdiv", "fmax", "fmin", "fmaxnm", "fminnm", "fmla", "fmls",
+               "fabd", "fmulx", "frecps", "frsqrts", "faddp", "fmaxp", "fminp", "fmaxnmp",
+               "fminnmp", "fcmeq", "fcmge", "fcmgt", "facge", "facgt"):
+        V3.append(f"{_m} v0.{_t}, v1.{_t}, v2.{_t}")
+for _r in ("s", "d"):
+    for _m in ("fabd", "fmulx", "frecps", "frsqrts", "fcmeq", "fcmge", "fcmgt", "facge", "facgt"):
+        V3.append(f"{_m} {_r}0, {_r}1, {_r}2")
+V2 = []
+for _t in ("4s", "2s", "2d"):
+    for _m in ("fabs", "fneg", "fsqrt", "frintn", "frintp", "frintm", "frintz", "frinta", "frintx",
+               "frinti", "fcvtns", "fcvtnu", "fcvtps", "fcvtpu", "fcvtms", "fcvtmu", "fcvtzs",
+               "fcvtzu", "fcvtas", "fcvtau", "scvtf", "ucvtf", "frecpe", "frsqrte"):
+        V2.append(f"{_m} v0.{_t}, v1.{_t}")
+    for _m in ("fcmgt", "fcmge", "fcmeq", "fcmle", "fcmlt"):
+        V2.append(f"{_m} v0.{_t}, v1.{_t}, #0.0")
+for _r in ("s", "d"):
+    for _m in ("fcvtns", "fcvtnu", "fcvtps", "fcvtpu", "fcvtms", "fcvtmu", "fcvtzs", "fcvtzu",
+               "fcvtas", "fcvtau", "scvtf", "ucvtf", "frecpe", "frsqrte", "frecpx"):
+        V2.append(f"{_m} {_r}0, {_r}1")
+    for _m in ("fcmgt", "fcmge", "fcmeq", "fcmle", "fcmlt"):
+        V2.append(f"{_m} {_r}0, {_r}1, #0.0")
+V2 += ["fcvtn v0.4h, v1.4s", "fcvtn2 v0.8h, v1.4s", "fcvtn v0.2s, v1.2d", "fcvtn2 v0.4s, v1.2d",
+       "fcvtl v0.4s, v1.4h", "fcvtl2 v0.4s, v1.8h", "fcvtl v0.2d, v1.2s", "fcvtl2 v0.2d, v1.4s",
+       "fcvtxn v0.2s, v1.2d", "fcvtxn2 v0.4s, v1.2d", "fcvtxn s0, d1"]
+VRED = ["fmaxnmv s0, v1.4s", "fminnmv s0, v1.4s", "fmaxv s0, v1.4s", "fminv s0, v1.4s",
+        "faddp s0, v1.2s", "faddp d0, v1.2d", "fmaxp s0, v1.2s", "fmaxp d0, v1.2d", "fminp s0, v1.2s",
+        "fminp d0, v1.2d", "fmaxnmp s0, v1.2s", "fmaxnmp d0, v1.2d", "fminnmp s0, v1.2s",
+        "fminnmp d0, v1.2d"]
+VELEM = []
+for _m in ("fmla", "fmls", "fmul", "fmulx"):
+    VELEM += [f"{_m} v0.4s, v1.4s, v2.s[3]", f"{_m} v0.2s, v1.2s, v17.s[1]",
+              f"{_m} v0.2d, v1.2d, v2.d[1]", f"{_m} v0.2d, v1.2d, v31.d[0]",
+              f"{_m} s0, s1, v2.s[2]", f"{_m} d0, d1, v2.d[1]"]
+VSHIFT = []
+for _m in ("scvtf", "ucvtf", "fcvtzs", "fcvtzu"):
+    VSHIFT += [f"{_m} v0.4s, v1.4s, #1", f"{_m} v0.2s, v1.2s, #32", f"{_m} v0.2d, v1.2d, #17",
+               f"{_m} v0.2d, v1.2d, #64", f"{_m} s0, s1, #8", f"{_m} d0, d1, #63"]
+
 GROUPS = {"dp1": DP1, "fcvt": FCVT, "dp2": DP2, "dp3": DP3, "cmp": CMP, "int": INT,
-          "fixed": FIXED}
+          "fixed": FIXED, "simd3": V3, "simd2": V2, "simdred": VRED, "simdelem": VELEM,
+          "simdshift": VSHIFT}
 
 
 def _src_fmt(line):
     """Format of the FP source operands of a line."""
     ops = line.split(None, 1)[1].replace(" ", "").split(",")
+    if ops[0].startswith("v") or (len(ops) > 1 and ops[1].startswith("v")):
+        # vector: the lane type of the first source
+        t = ops[1].split(".")[1]
+        f = t[-1]
+        if line.startswith(("scvtf", "ucvtf")):
+            return "i" + {"s": "32", "d": "64"}[f]
+        return "v" + f
+    if line.startswith(("scvtf", "ucvtf")) and ops[1][0] in "sd" and (
+            len(ops) == 2 or ops[1][0] == ops[0][0]):
+        return "v" + ("i32" if ops[1][0] == "s" else "i64")
     src = ops[1] if len(ops) > 1 else ops[0]
     if line.startswith(("fcmp", "fccmp")):
         src = ops[0]
@@ -195,9 +268,14 @@ def run_lines(h, lines, trials, seed):
         fmt = _src_fmt(line)
         for _ in range(trials):
             regs = [int_value(rng) for _ in range(31)]
-            v = fp_vregs(rng, fmt, h.vvals)
-            if rng.random() < 0.3:
-                v = related(rng, fmt, v, line)
+            if fmt.startswith("v"):
+                v = lane_vregs(rng, fmt[1:])
+            elif fmt.startswith("i"):
+                v = lane_vregs(rng, fmt)
+            else:
+                v = fp_vregs(rng, fmt, h.vvals)
+                if rng.random() < 0.3:
+                    v = related(rng, fmt, v, line)
             fpcr = rand_fpcr(rng)
             fpsr = rand_fpsr(rng)
             nzcv = rng.randrange(16)
@@ -219,9 +297,14 @@ def test_handpicked(h, group):
 
 FP_PATTERNS = ("FP_DP3", "FP_FIXED", "FP_INT", "FP_DP1", "FP_CMP", "FP_IMM", "FP_CCMP",
                "FP_DP2", "FP_CSEL")
+SIMD_PATTERNS = ("SIMD_FP3", "SIMD_FP3S", "SIMD_FP2CMP", "SIMD_FP2CVTN", "SIMD_FP2A0",
+                 "SIMD_FP2A1", "SIMD_FP2A1E", "SIMD_FP2A1F", "SIMD_FP2SCMP", "SIMD_FP2SCVTN",
+                 "SIMD_FP2SA0", "SIMD_FP2SA1", "SIMD_FP2SA1E", "SIMD_FP2SA1F", "SIMD_FPACROSS",
+                 "SIMD_FPPAIRS", "SIMD_FPELEM", "SIMD_FPELEMX", "SIMD_FPELEMS", "SIMD_FPELEMSX",
+                 "SIMD_FPCVTF", "SIMD_FPCVTFD", "SIMD_FPCVTFS", "SIMD_FPCVTFSD")
 
 
-def random_fp_sample(h, n, seed, max_failures=20):
+def random_fp_sample(h, n, seed, max_failures=20, patterns=FP_PATTERNS + SIMD_PATTERNS):
     from pyaarch64.cpu.isa import _decoder as dec
     from pyaarch64.cpu import ops as O
     rng = random.Random(seed)
@@ -229,12 +312,23 @@ def random_fp_sample(h, n, seed, max_failures=20):
     seen = {}
     for _ in range(n):
         name, w, f = ucdiff.random_encoding(rng, dec, dec.predecode, h.feat, O.OP_UNDEF,
-                                            patterns=FP_PATTERNS)
+                                            patterns=patterns)
         seen[name] = seen.get(name, 0) + 1
-        ft = f.get("ftype", 1)
-        fmt = {0: "s", 1: "d", 3: "h"}.get(ft, "d")
         regs = [int_value(rng) for _ in range(31)]
-        v = fp_vregs(rng, fmt, h.vvals)
+        if name.startswith("SIMD"):
+            if "ih" in f:
+                fmt = "d" if name.endswith("D") else "s"
+            else:
+                fmt = "d" if f.get("sz") else "s"
+            if rng.random() < 0.2:
+                fmt = "i" + {"s": "32", "d": "64"}[fmt]
+            elif name.startswith(("SIMD_FP2CVTN", "SIMD_FP2SCVTN")) and rng.random() < 0.5:
+                fmt = "h" if fmt == "s" else "s"
+            v = lane_vregs(rng, fmt)
+        else:
+            ft = f.get("ftype", 1)
+            fmt = {0: "s", 1: "d", 3: "h"}.get(ft, "d")
+            v = fp_vregs(rng, fmt, h.vvals)
         fpcr = rand_fpcr(rng)
         fpsr = rand_fpsr(rng)
         nzcv = rng.randrange(16)
@@ -249,7 +343,7 @@ def test_random_encodings(h, request):
     n = request.config.getoption("--diff-samples") or DEFAULT_SAMPLES
     seed = request.config.getoption("--diff-seed")
     failures, seen = random_fp_sample(h, n, seed)
-    assert set(seen) == set(FP_PATTERNS) or n < 100, seen
+    assert set(seen) == set(FP_PATTERNS + SIMD_PATTERNS) or n < 300, seen
     assert not failures, f"{len(failures)} mismatches:\n" + "\n".join(failures)
 
 
