@@ -90,6 +90,8 @@ OP_NAMES = (
     "FPMEM",       # FP/SIMD register load/store (slow op): rd = Vt, ra = Vt2 (raw numbers),
                    # rn = base slot, rm = index slot; aux: log2 size | L<<3 | mode<<4 |
                    # kind<<6 (FK_*) | option<<8 | shift<<11; imm: offset
+    "FPDP",        # scalar floating point (slow op, cpu/fpexec.py): aux = encoding class,
+                   # imm = instruction word
 )
 for _i, _n in enumerate(OP_NAMES):
     globals()["OP_" + _n] = _i

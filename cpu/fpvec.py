@@ -1,0 +1,349 @@
+"""Advanced SIMD floating-point forms (vector and scalar-SIMD), lane by lane on the
+softfloat of cpu/fpu.py.  Reached from cpu/fpexec.py's fpdp with the encoding class
+(K_V*/K_S*) and the raw instruction word; the decoder (cpu/isa/fp.py) has rejected the
+unallocated and half-precision encodings.  FPSR flags of all lanes are ORed.
+"""
+import numpy as np
+from numba import njit
+
+from pyaarch64.cpu.ops import VREG
+from pyaarch64.cpu.fpu import (
+    FMT_H, FMT_S, FMT_D, RM_RN, RM_RP, RM_RM, RM_RZ, RM_RA, RM_ODD, nbits, rmode_of,
+    fp_add, fp_mul_x, fp_muladd, fp_div, fp_sqrt, fp_minmax, fp_to_fixed, fixed_to_fp,
+    fp_round_int, fp_convert, fp_convert_mode, fp_cmp_cond, fp_recip_step, fp_recip_est,
+    fp_rsqrt_est, fp_recpx)
+
+U0 = np.uint64(0)
+U1 = np.uint64(1)
+M32 = np.uint64(0xFFFFFFFF)
+
+
+@njit(cache=True)
+def lane(lo, hi, esize, i):
+    """Element i of esize (16/32/64) bits of the 128-bit value hi:lo."""
+    per = 64 // esize
+    w = lo if i < per else hi
+    if esize == 64:
+        return w
+    k = i % per
+    return (w >> np.uint64(esize * k)) & ((U1 << np.uint64(esize)) - U1)
+
+
+@njit(cache=True)
+def put(lo, hi, esize, i, v):
+    """hi:lo with element i replaced by v."""
+    per = 64 // esize
+    if esize == 64:
+        if i == 0:
+            return v, hi
+        return lo, v
+    k = i % per
+    sh = np.uint64(esize * k)
+    m = ((U1 << np.uint64(esize)) - U1) << sh
+    if i < per:
+        return (lo & ~m) | ((v << sh) & m), hi
+    return lo, (hi & ~m) | ((v << sh) & m)
+
+
+@njit(cache=True)
+def vload(regs, n):
+    return regs[VREG + 2 * n], regs[VREG + 2 * n + 1]
+
+
+@njit(cache=True)
+def vstore(regs, d, lo, hi):
+    regs[VREG + 2 * d] = lo
+    regs[VREG + 2 * d + 1] = hi
+
+
+@njit(cache=True)
+def geom(insn, scalar):
+    """(fmt, esize, lanes) of a form whose element size is sz (bit 22)."""
+    sz = (insn >> 22) & 1
+    q = (insn >> 30) & 1
+    esize = 64 if sz else 32
+    if scalar:
+        n = 1
+    else:
+        n = (128 if q else 64) // esize
+    return (FMT_D if sz else FMT_S), esize, n
+
+
+@njit(cache=True)
+def ones(esize):
+    return ~U0 if esize == 64 else (U1 << np.uint64(esize)) - U1
+
+
+@njit(cache=True)
+def op3(code, x, y, acc, fmt, esize, fpcr):
+    """One lane of a three-same FP operation; code = U<<4 | a<<3 | opcode<2:0>."""
+    sbit = U1 << np.uint64(nbits(fmt) - 1)
+    if code == 0x00 or code == 0x10:            # FMAXNM, FMAXNMP
+        return fp_minmax(x, y, fmt, fpcr, True, True)
+    if code == 0x08 or code == 0x18:            # FMINNM, FMINNMP
+        return fp_minmax(x, y, fmt, fpcr, False, True)
+    if code == 0x06 or code == 0x16:            # FMAX, FMAXP
+        return fp_minmax(x, y, fmt, fpcr, True, False)
+    if code == 0x0E or code == 0x1E:            # FMIN, FMINP
+        return fp_minmax(x, y, fmt, fpcr, False, False)
+    if code == 0x01:                            # FMLA
+        return fp_muladd(acc, x, y, fmt, fpcr)
+    if code == 0x09:                            # FMLS
+        return fp_muladd(acc, x ^ sbit, y, fmt, fpcr)
+    if code == 0x02 or code == 0x12:            # FADD, FADDP
+        return fp_add(x, y, fmt, fpcr, False)
+    if code == 0x0A:                            # FSUB
+        return fp_add(x, y, fmt, fpcr, True)
+    if code == 0x1A:                            # FABD
+        r, fl = fp_add(x, y, fmt, fpcr, True)
+        return r & ~sbit, fl
+    if code == 0x03:                            # FMULX
+        return fp_mul_x(x, y, fmt, fpcr, True)
+    if code == 0x13:                            # FMUL
+        return fp_mul_x(x, y, fmt, fpcr, False)
+    if code == 0x17:                            # FDIV
+        return fp_div(x, y, fmt, fpcr)
+    if code == 0x07:                            # FRECPS
+        return fp_recip_step(x, y, fmt, fpcr, False)
+    if code == 0x0F:                            # FRSQRTS
+        return fp_recip_step(x, y, fmt, fpcr, True)
+    # compares: FCMEQ 0x04, FCMGE 0x14, FCMGT 0x1C, FACGE 0x15, FACGT 0x1D
+    if code == 0x15 or code == 0x1D:
+        x = x & ~sbit
+        y = y & ~sbit
+    if code == 0x04:
+        c = 0
+    elif code == 0x14 or code == 0x15:
+        c = 1
+    else:
+        c = 2
+    b, fl = fp_cmp_cond(x, y, fmt, fpcr, c)
+    return (ones(esize) if b else U0), fl
+
+
+@njit(cache=True)
+def three_same(regs, fpcr, insn, scalar):
+    fmt, esize, n = geom(insn, scalar)
+    code = (((insn >> 29) & 1) << 4) | (((insn >> 23) & 1) << 3) | ((insn >> 11) & 7)
+    rd = insn & 31
+    nlo, nhi = vload(regs, (insn >> 5) & 31)
+    mlo, mhi = vload(regs, (insn >> 16) & 31)
+    dlo, dhi = vload(regs, rd)
+    pairwise = code == 0x10 or code == 0x18 or code == 0x12 or code == 0x16 or code == 0x1E
+    rlo = U0
+    rhi = U0
+    fl = 0
+    for i in range(n):
+        if pairwise:
+            j = 2 * i
+            x = lane(nlo, nhi, esize, j) if j < n else lane(mlo, mhi, esize, j - n)
+            y = lane(nlo, nhi, esize, j + 1) if j + 1 < n else lane(mlo, mhi, esize, j + 1 - n)
+        else:
+            x = lane(nlo, nhi, esize, i)
+            y = lane(mlo, mhi, esize, i)
+        r, f = op3(code, x, y, lane(dlo, dhi, esize, i), fmt, esize, fpcr)
+        fl |= f
+        rlo, rhi = put(rlo, rhi, esize, i, r)
+    vstore(regs, rd, rlo, rhi)
+    return fl
+
+
+@njit(cache=True)
+def by_element(regs, fpcr, insn, scalar):
+    """FMLA, FMLS, FMUL, FMULX (by element)."""
+    fmt, esize, n = geom(insn, scalar)
+    u = (insn >> 29) & 1
+    opc = (insn >> 12) & 15
+    h = (insn >> 11) & 1
+    l_ = (insn >> 21) & 1
+    idx = h if esize == 64 else (h << 1) | l_
+    rm = (insn >> 16) & 31
+    rd = insn & 31
+    nlo, nhi = vload(regs, (insn >> 5) & 31)
+    mlo, mhi = vload(regs, rm)
+    dlo, dhi = vload(regs, rd)
+    y = lane(mlo, mhi, esize, idx)
+    sbit = U1 << np.uint64(esize - 1)
+    rlo = U0
+    rhi = U0
+    fl = 0
+    for i in range(n):
+        x = lane(nlo, nhi, esize, i)
+        if opc == 1:
+            r, f = fp_muladd(lane(dlo, dhi, esize, i), x, y, fmt, fpcr)
+        elif opc == 5:
+            r, f = fp_muladd(lane(dlo, dhi, esize, i), x ^ sbit, y, fmt, fpcr)
+        else:
+            r, f = fp_mul_x(x, y, fmt, fpcr, u == 1)
+        fl |= f
+        rlo, rhi = put(rlo, rhi, esize, i, r)
+    vstore(regs, rd, rlo, rhi)
+    return fl
+
+
+@njit(cache=True)
+def op2(code, x, fmt, esize, fpcr):
+    """One lane of a two-register-misc FP operation; code = U<<6 | a<<5 | opcode."""
+    sbit = U1 << np.uint64(esize - 1)
+    op = code & 31
+    if op >= 0x0C and op <= 0x0E:               # FCM{GT,EQ,LT,GE,LE} #0
+        if code == 0x2C:
+            b, fl = fp_cmp_cond(x, U0, fmt, fpcr, 2)         # FCMGT
+        elif code == 0x2D:
+            b, fl = fp_cmp_cond(x, U0, fmt, fpcr, 0)         # FCMEQ
+        elif code == 0x2E:
+            b, fl = fp_cmp_cond(U0, x, fmt, fpcr, 2)         # FCMLT
+        elif code == 0x6C:
+            b, fl = fp_cmp_cond(x, U0, fmt, fpcr, 1)         # FCMGE
+        else:
+            b, fl = fp_cmp_cond(U0, x, fmt, fpcr, 1)         # FCMLE
+        return (ones(esize) if b else U0), fl
+    if code == 0x2F:
+        return x & ~sbit, 0                                  # FABS
+    if code == 0x6F:
+        return x ^ sbit, 0                                   # FNEG
+    if code == 0x7F:
+        return fp_sqrt(x, fmt, fpcr)
+    if code == 0x3F:
+        return fp_recpx(x, fmt, fpcr)
+    if code == 0x3D:
+        return fp_recip_est(x, fmt, fpcr)
+    if code == 0x7D:
+        return fp_rsqrt_est(x, fmt, fpcr)
+    if op == 0x1D:                                           # SCVTF, UCVTF
+        return fixed_to_fp(x, esize, code == 0x5D, 0, fmt, fpcr)
+    if op == 0x18 or op == 0x19:                             # FRINT*
+        if code == 0x18:
+            mode = RM_RN
+        elif code == 0x19:
+            mode = RM_RM
+        elif code == 0x38:
+            mode = RM_RP
+        elif code == 0x39:
+            mode = RM_RZ
+        elif code == 0x58:
+            mode = RM_RA
+        else:                                                # FRINTX, FRINTI
+            mode = rmode_of(fpcr)
+        return fp_round_int(x, fmt, fpcr, mode, code == 0x59)
+    # FCVT{N,M,A,P,Z}{S,U}
+    a = (code >> 5) & 1
+    if op == 0x1C:
+        mode = RM_RA
+    elif op == 0x1A:
+        mode = RM_RP if a else RM_RN
+    else:
+        mode = RM_RZ if a else RM_RM
+    return fp_to_fixed(x, fmt, fpcr, 0, (code >> 6) == 1, esize, mode)
+
+
+@njit(cache=True)
+def two_misc(regs, fpcr, insn, scalar):
+    code = (((insn >> 29) & 1) << 6) | (((insn >> 23) & 1) << 5) | ((insn >> 12) & 31)
+    rd = insn & 31
+    nlo, nhi = vload(regs, (insn >> 5) & 31)
+    sz = (insn >> 22) & 1
+    q = (insn >> 30) & 1
+    fl = 0
+    op = code & 31
+    if op == 0x16 or op == 0x17:
+        # FCVTN/FCVTN2/FCVTXN (narrow into half of Vd), FCVTL/FCVTL2 (widen a half)
+        big = FMT_D if sz else FMT_S
+        small = FMT_S if sz else FMT_H
+        be = 64 if sz else 32
+        se = be // 2
+        if op == 0x16:
+            dlo, dhi = vload(regs, rd)
+            part = U0
+            npart = 1 if scalar else 64 // se
+            for i in range(npart):
+                x = lane(nlo, nhi, be, i)
+                if code == 0x56:
+                    r, f = fp_convert_mode(x, big, small, fpcr, RM_ODD)
+                else:
+                    r, f = fp_convert(x, big, small, fpcr)
+                fl |= f
+                part, _ = put(part, U0, se, i, r)
+            if scalar:
+                vstore(regs, rd, part, U0)
+            elif q:
+                vstore(regs, rd, dlo, part)
+            else:
+                vstore(regs, rd, part, U0)
+            return fl
+        src = nhi if q else nlo
+        rlo = U0
+        rhi = U0
+        for i in range(64 // se):
+            x = lane(src, U0, se, i)
+            r, f = fp_convert(x, small, big, fpcr)
+            fl |= f
+            rlo, rhi = put(rlo, rhi, be, i, r)
+        vstore(regs, rd, rlo, rhi)
+        return fl
+    fmt, esize, n = geom(insn, scalar)
+    rlo = U0
+    rhi = U0
+    for i in range(n):
+        r, f = op2(code, lane(nlo, nhi, esize, i), fmt, esize, fpcr)
+        fl |= f
+        rlo, rhi = put(rlo, rhi, esize, i, r)
+    vstore(regs, rd, rlo, rhi)
+    return fl
+
+
+@njit(cache=True)
+def reduce_op(code, x, y, fmt, fpcr):
+    """FMAXNM(V/P), FMINNM, FMAX, FMIN, FADDP: code = a<<2 | opcode<1:0>."""
+    op = code & 3
+    if op == 1:
+        return fp_add(x, y, fmt, fpcr, False)
+    return fp_minmax(x, y, fmt, fpcr, (code >> 2) == 0, op == 0)
+
+
+@njit(cache=True)
+def across(regs, fpcr, insn, pair):
+    """FMAXNMV/FMINNMV/FMAXV/FMINV (4S), or scalar pairwise FMAXNMP/FMINNMP/FADDP/
+    FMAXP/FMINP (`pair`: the two elements of Vn's low 64 or 128 bits)."""
+    code = (((insn >> 23) & 1) << 2) | ((insn >> 12) & 3)
+    rd = insn & 31
+    nlo, nhi = vload(regs, (insn >> 5) & 31)
+    if pair:
+        fmt, esize, n = geom(insn, True)
+        r, fl = reduce_op(code, lane(nlo, nhi, esize, 0), lane(nlo, nhi, esize, 1), fmt, fpcr)
+        vstore(regs, rd, r, U0)
+        return fl
+    a, f1 = reduce_op(code, lane(nlo, nhi, 32, 0), lane(nlo, nhi, 32, 1), FMT_S, fpcr)
+    b, f2 = reduce_op(code, lane(nlo, nhi, 32, 2), lane(nlo, nhi, 32, 3), FMT_S, fpcr)
+    r, f3 = reduce_op(code, a, b, FMT_S, fpcr)
+    vstore(regs, rd, r, U0)
+    return f1 | f2 | f3
+
+
+@njit(cache=True)
+def shift_fixed(regs, fpcr, insn, scalar):
+    """SCVTF/UCVTF/FCVTZS/FCVTZU (vector and scalar, fixed-point, shift by immediate)."""
+    immh = (insn >> 19) & 15
+    imm7 = (insn >> 16) & 127
+    esize = 64 if immh >= 8 else 32
+    fmt = FMT_D if esize == 64 else FMT_S
+    fbits = 2 * esize - imm7
+    u = (insn >> 29) & 1
+    q = (insn >> 30) & 1
+    n = 1 if scalar else (128 if q else 64) // esize
+    rd = insn & 31
+    nlo, nhi = vload(regs, (insn >> 5) & 31)
+    to_fp = ((insn >> 11) & 31) == 0x1C
+    rlo = U0
+    rhi = U0
+    fl = 0
+    for i in range(n):
+        x = lane(nlo, nhi, esize, i)
+        if to_fp:
+            r, f = fixed_to_fp(x, esize, u == 1, fbits, fmt, fpcr)
+        else:
+            r, f = fp_to_fixed(x, fmt, fpcr, fbits, u == 1, esize, RM_RZ)
+        fl |= f
+        rlo, rhi = put(rlo, rhi, esize, i, r)
+    vstore(regs, rd, rlo, rhi)
+    return fl
