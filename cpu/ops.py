@@ -90,6 +90,8 @@ OP_NAMES = (
     "FPMEM",       # FP/SIMD register load/store (slow op): rd = Vt, ra = Vt2 (raw numbers),
                    # rn = base slot, rm = index slot; aux: log2 size | L<<3 | mode<<4 |
                    # kind<<6 (FK_*) | option<<8 | shift<<11; imm: offset
+    "SIMD",        # Advanced SIMD integer/bitwise data processing (slow op, cpu/simd_int.py):
+                   # rd/rn/rm = raw V numbers; aux: see cpu/isa/simd.py
 )
 for _i, _n in enumerate(OP_NAMES):
     globals()["OP_" + _n] = _i

@@ -6,13 +6,14 @@ from pyaarch64.cpu.isa import dp_imm as _dp_imm
 from pyaarch64.cpu.isa import branch as _branch
 from pyaarch64.cpu.isa import ldst as _ldst
 from pyaarch64.cpu.isa import dp_reg as _dp_reg
+from pyaarch64.cpu.isa import simd as _simd
 
-NPAT = 38
-MASK = np.array([0x9f000000, 0x9f000000, 0x1f800000, 0x1f800000, 0x1f800000, 0x1f800000, 0x1f800000, 0xff000010, 0xff000000, 0xffc00000, 0xfe000000, 0x7c000000, 0x7e000000, 0x7e000000, 0x3fa07c00, 0xbfa07c00, 0x3f000000, 0x3f000000, 0x3e000000, 0x3f200000, 0x3f200c00, 0x3f200c00, 0x3f000000, 0x3f000000, 0x3e000000, 0x3f200000, 0x3f200c00, 0x3f000000, 0x1f000000, 0x1f200000, 0x1f200000, 0x1fe0fc00, 0x1fe00000, 0x1fe00000, 0x5fe0e000, 0x5fe00000, 0x5fe00000, 0x1f000000], dtype=np.int64)
-VALUE = np.array([0x10000000, 0x90000000, 0x11000000, 0x12000000, 0x12800000, 0x13000000, 0x13800000, 0x54000000, 0xd4000000, 0xd5000000, 0xd6000000, 0x14000000, 0x34000000, 0x36000000, 0x08a07c00, 0x08207c00, 0x08000000, 0x18000000, 0x28000000, 0x38000000, 0x38200000, 0x38200800, 0x39000000, 0x1c000000, 0x2c000000, 0x3c000000, 0x3c200800, 0x3d000000, 0x0a000000, 0x0b000000, 0x0b200000, 0x1a000000, 0x1a400000, 0x1a800000, 0x1ac04000, 0x1ac00000, 0x5ac00000, 0x1b000000], dtype=np.int64)
-FEAT = np.array([-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 1, 1, -1, -1, -1, -1, 1, -1, -1, 6, 6, 6, 6, 6, -1, -1, -1, -1, -1, -1, 0, -1, -1, -1], dtype=np.int64)
-NAMES = ('ADR', 'ADRP', 'ADDSUB_IMM', 'LOGIC_IMM', 'MOVW', 'BITFIELD', 'EXTR', 'B_COND', 'EXCP', 'SYSTEM', 'BR_REG', 'B_IMM', 'CB', 'TB', 'CAS', 'CASP', 'LDST_EXCL', 'LDR_LIT', 'LDST_PAIR', 'LDST_IMM9', 'ATOMIC', 'LDST_REGOFF', 'LDST_UIMM', 'LDR_LIT_V', 'LDST_PAIR_V', 'LDST_IMM9_V', 'LDST_REGOFF_V', 'LDST_UIMM_V', 'LOGIC_SR', 'ADDSUB_SR', 'ADDSUB_ER', 'ADC', 'CCMP', 'CSEL', 'CRC32', 'DP2', 'DP1', 'DP3', )
-GROUP_OF = ('dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'branch', 'branch', 'branch', 'branch', 'branch', 'branch', 'branch', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', )
+NPAT = 51
+MASK = np.array([0x9f000000, 0x9f000000, 0x1f800000, 0x1f800000, 0x1f800000, 0x1f800000, 0x1f800000, 0xff000010, 0xff000000, 0xffc00000, 0xfe000000, 0x7c000000, 0x7e000000, 0x7e000000, 0x3fa07c00, 0xbfa07c00, 0x3f000000, 0x3f000000, 0x3e000000, 0x3f200000, 0x3f200c00, 0x3f200c00, 0x3f000000, 0x3f000000, 0x3e000000, 0x3f200000, 0x3f200c00, 0x3f000000, 0x1f000000, 0x1f200000, 0x1f200000, 0x1fe0fc00, 0x1fe00000, 0x1fe00000, 0x5fe0e000, 0x5fe00000, 0x5fe00000, 0x1f000000, 0xbfe0fc00, 0x9f200400, 0xdf200400, 0x9f200c00, 0xdf200c00, 0x9f3e0c00, 0xdf3e0c00, 0x9f3e0c00, 0xdf3e0c00, 0x9f800400, 0xdf800400, 0x9f000400, 0xdf000400], dtype=np.int64)
+VALUE = np.array([0x10000000, 0x90000000, 0x11000000, 0x12000000, 0x12800000, 0x13000000, 0x13800000, 0x54000000, 0xd4000000, 0xd5000000, 0xd6000000, 0x14000000, 0x34000000, 0x36000000, 0x08a07c00, 0x08207c00, 0x08000000, 0x18000000, 0x28000000, 0x38000000, 0x38200000, 0x38200800, 0x39000000, 0x1c000000, 0x2c000000, 0x3c000000, 0x3c200800, 0x3d000000, 0x0a000000, 0x0b000000, 0x0b200000, 0x1a000000, 0x1a400000, 0x1a800000, 0x1ac04000, 0x1ac00000, 0x5ac00000, 0x1b000000, 0x0ee0e000, 0x0e200400, 0x5e200400, 0x0e200000, 0x5e200000, 0x0e200800, 0x5e200800, 0x0e300800, 0x5e300800, 0x0f000400, 0x5f000400, 0x0f000000, 0x5f000000], dtype=np.int64)
+FEAT = np.array([-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 1, 1, -1, -1, -1, -1, 1, -1, -1, 6, 6, 6, 6, 6, -1, -1, -1, -1, -1, -1, 0, -1, -1, -1, 5, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7], dtype=np.int64)
+NAMES = ('ADR', 'ADRP', 'ADDSUB_IMM', 'LOGIC_IMM', 'MOVW', 'BITFIELD', 'EXTR', 'B_COND', 'EXCP', 'SYSTEM', 'BR_REG', 'B_IMM', 'CB', 'TB', 'CAS', 'CASP', 'LDST_EXCL', 'LDR_LIT', 'LDST_PAIR', 'LDST_IMM9', 'ATOMIC', 'LDST_REGOFF', 'LDST_UIMM', 'LDR_LIT_V', 'LDST_PAIR_V', 'LDST_IMM9_V', 'LDST_REGOFF_V', 'LDST_UIMM_V', 'LOGIC_SR', 'ADDSUB_SR', 'ADDSUB_ER', 'ADC', 'CCMP', 'CSEL', 'CRC32', 'DP2', 'DP1', 'DP3', 'SIMD_PMULL64', 'SIMD_3SAME', 'SIMD_S3SAME', 'SIMD_3DIFF', 'SIMD_S3DIFF', 'SIMD_2MISC', 'SIMD_S2MISC', 'SIMD_ACROSS', 'SIMD_SPAIR', 'SIMD_SHIFT', 'SIMD_SSHIFT', 'SIMD_ELEM', 'SIMD_SELEM', )
+GROUP_OF = ('dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'branch', 'branch', 'branch', 'branch', 'branch', 'branch', 'branch', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', )
 # (name, lsb, width) of each pattern's fields, for tools and tests
 FIELDS = (
     (('immlo', 29, 2), ('immhi', 5, 19), ('rd', 0, 5), ),
@@ -53,6 +54,19 @@ FIELDS = (
     (('sf', 31, 1), ('S', 29, 1), ('rm', 16, 5), ('opcode', 10, 6), ('rn', 5, 5), ('rd', 0, 5), ),
     (('sf', 31, 1), ('S', 29, 1), ('opcode2', 16, 5), ('opcode', 10, 6), ('rn', 5, 5), ('rd', 0, 5), ),
     (('sf', 31, 1), ('op54', 29, 2), ('op31', 21, 3), ('rm', 16, 5), ('o0', 15, 1), ('ra', 10, 5), ('rn', 5, 5), ('rd', 0, 5), ),
+    (('Q', 30, 1), ('rm', 16, 5), ('rn', 5, 5), ('rd', 0, 5), ),
+    (('Q', 30, 1), ('U', 29, 1), ('size', 22, 2), ('rm', 16, 5), ('opcode', 11, 5), ('rn', 5, 5), ('rd', 0, 5), ),
+    (('U', 29, 1), ('size', 22, 2), ('rm', 16, 5), ('opcode', 11, 5), ('rn', 5, 5), ('rd', 0, 5), ),
+    (('Q', 30, 1), ('U', 29, 1), ('size', 22, 2), ('rm', 16, 5), ('opcode', 12, 4), ('rn', 5, 5), ('rd', 0, 5), ),
+    (('U', 29, 1), ('size', 22, 2), ('rm', 16, 5), ('opcode', 12, 4), ('rn', 5, 5), ('rd', 0, 5), ),
+    (('Q', 30, 1), ('U', 29, 1), ('size', 22, 2), ('opcode', 12, 5), ('rn', 5, 5), ('rd', 0, 5), ),
+    (('U', 29, 1), ('size', 22, 2), ('opcode', 12, 5), ('rn', 5, 5), ('rd', 0, 5), ),
+    (('Q', 30, 1), ('U', 29, 1), ('size', 22, 2), ('opcode', 12, 5), ('rn', 5, 5), ('rd', 0, 5), ),
+    (('U', 29, 1), ('size', 22, 2), ('opcode', 12, 5), ('rn', 5, 5), ('rd', 0, 5), ),
+    (('Q', 30, 1), ('U', 29, 1), ('immh', 19, 4), ('immb', 16, 3), ('opcode', 11, 5), ('rn', 5, 5), ('rd', 0, 5), ),
+    (('U', 29, 1), ('immh', 19, 4), ('immb', 16, 3), ('opcode', 11, 5), ('rn', 5, 5), ('rd', 0, 5), ),
+    (('Q', 30, 1), ('U', 29, 1), ('size', 22, 2), ('L', 21, 1), ('M', 20, 1), ('rm', 16, 4), ('opcode', 12, 4), ('H', 11, 1), ('rn', 5, 5), ('rd', 0, 5), ),
+    (('U', 29, 1), ('size', 22, 2), ('L', 21, 1), ('M', 20, 1), ('rm', 16, 4), ('opcode', 12, 4), ('H', 11, 1), ('rn', 5, 5), ('rd', 0, 5), ),
 )
 
 
@@ -148,6 +162,36 @@ def _dec_dp_reg(i, x):
         return _dp_reg.d_DP3((x >> 31) & 0x1, (x >> 29) & 0x3, (x >> 21) & 0x7, (x >> 16) & 0x1f, (x >> 15) & 0x1, (x >> 10) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
     return UNDEF_W0, np.uint64(0)
 
+@njit(cache=True)
+def _dec_simd(i, x):
+    if i == 38:
+        return _simd.d_SIMD_PMULL64((x >> 30) & 0x1, (x >> 16) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+    elif i == 39:
+        return _simd.d_SIMD_3SAME((x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 16) & 0x1f, (x >> 11) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+    elif i == 40:
+        return _simd.d_SIMD_S3SAME((x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 16) & 0x1f, (x >> 11) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+    elif i == 41:
+        return _simd.d_SIMD_3DIFF((x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 16) & 0x1f, (x >> 12) & 0xf, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+    elif i == 42:
+        return _simd.d_SIMD_S3DIFF((x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 16) & 0x1f, (x >> 12) & 0xf, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+    elif i == 43:
+        return _simd.d_SIMD_2MISC((x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 12) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+    elif i == 44:
+        return _simd.d_SIMD_S2MISC((x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 12) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+    elif i == 45:
+        return _simd.d_SIMD_ACROSS((x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 12) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+    elif i == 46:
+        return _simd.d_SIMD_SPAIR((x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 12) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+    elif i == 47:
+        return _simd.d_SIMD_SHIFT((x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 19) & 0xf, (x >> 16) & 0x7, (x >> 11) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+    elif i == 48:
+        return _simd.d_SIMD_SSHIFT((x >> 29) & 0x1, (x >> 19) & 0xf, (x >> 16) & 0x7, (x >> 11) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+    elif i == 49:
+        return _simd.d_SIMD_ELEM((x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 21) & 0x1, (x >> 20) & 0x1, (x >> 16) & 0xf, (x >> 12) & 0xf, (x >> 11) & 0x1, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+    elif i == 50:
+        return _simd.d_SIMD_SELEM((x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 21) & 0x1, (x >> 20) & 0x1, (x >> 16) & 0xf, (x >> 12) & 0xf, (x >> 11) & 0x1, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+    return UNDEF_W0, np.uint64(0)
+
 
 @njit(cache=True)
 def predecode(insn, feat):
@@ -166,6 +210,8 @@ def predecode(insn, feat):
                 return _dec_ldst(i, x)
             elif i < 38:
                 return _dec_dp_reg(i, x)
+            elif i < 51:
+                return _dec_simd(i, x)
             break
     return UNDEF_W0, np.uint64(0)
 
