@@ -32,6 +32,7 @@ PROGRAMS = {
     "timer.c": ("vectors.S",),
     "mmu.c": ("vectors.S",),
     "fpmem.c": ("vectors.S",),
+    "simd_int.c": (),
     "sysregs.c": ("vectors.S",),
 }
 
