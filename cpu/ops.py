@@ -92,6 +92,8 @@ OP_NAMES = (
                    # kind<<6 (FK_*) | option<<8 | shift<<11; imm: offset
     "FPDP",        # scalar floating point (slow op, cpu/fpexec.py): aux = encoding class,
                    # imm = instruction word
+    "SIMD",        # Advanced SIMD integer/bitwise data processing (slow op, cpu/simd_int.py):
+                   # rd/rn/rm = raw V numbers; aux: see cpu/isa/simd.py
 )
 for _i, _n in enumerate(OP_NAMES):
     globals()["OP_" + _n] = _i

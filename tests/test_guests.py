@@ -33,6 +33,7 @@ PROGRAMS = {
     "mmu.c": ("vectors.S",),
     "fpmem.c": ("vectors.S",),
     "fp_scalar.c": (),
+    "simd_int.c": (),
     "sysregs.c": ("vectors.S",),
 }
 
