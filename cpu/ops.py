@@ -90,6 +90,10 @@ OP_NAMES = (
     "FPMEM",       # FP/SIMD register load/store (slow op): rd = Vt, ra = Vt2 (raw numbers),
                    # rn = base slot, rm = index slot; aux: log2 size | L<<3 | mode<<4 |
                    # kind<<6 (FK_*) | option<<8 | shift<<11; imm: offset
+    # Advanced SIMD structure loads/stores, copy, modified immediate, permutes, EXT,
+    # TBL/TBX and crypto (slow op, cpu/simd_perm.py simdx): aux = kind (cpu/isa/simdx.py
+    # SX_*) | fields, imm = the kind's pre-digested fields
+    "SIMDX",
 )
 for _i, _n in enumerate(OP_NAMES):
     globals()["OP_" + _n] = _i

@@ -24,7 +24,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CPU_MODULES = ("pyaarch64.cpu.executor", "pyaarch64.cpu.alu", "pyaarch64.cpu.memory",
                "pyaarch64.cpu.system", "pyaarch64.cpu.isa._decoder", "pyaarch64.cpu.isa.common",
                "pyaarch64.cpu.isa.dp_imm", "pyaarch64.cpu.isa.dp_reg", "pyaarch64.cpu.isa.ldst",
-               "pyaarch64.cpu.isa.branch")
+               "pyaarch64.cpu.isa.branch", "pyaarch64.cpu.isa.simdx", "pyaarch64.cpu.vmem",
+               "pyaarch64.cpu.simd_perm", "pyaarch64.cpu.crypto")
 # these must have been compiled by the warm-up (else the check would be vacuous)
 MUST_CHECK = ("pyaarch64.cpu.executor.run", "pyaarch64.cpu.memory.access_slow",
               "pyaarch64.cpu.isa._decoder.predecode", "pyaarch64.cpu.alu.addc",

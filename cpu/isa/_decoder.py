@@ -6,13 +6,14 @@ from pyaarch64.cpu.isa import dp_imm as _dp_imm
 from pyaarch64.cpu.isa import branch as _branch
 from pyaarch64.cpu.isa import ldst as _ldst
 from pyaarch64.cpu.isa import dp_reg as _dp_reg
+from pyaarch64.cpu.isa import simdx as _simdx
 
-NPAT = 38
-MASK = np.array([0x9f000000, 0x9f000000, 0x1f800000, 0x1f800000, 0x1f800000, 0x1f800000, 0x1f800000, 0xff000010, 0xff000000, 0xffc00000, 0xfe000000, 0x7c000000, 0x7e000000, 0x7e000000, 0x3fa07c00, 0xbfa07c00, 0x3f000000, 0x3f000000, 0x3e000000, 0x3f200000, 0x3f200c00, 0x3f200c00, 0x3f000000, 0x3f000000, 0x3e000000, 0x3f200000, 0x3f200c00, 0x3f000000, 0x1f000000, 0x1f200000, 0x1f200000, 0x1fe0fc00, 0x1fe00000, 0x1fe00000, 0x5fe0e000, 0x5fe00000, 0x5fe00000, 0x1f000000], dtype=np.int64)
-VALUE = np.array([0x10000000, 0x90000000, 0x11000000, 0x12000000, 0x12800000, 0x13000000, 0x13800000, 0x54000000, 0xd4000000, 0xd5000000, 0xd6000000, 0x14000000, 0x34000000, 0x36000000, 0x08a07c00, 0x08207c00, 0x08000000, 0x18000000, 0x28000000, 0x38000000, 0x38200000, 0x38200800, 0x39000000, 0x1c000000, 0x2c000000, 0x3c000000, 0x3c200800, 0x3d000000, 0x0a000000, 0x0b000000, 0x0b200000, 0x1a000000, 0x1a400000, 0x1a800000, 0x1ac04000, 0x1ac00000, 0x5ac00000, 0x1b000000], dtype=np.int64)
-FEAT = np.array([-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 1, 1, -1, -1, -1, -1, 1, -1, -1, 6, 6, 6, 6, 6, -1, -1, -1, -1, -1, -1, 0, -1, -1, -1], dtype=np.int64)
-NAMES = ('ADR', 'ADRP', 'ADDSUB_IMM', 'LOGIC_IMM', 'MOVW', 'BITFIELD', 'EXTR', 'B_COND', 'EXCP', 'SYSTEM', 'BR_REG', 'B_IMM', 'CB', 'TB', 'CAS', 'CASP', 'LDST_EXCL', 'LDR_LIT', 'LDST_PAIR', 'LDST_IMM9', 'ATOMIC', 'LDST_REGOFF', 'LDST_UIMM', 'LDR_LIT_V', 'LDST_PAIR_V', 'LDST_IMM9_V', 'LDST_REGOFF_V', 'LDST_UIMM_V', 'LOGIC_SR', 'ADDSUB_SR', 'ADDSUB_ER', 'ADC', 'CCMP', 'CSEL', 'CRC32', 'DP2', 'DP1', 'DP3', )
-GROUP_OF = ('dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'branch', 'branch', 'branch', 'branch', 'branch', 'branch', 'branch', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', )
+NPAT = 53
+MASK = np.array([0x9f000000, 0x9f000000, 0x1f800000, 0x1f800000, 0x1f800000, 0x1f800000, 0x1f800000, 0xff000010, 0xff000000, 0xffc00000, 0xfe000000, 0x7c000000, 0x7e000000, 0x7e000000, 0x3fa07c00, 0xbfa07c00, 0x3f000000, 0x3f000000, 0x3e000000, 0x3f200000, 0x3f200c00, 0x3f200c00, 0x3f000000, 0x3f000000, 0x3e000000, 0x3f200000, 0x3f200c00, 0x3f000000, 0x1f000000, 0x1f200000, 0x1f200000, 0x1fe0fc00, 0x1fe00000, 0x1fe00000, 0x5fe0e000, 0x5fe00000, 0x5fe00000, 0x1f000000, 0xbfbf0000, 0xbfa00000, 0xbf9f0000, 0xbf800000, 0x9fe08400, 0xffe0fc00, 0x9ff80400, 0xbf208c00, 0xbf208400, 0xbf208c00, 0xffffcc00, 0xffe0cc00, 0xffe0cc00, 0xffffec00, 0xfffffc00], dtype=np.int64)
+VALUE = np.array([0x10000000, 0x90000000, 0x11000000, 0x12000000, 0x12800000, 0x13000000, 0x13800000, 0x54000000, 0xd4000000, 0xd5000000, 0xd6000000, 0x14000000, 0x34000000, 0x36000000, 0x08a07c00, 0x08207c00, 0x08000000, 0x18000000, 0x28000000, 0x38000000, 0x38200000, 0x38200800, 0x39000000, 0x1c000000, 0x2c000000, 0x3c000000, 0x3c200800, 0x3d000000, 0x0a000000, 0x0b000000, 0x0b200000, 0x1a000000, 0x1a400000, 0x1a800000, 0x1ac04000, 0x1ac00000, 0x5ac00000, 0x1b000000, 0x0c000000, 0x0c800000, 0x0d000000, 0x0d800000, 0x0e000400, 0x5e000400, 0x0f000400, 0x0e000800, 0x2e000000, 0x0e000000, 0x4e284800, 0x5e000000, 0x5e004000, 0x5e280800, 0x5e282800], dtype=np.int64)
+FEAT = np.array([-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 1, 1, -1, -1, -1, -1, 1, -1, -1, 6, 6, 6, 6, 6, -1, -1, -1, -1, -1, -1, 0, -1, -1, -1, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 2, 3, 4, 3, 4], dtype=np.int64)
+NAMES = ('ADR', 'ADRP', 'ADDSUB_IMM', 'LOGIC_IMM', 'MOVW', 'BITFIELD', 'EXTR', 'B_COND', 'EXCP', 'SYSTEM', 'BR_REG', 'B_IMM', 'CB', 'TB', 'CAS', 'CASP', 'LDST_EXCL', 'LDR_LIT', 'LDST_PAIR', 'LDST_IMM9', 'ATOMIC', 'LDST_REGOFF', 'LDST_UIMM', 'LDR_LIT_V', 'LDST_PAIR_V', 'LDST_IMM9_V', 'LDST_REGOFF_V', 'LDST_UIMM_V', 'LOGIC_SR', 'ADDSUB_SR', 'ADDSUB_ER', 'ADC', 'CCMP', 'CSEL', 'CRC32', 'DP2', 'DP1', 'DP3', 'LDST_MULT', 'LDST_MULT_PI', 'LDST_SINGLE', 'LDST_SINGLE_PI', 'SIMD_COPY', 'SCALAR_DUP', 'SIMD_MODIMM', 'SIMD_PERM', 'SIMD_EXT', 'SIMD_TBL', 'CRYPTO_AES', 'CRYPTO_SHA1_3', 'CRYPTO_SHA256_3', 'CRYPTO_SHA1_2', 'CRYPTO_SHA256_2', )
+GROUP_OF = ('dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'branch', 'branch', 'branch', 'branch', 'branch', 'branch', 'branch', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', )
 # (name, lsb, width) of each pattern's fields, for tools and tests
 FIELDS = (
     (('immlo', 29, 2), ('immhi', 5, 19), ('rd', 0, 5), ),
@@ -53,6 +54,21 @@ FIELDS = (
     (('sf', 31, 1), ('S', 29, 1), ('rm', 16, 5), ('opcode', 10, 6), ('rn', 5, 5), ('rd', 0, 5), ),
     (('sf', 31, 1), ('S', 29, 1), ('opcode2', 16, 5), ('opcode', 10, 6), ('rn', 5, 5), ('rd', 0, 5), ),
     (('sf', 31, 1), ('op54', 29, 2), ('op31', 21, 3), ('rm', 16, 5), ('o0', 15, 1), ('ra', 10, 5), ('rn', 5, 5), ('rd', 0, 5), ),
+    (('Q', 30, 1), ('L', 22, 1), ('opcode', 12, 4), ('size', 10, 2), ('rn', 5, 5), ('rt', 0, 5), ),
+    (('Q', 30, 1), ('L', 22, 1), ('rm', 16, 5), ('opcode', 12, 4), ('size', 10, 2), ('rn', 5, 5), ('rt', 0, 5), ),
+    (('Q', 30, 1), ('L', 22, 1), ('R', 21, 1), ('opcode', 13, 3), ('S', 12, 1), ('size', 10, 2), ('rn', 5, 5), ('rt', 0, 5), ),
+    (('Q', 30, 1), ('L', 22, 1), ('R', 21, 1), ('rm', 16, 5), ('opcode', 13, 3), ('S', 12, 1), ('size', 10, 2), ('rn', 5, 5), ('rt', 0, 5), ),
+    (('Q', 30, 1), ('op', 29, 1), ('imm5', 16, 5), ('imm4', 11, 4), ('rn', 5, 5), ('rd', 0, 5), ),
+    (('imm5', 16, 5), ('rn', 5, 5), ('rd', 0, 5), ),
+    (('Q', 30, 1), ('op', 29, 1), ('abc', 16, 3), ('cmode', 12, 4), ('o2', 11, 1), ('defgh', 5, 5), ('rd', 0, 5), ),
+    (('Q', 30, 1), ('size', 22, 2), ('rm', 16, 5), ('opcode', 12, 3), ('rn', 5, 5), ('rd', 0, 5), ),
+    (('Q', 30, 1), ('op2', 22, 2), ('rm', 16, 5), ('imm4', 11, 4), ('rn', 5, 5), ('rd', 0, 5), ),
+    (('Q', 30, 1), ('op2', 22, 2), ('rm', 16, 5), ('len', 13, 2), ('op', 12, 1), ('rn', 5, 5), ('rd', 0, 5), ),
+    (('opc', 12, 2), ('rn', 5, 5), ('rd', 0, 5), ),
+    (('rm', 16, 5), ('opc', 12, 2), ('rn', 5, 5), ('rd', 0, 5), ),
+    (('rm', 16, 5), ('opc', 12, 2), ('rn', 5, 5), ('rd', 0, 5), ),
+    (('opc', 12, 1), ('rn', 5, 5), ('rd', 0, 5), ),
+    (('rn', 5, 5), ('rd', 0, 5), ),
 )
 
 
@@ -148,6 +164,40 @@ def _dec_dp_reg(i, x):
         return _dp_reg.d_DP3((x >> 31) & 0x1, (x >> 29) & 0x3, (x >> 21) & 0x7, (x >> 16) & 0x1f, (x >> 15) & 0x1, (x >> 10) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
     return UNDEF_W0, np.uint64(0)
 
+@njit(cache=True)
+def _dec_simdx(i, x):
+    if i == 38:
+        return _simdx.d_LDST_MULT((x >> 30) & 0x1, (x >> 22) & 0x1, (x >> 12) & 0xf, (x >> 10) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+    elif i == 39:
+        return _simdx.d_LDST_MULT_PI((x >> 30) & 0x1, (x >> 22) & 0x1, (x >> 16) & 0x1f, (x >> 12) & 0xf, (x >> 10) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+    elif i == 40:
+        return _simdx.d_LDST_SINGLE((x >> 30) & 0x1, (x >> 22) & 0x1, (x >> 21) & 0x1, (x >> 13) & 0x7, (x >> 12) & 0x1, (x >> 10) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+    elif i == 41:
+        return _simdx.d_LDST_SINGLE_PI((x >> 30) & 0x1, (x >> 22) & 0x1, (x >> 21) & 0x1, (x >> 16) & 0x1f, (x >> 13) & 0x7, (x >> 12) & 0x1, (x >> 10) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+    elif i == 42:
+        return _simdx.d_SIMD_COPY((x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 16) & 0x1f, (x >> 11) & 0xf, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+    elif i == 43:
+        return _simdx.d_SCALAR_DUP((x >> 16) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+    elif i == 44:
+        return _simdx.d_SIMD_MODIMM((x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 16) & 0x7, (x >> 12) & 0xf, (x >> 11) & 0x1, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+    elif i == 45:
+        return _simdx.d_SIMD_PERM((x >> 30) & 0x1, (x >> 22) & 0x3, (x >> 16) & 0x1f, (x >> 12) & 0x7, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+    elif i == 46:
+        return _simdx.d_SIMD_EXT((x >> 30) & 0x1, (x >> 22) & 0x3, (x >> 16) & 0x1f, (x >> 11) & 0xf, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+    elif i == 47:
+        return _simdx.d_SIMD_TBL((x >> 30) & 0x1, (x >> 22) & 0x3, (x >> 16) & 0x1f, (x >> 13) & 0x3, (x >> 12) & 0x1, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+    elif i == 48:
+        return _simdx.d_CRYPTO_AES((x >> 12) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+    elif i == 49:
+        return _simdx.d_CRYPTO_SHA1_3((x >> 16) & 0x1f, (x >> 12) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+    elif i == 50:
+        return _simdx.d_CRYPTO_SHA256_3((x >> 16) & 0x1f, (x >> 12) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+    elif i == 51:
+        return _simdx.d_CRYPTO_SHA1_2((x >> 12) & 0x1, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
+    elif i == 52:
+        return _simdx.d_CRYPTO_SHA256_2((x >> 5) & 0x1f, (x >> 0) & 0x1f)
+    return UNDEF_W0, np.uint64(0)
+
 
 @njit(cache=True)
 def predecode(insn, feat):
@@ -166,6 +216,8 @@ def predecode(insn, feat):
                 return _dec_ldst(i, x)
             elif i < 38:
                 return _dec_dp_reg(i, x)
+            elif i < 53:
+                return _dec_simdx(i, x)
             break
     return UNDEF_W0, np.uint64(0)
 
