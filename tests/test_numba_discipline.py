@@ -74,6 +74,7 @@ def infer_types(disp, args):
         _TYPEONLY = _typeonly_compiler()
     flags = compiler.Flags()
     flags.no_cpython_wrapper = True
+    flags.nrt = True               # as in real compiles: helpers may allocate small arrays
     return compiler.compile_extra(disp.typingctx, disp.targetctx, disp.py_func, args=args,
                                   return_type=None, flags=flags, locals={},
                                   pipeline_class=_TYPEONLY)
