@@ -94,6 +94,10 @@ OP_NAMES = (
                    # imm = instruction word
     "SIMD",        # Advanced SIMD integer/bitwise data processing (slow op, cpu/simd_int.py):
                    # rd/rn/rm = raw V numbers; aux: see cpu/isa/simd.py
+    # Advanced SIMD structure loads/stores, copy, modified immediate, permutes, EXT,
+    # TBL/TBX and crypto (slow op, cpu/simd_perm.py simdx): aux = kind (cpu/isa/simdx.py
+    # SX_*) | fields, imm = the kind's pre-digested fields
+    "SIMDX",
 )
 for _i, _n in enumerate(OP_NAMES):
     globals()["OP_" + _n] = _i

@@ -11,7 +11,7 @@ from pyaarch64.cpu.ops import (
     C_EXCL_SIZE, C_EXCL_VAL, C_EXCL_VAL2, C_DCZVA_LOG2, C_EXC_COUNT, C_NS_PER_TICK, C_ICOUNT_SHIFT,
     C_LAST_EXC, C_LAST_ESR, C_LAST_EXC_PC, C_UNDEF_COUNT, C_IL, C_IRQ, C_IDLE_NS, C_VEC_PC,
     OP_EXCL, OP_ATOMIC, OP_MRS, OP_MSR, OP_MSRI, OP_SYS, OP_EXC, OP_ERET, OP_LDT, OP_STT,
-    OP_FPMEM, OP_FPDP, OP_SIMD, VREG, FK_REG, FK_LIT, FK_PAIR, MODE_PRE, MODE_POST,
+    OP_FPMEM, OP_FPDP, OP_SIMD, OP_SIMDX, VREG, FK_REG, FK_LIT, FK_PAIR, MODE_PRE, MODE_POST,
     SX_NONE, SX_32,
     EXC_SVC, EXC_HVC, EXC_SMC, EXC_BRK, EXC_HLT,
     EXIT_HVC, EXIT_SMC, EXIT_HLT, EXIT_EXC_LOOP, EXIT_CB_ERROR, EXIT_TIMER, EXIT_WFI)
@@ -37,6 +37,7 @@ from pyaarch64.cpu.alu import extend
 from pyaarch64.cpu.simd_int import simd_int
 from pyaarch64.cpu.isa.branch import PSF_SPSEL, PSF_DAIFSET, PSF_DAIFCLR
 from pyaarch64.cpu.fpexec import fpdp
+from pyaarch64.cpu import simd_perm as _simd_perm  # circular: it uses this module's helpers
 from pyaarch64.cpu.isa.ldst import XK_LDX, XK_STX, XK_LDXP, XK_STXP, XK_LDAR, XK_STLR, XK_CAS, XK_CASP
 
 U0 = np.uint64(0)
@@ -1038,4 +1039,6 @@ def slow_op(regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1):
         if fp_trapped(ctl, sysr):
             return fp_trap(regs, ctl, sysr, pc)
         return simd_int(regs, ctl, sysr, pc, rd & 31, rn & 31, rm & 31, aux)
+    if op == OP_SIMDX:
+        return _simd_perm.simdx(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1)
     return undefined(regs, ctl, sysr, pc)

@@ -25,7 +25,9 @@ CPU_MODULES = ("pyaarch64.cpu.executor", "pyaarch64.cpu.alu", "pyaarch64.cpu.mem
                "pyaarch64.cpu.system", "pyaarch64.cpu.isa._decoder", "pyaarch64.cpu.isa.common",
                "pyaarch64.cpu.isa.dp_imm", "pyaarch64.cpu.isa.dp_reg", "pyaarch64.cpu.isa.ldst",
                "pyaarch64.cpu.isa.branch", "pyaarch64.cpu.fpu", "pyaarch64.cpu.fpexec",
-               "pyaarch64.cpu.isa.fp", "pyaarch64.cpu.isa.simd", "pyaarch64.cpu.simd_int")
+               "pyaarch64.cpu.isa.fp", "pyaarch64.cpu.isa.simd", "pyaarch64.cpu.simd_int",
+               "pyaarch64.cpu.isa.simdx", "pyaarch64.cpu.vmem", "pyaarch64.cpu.simd_perm",
+               "pyaarch64.cpu.crypto")
 # these must have been compiled by the warm-up (else the check would be vacuous)
 MUST_CHECK = ("pyaarch64.cpu.executor.run", "pyaarch64.cpu.memory.access_slow",
               "pyaarch64.cpu.isa._decoder.predecode", "pyaarch64.cpu.alu.addc",
@@ -75,6 +77,7 @@ def infer_types(disp, args):
         _TYPEONLY = _typeonly_compiler()
     flags = compiler.Flags()
     flags.no_cpython_wrapper = True
+    flags.nrt = True               # as in real compiles: helpers may allocate small arrays
     return compiler.compile_extra(disp.typingctx, disp.targetctx, disp.py_func, args=args,
                                   return_type=None, flags=flags, locals={},
                                   pipeline_class=_TYPEONLY)

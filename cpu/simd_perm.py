@@ -1,0 +1,198 @@
+"""Advanced SIMD copy (DUP, INS, UMOV, SMOV, scalar DUP), modified immediate (MOVI,
+MVNI, ORR, BIC, FMOV), permutes (ZIP/UZP/TRN), EXT and TBL/TBX; and `simdx`, the
+entry point of the SIMDX slow op (decoded by cpu/isa/simdx.py), which also reaches
+the structure loads/stores (cpu/vmem.py) and the crypto instructions (cpu/crypto.py).
+
+Operands are read into locals before the destination is written (Vd may be a source).
+A 64-bit (Q=0) result zeroes the upper half of the V register.
+"""
+import numpy as np
+from numba import njit
+
+from pyaarch64.cpu.ops import VREG, C_PC
+from pyaarch64.cpu import system as _sys
+from pyaarch64.cpu.isa.simdx import (SX_SINGLE, SX_DUP_ELEM, SX_DUP_GEN, SX_SMOV, SX_UMOV,
+                                     SX_INS_GEN, SX_INS_ELEM, SX_SDUP, SX_MODIMM, SX_PERM,
+                                     SX_EXT, SX_TBL, SX_AES, MI_SET, MI_ORR)
+from pyaarch64.cpu import vmem as _vmem      # module imports: vmem and system import each other
+from pyaarch64.cpu.crypto import crypto
+
+U0 = np.uint64(0)
+M32 = np.uint64(0xFFFFFFFF)
+EMASK = np.array([0xFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF], dtype=np.uint64)
+
+
+@njit(cache=True)
+def eget(a, base, i, sz):
+    """Element i (size 1<<sz bytes) of the 128-bit value a[base], a[base+1]."""
+    per = 8 >> sz
+    w = a[base + i // per]
+    if sz == 3:
+        return w
+    return (w >> np.uint64((i % per) << (3 + sz))) & EMASK[sz]
+
+
+@njit(cache=True)
+def eset(a, base, i, sz, val):
+    per = 8 >> sz
+    j = base + i // per
+    if sz == 3:
+        a[j] = val
+        return
+    sh = np.uint64((i % per) << (3 + sz))
+    m = EMASK[sz] << sh
+    a[j] = (a[j] & ~m) | ((val << sh) & m)
+
+
+@njit(cache=True)
+def replicate(val, sz):
+    """val (an element of 1<<sz bytes) repeated over 64 bits."""
+    w = val & EMASK[sz]
+    if sz <= 0:
+        w |= w << np.uint64(8)
+    if sz <= 1:
+        w |= w << np.uint64(16)
+    if sz <= 2:
+        w |= w << np.uint64(32)
+    return w
+
+
+@njit(cache=True)
+def vcopy(regs, v):
+    """V register v as a 2-word local array."""
+    a = np.empty(2, np.uint64)
+    a[0] = regs[VREG + 2 * v]
+    a[1] = regs[VREG + 2 * v + 1]
+    return a
+
+
+@njit(cache=True)
+def perm(regs, kind, rd, rn, rm, f):
+    """Copy, modified immediate, permutes, EXT, TBL/TBX."""
+    vd = VREG + 2 * rd
+    if kind == SX_DUP_ELEM or kind == SX_DUP_GEN:
+        sz = f & 3
+        if kind == SX_DUP_ELEM:
+            val = eget(regs, VREG + 2 * rn, (f >> 2) & 15, sz)
+        else:
+            val = regs[rn]
+        w = replicate(val, sz)
+        regs[vd] = w
+        regs[vd + 1] = w if (f >> 10) & 1 else U0
+    elif kind == SX_SMOV or kind == SX_UMOV:
+        sz = f & 3
+        val = eget(regs, VREG + 2 * rn, (f >> 2) & 15, sz)
+        if kind == SX_SMOV:
+            bits = np.uint64(64 - (8 << sz))
+            val = np.uint64(np.int64(val << bits) >> np.int64(bits))
+            if ((f >> 10) & 1) == 0:
+                val &= M32
+        regs[rd] = val
+    elif kind == SX_INS_GEN:
+        eset(regs, vd, (f >> 2) & 15, f & 3, regs[rn])
+    elif kind == SX_INS_ELEM:
+        sz = f & 3
+        val = eget(regs, VREG + 2 * rn, (f >> 6) & 15, sz)
+        eset(regs, vd, (f >> 2) & 15, sz, val)
+    elif kind == SX_SDUP:
+        val = eget(regs, VREG + 2 * rn, (f >> 2) & 15, f & 3)
+        regs[vd] = val
+        regs[vd + 1] = U0
+    elif kind == SX_PERM:
+        sz = f & 3
+        opcode = (f >> 2) & 7
+        q = (f >> 5) & 1
+        a = vcopy(regs, rn)
+        b = vcopy(regs, rm)
+        r = np.zeros(2, np.uint64)
+        elements = (16 if q else 8) >> sz
+        pairs = elements >> 1
+        part = opcode >> 2
+        op = opcode & 3
+        if op == 1:                                  # UZP1/UZP2
+            for e in range(elements):
+                i = 2 * e + part
+                if i < elements:
+                    eset(r, 0, e, sz, eget(a, 0, i, sz))
+                else:
+                    eset(r, 0, e, sz, eget(b, 0, i - elements, sz))
+        elif op == 2:                                # TRN1/TRN2
+            for p in range(pairs):
+                eset(r, 0, 2 * p, sz, eget(a, 0, 2 * p + part, sz))
+                eset(r, 0, 2 * p + 1, sz, eget(b, 0, 2 * p + part, sz))
+        else:                                        # ZIP1/ZIP2
+            base = part * pairs
+            for p in range(pairs):
+                eset(r, 0, 2 * p, sz, eget(a, 0, base + p, sz))
+                eset(r, 0, 2 * p + 1, sz, eget(b, 0, base + p, sz))
+        regs[vd] = r[0]
+        regs[vd + 1] = r[1]
+    elif kind == SX_EXT:
+        pos = f & 15
+        q = (f >> 4) & 1
+        n = 16 if q else 8
+        a = vcopy(regs, rn)
+        b = vcopy(regs, rm)
+        r = np.zeros(2, np.uint64)
+        for i in range(n):
+            j = i + pos
+            if j < n:
+                eset(r, 0, i, 0, eget(a, 0, j, 0))
+            else:
+                eset(r, 0, i, 0, eget(b, 0, j - n, 0))
+        regs[vd] = r[0]
+        regs[vd + 1] = r[1]
+    elif kind == SX_TBL:
+        nregs = (f & 3) + 1
+        tbx = (f >> 2) & 1
+        q = (f >> 3) & 1
+        idx = vcopy(regs, rm)
+        r = vcopy(regs, rd)
+        if q == 0:
+            r[1] = U0
+        for i in range(16 if q else 8):
+            k = np.int64(eget(idx, 0, i, 0))
+            if k < 16 * nregs:
+                t = (rn + (k >> 4)) & 31
+                eset(r, 0, i, 0, eget(regs, VREG + 2 * t, k & 15, 0))
+            elif tbx == 0:
+                eset(r, 0, i, 0, U0)
+        regs[vd] = r[0]
+        regs[vd + 1] = r[1]
+    return 0
+
+
+@njit(cache=True)
+def simdx(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1):
+    """The SIMDX slow op."""
+    if _sys.fp_trapped(ctl, sysr):
+        return _sys.fp_trap(regs, ctl, sysr, pc)
+    aux = np.int64(w0 >> np.uint64(34))
+    kind = aux & 31
+    if kind <= SX_SINGLE:
+        return _vmem.vldst(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1)
+    rd = np.int64((w0 >> np.uint64(10)) & np.uint64(63))
+    rn = np.int64((w0 >> np.uint64(16)) & np.uint64(63))
+    rm = np.int64((w0 >> np.uint64(22)) & np.uint64(63))
+    if kind == SX_MODIMM:
+        vd = VREG + 2 * rd
+        q = (aux >> 5) & 1
+        how = (aux >> 6) & 3
+        lo = w1
+        hi = w1 if q else U0
+        if how == MI_ORR:
+            lo |= regs[vd]
+            if q:
+                hi |= regs[vd + 1]
+        elif how != MI_SET:
+            lo &= regs[vd]
+            if q:
+                hi &= regs[vd + 1]
+        regs[vd] = lo
+        regs[vd + 1] = hi
+    elif kind >= SX_AES:
+        crypto(regs, kind, rd, rn, rm, np.int64(w1))
+    else:
+        perm(regs, kind, rd, rn, rm, np.int64(w1))
+    ctl[C_PC] = pc + np.uint64(4)
+    return 0
