@@ -10,7 +10,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # Table files in decode order: (group module, table file).
-GROUPS = ("dp_imm", "branch", "ldst", "dp_reg", "fp", "simd", "simdx")
+GROUPS = ("dp_imm", "branch", "ldst", "dp_reg", "fp", "simdx", "simd")
 OUT = os.path.join(HERE, "_decoder.py")
 
 _FIELD = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*):(\d+)$")
