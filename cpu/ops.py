@@ -151,6 +151,7 @@ C_NS_PER_TICK = 30  # generic counter: nanoseconds per tick (16 at 62.5 MHz)
 C_ICOUNT_SHIFT = 31 # -icount shift: each instruction is 2**shift ns of virtual time
 C_IL = 32           # PSTATE.IL (set by an illegal exception return; the next fetch traps)
 C_IDLE_NS = 33      # virtual ns that passed while the PE slept in WFI (time = icount << shift + this)
+C_UNDEF_PC = 34     # PC of the last undefined instruction (for -d unimp)
 # MMU (slots kept apart from the rest)
 C_TLB_EL = 60       # the EL the soft TLB's entries were filled at
 C_VEC_PC = 61       # vector address of the exception just taken with the MMU on (~0: none):

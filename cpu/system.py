@@ -9,7 +9,7 @@ from numba import njit
 from pyaarch64.cpu.ops import (
     SP, SINK, C_PC, C_NZCV, C_EL, C_SPSEL, C_DAIF, C_ICOUNT, C_EXIT_A, C_EXIT_B, C_EXIT_C, C_EXCL_ADDR,
     C_EXCL_SIZE, C_EXCL_VAL, C_EXCL_VAL2, C_DCZVA_LOG2, C_EXC_COUNT, C_NS_PER_TICK, C_ICOUNT_SHIFT,
-    C_LAST_EXC, C_LAST_ESR, C_LAST_EXC_PC, C_UNDEF_COUNT, C_IL, C_IRQ, C_IDLE_NS, C_VEC_PC,
+    C_LAST_EXC, C_LAST_ESR, C_LAST_EXC_PC, C_UNDEF_COUNT, C_UNDEF_PC, C_IL, C_IRQ, C_IDLE_NS, C_VEC_PC,
     OP_EXCL, OP_ATOMIC, OP_MRS, OP_MSR, OP_MSRI, OP_SYS, OP_EXC, OP_ERET, OP_LDT, OP_STT,
     OP_FPMEM, OP_FPDP, OP_SIMD, OP_SIMDX, VREG, FK_REG, FK_LIT, FK_PAIR, MODE_PRE, MODE_POST,
     SX_NONE, SX_32,
@@ -144,6 +144,7 @@ def take_exception(regs, ctl, sysr, ec, iss, far, has_far, ret_pc, vec):
 @njit(cache=True)
 def undefined(regs, ctl, sysr, pc):
     ctl[C_UNDEF_COUNT] += U1
+    ctl[C_UNDEF_PC] = pc
     return take_exception(regs, ctl, sysr, EC_UNKNOWN, 0, U0, False, pc, V_SYNC)
 
 

@@ -141,7 +141,7 @@ class Tracer:
     def undefined(self, m):
         self._flush_block()
         if "unimp" in self.items or "guest_errors" in self.items:
-            pc = int(m.cpu.ctl[O.C_LAST_EXC_PC])
+            pc = int(m.cpu.ctl[O.C_UNDEF_PC])       # (the last one, if a slice met several)
             self.w(f"undefined instruction 0x{m._insn_at(pc):08x} at PC 0x{pc:x}\n")
 
     def guest_error(self, msg):

@@ -332,8 +332,14 @@ class VirtMachine:
         raise RuntimeError(f"unexpected exit code {ex}")
 
     def _insn_at(self, pc):
+        """The instruction word at virtual address pc (0 when it cannot be read)."""
+        from pyaarch64.cpu.memory import translate, A_READ
+        import numpy as np
+        fsc, pa, _ = translate(self.cpu.ctl, self.cpu.sysr, self.cpu.mem, np.uint64(pc), A_READ, 1)
+        if fsc >= 0:
+            return 0
         try:
-            return int.from_bytes(self.read_memory(pc, 4), "little")
+            return int.from_bytes(self.read_memory(int(pa), 4), "little")
         except ValueError:
             return 0
 
