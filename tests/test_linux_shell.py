@@ -17,8 +17,6 @@ from test_linux_boot import IMAGE, BUSYBOX, GUESTS, linux_enabled, mkinitramfs
 APPEND = "console=ttyAMA0 cryptomgr.notests pyinit=shell"
 BANNER = rb"poweroff to power off\r?\n"
 TIMEOUT = int(os.environ.get("PYAARCH64_LINUX_TIMEOUT", "600"))
-# busybox's glibc uses Advanced SIMD: until it is complete /init dies of SIGILL
-NEEDS_SIMD = pytest.mark.xfail(strict=True, reason="issue 5: Advanced SIMD not there yet")
 
 COMMANDS = (
     "uname -a",
@@ -82,7 +80,6 @@ def qemu_answers(guests):
     return got
 
 
-@NEEDS_SIMD
 def test_shell_answers_like_qemu(guests, qemu_answers):
     """virt-7.2 is the machine QEMU 7.2 calls `virt`: every answer is the same."""
     c = ours(*guests, "virt-7.2")
@@ -97,7 +94,6 @@ def test_shell_answers_like_qemu(guests, qemu_answers):
         c.close()
 
 
-@NEEDS_SIMD
 @pytest.mark.parametrize("machine", ["virt", "virt-4.1"])
 def test_shell_survives_savevm_and_loadvm(guests, machine, tmp_path):
     """In the shell: Ctrl-A c, savevm shell, Ctrl-A x.  `-loadvm shell` brings the same
