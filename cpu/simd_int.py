@@ -25,6 +25,14 @@ M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 SMAX64 = np.int64(0x7FFFFFFFFFFFFFFF)
 SMIN64 = np.int64(-0x8000000000000000)
 QC = np.uint64(1 << 27)
+# Arguments of jitted calls are passed as these (numpy scalars type as plain bool/int64),
+# never as Python literals: a literal argument makes numba compile one more
+# specialisation of the callee (and of its whole call tree) per literal value.
+NO = np.bool_(False)
+YES = np.bool_(True)
+I0 = np.int64(0)
+I8 = np.int64(8)
+IM1 = np.int64(-1)
 
 
 # --- lanes --------------------------------------------------------------------------------
@@ -145,7 +153,7 @@ def qadd(a, b, eb, uns, sub):
 def sqadd_u(d, n, eb):
     """SUQADD: signed d + unsigned n, signed saturation."""
     if eb < 64:
-        return sat_s(sx(d, eb) + np.int64(n), eb, False)
+        return sat_s(sx(d, eb) + np.int64(n), eb, NO)
     sd = np.int64(d)
     if sd >= 0:
         s = d + n
@@ -165,7 +173,7 @@ def sqadd_u(d, n, eb):
 def uqadd_s(d, n, eb):
     """USQADD: unsigned d + signed n, unsigned saturation."""
     if eb < 64:
-        return sat_s(np.int64(d) + sx(n, eb), eb, True)
+        return sat_s(np.int64(d) + sx(n, eb), eb, YES)
     if np.int64(n) >= 0:
         s = d + n
         if s < d:
@@ -224,7 +232,7 @@ def shl_sat(a, n, eb, signed, uns_dst):
 @njit(cache=True)
 def shift_reg(a, b, eb, uns, rnd, sat):
     """SSHL/USHL/SRSHL/URSHL/SQSHL/UQSHL/SQRSHL/UQRSHL: shift by the signed low byte of b."""
-    sh = sx(b & np.uint64(0xFF), 8)
+    sh = sx(b & np.uint64(0xFF), I8)
     if sh >= 0:
         if sat:
             return shl_sat(a, sh, eb, not uns, uns)
@@ -297,13 +305,13 @@ def same_op(opc, U, a, b, d, eb):
         return ((d - prod) if uns else (d + prod)) & m, False
     if opc == 19:                                      # MUL / PMUL
         if uns:
-            return clmul(a, b, 8) & m, False
+            return clmul(a, b, I8) & m, False
         return (a * b) & m, False
     if opc == 22:                                      # SQDMULH / SQRDMULH (eb 16, 32)
         sp = sx(a, eb) * sx(b, eb)
         if uns:
             sp += np.int64(1) << np.int64(eb - 2)
-        return sat_s(sp >> np.int64(eb - 1), eb, False)
+        return sat_s(sp >> np.int64(eb - 1), eb, NO)
     return U0, False
 
 
@@ -327,7 +335,7 @@ def long_op(opc, U, a, b, d, eb):
         p, q = sqdmull(a, b, eb)
         if opc == 13:
             return p, q
-        r, q2 = qadd(d, p, 2 * eb, False, opc == 11)
+        r, q2 = qadd(d, p, 2 * eb, NO, opc == 11)
         return r, q or q2
     if opc == 14:                                      # PMULL (8-bit)
         return clmul(a, b, eb) & wm, False
@@ -510,13 +518,13 @@ def run_misc(regs, rd, rn, scalar, Q, U, opc, eb):
             if opc == 0x12 and U == 0:
                 r = a & m
             elif opc == 0x12:
-                r, q = sat_s(sx(a, wb), eb, True)      # SQXTUN
+                r, q = sat_s(sx(a, wb), eb, YES)      # SQXTUN
                 sat = sat or q
             elif U == 0:
-                r, q = sat_s(sx(a, wb), eb, False)     # SQXTN
+                r, q = sat_s(sx(a, wb), eb, NO)     # SQXTN
                 sat = sat or q
             else:
-                r, q = sat_u(a, eb, True)              # UQXTN
+                r, q = sat_u(a, eb, YES)              # UQXTN
                 sat = sat or q
             rlo, rhi = put(rlo, rhi, i, eb, r)
         if Q:
@@ -617,7 +625,7 @@ def run_across(regs, rd, rn, Q, U, opc, eb):
     nlo, nhi = vget(regs, rn)
     nl = (128 if Q else 64) // eb
     uns = U == 1
-    acc = val(lane(nlo, nhi, 0, eb), eb, uns)
+    acc = val(lane(nlo, nhi, I0, eb), eb, uns)
     for i in range(1, nl):
         x = val(lane(nlo, nhi, i, eb), eb, uns)
         if opc == 10:
@@ -651,15 +659,15 @@ def run_shift(regs, rd, rn, scalar, Q, U, opc, lg, x):
         for i in range(nl):
             a = lane(nlo, nhi, i, wb)
             if opc <= 17 and U == 0:                   # SHRN RSHRN
-                r = shr(a, rsh, wb, False, rnd) & m
+                r = shr(a, rsh, wb, NO, rnd) & m
             elif opc <= 17:                            # SQSHRUN SQRSHRUN
-                r, q = sat_s(np.int64(shr(a, rsh, wb, True, rnd)), eb, True)
+                r, q = sat_s(np.int64(shr(a, rsh, wb, YES, rnd)), eb, YES)
                 sat = sat or q
             elif U == 0:                               # SQSHRN SQRSHRN
-                r, q = sat_s(np.int64(shr(a, rsh, wb, True, rnd)), eb, False)
+                r, q = sat_s(np.int64(shr(a, rsh, wb, YES, rnd)), eb, NO)
                 sat = sat or q
             else:                                      # UQSHRN UQRSHRN
-                r, q = sat_u(shr(a, rsh, wb, False, rnd), eb, True)
+                r, q = sat_u(shr(a, rsh, wb, NO, rnd), eb, YES)
                 sat = sat or q
             rlo, rhi = put(rlo, rhi, i, eb, r)
         if Q:
@@ -714,9 +722,9 @@ def simd_int(regs, ctl, sysr, pc, rd, rn, rm, aux):
     eb = 8 << size
     sat = False
     if kind == K_3SAME:
-        sat = run_same(regs, rd, rn, rm, scalar, Q, U, opc, eb, -1)
+        sat = run_same(regs, rd, rn, rm, scalar, Q, U, opc, eb, IM1)
     elif kind == K_3DIFF:
-        sat = run_diff(regs, rd, rn, rm, scalar, Q, U, opc, eb, -1)
+        sat = run_diff(regs, rd, rn, rm, scalar, Q, U, opc, eb, IM1)
     elif kind == K_2MISC:
         sat = run_misc(regs, rd, rn, scalar, Q, U, opc, eb)
     elif kind == K_ACROSS:
