@@ -22,13 +22,16 @@ def _gmul_py(a, b):
 
 
 def _sboxes():
+    exp = [0] * 255                              # powers of the generator 3
+    log = [0] * 256
+    x = 1
+    for i in range(255):
+        exp[i] = x
+        log[x] = i
+        x = _gmul_py(x, 3)
     sbox = [0] * 256
     for x in range(256):
-        inv = 0
-        if x:
-            inv = 1
-            for _ in range(254):                 # x^254 = x^-1 in GF(2^8)
-                inv = _gmul_py(inv, x)
+        inv = exp[(255 - log[x]) % 255] if x else 0
         s = inv
         for k in range(1, 5):
             s ^= ((inv << k) | (inv >> (8 - k))) & 0xFF
@@ -40,27 +43,13 @@ def _sboxes():
 
 
 SBOX, INV_SBOX = _sboxes()
+# GF(2^8) products by the MixColumns / InvMixColumns coefficients, as lookup tables
+# (rows: x2, x3, x9, x11, x13, x14)
+GMUL = np.array([[_gmul_py(x, c) for x in range(256)] for c in (2, 3, 9, 11, 13, 14)],
+                dtype=np.int64)
+M2, M3, M9, M11, M13, M14 = 0, 1, 2, 3, 4, 5
 U0 = np.uint64(0)
 M32 = np.uint64(0xFFFFFFFF)
-
-
-@njit(cache=True)
-def _xt(a):
-    a <<= 1
-    if a & 0x100:
-        a ^= 0x11B
-    return a
-
-
-@njit(cache=True)
-def _gmul(a, b):
-    p = 0
-    for _ in range(8):
-        if b & 1:
-            p ^= a
-        a = _xt(a)
-        b >>= 1
-    return p
 
 
 @njit(cache=True)
@@ -100,15 +89,15 @@ def aes(regs, opc, rd, rn):
             a2 = _byte(lo, hi, 4 * c + 2)
             a3 = _byte(lo, hi, 4 * c + 3)
             if opc == 2:        # AESMC: MixColumns
-                o0 = _gmul(a0, 2) ^ _gmul(a1, 3) ^ a2 ^ a3
-                o1 = a0 ^ _gmul(a1, 2) ^ _gmul(a2, 3) ^ a3
-                o2 = a0 ^ a1 ^ _gmul(a2, 2) ^ _gmul(a3, 3)
-                o3 = _gmul(a0, 3) ^ a1 ^ a2 ^ _gmul(a3, 2)
+                o0 = GMUL[M2, a0] ^ GMUL[M3, a1] ^ a2 ^ a3
+                o1 = a0 ^ GMUL[M2, a1] ^ GMUL[M3, a2] ^ a3
+                o2 = a0 ^ a1 ^ GMUL[M2, a2] ^ GMUL[M3, a3]
+                o3 = GMUL[M3, a0] ^ a1 ^ a2 ^ GMUL[M2, a3]
             else:               # AESIMC: InvMixColumns
-                o0 = _gmul(a0, 14) ^ _gmul(a1, 11) ^ _gmul(a2, 13) ^ _gmul(a3, 9)
-                o1 = _gmul(a0, 9) ^ _gmul(a1, 14) ^ _gmul(a2, 11) ^ _gmul(a3, 13)
-                o2 = _gmul(a0, 13) ^ _gmul(a1, 9) ^ _gmul(a2, 14) ^ _gmul(a3, 11)
-                o3 = _gmul(a0, 11) ^ _gmul(a1, 13) ^ _gmul(a2, 9) ^ _gmul(a3, 14)
+                o0 = GMUL[M14, a0] ^ GMUL[M11, a1] ^ GMUL[M13, a2] ^ GMUL[M9, a3]
+                o1 = GMUL[M9, a0] ^ GMUL[M14, a1] ^ GMUL[M11, a2] ^ GMUL[M13, a3]
+                o2 = GMUL[M13, a0] ^ GMUL[M9, a1] ^ GMUL[M14, a2] ^ GMUL[M11, a3]
+                o3 = GMUL[M11, a0] ^ GMUL[M13, a1] ^ GMUL[M9, a2] ^ GMUL[M14, a3]
             col = np.uint64(o0 | (o1 << 8) | (o2 << 16) | (o3 << 24))
             if c < 2:
                 rlo |= col << np.uint64(32 * c)
