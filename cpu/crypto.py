@@ -22,13 +22,16 @@ def _gmul_py(a, b):
 
 
 def _sboxes():
+    exp = [0] * 255                              # powers of the generator 3
+    log = [0] * 256
+    x = 1
+    for i in range(255):
+        exp[i] = x
+        log[x] = i
+        x = _gmul_py(x, 3)
     sbox = [0] * 256
     for x in range(256):
-        inv = 0
-        if x:
-            inv = 1
-            for _ in range(254):                 # x^254 = x^-1 in GF(2^8)
-                inv = _gmul_py(inv, x)
+        inv = exp[(255 - log[x]) % 255] if x else 0
         s = inv
         for k in range(1, 5):
             s ^= ((inv << k) | (inv >> (8 - k))) & 0xFF
@@ -40,83 +43,73 @@ def _sboxes():
 
 
 SBOX, INV_SBOX = _sboxes()
+# GF(2^8) products by the MixColumns / InvMixColumns coefficients, as lookup tables
+# (rows: x2, x3, x9, x11, x13, x14)
+GMUL = np.array([[_gmul_py(x, c) for x in range(256)] for c in (2, 3, 9, 11, 13, 14)],
+                dtype=np.int64)
+M2, M3, M9, M11, M13, M14 = 0, 1, 2, 3, 4, 5
 U0 = np.uint64(0)
 M32 = np.uint64(0xFFFFFFFF)
 
 
 @njit(cache=True)
-def _xt(a):
-    a <<= 1
-    if a & 0x100:
-        a ^= 0x11B
-    return a
-
-
-@njit(cache=True)
-def _gmul(a, b):
-    p = 0
-    for _ in range(8):
-        if b & 1:
-            p ^= a
-        a = _xt(a)
-        b >>= 1
-    return p
-
-
-@njit(cache=True)
-def _bytes(lo, hi):
-    s = np.empty(16, np.int64)
-    for i in range(8):
-        s[i] = np.int64((lo >> np.uint64(8 * i)) & np.uint64(0xFF))
-        s[8 + i] = np.int64((hi >> np.uint64(8 * i)) & np.uint64(0xFF))
-    return s
-
-
-@njit(cache=True)
-def _put(regs, vd, s):
-    lo = U0
-    hi = U0
-    for i in range(8):
-        lo |= np.uint64(s[i]) << np.uint64(8 * i)
-        hi |= np.uint64(s[8 + i]) << np.uint64(8 * i)
-    regs[vd] = lo
-    regs[vd + 1] = hi
+def _byte(lo, hi, i):
+    """Byte i of the 128-bit value hi:lo."""
+    w = hi if i >= 8 else lo
+    return np.int64((w >> np.uint64(8 * (i & 7))) & np.uint64(0xFF))
 
 
 @njit(cache=True)
 def aes(regs, opc, rd, rn):
+    """AESE (0), AESD (1), AESMC (2), AESIMC (3).  State byte i is row i%4, column i//4."""
     vd = VREG + 2 * rd
     vn = VREG + 2 * rn
-    out = np.empty(16, np.int64)
+    rlo = U0
+    rhi = U0
     if opc <= 1:
-        s = _bytes(regs[vd] ^ regs[vn], regs[vd + 1] ^ regs[vn + 1])
-        for c in range(4):
-            for r in range(4):
-                if opc == 0:        # AESE: SubBytes(ShiftRows(x))
-                    out[r + 4 * c] = SBOX[s[r + 4 * ((c + r) & 3)]]
-                else:               # AESD: InvSubBytes(InvShiftRows(x))
-                    out[r + 4 * ((c + r) & 3)] = INV_SBOX[s[r + 4 * c]]
+        lo = regs[vd] ^ regs[vn]
+        hi = regs[vd + 1] ^ regs[vn + 1]
+        for i in range(16):
+            r = i & 3
+            c = i >> 2
+            if opc == 0:        # AESE: SubBytes(ShiftRows(x)), out[r,c] = in[r,(c+r)%4]
+                b = SBOX[_byte(lo, hi, r + 4 * ((c + r) & 3))]
+            else:               # AESD: InvSubBytes(InvShiftRows(x)), out[r,c] = in[r,(c-r)%4]
+                b = INV_SBOX[_byte(lo, hi, r + 4 * ((c - r) & 3))]
+            if i < 8:
+                rlo |= np.uint64(b) << np.uint64(8 * i)
+            else:
+                rhi |= np.uint64(b) << np.uint64(8 * (i - 8))
     else:
-        s = _bytes(regs[vn], regs[vn + 1])
+        lo = regs[vn]
+        hi = regs[vn + 1]
         for c in range(4):
-            a0 = s[4 * c]
-            a1 = s[4 * c + 1]
-            a2 = s[4 * c + 2]
-            a3 = s[4 * c + 3]
-            if opc == 2:            # AESMC: MixColumns
-                out[4 * c] = _gmul(a0, 2) ^ _gmul(a1, 3) ^ a2 ^ a3
-                out[4 * c + 1] = a0 ^ _gmul(a1, 2) ^ _gmul(a2, 3) ^ a3
-                out[4 * c + 2] = a0 ^ a1 ^ _gmul(a2, 2) ^ _gmul(a3, 3)
-                out[4 * c + 3] = _gmul(a0, 3) ^ a1 ^ a2 ^ _gmul(a3, 2)
-            else:                   # AESIMC: InvMixColumns
-                out[4 * c] = _gmul(a0, 14) ^ _gmul(a1, 11) ^ _gmul(a2, 13) ^ _gmul(a3, 9)
-                out[4 * c + 1] = _gmul(a0, 9) ^ _gmul(a1, 14) ^ _gmul(a2, 11) ^ _gmul(a3, 13)
-                out[4 * c + 2] = _gmul(a0, 13) ^ _gmul(a1, 9) ^ _gmul(a2, 14) ^ _gmul(a3, 11)
-                out[4 * c + 3] = _gmul(a0, 11) ^ _gmul(a1, 13) ^ _gmul(a2, 9) ^ _gmul(a3, 14)
-    _put(regs, vd, out)
+            a0 = _byte(lo, hi, 4 * c)
+            a1 = _byte(lo, hi, 4 * c + 1)
+            a2 = _byte(lo, hi, 4 * c + 2)
+            a3 = _byte(lo, hi, 4 * c + 3)
+            if opc == 2:        # AESMC: MixColumns
+                o0 = GMUL[M2, a0] ^ GMUL[M3, a1] ^ a2 ^ a3
+                o1 = a0 ^ GMUL[M2, a1] ^ GMUL[M3, a2] ^ a3
+                o2 = a0 ^ a1 ^ GMUL[M2, a2] ^ GMUL[M3, a3]
+                o3 = GMUL[M3, a0] ^ a1 ^ a2 ^ GMUL[M2, a3]
+            else:               # AESIMC: InvMixColumns
+                o0 = GMUL[M14, a0] ^ GMUL[M11, a1] ^ GMUL[M13, a2] ^ GMUL[M9, a3]
+                o1 = GMUL[M9, a0] ^ GMUL[M14, a1] ^ GMUL[M11, a2] ^ GMUL[M13, a3]
+                o2 = GMUL[M13, a0] ^ GMUL[M9, a1] ^ GMUL[M14, a2] ^ GMUL[M11, a3]
+                o3 = GMUL[M11, a0] ^ GMUL[M13, a1] ^ GMUL[M9, a2] ^ GMUL[M14, a3]
+            col = np.uint64(o0 | (o1 << 8) | (o2 << 16) | (o3 << 24))
+            if c < 2:
+                rlo |= col << np.uint64(32 * c)
+            else:
+                rhi |= col << np.uint64(32 * (c - 2))
+    regs[vd] = rlo
+    regs[vd + 1] = rhi
 
 
 # --- SHA -------------------------------------------------------------------------------
+# 128-bit values are handled as their four 32-bit elements (element 0 first), in
+# uint64 scalars masked to 32 bits: no allocation.
 
 @njit(cache=True)
 def _rol(x, n):
@@ -129,134 +122,130 @@ def _ror(x, n):
 
 
 @njit(cache=True)
-def _words(regs, v):
-    """The four 32-bit elements of V register v (element 0 first)."""
-    w = np.empty(4, np.uint64)
-    lo = regs[VREG + 2 * v]
-    hi = regs[VREG + 2 * v + 1]
-    w[0] = lo & M32
-    w[1] = lo >> np.uint64(32)
-    w[2] = hi & M32
-    w[3] = hi >> np.uint64(32)
-    return w
+def _w(regs, v, e):
+    """Element e (32 bits) of V register v."""
+    w = regs[VREG + 2 * v + (e >> 1)]
+    return (w >> np.uint64(32 * (e & 1))) & M32
 
 
 @njit(cache=True)
-def _store(regs, v, w):
-    regs[VREG + 2 * v] = (w[0] & M32) | ((w[1] & M32) << np.uint64(32))
-    regs[VREG + 2 * v + 1] = (w[2] & M32) | ((w[3] & M32) << np.uint64(32))
+def _store(regs, v, w0, w1, w2, w3):
+    regs[VREG + 2 * v] = (w0 & M32) | ((w1 & M32) << np.uint64(32))
+    regs[VREG + 2 * v + 1] = (w2 & M32) | ((w3 & M32) << np.uint64(32))
 
 
 @njit(cache=True)
 def sha1_3(regs, opc, rd, rn, rm):
-    x = _words(regs, rd)
-    w = _words(regs, rm)
+    x0 = _w(regs, rd, 0)
+    x1 = _w(regs, rd, 1)
+    x2 = _w(regs, rd, 2)
+    x3 = _w(regs, rd, 3)
     if opc == 3:                                    # SHA1SU0
-        n = _words(regs, rn)
-        r = np.empty(4, np.uint64)
         # (Vn<63:0> : Vd<127:64>) ^ Vd ^ Vm
-        r[0] = x[2] ^ x[0] ^ w[0]
-        r[1] = x[3] ^ x[1] ^ w[1]
-        r[2] = n[0] ^ x[2] ^ w[2]
-        r[3] = n[1] ^ x[3] ^ w[3]
-        _store(regs, rd, r)
+        _store(regs, rd, x2 ^ x0 ^ _w(regs, rm, 0), x3 ^ x1 ^ _w(regs, rm, 1),
+               _w(regs, rn, 0) ^ x2 ^ _w(regs, rm, 2), _w(regs, rn, 1) ^ x3 ^ _w(regs, rm, 3))
         return
-    y = regs[VREG + 2 * rn] & M32
+    y = _w(regs, rn, 0)
     for e in range(4):
         if opc == 0:                                # SHA1C: choose
-            t = ((x[2] ^ x[3]) & x[1]) ^ x[3]
+            t = ((x2 ^ x3) & x1) ^ x3
         elif opc == 1:                              # SHA1P: parity
-            t = x[1] ^ x[2] ^ x[3]
+            t = x1 ^ x2 ^ x3
         else:                                       # SHA1M: majority
-            t = (x[1] & x[2]) | ((x[1] | x[2]) & x[3])
-        y = (y + _rol(x[0], 5) + t + w[e]) & M32
-        x[1] = _rol(x[1], 30)
+            t = (x1 & x2) | ((x1 | x2) & x3)
+        y = (y + _rol(x0, 5) + t + _w(regs, rm, e)) & M32
+        x1 = _rol(x1, 30)
         # <Y, X> = ROL(Y : X, 32)
-        top = x[3]
-        x[3] = x[2]
-        x[2] = x[1]
-        x[1] = x[0]
-        x[0] = y
+        top = x3
+        x3 = x2
+        x2 = x1
+        x1 = x0
+        x0 = y
         y = top
-    _store(regs, rd, x)
+    _store(regs, rd, x0, x1, x2, x3)
 
 
 @njit(cache=True)
 def sha1_2(regs, opc, rd, rn):
-    n = _words(regs, rn)
     if opc == 0:                                    # SHA1H
-        regs[VREG + 2 * rd] = _rol(n[0], 30)
+        regs[VREG + 2 * rd] = _rol(_w(regs, rn, 0), 30)
         regs[VREG + 2 * rd + 1] = U0
         return
-    d = _words(regs, rd)                            # SHA1SU1
-    t = np.empty(4, np.uint64)
-    t[0] = d[0] ^ n[1]
-    t[1] = d[1] ^ n[2]
-    t[2] = d[2] ^ n[3]
-    t[3] = d[3]
-    r = np.empty(4, np.uint64)
-    r[0] = _rol(t[0], 1)
-    r[1] = _rol(t[1], 1)
-    r[2] = _rol(t[2], 1)
-    r[3] = _rol(t[3], 1) ^ _rol(t[0], 2)
-    _store(regs, rd, r)
-
-
-@njit(cache=True)
-def _sha256hash(x, y, w, part1):
-    for e in range(4):
-        chs = ((y[1] ^ y[2]) & y[0]) ^ y[2]
-        maj = (x[0] & x[1]) | ((x[0] | x[1]) & x[2])
-        t = (y[3] + (_ror(y[0], 6) ^ _ror(y[0], 11) ^ _ror(y[0], 25)) + chs + w[e]) & M32
-        x[3] = (t + x[3]) & M32
-        y[3] = (t + (_ror(x[0], 2) ^ _ror(x[0], 13) ^ _ror(x[0], 22)) + maj) & M32
-        # <Y, X> = ROL(Y : X, 32)
-        ytop = y[3]
-        xtop = x[3]
-        y[3] = y[2]
-        y[2] = y[1]
-        y[1] = y[0]
-        y[0] = xtop
-        x[3] = x[2]
-        x[2] = x[1]
-        x[1] = x[0]
-        x[0] = ytop
-    return x if part1 else y
+    # SHA1SU1: T = Vd ^ (Vn >> 32)
+    t0 = _w(regs, rd, 0) ^ _w(regs, rn, 1)
+    t1 = _w(regs, rd, 1) ^ _w(regs, rn, 2)
+    t2 = _w(regs, rd, 2) ^ _w(regs, rn, 3)
+    t3 = _w(regs, rd, 3)
+    _store(regs, rd, _rol(t0, 1), _rol(t1, 1), _rol(t2, 1), _rol(t3, 1) ^ _rol(t0, 2))
 
 
 @njit(cache=True)
 def sha256_3(regs, opc, rd, rn, rm):
-    d = _words(regs, rd)
-    n = _words(regs, rn)
-    m = _words(regs, rm)
-    if opc == 0:                                    # SHA256H
-        _store(regs, rd, _sha256hash(d, n, m, True))
-    elif opc == 1:                                  # SHA256H2
-        _store(regs, rd, _sha256hash(n, d, m, False))
-    else:                                           # SHA256SU1
-        t0 = np.empty(4, np.uint64)                 # Vm<31:0> : Vn<127:32>
-        t0[0] = n[1]
-        t0[1] = n[2]
-        t0[2] = n[3]
-        t0[3] = m[0]
-        r = np.empty(4, np.uint64)
-        for e in range(4):
-            s = m[2 + e] if e < 2 else r[e - 2]
-            s = _ror(s, 17) ^ _ror(s, 19) ^ (s >> np.uint64(10))
-            r[e] = (s + d[e] + t0[e]) & M32
-        _store(regs, rd, r)
+    d0 = _w(regs, rd, 0)
+    d1 = _w(regs, rd, 1)
+    d2 = _w(regs, rd, 2)
+    d3 = _w(regs, rd, 3)
+    n0 = _w(regs, rn, 0)
+    n1 = _w(regs, rn, 1)
+    n2 = _w(regs, rn, 2)
+    n3 = _w(regs, rn, 3)
+    if opc == 2:                                    # SHA256SU1
+        # T0 = Vm<31:0> : Vn<127:32>; T1 = Vm<127:64>, then the result's low half
+        m0 = _w(regs, rm, 0)
+        s = _w(regs, rm, 2)
+        r0 = ((_ror(s, 17) ^ _ror(s, 19) ^ (s >> np.uint64(10))) + d0 + n1) & M32
+        s = _w(regs, rm, 3)
+        r1 = ((_ror(s, 17) ^ _ror(s, 19) ^ (s >> np.uint64(10))) + d1 + n2) & M32
+        r2 = ((_ror(r0, 17) ^ _ror(r0, 19) ^ (r0 >> np.uint64(10))) + d2 + n3) & M32
+        r3 = ((_ror(r1, 17) ^ _ror(r1, 19) ^ (r1 >> np.uint64(10))) + d3 + m0) & M32
+        _store(regs, rd, r0, r1, r2, r3)
+        return
+    # SHA256H: X = Vd, Y = Vn, result X; SHA256H2: X = Vn, Y = Vd, result Y
+    if opc == 0:
+        x0, x1, x2, x3, y0, y1, y2, y3 = d0, d1, d2, d3, n0, n1, n2, n3
+    else:
+        x0, x1, x2, x3, y0, y1, y2, y3 = n0, n1, n2, n3, d0, d1, d2, d3
+    for e in range(4):
+        chs = ((y1 ^ y2) & y0) ^ y2
+        maj = (x0 & x1) | ((x0 | x1) & x2)
+        t = (y3 + (_ror(y0, 6) ^ _ror(y0, 11) ^ _ror(y0, 25)) + chs + _w(regs, rm, e)) & M32
+        x3 = (t + x3) & M32
+        y3 = (t + (_ror(x0, 2) ^ _ror(x0, 13) ^ _ror(x0, 22)) + maj) & M32
+        # <Y, X> = ROL(Y : X, 32)
+        ytop = y3
+        y3 = y2
+        y2 = y1
+        y1 = y0
+        y0 = x3
+        x3 = x2
+        x2 = x1
+        x1 = x0
+        x0 = ytop
+    if opc == 0:
+        _store(regs, rd, x0, x1, x2, x3)
+    else:
+        _store(regs, rd, y0, y1, y2, y3)
 
 
 @njit(cache=True)
 def sha256su0(regs, rd, rn):
-    d = _words(regs, rd)
-    n = _words(regs, rn)
-    r = np.empty(4, np.uint64)
+    # T = Vn<31:0> : Vd<127:32>; result e = sigma0(T e) + Vd e
+    r0 = U0
+    r1 = U0
+    r2 = U0
+    r3 = U0
     for e in range(4):
-        s = d[e + 1] if e < 3 else n[0]             # Vn<31:0> : Vd<127:32>
-        s = _ror(s, 7) ^ _ror(s, 18) ^ (s >> np.uint64(3))
-        r[e] = (s + d[e]) & M32
-    _store(regs, rd, r)
+        s = _w(regs, rd, e + 1) if e < 3 else _w(regs, rn, 0)
+        s = ((_ror(s, 7) ^ _ror(s, 18) ^ (s >> np.uint64(3))) + _w(regs, rd, e)) & M32
+        if e == 0:
+            r0 = s
+        elif e == 1:
+            r1 = s
+        elif e == 2:
+            r2 = s
+        else:
+            r3 = s
+    _store(regs, rd, r0, r1, r2, r3)
 
 
 @njit(cache=True)

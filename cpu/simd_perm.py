@@ -58,17 +58,28 @@ def replicate(val, sz):
 
 
 @njit(cache=True)
-def vcopy(regs, v):
-    """V register v as a 2-word local array."""
-    a = np.empty(2, np.uint64)
-    a[0] = regs[VREG + 2 * v]
-    a[1] = regs[VREG + 2 * v + 1]
-    return a
+def eget2(lo, hi, i, sz):
+    """Element i (size 1<<sz bytes) of the 128-bit value hi:lo."""
+    per = 8 >> sz
+    w = hi if i >= per else lo
+    if sz == 3:
+        return w
+    return (w >> np.uint64((i % per) << (3 + sz))) & EMASK[sz]
+
+
+@njit(cache=True)
+def eput(w, j, sz, val):
+    """w with its element j (of 1<<sz bytes, within this 64-bit word) replaced by val."""
+    if sz == 3:
+        return val
+    sh = np.uint64(j << (3 + sz))
+    m = EMASK[sz] << sh
+    return (w & ~m) | ((val << sh) & m)
 
 
 @njit(cache=True)
 def perm(regs, kind, rd, rn, rm, f):
-    """Copy, modified immediate, permutes, EXT, TBL/TBX."""
+    """Copy, permutes, EXT, TBL/TBX (no allocation: operands are held as lo/hi pairs)."""
     vd = VREG + 2 * rd
     if kind == SX_DUP_ELEM or kind == SX_DUP_GEN:
         sz = f & 3
@@ -102,63 +113,96 @@ def perm(regs, kind, rd, rn, rm, f):
         sz = f & 3
         opcode = (f >> 2) & 7
         q = (f >> 5) & 1
-        a = vcopy(regs, rn)
-        b = vcopy(regs, rm)
-        r = np.zeros(2, np.uint64)
+        alo = regs[VREG + 2 * rn]
+        ahi = regs[VREG + 2 * rn + 1]
+        blo = regs[VREG + 2 * rm]
+        bhi = regs[VREG + 2 * rm + 1]
+        rlo = U0
+        rhi = U0
         elements = (16 if q else 8) >> sz
+        per = 8 >> sz
         pairs = elements >> 1
         part = opcode >> 2
         op = opcode & 3
-        if op == 1:                                  # UZP1/UZP2
-            for e in range(elements):
+        for e in range(elements):
+            if op == 1:                              # UZP1/UZP2
                 i = 2 * e + part
                 if i < elements:
-                    eset(r, 0, e, sz, eget(a, 0, i, sz))
+                    val = eget2(alo, ahi, i, sz)
                 else:
-                    eset(r, 0, e, sz, eget(b, 0, i - elements, sz))
-        elif op == 2:                                # TRN1/TRN2
-            for p in range(pairs):
-                eset(r, 0, 2 * p, sz, eget(a, 0, 2 * p + part, sz))
-                eset(r, 0, 2 * p + 1, sz, eget(b, 0, 2 * p + part, sz))
-        else:                                        # ZIP1/ZIP2
-            base = part * pairs
-            for p in range(pairs):
-                eset(r, 0, 2 * p, sz, eget(a, 0, base + p, sz))
-                eset(r, 0, 2 * p + 1, sz, eget(b, 0, base + p, sz))
-        regs[vd] = r[0]
-        regs[vd + 1] = r[1]
+                    val = eget2(blo, bhi, i - elements, sz)
+            elif op == 2:                            # TRN1/TRN2
+                i = (e & ~1) + part
+                if e & 1:
+                    val = eget2(blo, bhi, i, sz)
+                else:
+                    val = eget2(alo, ahi, i, sz)
+            else:                                    # ZIP1/ZIP2
+                i = part * pairs + (e >> 1)
+                if e & 1:
+                    val = eget2(blo, bhi, i, sz)
+                else:
+                    val = eget2(alo, ahi, i, sz)
+            if e < per:
+                rlo = eput(rlo, e, sz, val)
+            else:
+                rhi = eput(rhi, e - per, sz, val)
+        regs[vd] = rlo
+        regs[vd + 1] = rhi
     elif kind == SX_EXT:
         pos = f & 15
         q = (f >> 4) & 1
-        n = 16 if q else 8
-        a = vcopy(regs, rn)
-        b = vcopy(regs, rm)
-        r = np.zeros(2, np.uint64)
-        for i in range(n):
-            j = i + pos
-            if j < n:
-                eset(r, 0, i, 0, eget(a, 0, j, 0))
+        alo = regs[VREG + 2 * rn]
+        ahi = regs[VREG + 2 * rn + 1]
+        blo = regs[VREG + 2 * rm]
+        bhi = regs[VREG + 2 * rm + 1]
+        if q == 0:
+            # bytes pos..pos+7 of Vm<63:0>:Vn<63:0>
+            if pos == 0:
+                regs[vd] = alo
             else:
-                eset(r, 0, i, 0, eget(b, 0, j - n, 0))
-        regs[vd] = r[0]
-        regs[vd + 1] = r[1]
+                regs[vd] = (alo >> np.uint64(8 * pos)) | (blo << np.uint64(64 - 8 * pos))
+            regs[vd + 1] = U0
+        else:
+            # bytes pos..pos+15 of the 256-bit Vm:Vn, as four 64-bit words
+            w0 = alo
+            w1 = ahi
+            w2 = blo
+            w3 = bhi
+            if pos >= 8:
+                w0 = ahi
+                w1 = blo
+                w2 = bhi
+                pos -= 8
+            if pos == 0:
+                lo = w0
+                hi = w1
+            else:
+                sh = np.uint64(8 * pos)
+                sh2 = np.uint64(64 - 8 * pos)
+                lo = (w0 >> sh) | (w1 << sh2)
+                hi = (w1 >> sh) | (w2 << sh2)
+            regs[vd] = lo
+            regs[vd + 1] = hi
     elif kind == SX_TBL:
         nregs = (f & 3) + 1
         tbx = (f >> 2) & 1
         q = (f >> 3) & 1
-        idx = vcopy(regs, rm)
-        r = vcopy(regs, rd)
-        if q == 0:
-            r[1] = U0
+        ilo = regs[VREG + 2 * rm]
+        ihi = regs[VREG + 2 * rm + 1]
+        rlo = regs[vd] if tbx else U0
+        rhi = regs[vd + 1] if (tbx and q) else U0
         for i in range(16 if q else 8):
-            k = np.int64(eget(idx, 0, i, 0))
+            k = np.int64(eget2(ilo, ihi, i, 0))
             if k < 16 * nregs:
                 t = (rn + (k >> 4)) & 31
-                eset(r, 0, i, 0, eget(regs, VREG + 2 * t, k & 15, 0))
-            elif tbx == 0:
-                eset(r, 0, i, 0, U0)
-        regs[vd] = r[0]
-        regs[vd + 1] = r[1]
+                val = eget(regs, VREG + 2 * t, k & 15, 0)
+                if i < 8:
+                    rlo = eput(rlo, i, 0, val)
+                else:
+                    rhi = eput(rhi, i - 8, 0, val)
+        regs[vd] = rlo
+        regs[vd + 1] = rhi
     return 0
 
 

@@ -13,7 +13,7 @@ from numba import njit
 
 from pyaarch64.cpu.ops import VREG, C_PC, C_EL
 from pyaarch64.cpu.sysregs import R_VAL, S_SCTLR_EL1
-from pyaarch64.cpu.memory import ACC_OK, FSC_ALIGN, A_WRITE, translate
+from pyaarch64.cpu.memory import ACC_OK, FSC_ALIGN, A_WRITE, translate, T_WRITE, TLB_ENTRIES
 from pyaarch64.cpu import system as _sys
 from pyaarch64.cpu.isa.simdx import SX_MULT
 
@@ -22,6 +22,100 @@ U12 = np.uint64(12)
 PAGE_OFF = np.uint64(0xFFF)
 SCTLR_A = np.uint64(2)
 M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+F_DONE, F_EXC, F_GENERIC = 0, 1, 2      # outcomes of ld1st1
+TLB_IDX = np.uint64(TLB_ENTRIES - 1)
+
+
+@njit(cache=True)
+def _pick(j, a0, a1, a2, a3, a4, a5, a6, a7):
+    if j < 4:
+        if j < 2:
+            return a0 if j == 0 else a1
+        return a2 if j == 2 else a3
+    if j < 6:
+        return a4 if j == 4 else a5
+    return a6 if j == 6 else a7
+
+
+@njit(cache=True)
+def ld1st1(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, vt, addr, total, load, q):
+    """LD1/ST1 (multiple structures, 1-4 registers) as 8-byte accesses, without a
+    buffer: the loaded words wait in locals until every access has succeeded.
+    Returns (F_DONE, 0), (F_EXC, exception/exit code) or (F_GENERIC, 0)."""
+    nw = total >> 3
+    wpr = 2 if q else 1                     # words per register
+    vp = addr >> U12
+    if vp == (addr + np.uint64(total - 1)) >> U12:
+        # one page: a soft-TLB hit goes straight to RAM (as the executor's inline
+        # loads/stores do; pages with decoded code are never in the write TLB)
+        e = 2 * (np.int64(vp & TLB_IDX) + (0 if load else T_WRITE * TLB_ENTRIES))
+        if tlb[e] == vp:
+            h = np.int64(addr + tlb[e + 1])
+            for j in range(nw):
+                r = VREG + 2 * ((vt + j // wpr) & 31) + (j % wpr)
+                o = h + 8 * j
+                if load:
+                    v = U0
+                    for b in range(8):
+                        v |= np.uint64(mem[o + b]) << np.uint64(8 * b)
+                    regs[r] = v
+                    if not q:
+                        regs[r + 1] = U0
+                else:
+                    v = regs[r]
+                    for b in range(8):
+                        mem[o + b] = np.uint8((v >> np.uint64(8 * b)) & np.uint64(0xFF))
+            return F_DONE, 0
+    if not load:
+        last = addr + np.uint64(total - 1)
+        if (addr >> U12) != (last >> U12) and (addr & np.uint64(7)) != U0:
+            return F_GENERIC, 0             # an unaligned store across a page: the generic path
+        for j in range(nw):
+            tt = (vt + j // wpr) & 31
+            v = regs[VREG + 2 * tt + (j % wpr)]
+            st, x, fva = _sys.mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb,
+                                     addr + np.uint64(8 * j), 8, True, v)
+            if st != ACC_OK:
+                return F_EXC, _sys.abort_status(regs, ctl, sysr, pc, st, fva, True)
+        return F_DONE, 0
+    a0 = U0
+    a1 = U0
+    a2 = U0
+    a3 = U0
+    a4 = U0
+    a5 = U0
+    a6 = U0
+    a7 = U0
+    for j in range(nw):
+        st, v, fva = _sys.mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb,
+                                 addr + np.uint64(8 * j), 8, False, U0)
+        if st != ACC_OK:
+            return F_EXC, _sys.abort_status(regs, ctl, sysr, pc, st, fva, False)
+        if j == 0:
+            a0 = v
+        elif j == 1:
+            a1 = v
+        elif j == 2:
+            a2 = v
+        elif j == 3:
+            a3 = v
+        elif j == 4:
+            a4 = v
+        elif j == 5:
+            a5 = v
+        elif j == 6:
+            a6 = v
+        else:
+            a7 = v
+    for k in range(nw // wpr):
+        tt = (vt + k) & 31
+        if q:
+            regs[VREG + 2 * tt] = _pick(2 * k, a0, a1, a2, a3, a4, a5, a6, a7)
+            regs[VREG + 2 * tt + 1] = _pick(2 * k + 1, a0, a1, a2, a3, a4, a5, a6, a7)
+        else:
+            regs[VREG + 2 * tt] = _pick(k, a0, a1, a2, a3, a4, a5, a6, a7)
+            regs[VREG + 2 * tt + 1] = U0
+    return F_DONE, 0
 
 
 @njit(cache=True)
@@ -63,6 +157,16 @@ def vldst(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1):
         offs = np.uint64(total)
     else:
         offs = regs[rm]
+    if kind == SX_MULT and selem == 1:
+        # LD1/ST1 (multiple): memory holds the registers' bytes in order
+        how, r = ld1st1(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, vt, addr, total, load, q)
+        if how == F_DONE:
+            if wb:
+                regs[rn] = addr + offs
+            ctl[C_PC] = pc + np.uint64(4)
+            return 0
+        if how == F_EXC:
+            return r
     chunk = 8 if (total & 7) == 0 else ebytes
     buf = np.zeros(64, np.uint8)
     nr = rpt * selem
