@@ -33,6 +33,7 @@ PROGRAMS = {
     "mmu.c": ("vectors.S",),
     "fpmem.c": ("vectors.S",),
     "fp_scalar.c": (),
+    "fp_simd.c": (),
     "sysregs.c": ("vectors.S",),
 }
 
