@@ -143,7 +143,7 @@ def exec_int(regs, fpcr, insn, fmt, rd, rn):
             vset(regs, rd, regs[rn] & mask_of(fmt))
         return 0
     if opcode == 2 or opcode == 3:                     # SCVTF, UCVTF
-        r, fl = fixed_to_fp(regs[rn] & wmask, width, opcode == 3, 0, fmt, fpcr)
+        r, fl = fixed_to_fp(regs[rn] & wmask, width, opcode == 3, np.int64(0), fmt, fpcr)
         vset(regs, rd, r)
         return fl
     # FCVT{N,P,M,Z}{S,U} by rmode; FCVTA{S,U} is rmode 00 opcode 10x
@@ -151,7 +151,7 @@ def exec_int(regs, fpcr, insn, fmt, rd, rn):
         mode = RM_RA
     else:
         mode = rmode            # 00 N, 01 P, 10 M, 11 Z: the FPCR.RMode encoding
-    r, fl = fp_to_fixed(vget(regs, rn, fmt), fmt, fpcr, 0, (opcode & 1) == 1, width, mode)
+    r, fl = fp_to_fixed(vget(regs, rn, fmt), fmt, fpcr, np.int64(0), (opcode & 1) == 1, width, mode)
     regs[gpr_dst(rd)] = r
     return fl
 
@@ -167,7 +167,8 @@ def exec_fixed(regs, fpcr, insn, fmt, rd, rn):
         r, fl = fixed_to_fp(regs[rn] & wmask, width, opcode == 3, fbits, fmt, fpcr)
         vset(regs, rd, r)
         return fl
-    r, fl = fp_to_fixed(vget(regs, rn, fmt), fmt, fpcr, fbits, (opcode & 1) == 1, width, RM_RZ)
+    r, fl = fp_to_fixed(vget(regs, rn, fmt), fmt, fpcr, fbits, (opcode & 1) == 1, width,
+                         np.int64(RM_RZ))
     regs[gpr_dst(rd)] = r
     return fl
 
@@ -178,10 +179,10 @@ def vfmov_imm(regs, insn):
     imm8 = (((insn >> 16) & 7) << 5) | ((insn >> 5) & 31)
     rd = insn & 31
     if (insn >> 29) & 1:
-        lo = vfp_expand_imm(imm8, FMT_D)
+        lo = vfp_expand_imm(imm8, np.int64(FMT_D))
         hi = lo
     else:
-        s = vfp_expand_imm(imm8, FMT_S)
+        s = vfp_expand_imm(imm8, np.int64(FMT_S))
         lo = s | (s << np.uint64(32))
         hi = lo if (insn >> 30) & 1 else U0
     regs[VREG + 2 * rd] = lo

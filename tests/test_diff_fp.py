@@ -399,7 +399,8 @@ def test_no_float64_in_fp(h):
         if name.startswith("d_FP_"):
             d = getattr(fpdec, name)
             d.compile((types.int64,) * d.py_func.__code__.co_argcount)
-    mine = ("pyaarch64.cpu.fpu", "pyaarch64.cpu.fpexec", "pyaarch64.cpu.isa.fp")
+    mine = ("pyaarch64.cpu.fpu", "pyaarch64.cpu.fpexec", "pyaarch64.cpu.fpvec",
+            "pyaarch64.cpu.isa.fp")
     bad = []
     checked = set()
     done = set()
@@ -423,6 +424,7 @@ def test_no_float64_in_fp(h):
         if len(done) == n0:
             break
     for must in ("pyaarch64.cpu.fpexec.fpdp", "pyaarch64.cpu.fpu.fp_muladd",
-                 "pyaarch64.cpu.fpu.fp_round", "pyaarch64.cpu.isa.fp.d_FP_DP3"):
+                 "pyaarch64.cpu.fpu.fp_round", "pyaarch64.cpu.isa.fp.d_FP_DP3",
+                 "pyaarch64.cpu.fpvec.two_misc", "pyaarch64.cpu.fpu.fp_rsqrt_est"):
         assert must in checked, sorted(checked)
     assert not bad, "\n".join(bad)
