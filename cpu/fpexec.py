@@ -25,6 +25,7 @@ U1 = np.uint64(1)
 K_DP1, K_DP2, K_DP3, K_CMP, K_CCMP, K_CSEL, K_IMM, K_INT, K_FIXED = 0, 1, 2, 3, 4, 5, 6, 7, 8
 K_V3, K_S3, K_V2, K_S2, K_ACROSS, K_SPAIR, K_VELEM, K_SELEM, K_VSHIFT, K_SSHIFT = (
     9, 10, 11, 12, 13, 14, 15, 16, 17, 18)
+K_VFMOV = 19
 
 
 @njit(cache=True)
@@ -142,7 +143,7 @@ def exec_int(regs, fpcr, insn, fmt, rd, rn):
             vset(regs, rd, regs[rn] & mask_of(fmt))
         return 0
     if opcode == 2 or opcode == 3:                     # SCVTF, UCVTF
-        r, fl = fixed_to_fp(regs[rn] & wmask, width, opcode == 3, 0, fmt, fpcr)
+        r, fl = fixed_to_fp(regs[rn] & wmask, width, opcode == 3, np.int64(0), fmt, fpcr)
         vset(regs, rd, r)
         return fl
     # FCVT{N,P,M,Z}{S,U} by rmode; FCVTA{S,U} is rmode 00 opcode 10x
@@ -150,7 +151,7 @@ def exec_int(regs, fpcr, insn, fmt, rd, rn):
         mode = RM_RA
     else:
         mode = rmode            # 00 N, 01 P, 10 M, 11 Z: the FPCR.RMode encoding
-    r, fl = fp_to_fixed(vget(regs, rn, fmt), fmt, fpcr, 0, (opcode & 1) == 1, width, mode)
+    r, fl = fp_to_fixed(vget(regs, rn, fmt), fmt, fpcr, np.int64(0), (opcode & 1) == 1, width, mode)
     regs[gpr_dst(rd)] = r
     return fl
 
@@ -166,9 +167,26 @@ def exec_fixed(regs, fpcr, insn, fmt, rd, rn):
         r, fl = fixed_to_fp(regs[rn] & wmask, width, opcode == 3, fbits, fmt, fpcr)
         vset(regs, rd, r)
         return fl
-    r, fl = fp_to_fixed(vget(regs, rn, fmt), fmt, fpcr, fbits, (opcode & 1) == 1, width, RM_RZ)
+    r, fl = fp_to_fixed(vget(regs, rn, fmt), fmt, fpcr, fbits, (opcode & 1) == 1, width,
+                         np.int64(RM_RZ))
     regs[gpr_dst(rd)] = r
     return fl
+
+
+@njit(cache=True)
+def vfmov_imm(regs, insn):
+    """FMOV (vector, immediate): the expanded constant in every lane."""
+    imm8 = (((insn >> 16) & 7) << 5) | ((insn >> 5) & 31)
+    rd = insn & 31
+    if (insn >> 29) & 1:
+        lo = vfp_expand_imm(imm8, np.int64(FMT_D))
+        hi = lo
+    else:
+        s = vfp_expand_imm(imm8, np.int64(FMT_S))
+        lo = s | (s << np.uint64(32))
+        hi = lo if (insn >> 30) & 1 else U0
+    regs[VREG + 2 * rd] = lo
+    regs[VREG + 2 * rd + 1] = hi
 
 
 @njit(cache=True)
@@ -191,6 +209,8 @@ def fpdp(regs, ctl, sysr, pc, aux, insn):
             fl = across(regs, fpcr, insn, kind == K_SPAIR)
         elif kind == K_VELEM or kind == K_SELEM:
             fl = by_element(regs, fpcr, insn, kind == K_SELEM)
+        elif kind == K_VFMOV:
+            vfmov_imm(regs, insn)
         else:
             fl = shift_fixed(regs, fpcr, insn, kind == K_SSHIFT)
     elif kind == K_DP1:

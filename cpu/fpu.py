@@ -42,32 +42,32 @@ RM_RN, RM_RP, RM_RM, RM_RZ, RM_RA, RM_ODD = 0, 1, 2, 3, 4, 5
 T_ZERO, T_DENORM, T_NORMAL, T_INF, T_QNAN, T_SNAN = 0, 1, 2, 3, 4, 5
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def fbits(fmt):
     return 10 if fmt == FMT_H else (23 if fmt == FMT_S else 52)
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def ebits(fmt):
     return 5 if fmt == FMT_H else (8 if fmt == FMT_S else 11)
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def nbits(fmt):
     return 16 if fmt == FMT_H else (32 if fmt == FMT_S else 64)
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def rmode_of(fpcr):
     return np.int64((fpcr >> np.uint64(FPCR_RMODE)) & np.uint64(3))
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def fpcr_bit(fpcr, b):
     return ((fpcr >> np.uint64(b)) & U1) != U0
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def pack(sign, bexp, frac, fmt):
     """Bit pattern from sign, biased exponent and fraction (all int64)."""
     return ((np.uint64(sign) << np.uint64(nbits(fmt) - 1)) | (np.uint64(bexp) << np.uint64(fbits(fmt)))
@@ -84,23 +84,23 @@ def fields(x, fmt):
     return sign, rest >> f, rest & ((np.int64(1) << f) - 1)
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def fp_zero(sign, fmt):
     return pack(sign, 0, 0, fmt)
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def fp_inf(sign, fmt):
     return pack(sign, (1 << ebits(fmt)) - 1, 0, fmt)
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def fp_maxnormal(sign, fmt):
     f = fbits(fmt)
     return pack(sign, (1 << ebits(fmt)) - 2, (np.int64(1) << f) - 1, fmt)
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def default_nan(fmt):
     f = fbits(fmt)
     return pack(0, (1 << ebits(fmt)) - 1, np.int64(1) << (f - 1), fmt)
@@ -129,7 +129,7 @@ def unpack(x, fmt, fpcr):
     return T_NORMAL, sign, np.int64(e - bias - f), frac | (np.int64(1) << f), 0
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def is_nan(t):
     return t == T_QNAN or t == T_SNAN
 
@@ -446,7 +446,7 @@ def fp_add(x1, x2, fmt, fpcr, neg2):
 
 @njit(cache=True)
 def fp_mul(x1, x2, fmt, fpcr):
-    return fp_mul_x(x1, x2, fmt, fpcr, False)
+    return fp_mul_x(x1, x2, fmt, fpcr, np.bool_(False))
 
 
 @njit(cache=True)
@@ -480,7 +480,7 @@ def fp_mul_x(x1, x2, fmt, fpcr, mulx):
 @njit(cache=True)
 def fp_muladd(xa, x1, x2, fmt, fpcr):
     """FPMulAdd: xa + x1 * x2 with a single rounding."""
-    return muladd_core(xa, x1, x2, fmt, fpcr, 0)
+    return muladd_core(xa, x1, x2, fmt, fpcr, np.int64(0))
 
 
 @njit(cache=True)
@@ -554,7 +554,7 @@ def muladd_core(xa, x1, x2, fmt, fpcr, scale):
     return r, fl | fr
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def fp_const(fmt, bexp_off, top):
     """+2**bexp_off * (1 + top/2): 2.0, 3.0, 1.5 for the step functions."""
     f = fbits(fmt)
@@ -571,9 +571,8 @@ def fp_recip_step(x1, x2, fmt, fpcr, rsqrt):
     if not is_nan(t1) and not is_nan(t2) and ((t1 == T_INF and t2 == T_ZERO)
                                               or (t1 == T_ZERO and t2 == T_INF)):
         return (fp_const(fmt, 0, 1) if rsqrt else fp_const(fmt, 1, 0)), f1 | f2
-    if rsqrt:
-        return muladd_core(fp_const(fmt, 1, 1), x1, x2, fmt, fpcr, -1)
-    return muladd_core(fp_const(fmt, 1, 0), x1, x2, fmt, fpcr, 0)
+    scale = np.int64(-1) if rsqrt else np.int64(0)
+    return muladd_core(fp_const(fmt, 1, 1 if rsqrt else 0), x1, x2, fmt, fpcr, scale)
 
 
 @njit(cache=True)
@@ -649,7 +648,7 @@ def fp_sqrt(x, fmt, fpcr):
     # sqrt(m * 4**(n - pairs)) = q (+ fraction); value = that * 2**(e/2 - (n - pairs))
     re = e // 2 - (n - pairs)
     mant = (q << 1) | (1 if rem != 0 else 0)
-    r, fr = fp_round(0, re - 1, mant, fmt, fpcr, rmode_of(fpcr), True)
+    r, fr = fp_round(np.int64(0), re - 1, mant, fmt, fpcr, rmode_of(fpcr), True)
     return r, f0 | fr
 
 
@@ -872,7 +871,7 @@ def fp_round_int(x, fmt, fpcr, mode, exact):
         fl |= F_IXC
     if q == 0:
         return fp_zero(s, fmt), fl
-    r, fr = fp_round(s, 0, q, fmt, fpcr, RM_RZ, True)
+    r, fr = fp_round(s, np.int64(0), q, fmt, fpcr, np.int64(RM_RZ), True)
     return r, fl | fr
 
 

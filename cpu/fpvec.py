@@ -18,7 +18,7 @@ U1 = np.uint64(1)
 M32 = np.uint64(0xFFFFFFFF)
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def lane(lo, hi, esize, i):
     """Element i of esize (16/32/64) bits of the 128-bit value hi:lo."""
     per = 64 // esize
@@ -29,7 +29,7 @@ def lane(lo, hi, esize, i):
     return (w >> np.uint64(esize * k)) & ((U1 << np.uint64(esize)) - U1)
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def put(lo, hi, esize, i, v):
     """hi:lo with element i replaced by v."""
     per = 64 // esize
@@ -45,12 +45,12 @@ def put(lo, hi, esize, i, v):
     return lo, (hi & ~m) | ((v << sh) & m)
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def vload(regs, n):
     return regs[VREG + 2 * n], regs[VREG + 2 * n + 1]
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def vstore(regs, d, lo, hi):
     regs[VREG + 2 * d] = lo
     regs[VREG + 2 * d + 1] = hi
@@ -69,54 +69,43 @@ def geom(insn, scalar):
     return (FMT_D if sz else FMT_S), esize, n
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def ones(esize):
     return ~U0 if esize == 64 else (U1 << np.uint64(esize)) - U1
 
 
 @njit(cache=True)
 def op3(code, x, y, acc, fmt, esize, fpcr):
-    """One lane of a three-same FP operation; code = U<<4 | a<<3 | opcode<2:0>."""
+    """One lane of a three-same FP operation; code = U<<4 | a<<3 | opcode<2:0>.  Flags and
+    constants reach the softfloat as variables (no literal specialisations)."""
     sbit = U1 << np.uint64(nbits(fmt) - 1)
-    if code == 0x00 or code == 0x10:            # FMAXNM, FMAXNMP
-        return fp_minmax(x, y, fmt, fpcr, True, True)
-    if code == 0x08 or code == 0x18:            # FMINNM, FMINNMP
-        return fp_minmax(x, y, fmt, fpcr, False, True)
-    if code == 0x06 or code == 0x16:            # FMAX, FMAXP
-        return fp_minmax(x, y, fmt, fpcr, True, False)
-    if code == 0x0E or code == 0x1E:            # FMIN, FMINP
-        return fp_minmax(x, y, fmt, fpcr, False, False)
-    if code == 0x01:                            # FMLA
-        return fp_muladd(acc, x, y, fmt, fpcr)
-    if code == 0x09:                            # FMLS
-        return fp_muladd(acc, x ^ sbit, y, fmt, fpcr)
-    if code == 0x02 or code == 0x12:            # FADD, FADDP
-        return fp_add(x, y, fmt, fpcr, False)
-    if code == 0x0A:                            # FSUB
-        return fp_add(x, y, fmt, fpcr, True)
+    op = code & 7
+    a = (code >> 3) & 1
+    if op == 0 or op == 6:                      # FMAXNM(P), FMINNM(P), FMAX(P), FMIN(P)
+        return fp_minmax(x, y, fmt, fpcr, a == 0, op == 0)
+    if code == 0x01 or code == 0x09:            # FMLA, FMLS
+        return fp_muladd(acc, x ^ (sbit if a else U0), y, fmt, fpcr)
+    if op == 2 and code != 0x1A or code == 0x0A:            # FADD(P), FSUB
+        return fp_add(x, y, fmt, fpcr, code == 0x0A)
     if code == 0x1A:                            # FABD
-        r, fl = fp_add(x, y, fmt, fpcr, True)
+        r, fl = fp_add(x, y, fmt, fpcr, code == 0x1A)
         return r & ~sbit, fl
-    if code == 0x03:                            # FMULX
-        return fp_mul_x(x, y, fmt, fpcr, True)
-    if code == 0x13:                            # FMUL
-        return fp_mul_x(x, y, fmt, fpcr, False)
+    if code == 0x03 or code == 0x13:            # FMULX, FMUL
+        return fp_mul_x(x, y, fmt, fpcr, code == 0x03)
     if code == 0x17:                            # FDIV
         return fp_div(x, y, fmt, fpcr)
-    if code == 0x07:                            # FRECPS
-        return fp_recip_step(x, y, fmt, fpcr, False)
-    if code == 0x0F:                            # FRSQRTS
-        return fp_recip_step(x, y, fmt, fpcr, True)
+    if code == 0x07 or code == 0x0F:            # FRECPS, FRSQRTS
+        return fp_recip_step(x, y, fmt, fpcr, code == 0x0F)
     # compares: FCMEQ 0x04, FCMGE 0x14, FCMGT 0x1C, FACGE 0x15, FACGT 0x1D
     if code == 0x15 or code == 0x1D:
         x = x & ~sbit
         y = y & ~sbit
     if code == 0x04:
-        c = 0
+        c = np.int64(0)
     elif code == 0x14 or code == 0x15:
-        c = 1
+        c = np.int64(1)
     else:
-        c = 2
+        c = np.int64(2)
     b, fl = fp_cmp_cond(x, y, fmt, fpcr, c)
     return (ones(esize) if b else U0), fl
 
@@ -169,10 +158,8 @@ def by_element(regs, fpcr, insn, scalar):
     fl = 0
     for i in range(n):
         x = lane(nlo, nhi, esize, i)
-        if opc == 1:
-            r, f = fp_muladd(lane(dlo, dhi, esize, i), x, y, fmt, fpcr)
-        elif opc == 5:
-            r, f = fp_muladd(lane(dlo, dhi, esize, i), x ^ sbit, y, fmt, fpcr)
+        if opc == 1 or opc == 5:
+            r, f = fp_muladd(lane(dlo, dhi, esize, i), x ^ (sbit if opc == 5 else U0), y, fmt, fpcr)
         else:
             r, f = fp_mul_x(x, y, fmt, fpcr, u == 1)
         fl |= f
@@ -187,21 +174,19 @@ def op2(code, x, fmt, esize, fpcr):
     sbit = U1 << np.uint64(esize - 1)
     op = code & 31
     if op >= 0x0C and op <= 0x0E:               # FCM{GT,EQ,LT,GE,LE} #0
-        if code == 0x2C:
-            b, fl = fp_cmp_cond(x, U0, fmt, fpcr, 2)         # FCMGT
-        elif code == 0x2D:
-            b, fl = fp_cmp_cond(x, U0, fmt, fpcr, 0)         # FCMEQ
-        elif code == 0x2E:
-            b, fl = fp_cmp_cond(U0, x, fmt, fpcr, 2)         # FCMLT
-        elif code == 0x6C:
-            b, fl = fp_cmp_cond(x, U0, fmt, fpcr, 1)         # FCMGE
+        swap = code == 0x2E or code == 0x6D      # FCMLT, FCMLE: 0 > x, 0 >= x
+        if code == 0x2D:
+            c = np.int64(0)                      # FCMEQ
+        elif code == 0x6C or code == 0x6D:
+            c = np.int64(1)                      # FCMGE, FCMLE
         else:
-            b, fl = fp_cmp_cond(U0, x, fmt, fpcr, 1)         # FCMLE
+            c = np.int64(2)                      # FCMGT, FCMLT
+        b, fl = fp_cmp_cond(U0 if swap else x, x if swap else U0, fmt, fpcr, c)
         return (ones(esize) if b else U0), fl
     if code == 0x2F:
-        return x & ~sbit, 0                                  # FABS
+        return x & ~sbit, np.int64(0)                        # FABS
     if code == 0x6F:
-        return x ^ sbit, 0                                   # FNEG
+        return x ^ sbit, np.int64(0)                         # FNEG
     if code == 0x7F:
         return fp_sqrt(x, fmt, fpcr)
     if code == 0x3F:
@@ -211,10 +196,10 @@ def op2(code, x, fmt, esize, fpcr):
     if code == 0x7D:
         return fp_rsqrt_est(x, fmt, fpcr)
     if op == 0x1D:                                           # SCVTF, UCVTF
-        return fixed_to_fp(x, esize, code == 0x5D, 0, fmt, fpcr)
+        return fixed_to_fp(x, esize, code == 0x5D, np.int64(0), fmt, fpcr)
     if op == 0x18 or op == 0x19:                             # FRINT*
         if code == 0x18:
-            mode = RM_RN
+            mode = np.int64(RM_RN)
         elif code == 0x19:
             mode = RM_RM
         elif code == 0x38:
@@ -229,12 +214,12 @@ def op2(code, x, fmt, esize, fpcr):
     # FCVT{N,M,A,P,Z}{S,U}
     a = (code >> 5) & 1
     if op == 0x1C:
-        mode = RM_RA
+        mode = np.int64(RM_RA)
     elif op == 0x1A:
-        mode = RM_RP if a else RM_RN
+        mode = np.int64(RM_RP if a else RM_RN)
     else:
-        mode = RM_RZ if a else RM_RM
-    return fp_to_fixed(x, fmt, fpcr, 0, (code >> 6) == 1, esize, mode)
+        mode = np.int64(RM_RZ if a else RM_RM)
+    return fp_to_fixed(x, fmt, fpcr, np.int64(0), (code >> 6) == 1, esize, mode)
 
 
 @njit(cache=True)
@@ -248,8 +233,8 @@ def two_misc(regs, fpcr, insn, scalar):
     op = code & 31
     if op == 0x16 or op == 0x17:
         # FCVTN/FCVTN2/FCVTXN (narrow into half of Vd), FCVTL/FCVTL2 (widen a half)
-        big = FMT_D if sz else FMT_S
-        small = FMT_S if sz else FMT_H
+        big = np.int64(FMT_D if sz else FMT_S)
+        small = np.int64(FMT_S if sz else FMT_H)
         be = 64 if sz else 32
         se = be // 2
         if op == 0x16:
@@ -258,10 +243,8 @@ def two_misc(regs, fpcr, insn, scalar):
             npart = 1 if scalar else 64 // se
             for i in range(npart):
                 x = lane(nlo, nhi, be, i)
-                if code == 0x56:
-                    r, f = fp_convert_mode(x, big, small, fpcr, RM_ODD)
-                else:
-                    r, f = fp_convert(x, big, small, fpcr)
+                mode = np.int64(RM_ODD) if code == 0x56 else rmode_of(fpcr)
+                r, f = fp_convert_mode(x, big, small, fpcr, mode)
                 fl |= f
                 part, _ = put(part, U0, se, i, r)
             if scalar:
@@ -297,7 +280,7 @@ def reduce_op(code, x, y, fmt, fpcr):
     """FMAXNM(V/P), FMINNM, FMAX, FMIN, FADDP: code = a<<2 | opcode<1:0>."""
     op = code & 3
     if op == 1:
-        return fp_add(x, y, fmt, fpcr, False)
+        return fp_add(x, y, fmt, fpcr, op == 0)
     return fp_minmax(x, y, fmt, fpcr, (code >> 2) == 0, op == 0)
 
 
@@ -309,13 +292,14 @@ def across(regs, fpcr, insn, pair):
     rd = insn & 31
     nlo, nhi = vload(regs, (insn >> 5) & 31)
     if pair:
-        fmt, esize, n = geom(insn, True)
+        fmt, esize, n = geom(insn, pair)
         r, fl = reduce_op(code, lane(nlo, nhi, esize, 0), lane(nlo, nhi, esize, 1), fmt, fpcr)
         vstore(regs, rd, r, U0)
         return fl
-    a, f1 = reduce_op(code, lane(nlo, nhi, 32, 0), lane(nlo, nhi, 32, 1), FMT_S, fpcr)
-    b, f2 = reduce_op(code, lane(nlo, nhi, 32, 2), lane(nlo, nhi, 32, 3), FMT_S, fpcr)
-    r, f3 = reduce_op(code, a, b, FMT_S, fpcr)
+    s = np.int64(FMT_S)
+    a, f1 = reduce_op(code, lane(nlo, nhi, 32, 0), lane(nlo, nhi, 32, 1), s, fpcr)
+    b, f2 = reduce_op(code, lane(nlo, nhi, 32, 2), lane(nlo, nhi, 32, 3), s, fpcr)
+    r, f3 = reduce_op(code, a, b, s, fpcr)
     vstore(regs, rd, r, U0)
     return f1 | f2 | f3
 
@@ -326,7 +310,7 @@ def shift_fixed(regs, fpcr, insn, scalar):
     immh = (insn >> 19) & 15
     imm7 = (insn >> 16) & 127
     esize = 64 if immh >= 8 else 32
-    fmt = FMT_D if esize == 64 else FMT_S
+    fmt = np.int64(FMT_D if esize == 64 else FMT_S)
     fbits = 2 * esize - imm7
     u = (insn >> 29) & 1
     q = (insn >> 30) & 1
@@ -342,7 +326,7 @@ def shift_fixed(regs, fpcr, insn, scalar):
         if to_fp:
             r, f = fixed_to_fp(x, esize, u == 1, fbits, fmt, fpcr)
         else:
-            r, f = fp_to_fixed(x, fmt, fpcr, fbits, u == 1, esize, RM_RZ)
+            r, f = fp_to_fixed(x, fmt, fpcr, fbits, u == 1, esize, np.int64(RM_RZ))
         fl |= f
         rlo, rhi = put(rlo, rhi, esize, i, r)
     vstore(regs, rd, rlo, rhi)

@@ -199,6 +199,7 @@ for _m in ("fmla", "fmls", "fmul", "fmulx"):
     VELEM += [f"{_m} v0.4s, v1.4s, v2.s[3]", f"{_m} v0.2s, v1.2s, v17.s[1]",
               f"{_m} v0.2d, v1.2d, v2.d[1]", f"{_m} v0.2d, v1.2d, v31.d[0]",
               f"{_m} s0, s1, v2.s[2]", f"{_m} d0, d1, v2.d[1]"]
+VRED += ["fmov v0.4s, #1.0", "fmov v0.2s, #-0.125", "fmov v0.2d, #31.0", "fmov v3.2d, #-1.9375"]
 VSHIFT = []
 for _m in ("scvtf", "ucvtf", "fcvtzs", "fcvtzu"):
     VSHIFT += [f"{_m} v0.4s, v1.4s, #1", f"{_m} v0.2s, v1.2s, #32", f"{_m} v0.2d, v1.2d, #17",
@@ -212,6 +213,10 @@ GROUPS = {"dp1": DP1, "fcvt": FCVT, "dp2": DP2, "dp3": DP3, "cmp": CMP, "int": I
 def _src_fmt(line):
     """Format of the FP source operands of a line."""
     ops = line.split(None, 1)[1].replace(" ", "").split(",")
+    if "[" in line and line.startswith("fmov"):
+        return "d"
+    if line.startswith("fmov v"):
+        return "vs"
     if ops[0].startswith("v") or (len(ops) > 1 and ops[1].startswith("v")):
         # vector: the lane type of the first source
         t = ops[1].split(".")[1]
@@ -301,7 +306,7 @@ SIMD_PATTERNS = ("SIMD_FP3", "SIMD_FP3S", "SIMD_FP2CMP", "SIMD_FP2CVTN", "SIMD_F
                  "SIMD_FP2A1", "SIMD_FP2A1E", "SIMD_FP2A1F", "SIMD_FP2SCMP", "SIMD_FP2SCVTN",
                  "SIMD_FP2SA0", "SIMD_FP2SA1", "SIMD_FP2SA1E", "SIMD_FP2SA1F", "SIMD_FPACROSS",
                  "SIMD_FPPAIRS", "SIMD_FPELEM", "SIMD_FPELEMX", "SIMD_FPELEMS", "SIMD_FPELEMSX",
-                 "SIMD_FPCVTF", "SIMD_FPCVTFD", "SIMD_FPCVTFS", "SIMD_FPCVTFSD")
+                 "SIMD_FPCVTF", "SIMD_FPCVTFD", "SIMD_FPCVTFS", "SIMD_FPCVTFSD", "SIMD_FMOVI")
 
 
 def random_fp_sample(h, n, seed, max_failures=20, patterns=FP_PATTERNS + SIMD_PATTERNS):
@@ -394,7 +399,8 @@ def test_no_float64_in_fp(h):
         if name.startswith("d_FP_"):
             d = getattr(fpdec, name)
             d.compile((types.int64,) * d.py_func.__code__.co_argcount)
-    mine = ("pyaarch64.cpu.fpu", "pyaarch64.cpu.fpexec", "pyaarch64.cpu.isa.fp")
+    mine = ("pyaarch64.cpu.fpu", "pyaarch64.cpu.fpexec", "pyaarch64.cpu.fpvec",
+            "pyaarch64.cpu.isa.fp")
     bad = []
     checked = set()
     done = set()
@@ -418,6 +424,7 @@ def test_no_float64_in_fp(h):
         if len(done) == n0:
             break
     for must in ("pyaarch64.cpu.fpexec.fpdp", "pyaarch64.cpu.fpu.fp_muladd",
-                 "pyaarch64.cpu.fpu.fp_round", "pyaarch64.cpu.isa.fp.d_FP_DP3"):
+                 "pyaarch64.cpu.fpu.fp_round", "pyaarch64.cpu.isa.fp.d_FP_DP3",
+                 "pyaarch64.cpu.fpvec.two_misc", "pyaarch64.cpu.fpu.fp_rsqrt_est"):
         assert must in checked, sorted(checked)
     assert not bad, "\n".join(bad)

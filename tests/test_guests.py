@@ -34,6 +34,7 @@ PROGRAMS = {
     "fpmem.c": ("vectors.S",),
     "fp_scalar.c": (),
     "simd_int.c": (),
+    "fp_simd.c": (),
     "sysregs.c": ("vectors.S",),
 }
 

@@ -25,9 +25,9 @@ CPU_MODULES = ("pyaarch64.cpu.executor", "pyaarch64.cpu.alu", "pyaarch64.cpu.mem
                "pyaarch64.cpu.system", "pyaarch64.cpu.isa._decoder", "pyaarch64.cpu.isa.common",
                "pyaarch64.cpu.isa.dp_imm", "pyaarch64.cpu.isa.dp_reg", "pyaarch64.cpu.isa.ldst",
                "pyaarch64.cpu.isa.branch", "pyaarch64.cpu.fpu", "pyaarch64.cpu.fpexec",
-               "pyaarch64.cpu.isa.fp", "pyaarch64.cpu.isa.simd", "pyaarch64.cpu.simd_int",
-               "pyaarch64.cpu.isa.simdx", "pyaarch64.cpu.vmem", "pyaarch64.cpu.simd_perm",
-               "pyaarch64.cpu.crypto")
+               "pyaarch64.cpu.isa.fp", "pyaarch64.cpu.fpvec", "pyaarch64.cpu.isa.simd",
+               "pyaarch64.cpu.simd_int", "pyaarch64.cpu.isa.simdx", "pyaarch64.cpu.vmem",
+               "pyaarch64.cpu.simd_perm", "pyaarch64.cpu.crypto")
 # these must have been compiled by the warm-up (else the check would be vacuous)
 MUST_CHECK = ("pyaarch64.cpu.executor.run", "pyaarch64.cpu.memory.access_slow",
               "pyaarch64.cpu.isa._decoder.predecode", "pyaarch64.cpu.alu.addc",
