@@ -25,7 +25,6 @@ U1 = np.uint64(1)
 K_DP1, K_DP2, K_DP3, K_CMP, K_CCMP, K_CSEL, K_IMM, K_INT, K_FIXED = 0, 1, 2, 3, 4, 5, 6, 7, 8
 K_V3, K_S3, K_V2, K_S2, K_ACROSS, K_SPAIR, K_VELEM, K_SELEM, K_VSHIFT, K_SSHIFT = (
     9, 10, 11, 12, 13, 14, 15, 16, 17, 18)
-K_VFMOV = 19
 
 
 @njit(cache=True)
@@ -174,22 +173,6 @@ def exec_fixed(regs, fpcr, insn, fmt, rd, rn):
 
 
 @njit(cache=True)
-def vfmov_imm(regs, insn):
-    """FMOV (vector, immediate): the expanded constant in every lane."""
-    imm8 = (((insn >> 16) & 7) << 5) | ((insn >> 5) & 31)
-    rd = insn & 31
-    if (insn >> 29) & 1:
-        lo = vfp_expand_imm(imm8, np.int64(FMT_D))
-        hi = lo
-    else:
-        s = vfp_expand_imm(imm8, np.int64(FMT_S))
-        lo = s | (s << np.uint64(32))
-        hi = lo if (insn >> 30) & 1 else U0
-    regs[VREG + 2 * rd] = lo
-    regs[VREG + 2 * rd + 1] = hi
-
-
-@njit(cache=True)
 def fpdp(regs, ctl, sysr, pc, aux, insn):
     """Execute one scalar FP instruction (FP access already checked by the caller)."""
     insn = np.int64(insn)
@@ -209,8 +192,6 @@ def fpdp(regs, ctl, sysr, pc, aux, insn):
             fl = across(regs, fpcr, insn, kind == K_SPAIR)
         elif kind == K_VELEM or kind == K_SELEM:
             fl = by_element(regs, fpcr, insn, kind == K_SELEM)
-        elif kind == K_VFMOV:
-            vfmov_imm(regs, insn)
         else:
             fl = shift_fixed(regs, fpcr, insn, kind == K_SSHIFT)
     elif kind == K_DP1:

@@ -10,12 +10,12 @@ from pyaarch64.cpu.isa import fp as _fp
 from pyaarch64.cpu.isa import simdx as _simdx
 from pyaarch64.cpu.isa import simd as _simd
 
-NPAT = 100
-MASK = np.array([0x9f000000, 0x9f000000, 0x1f800000, 0x1f800000, 0x1f800000, 0x1f800000, 0x1f800000, 0xff000010, 0xff000000, 0xffc00000, 0xfe000000, 0x7c000000, 0x7e000000, 0x7e000000, 0x3fa07c00, 0xbfa07c00, 0x3f000000, 0x3f000000, 0x3e000000, 0x3f200000, 0x3f200c00, 0x3f200c00, 0x3f000000, 0x3f000000, 0x3e000000, 0x3f200000, 0x3f200c00, 0x3f000000, 0x1f000000, 0x1f200000, 0x1f200000, 0x1fe0fc00, 0x1fe00000, 0x1fe00000, 0x5fe0e000, 0x5fe00000, 0x5fe00000, 0x1f000000, 0x5f000000, 0x5f200000, 0x5f20fc00, 0x5f207c00, 0x5f203c00, 0x5f201c00, 0x5f200c00, 0x5f200c00, 0x5f200c00, 0x9f20c400, 0xdf20c400, 0x9fbfcc00, 0x9fbfec00, 0x9fbf8c00, 0x9fbfcc00, 0x9fbffc00, 0x9fbfec00, 0xdfbfcc00, 0xdfbfec00, 0xdfbf8c00, 0xdfbfcc00, 0xdfbffc00, 0xdfbfec00, 0x9f3fcc00, 0xdf3fcc00, 0x9f80b400, 0x9f80f400, 0xdf80b400, 0xdf80f400, 0x9fe0e400, 0x9fc0e400, 0xdfe0e400, 0xdfc0e400, 0x9ff8fc00, 0xbfbf0000, 0xbfa00000, 0xbf9f0000, 0xbf800000, 0x9fe08400, 0xffe0fc00, 0x9ff80400, 0xbf208c00, 0xbf208400, 0xbf208c00, 0xffffcc00, 0xffe0cc00, 0xffe0cc00, 0xffffec00, 0xfffffc00, 0xbfe0fc00, 0x9f200400, 0xdf200400, 0x9f200c00, 0xdf200c00, 0x9f3e0c00, 0xdf3e0c00, 0x9f3e0c00, 0xdf3e0c00, 0x9f800400, 0xdf800400, 0x9f000400, 0xdf000400], dtype=np.int64)
-VALUE = np.array([0x10000000, 0x90000000, 0x11000000, 0x12000000, 0x12800000, 0x13000000, 0x13800000, 0x54000000, 0xd4000000, 0xd5000000, 0xd6000000, 0x14000000, 0x34000000, 0x36000000, 0x08a07c00, 0x08207c00, 0x08000000, 0x18000000, 0x28000000, 0x38000000, 0x38200000, 0x38200800, 0x39000000, 0x1c000000, 0x2c000000, 0x3c000000, 0x3c200800, 0x3d000000, 0x0a000000, 0x0b000000, 0x0b200000, 0x1a000000, 0x1a400000, 0x1a800000, 0x1ac04000, 0x1ac00000, 0x5ac00000, 0x1b000000, 0x1f000000, 0x1e000000, 0x1e200000, 0x1e204000, 0x1e202000, 0x1e201000, 0x1e200400, 0x1e200800, 0x1e200c00, 0x0e20c400, 0x5e20c400, 0x0ea0c800, 0x0e216800, 0x0e218800, 0x0ea18800, 0x0ea1d800, 0x0ea1e800, 0x5ea0c800, 0x5e216800, 0x5e218800, 0x5ea18800, 0x5ea1d800, 0x5ea1e800, 0x0e30c800, 0x5e30c800, 0x0f801000, 0x0f809000, 0x5f801000, 0x5f809000, 0x0f20e400, 0x0f40e400, 0x5f20e400, 0x5f40e400, 0x0f00f400, 0x0c000000, 0x0c800000, 0x0d000000, 0x0d800000, 0x0e000400, 0x5e000400, 0x0f000400, 0x0e000800, 0x2e000000, 0x0e000000, 0x4e284800, 0x5e000000, 0x5e004000, 0x5e280800, 0x5e282800, 0x0ee0e000, 0x0e200400, 0x5e200400, 0x0e200000, 0x5e200000, 0x0e200800, 0x5e200800, 0x0e300800, 0x5e300800, 0x0f000400, 0x5f000400, 0x0f000000, 0x5f000000], dtype=np.int64)
-FEAT = np.array([-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 1, 1, -1, -1, -1, -1, 1, -1, -1, 6, 6, 6, 6, 6, -1, -1, -1, -1, -1, -1, 0, -1, -1, -1, 6, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 2, 3, 4, 3, 4, 5, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7], dtype=np.int64)
-NAMES = ('ADR', 'ADRP', 'ADDSUB_IMM', 'LOGIC_IMM', 'MOVW', 'BITFIELD', 'EXTR', 'B_COND', 'EXCP', 'SYSTEM', 'BR_REG', 'B_IMM', 'CB', 'TB', 'CAS', 'CASP', 'LDST_EXCL', 'LDR_LIT', 'LDST_PAIR', 'LDST_IMM9', 'ATOMIC', 'LDST_REGOFF', 'LDST_UIMM', 'LDR_LIT_V', 'LDST_PAIR_V', 'LDST_IMM9_V', 'LDST_REGOFF_V', 'LDST_UIMM_V', 'LOGIC_SR', 'ADDSUB_SR', 'ADDSUB_ER', 'ADC', 'CCMP', 'CSEL', 'CRC32', 'DP2', 'DP1', 'DP3', 'FP_DP3', 'FP_FIXED', 'FP_INT', 'FP_DP1', 'FP_CMP', 'FP_IMM', 'FP_CCMP', 'FP_DP2', 'FP_CSEL', 'SIMD_FP3', 'SIMD_FP3S', 'SIMD_FP2CMP', 'SIMD_FP2CVTN', 'SIMD_FP2A0', 'SIMD_FP2A1', 'SIMD_FP2A1E', 'SIMD_FP2A1F', 'SIMD_FP2SCMP', 'SIMD_FP2SCVTN', 'SIMD_FP2SA0', 'SIMD_FP2SA1', 'SIMD_FP2SA1E', 'SIMD_FP2SA1F', 'SIMD_FPACROSS', 'SIMD_FPPAIRS', 'SIMD_FPELEM', 'SIMD_FPELEMX', 'SIMD_FPELEMS', 'SIMD_FPELEMSX', 'SIMD_FPCVTF', 'SIMD_FPCVTFD', 'SIMD_FPCVTFS', 'SIMD_FPCVTFSD', 'SIMD_FMOVI', 'LDST_MULT', 'LDST_MULT_PI', 'LDST_SINGLE', 'LDST_SINGLE_PI', 'SIMD_COPY', 'SCALAR_DUP', 'SIMD_MODIMM', 'SIMD_PERM', 'SIMD_EXT', 'SIMD_TBL', 'CRYPTO_AES', 'CRYPTO_SHA1_3', 'CRYPTO_SHA256_3', 'CRYPTO_SHA1_2', 'CRYPTO_SHA256_2', 'SIMD_PMULL64', 'SIMD_3SAME', 'SIMD_S3SAME', 'SIMD_3DIFF', 'SIMD_S3DIFF', 'SIMD_2MISC', 'SIMD_S2MISC', 'SIMD_ACROSS', 'SIMD_SPAIR', 'SIMD_SHIFT', 'SIMD_SSHIFT', 'SIMD_ELEM', 'SIMD_SELEM', )
-GROUP_OF = ('dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'branch', 'branch', 'branch', 'branch', 'branch', 'branch', 'branch', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', )
+NPAT = 99
+MASK = np.array([0x9f000000, 0x9f000000, 0x1f800000, 0x1f800000, 0x1f800000, 0x1f800000, 0x1f800000, 0xff000010, 0xff000000, 0xffc00000, 0xfe000000, 0x7c000000, 0x7e000000, 0x7e000000, 0x3fa07c00, 0xbfa07c00, 0x3f000000, 0x3f000000, 0x3e000000, 0x3f200000, 0x3f200c00, 0x3f200c00, 0x3f000000, 0x3f000000, 0x3e000000, 0x3f200000, 0x3f200c00, 0x3f000000, 0x1f000000, 0x1f200000, 0x1f200000, 0x1fe0fc00, 0x1fe00000, 0x1fe00000, 0x5fe0e000, 0x5fe00000, 0x5fe00000, 0x1f000000, 0x5f000000, 0x5f200000, 0x5f20fc00, 0x5f207c00, 0x5f203c00, 0x5f201c00, 0x5f200c00, 0x5f200c00, 0x5f200c00, 0x9f20c400, 0xdf20c400, 0x9fbfcc00, 0x9fbfec00, 0x9fbf8c00, 0x9fbfcc00, 0x9fbffc00, 0x9fbfec00, 0xdfbfcc00, 0xdfbfec00, 0xdfbf8c00, 0xdfbfcc00, 0xdfbffc00, 0xdfbfec00, 0x9f3fcc00, 0xdf3fcc00, 0x9f80b400, 0x9f80f400, 0xdf80b400, 0xdf80f400, 0x9fe0e400, 0x9fc0e400, 0xdfe0e400, 0xdfc0e400, 0xbfbf0000, 0xbfa00000, 0xbf9f0000, 0xbf800000, 0x9fe08400, 0xffe0fc00, 0x9ff80400, 0xbf208c00, 0xbf208400, 0xbf208c00, 0xffffcc00, 0xffe0cc00, 0xffe0cc00, 0xffffec00, 0xfffffc00, 0xbfe0fc00, 0x9f200400, 0xdf200400, 0x9f200c00, 0xdf200c00, 0x9f3e0c00, 0xdf3e0c00, 0x9f3e0c00, 0xdf3e0c00, 0x9f800400, 0xdf800400, 0x9f000400, 0xdf000400], dtype=np.int64)
+VALUE = np.array([0x10000000, 0x90000000, 0x11000000, 0x12000000, 0x12800000, 0x13000000, 0x13800000, 0x54000000, 0xd4000000, 0xd5000000, 0xd6000000, 0x14000000, 0x34000000, 0x36000000, 0x08a07c00, 0x08207c00, 0x08000000, 0x18000000, 0x28000000, 0x38000000, 0x38200000, 0x38200800, 0x39000000, 0x1c000000, 0x2c000000, 0x3c000000, 0x3c200800, 0x3d000000, 0x0a000000, 0x0b000000, 0x0b200000, 0x1a000000, 0x1a400000, 0x1a800000, 0x1ac04000, 0x1ac00000, 0x5ac00000, 0x1b000000, 0x1f000000, 0x1e000000, 0x1e200000, 0x1e204000, 0x1e202000, 0x1e201000, 0x1e200400, 0x1e200800, 0x1e200c00, 0x0e20c400, 0x5e20c400, 0x0ea0c800, 0x0e216800, 0x0e218800, 0x0ea18800, 0x0ea1d800, 0x0ea1e800, 0x5ea0c800, 0x5e216800, 0x5e218800, 0x5ea18800, 0x5ea1d800, 0x5ea1e800, 0x0e30c800, 0x5e30c800, 0x0f801000, 0x0f809000, 0x5f801000, 0x5f809000, 0x0f20e400, 0x0f40e400, 0x5f20e400, 0x5f40e400, 0x0c000000, 0x0c800000, 0x0d000000, 0x0d800000, 0x0e000400, 0x5e000400, 0x0f000400, 0x0e000800, 0x2e000000, 0x0e000000, 0x4e284800, 0x5e000000, 0x5e004000, 0x5e280800, 0x5e282800, 0x0ee0e000, 0x0e200400, 0x5e200400, 0x0e200000, 0x5e200000, 0x0e200800, 0x5e200800, 0x0e300800, 0x5e300800, 0x0f000400, 0x5f000400, 0x0f000000, 0x5f000000], dtype=np.int64)
+FEAT = np.array([-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 1, 1, -1, -1, -1, -1, 1, -1, -1, 6, 6, 6, 6, 6, -1, -1, -1, -1, -1, -1, 0, -1, -1, -1, 6, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 2, 3, 4, 3, 4, 5, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7], dtype=np.int64)
+NAMES = ('ADR', 'ADRP', 'ADDSUB_IMM', 'LOGIC_IMM', 'MOVW', 'BITFIELD', 'EXTR', 'B_COND', 'EXCP', 'SYSTEM', 'BR_REG', 'B_IMM', 'CB', 'TB', 'CAS', 'CASP', 'LDST_EXCL', 'LDR_LIT', 'LDST_PAIR', 'LDST_IMM9', 'ATOMIC', 'LDST_REGOFF', 'LDST_UIMM', 'LDR_LIT_V', 'LDST_PAIR_V', 'LDST_IMM9_V', 'LDST_REGOFF_V', 'LDST_UIMM_V', 'LOGIC_SR', 'ADDSUB_SR', 'ADDSUB_ER', 'ADC', 'CCMP', 'CSEL', 'CRC32', 'DP2', 'DP1', 'DP3', 'FP_DP3', 'FP_FIXED', 'FP_INT', 'FP_DP1', 'FP_CMP', 'FP_IMM', 'FP_CCMP', 'FP_DP2', 'FP_CSEL', 'SIMD_FP3', 'SIMD_FP3S', 'SIMD_FP2CMP', 'SIMD_FP2CVTN', 'SIMD_FP2A0', 'SIMD_FP2A1', 'SIMD_FP2A1E', 'SIMD_FP2A1F', 'SIMD_FP2SCMP', 'SIMD_FP2SCVTN', 'SIMD_FP2SA0', 'SIMD_FP2SA1', 'SIMD_FP2SA1E', 'SIMD_FP2SA1F', 'SIMD_FPACROSS', 'SIMD_FPPAIRS', 'SIMD_FPELEM', 'SIMD_FPELEMX', 'SIMD_FPELEMS', 'SIMD_FPELEMSX', 'SIMD_FPCVTF', 'SIMD_FPCVTFD', 'SIMD_FPCVTFS', 'SIMD_FPCVTFSD', 'LDST_MULT', 'LDST_MULT_PI', 'LDST_SINGLE', 'LDST_SINGLE_PI', 'SIMD_COPY', 'SCALAR_DUP', 'SIMD_MODIMM', 'SIMD_PERM', 'SIMD_EXT', 'SIMD_TBL', 'CRYPTO_AES', 'CRYPTO_SHA1_3', 'CRYPTO_SHA256_3', 'CRYPTO_SHA1_2', 'CRYPTO_SHA256_2', 'SIMD_PMULL64', 'SIMD_3SAME', 'SIMD_S3SAME', 'SIMD_3DIFF', 'SIMD_S3DIFF', 'SIMD_2MISC', 'SIMD_S2MISC', 'SIMD_ACROSS', 'SIMD_SPAIR', 'SIMD_SHIFT', 'SIMD_SSHIFT', 'SIMD_ELEM', 'SIMD_SELEM', )
+GROUP_OF = ('dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'branch', 'branch', 'branch', 'branch', 'branch', 'branch', 'branch', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', )
 # (name, lsb, width) of each pattern's fields, for tools and tests
 FIELDS = (
     (('immlo', 29, 2), ('immhi', 5, 19), ('rd', 0, 5), ),
@@ -89,7 +89,6 @@ FIELDS = (
     (('Q', 30, 1), ('U', 29, 1), ('ih', 19, 3), ('immb', 16, 3), ('op', 11, 2), ('rn', 5, 5), ('rd', 0, 5), ),
     (('U', 29, 1), ('ih', 19, 2), ('immb', 16, 3), ('op', 11, 2), ('rn', 5, 5), ('rd', 0, 5), ),
     (('U', 29, 1), ('ih', 19, 3), ('immb', 16, 3), ('op', 11, 2), ('rn', 5, 5), ('rd', 0, 5), ),
-    (('Q', 30, 1), ('op', 29, 1), ('abc', 16, 3), ('defgh', 5, 5), ('rd', 0, 5), ),
     (('Q', 30, 1), ('L', 22, 1), ('opcode', 12, 4), ('size', 10, 2), ('rn', 5, 5), ('rt', 0, 5), ),
     (('Q', 30, 1), ('L', 22, 1), ('rm', 16, 5), ('opcode', 12, 4), ('size', 10, 2), ('rn', 5, 5), ('rt', 0, 5), ),
     (('Q', 30, 1), ('L', 22, 1), ('R', 21, 1), ('opcode', 13, 3), ('S', 12, 1), ('size', 10, 2), ('rn', 5, 5), ('rt', 0, 5), ),
@@ -281,71 +280,69 @@ def _dec_fp(i, x):
         return _fp.d_SIMD_FPCVTFS((x >> 29) & 0x1, (x >> 19) & 0x3, (x >> 16) & 0x7, (x >> 11) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
     elif i == 70:
         return _fp.d_SIMD_FPCVTFSD((x >> 29) & 0x1, (x >> 19) & 0x7, (x >> 16) & 0x7, (x >> 11) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 71:
-        return _fp.d_SIMD_FMOVI((x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 16) & 0x7, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
     return UNDEF_W0, np.uint64(0)
 
 @njit(cache=True)
 def _dec_simdx(i, x):
-    if i == 72:
+    if i == 71:
         return _simdx.d_LDST_MULT((x >> 30) & 0x1, (x >> 22) & 0x1, (x >> 12) & 0xf, (x >> 10) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 73:
+    elif i == 72:
         return _simdx.d_LDST_MULT_PI((x >> 30) & 0x1, (x >> 22) & 0x1, (x >> 16) & 0x1f, (x >> 12) & 0xf, (x >> 10) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 74:
+    elif i == 73:
         return _simdx.d_LDST_SINGLE((x >> 30) & 0x1, (x >> 22) & 0x1, (x >> 21) & 0x1, (x >> 13) & 0x7, (x >> 12) & 0x1, (x >> 10) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 75:
+    elif i == 74:
         return _simdx.d_LDST_SINGLE_PI((x >> 30) & 0x1, (x >> 22) & 0x1, (x >> 21) & 0x1, (x >> 16) & 0x1f, (x >> 13) & 0x7, (x >> 12) & 0x1, (x >> 10) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 76:
+    elif i == 75:
         return _simdx.d_SIMD_COPY((x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 16) & 0x1f, (x >> 11) & 0xf, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 77:
+    elif i == 76:
         return _simdx.d_SCALAR_DUP((x >> 16) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 78:
+    elif i == 77:
         return _simdx.d_SIMD_MODIMM((x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 16) & 0x7, (x >> 12) & 0xf, (x >> 11) & 0x1, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 79:
+    elif i == 78:
         return _simdx.d_SIMD_PERM((x >> 30) & 0x1, (x >> 22) & 0x3, (x >> 16) & 0x1f, (x >> 12) & 0x7, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 80:
+    elif i == 79:
         return _simdx.d_SIMD_EXT((x >> 30) & 0x1, (x >> 22) & 0x3, (x >> 16) & 0x1f, (x >> 11) & 0xf, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 81:
+    elif i == 80:
         return _simdx.d_SIMD_TBL((x >> 30) & 0x1, (x >> 22) & 0x3, (x >> 16) & 0x1f, (x >> 13) & 0x3, (x >> 12) & 0x1, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 82:
+    elif i == 81:
         return _simdx.d_CRYPTO_AES((x >> 12) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 83:
+    elif i == 82:
         return _simdx.d_CRYPTO_SHA1_3((x >> 16) & 0x1f, (x >> 12) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 84:
+    elif i == 83:
         return _simdx.d_CRYPTO_SHA256_3((x >> 16) & 0x1f, (x >> 12) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 85:
+    elif i == 84:
         return _simdx.d_CRYPTO_SHA1_2((x >> 12) & 0x1, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 86:
+    elif i == 85:
         return _simdx.d_CRYPTO_SHA256_2((x >> 5) & 0x1f, (x >> 0) & 0x1f)
     return UNDEF_W0, np.uint64(0)
 
 @njit(cache=True)
 def _dec_simd(i, x):
-    if i == 87:
+    if i == 86:
         return _simd.d_SIMD_PMULL64((x >> 30) & 0x1, (x >> 16) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 88:
+    elif i == 87:
         return _simd.d_SIMD_3SAME((x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 16) & 0x1f, (x >> 11) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 89:
+    elif i == 88:
         return _simd.d_SIMD_S3SAME((x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 16) & 0x1f, (x >> 11) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 90:
+    elif i == 89:
         return _simd.d_SIMD_3DIFF((x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 16) & 0x1f, (x >> 12) & 0xf, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 91:
+    elif i == 90:
         return _simd.d_SIMD_S3DIFF((x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 16) & 0x1f, (x >> 12) & 0xf, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 92:
+    elif i == 91:
         return _simd.d_SIMD_2MISC((x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 12) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 93:
+    elif i == 92:
         return _simd.d_SIMD_S2MISC((x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 12) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 94:
+    elif i == 93:
         return _simd.d_SIMD_ACROSS((x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 12) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 95:
+    elif i == 94:
         return _simd.d_SIMD_SPAIR((x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 12) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 96:
+    elif i == 95:
         return _simd.d_SIMD_SHIFT((x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 19) & 0xf, (x >> 16) & 0x7, (x >> 11) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 97:
+    elif i == 96:
         return _simd.d_SIMD_SSHIFT((x >> 29) & 0x1, (x >> 19) & 0xf, (x >> 16) & 0x7, (x >> 11) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 98:
+    elif i == 97:
         return _simd.d_SIMD_ELEM((x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 21) & 0x1, (x >> 20) & 0x1, (x >> 16) & 0xf, (x >> 12) & 0xf, (x >> 11) & 0x1, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 99:
+    elif i == 98:
         return _simd.d_SIMD_SELEM((x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 21) & 0x1, (x >> 20) & 0x1, (x >> 16) & 0xf, (x >> 12) & 0xf, (x >> 11) & 0x1, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
     return UNDEF_W0, np.uint64(0)
 
@@ -367,11 +364,11 @@ def predecode(insn, feat):
                 return _dec_ldst(i, x)
             elif i < 38:
                 return _dec_dp_reg(i, x)
-            elif i < 72:
+            elif i < 71:
                 return _dec_fp(i, x)
-            elif i < 87:
+            elif i < 86:
                 return _dec_simdx(i, x)
-            elif i < 100:
+            elif i < 99:
                 return _dec_simd(i, x)
             break
     return UNDEF_W0, np.uint64(0)

@@ -293,14 +293,3 @@ def d_SIMD_FPCVTFS(U, ih, immb, op, rn, rd):
 @njit(cache=True)
 def d_SIMD_FPCVTFSD(U, ih, immb, op, rn, rd):
     return _cvtf(True, 1, U, 8 | ih, immb, op, rn, rd)
-
-
-K_VFMOV = 19
-
-
-@njit(cache=True)
-def d_SIMD_FMOVI(Q, op, abc, defgh, rd):
-    """FMOV (vector, immediate): 2S/4S, or 2D (op = 1, Q = 1 only)."""
-    if op == 1 and Q == 0:
-        return undef()
-    return _fp(K_VFMOV, (Q << 30) | (op << 29) | 0x0F00F400 | (abc << 16) | (defgh << 5) | rd)
