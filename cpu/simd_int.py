@@ -16,6 +16,7 @@ from numba import njit
 
 from pyaarch64.cpu.ops import VREG, C_PC
 from pyaarch64.cpu.sysregs import S_FPSR, R_VAL
+from pyaarch64.cpu.fpu import RECIP_EST, RSQRT_EST   # the FP estimate tables
 from pyaarch64.cpu.isa.simd import K_3SAME, K_3DIFF, K_2MISC, K_ACROSS, K_PAIR, K_SHIFT, K_ELEM
 
 U0 = np.uint64(0)
@@ -545,6 +546,18 @@ def run_misc(regs, rd, rn, scalar, Q, U, opc, eb):
             if opc == 6:
                 s += lane(dlo, dhi, i, wb)
             rlo, rhi = put(rlo, rhi, i, wb, s)
+        vset(regs, rd, rlo, rhi)
+        return False
+    if opc == 0x1c:                                    # URECPE / URSQRTE (32-bit lanes)
+        for i in range(4 if Q else 2):
+            a = lane(nlo, nhi, i, 32)
+            if U == 0 and (a >> np.uint64(31)) == U0 or U == 1 and (a >> np.uint64(30)) == U0:
+                r = np.uint64(0xFFFFFFFF)
+            else:
+                t = np.int64(a >> np.uint64(23))        # operand<31:23>
+                est = RECIP_EST[t] if U == 0 else RSQRT_EST[t]
+                r = np.uint64(est & 0x1FF) << np.uint64(23)
+            rlo, rhi = put(rlo, rhi, i, 32, r)
         vset(regs, rd, rlo, rhi)
         return False
     nl = 1 if scalar else (128 if Q else 64) // eb

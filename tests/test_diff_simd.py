@@ -138,6 +138,7 @@ TWO_MISC = (
     + [f"{op} v0.{a}, v1.{a}" for op in ("cls", "clz") for a in NO2D]
     + [f"{op} v0.{a}, v1.{a}" for op in ("cnt", "not", "rbit") for a in BYTES]
     + [f"{op} v0.{n}, v1.{w}" for op in ("xtn", "sqxtn", "uqxtn", "sqxtun") for n, w in NARROW.items()]
+    + [f"{op} v0.{a}, v1.{a}" for op in ("urecpe", "ursqrte") for a in ("2s", "4s")]
     + [f"{op}2 v0.{UPPER[n]}, v1.{w}" for op in ("xtn", "sqxtn", "uqxtn", "sqxtun")
        for n, w in NARROW.items()]
     + [f"shll v0.{w}, v1.{n}, #{EB[n[-1]]}" for n, w in NARROW.items()]

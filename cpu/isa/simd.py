@@ -105,7 +105,8 @@ def d_SIMD_S3DIFF(U, size, rm, opcode, rn, rd):
 
 
 # --- two-register miscellaneous ---------------------------------------------------------
-# integer opcodes: 0..11, 0x12 (XTN/SQXTUN), 0x13 (SHLL), 0x14 (SQXTN/UQXTN); everything
+# integer opcodes: 0..11, 0x12 (XTN/SQXTUN), 0x13 (SHLL), 0x14 (SQXTN/UQXTN), 0x1c size 2
+# (URECPE/URSQRTE, which use the FP estimate tables); everything
 # else (0x0c..0x0f FCMxx #0/FABS/FNEG, 0x16.. FCVT*, FRINT*, FRECPE, FSQRT...) is "fp"
 
 @njit(cache=True)
@@ -124,6 +125,8 @@ def d_SIMD_2MISC(Q, U, size, opcode, rn, rd):
         ok = size < 3 or Q == 1                   # SUQADD.., SQABS.., CMGT/CMGE/CMEQ/CMLE #0, ABS/NEG
     elif opcode == 10:
         ok = U == 0 and (size < 3 or Q == 1)      # CMLT #0
+    elif opcode == 0x1c:
+        ok = size == 2                            # URECPE / URSQRTE (2S, 4S)
     else:
         ok = False                                # fp or unallocated
     if not ok:
