@@ -36,7 +36,8 @@ def build(name, extra_sources=(), cflags=(), ldscript="link.ld"):
     if name.endswith(".c"):
         srcs = [os.path.join(GUEST, "crt0.S"), os.path.join(GUEST, "lib.c"), src]
     srcs += [os.path.join(GUEST, s) for s in extra_sources]
-    deps = srcs + [os.path.join(GUEST, ldscript), os.path.join(GUEST, "lib.h")]
+    deps = srcs + [os.path.join(GUEST, ldscript)] + [
+        os.path.join(GUEST, h) for h in os.listdir(GUEST) if h.endswith(".h")]
     if os.path.exists(out):
         t = os.path.getmtime(out)
         if all(not os.path.exists(d) or os.path.getmtime(d) <= t for d in deps):
