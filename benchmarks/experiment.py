@@ -32,7 +32,7 @@ import run as bench  # noqa: E402
 VARIANTS = {
     "copy": ([], False),
     "flat": ([
-        (r"(def run\(.*budget)\):", r"\1, dc1, tl1):"),
+        (r"(def run\(.*budget, state)\):", r"\1, dc1, tl1):"),
         (r"^(\s*)cu = U0\n", r"\1cu = U0\n\1cbase = U0\n"),
         (r"^(\s*)cu = np\.uint64\(cslot\)\n", r"\1cu = np.uint64(cslot)\n\1cbase = cu << np.uint64(11)\n"),
         (r"dcache\[cu, idx, 0\]", "dc1[cbase + (idx << U1)]"),
@@ -117,7 +117,7 @@ def machine(elf, fn, extra):
 
     def run_variant(budget):
         return fn(cpu.regs, cpu.ctl, cpu.sysr, cpu.sysmap, cpu.mem, cpu.dcache, cpu.pslot,
-                  cpu.slotpage, cpu.tlb, cpu._cb, budget, *args)
+                  cpu.slotpage, cpu.tlb, cpu._cb, budget, cpu.state, *args)
     cpu.run = run_variant
     m.load_elf(elf)
     return m

@@ -7,7 +7,8 @@ vs slow path (and why slow), code-page switches, predecodes, exits to Python.
 
 The counters come from an instrumented *copy* of pyaarch64/cpu/executor.py written
 to benchmarks/build/prof_executor.py (counter increments inserted at fixed anchor
-lines; the real executor is not touched).  If the executor changes so that an
+lines; the real executor is not touched; its hot loop, cpu/hotloop.py, is switched
+off in the copy, so the general path counts every instruction).  If the executor changes so that an
 anchor is gone, this script says which one.  The copy compiles once (numba cache
 in benchmarks/build/), ~1 minute.
 
@@ -37,7 +38,10 @@ P_FETCHPAGE, P_PREDECODE, P_ALLOC, P_MEMFAST, P_MEMSLOW, P_UNALIGNED, P_CROSS = 
 # (anchor regex, text to insert, where): 'before'/'after' the anchor line at its indent,
 # 'into' = after the line, one level deeper.
 PATCHES = [
-    (r"^def run\(.*budget\):", None, "sig"),
+    (r"^def run\(.*budget, state\):", None, "sig"),
+    # the copy runs every instruction through executor.run's own (general) path, which
+    # has every op: the hot loop (cpu/hotloop.py) has no counters
+    (r"^\s*n = hot_call\(", "n = U0", "replace"),
     (r"^\s*op = np\.int64\(w0 & OPMASK\)", "prof[op] += 1", "after"),
     (r"^\s*hp = fetch_page\(", f"prof[{P_FETCHPAGE}] += 1", "before"),
     (r"^\s*w0, w1 = predecode\(", f"prof[{P_PREDECODE}] += 1", "before"),
@@ -62,7 +66,7 @@ def instrumented_source():
         for i in reversed(hits):
             line = out[i]
             if where == "sig":
-                out[i] = line.replace("budget):", "budget, prof):")
+                out[i] = line.replace("budget, state):", "budget, state, prof):")
                 continue
             ind = line[:len(line) - len(line.lstrip())]
             if where == "into":
@@ -70,6 +74,8 @@ def instrumented_source():
             new = [ind + t for t in text.splitlines()]
             if where == "before":
                 out[i:i] = new
+            elif where == "replace":
+                out[i] = new[0]
             else:
                 out[i + 1:i + 1] = new
     return "\n".join(out) + "\n"
@@ -102,7 +108,7 @@ def counters(elf):
         cpu = m._m.cpu
         def run_prof(budget):
             ex = prun(cpu.regs, cpu.ctl, cpu.sysr, cpu.sysmap, cpu.mem, cpu.dcache,
-                      cpu.pslot, cpu.slotpage, cpu.tlb, cpu._cb, budget, prof)
+                      cpu.pslot, cpu.slotpage, cpu.tlb, cpu._cb, budget, cpu.state, prof)
             exits[O.EXIT_NAMES.get(ex, ex)] += 1
             return ex
         cpu.run = run_prof

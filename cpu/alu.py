@@ -37,15 +37,37 @@ def _cond_table():
     return t
 
 
-CTAB = _cond_table()   # frozen into the jitted code as a constant
+CTAB = _cond_table()
 
 
-@njit(cache=True)
+def _cond_words():
+    """The table as four uint64 scalars, 16 bits (one per NZCV value) per condition:
+    scalars, not an array, because numba reference-counts a global array at every use,
+    and those calls in the run loop force LLVM to keep the loop's state on the stack."""
+    words = [0, 0, 0, 0]
+    for cond in range(16):
+        for f in range(16):
+            if CTAB[cond * 16 + f]:
+                words[cond >> 2] |= 1 << ((cond & 3) * 16 + f)
+    return [np.uint64(w) for w in words]
+
+
+CW0, CW1, CW2, CW3 = _cond_words()
+
+
+@njit(cache=True, forceinline=True)
 def cond_holds(cond, nzcv):
-    return CTAB[(cond << 4) | nzcv] != 0
+    w = CW0
+    if cond >= 12:
+        w = CW3
+    elif cond >= 8:
+        w = CW2
+    elif cond >= 4:
+        w = CW1
+    return ((w >> np.uint64(((cond & 3) << 4) | nzcv)) & U1) != U0
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True)
 def add64(a, b, c):
     """a + b + c (c in {0,1}) with NZCV; returns (result, nzcv)."""
     r = a + b + np.uint64(c)
@@ -59,7 +81,7 @@ def add64(a, b, c):
     return r, np.int64((n << np.uint64(3)) | (z << np.uint64(2)) | (cy << U1) | v)
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True)
 def add32(a, b, c):
     a &= M32
     b &= M32
@@ -72,14 +94,14 @@ def add32(a, b, c):
     return r, np.int64((n << np.uint64(3)) | (z << np.uint64(2)) | (cy << U1) | v)
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True)
 def addc(a, b, c, w):
     if w:
         return add32(a, b, c)
     return add64(a, b, c)
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True)
 def logic(a, b, opc, w):
     """AND (opc 0 and 3), ORR (1), EOR (2), masked to the register width."""
     if opc == 1:
@@ -93,7 +115,7 @@ def logic(a, b, opc, w):
     return r
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True)
 def logic_flags(r, w):
     if w:
         n = (r >> U31) & U1
@@ -103,7 +125,7 @@ def logic_flags(r, w):
     return np.int64((n << np.uint64(3)) | (z << np.uint64(2)))
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True)
 def shift(v, stype, amt, w):
     """Shift v (already masked to the register width) by a constant amount < width."""
     a = np.uint64(amt)
@@ -128,7 +150,7 @@ def shift(v, stype, amt, w):
     return r
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True)
 def extend(v, option, amt):
     """ExtendReg: option 0..7 = UXTB UXTH UXTW UXTX SXTB SXTH SXTW SXTX, then << amt."""
     k = option & 3
@@ -149,7 +171,7 @@ def extend(v, option, amt):
     return v << np.uint64(amt)
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True)
 def field_mask(width):
     if width >= 64:
         return M64

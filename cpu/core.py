@@ -6,7 +6,7 @@ import numpy as np
 
 from pyaarch64.cpu import ops as O
 from pyaarch64.cpu import sysregs as SR
-from pyaarch64.cpu.memory import new_tlb, new_dcache, INVALID
+from pyaarch64.cpu.memory import new_state, INVALID
 from pyaarch64.cpu.models import get_model
 
 # MMIO callback: (address, size in bytes, is_write, value) -> value read
@@ -31,12 +31,11 @@ class Cpu:
 
     def __init__(self, model="cortex-a57", sysreg_overrides=None, ns_per_tick=16, icount_shift=0):
         self.model = get_model(model) if isinstance(model, str) else model
-        self.regs = np.zeros(O.NREGS, dtype=np.uint64)
+        # registers, soft TLB and decode cache: views of one array (see memory.new_state)
+        self.state, self.regs, self.tlb, self.dcache = new_state(O.NREGS, DECODE_SLOTS)
         self.vregs = self.regs[O.VREG:O.VREG + 64].reshape(32, 2)   # V0..V31: (low, high)
         self.ctl = np.zeros(O.CTL_SIZE, dtype=np.uint64)
         self.sysmap, self.sysr = SR.build(self.model, sysreg_overrides)
-        self.tlb = new_tlb()
-        self.dcache = None
         self.pslot = None
         self.slotpage = np.full(DECODE_SLOTS, -1, dtype=np.int64)
         self.mem = None
@@ -53,7 +52,7 @@ class Cpu:
         self.ctl[O.C_RAM_BASE] = base
         self.ctl[O.C_RAM_SIZE] = len(mem)
         self.pslot = np.full(len(mem) // 4096, -1, dtype=np.int32)
-        self.dcache = new_dcache(DECODE_SLOTS)
+        self.dcache[:] = 0
         self.slotpage[:] = -1
 
     def attach_mmio(self, fn):
@@ -266,7 +265,7 @@ class Cpu:
         """Run up to `budget` instructions; returns an EXIT_* code (cpu.ops)."""
         from pyaarch64.cpu.executor import run as _run
         return _run(self.regs, self.ctl, self.sysr, self.sysmap, self.mem, self.dcache,
-                    self.pslot, self.slotpage, self.tlb, self._cb, budget)
+                    self.pslot, self.slotpage, self.tlb, self._cb, budget, self.state)
 
     def take_undefined(self):
         """Take the Undefined Instruction exception at the current PC (used by the

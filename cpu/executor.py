@@ -15,6 +15,7 @@ from pyaarch64.cpu.memory import (TLB_ENTRIES, T_READ, T_WRITE, T_EXEC, fetch_pa
 from pyaarch64.cpu.system import (slow_op, undefined, data_abort, insn_abort, pc_align_fault,
                                   illegal_state, take_interrupt, wfi)
 from pyaarch64.cpu.isa._decoder import predecode
+from pyaarch64.cpu.hotloop import hot_call
 
 U0 = np.uint64(0)
 U1 = np.uint64(1)
@@ -32,7 +33,6 @@ M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 PAGE_MASK = np.uint64(0xFFF)
 NOT_PAGE = np.uint64(0xFFFFFFFFFFFFF000)
 TLB_IDX = np.uint64(TLB_ENTRIES - 1)
-SIZE_MASK = np.array([0, 1, 3, 7], dtype=np.uint64)   # alignment mask by log2(size)
 WRITE_BASE = np.uint64(T_WRITE * TLB_ENTRIES)
 EXEC_BASE = np.uint64(T_EXEC * TLB_ENTRIES)
 NO_PAGE = np.uint64(0xFFFFFFFFFFFFFFFF)
@@ -49,7 +49,7 @@ OPMASK = np.uint64(0x3FF)
 MK_NONE, MK_LOAD, MK_STORE = 0, 1, 2
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True)
 def sx_load(v, size, sign):
     if sign == SX_NONE or size == 3:
         return v
@@ -61,7 +61,7 @@ def sx_load(v, size, sign):
 
 
 @njit(cache=True)
-def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
+def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget, state):
     """Execute up to `budget` instructions.  Returns an EXIT_* code."""
     m16 = mem.view(np.uint16)
     m32 = mem.view(np.uint32)
@@ -80,6 +80,18 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
         if steps >= budget:
             exitc = EXIT_BUDGET
             break
+        # ---- the common case: cpu/hotloop.py, until an instruction it leaves to us ----
+        ctl[C_PC] = pc
+        ctl[C_NZCV] = np.uint64(nzcv)
+        n = hot_call(state, ctl, pslot, mem, m16, m32, m64, budget - steps)
+        if n != U0:
+            steps += n
+            pc = ctl[C_PC]
+            nzcv = np.int64(ctl[C_NZCV])
+            cpage = NO_PAGE
+            if steps >= budget:
+                exitc = EXIT_BUDGET
+                break
         # ---- fetch ----------------------------------------------------------
         vpage = pc >> U12
         if vpage != cpage:
@@ -192,7 +204,7 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
             msize = aux & 3
             vp = maddr >> U12
             e = (vp & TLB_IDX) << U1
-            if (maddr & SIZE_MASK[msize]) == U0 and tlb[e] == vp:
+            if (maddr & ((U1 << np.uint64(msize)) - U1)) == U0 and tlb[e] == vp:
                 h = maddr + tlb[e + U1]
                 if msize == 3:
                     v = m64[h >> U3]
@@ -218,7 +230,7 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
             msize = aux & 3
             vp = maddr >> U12
             e = ((vp & TLB_IDX) + WRITE_BASE) << U1
-            if (maddr & SIZE_MASK[msize]) == U0 and tlb[e] == vp:
+            if (maddr & ((U1 << np.uint64(msize)) - U1)) == U0 and tlb[e] == vp:
                 h = maddr + tlb[e + U1]
                 v = regs[rd]
                 if msize == 3:
@@ -311,7 +323,7 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget):
             msize = aux & 3
             vp = maddr >> U12
             e = (vp & TLB_IDX) << U1
-            if (maddr & SIZE_MASK[msize]) == U0 and tlb[e] == vp:
+            if (maddr & ((U1 << np.uint64(msize)) - U1)) == U0 and tlb[e] == vp:
                 h = maddr + tlb[e + U1]
                 if msize == 3:
                     v = m64[h >> U3]

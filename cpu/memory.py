@@ -22,6 +22,12 @@ from pyaarch64.cpu.sysregs import (R_VAL, S_SCTLR_EL1, S_TCR_EL1, S_TTBR0_EL1, S
 TLB_ENTRIES = 256
 T_READ, T_WRITE, T_EXEC = 0, 1, 2
 INVALID = np.uint64(0xFFFFFFFFFFFFFFFF)
+# A write-TLB entry for a page that also holds decoded code carries this bit in its
+# tag, so a plain tag compare misses.  The hot loop (cpu/hotloop.py) then stores
+# directly when no decoded instruction word is overwritten (data next to code, as in
+# small bare-metal programs); everything else takes the slow path, which drops the
+# decoded words a store overwrites.
+CODE_TAG = np.uint64(1 << 63)
 U0 = np.uint64(0)
 U1 = np.uint64(1)
 U8 = np.uint64(8)
@@ -49,14 +55,23 @@ WALK_ENTRIES = 1024
 WALK_BASE = 3 * TLB_ENTRIES * 2
 
 
-def new_tlb():
-    t = np.zeros(3 * TLB_ENTRIES * 2 + WALK_ENTRIES * 2, dtype=np.uint64)
-    t[0::2] = INVALID
-    return t
+TLB_WORDS = 3 * TLB_ENTRIES * 2 + WALK_ENTRIES * 2
+
+# The CPU's registers, soft TLB and decode cache are views into one uint64 array,
+# so the hot loop (cpu/hotloop.py) works from a single base pointer: fewer live
+# values in its loop, fewer of them spilled to the stack.
+STATE_TLB = 128                                          # after the register file
+STATE_DCACHE = (STATE_TLB + TLB_WORDS + SLOT_WORDS - 1) // SLOT_WORDS * SLOT_WORDS
 
 
-def new_dcache(nslots):
-    return np.zeros(nslots * SLOT_WORDS, dtype=np.uint64)
+def new_state(nregs, nslots):
+    """(state, regs, tlb, dcache): one array and its three views."""
+    assert nregs <= STATE_TLB
+    st = np.zeros(STATE_DCACHE + nslots * SLOT_WORDS, dtype=np.uint64)
+    regs = st[:nregs]
+    tlb = st[STATE_TLB:STATE_TLB + TLB_WORDS]
+    tlb[0::2] = INVALID
+    return st, regs, tlb, st[STATE_DCACHE:]
 
 
 @njit(cache=True)
@@ -284,14 +299,15 @@ def ram_offset(ctl, pa):
 
 
 @njit(cache=True)
-def purge_write_tlb(tlb, host_page):
-    """Drop write-TLB entries that map host page `host_page` (it now holds code)."""
+def tag_write_tlb(tlb, host_page):
+    """Mark the write-TLB entries that map host page `host_page` (it now holds code)
+    with CODE_TAG."""
     for i in range(TLB_ENTRIES):
         e = T_WRITE * TLB_ENTRIES + i
         t = tlb[2 * e]
         if t != INVALID:
             if (((t << U12) + tlb[2 * e + 1]) >> U12) == np.uint64(host_page):
-                tlb[2 * e] = INVALID
+                tlb[2 * e] = t | CODE_TAG
 
 
 @njit(cache=True)
@@ -306,7 +322,7 @@ def alloc_slot(ctl, dcache, pslot, slotpage, tlb, host_page):
     dcache[s * SLOT_WORDS:(s + 1) * SLOT_WORDS] = 0
     slotpage[s] = host_page
     pslot[host_page] = s
-    purge_write_tlb(tlb, host_page)
+    tag_write_tlb(tlb, host_page)
     return s
 
 
@@ -387,8 +403,12 @@ def access1(ctl, sysr, mem, tlb, pslot, slotpage, cb, va, size, is_write, value,
         fill = not unpriv
         if is_write:
             if pslot[page] >= 0:
-                # decoded code in this page: write, but keep the page out of the
-                # write TLB so that every store to it keeps coming here
+                # decoded code in this page: write, and enter the page in the write
+                # TLB with CODE_TAG (only the hot loop's checked path uses it)
+                if fill:
+                    e = T_WRITE * TLB_ENTRIES + idx
+                    tlb[2 * e] = vpage | CODE_TAG
+                    tlb[2 * e + 1] = addend
                 _ram_write(mem, off, size, value)
                 return ACC_CODE, U0, np.uint64(off)
             if fill:

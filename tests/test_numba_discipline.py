@@ -27,9 +27,9 @@ CPU_MODULES = ("pyaarch64.cpu.executor", "pyaarch64.cpu.alu", "pyaarch64.cpu.mem
                "pyaarch64.cpu.isa.branch", "pyaarch64.cpu.fpu", "pyaarch64.cpu.fpexec",
                "pyaarch64.cpu.isa.fp", "pyaarch64.cpu.fpvec", "pyaarch64.cpu.isa.simd",
                "pyaarch64.cpu.simd_int", "pyaarch64.cpu.isa.simdx", "pyaarch64.cpu.vmem",
-               "pyaarch64.cpu.simd_perm", "pyaarch64.cpu.crypto")
+               "pyaarch64.cpu.simd_perm", "pyaarch64.cpu.crypto", "pyaarch64.cpu.hotloop")
 # these must have been compiled by the warm-up (else the check would be vacuous)
-MUST_CHECK = ("pyaarch64.cpu.executor.run", "pyaarch64.cpu.memory.access_slow",
+MUST_CHECK = ("pyaarch64.cpu.executor.run", "pyaarch64.cpu.hotloop.hot_run", "pyaarch64.cpu.memory.access_slow",
               "pyaarch64.cpu.isa._decoder.predecode", "pyaarch64.cpu.alu.addc",
               "pyaarch64.cpu.alu.shift", "pyaarch64.cpu.alu.extend", "pyaarch64.cpu.alu.dp1",
               "pyaarch64.cpu.alu.sdiv", "pyaarch64.cpu.alu.crc32", "pyaarch64.cpu.alu.umulh",
@@ -134,6 +134,12 @@ def _warm_up():
     cpu.regs[O.SP] = base + 0x18000
     ex = cpu.run(1000)
     assert ex == O.EXIT_BUDGET and cpu.icount == 1000 and cpu.reg("x2") == 0, (ex, cpu.pc)
+    # the hot loop is compiled into executor.run through an intrinsic (cpu/hotloop.py):
+    # a run loaded from the cache leaves hot_run itself uncompiled, so run it directly
+    from pyaarch64.cpu.hotloop import hot_run
+    m = cpu.mem
+    hot_run(cpu.state, cpu.ctl, cpu.pslot, m, m.view(np.uint16), m.view(np.uint32), m.view(np.uint64),
+            np.uint64(1))
     return cpu
 
 

@@ -266,6 +266,20 @@ static void smc_tests(void) {
         asm volatile("" ::: "memory");
         printf_("smc: loop %d without maintenance -> %lx\n", i, fn());
     }
+    /* decoded words overwritten by a pair store and by a 64-bit store (the hot
+     * loop's checked path for stores into a page that holds decoded code) */
+    for (int i = 0; i < 2; i++) {
+        uint32_t a = 0xd2800000 | ((0x200 + i) << 5), b = 0xd65f03c0;
+        asm volatile("stp %w0, %w1, [%2]" :: "r"(a), "r"(b), "r"(code) : "memory");
+        uint64_t (*fn)(void) = (uint64_t (*)(void))code;
+        printf_("smc: stp %d -> %lx\n", i, fn());
+    }
+    for (int i = 0; i < 2; i++) {
+        uint64_t w = ((uint64_t)0xd65f03c0 << 32) | (0xd2800000 | ((0x300 + i) << 5));
+        *(volatile uint64_t *)code = w;
+        uint64_t (*fn)(void) = (uint64_t (*)(void))code;
+        printf_("smc: str x %d -> %lx\n", i, fn());
+    }
 }
 
 static void sysreg_tests(void) {

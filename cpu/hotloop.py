@@ -1,0 +1,533 @@
+"""The hot loop: the executor's common case as its own small function.
+
+`hot_run` executes guest instructions while they are integer data processing,
+branches, and loads/stores that hit the soft TLB (aligned, inside a page), and
+while the code stays on pages whose decode slot and exec-TLB entry already exist.
+It makes no calls, so LLVM can keep the interpreter's state (PC, flags, the
+count, the array bases) in host registers; the full `executor.run` loop around
+it does everything else one instruction at a time: fetch misses, interrupts,
+system and FP/SIMD ops, undecoded slots, memory slow paths (MMIO, TLB misses,
+unaligned or page-crossing accesses).
+
+It leaves without side effects on an instruction it cannot finish, so the caller
+simply executes the instruction at the returned PC.  Returns the number of
+instructions it retired; PC and NZCV go back through `ctl`.
+"""
+import numpy as np
+from numba import njit, types, config
+from numba.core.extending import intrinsic
+
+from pyaarch64.cpu.ops import *  # noqa: F401,F403  (op ids, slots, ctl layout: constants)
+from pyaarch64.cpu.alu import (addc, logic, logic_flags, shift, extend, field_mask, cond_holds)
+from pyaarch64.cpu.memory import TLB_ENTRIES, T_WRITE, T_EXEC, CODE_TAG, STATE_TLB, STATE_DCACHE
+
+U0 = np.uint64(0)
+U1 = np.uint64(1)
+U2 = np.uint64(2)
+U3 = np.uint64(3)
+U4 = np.uint64(4)
+U11 = np.uint64(11)
+U12 = np.uint64(12)
+U32 = np.uint64(32)
+U63 = np.uint64(63)
+U64 = np.uint64(64)
+M6 = np.uint64(63)
+M32 = np.uint64(0xFFFFFFFF)
+M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+PAGE_MASK = np.uint64(0xFFF)
+NOT_PAGE = np.uint64(0xFFFFFFFFFFFFF000)
+TLB_IDX = np.uint64(TLB_ENTRIES - 1)
+PAIR_LAST = np.uint64(4096)   # a pair of 2 << size bytes at offset <= 4096 - (2 << size) stays in its page
+WRITE_BASE = np.uint64(T_WRITE * TLB_ENTRIES)
+EXEC_BASE = np.uint64(T_EXEC * TLB_ENTRIES)
+NO_PAGE = np.uint64(0xFFFFFFFFFFFFFFFF)
+SH_RD = np.uint64(10)
+SH_RN = np.uint64(16)
+SH_RM = np.uint64(22)
+SH_RA = np.uint64(28)
+SH_AUX = np.uint64(34)
+U55 = np.uint64(55)
+TOP_NEG = np.uint64(0x1FF)
+OPMASK = np.uint64(0x3FF)
+TOFF = np.uint64(STATE_TLB)
+DOFF = np.uint64(STATE_DCACHE)
+
+
+@njit(cache=True, forceinline=True)
+def sx_load(v, size, sign):
+    if sign == SX_NONE or size == 3:
+        return v
+    bits = np.uint64(64 - (8 << size))
+    s = np.uint64(np.int64(v << bits) >> np.int64(bits))
+    if sign == SX_32:
+        s &= M32
+    return s
+
+
+@njit(cache=True)
+def hot_run(st, ctl, pslot, mem, m16, m32, m64, budget):
+    """Run up to `budget` (> 0) instructions of the common case; see the module doc.
+    st: the CPU state array (registers at 0, soft TLB at STATE_TLB, decode cache at
+    STATE_DCACHE; memory.new_state); m16/m32/m64: views of the RAM array `mem`, made
+    by the caller (views made here would be array structs in memory, reloaded after
+    every store)."""
+    pc = ctl[C_PC]
+    nzcv = np.int64(ctl[C_NZCV])
+    left = np.uint64(budget)
+    cpage = NO_PAGE
+    cbase = U0
+    while left != U0:
+        vpage = pc >> U12
+        if vpage != cpage:
+            # the executor's fetch, common case only: no stop request, no unmasked
+            # interrupt, no illegal state, an untagged aligned PC, the soft TLB
+            # built for this EL, an exec-TLB hit on a page with a decode slot
+            if ctl[C_STOP] != U0 or ctl[C_IL] != U0 or ctl[C_EL] != ctl[C_TLB_EL]:
+                break
+            if ctl[C_IRQ] != U0 and (ctl[C_IRQ] & ~(((ctl[C_DAIF] >> U1) & U1)
+                                                    | ((ctl[C_DAIF] & U1) << U1))) != U0:
+                break
+            top = pc >> U55
+            if (top != U0 and top != TOP_NEG) or (pc & U3) != U0:
+                break
+            e = ((vpage & TLB_IDX) + EXEC_BASE) << U1
+            if st[TOFF + e] != vpage:
+                break
+            page = ((vpage << U12) + st[TOFF + e + U1]) >> U12
+            cslot = np.int64(pslot[page])
+            if cslot < 0:
+                break
+            ctl[C_VEC_PC] = M64
+            cbase = DOFF + (np.uint64(cslot) << U11)
+            cpage = vpage
+        idx = (pc & PAGE_MASK) >> U2
+        di = cbase | (idx << U1)
+        w0 = st[di]
+        w1 = st[di + U1]
+        op = np.int64(w0 & OPMASK)
+        rd = (w0 >> SH_RD) & M6
+        rn = (w0 >> SH_RN) & M6
+        aux = np.int64(w0 >> SH_AUX)
+        npc = pc + U4
+        if op == OP_ADDI:
+            r = st[rn] + w1
+            if aux & 1:
+                r &= M32
+            st[rd] = r
+        elif op == OP_LD:
+            # inline fast path: aligned (so inside a page), read-TLB hit.  LD, ST and
+            # LDRR repeat the sized access on purpose: a helper would have to take the
+            # memory views as arguments, and array arguments cost refcounting per call.
+            base = st[rn]
+            mode = (aux >> 4) & 3
+            maddr = base if mode == MODE_POST else base + w1
+            msize = aux & 3
+            vp = maddr >> U12
+            e = (vp & TLB_IDX) << U1
+            if (maddr & ((U1 << np.uint64(msize)) - U1)) == U0 and st[TOFF + e] == vp:
+                h = maddr + st[TOFF + e + U1]
+                if msize == 3:
+                    v = m64[h >> U3]
+                elif msize == 2:
+                    v = np.uint64(m32[h >> U2])
+                elif msize == 1:
+                    v = np.uint64(m16[h >> U1])
+                else:
+                    v = np.uint64(mem[h])
+                if aux & 12:
+                    v = sx_load(v, msize, (aux >> 2) & 3)
+                st[rd] = v
+                if mode == MODE_PRE:
+                    st[rn] = maddr
+                elif mode == MODE_POST:
+                    st[rn] = base + w1
+            else:
+                break               # slow path: the general path below
+        elif op == OP_ST:
+            base = st[rn]
+            mode = (aux >> 4) & 3
+            maddr = base if mode == MODE_POST else base + w1
+            msize = aux & 3
+            vp = maddr >> U12
+            e = ((vp & TLB_IDX) + WRITE_BASE) << U1
+            t = st[TOFF + e]
+            if t != vp and t == (vp | CODE_TAG):
+                # data next to decoded code: store unless a decoded word is overwritten
+                h = maddr + st[TOFF + e + U1]
+                cs = np.int64(pslot[h >> U12])
+                if cs >= 0:
+                    wi = (DOFF + (np.uint64(cs) << U11)) | (((h & PAGE_MASK) >> U2) << U1)
+                    if st[wi] != U0 or (msize == 3 and st[wi + U2] != U0):
+                        break
+                t = vp
+            if (maddr & ((U1 << np.uint64(msize)) - U1)) == U0 and t == vp:
+                h = maddr + st[TOFF + e + U1]
+                v = st[rd]
+                if msize == 3:
+                    m64[h >> U3] = v
+                elif msize == 2:
+                    m32[h >> U2] = np.uint32(v & M32)
+                elif msize == 1:
+                    m16[h >> U1] = np.uint16(v & np.uint64(0xFFFF))
+                else:
+                    mem[h] = np.uint8(v & np.uint64(0xFF))
+                if mode == MODE_PRE:
+                    st[rn] = maddr
+                elif mode == MODE_POST:
+                    st[rn] = base + w1
+            else:
+                break
+        elif op == OP_BCOND:
+            if cond_holds(aux, nzcv):
+                npc = pc + w1
+        elif op == OP_ADDR:
+            st[rd] = st[rn] + st[(w0 >> SH_RM) & M6]
+        elif op == OP_ADDSI:
+            w = aux & 1
+            a = st[rn]
+            if aux & 2:
+                r, nzcv = addc(a, ~w1, 1, w)
+            else:
+                r, nzcv = addc(a, w1, 0, w)
+            st[rd] = r
+        elif op == OP_ADDSR:
+            w = aux & 1
+            a = st[rn]
+            b = st[(w0 >> SH_RM) & M6]
+            if w:
+                a &= M32
+                b &= M32
+            b = shift(b, (aux >> 3) & 3, (aux >> 5) & 63, w)
+            if aux & 4:
+                if aux & 2:
+                    r, nzcv = addc(a, ~b, 1, w)
+                else:
+                    r, nzcv = addc(a, b, 0, w)
+            else:
+                r = a - b if aux & 2 else a + b
+                if w:
+                    r &= M32
+            st[rd] = r
+        elif op == OP_MOVI:
+            st[rd] = w1
+        elif op == OP_CBZ:
+            v = st[rn]
+            if aux & 1:
+                v &= M32
+            if (v == U0) != ((aux & 2) != 0):
+                npc = pc + w1
+        elif op == OP_B:
+            npc = pc + w1
+        elif op == OP_BL:
+            st[30] = npc
+            npc = pc + w1
+        elif op == OP_RET:
+            npc = st[rn]
+            if npc & U3:
+                cpage = NO_PAGE        # misaligned target: the fetch raises the PC alignment fault
+        elif op == OP_BR:
+            t = st[rn]
+            if aux & 1:
+                st[30] = npc
+            npc = t
+            if npc & U3:
+                cpage = NO_PAGE
+        elif op == OP_LDRR:
+            maddr = st[rn] + extend(st[(w0 >> SH_RM) & M6], (aux >> 4) & 7, (aux >> 7) & 3)
+            msize = aux & 3
+            vp = maddr >> U12
+            e = (vp & TLB_IDX) << U1
+            if (maddr & ((U1 << np.uint64(msize)) - U1)) == U0 and st[TOFF + e] == vp:
+                h = maddr + st[TOFF + e + U1]
+                if msize == 3:
+                    v = m64[h >> U3]
+                elif msize == 2:
+                    v = np.uint64(m32[h >> U2])
+                elif msize == 1:
+                    v = np.uint64(m16[h >> U1])
+                else:
+                    v = np.uint64(mem[h])
+                if aux & 12:
+                    v = sx_load(v, msize, (aux >> 2) & 3)
+                st[rd] = v
+            else:
+                break
+        elif op == OP_STRR:
+            maddr = st[rn] + extend(st[(w0 >> SH_RM) & M6], (aux >> 4) & 7, (aux >> 7) & 3)
+            msize = aux & 3
+            vp = maddr >> U12
+            e = ((vp & TLB_IDX) + WRITE_BASE) << U1
+            t = st[TOFF + e]
+            if t != vp and t == (vp | CODE_TAG):
+                # data next to decoded code: store unless a decoded word is overwritten
+                h = maddr + st[TOFF + e + U1]
+                cs = np.int64(pslot[h >> U12])
+                if cs >= 0:
+                    wi = (DOFF + (np.uint64(cs) << U11)) | (((h & PAGE_MASK) >> U2) << U1)
+                    if st[wi] != U0 or (msize == 3 and st[wi + U2] != U0):
+                        break
+                t = vp
+            if (maddr & ((U1 << np.uint64(msize)) - U1)) == U0 and t == vp:
+                h = maddr + st[TOFF + e + U1]
+                v = st[rd]
+                if msize == 3:
+                    m64[h >> U3] = v
+                elif msize == 2:
+                    m32[h >> U2] = np.uint32(v & M32)
+                elif msize == 1:
+                    m16[h >> U1] = np.uint16(v & np.uint64(0xFFFF))
+                else:
+                    mem[h] = np.uint8(v & np.uint64(0xFF))
+            else:
+                break
+        elif op == OP_LDP:
+            # pairs of W or X registers (LDPSW sign-extends); both halves in one page
+            base = st[rn]
+            mode = (aux >> 4) & 3
+            maddr = base if mode == MODE_POST else base + w1
+            msize = aux & 3
+            vp = maddr >> U12
+            e = (vp & TLB_IDX) << U1
+            if ((maddr & ((U1 << np.uint64(msize)) - U1)) == U0
+                    and (maddr & PAGE_MASK) <= PAIR_LAST - (U2 << np.uint64(msize)) and st[TOFF + e] == vp):
+                h = maddr + st[TOFF + e + U1]
+                if msize == 3:
+                    v = m64[h >> U3]
+                    v2 = m64[(h >> U3) + U1]
+                else:
+                    v = np.uint64(m32[h >> U2])
+                    v2 = np.uint64(m32[(h >> U2) + U1])
+                    if aux & 12:
+                        v = sx_load(v, msize, (aux >> 2) & 3)
+                        v2 = sx_load(v2, msize, (aux >> 2) & 3)
+                st[rd] = v
+                st[(w0 >> SH_RA) & M6] = v2
+                if mode == MODE_PRE:
+                    st[rn] = maddr
+                elif mode == MODE_POST:
+                    st[rn] = base + w1
+            else:
+                break
+        elif op == OP_STP:
+            base = st[rn]
+            mode = (aux >> 4) & 3
+            maddr = base if mode == MODE_POST else base + w1
+            msize = aux & 3
+            vp = maddr >> U12
+            e = ((vp & TLB_IDX) + WRITE_BASE) << U1
+            t = st[TOFF + e]
+            if (t != vp and t == (vp | CODE_TAG)
+                    and (maddr & PAGE_MASK) <= PAIR_LAST - (U2 << np.uint64(msize))):
+                h = maddr + st[TOFF + e + U1]
+                cs = np.int64(pslot[h >> U12])
+                if cs >= 0:
+                    wi = (DOFF + (np.uint64(cs) << U11)) | (((h & PAGE_MASK) >> U2) << U1)
+                    if st[wi] != U0 or st[wi + U2] != U0:
+                        break
+                    if msize == 3 and (st[wi + U4] != U0 or st[wi + U4 + U2] != U0):
+                        break
+                t = vp
+            if ((maddr & ((U1 << np.uint64(msize)) - U1)) == U0
+                    and (maddr & PAGE_MASK) <= PAIR_LAST - (U2 << np.uint64(msize)) and t == vp):
+                h = maddr + st[TOFF + e + U1]
+                v = st[rd]
+                v2 = st[(w0 >> SH_RA) & M6]
+                if msize == 3:
+                    m64[h >> U3] = v
+                    m64[(h >> U3) + U1] = v2
+                else:
+                    m32[h >> U2] = np.uint32(v & M32)
+                    m32[(h >> U2) + U1] = np.uint32(v2 & M32)
+                if mode == MODE_PRE:
+                    st[rn] = maddr
+                elif mode == MODE_POST:
+                    st[rn] = base + w1
+            else:
+                break
+        elif op == OP_LOGI:
+            opc = (aux >> 1) & 3
+            r = logic(st[rn], w1, opc, aux & 1)
+            if opc == 3:
+                nzcv = logic_flags(r, aux & 1)
+            st[rd] = r
+        elif op == OP_LOGSR:
+            w = aux & 1
+            b = st[(w0 >> SH_RM) & M6]
+            if w:
+                b &= M32
+            b = shift(b, (aux >> 4) & 3, (aux >> 6) & 63, w)
+            if aux & 8:
+                b = ~b
+            opc = (aux >> 1) & 3
+            r = logic(st[rn], b, opc, w)
+            if opc == 3:
+                nzcv = logic_flags(r, w)
+            st[rd] = r
+        elif op == OP_UBF:
+            fm = field_mask((aux >> 8) & 127)
+            r = ((st[rn] >> np.uint64((aux >> 1) & 63)) & fm) << np.uint64((aux >> 15) & 63)
+            if aux & 1:
+                r &= M32
+            st[rd] = r
+        elif op == OP_SBF:
+            width = (aux >> 8) & 127
+            f = (st[rn] >> np.uint64((aux >> 1) & 63)) & field_mask(width)
+            if width < 64:
+                sh = np.uint64(64 - width)
+                f = np.uint64(np.int64(f << sh) >> np.int64(sh))
+            r = f << np.uint64((aux >> 15) & 63)
+            if aux & 1:
+                r &= M32
+            st[rd] = r
+        elif op == OP_BFM:
+            fm = field_mask((aux >> 8) & 127)
+            pos = np.uint64((aux >> 15) & 63)
+            f = (st[rn] >> np.uint64((aux >> 1) & 63)) & fm
+            r = (st[rd] & ~(fm << pos)) | (f << pos)
+            if aux & 1:
+                r &= M32
+            st[rd] = r
+        elif op == OP_MOVK:
+            sh = np.uint64((aux >> 1) & 63)
+            r = (st[rd] & ~(np.uint64(0xFFFF) << sh)) | w1
+            if aux & 1:
+                r &= M32
+            st[rd] = r
+        elif op == OP_ADR:
+            st[rd] = pc + w1
+        elif op == OP_ADRP:
+            st[rd] = (pc & NOT_PAGE) + w1
+        elif op == OP_TBZ:
+            bit = np.uint64(aux & 63)
+            if (((st[rn] >> bit) & U1) == U0) != ((aux & 64) != 0):
+                npc = pc + w1
+        elif op == OP_CSEL:
+            cond = (aux >> 1) & 15
+            if cond_holds(cond, nzcv):
+                r = st[rn]
+            else:
+                kind = (aux >> 5) & 3
+                r = st[(w0 >> SH_RM) & M6]
+                if kind == 1:
+                    r = r + U1
+                elif kind == 2:
+                    r = ~r
+                elif kind == 3:
+                    r = U0 - r
+            if aux & 1:
+                r &= M32
+            st[rd] = r
+        elif op == OP_CCMP:
+            w = aux & 1
+            if cond_holds((aux >> 1) & 15, nzcv):
+                a = st[rn]
+                if aux & 1024:
+                    b = w1
+                else:
+                    b = st[(w0 >> SH_RM) & M6]
+                if aux & 512:
+                    r, nzcv = addc(a, b, 0, w)
+                else:
+                    r, nzcv = addc(a, ~b, 1, w)
+            else:
+                nzcv = (aux >> 5) & 15
+        elif op == OP_ADDX:
+            w = aux & 1
+            a = st[rn]
+            b = extend(st[(w0 >> SH_RM) & M6], (aux >> 3) & 7, (aux >> 6) & 7)
+            if aux & 4:
+                if aux & 2:
+                    r, nzcv = addc(a, ~b, 1, w)
+                else:
+                    r, nzcv = addc(a, b, 0, w)
+            else:
+                r = a - b if aux & 2 else a + b
+                if w:
+                    r &= M32
+            st[rd] = r
+        elif op == OP_ADC:
+            w = aux & 1
+            b = st[(w0 >> SH_RM) & M6]
+            if aux & 2:
+                b = ~b
+            r, f = addc(st[rn], b, (nzcv >> 1) & 1, w)
+            if aux & 4:
+                nzcv = f
+            st[rd] = r
+        elif op == OP_EXTR:
+            lsb = np.uint64((aux >> 1) & 63)
+            hi = st[rn]
+            lo = st[(w0 >> SH_RM) & M6]
+            if aux & 1:
+                v = ((hi & M32) << U32) | (lo & M32)
+                r = (v >> lsb) & M32
+            elif lsb == U0:
+                r = lo
+            else:
+                r = (lo >> lsb) | (hi << (U64 - lsb))
+            st[rd] = r
+        elif op == OP_SHIFTV:
+            w = aux & 1
+            a = st[rn]
+            b = st[(w0 >> SH_RM) & M6]
+            if w:
+                a &= M32
+                amt = np.int64(b & np.uint64(31))
+            else:
+                amt = np.int64(b & U63)
+            st[rd] = shift(a, (aux >> 1) & 3, amt, w)
+        elif op == OP_MADD:
+            p = st[rn] * st[(w0 >> SH_RM) & M6]
+            acc = st[(w0 >> SH_RA) & M6]
+            r = acc - p if aux & 2 else acc + p
+            if aux & 1:
+                r &= M32
+            st[rd] = r
+        elif op == OP_MADDL:
+            a = st[rn] & M32
+            b = st[(w0 >> SH_RM) & M6] & M32
+            if aux & 2:
+                a = np.uint64(np.int64(np.int32(np.uint32(a))))
+                b = np.uint64(np.int64(np.int32(np.uint32(b))))
+            p = a * b
+            acc = st[(w0 >> SH_RA) & M6]
+            st[rd] = acc - p if aux & 1 else acc + p
+        elif op == OP_NOP:
+            pass
+        elif op == OP_BARRIER:
+            pass
+        elif op == OP_PRFM:
+            pass
+        elif op == OP_SEV:
+            pass
+        elif op == OP_WFE:
+            pass
+        else:
+            break
+        pc = npc
+        left -= U1
+    ctl[C_PC] = pc
+    ctl[C_NZCV] = np.uint64(nzcv)
+    return np.uint64(budget) - left
+
+
+@intrinsic
+def hot_call(typingctx, st, ctl, pslot, mem, m16, m32, m64, budget):
+    """hot_run(...) called with LLVM's `noinline` on the call: inlined into the
+    executor's big loop (LLVM inlines a function with one caller), the hot loop
+    would share that loop's register allocation and keep its state on the stack."""
+    sig = types.uint64(st, ctl, pslot, mem, m16, m32, m64, budget)
+
+    def codegen(context, builder, signature, args):
+        cres = hot_run.get_compile_result(signature)
+        context.add_linking_libs([cres.library])
+        fn = context.declare_function(builder.module, cres.fndesc)
+        _status, res = context.call_conv.call_function(builder, fn, cres.signature.return_type,
+                                                       cres.signature.args, args, attrs=("noinline",))
+        return res
+    return sig, codegen
+
+
+if config.DISABLE_JIT:
+    # pure-Python semantics (NUMBA_DISABLE_JIT=1): intrinsics do not run there
+    hot_call = hot_run  # noqa: F811
