@@ -139,7 +139,9 @@ def counters(elf):
           f"instrumented run {dt:.2f} s ({n / dt / 1e6:.0f} MIPS with counters)")
     print(f"output: {bytes(m.serial_output).decode('latin-1').strip()}")
     print("\nDynamic op mix (executor op ids):")
-    ops = [(int(prof[i]), O.OP_NAMES[i]) for i in range(O.NOPS) if prof[i]]
+    names = dict(enumerate(O.OP_NAMES))
+    names.update((O.HOT_FIRST + i, n) for i, n in enumerate(O.HOT_NAMES))   # hot-loop variants
+    ops = [(int(prof[i]), n) for i, n in names.items() if prof[i]]
     ops.sort(reverse=True)
     cum = 0
     for c, name in ops:

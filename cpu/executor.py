@@ -15,7 +15,7 @@ from pyaarch64.cpu.memory import (TLB_ENTRIES, T_READ, T_WRITE, T_EXEC, fetch_pa
 from pyaarch64.cpu.system import (slow_op, undefined, data_abort, insn_abort, pc_align_fault,
                                   illegal_state, take_interrupt, wfi)
 from pyaarch64.cpu.isa._decoder import predecode
-from pyaarch64.cpu.hotloop import hot_call
+from pyaarch64.cpu.hotloop import hot_call, specialise, generic
 
 U0 = np.uint64(0)
 U1 = np.uint64(1)
@@ -83,7 +83,7 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget, 
         # ---- the common case: cpu/hotloop.py, until an instruction it leaves to us ----
         ctl[C_PC] = pc
         ctl[C_NZCV] = np.uint64(nzcv)
-        n = hot_call(state, ctl, pslot, mem, m16, m32, m64, budget - steps)
+        n = hot_call(state, ctl, pslot, mem, budget - steps)
         if n != U0:
             steps += n
             pc = ctl[C_PC]
@@ -179,6 +179,8 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget, 
         w0 = dcache[di]
         w1 = dcache[di + U1]
         op = np.int64(w0 & OPMASK)
+        if op >= HOT_FIRST:
+            op = generic(op)       # a hot-loop variant (ops.HOT_NAMES): aux is the generic op's
         rd = (w0 >> SH_RD) & M6
         rn = (w0 >> SH_RN) & M6
         aux = np.int64(w0 >> SH_AUX)
@@ -248,7 +250,7 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget, 
             else:
                 mk = MK_STORE
         elif op == OP_BCOND:
-            if cond_holds(aux, nzcv):
+            if cond_holds(aux & 15, nzcv):
                 npc = pc + w1
         elif op == OP_ADDR:
             regs[rd] = regs[rn] + regs[(w0 >> SH_RM) & M6]
@@ -544,6 +546,7 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget, 
         elif op == OP_NONE:
             # not decoded yet (a fresh slot is all zeros): decode, then dispatch again
             w0, w1 = predecode(m32[np.uint64(chost >> 2) + idx], feat)
+            w0 = specialise(w0)
             dcache[di] = w0
             dcache[di + U1] = w1
             continue

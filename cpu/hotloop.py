@@ -14,6 +14,7 @@ simply executes the instruction at the returned PC.  Returns the number of
 instructions it retired; PC and NZCV go back through `ctl`.
 """
 import numpy as np
+from llvmlite import ir as llir
 from numba import njit, types, config
 from numba.core.extending import intrinsic
 
@@ -26,6 +27,8 @@ U1 = np.uint64(1)
 U2 = np.uint64(2)
 U3 = np.uint64(3)
 U4 = np.uint64(4)
+U7 = np.uint64(7)
+U8 = np.uint64(8)
 U11 = np.uint64(11)
 U12 = np.uint64(12)
 U32 = np.uint64(32)
@@ -53,6 +56,91 @@ TOFF = np.uint64(STATE_TLB)
 DOFF = np.uint64(STATE_DCACHE)
 
 
+# --- typed RAM access through the one uint8 array ----------------------------------
+# ld64(mem, h) is the little-endian 64-bit value at byte offset h (aligned by the
+# caller), st32(mem, h, v) stores v's low 32 bits, etc.  With these the hot loop
+# needs one RAM base pointer instead of four array views (fewer live values: the
+# loop's state stays in host registers).  No bounds check: the soft TLB only maps
+# pages inside RAM.
+def _ram_load(bits):
+    def typer(typingctx, arr, off):
+        def codegen(context, builder, signature, args):
+            a = context.make_array(signature.args[0])(context, builder, args[0])
+            ptr = builder.bitcast(builder.gep(a.data, [args[1]]), llir.IntType(bits).as_pointer())
+            v = builder.load(ptr, align=bits // 8)
+            return v if bits == 64 else builder.zext(v, llir.IntType(64))
+        return types.uint64(arr, off), codegen
+    return intrinsic(typer)
+
+
+def _ram_store(bits):
+    def typer(typingctx, arr, off, val):
+        def codegen(context, builder, signature, args):
+            a = context.make_array(signature.args[0])(context, builder, args[0])
+            ptr = builder.bitcast(builder.gep(a.data, [args[1]]), llir.IntType(bits).as_pointer())
+            v = args[2] if bits == 64 else builder.trunc(args[2], llir.IntType(bits))
+            builder.store(v, ptr, align=bits // 8)
+            return context.get_dummy_value()
+        return types.void(arr, off, val), codegen
+    return intrinsic(typer)
+
+
+if config.DISABLE_JIT:
+    # pure-Python semantics (NUMBA_DISABLE_JIT=1): intrinsics do not run there
+    def _py_load(dt):
+        n = np.dtype(dt).itemsize
+        return lambda mem, h: np.uint64(mem[int(h):int(h) + n].view(dt)[0])
+
+    def _py_store(dt):
+        n = np.dtype(dt).itemsize
+        return lambda mem, h, v: mem[int(h):int(h) + n].view(dt).__setitem__(0, int(v) & ((1 << 8 * n) - 1))
+    ld16, ld32, ld64 = _py_load(np.uint16), _py_load(np.uint32), _py_load(np.uint64)
+    st16, st32, st64 = _py_store(np.uint16), _py_store(np.uint32), _py_store(np.uint64)
+else:
+    ld16, ld32, ld64 = _ram_load(16), _ram_load(32), _ram_load(64)
+    st16, st32, st64 = _ram_store(16), _ram_store(32), _ram_store(64)
+
+
+@njit(cache=True, forceinline=True)
+def specialise(w0):
+    """The decoded word w0 with a common op replaced by its hot-loop variant
+    (ops.HOT_NAMES); called by the executor right after predecode."""
+    op = np.int64(w0 & OPMASK)
+    aux = np.int64(w0 >> SH_AUX)
+    hop = -1
+    if op == OP_LD:
+        if ((aux >> 2) & 15) == 0:                         # SX_NONE, MODE_OFF
+            hop = OP_LDX + 3 - (aux & 3)
+    elif op == OP_LDRR:
+        if ((aux >> 2) & 3) == SX_NONE:
+            hop = OP_LDRRX + 3 - (aux & 3)
+    elif op == OP_ADDSI:
+        if aux & 2:
+            hop = OP_SUBSI32 if aux & 1 else OP_SUBSI64
+    elif op == OP_BCOND:
+        mask = 0
+        for f in range(16):
+            if cond_holds(aux & 15, np.int64(f)):
+                mask |= 1 << f
+        w0 = (w0 & ~(np.uint64(0xFFFFF) << SH_AUX)) | (np.uint64((aux & 15) | (mask << 4)) << SH_AUX)
+        hop = OP_BCONDM
+    if hop < 0:
+        return w0
+    return (w0 & ~OPMASK) | np.uint64(hop)
+
+
+@njit(cache=True, forceinline=True)
+def generic(op):
+    """The generic op of a hot-loop variant (op >= HOT_FIRST)."""
+    if op <= OP_LDB:
+        return OP_LD
+    if op <= OP_LDRRB:
+        return OP_LDRR
+    if op <= OP_SUBSI32:
+        return OP_ADDSI
+    return OP_BCOND
+
+
 @njit(cache=True, forceinline=True)
 def sx_load(v, size, sign):
     if sign == SX_NONE or size == 3:
@@ -65,12 +153,11 @@ def sx_load(v, size, sign):
 
 
 @njit(cache=True)
-def hot_run(st, ctl, pslot, mem, m16, m32, m64, budget):
+def hot_run(st, ctl, pslot, mem, budget):
     """Run up to `budget` (> 0) instructions of the common case; see the module doc.
     st: the CPU state array (registers at 0, soft TLB at STATE_TLB, decode cache at
-    STATE_DCACHE; memory.new_state); m16/m32/m64: views of the RAM array `mem`, made
-    by the caller (views made here would be array structs in memory, reloaded after
-    every store)."""
+    STATE_DCACHE; memory.new_state); mem: the RAM array (uint8), read and written
+    with the typed accessors above."""
     pc = ctl[C_PC]
     nzcv = np.int64(ctl[C_NZCV])
     left = np.uint64(budget)
@@ -114,6 +201,56 @@ def hot_run(st, ctl, pslot, mem, m16, m32, m64, budget):
             if aux & 1:
                 r &= M32
             st[rd] = r
+        elif op == OP_BCONDM:
+            if (aux >> (nzcv + 4)) & 1:
+                npc = pc + w1
+        elif op == OP_SUBSI64:
+            r, nzcv = addc(st[rn], ~w1, 1, 0)
+            st[rd] = r
+        elif op == OP_SUBSI32:
+            r, nzcv = addc(st[rn], ~w1, 1, 1)
+            st[rd] = r
+        elif op == OP_LDX or op == OP_LDRRX:
+            # the specialised loads (ops.HOT_NAMES): zero-extending, one size each
+            if op == OP_LDX:
+                maddr = st[rn] + w1
+            else:
+                maddr = st[rn] + extend(st[(w0 >> SH_RM) & M6], (aux >> 4) & 7, (aux >> 7) & 3)
+            vp = maddr >> U12
+            e = (vp & TLB_IDX) << U1
+            if (maddr & U7) != U0 or st[TOFF + e] != vp:
+                break
+            st[rd] = ld64(mem, maddr + st[TOFF + e + U1])
+        elif op == OP_LDW or op == OP_LDRRW:
+            if op == OP_LDW:
+                maddr = st[rn] + w1
+            else:
+                maddr = st[rn] + extend(st[(w0 >> SH_RM) & M6], (aux >> 4) & 7, (aux >> 7) & 3)
+            vp = maddr >> U12
+            e = (vp & TLB_IDX) << U1
+            if (maddr & U3) != U0 or st[TOFF + e] != vp:
+                break
+            st[rd] = ld32(mem, maddr + st[TOFF + e + U1])
+        elif op == OP_LDH or op == OP_LDRRH:
+            if op == OP_LDH:
+                maddr = st[rn] + w1
+            else:
+                maddr = st[rn] + extend(st[(w0 >> SH_RM) & M6], (aux >> 4) & 7, (aux >> 7) & 3)
+            vp = maddr >> U12
+            e = (vp & TLB_IDX) << U1
+            if (maddr & U1) != U0 or st[TOFF + e] != vp:
+                break
+            st[rd] = ld16(mem, maddr + st[TOFF + e + U1])
+        elif op == OP_LDB or op == OP_LDRRB:
+            if op == OP_LDB:
+                maddr = st[rn] + w1
+            else:
+                maddr = st[rn] + extend(st[(w0 >> SH_RM) & M6], (aux >> 4) & 7, (aux >> 7) & 3)
+            vp = maddr >> U12
+            e = (vp & TLB_IDX) << U1
+            if st[TOFF + e] != vp:
+                break
+            st[rd] = np.uint64(mem[maddr + st[TOFF + e + U1]])
         elif op == OP_LD:
             # inline fast path: aligned (so inside a page), read-TLB hit.  LD, ST and
             # LDRR repeat the sized access on purpose: a helper would have to take the
@@ -127,11 +264,11 @@ def hot_run(st, ctl, pslot, mem, m16, m32, m64, budget):
             if (maddr & ((U1 << np.uint64(msize)) - U1)) == U0 and st[TOFF + e] == vp:
                 h = maddr + st[TOFF + e + U1]
                 if msize == 3:
-                    v = m64[h >> U3]
+                    v = ld64(mem, h)
                 elif msize == 2:
-                    v = np.uint64(m32[h >> U2])
+                    v = ld32(mem, h)
                 elif msize == 1:
-                    v = np.uint64(m16[h >> U1])
+                    v = ld16(mem, h)
                 else:
                     v = np.uint64(mem[h])
                 if aux & 12:
@@ -164,11 +301,11 @@ def hot_run(st, ctl, pslot, mem, m16, m32, m64, budget):
                 h = maddr + st[TOFF + e + U1]
                 v = st[rd]
                 if msize == 3:
-                    m64[h >> U3] = v
+                    st64(mem, h, v)
                 elif msize == 2:
-                    m32[h >> U2] = np.uint32(v & M32)
+                    st32(mem, h, v)
                 elif msize == 1:
-                    m16[h >> U1] = np.uint16(v & np.uint64(0xFFFF))
+                    st16(mem, h, v)
                 else:
                     mem[h] = np.uint8(v & np.uint64(0xFF))
                 if mode == MODE_PRE:
@@ -177,9 +314,6 @@ def hot_run(st, ctl, pslot, mem, m16, m32, m64, budget):
                     st[rn] = base + w1
             else:
                 break
-        elif op == OP_BCOND:
-            if cond_holds(aux, nzcv):
-                npc = pc + w1
         elif op == OP_ADDR:
             st[rd] = st[rn] + st[(w0 >> SH_RM) & M6]
         elif op == OP_ADDSI:
@@ -240,11 +374,11 @@ def hot_run(st, ctl, pslot, mem, m16, m32, m64, budget):
             if (maddr & ((U1 << np.uint64(msize)) - U1)) == U0 and st[TOFF + e] == vp:
                 h = maddr + st[TOFF + e + U1]
                 if msize == 3:
-                    v = m64[h >> U3]
+                    v = ld64(mem, h)
                 elif msize == 2:
-                    v = np.uint64(m32[h >> U2])
+                    v = ld32(mem, h)
                 elif msize == 1:
-                    v = np.uint64(m16[h >> U1])
+                    v = ld16(mem, h)
                 else:
                     v = np.uint64(mem[h])
                 if aux & 12:
@@ -271,11 +405,11 @@ def hot_run(st, ctl, pslot, mem, m16, m32, m64, budget):
                 h = maddr + st[TOFF + e + U1]
                 v = st[rd]
                 if msize == 3:
-                    m64[h >> U3] = v
+                    st64(mem, h, v)
                 elif msize == 2:
-                    m32[h >> U2] = np.uint32(v & M32)
+                    st32(mem, h, v)
                 elif msize == 1:
-                    m16[h >> U1] = np.uint16(v & np.uint64(0xFFFF))
+                    st16(mem, h, v)
                 else:
                     mem[h] = np.uint8(v & np.uint64(0xFF))
             else:
@@ -292,11 +426,11 @@ def hot_run(st, ctl, pslot, mem, m16, m32, m64, budget):
                     and (maddr & PAGE_MASK) <= PAIR_LAST - (U2 << np.uint64(msize)) and st[TOFF + e] == vp):
                 h = maddr + st[TOFF + e + U1]
                 if msize == 3:
-                    v = m64[h >> U3]
-                    v2 = m64[(h >> U3) + U1]
+                    v = ld64(mem, h)
+                    v2 = ld64(mem, h + U8)
                 else:
-                    v = np.uint64(m32[h >> U2])
-                    v2 = np.uint64(m32[(h >> U2) + U1])
+                    v = ld32(mem, h)
+                    v2 = ld32(mem, h + U4)
                     if aux & 12:
                         v = sx_load(v, msize, (aux >> 2) & 3)
                         v2 = sx_load(v2, msize, (aux >> 2) & 3)
@@ -333,11 +467,11 @@ def hot_run(st, ctl, pslot, mem, m16, m32, m64, budget):
                 v = st[rd]
                 v2 = st[(w0 >> SH_RA) & M6]
                 if msize == 3:
-                    m64[h >> U3] = v
-                    m64[(h >> U3) + U1] = v2
+                    st64(mem, h, v)
+                    st64(mem, h + U8, v2)
                 else:
-                    m32[h >> U2] = np.uint32(v & M32)
-                    m32[(h >> U2) + U1] = np.uint32(v2 & M32)
+                    st32(mem, h, v)
+                    st32(mem, h + U4, v2)
                 if mode == MODE_PRE:
                     st[rn] = maddr
                 elif mode == MODE_POST:
@@ -512,11 +646,11 @@ def hot_run(st, ctl, pslot, mem, m16, m32, m64, budget):
 
 
 @intrinsic
-def hot_call(typingctx, st, ctl, pslot, mem, m16, m32, m64, budget):
+def hot_call(typingctx, st, ctl, pslot, mem, budget):
     """hot_run(...) called with LLVM's `noinline` on the call: inlined into the
     executor's big loop (LLVM inlines a function with one caller), the hot loop
     would share that loop's register allocation and keep its state on the stack."""
-    sig = types.uint64(st, ctl, pslot, mem, m16, m32, m64, budget)
+    sig = types.uint64(st, ctl, pslot, mem, budget)
 
     def codegen(context, builder, signature, args):
         cres = hot_run.get_compile_result(signature)

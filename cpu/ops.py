@@ -103,6 +103,23 @@ for _i, _n in enumerate(OP_NAMES):
     globals()["OP_" + _n] = _i
 NOPS = len(OP_NAMES)
 
+# --- hot-loop variants -----------------------------------------------------------
+# Specialised forms of common ops: cpu/hotloop.specialise() substitutes them right
+# after predecode, so the hot loop's handlers do not branch on aux (size, sign,
+# mode, SUB, the condition), and the executor's general path maps them back to the
+# generic op with hotloop.generic() (aux is unchanged, except BCONDM's added mask).
+# In-memory only, like every op id.  Grouped by generic op, in this order.
+HOT_FIRST = 64
+HOT_NAMES = (
+    "LDX", "LDW", "LDH", "LDB",             # LD, offset mode, zero-extending: 64/32/16/8-bit
+    "LDRRX", "LDRRW", "LDRRH", "LDRRB",     # LDRR, zero-extending: 64/32/16/8-bit
+    "SUBSI64", "SUBSI32",                   # ADDSI with SUB (CMP/SUBS immediate)
+    "BCONDM",                               # BCOND; aux = cond | (16-bit NZCV truth mask) << 4
+)
+assert HOT_FIRST >= NOPS
+for _i, _n in enumerate(HOT_NAMES):
+    globals()["OP_" + _n] = HOT_FIRST + _i
+
 # load/store addressing modes (aux field "mode")
 MODE_OFF, MODE_PRE, MODE_POST = 0, 1, 2
 # sign-extension kinds for loads
