@@ -218,7 +218,7 @@ def cli_start(cache_dir):
     """Wall time of `pyaarch64 run -nographic tests/guest/hello.elf` as a process."""
     exe = shutil.which("pyaarch64")
     cmd = [exe, "run", "-nographic", HELLO] if exe else \
-        [sys.executable, "-c", "from pyaarch64.emu.cli import main; main()",
+        [sys.executable, "-c", "from pyaarch64.emu.cli import entry; entry()",
          "run", "-nographic", HELLO]
     env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
     t0 = time.perf_counter()

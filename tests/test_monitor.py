@@ -197,6 +197,7 @@ def test_monitor_on_a_unix_socket_with_S(tmp_path):
     finally:
         p.kill()
     assert (tmp_path / "st" / "s1.snap").exists()
+    assert not os.path.exists(sock)                 # the monitor removed its socket file
 
 
 def test_S_needs_a_monitor():
