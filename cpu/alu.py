@@ -5,7 +5,9 @@ Numeric discipline (numba): every register value is uint64; constants are
 module-level np.uint64 so mixed expressions never turn into int64 or float64.
 """
 import numpy as np
-from numba import njit
+from llvmlite import ir as llir
+from numba import njit, types, config
+from numba.core.extending import intrinsic
 
 U0 = np.uint64(0)
 U1 = np.uint64(1)
@@ -178,36 +180,35 @@ def field_mask(width):
     return (U1 << np.uint64(width)) - U1
 
 
-@njit(cache=True)
-def rbit64(v):
-    r = U0
-    for i in range(64):
-        r = (r << U1) | (v & U1)
-        v >>= U1
-    return r
+def _bit_intrinsic(name):
+    """A uint64 -> uint64 intrinsic lowering to one LLVM bit operation (x86: BSWAP,
+    LZCNT or BSR; bit reversal as a short shuffle).  ctlz is defined for 0 (64)."""
+    def typer(typingctx, v):
+        def codegen(context, builder, signature, args):
+            if name == "ctlz":
+                return builder.ctlz(args[0], llir.Constant(llir.IntType(1), 0))
+            return getattr(builder, name)(args[0])
+        return types.uint64(types.uint64), codegen
+    return intrinsic(typer)
 
 
-@njit(cache=True)
-def bswap64(v):
-    r = U0
-    for i in range(8):
-        r = (r << U8) | (v & M8)
-        v >>= U8
-    return r
+if config.DISABLE_JIT:
+    # pure-Python semantics (NUMBA_DISABLE_JIT=1): intrinsics do not run there
+    def rbit64(v):
+        return np.uint64(int(format(int(v), "064b")[::-1], 2))
+
+    def bswap64(v):
+        return np.uint64(int.from_bytes(int(v).to_bytes(8, "little"), "big"))
+
+    def clz64(v):
+        return np.uint64(64 - int(v).bit_length())
+else:
+    rbit64 = _bit_intrinsic("bitreverse")
+    bswap64 = _bit_intrinsic("bswap")
+    clz64 = _bit_intrinsic("ctlz")
 
 
-@njit(cache=True)
-def clz64(v):
-    if v == U0:
-        return U64
-    n = U0
-    while (v & SIGN64) == U0:
-        v <<= U1
-        n += U1
-    return n
-
-
-@njit(cache=True)
+@njit(cache=True, forceinline=True)
 def dp1(v, kind, w):
     """RBIT, REV16, REV32, REV, CLZ, CLS (kind 0..5)."""
     if kind == 0:

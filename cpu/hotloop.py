@@ -19,7 +19,7 @@ from numba import njit, types, config
 from numba.core.extending import intrinsic
 
 from pyaarch64.cpu.ops import *  # noqa: F401,F403  (op ids, slots, ctl layout: constants)
-from pyaarch64.cpu.alu import (addc, logic, logic_flags, shift, extend, field_mask, cond_holds)
+from pyaarch64.cpu.alu import (addc, logic, logic_flags, shift, extend, field_mask, cond_holds, dp1)
 from pyaarch64.cpu.memory import TLB_ENTRIES, T_WRITE, T_EXEC, CODE_TAG, STATE_TLB, STATE_DCACHE
 
 U0 = np.uint64(0)
@@ -626,6 +626,13 @@ def hot_run(st, ctl, pslot, mem, budget):
             p = a * b
             acc = st[(w0 >> SH_RA) & M6]
             st[rd] = acc - p if aux & 1 else acc + p
+        elif op == OP_DP1:
+            # RBIT/REV*/CLZ/CLS (the kernel's bitmaps, fls/ffs, big-endian device tree)
+            w = aux & 1
+            a = st[rn]
+            if w:
+                a &= M32
+            st[rd] = dp1(a, (aux >> 1) & 7, w)
         elif op == OP_NOP:
             pass
         elif op == OP_BARRIER:
