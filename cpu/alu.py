@@ -244,7 +244,7 @@ def dp1(v, kind, w):
     return r
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True)
 def umulh(a, b):
     a_lo = a & M32
     a_hi = a >> U32
@@ -258,7 +258,7 @@ def umulh(a, b):
     return p3 + (p1 >> U32) + (p2 >> U32) + (mid >> U32)
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True)
 def smulh(a, b):
     r = umulh(a, b)
     if a & SIGN64:

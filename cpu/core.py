@@ -1,6 +1,7 @@
 """One CPU: its state arrays, register access by name, and the call into the
 numba run loop.  The board (machine/) supplies RAM and an MMIO callback."""
 import ctypes
+import os
 
 import numpy as np
 
@@ -26,6 +27,16 @@ def _vreg(n):
     return None
 
 
+def exec_path():
+    """The execution path the environment asks for: PYAARCH64_EXEC_PATH=fast (the
+    default), general, tlbflush or step (see cpu/ops.py PATH_*; `step` is the general
+    path driven one instruction per call by the board).  For tests."""
+    p = os.environ.get("PYAARCH64_EXEC_PATH", "fast") or "fast"
+    if p not in O.PATH_NAMES and p != "step":
+        raise ValueError(f"PYAARCH64_EXEC_PATH={p!r}: expected one of fast, general, tlbflush, step")
+    return p
+
+
 class Cpu:
     """State of one AArch64 PE.  Arrays are shared with the jitted executor."""
 
@@ -42,6 +53,8 @@ class Cpu:
         self._cb = None
         self.ns_per_tick = ns_per_tick
         self.icount_shift = icount_shift
+        self.exec_path = exec_path()
+        self.ctl[O.C_PATH] = O.PATH_NAMES.get(self.exec_path, O.PATH_GENERAL)
         self.reset()
 
     # --- wiring ------------------------------------------------------------
@@ -264,8 +277,16 @@ class Cpu:
     def run(self, budget):
         """Run up to `budget` instructions; returns an EXIT_* code (cpu.ops)."""
         from pyaarch64.cpu.executor import run as _run
-        return _run(self.regs, self.ctl, self.sysr, self.sysmap, self.mem, self.dcache,
-                    self.pslot, self.slotpage, self.tlb, self._cb, budget, self.state)
+        args = (self.regs, self.ctl, self.sysr, self.sysmap, self.mem, self.dcache,
+                self.pslot, self.slotpage, self.tlb, self._cb)
+        if self.exec_path != "step":
+            return _run(*args, budget, self.state)
+        ex = O.EXIT_BUDGET                 # the test path "step": one instruction per call
+        for _ in range(int(budget)):
+            ex = _run(*args, 1, self.state)
+            if ex != O.EXIT_BUDGET:
+                break
+        return ex
 
     def take_undefined(self):
         """Take the Undefined Instruction exception at the current PC (used by the

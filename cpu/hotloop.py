@@ -19,7 +19,8 @@ from numba import njit, types, config
 from numba.core.extending import intrinsic
 
 from pyaarch64.cpu.ops import *  # noqa: F401,F403  (op ids, slots, ctl layout: constants)
-from pyaarch64.cpu.alu import (addc, logic, logic_flags, shift, extend, field_mask, cond_holds, dp1)
+from pyaarch64.cpu.alu import (addc, logic, logic_flags, shift, extend, field_mask, cond_holds, dp1,
+                               umulh, smulh)
 from pyaarch64.cpu.memory import TLB_ENTRIES, T_WRITE, T_EXEC, CODE_TAG, STATE_TLB, STATE_DCACHE
 
 U0 = np.uint64(0)
@@ -101,6 +102,21 @@ else:
     st16, st32, st64 = _ram_store(16), _ram_store(32), _ram_store(64)
 
 
+# the generic ops hot_run executes (besides the HOT_NAMES variants): the general path
+# (cpu/executor.py) leaves these to it and does only their memory slow path
+HOT_LOOP_OPS = ("ADDI", "ADDSI", "LOGI", "MOVI", "MOVK", "ADR", "ADRP", "UBF", "SBF", "BFM", "EXTR",
+                "ADDSR", "ADDX", "ADDR", "LOGSR", "ADC", "CCMP", "CSEL", "SHIFTV", "MADD", "MADDL",
+                "MULH", "DP1", "B", "BL", "BCOND", "CBZ", "TBZ", "BR", "RET",
+                "LD", "ST", "LDRR", "STRR", "LDLIT", "LDP", "STP", "PRFM",
+                "NOP", "BARRIER", "WFE", "SEV")
+IS_HOT = np.zeros(HOT_FIRST, dtype=np.bool_)
+for _n in HOT_LOOP_OPS:
+    IS_HOT[OP_NAMES.index(_n)] = True
+IS_MEM = np.zeros(HOT_FIRST, dtype=np.bool_)      # ... of which loads and stores
+for _n in ("LD", "ST", "LDRR", "STRR", "LDLIT", "LDP", "STP"):
+    IS_MEM[OP_NAMES.index(_n)] = True
+
+
 @njit(cache=True, forceinline=True)
 def specialise(w0):
     """The decoded word w0 with a common op replaced by its hot-loop variant
@@ -150,6 +166,36 @@ def sx_load(v, size, sign):
     if sign == SX_32:
         s &= M32
     return s
+
+
+@njit(cache=True, forceinline=True)
+def mem_operands(st, w0, w1, pc, op):
+    """(address of the first access, log2 size, sign kind, addressing mode, accesses)
+    of a load/store op: LD/ST (imm offset, pre/post-index), LDRR/STRR (register
+    offset), LDP/STP, LDLIT.  The one definition of their operands."""
+    aux = np.int64(w0 >> SH_AUX)
+    rn = (w0 >> SH_RN) & M6
+    mode = MODE_OFF
+    count = 1
+    if op == OP_LDRR or op == OP_STRR:
+        addr = st[rn] + extend(st[(w0 >> SH_RM) & M6], (aux >> 4) & 7, (aux >> 7) & 3)
+    elif op == OP_LDLIT:
+        addr = pc + w1
+    else:
+        mode = (aux >> 4) & 3
+        addr = st[rn] if mode == MODE_POST else st[rn] + w1
+        if op == OP_LDP or op == OP_STP:
+            count = 2
+    return addr, aux & 3, (aux >> 2) & 3, mode, count
+
+
+@njit(cache=True, forceinline=True)
+def writeback(st, rn, mode, addr, w1):
+    """Base register update of the pre/post-indexed forms (addr: the first access)."""
+    if mode == MODE_PRE:
+        st[rn] = addr
+    elif mode == MODE_POST:
+        st[rn] = addr + w1
 
 
 @njit(cache=True)
@@ -253,39 +299,27 @@ def hot_run(st, ctl, pslot, mem, budget):
             if st[TOFF + e] != vp:
                 break
             st[rd] = np.uint64(mem[maddr + st[TOFF + e + U1]])
-        elif op == OP_LD:
-            # the other LD forms (sign-extending, pre/post-index): aligned (so inside a
-            # page), read-TLB hit; anything else is left to the general path
-            base = st[rn]
-            mode = (aux >> 4) & 3
-            maddr = base if mode == MODE_POST else base + w1
-            msize = aux & 3
+        elif op == OP_LD or op == OP_LDRR or op == OP_LDLIT:
+            # the other loads (sign-extending, pre/post-index, literal): aligned (so
+            # inside a page), read-TLB hit; anything else is left to the general path
+            maddr, msize, sign, mode, _ = mem_operands(st, w0, w1, pc, op)
             vp = maddr >> U12
             e = (vp & TLB_IDX) << U1
-            if (maddr & ((U1 << np.uint64(msize)) - U1)) == U0 and st[TOFF + e] == vp:
-                h = maddr + st[TOFF + e + U1]
-                if msize == 3:
-                    v = ld64(mem, h)
-                elif msize == 2:
-                    v = ld32(mem, h)
-                elif msize == 1:
-                    v = ld16(mem, h)
-                else:
-                    v = np.uint64(mem[h])
-                if aux & 12:
-                    v = sx_load(v, msize, (aux >> 2) & 3)
-                st[rd] = v
-                if mode == MODE_PRE:
-                    st[rn] = maddr
-                elif mode == MODE_POST:
-                    st[rn] = base + w1
+            if (maddr & ((U1 << np.uint64(msize)) - U1)) != U0 or st[TOFF + e] != vp:
+                break
+            h = maddr + st[TOFF + e + U1]
+            if msize == 3:
+                v = ld64(mem, h)
+            elif msize == 2:
+                v = ld32(mem, h)
+            elif msize == 1:
+                v = ld16(mem, h)
             else:
-                break               # slow path: the general path below
-        elif op == OP_ST:
-            base = st[rn]
-            mode = (aux >> 4) & 3
-            maddr = base if mode == MODE_POST else base + w1
-            msize = aux & 3
+                v = np.uint64(mem[h])
+            st[rd] = sx_load(v, msize, sign)
+            writeback(st, rn, mode, maddr, w1)
+        elif op == OP_ST or op == OP_STRR:
+            maddr, msize, _, mode, _ = mem_operands(st, w0, w1, pc, op)
             vp = maddr >> U12
             e = ((vp & TLB_IDX) + WRITE_BASE) << U1
             t = st[TOFF + e]
@@ -298,23 +332,19 @@ def hot_run(st, ctl, pslot, mem, budget):
                     if st[wi] != U0 or (msize == 3 and st[wi + U2] != U0):
                         break
                 t = vp
-            if (maddr & ((U1 << np.uint64(msize)) - U1)) == U0 and t == vp:
-                h = maddr + st[TOFF + e + U1]
-                v = st[rd]
-                if msize == 3:
-                    st64(mem, h, v)
-                elif msize == 2:
-                    st32(mem, h, v)
-                elif msize == 1:
-                    st16(mem, h, v)
-                else:
-                    mem[h] = np.uint8(v & np.uint64(0xFF))
-                if mode == MODE_PRE:
-                    st[rn] = maddr
-                elif mode == MODE_POST:
-                    st[rn] = base + w1
-            else:
+            if (maddr & ((U1 << np.uint64(msize)) - U1)) != U0 or t != vp:
                 break
+            h = maddr + st[TOFF + e + U1]
+            v = st[rd]
+            if msize == 3:
+                st64(mem, h, v)
+            elif msize == 2:
+                st32(mem, h, v)
+            elif msize == 1:
+                st16(mem, h, v)
+            else:
+                mem[h] = np.uint8(v & np.uint64(0xFF))
+            writeback(st, rn, mode, maddr, w1)
         elif op == OP_ADDR:
             st[rd] = st[rn] + st[(w0 >> SH_RM) & M6]
         elif op == OP_ADDSI:
@@ -367,87 +397,26 @@ def hot_run(st, ctl, pslot, mem, budget):
             npc = t
             if npc & U3:
                 cpage = NO_PAGE
-        elif op == OP_LDRR:
-            maddr = st[rn] + extend(st[(w0 >> SH_RM) & M6], (aux >> 4) & 7, (aux >> 7) & 3)
-            msize = aux & 3
-            vp = maddr >> U12
-            e = (vp & TLB_IDX) << U1
-            if (maddr & ((U1 << np.uint64(msize)) - U1)) == U0 and st[TOFF + e] == vp:
-                h = maddr + st[TOFF + e + U1]
-                if msize == 3:
-                    v = ld64(mem, h)
-                elif msize == 2:
-                    v = ld32(mem, h)
-                elif msize == 1:
-                    v = ld16(mem, h)
-                else:
-                    v = np.uint64(mem[h])
-                if aux & 12:
-                    v = sx_load(v, msize, (aux >> 2) & 3)
-                st[rd] = v
-            else:
-                break
-        elif op == OP_STRR:
-            maddr = st[rn] + extend(st[(w0 >> SH_RM) & M6], (aux >> 4) & 7, (aux >> 7) & 3)
-            msize = aux & 3
-            vp = maddr >> U12
-            e = ((vp & TLB_IDX) + WRITE_BASE) << U1
-            t = st[TOFF + e]
-            if t != vp and t == (vp | CODE_TAG):
-                # data next to decoded code: store unless a decoded word is overwritten
-                h = maddr + st[TOFF + e + U1]
-                cs = np.int64(pslot[h >> U12])
-                if cs >= 0:
-                    wi = (DOFF + (np.uint64(cs) << U11)) | (((h & PAGE_MASK) >> U2) << U1)
-                    if st[wi] != U0 or (msize == 3 and st[wi + U2] != U0):
-                        break
-                t = vp
-            if (maddr & ((U1 << np.uint64(msize)) - U1)) == U0 and t == vp:
-                h = maddr + st[TOFF + e + U1]
-                v = st[rd]
-                if msize == 3:
-                    st64(mem, h, v)
-                elif msize == 2:
-                    st32(mem, h, v)
-                elif msize == 1:
-                    st16(mem, h, v)
-                else:
-                    mem[h] = np.uint8(v & np.uint64(0xFF))
-            else:
-                break
         elif op == OP_LDP:
             # pairs of W or X registers (LDPSW sign-extends); both halves in one page
-            base = st[rn]
-            mode = (aux >> 4) & 3
-            maddr = base if mode == MODE_POST else base + w1
-            msize = aux & 3
+            maddr, msize, sign, mode, _ = mem_operands(st, w0, w1, pc, op)
             vp = maddr >> U12
             e = (vp & TLB_IDX) << U1
-            if ((maddr & ((U1 << np.uint64(msize)) - U1)) == U0
-                    and (maddr & PAGE_MASK) <= PAIR_LAST - (U2 << np.uint64(msize)) and st[TOFF + e] == vp):
-                h = maddr + st[TOFF + e + U1]
-                if msize == 3:
-                    v = ld64(mem, h)
-                    v2 = ld64(mem, h + U8)
-                else:
-                    v = ld32(mem, h)
-                    v2 = ld32(mem, h + U4)
-                    if aux & 12:
-                        v = sx_load(v, msize, (aux >> 2) & 3)
-                        v2 = sx_load(v2, msize, (aux >> 2) & 3)
-                st[rd] = v
-                st[(w0 >> SH_RA) & M6] = v2
-                if mode == MODE_PRE:
-                    st[rn] = maddr
-                elif mode == MODE_POST:
-                    st[rn] = base + w1
-            else:
+            if ((maddr & ((U1 << np.uint64(msize)) - U1)) != U0
+                    or (maddr & PAGE_MASK) > PAIR_LAST - (U2 << np.uint64(msize)) or st[TOFF + e] != vp):
                 break
+            h = maddr + st[TOFF + e + U1]
+            if msize == 3:
+                v = ld64(mem, h)
+                v2 = ld64(mem, h + U8)
+            else:
+                v = sx_load(ld32(mem, h), msize, sign)
+                v2 = sx_load(ld32(mem, h + U4), msize, sign)
+            st[rd] = v
+            st[(w0 >> SH_RA) & M6] = v2
+            writeback(st, rn, mode, maddr, w1)
         elif op == OP_STP:
-            base = st[rn]
-            mode = (aux >> 4) & 3
-            maddr = base if mode == MODE_POST else base + w1
-            msize = aux & 3
+            maddr, msize, _, mode, _ = mem_operands(st, w0, w1, pc, op)
             vp = maddr >> U12
             e = ((vp & TLB_IDX) + WRITE_BASE) << U1
             t = st[TOFF + e]
@@ -462,23 +431,19 @@ def hot_run(st, ctl, pslot, mem, budget):
                     if msize == 3 and (st[wi + U4] != U0 or st[wi + U4 + U2] != U0):
                         break
                 t = vp
-            if ((maddr & ((U1 << np.uint64(msize)) - U1)) == U0
-                    and (maddr & PAGE_MASK) <= PAIR_LAST - (U2 << np.uint64(msize)) and t == vp):
-                h = maddr + st[TOFF + e + U1]
-                v = st[rd]
-                v2 = st[(w0 >> SH_RA) & M6]
-                if msize == 3:
-                    st64(mem, h, v)
-                    st64(mem, h + U8, v2)
-                else:
-                    st32(mem, h, v)
-                    st32(mem, h + U4, v2)
-                if mode == MODE_PRE:
-                    st[rn] = maddr
-                elif mode == MODE_POST:
-                    st[rn] = base + w1
-            else:
+            if ((maddr & ((U1 << np.uint64(msize)) - U1)) != U0
+                    or (maddr & PAGE_MASK) > PAIR_LAST - (U2 << np.uint64(msize)) or t != vp):
                 break
+            h = maddr + st[TOFF + e + U1]
+            v = st[rd]
+            v2 = st[(w0 >> SH_RA) & M6]
+            if msize == 3:
+                st64(mem, h, v)
+                st64(mem, h + U8, v2)
+            else:
+                st32(mem, h, v)
+                st32(mem, h + U4, v2)
+            writeback(st, rn, mode, maddr, w1)
         elif op == OP_LOGI:
             opc = (aux >> 1) & 3
             r = logic(st[rn], w1, opc, aux & 1)
@@ -627,6 +592,10 @@ def hot_run(st, ctl, pslot, mem, budget):
             p = a * b
             acc = st[(w0 >> SH_RA) & M6]
             st[rd] = acc - p if aux & 1 else acc + p
+        elif op == OP_MULH:
+            a = st[rn]
+            b = st[(w0 >> SH_RM) & M6]
+            st[rd] = smulh(a, b) if aux & 1 else umulh(a, b)
         elif op == OP_DP1:
             # RBIT/REV*/CLZ/CLS (the kernel's bitmaps, fls/ffs, big-endian device tree)
             w = aux & 1
@@ -650,6 +619,8 @@ def hot_run(st, ctl, pslot, mem, budget):
         left -= U1
     ctl[C_PC] = pc
     ctl[C_NZCV] = np.uint64(nzcv)
+    # stopped at an instruction (its page is the current one) or at the fetch
+    ctl[C_HOT_LEFT] = HOT_LEFT_INSN if cpage == (pc >> U12) else HOT_LEFT_FETCH
     return np.uint64(budget) - left
 
 

@@ -80,6 +80,13 @@ def tlb_flush(tlb):
         tlb[i] = INVALID
 
 
+@njit(cache=True)
+def tlb_flush_data(tlb):
+    """Forget the read and write entries only (a test path: ops.PATH_TLBFLUSH)."""
+    for i in range(T_READ * TLB_ENTRIES, (T_WRITE + 1) * TLB_ENTRIES):
+        tlb[2 * i] = INVALID
+
+
 # fault status codes (ESR_EL1.DFSC/IFSC, PAR_EL1.FST); the level is added to the first four
 FSC_ADDR_SIZE = 0x00
 FSC_TRANS = 0x04

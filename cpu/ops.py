@@ -169,10 +169,27 @@ C_ICOUNT_SHIFT = 31 # -icount shift: each instruction is 2**shift ns of virtual 
 C_IL = 32           # PSTATE.IL (set by an illegal exception return; the next fetch traps)
 C_IDLE_NS = 33      # virtual ns that passed while the PE slept in WFI (time = icount << shift + this)
 C_UNDEF_PC = 34     # PC of the last undefined instruction (for -d unimp)
+C_HOT_LEFT = 35     # where the hot loop last stopped: HOT_LEFT_FETCH or HOT_LEFT_INSN
+C_PATH = 36         # execution path (PATH_*): tests force the slower ones
+# counters for profiling and tests (not state: never in a snapshot)
+C_HOT_CALLS = 37    # calls of the hot loop
+C_LEAVES = 38       # times it stopped before its budget (the general path took over)
+C_MEMSLOW = 39      # loads and stores through the memory slow path
 # MMU (slots kept apart from the rest)
 C_TLB_EL = 60       # the EL the soft TLB's entries were filled at
 C_VEC_PC = 61       # vector address of the exception just taken with the MMU on (~0: none):
                     # a fetch fault there would loop, so the run stops (EXIT_EXC_LOOP)
+
+# where hotloop.hot_run stopped before its budget was spent (ctl[C_HOT_LEFT])
+HOT_LEFT_INSN = 0   # at an instruction it leaves to the general path
+HOT_LEFT_FETCH = 1  # at the fetch (page entry, interrupt, stop request, ...)
+
+# execution paths (ctl[C_PATH]); every one runs the same op definitions
+PATH_FAST = 0       # the hot loop runs as far as it can (normal operation)
+PATH_GENERAL = 1    # the hot loop runs one instruction at a time behind the general fetch
+PATH_TLBFLUSH = 2   # PATH_GENERAL with the soft TLB's data entries flushed before every
+                    # instruction: every load and store takes the memory slow path
+PATH_NAMES = {"fast": PATH_FAST, "general": PATH_GENERAL, "tlbflush": PATH_TLBFLUSH}
 
 # --- exit codes of run() ----------------------------------------------------
 EXIT_BUDGET = 1     # instruction budget spent
@@ -188,9 +205,11 @@ EXIT_CB_ERROR = 10     # a Python device callback raised
 EXIT_TRACE = 11        # trace mode: about to execute a new block at PC
 EXIT_EXC_LOOP = 12     # an exception whose vector is unmapped: A = pc, B = ESR
 EXIT_TIMER = 13        # a generic-timer register was written: the board re-derives lines/deadlines
+EXIT_INTERNAL = 14     # an emulator defect (the general path and the hot loop disagree): A = pc, B = insn
 EXIT_NAMES = {
     EXIT_BUDGET: "budget", EXIT_HVC: "hvc", EXIT_SMC: "smc", EXIT_HLT: "hlt",
     EXIT_WFI: "wfi", EXIT_STOP: "stop", EXIT_FETCH_ABORT: "fetch-abort",
     EXIT_DATA_ABORT: "data-abort", EXIT_UNDEF: "undefined", EXIT_CB_ERROR: "callback-error",
     EXIT_TRACE: "trace", EXIT_EXC_LOOP: "exception-loop", EXIT_TIMER: "timer",
+    EXIT_INTERNAL: "internal-error",
 }

@@ -329,6 +329,10 @@ class VirtMachine:
                     f"guest data abort at PC 0x{pc:x} (exception vector at VBAR_EL1=0x{vbar:x} is not mapped)"))
             return StopReason(kind, 1, pc, message=(
                 f"exception (ESR 0x{esr:x}) at PC 0x{pc:x} but the vector at VBAR_EL1=0x{vbar:x} is not mapped"))
+        if ex == O.EXIT_INTERNAL:
+            pc, insn = int(ctl[O.C_EXIT_A]), int(ctl[O.C_EXIT_B])
+            raise RuntimeError(f"emulator defect: the general path cannot execute instruction "
+                               f"0x{insn:08x} at PC 0x{pc:x} (please report it)")
         raise RuntimeError(f"unexpected exit code {ex}")
 
     def _insn_at(self, pc):

@@ -10,6 +10,12 @@ def pytest_addoption(parser):
                           "(default: a small fixed sample)")
     parser.addoption("--diff-seed", type=int, default=1,
                      help="seed of the random encodings of tests/test_diff_unicorn.py")
+    parser.addoption("--exec-path", default=None, choices=("fast", "general", "tlbflush", "step"),
+                     help="force the CPU's execution path for the whole run (sets "
+                          "PYAARCH64_EXEC_PATH; see cpu/ops.py PATH_*): general = the hot loop one "
+                          "instruction at a time behind the general fetch, tlbflush = that with the "
+                          "soft TLB's data entries flushed before every instruction, step = one "
+                          "instruction per run() call")
     parser.addoption("--linux", action="store_true", default=False,
                      help="boot the Debian arm64 kernel in tests/test_linux_boot.py (fetch it "
                           "first with scripts/fetch-guests.sh; same as PYAARCH64_LINUX=1)")
@@ -19,6 +25,16 @@ def pytest_addoption(parser):
 # The CPU core is compiled (or loaded from numba's cache) once per session, up front,
 # so the cost shows in the summary instead of inside whichever test runs first.
 _core = {}
+
+
+def pytest_configure(config):
+    path = config.getoption("--exec-path")
+    if path:
+        os.environ["PYAARCH64_EXEC_PATH"] = path     # read by every new Cpu (and subprocess)
+
+
+def pytest_report_header(config):
+    return f"pyaarch64 execution path: {os.environ.get('PYAARCH64_EXEC_PATH') or 'fast'}"
 
 
 def pytest_sessionstart(session):

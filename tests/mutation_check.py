@@ -1,0 +1,118 @@
+"""Mutation check: break one arm of each execution path and show that a test fails.
+
+    python tests/mutation_check.py                 # every mutation, every path it names
+    python tests/mutation_check.py --only madd,div # some of them
+    python tests/mutation_check.py --list
+
+Each mutation edits one line of a copy of the package (in a temporary directory,
+never the checkout), then runs the guest programs and the differential sample
+(tests/test_exec_paths.py SUITE) through the execution paths it names, with
+`--exec-path`.  A mutation is *caught* on a path when that pytest run fails.
+Every row must say caught; the script exits 1 otherwise.  Each mutation compiles
+its own copy of the CPU core (a numba cache of its own), so a full run takes a
+while; the result is recorded in tests/README-mutation.md.
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+from test_exec_paths import SUITE  # noqa: E402
+
+ALL = ("fast", "general", "tlbflush", "step")
+
+# name -> (file, original text (must occur exactly once), mutated text, paths, what it breaks)
+MUTATIONS = {
+    # the hot loop's arms: the one definition every path executes
+    "addsr": ("cpu/hotloop.py", "                r = a - b if aux & 2 else a + b\n                if w:\n"
+              "                    r &= M32\n            st[rd] = r\n        elif op == OP_MOVI:",
+              "                r = a - b if aux & 2 else a + b + U1\n                if w:\n"
+              "                    r &= M32\n            st[rd] = r\n        elif op == OP_MOVI:",
+              ALL, "ADD (shifted register) adds one more"),
+    "madd": ("cpu/hotloop.py", "            r = acc - p if aux & 2 else acc + p\n",
+             "            r = acc - p if aux & 2 else acc + p + U1\n", ALL, "MADD adds one more"),
+    "csinc": ("cpu/hotloop.py", "                if kind == 1:\n                    r = r + U1\n",
+              "                if kind == 1:\n                    r = r + U2\n", ALL, "CSINC increments by two"),
+    "ldsx": ("cpu/hotloop.py", "            st[rd] = sx_load(v, msize, sign)\n            writeback(st, rn, mode, maddr, w1)\n",
+             "            st[rd] = v\n            writeback(st, rn, mode, maddr, w1)\n",
+             ("fast", "general"), "the hot loop's sign-extending loads do not sign-extend"),
+    # the general path's own code
+    "slow-sign": ("cpu/executor.py", "            v = sx_load(v, msize, sign)\n",
+                  "            v = v\n", ("tlbflush",), "the memory slow path does not sign-extend"),
+    "slow-wb": ("cpu/executor.py", "    writeback(regs, rn, mode, maddr, w1)\n    ctl[C_PC] = pc + np.uint64(4)\n",
+                "    ctl[C_PC] = pc + np.uint64(4)\n", ("tlbflush",),
+                "the memory slow path forgets pre/post-index writeback"),
+    "slow-pair": ("cpu/executor.py", "                regs[ra] = v\n", "                regs[ra] = v + U1\n",
+                  ("tlbflush",), "the memory slow path loads a pair's second register wrong"),
+    "div": ("cpu/executor.py", "            regs[rd] = sdiv(a, b, aux & 1) if aux & 2 else udiv(a, b, aux & 1)\n",
+            "            regs[rd] = sdiv(a, b, aux & 1) if aux & 2 else udiv(a, b, aux & 1) + U1\n",
+            ALL, "UDIV (the general path's own arm) is one too big"),
+    # the step path's own code
+    "step": ("cpu/core.py", "        for _ in range(int(budget)):\n", "        for _ in range(int(budget) + 1):\n",
+             ("step",), "the step path runs one instruction more than asked"),
+}
+
+
+def mutate(dst, rel, old, new):
+    p = os.path.join(dst, rel)
+    with open(p) as f:
+        src = f.read()
+    n = src.count(old)
+    if n != 1:
+        raise SystemExit(f"mutation text occurs {n} times in {rel} (expected once): {old!r}")
+    with open(p, "w") as f:
+        f.write(src.replace(old, new))
+
+
+def run_one(name, paths, keep_going):
+    rel, old, new, _, _ = MUTATIONS[name]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix=f"mut-{name}-") as tmp:
+        pkg = os.path.join(tmp, "pyaarch64")
+        shutil.copytree(ROOT, pkg, ignore=shutil.ignore_patterns(
+            "__pycache__", ".git", "*.egg-info", "results", ".pytest_cache"))
+        mutate(pkg, rel, old, new)
+        env = dict(os.environ, PYTHONPATH=tmp, NUMBA_CACHE_DIR=os.path.join(tmp, "numba"))
+        env.pop("PYAARCH64_EXEC_PATH", None)
+        for path in paths:
+            t = time.time()
+            r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
+                                f"--exec-path={path}", *SUITE], cwd=os.path.join(pkg, "tests"),
+                               env=env, capture_output=True, text=True)
+            failed = r.returncode != 0 and " failed" in r.stdout
+            first = next((ln for ln in r.stdout.splitlines() if ln.startswith("FAILED")), "")
+            rows.append((name, path, "caught" if failed else "MISSED", time.time() - t, first[:110]))
+            print(f"{name:10} {path:9} {rows[-1][2]:7} {rows[-1][3]:6.0f}s  {first[:110]}", flush=True)
+            if r.returncode not in (0, 1):
+                print(r.stdout[-3000:], r.stderr[-3000:], file=sys.stderr)
+    return rows
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--only", default="", help="comma-separated mutation names")
+    ap.add_argument("--paths", default="", help="comma-separated paths (default: each mutation's own)")
+    ap.add_argument("--list", action="store_true")
+    a = ap.parse_args()
+    if a.list:
+        for k, (rel, _, _, paths, what) in MUTATIONS.items():
+            print(f"{k:10} {rel:18} {','.join(paths):28} {what}")
+        return 0
+    names = [n for n in a.only.split(",") if n] or list(MUTATIONS)
+    rows = []
+    for n in names:
+        paths = [p for p in a.paths.split(",") if p] or MUTATIONS[n][3]
+        rows += run_one(n, paths, False)
+    missed = [r for r in rows if r[2] != "caught"]
+    print(f"{len(rows) - len(missed)} of {len(rows)} mutation runs caught")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""Every execution path runs the guest programs and the random differential sample.
+
+The CPU has one definition per instruction but several ways to reach it (cpu/ops.py
+PATH_*): the hot loop running freely (every other test), the hot loop one
+instruction at a time behind the general path's fetch (`general`), that with the
+soft TLB's data entries flushed before every instruction so that every load and
+store takes the memory slow path (`tlbflush`), and one instruction per `run()`
+call (`step`).  Each path here runs the same tests as the default one, in a pytest
+subprocess with `--exec-path`, so a defect that only one path reaches fails here.
+`tests/mutation_check.py` shows that each path's own code is covered.
+"""
+import os
+import subprocess
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# the guest programs against QEMU's expected output, and the differential sample
+SUITE = ["test_guests.py", "-k", "expected and not sysregs", "test_diff_unicorn.py",
+         "test_diff_fp.py", "test_diff_simd.py", "test_diff_simdx.py", "test_guest_simdx.py"]
+# the step path costs a Python call per instruction: the sysregs guest (9 M
+# instructions) runs in the other paths only
+PATHS = {
+    "general": SUITE,
+    "tlbflush": SUITE,
+    "step": SUITE,
+}
+
+
+def run_path(path, args, timeout=1800):
+    env = dict(os.environ)
+    env.pop("PYAARCH64_EXEC_PATH", None)
+    cmd = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
+           f"--exec-path={path}", *args]
+    return subprocess.run(cmd, cwd=HERE, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", sorted(PATHS))
+def test_path_runs_guests_and_differential_sample(path):
+    r = run_path(path, PATHS[path])
+    tail = (r.stdout + r.stderr)[-4000:]
+    assert r.returncode == 0, f"--exec-path={path} failed:\n{tail}"
+    assert f"pyaarch64 execution path: {path}" in r.stdout, tail
+    assert " passed" in r.stdout and " failed" not in r.stdout, tail
+
+
+def test_exec_path_is_checked():
+    """A misspelt path is a clear error, not a silent fall back to the fast path."""
+    from pyaarch64.cpu.core import exec_path
+    old = os.environ.get("PYAARCH64_EXEC_PATH")
+    os.environ["PYAARCH64_EXEC_PATH"] = "genral"
+    try:
+        with pytest.raises(ValueError, match="expected one of fast, general, tlbflush, step"):
+            exec_path()
+    finally:
+        if old is None:
+            os.environ.pop("PYAARCH64_EXEC_PATH")
+        else:
+            os.environ["PYAARCH64_EXEC_PATH"] = old
+
+
+@pytest.mark.parametrize("path", ["general", "tlbflush", "step"])
+def test_path_really_differs(path, monkeypatch):
+    """The switch reaches the CPU: a guest with loads and stores prints the same and
+    retires the same instructions on every path, while the slower paths call the hot
+    loop once per instruction and (tlbflush) take the memory slow path for every load
+    and store (the executor's counters, cpu/ops.py C_HOT_CALLS, C_MEMSLOW)."""
+    from pyaarch64.cpu import ops as O
+    from guestbuild import build, run_guest
+    elf = build("ldst.c")
+    monkeypatch.setenv("PYAARCH64_EXEC_PATH", "fast")
+    out0, stop0, m0 = run_guest(elf, machine="virt-7.2")
+    monkeypatch.setenv("PYAARCH64_EXEC_PATH", path)
+    out1, stop1, m1 = run_guest(elf, machine="virt-7.2")
+    assert m1.cpu.exec_path == path
+    assert (stop1.kind, out1, m1.cpu.icount) == (stop0.kind, out0, m0.cpu.icount)
+    c0, c1 = m0.cpu.ctl, m1.cpu.ctl
+    assert c0[O.C_HOT_CALLS] < m0.cpu.icount // 20       # the hot loop runs freely
+    assert c1[O.C_HOT_CALLS] >= m1.cpu.icount            # one call per instruction (or more)
+    if path == "tlbflush":
+        assert c1[O.C_MEMSLOW] > 20 * max(1, int(c0[O.C_MEMSLOW]))
