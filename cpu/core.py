@@ -9,12 +9,14 @@ from pyaarch64.cpu import ops as O
 from pyaarch64.cpu import sysregs as SR
 from pyaarch64.cpu.memory import new_state, INVALID
 from pyaarch64.cpu.models import get_model
+from pyaarch64.cpu import groups
 
 # MMIO callback: (address, size in bytes, is_write, value) -> value read
 MMIO_CB = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint32,
                            ctypes.c_uint32, ctypes.c_uint64)
 
 DECODE_SLOTS = 256
+_compiled = [False]      # the executor was compiled or loaded in this process
 
 GPR_NAMES = tuple(f"x{i}" for i in range(31))
 _VWIDTH = {"v": 128, "q": 128, "d": 64, "s": 32, "h": 16, "b": 8}
@@ -51,6 +53,7 @@ class Cpu:
         self.slotpage = np.full(DECODE_SLOTS, -1, dtype=np.int64)
         self.mem = None
         self._cb = None
+        self._groups_key = None
         self.ns_per_tick = ns_per_tick
         self.icount_shift = icount_shift
         self.exec_path = exec_path()
@@ -279,14 +282,45 @@ class Cpu:
         from pyaarch64.cpu.executor import run as _run
         args = (self.regs, self.ctl, self.sysr, self.sysmap, self.mem, self.dcache,
                 self.pslot, self.slotpage, self.tlb, self._cb)
-        if self.exec_path != "step":
-            return _run(*args, budget, self.state)
-        ex = O.EXIT_BUDGET                 # the test path "step": one instruction per call
-        for _ in range(int(budget)):
-            ex = _run(*args, 1, self.state)
-            if ex != O.EXIT_BUDGET:
-                break
-        return ex
+        self._fill_groups()
+        step = self.exec_path == "step"
+        budget = int(budget)
+        while True:
+            ic0 = int(self.ctl[O.C_ICOUNT])
+            n = 1 if step else budget         # the test path "step": one instruction per call
+            if not _compiled[0]:
+                with groups.compile_progress("the CPU core"):
+                    ex = _run(*args, n, self.state)
+                _compiled[0] = True
+            else:
+                ex = _run(*args, n, self.state)
+            budget -= int(self.ctl[O.C_ICOUNT]) - ic0
+            if ex == O.EXIT_GROUP:
+                self._load_group(int(self.ctl[O.C_EXIT_A]))
+            elif not (step and ex == O.EXIT_BUDGET):
+                return ex
+            if budget <= 0:
+                return O.EXIT_BUDGET
+
+    def _group_types(self):
+        return groups.argtypes_of(self.regs, self.ctl, self.sysr, self.sysmap, self.mem, self.tlb,
+                                  self.pslot, self.slotpage, self._cb)
+
+    def _fill_groups(self):
+        """Addresses of the groups already compiled for this CPU's argument types (the
+        MMIO callback's presence changes them) into ctl; 0 loads on first use."""
+        key = (self._cb is None, self.mem is None)
+        if key == self._groups_key:
+            return
+        self._groups_key = key
+        types_ = self._group_types()
+        for g in range(groups.NGROUPS):
+            self.ctl[O.C_GROUP + g] = groups._addr.get((g, types_), 0)
+
+    def _load_group(self, g):
+        if not 0 <= g < groups.NGROUPS:
+            raise RuntimeError(f"emulator defect: unknown instruction group {g}")
+        self.ctl[O.C_GROUP + g] = groups.address(g, self._group_types())
 
     def take_undefined(self):
         """Take the Undefined Instruction exception at the current PC (used by the

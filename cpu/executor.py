@@ -12,7 +12,8 @@ does the rest here, one instruction at a time:
 - the memory slow path of loads and stores (TLB miss, MMIO, unaligned or
   page-crossing, a store into a page with decoded code);
 - the ops that are never hot: WFI, CLREX, DIV, CRC32, UNDEF and the slow ops
-  (`system.slow_op`: system registers, exceptions, exclusives, FP/SIMD).
+  (the system group, `system.slow_op`: system registers, exceptions, exclusives,
+  and through it the FP and SIMD groups; cpu/groups.py).
 
 `ctl[C_PATH]` forces the other paths for tests (`PATH_*` in cpu/ops.py): the hot
 loop one instruction at a time behind the general fetch, or additionally with the
@@ -27,9 +28,10 @@ from pyaarch64.cpu.alu import crc32, udiv, sdiv
 from pyaarch64.cpu.memory import (TLB_ENTRIES, T_EXEC, fetch_page, alloc_slot, tlb_flush_data,
                                   access_slow, acc_fsc, tlb_check_el, branch_target,
                                   ACC_OK, ACC_CODE, ACC_DROPPED, ACC_CBERR)
-from pyaarch64.cpu.system import (slow_op, undefined, data_abort, insn_abort, pc_align_fault,
+from pyaarch64.cpu.system import (undefined, data_abort, insn_abort, pc_align_fault,
                                   illegal_state, take_interrupt, wfi)
 from pyaarch64.cpu.isa._decoder import predecode
+from pyaarch64.cpu.groups import run_group, G_SYSTEM
 from pyaarch64.cpu.hotloop import (hot_call, specialise, generic, mem_operands, writeback, sx_load,
                                    IS_HOT, IS_MEM)
 
@@ -298,7 +300,7 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget, 
             ctl[C_ICOUNT] += steps
             budget -= steps
             steps = U0
-            exitc = slow_op(regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1)
+            exitc = run_group(G_SYSTEM, regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1)
             if exitc == 0 or exitc == EXIT_HVC or exitc == EXIT_SMC or exitc == EXIT_TIMER:
                 steps += U1
             pc = ctl[C_PC]

@@ -9,7 +9,8 @@ returns them.
 import numpy as np
 from numba import njit
 
-from pyaarch64.cpu.ops import VREG, C_PC, C_NZCV, SINK
+from pyaarch64.cpu.ops import VREG, C_PC, C_NZCV, SINK, OP_FPMEM
+from pyaarch64.cpu import system as _sys
 from pyaarch64.cpu.sysregs import R_VAL, S_FPCR, S_FPSR
 from pyaarch64.cpu.alu import cond_holds
 from pyaarch64.cpu.fpu import (
@@ -227,3 +228,14 @@ def fpdp(regs, ctl, sysr, pc, aux, insn):
         sysr[S_FPSR, R_VAL] = sysr[S_FPSR, R_VAL] | np.uint64(fl)
     ctl[C_PC] = pc + np.uint64(4)
     return 0
+
+
+@njit(cache=True)
+def fp_group(regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1):
+    """Entry of the floating-point group (cpu/groups.py): FPDP, FPMEM."""
+    pc = ctl[C_PC]
+    if op == OP_FPMEM:
+        return np.int64(_sys.fp_mem(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1))
+    if _sys.fp_trapped(ctl, sysr):
+        return np.int64(_sys.fp_trap(regs, ctl, sysr, pc))
+    return np.int64(fpdp(regs, ctl, sysr, pc, np.int64(w0 >> np.uint64(34)), w1))

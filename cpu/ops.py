@@ -175,6 +175,8 @@ C_PATH = 36         # execution path (PATH_*): tests force the slower ones
 C_HOT_CALLS = 37    # calls of the hot loop
 C_LEAVES = 38       # times it stopped before its budget (the general path took over)
 C_MEMSLOW = 39      # loads and stores through the memory slow path
+C_GROUP = 48        # 48..55: addresses of the compiled instruction groups (cpu/groups.py; 0: not
+                    # loaded yet).  Process-local, like every ctl slot: never in a snapshot
 # MMU (slots kept apart from the rest)
 C_TLB_EL = 60       # the EL the soft TLB's entries were filled at
 C_VEC_PC = 61       # vector address of the exception just taken with the MMU on (~0: none):
@@ -206,10 +208,12 @@ EXIT_TRACE = 11        # trace mode: about to execute a new block at PC
 EXIT_EXC_LOOP = 12     # an exception whose vector is unmapped: A = pc, B = ESR
 EXIT_TIMER = 13        # a generic-timer register was written: the board re-derives lines/deadlines
 EXIT_INTERNAL = 14     # an emulator defect (the general path and the hot loop disagree): A = pc, B = insn
+EXIT_GROUP = 15        # the instruction at PC needs group A (cpu/groups.py), not loaded yet: load it
+                       # and run on (the instruction has not started)
 EXIT_NAMES = {
     EXIT_BUDGET: "budget", EXIT_HVC: "hvc", EXIT_SMC: "smc", EXIT_HLT: "hlt",
     EXIT_WFI: "wfi", EXIT_STOP: "stop", EXIT_FETCH_ABORT: "fetch-abort",
     EXIT_DATA_ABORT: "data-abort", EXIT_UNDEF: "undefined", EXIT_CB_ERROR: "callback-error",
     EXIT_TRACE: "trace", EXIT_EXC_LOOP: "exception-loop", EXIT_TIMER: "timer",
-    EXIT_INTERNAL: "internal-error",
+    EXIT_INTERNAL: "internal-error", EXIT_GROUP: "group",
 }

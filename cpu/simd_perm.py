@@ -9,7 +9,8 @@ A 64-bit (Q=0) result zeroes the upper half of the V register.
 import numpy as np
 from numba import njit
 
-from pyaarch64.cpu.ops import VREG, C_PC
+from pyaarch64.cpu.ops import VREG, C_PC, OP_SIMDX
+from pyaarch64.cpu.simd_int import simd_int
 from pyaarch64.cpu import system as _sys
 from pyaarch64.cpu.isa.simdx import (SX_SINGLE, SX_DUP_ELEM, SX_DUP_GEN, SX_SMOV, SX_UMOV,
                                      SX_INS_GEN, SX_INS_ELEM, SX_SDUP, SX_MODIMM, SX_PERM,
@@ -240,3 +241,17 @@ def simdx(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1):
         perm(regs, kind, rd, rn, rm, np.int64(w1))
     ctl[C_PC] = pc + np.uint64(4)
     return 0
+
+
+@njit(cache=True)
+def simd_group(regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1):
+    """Entry of the Advanced SIMD group (cpu/groups.py): SIMD (integer), SIMDX."""
+    pc = ctl[C_PC]
+    if op == OP_SIMDX:
+        return np.int64(simdx(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1))
+    if _sys.fp_trapped(ctl, sysr):
+        return np.int64(_sys.fp_trap(regs, ctl, sysr, pc))
+    m31 = np.uint64(31)
+    return np.int64(simd_int(regs, ctl, sysr, pc, np.int64((w0 >> np.uint64(10)) & m31),
+                             np.int64((w0 >> np.uint64(16)) & m31), np.int64((w0 >> np.uint64(22)) & m31),
+                             np.int64(w0 >> np.uint64(34))))

@@ -34,10 +34,8 @@ from pyaarch64.cpu.memory import (access_slow, ram_offset, translate, identity, 
                                   ACC_CODE, ACC_DROPPED, A_READ, A_WRITE, FSC_ALIGN,
                                   I_ATTR_SH, I_SH_SH, SCTLR_M)
 from pyaarch64.cpu.alu import extend
-from pyaarch64.cpu.simd_int import simd_int
 from pyaarch64.cpu.isa.branch import PSF_SPSEL, PSF_DAIFSET, PSF_DAIFCLR
-from pyaarch64.cpu.fpexec import fpdp
-from pyaarch64.cpu import simd_perm as _simd_perm  # circular: it uses this module's helpers
+from pyaarch64.cpu.groups import run_group, G_FP, G_SIMD
 from pyaarch64.cpu.isa.ldst import XK_LDX, XK_STX, XK_LDXP, XK_STXP, XK_LDAR, XK_STLR, XK_CAS, XK_CASP
 
 U0 = np.uint64(0)
@@ -1007,39 +1005,33 @@ def slow_op(regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1):
     ra = np.int64((w0 >> np.uint64(28)) & np.uint64(63))
     aux = np.int64(w0 >> np.uint64(34))
     if op == OP_MRS:
-        return sysreg(regs, ctl, sysr, sysmap, pc, aux, rd, True)
+        return np.int64(sysreg(regs, ctl, sysr, sysmap, pc, aux, rd, True))
     if op == OP_MSR:
         r = sysreg(regs, ctl, sysr, sysmap, pc, aux, rn, False)
         slot = sysmap[aux]
         if (slot == S_SCTLR_EL1 or slot == S_TCR_EL1 or slot == S_TTBR0_EL1
                 or slot == S_TTBR1_EL1):
             tlb_flush(tlb)        # the soft TLB caches translations and permissions
-        return r
+        return np.int64(r)
     if op == OP_LDT or op == OP_STT:
-        return unpriv_ldst(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rd, rn, aux, w1,
-                           op == OP_STT)
+        return np.int64(unpriv_ldst(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rd, rn, aux, w1,
+                           op == OP_STT))
     if op == OP_MSRI:
-        return msr_imm(regs, ctl, sysr, pc, aux, np.int64(w1))
+        return np.int64(msr_imm(regs, ctl, sysr, pc, aux, np.int64(w1)))
     if op == OP_EXC:
-        return exc_insn(regs, ctl, sysr, pc, aux, np.int64(w1))
+        return np.int64(exc_insn(regs, ctl, sysr, pc, aux, np.int64(w1)))
     if op == OP_ERET:
-        return eret(regs, ctl, sysr, pc)
+        return np.int64(eret(regs, ctl, sysr, pc))
     if op == OP_SYS:
-        return sys_insn(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, aux, rn)
+        return np.int64(sys_insn(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, aux, rn))
     if op == OP_EXCL:
         if (aux & 7) >= XK_CAS:
-            return cas(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rn, aux)
-        return excl(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rd, rn, rm, ra, aux)
+            return np.int64(cas(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rn, aux))
+        return np.int64(excl(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rd, rn, rm, ra, aux))
     if op == OP_ATOMIC:
-        return atomic(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rd, rn, rm, aux)
-    if op == OP_FPMEM:
-        return fp_mem(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1)
-    if op == OP_FPDP:
-        return fp_trap(regs, ctl, sysr, pc) if fp_trapped(ctl, sysr) else fpdp(regs, ctl, sysr, pc, aux, w1)
-    if op == OP_SIMD:
-        if fp_trapped(ctl, sysr):
-            return fp_trap(regs, ctl, sysr, pc)
-        return simd_int(regs, ctl, sysr, pc, rd & 31, rn & 31, rm & 31, aux)
-    if op == OP_SIMDX:
-        return _simd_perm.simdx(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1)
-    return undefined(regs, ctl, sysr, pc)
+        return np.int64(atomic(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rd, rn, rm, aux))
+    if op == OP_FPMEM or op == OP_FPDP:
+        return run_group(G_FP, regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1)
+    if op == OP_SIMD or op == OP_SIMDX:
+        return run_group(G_SIMD, regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1)
+    return np.int64(undefined(regs, ctl, sysr, pc))

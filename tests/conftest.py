@@ -40,8 +40,8 @@ def pytest_report_header(config):
 def pytest_sessionstart(session):
     import time
     import numba
-    from pyaarch64 import cpu  # noqa: F401  (sets numba's cache dir)
-    cache = numba.config.CACHE_DIR
+    from pyaarch64.cpu import jitcache
+    cache = jitcache.cache_dir_of("pyaarch64.cpu.executor")
     _core["cached"] = os.path.isdir(cache) and any(
         f.endswith(".nbi") for _, _, fs in os.walk(cache) for f in fs)
     _core["dir"] = cache
@@ -50,11 +50,18 @@ def pytest_sessionstart(session):
     m = Machine()
     m.load_elf(os.path.join(os.path.dirname(os.path.abspath(__file__)), "guest", "hello.elf"))
     m.run(max_insns=10_000)
+    # and every instruction group (cpu/groups.py compiles them on first use otherwise,
+    # which would put its progress line into some test's stderr)
+    from pyaarch64.cpu import groups
+    cpu = m._m.cpu
+    for g in range(groups.NGROUPS):
+        cpu._load_group(g)
     _core["seconds"] = time.time() - t
     _core["jit"] = not numba.config.DISABLE_JIT
 
 
 def pytest_terminal_summary(terminalreporter):
+    terminalreporter.write_line(f"pyaarch64 execution path: {os.environ.get('PYAARCH64_EXEC_PATH') or 'fast'}")
     if "seconds" in _core and _core["jit"]:
         how = "loaded from cache" if _core["cached"] else "compiled (cold cache)"
         terminalreporter.write_line(

@@ -54,7 +54,7 @@ MUTATIONS = {
             "            regs[rd] = sdiv(a, b, aux & 1) if aux & 2 else udiv(a, b, aux & 1) + U1\n",
             ALL, "UDIV (the general path's own arm) is one too big"),
     # the step path's own code
-    "step": ("cpu/core.py", "        for _ in range(int(budget)):\n", "        for _ in range(int(budget) + 1):\n",
+    "step": ("cpu/core.py", "            n = 1 if step else budget", "            n = 2 if step else budget",
              ("step",), "the step path runs one instruction more than asked"),
 }
 

@@ -1,0 +1,185 @@
+"""Instruction groups compiled on their own and called through their addresses.
+
+numba links every jitted function a caller uses into the caller's own machine code
+and optimises the whole again: the executor used to contain, and recompile, the
+system-register code, the floating-point unit and all of Advanced SIMD.  Here the
+rare groups are separate compiled units instead, each cached on its own
+(cpu/jitcache.py), and the executor calls them through an address it finds in the
+control array (`call_group`: one indirect call, no linking).  A group that was
+never needed is never compiled: when its address is still 0 the executor returns
+EXIT_GROUP, `Cpu.run` compiles (or loads) the group, fills in the address and goes
+on; the instruction has not started, so this is invisible to the guest.
+
+Every group entry has the same signature as the slow-op arm
+    (regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op: int64, w0, w1) -> int64
+and returns 0 or an EXIT_* code, with PC/NZCV in ctl.
+"""
+import importlib
+import sys
+import threading
+import time
+
+import numpy as np
+from numba import njit, types, config
+from numba.core import cgutils
+from numba.core.extending import intrinsic
+
+from pyaarch64.cpu.ops import C_GROUP, C_EXIT_A, EXIT_GROUP
+
+# group ids and their entry points (module, function)
+G_SYSTEM, G_FP, G_SIMD = 0, 1, 2
+ENTRIES = {
+    G_SYSTEM: ("pyaarch64.cpu.system", "slow_op"),      # sysregs, exceptions, exclusives, SYS, ...
+    G_FP: ("pyaarch64.cpu.fpexec", "fp_group"),         # scalar and vector FP, FP loads/stores
+    G_SIMD: ("pyaarch64.cpu.simd_perm", "simd_group"),  # Advanced SIMD integer, permutes, structures, crypto
+}
+NAMES = {G_SYSTEM: "system", G_FP: "floating point", G_SIMD: "Advanced SIMD"}
+NGROUPS = len(ENTRIES)
+
+
+@intrinsic
+def call_group(typingctx, addr, regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1):
+    """Call the compiled group entry at `addr` (numba's own calling convention, so
+    arrays pass as they do between jitted functions); errors propagate."""
+    sig = types.int64(addr, regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1)
+
+    def codegen(context, builder, signature, args):
+        argtys = signature.args[1:]
+        fnty = context.call_conv.get_function_type(types.int64, argtys)
+        fn = builder.inttoptr(args[0], fnty.as_pointer())
+        status, res = context.call_conv.call_function(builder, fn, types.int64, argtys, args[1:])
+        with cgutils.if_unlikely(builder, status.is_error):
+            context.call_conv.return_status_propagate(builder, status)
+        return res
+    return sig, codegen
+
+
+_PY = {}            # NUMBA_DISABLE_JIT: fake address -> Python function
+
+if config.DISABLE_JIT:
+    def call_group(addr, *args):  # noqa: F811
+        return _PY[int(addr)](*args)
+
+
+@njit(cache=True, forceinline=True)
+def run_group(g, regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1):
+    """Run op in group g, or return EXIT_GROUP (ctl[C_EXIT_A] = g) if it is not loaded."""
+    a = ctl[C_GROUP + g]
+    if a == np.uint64(0):
+        ctl[C_EXIT_A] = np.uint64(g)
+        return EXIT_GROUP
+    return call_group(a, regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1)
+
+
+# --- loading ---------------------------------------------------------------------
+_addr = {}          # (group, argument types) -> address
+_lock = threading.Lock()
+
+
+def address(g, argtypes):
+    """The address of group g's entry compiled for these argument types (compiling or
+    loading it from the cache on first use)."""
+    key = (g, argtypes)
+    a = _addr.get(key)
+    if a is not None:
+        return a
+    with _lock:
+        mod, fn = ENTRIES[g]
+        disp = getattr(importlib.import_module(mod), fn)
+        if config.DISABLE_JIT:
+            a = 1 + g
+            _PY[a] = disp
+        else:
+            with compile_progress(f"the {NAMES[g]} group"):
+                disp.compile(argtypes)
+            cres = disp.overloads[argtypes]
+            if cres.signature.return_type != types.int64:
+                raise TypeError(f"group entry {mod}.{fn} returns {cres.signature.return_type}, not int64")
+            a = cres.library.get_pointer_to_function(cres.fndesc.llvm_func_name)
+        _addr[key] = a
+    return a
+
+
+def argtypes_of(regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb):
+    from numba import typeof
+    return tuple(typeof(x) for x in (regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb)) + (
+        types.int64, types.uint64, types.uint64)
+
+
+# --- progress while compiling ------------------------------------------------------
+class compile_progress:
+    """While numba compiles something that was not in the cache, a line on stderr says
+    what and how far it is (functions compiled so far, seconds); silent when
+    everything comes from the cache.  Nested uses report once, as the outermost."""
+    _depth = 0
+    total_hint = 0       # functions a cold start compiles (set by the caller, when known)
+
+    def __init__(self, what):
+        self.what = what
+
+    def __enter__(self):
+        cls = compile_progress
+        cls._depth += 1
+        if cls._depth > 1 or config.DISABLE_JIT:
+            self.listener = None
+            return self
+        from numba.core import event
+        self.count = 0
+        self.t0 = time.time()
+        self.shown = False
+        self.done = threading.Event()
+
+        progress = self
+
+        class Listener(event.Listener):
+            def on_start(self, ev):
+                pass
+
+            def on_end(self, ev):
+                progress.count += 1
+
+        self.listener = Listener()
+        event.register("numba:compile", self.listener)
+        self.thread = threading.Thread(target=self._report, daemon=True)
+        self.thread.start()
+        return self
+
+    def _line(self, final=False):
+        dt = time.time() - self.t0
+        if final:
+            return (f"pyaarch64: compiled {self.what} in {dt:.0f} s ({self.count} functions; "
+                    f"cached for the next start)")
+        return (f"pyaarch64: compiling {self.what} (first start; cached afterwards): "
+                f"{self.count} functions, {dt:.0f} s")
+
+    def _report(self):
+        tty = sys.stderr.isatty()
+        next_line = 1.0
+        while not self.done.wait(0.5):
+            if self.count == 0:
+                continue        # nothing compiled yet: loading from the cache is silent
+            dt = time.time() - self.t0
+            if tty:
+                sys.stderr.write("\r" + self._line() + "\x1b[K")
+                sys.stderr.flush()
+                self.shown = True
+            elif dt >= next_line:
+                sys.stderr.write(self._line() + "\n")
+                sys.stderr.flush()
+                self.shown = True
+                next_line = dt + 15.0
+
+    def __exit__(self, *exc):
+        cls = compile_progress
+        cls._depth -= 1
+        if self.listener is None:
+            return False
+        from numba.core import event
+        self.done.set()
+        self.thread.join()
+        event.unregister("numba:compile", self.listener)
+        if self.shown:
+            end = "\r" if sys.stderr.isatty() else ""
+            sys.stderr.write(end + self._line(final=True) + ("\x1b[K" if end else "") + "\n")
+            sys.stderr.flush()
+        return False
