@@ -3,6 +3,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from tools import pytest_runtest_setup  # noqa: E402,F401  (applies tools.needs markers)
+
 
 def pytest_addoption(parser):
     parser.addoption("--diff-samples", type=int, default=None,

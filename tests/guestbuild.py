@@ -6,10 +6,9 @@ Outputs go to tests/guest/build/ (not committed) and are rebuilt when a source
 is newer.
 """
 import os
-import shutil
 import subprocess
 
-import pytest
+from tools import need
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GUEST = os.path.join(HERE, "guest")
@@ -21,14 +20,9 @@ CFLAGS = ["-O2", "-ffreestanding", "-nostdlib", "-nostartfiles", "-static",
           "-Wl,-z,max-page-size=4096"]
 
 
-def have_toolchain():
-    return shutil.which(CC) is not None
-
-
 def build(name, extra_sources=(), cflags=(), ldscript="link.ld"):
     """Build tests/guest/<name> (.S or .c) into an ELF; returns its path."""
-    if not have_toolchain():
-        pytest.skip(f"{CC} is not installed (apt-get install gcc-aarch64-linux-gnu)")
+    need(CC)
     src = os.path.join(GUEST, name)
     base = os.path.splitext(os.path.basename(name))[0]
     out = os.path.join(BUILD, base + ".elf")
@@ -62,10 +56,6 @@ def run_guest(elf, max_insns=50_000_000, **kw):
     m.load_kernel(elf)
     r = m.run(max_insns=max_insns)
     return out.decode("latin-1"), r, m
-
-
-def qemu_available():
-    return shutil.which("qemu-system-aarch64") is not None
 
 
 def run_qemu(elf, timeout=60, extra=()):

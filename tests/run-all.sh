@@ -8,10 +8,21 @@ need=()
 command -v aarch64-linux-gnu-gcc >/dev/null || need+=(gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu)
 command -v qemu-system-aarch64 >/dev/null || need+=(qemu-system-arm)
 command -v dtc >/dev/null || need+=(device-tree-compiler)
+# In CI (CI set, as CI services do) or with PYAARCH64_REQUIRE_TOOLS=1 a missing tool is a
+# failure, not a skip (tests/tools.py does the same for each test).
+ci="${CI:-}"
+if [ -n "$ci" ] && [ "$ci" != 0 ] && [ "${ci,,}" != false ] || [ "${PYAARCH64_REQUIRE_TOOLS:-}" = 1 ]; then
+    require_tools=1
+else
+    require_tools=0
+fi
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         apt-get update -qq
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+    elif [ $require_tools = 1 ]; then
+        echo "run-all: missing ${need[*]}: install them with apt-get (CI needs every tool)" >&2
+        exit 1
     else
         echo "run-all: missing ${need[*]} (install them with apt-get; tests needing them are skipped)" >&2
     fi

@@ -8,17 +8,18 @@ initrd, then powers off.  Each case runs on pyaarch64 and, when installed, on QE
 import gzip
 import os
 import re
-import shutil
 import struct
 import subprocess
 import sys
 
 import pytest
 
-from guestbuild import BUILD, CC, GUEST, HERE, have_toolchain
+from guestbuild import BUILD, CC, GUEST, HERE
+from tools import have, need, needs
 from pyaarch64.machine.fdt import Fdt
 
-HAVE_QEMU = shutil.which("qemu-system-aarch64") is not None
+QEMU = "qemu-system-aarch64"
+OBJCOPY = "aarch64-linux-gnu-objcopy"
 RAM = 0x4000_0000
 MiB = 1 << 20
 HELLO = os.path.join(GUEST, "hello.elf")
@@ -33,8 +34,7 @@ STUB = [0x580000C0,     # ldr x0, [pc, #0x18]   (DTB address literal)
 
 def build_bootinfo():
     """The Image's raw bytes with a zeroed header (fields patched per test)."""
-    if not have_toolchain():
-        pytest.skip(f"{CC} is not installed")
+    need(CC, OBJCOPY)
     srcs = [os.path.join(GUEST, f) for f in ("image_head.S", "bootinfo.c")]
     ld = os.path.join(GUEST, "image.ld")
     out = os.path.join(BUILD, "bootinfo.bin")
@@ -47,7 +47,7 @@ def build_bootinfo():
                         "-fno-stack-protector", "-fno-builtin", "-Wl,--build-id=none",
                         "-Wl,--no-warn-rwx-segments", "-Wl,-T," + ld, "-o", elf, *srcs],
                        check=True, capture_output=True)
-        subprocess.run(["aarch64-linux-gnu-objcopy", "-O", "binary", elf, out + ".tmp"],
+        subprocess.run([OBJCOPY, "-O", "binary", elf, out + ".tmp"],
                        check=True)
         os.replace(out + ".tmp", out)
         os.remove(elf)
@@ -130,7 +130,7 @@ def test_image_boot(tmp_path, mem, hdr, gz, with_initrd, append, x0, load):
     rc, out, err = cli(*args)
     assert (rc, err) == (0, "")
     assert out == want
-    if HAVE_QEMU:
+    if have(QEMU):
         assert qemu(*args) == (0, want)
 
 
@@ -180,7 +180,7 @@ def test_reset_reloads_kernel_initrd_and_dtb(tmp_path):
     assert r.kind == "poweroff" and 'bootargs="again"' in out.decode()
 
 
-@pytest.mark.skipif(not HAVE_QEMU, reason="qemu-system-aarch64 is not installed")
+@needs(QEMU)
 def test_stub_and_start_state_match_qemu(tmp_path):
     img, _ = make_image(tmp_path)
     r = subprocess.run(["qemu-system-aarch64", "-M", "virt-7.2", "-cpu", "cortex-a57", "-m", "512",
@@ -201,8 +201,7 @@ def test_stub_and_start_state_match_qemu(tmp_path):
 
 
 def _elf_at(tmp_path, addr):
-    if not have_toolchain():
-        pytest.skip(f"{CC} is not installed")
+    need(CC)
     out = tmp_path / f"hello-{addr:x}.elf"
     subprocess.run([CC, "-nostdlib", "-static", "-Wl,--build-id=none",
                     f"-Wl,-Ttext-segment={addr:#x}", "-o", str(out),
@@ -237,13 +236,14 @@ def test_elf_kernels_get_the_dtb_at_ram_start_when_it_fits(tmp_path, link, dtb_a
     assert m.cpu.pc == entry and m.cpu.reg("x0") == 0          # entered directly
     assert m.run(max_insns=100_000).kind == "poweroff"
     assert out == b"Hello from pyaarch64!\n"
-    if HAVE_QEMU:
+    if have(QEMU):
         assert _qemu_words(elf, RAM)[0] == (0xEDFE0DD0 if dtb_at_ram_start else 0)
 
 
 def test_raw_binary_gets_x0_pointing_at_the_dtb(tmp_path):
     raw = tmp_path / "hello.bin"
-    subprocess.run(["aarch64-linux-gnu-objcopy", "-O", "binary", HELLO, str(raw)], check=True)
+    need(OBJCOPY)
+    subprocess.run([OBJCOPY, "-O", "binary", HELLO, str(raw)], check=True)
     m, out = _machine(ram_size=128 * MiB)
     m.load_kernel(str(raw), append="raw")
     assert m.cpu.pc == RAM and m.cpu.reg("x0") == 0x4400_0000
@@ -258,7 +258,7 @@ def test_empty_initrd_is_no_initrd(tmp_path):
     empty.write_bytes(b"")
     rc, out, err = cli("-m", "128", "-kernel", img, "-initrd", str(empty))
     assert (rc, out) == (0, expected(0x4400_0000, 0x4020_0000, 128 * MiB))
-    if HAVE_QEMU:
+    if have(QEMU):
         assert qemu("-m", "128", "-kernel", img, "-initrd", str(empty)) == (0, out)
 
 

@@ -5,6 +5,7 @@ import sys
 import pytest
 
 from guestbuild import build, cli
+from tools import need
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HELLO = os.path.join(ROOT, "tests", "guest", "hello.elf")
@@ -113,6 +114,7 @@ def test_raw_binary_loads_at_start_of_ram(tmp_path):
     # the hello guest is position independent: its text works as a raw image
     import subprocess as sp
     raw = tmp_path / "hello.bin"
+    need("aarch64-linux-gnu-objcopy")
     sp.run(["aarch64-linux-gnu-objcopy", "-O", "binary", HELLO, str(raw)], check=True)
     rc, out, err = cli("run", str(raw))
     assert (rc, out) == (0, "Hello from pyaarch64!\n")

@@ -11,7 +11,6 @@ BIC/FMOV (vector, immediate), ZIP/UZP/TRN, EXT, TBL/TBX, AES and SHA1/SHA256.
     with SCTLR_EL1.A set, and the CPACR_EL1.FPEN trap.
 """
 import random
-import shutil
 import struct
 import subprocess
 import tempfile
@@ -19,12 +18,9 @@ import os
 
 import pytest
 
-pytest.importorskip("unicorn")
-if shutil.which("aarch64-linux-gnu-as") is None:      # pragma: no cover
-    pytest.skip("aarch64-linux-gnu-as is not installed", allow_module_level=True)
-
-import ucdiff  # noqa: E402  (tests/ is on sys.path, see conftest.py)
-from ucdiff import M64, ptr, ptr_regs, rand_value, RAM_BASE, RAM_SIZE, PTR  # noqa: E402
+import ucdiff  # tests/ is on sys.path, see conftest.py
+from tools import need
+from ucdiff import M64, ptr, ptr_regs, rand_value, RAM_BASE, RAM_SIZE, PTR
 
 TRIALS = 4              # random operand sets per hand-picked instruction
 DEFAULT_SAMPLES = 1500  # random encodings by default (--diff-samples N overrides)
@@ -43,6 +39,7 @@ def assemble(lines):
     """ucdiff.assemble with the crypto extension enabled."""
     todo = [ln for ln in lines if ln not in _asm_cache]
     if todo:
+        need(*ucdiff.ASSEMBLER)
         with tempfile.TemporaryDirectory() as d:
             src, obj, binf = (os.path.join(d, n) for n in ("a.s", "a.o", "a.bin"))
             with open(src, "w") as f:

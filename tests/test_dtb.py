@@ -1,7 +1,6 @@
 """Our FDT writer and the virt device tree, checked with dtc and against QEMU 7.2's
 own tree (`-machine dumpdtb=`) for the same command line."""
 import os
-import shutil
 import struct
 import subprocess
 from dataclasses import replace
@@ -9,14 +8,14 @@ from dataclasses import replace
 import pytest
 
 from guestbuild import cli
+from tools import have, needs
 from pyaarch64.machine import dtb as D
 from pyaarch64.machine import types as T
 from pyaarch64.machine.fdt import Fdt, FdtError, Node, u64
 
-HAVE_DTC = shutil.which("dtc") is not None
-HAVE_QEMU = shutil.which("qemu-system-aarch64") is not None
-need_dtc = pytest.mark.skipif(not HAVE_DTC, reason="dtc is not installed (device-tree-compiler)")
-need_qemu = pytest.mark.skipif(not HAVE_QEMU, reason="qemu-system-aarch64 is not installed")
+QEMU = "qemu-system-aarch64"
+need_dtc = needs("dtc")
+need_qemu = needs(QEMU)
 
 # Nodes of QEMU 7.2's virt tree that we leave out on purpose: the board does not
 # model these devices, and a node for an absent device makes Linux probe it.
@@ -104,7 +103,7 @@ def test_fdt_round_trip_and_dtc(tmp_path):
     assert [(p, n.props) for p, n in back.root.walk()] == [(p, n.props) for p, n in root.walk()]
     assert back.root.find("/dev@1000").get_strings("bytes") is None
     assert back.root.get_strings("compatible") == ["vendor,one", "two"]
-    if HAVE_DTC:
+    if have("dtc"):
         f = tmp_path / "t.dtb"
         f.write_bytes(blob)
         r = subprocess.run(["dtc", "-I", "dtb", "-O", "dts", str(f)], capture_output=True, text=True)
@@ -265,7 +264,7 @@ def test_user_dtb_is_patched_as_qemu_does(tmp_path, append):
     assert (chosen.get_u32("linux,initrd-start"), chosen.get_u32("linux,initrd-end")) == \
         (0x4800_0000, 0x4800_0064)
     assert len(ours) == (user.stat().st_size + 10000) * 2
-    if HAVE_QEMU:
+    if have(QEMU):
         qemu = qemu_dumpdtb(tmp_path, *args)
         assert resolved(ours) == resolved(qemu)
         assert len(ours) == len(qemu)

@@ -9,17 +9,17 @@ The unit tests below cover what a guest cannot reach without the CPU taking the
 interrupt: the IRQ/FIQ outputs, PPI inputs, reset, MMIO region sizes, logging.
 """
 import os
-import shutil
 import subprocess
 
 import pytest
 
 from guestbuild import GUEST, build
+from tools import needs
 
 EXPECTED = os.path.join(GUEST, "expected")
 QEMU = "qemu-system-aarch64"
 MACHINE = "virt-7.2"
-qemu = pytest.mark.skipif(shutil.which(QEMU) is None, reason=f"{QEMU} is not installed")
+qemu = needs(QEMU)
 
 # guest -> (input typed on the serial console, icount shift for pyaarch64)
 GIC_GUESTS = {

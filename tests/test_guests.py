@@ -7,12 +7,12 @@ Regenerate the expected files from QEMU with
     PYAARCH64_REGEN_EXPECTED=1 pytest tests/test_guests.py -m qemu
 """
 import os
-import shutil
 import subprocess
 
 import pytest
 
 from guestbuild import GUEST, build, run_guest
+from tools import needs
 
 EXPECTED = os.path.join(GUEST, "expected")
 QEMU = "qemu-system-aarch64"
@@ -56,7 +56,7 @@ SEMI_RUNS = {
 # what the semihosting console (not the UART) receives
 SEMI_CONSOLE = b"A\n\nhello from WRITE0\nhello via :tt\n"
 
-qemu = pytest.mark.skipif(shutil.which(QEMU) is None, reason=f"{QEMU} is not installed")
+qemu = needs(QEMU)
 
 
 def expected(name):

@@ -12,11 +12,12 @@ PYAARCH64_LINUX_TIMEOUT (seconds, default 1800) bounds the pyaarch64 boot.
 import gzip
 import os
 import re
-import shutil
 import subprocess
 import sys
 
 import pytest
+
+from tools import need
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GUESTS = os.environ.get("PYAARCH64_GUESTS",
@@ -88,8 +89,7 @@ def boot_command(emulator, image, initrd):
     common = ["-M", "virt", "-cpu", "cortex-a57", "-m", "512", "-nographic",
               "-kernel", image, "-initrd", initrd, "-append", APPEND]
     if emulator == "qemu":
-        if shutil.which("qemu-system-aarch64") is None:
-            pytest.skip("qemu-system-aarch64 is not installed")
+        need("qemu-system-aarch64")
         return ["qemu-system-aarch64", *common], 120
     # 0.34 G instructions to power-off on QEMU: a budget 6x that stops a runaway boot
     return ([sys.executable, "-m", "pyaarch64.emu.cli", "run", *common,
@@ -146,14 +146,14 @@ def run_ours_to_init(image, initrd, machine, after=40_000_000):
 
 
 def run_qemu_to_init(image, initrd, machine):
-    if shutil.which("qemu-system-aarch64") is None:
-        pytest.skip("qemu-system-aarch64 is not installed")
+    need("qemu-system-aarch64")
     r = subprocess.run(["qemu-system-aarch64", "-M", machine, "-cpu", "cortex-a57", "-m", "512",
                         "-nographic", "-kernel", image, "-initrd", initrd, "-append", APPEND],
                        stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
     return r.stdout.decode("latin-1")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("machine", ["virt-7.2", "virt"])
 def test_linux_boots_to_run_init(linux_guests, machine):
     """Issue 3's bar: Debian's kernel reaches `Run /init as init process`, and its
@@ -173,6 +173,7 @@ def test_linux_boots_to_run_init(linux_guests, machine):
                                        f"lines only we printed: {extra[:10]}")
 
 
+@pytest.mark.slow
 def test_linux_runs_init_to_power_off(linux_guests):
     """/init (static busybox, whose glibc uses Advanced SIMD and FP) runs its checks and
     powers off; what it prints after `Run /init` is what QEMU 7.2 prints."""
@@ -192,20 +193,21 @@ def test_linux_runs_init_to_power_off(linux_guests):
     assert MARKER in ours and "PYAARCH64-DONE" in ours and "\n42\r\n" in ours
 
 
+@pytest.mark.slow
 def test_qemu_boots_to_marker(linux_guests):
     """The same kernel and initramfs on QEMU 7.2 reach the marker (the reference)."""
     out = run_qemu_to_init(*linux_guests, "virt")
     assert RUN_INIT in out and MARKER in out[out.index(RUN_INIT):], out[-2000:]
 
 
+@pytest.mark.slow
 def test_our_device_tree_boots_linux_on_qemu(linux_guests, tmp_path):
     """The tree pyaarch64 gives the kernel, handed to QEMU with -dtb (re-serialized
     without padding: QEMU pads a -dtb blob to (size + 10000) * 2, and Linux refuses one
     over 2 MiB): the kernel finds its console, RTC and initrd and reaches the marker,
     with KASLR off for want of a seed."""
     from pyaarch64.machine.fdt import Fdt
-    if shutil.which("qemu-system-aarch64") is None:
-        pytest.skip("qemu-system-aarch64 is not installed")
+    need("qemu-system-aarch64")
     image, initrd = linux_guests
     dumped = tmp_path / "ours.dtb"
     args = ["-cpu", "cortex-a57", "-m", "512", "-kernel", image, "-initrd", initrd,
@@ -224,6 +226,7 @@ def test_our_device_tree_boots_linux_on_qemu(linux_guests, tmp_path):
     assert RUN_INIT in out and MARKER in out[out.index(RUN_INIT):]
 
 
+@pytest.mark.slow
 def test_linux_boot_resumes_from_a_snapshot(linux_guests):
     """Issue 4's Linux case, in memory: a snapshot taken mid-boot (MMU on, timer
     interrupts flowing) loads into a fresh machine, which prints exactly what the

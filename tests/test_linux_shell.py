@@ -6,13 +6,15 @@ with `-loadvm` and answers the next command.
 Runs with --linux / PYAARCH64_LINUX=1 (guests from scripts/fetch-guests.sh).
 """
 import os
-import shutil
 import sys
 
 import pytest
 
 from shellconsole import Console
 from test_linux_boot import IMAGE, BUSYBOX, GUESTS, linux_enabled, mkinitramfs
+from tools import have
+
+pytestmark = pytest.mark.slow          # Linux boots: not in the fast tier
 
 APPEND = "console=ttyAMA0 cryptomgr.notests pyinit=shell"
 BANNER = rb"poweroff to power off\r?\n"
@@ -69,7 +71,7 @@ def poweroff(c):
 
 @pytest.fixture(scope="module")
 def qemu_answers(guests):
-    if shutil.which("qemu-system-aarch64") is None:
+    if not have("qemu-system-aarch64"):
         return QEMU_7_2
     c = Console(["qemu-system-aarch64", *boot_args(*guests, "virt")])
     try:

@@ -18,6 +18,8 @@ import textwrap
 import numpy as np
 import pytest
 
+from tools import need
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 # modules whose jitted functions are checked for float64
@@ -156,6 +158,7 @@ def test_checker_sees_float64():
     assert any(v.startswith("x") for v in fv), fv
 
 
+@pytest.mark.slow      # ~26 s of type inference
 def test_no_float64_in_cpu_core():
     import importlib
     from numba.core.registry import CPUDispatcher
@@ -245,11 +248,9 @@ SUBPROCESS_SCRIPT = textwrap.dedent("""
 
 
 def _need_tools():
-    pytest.importorskip("unicorn")
-    import guestbuild
-    import shutil
-    if not guestbuild.have_toolchain() or shutil.which("aarch64-linux-gnu-as") is None:
-        pytest.skip("aarch64 cross toolchain not installed")
+    from guestbuild import CC
+    from ucdiff import ASSEMBLER
+    need("unicorn", CC, *ASSEMBLER)
 
 
 def _run_sub(env_extra, n, stride, timeout, mmu=False):
@@ -274,6 +275,7 @@ def _boundscheck_cache_dir():
     return os.path.join(xdg, "pyaarch64", "numba-boundscheck")
 
 
+@pytest.mark.slow      # its own numba cache: ~100 s to compile after any cpu/ change
 def test_boundscheck_subprocess():
     """Every guest-controlled index is checked before it touches a host array: with
     NUMBA_BOUNDSCHECK=1 an out-of-range index raises IndexError instead of corrupting."""

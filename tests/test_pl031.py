@@ -60,6 +60,7 @@ def test_rtc_guest_matches_expected_with_exact_time(monkeypatch):
 
 @qemu
 @pytest.mark.qemu
+@pytest.mark.slow      # ~6 s of real time on QEMU
 def test_rtc_guest_qemu_matches_expected():
     qemu_matches_expected("rtc_pl031.c", b"", timeout=60)
 
@@ -161,6 +162,7 @@ def test_board_rtc_uses_start_time_and_virtual_time():
 
 @qemu
 @pytest.mark.qemu
+@pytest.mark.slow      # ~6 s of real time on QEMU
 def test_rtc_guest_errors_match_qemu(tmp_path, monkeypatch):
     """-d guest_errors: the PL031 logs the same accesses as QEMU 7.2."""
     import subprocess

@@ -23,6 +23,9 @@ import tempfile
 
 import numpy as np
 
+from tools import need
+
+ASSEMBLER = ("aarch64-linux-gnu-as", "aarch64-linux-gnu-objcopy")
 M64 = (1 << 64) - 1
 RAM_BASE = 0x40000000
 RAM_SIZE = 0x400000          # 4 MiB: LDR (literal) reaches +-1 MiB around CODE
@@ -80,6 +83,7 @@ class State:
 
 class Harness:
     def __init__(self, seed=1, model="cortex-a57"):
+        need("unicorn")
         from unicorn import Uc, UC_ARCH_ARM64, UC_MODE_ARM
         from unicorn import arm64_const as A
         from pyaarch64.cpu.core import Cpu
@@ -252,6 +256,7 @@ def assemble(lines):
     """Assemble a list of one-instruction lines with aarch64-linux-gnu-as; returns words."""
     todo = [ln for ln in lines if ln not in _asm_cache]
     if todo:
+        need(*ASSEMBLER)
         with tempfile.TemporaryDirectory() as d:
             src = os.path.join(d, "a.s")
             obj = os.path.join(d, "a.o")
