@@ -9,8 +9,10 @@ never the checkout), then runs the guest programs and the differential sample
 (tests/test_exec_paths.py SUITE) through the execution paths it names, with
 `--exec-path`.  A mutation is *caught* on a path when that pytest run fails.
 Every row must say caught; the script exits 1 otherwise.  Each mutation compiles
-its own copy of the CPU core (a numba cache of its own), so a full run takes a
-while; the result is recorded in tests/README-mutation.md.
+the modules that depend on the edited one (cpu/jitcache.py keys the cache per
+module), so a full run takes a while; the result is recorded in
+tests/README-mutation.md (`python -m pyaarch64.cpu.jitcache --prune` drops the
+mutated modules' cache entries afterwards).
 """
 import argparse
 import os
@@ -78,7 +80,9 @@ def run_one(name, paths, keep_going):
         shutil.copytree(ROOT, pkg, ignore=shutil.ignore_patterns(
             "__pycache__", ".git", "*.egg-info", "results", ".pytest_cache"))
         mutate(pkg, rel, old, new)
-        env = dict(os.environ, PYTHONPATH=tmp, NUMBA_CACHE_DIR=os.path.join(tmp, "numba"))
+        # the usual cache: modules the mutation leaves alone (and all that depends only
+        # on them) load from it, see cpu/jitcache.py; the mutated ones get new entries
+        env = dict(os.environ, PYTHONPATH=tmp)
         env.pop("PYAARCH64_EXEC_PATH", None)
         for path in paths:
             t = time.time()
