@@ -2,6 +2,7 @@
 numba run loop.  The board (machine/) supplies RAM and an MMIO callback."""
 import ctypes
 import os
+from contextlib import nullcontext
 
 import numpy as np
 
@@ -288,12 +289,9 @@ class Cpu:
         while True:
             ic0 = int(self.ctl[O.C_ICOUNT])
             n = 1 if step else budget         # the test path "step": one instruction per call
-            if not _compiled[0]:
-                with groups.compile_progress("the CPU core"):
-                    ex = _run(*args, n, self.state)
-                _compiled[0] = True
-            else:
+            with groups.compile_progress("the CPU core") if not _compiled[0] else nullcontext():
                 ex = _run(*args, n, self.state)
+            _compiled[0] = True
             budget -= int(self.ctl[O.C_ICOUNT]) - ic0
             if ex == O.EXIT_GROUP:
                 self._load_group(int(self.ctl[O.C_EXIT_A]))
@@ -309,7 +307,7 @@ class Cpu:
     def _fill_groups(self):
         """Addresses of the groups already compiled for this CPU's argument types (the
         MMIO callback's presence changes them) into ctl; 0 loads on first use."""
-        key = (self._cb is None, self.mem is None)
+        key = self._cb is None          # the only argument whose type can change
         if key == self._groups_key:
             return
         self._groups_key = key

@@ -147,32 +147,26 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget, 
             exitc = EXIT_STOP if ctl[C_STOP] == U1 else EXIT_TIMER
             ctl[C_STOP] = U0
             break
+        # an unmasked IRQ (line bit 0 vs DAIF.I) or FIQ (bit 1 vs DAIF.F), taken between
+        # instructions the hot loop leaves (it leaves at every page entry); PSTATE.IL
+        # (only ERET sets it); a misaligned PC.  Each takes an exception (0) or stops.
+        ev = -1
         if ctl[C_IRQ] != U0 and (ctl[C_IRQ] & ~(((ctl[C_DAIF] >> U1) & U1)
                                                 | ((ctl[C_DAIF] & U1) << U1))) != U0:
-            # an unmasked IRQ (line bit 0 vs DAIF.I) or FIQ (bit 1 vs DAIF.F): taken
-            # between instructions the hot loop leaves (it leaves at every page entry)
-            exitc = take_interrupt(regs, ctl, sysr, pc)
-            if exitc != 0:
-                break
-            pc = ctl[C_PC]
-            nzcv = np.int64(ctl[C_NZCV])
-            continue
-        if ctl[C_IL] != U0:
-            # PSTATE.IL (only ERET sets it)
-            exitc = illegal_state(regs, ctl, sysr, pc)
-            if exitc != 0:
-                break
-            pc = ctl[C_PC]
-            nzcv = np.int64(ctl[C_NZCV])
-            continue
-        top = pc >> U55
-        if top != U0 and top != TOP_NEG:
-            pc = branch_target(sysr, pc)       # a tagged branch target (TBI)
-            ctl[C_PC] = pc
-        if ctl[C_EL] != ctl[C_TLB_EL]:
-            tlb_check_el(ctl, sysr, tlb)
-        if (pc & U3) != U0:
-            exitc = pc_align_fault(regs, ctl, sysr, pc)
+            ev = take_interrupt(regs, ctl, sysr, pc)
+        elif ctl[C_IL] != U0:
+            ev = illegal_state(regs, ctl, sysr, pc)
+        else:
+            top = pc >> U55
+            if top != U0 and top != TOP_NEG:
+                pc = branch_target(sysr, pc)       # a tagged branch target (TBI)
+                ctl[C_PC] = pc
+            if ctl[C_EL] != ctl[C_TLB_EL]:
+                tlb_check_el(ctl, sysr, tlb)
+            if (pc & U3) != U0:
+                ev = pc_align_fault(regs, ctl, sysr, pc)
+        if ev >= 0:
+            exitc = ev
             if exitc != 0:
                 break
             pc = ctl[C_PC]

@@ -49,19 +49,12 @@ def test_path_runs_guests_and_differential_sample(path):
     assert " passed" in r.stdout and " failed" not in r.stdout, tail
 
 
-def test_exec_path_is_checked():
+def test_exec_path_is_checked(monkeypatch):
     """A misspelt path is a clear error, not a silent fall back to the fast path."""
     from pyaarch64.cpu.core import exec_path
-    old = os.environ.get("PYAARCH64_EXEC_PATH")
-    os.environ["PYAARCH64_EXEC_PATH"] = "genral"
-    try:
-        with pytest.raises(ValueError, match="expected one of fast, general, tlbflush, step"):
-            exec_path()
-    finally:
-        if old is None:
-            os.environ.pop("PYAARCH64_EXEC_PATH")
-        else:
-            os.environ["PYAARCH64_EXEC_PATH"] = old
+    monkeypatch.setenv("PYAARCH64_EXEC_PATH", "genral")
+    with pytest.raises(ValueError, match="expected one of fast, general, tlbflush, step"):
+        exec_path()
 
 
 @pytest.mark.parametrize("path", ["general", "tlbflush", "step"])
