@@ -31,7 +31,7 @@ from pyaarch64.cpu.memory import (TLB_ENTRIES, T_EXEC, fetch_page, alloc_slot, t
 from pyaarch64.cpu.system import (undefined, data_abort, insn_abort, pc_align_fault,
                                   illegal_state, take_interrupt, wfi)
 from pyaarch64.cpu.isa._decoder import predecode
-from pyaarch64.cpu.groups import run_group, G_SYSTEM
+from pyaarch64.cpu.groups import run_group, GROUP_OF
 from pyaarch64.cpu.hotloop import (hot_call, specialise, generic, mem_operands, writeback, sx_load,
                                    IS_HOT, IS_MEM)
 
@@ -141,82 +141,108 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget, 
             nzcv = np.int64(ctl[C_NZCV])
             if n == hb:
                 continue
-        # ---- fetch ----------------------------------------------------------
-        if ctl[C_STOP] != U0:
-            # 1: a user/API stop; 2: a device changed a deadline (re-plan, go on)
-            exitc = EXIT_STOP if ctl[C_STOP] == U1 else EXIT_TIMER
-            ctl[C_STOP] = U0
-            break
-        # an unmasked IRQ (line bit 0 vs DAIF.I) or FIQ (bit 1 vs DAIF.F), taken between
-        # instructions the hot loop leaves (it leaves at every page entry); PSTATE.IL
-        # (only ERET sets it); a misaligned PC.  Each takes an exception (0) or stops.
-        ev = -1
-        if ctl[C_IRQ] != U0 and (ctl[C_IRQ] & ~(((ctl[C_DAIF] >> U1) & U1)
-                                                | ((ctl[C_DAIF] & U1) << U1))) != U0:
-            ev = take_interrupt(regs, ctl, sysr, pc)
-        elif ctl[C_IL] != U0:
-            ev = illegal_state(regs, ctl, sysr, pc)
-        else:
-            top = pc >> U55
-            if top != U0 and top != TOP_NEG:
-                pc = branch_target(sysr, pc)       # a tagged branch target (TBI)
-                ctl[C_PC] = pc
-            if ctl[C_EL] != ctl[C_TLB_EL]:
-                tlb_check_el(ctl, sysr, tlb)
-            if (pc & U3) != U0:
-                ev = pc_align_fault(regs, ctl, sysr, pc)
-        if ev >= 0:
-            exitc = ev
-            if exitc != 0:
+        # ---- the instruction the hot loop stopped at ---------------------------
+        w0 = U0
+        w1 = U0
+        op = OP_NONE
+        if ctl[C_HOT_LEFT] == HOT_LEFT_INSN:
+            # its decoded words come with it: the hot loop's fetch checks held, so
+            # there is no fetch to do (unless it is not decoded yet or undefined)
+            w0 = ctl[C_HOT_W0]
+            w1 = ctl[C_HOT_W1]
+            op = np.int64(w0 & OPMASK)
+            if op >= HOT_FIRST:
+                op = generic(op)   # a hot-loop variant (ops.HOT_NAMES): aux is the generic op's
+        if op == OP_NONE or op == OP_UNDEF:
+            # ---- fetch ----------------------------------------------------------
+            if ctl[C_STOP] != U0:
+                # 1: a user/API stop; 2: a device changed a deadline (re-plan, go on)
+                exitc = EXIT_STOP if ctl[C_STOP] == U1 else EXIT_TIMER
+                ctl[C_STOP] = U0
                 break
-            pc = ctl[C_PC]
-            nzcv = np.int64(ctl[C_NZCV])
-            continue
-        vpage = pc >> U12
-        e = ((vpage & TLB_IDX) + EXEC_BASE) << U1
-        if tlb[e] == vpage:
-            hp = np.int64((vpage << U12) + tlb[e + U1])     # exec-TLB hit: no call
-        else:
-            hp = fetch_page(ctl, sysr, mem, tlb, pc)
-        if hp < 0:
-            fsc = -1 - hp
-            if ctl[C_VEC_PC] == pc:
-                # the vector of the exception just taken cannot be fetched
-                ctl[C_EXIT_A] = pc
-                ctl[C_EXIT_B] = np.uint64((0x21 << 26) | (1 << 25) | fsc)
-                ctl[C_EXIT_C] = pc
-                exitc = EXIT_EXC_LOOP
-                break
-            exitc = insn_abort(regs, ctl, sysr, pc, fsc)
-            if exitc != 0:
-                ctl[C_EXIT_A] = pc
-                exitc = EXIT_FETCH_ABORT
-                break
-            pc = ctl[C_PC]
-            nzcv = np.int64(ctl[C_NZCV])
-            continue
-        ctl[C_VEC_PC] = M64
-        page = hp >> 12
-        cslot = np.int64(pslot[page])
-        if cslot < 0:
-            cslot = alloc_slot(ctl, dcache, pslot, slotpage, tlb, page)
-        idx = (pc & PAGE_MASK) >> U2
-        di = (np.uint64(cslot) << U11) | (idx << U1)
-        w0 = dcache[di]
-        w1 = dcache[di + U1]
-        op = np.int64(w0 & OPMASK)
-        if op >= HOT_FIRST:
-            op = generic(op)       # a hot-loop variant (ops.HOT_NAMES): aux is the generic op's
-        # ---- the instructions the hot loop leaves -----------------------------
-        if op == OP_NONE:
-            # not decoded yet (a fresh slot is all zeros): decode, then the hot loop runs it
-            w0, w1 = predecode(m32[np.uint64(hp >> 2) + idx], feat)
-            w0 = specialise(w0)
-            dcache[di] = w0
-            dcache[di + U1] = w1
-            if (w0 & OPMASK) != U0:
+            # an unmasked IRQ (line bit 0 vs DAIF.I) or FIQ (bit 1 vs DAIF.F), taken between
+            # instructions the hot loop leaves (it leaves at every page entry); PSTATE.IL
+            # (only ERET sets it); a misaligned PC.  Each takes an exception (0) or stops.
+            ev = -1
+            if ctl[C_IRQ] != U0 and (ctl[C_IRQ] & ~(((ctl[C_DAIF] >> U1) & U1)
+                                                    | ((ctl[C_DAIF] & U1) << U1))) != U0:
+                ev = take_interrupt(regs, ctl, sysr, pc)
+            elif ctl[C_IL] != U0:
+                ev = illegal_state(regs, ctl, sysr, pc)
+            else:
+                top = pc >> U55
+                if top != U0 and top != TOP_NEG:
+                    pc = branch_target(sysr, pc)       # a tagged branch target (TBI)
+                    ctl[C_PC] = pc
+                if ctl[C_EL] != ctl[C_TLB_EL]:
+                    tlb_check_el(ctl, sysr, tlb)
+                if (pc & U3) != U0:
+                    ev = pc_align_fault(regs, ctl, sysr, pc)
+            if ev >= 0:
+                exitc = ev
+                if exitc != 0:
+                    break
+                pc = ctl[C_PC]
+                nzcv = np.int64(ctl[C_NZCV])
                 continue
-            op = OP_UNDEF          # (the decoder never produces NONE)
+            vpage = pc >> U12
+            e = ((vpage & TLB_IDX) + EXEC_BASE) << U1
+            if tlb[e] == vpage:
+                hp = np.int64((vpage << U12) + tlb[e + U1])     # exec-TLB hit: no call
+            else:
+                hp = fetch_page(ctl, sysr, mem, tlb, pc)
+            if hp < 0:
+                fsc = -1 - hp
+                if ctl[C_VEC_PC] == pc:
+                    # the vector of the exception just taken cannot be fetched
+                    ctl[C_EXIT_A] = pc
+                    ctl[C_EXIT_B] = np.uint64((0x21 << 26) | (1 << 25) | fsc)
+                    ctl[C_EXIT_C] = pc
+                    exitc = EXIT_EXC_LOOP
+                    break
+                exitc = insn_abort(regs, ctl, sysr, pc, fsc)
+                if exitc != 0:
+                    ctl[C_EXIT_A] = pc
+                    exitc = EXIT_FETCH_ABORT
+                    break
+                pc = ctl[C_PC]
+                nzcv = np.int64(ctl[C_NZCV])
+                continue
+            ctl[C_VEC_PC] = M64
+            page = hp >> 12
+            cslot = np.int64(pslot[page])
+            if cslot < 0:
+                cslot = alloc_slot(ctl, dcache, pslot, slotpage, tlb, page)
+            idx = (pc & PAGE_MASK) >> U2
+            di = (np.uint64(cslot) << U11) | (idx << U1)
+            w0 = dcache[di]
+            w1 = dcache[di + U1]
+            op = np.int64(w0 & OPMASK)
+            if op >= HOT_FIRST:
+                op = generic(op)       # a hot-loop variant (ops.HOT_NAMES): aux is the generic op's
+            # ---- the instructions the hot loop leaves -----------------------------
+            if op == OP_NONE:
+                # not decoded yet (a fresh slot is all zeros): decode, then the hot loop runs it
+                w0, w1 = predecode(m32[np.uint64(hp >> 2) + idx], feat)
+                w0 = specialise(w0)
+                dcache[di] = w0
+                dcache[di + U1] = w1
+                if (w0 & OPMASK) != U0:
+                    continue
+                op = OP_UNDEF          # (the decoder never produces NONE)
+            if op == OP_UNDEF:
+                ctl[C_EXIT_A] = pc
+                ctl[C_EXIT_B] = np.uint64(m32[np.uint64(hp >> 2) + idx])
+                exitc = undefined(regs, ctl, sysr, pc)
+                if exitc != 0:
+                    exitc = EXIT_UNDEF
+                    ctl[C_EXIT_A] = pc
+                    break
+                pc = ctl[C_PC]
+                nzcv = np.int64(ctl[C_NZCV])
+                continue
+            if IS_HOT[op]:
+                continue           # the hot loop stopped at the fetch, which is done now: it runs it
         if op == OP_WFI:
             exitc = wfi(regs, ctl, sysr, pc)
             if exitc == EXIT_WFI:
@@ -233,17 +259,6 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget, 
                 nzcv = np.int64(ctl[C_NZCV])
             exitc = 0
             continue
-        if op == OP_UNDEF:
-            ctl[C_EXIT_A] = pc
-            ctl[C_EXIT_B] = np.uint64(m32[np.uint64(hp >> 2) + idx])
-            exitc = undefined(regs, ctl, sysr, pc)
-            if exitc != 0:
-                exitc = EXIT_UNDEF
-                ctl[C_EXIT_A] = pc
-                break
-            pc = ctl[C_PC]
-            nzcv = np.int64(ctl[C_NZCV])
-            continue
         rd = (w0 >> SH_RD) & M6
         rn = (w0 >> SH_RN) & M6
         rm = (w0 >> SH_RM) & M6
@@ -257,15 +272,12 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget, 
         elif op == OP_CLREX:
             ctl[C_EXCL_ADDR] = M64
         elif IS_HOT[op]:
-            # one of the hot loop's ops
-            if ctl[C_HOT_LEFT] == HOT_LEFT_FETCH:
-                continue           # it stopped at the fetch, which is done now: it runs it
+            # one of the hot loop's ops, refused after its own fetch: only loads and
+            # stores do that (their slow path follows); anything else is a defect,
+            # reported instead of looping
             if not IS_MEM[op]:
-                # refused by the hot loop after its own fetch: only loads and stores do
-                # that (their slow path follows); anything else is a defect, reported
-                # instead of looping
                 ctl[C_EXIT_A] = pc
-                ctl[C_EXIT_B] = np.uint64(m32[np.uint64(hp >> 2) + idx])
+                ctl[C_EXIT_B] = np.uint64(op)
                 exitc = EXIT_INTERNAL
                 break
             # the memory slow path; exact virtual time for devices (an MMIO read of a clock)
@@ -287,14 +299,21 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget, 
             exitc = 0
             continue
         else:
-            # rare ops: system registers, exceptions, exclusives, atomics, SYS, FP/SIMD.
-            # Fold the steps so far into the instruction count: the counter
-            # registers read it (budget shrinks by the same amount)
+            # an instruction group's op (cpu/groups.py): system registers, exceptions,
+            # exclusives, atomics, SYS; floating point; Advanced SIMD.  Fold the steps
+            # so far into the instruction count: the counter registers and devices
+            # read it (budget shrinks by the same amount)
+            g = GROUP_OF[op]
+            if g < 0:
+                ctl[C_EXIT_A] = pc
+                ctl[C_EXIT_B] = np.uint64(op)
+                exitc = EXIT_INTERNAL
+                break
             ctl[C_NZCV] = np.uint64(nzcv)
             ctl[C_ICOUNT] += steps
             budget -= steps
             steps = U0
-            exitc = run_group(G_SYSTEM, regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1)
+            exitc = run_group(g, regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1)
             if exitc == 0 or exitc == EXIT_HVC or exitc == EXIT_SMC or exitc == EXIT_TIMER:
                 steps += U1
             pc = ctl[C_PC]

@@ -24,7 +24,7 @@ from numba import njit, types, config
 from numba.core import cgutils
 from numba.core.extending import intrinsic
 
-from pyaarch64.cpu.ops import C_GROUP, C_EXIT_A, EXIT_GROUP
+from pyaarch64.cpu.ops import C_GROUP, C_EXIT_A, EXIT_GROUP, OP_NAMES, HOT_FIRST
 
 # group ids and their entry points (module, function)
 G_SYSTEM, G_FP, G_SIMD = 0, 1, 2
@@ -35,6 +35,17 @@ ENTRIES = {
 }
 NAMES = {G_SYSTEM: "system", G_FP: "floating point", G_SIMD: "Advanced SIMD"}
 NGROUPS = len(ENTRIES)
+# the ops each group runs; GROUP_OF[op] is the group of an op, -1 for the ops the
+# hot loop or the general path run themselves
+OPS = {
+    G_SYSTEM: ("EXCL", "ATOMIC", "MRS", "MSR", "MSRI", "SYS", "EXC", "ERET", "LDT", "STT"),
+    G_FP: ("FPDP", "FPMEM"),
+    G_SIMD: ("SIMD", "SIMDX"),
+}
+GROUP_OF = np.full(HOT_FIRST, -1, dtype=np.int64)
+for _g, _names in OPS.items():
+    for _n in _names:
+        GROUP_OF[OP_NAMES.index(_n)] = _g
 
 
 @intrinsic

@@ -16,6 +16,7 @@ instructions it retired; PC and NZCV go back through `ctl`.
 import numpy as np
 from llvmlite import ir as llir
 from numba import njit, types, config
+from numba.core import cgutils
 from numba.core.extending import intrinsic
 
 from pyaarch64.cpu.ops import *  # noqa: F401,F403  (op ids, slots, ctl layout: constants)
@@ -209,6 +210,8 @@ def hot_run(st, ctl, pslot, mem, budget):
     left = np.uint64(budget)
     cpage = NO_PAGE
     cbase = U0
+    w0 = U0
+    w1 = U0
     while left != U0:
         vpage = pc >> U12
         if vpage != cpage:
@@ -619,8 +622,14 @@ def hot_run(st, ctl, pslot, mem, budget):
         left -= U1
     ctl[C_PC] = pc
     ctl[C_NZCV] = np.uint64(nzcv)
-    # stopped at an instruction (its page is the current one) or at the fetch
-    ctl[C_HOT_LEFT] = HOT_LEFT_INSN if cpage == (pc >> U12) else HOT_LEFT_FETCH
+    # stopped at an instruction (its page is the current one: the general path gets
+    # its decoded words and needs no fetch) or at the fetch
+    if cpage == (pc >> U12):
+        ctl[C_HOT_LEFT] = HOT_LEFT_INSN
+        ctl[C_HOT_W0] = w0
+        ctl[C_HOT_W1] = w1
+    else:
+        ctl[C_HOT_LEFT] = HOT_LEFT_FETCH
     return np.uint64(budget) - left
 
 
@@ -635,8 +644,10 @@ def hot_call(typingctx, st, ctl, pslot, mem, budget):
         cres = hot_run.get_compile_result(signature)
         context.add_linking_libs([cres.library])
         fn = context.declare_function(builder.module, cres.fndesc)
-        _status, res = context.call_conv.call_function(builder, fn, cres.signature.return_type,
-                                                       cres.signature.args, args, attrs=("noinline",))
+        status, res = context.call_conv.call_function(builder, fn, cres.signature.return_type,
+                                                      cres.signature.args, args, attrs=("noinline",))
+        with cgutils.if_unlikely(builder, status.is_error):    # (NUMBA_BOUNDSCHECK's IndexError)
+            context.call_conv.return_status_propagate(builder, status)
         return res
     return sig, codegen
 

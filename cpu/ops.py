@@ -175,6 +175,8 @@ C_PATH = 36         # execution path (PATH_*): tests force the slower ones
 C_HOT_CALLS = 37    # calls of the hot loop
 C_LEAVES = 38       # times it stopped before its budget (the general path took over)
 C_MEMSLOW = 39      # loads and stores through the memory slow path
+C_HOT_W0 = 40       # the decoded words of the instruction the hot loop stopped at
+C_HOT_W1 = 41       # (when ctl[C_HOT_LEFT] == HOT_LEFT_INSN)
 C_GROUP = 48        # 48..55: addresses of the compiled instruction groups (cpu/groups.py; 0: not
                     # loaded yet).  Process-local, like every ctl slot: never in a snapshot
 # MMU (slots kept apart from the rest)

@@ -35,7 +35,6 @@ from pyaarch64.cpu.memory import (access_slow, ram_offset, translate, identity, 
                                   I_ATTR_SH, I_SH_SH, SCTLR_M)
 from pyaarch64.cpu.alu import extend
 from pyaarch64.cpu.isa.branch import PSF_SPSEL, PSF_DAIFSET, PSF_DAIFCLR
-from pyaarch64.cpu.groups import run_group, G_FP, G_SIMD
 from pyaarch64.cpu.isa.ldst import XK_LDX, XK_STX, XK_LDXP, XK_STXP, XK_LDAR, XK_STLR, XK_CAS, XK_CASP
 
 U0 = np.uint64(0)
@@ -997,7 +996,7 @@ def exc_insn(regs, ctl, sysr, pc, kind, imm):
 
 @njit(cache=True)
 def slow_op(regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1):
-    """The executor's one arm for rare ops.  PC/NZCV are in ctl; returns 0 or an exit code."""
+    """Entry of the system group (cpu/groups.py OPS[G_SYSTEM]).  PC/NZCV are in ctl; returns 0 or an exit code."""
     pc = ctl[C_PC]
     rd = np.int64((w0 >> np.uint64(10)) & np.uint64(63))
     rn = np.int64((w0 >> np.uint64(16)) & np.uint64(63))
@@ -1030,8 +1029,4 @@ def slow_op(regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1):
         return np.int64(excl(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rd, rn, rm, ra, aux))
     if op == OP_ATOMIC:
         return np.int64(atomic(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rd, rn, rm, aux))
-    if op == OP_FPMEM or op == OP_FPDP:
-        return run_group(G_FP, regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1)
-    if op == OP_SIMD or op == OP_SIMDX:
-        return run_group(G_SIMD, regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1)
     return np.int64(undefined(regs, ctl, sysr, pc))

@@ -330,9 +330,10 @@ class VirtMachine:
             return StopReason(kind, 1, pc, message=(
                 f"exception (ESR 0x{esr:x}) at PC 0x{pc:x} but the vector at VBAR_EL1=0x{vbar:x} is not mapped"))
         if ex == O.EXIT_INTERNAL:
-            pc, insn = int(ctl[O.C_EXIT_A]), int(ctl[O.C_EXIT_B])
-            raise RuntimeError(f"emulator defect: the general path cannot execute instruction "
-                               f"0x{insn:08x} at PC 0x{pc:x} (please report it)")
+            pc, op = int(ctl[O.C_EXIT_A]), int(ctl[O.C_EXIT_B])
+            name = O.OP_NAMES[op] if op < len(O.OP_NAMES) else str(op)
+            raise RuntimeError(f"emulator defect: the hot loop refused op {name} at PC 0x{pc:x} "
+                               f"and the general path cannot run it (please report it)")
         raise RuntimeError(f"unexpected exit code {ex}")
 
     def _insn_at(self, pc):
