@@ -1,16 +1,17 @@
 #!/usr/bin/env python3
-"""Where pyaarch64's executor spends a workload: dynamic op mix, memory-stage fast
-vs slow path (and why slow), code-page switches, predecodes, exits to Python.
+"""Where pyaarch64's executor spends a workload: how often the hot loop stops and
+why (the ops the general path runs, page entries, predecodes, memory slow paths),
+code-page switches, exits to Python.
 
     python benchmarks/profile_executor.py mix            # counters for the mix workload
     python benchmarks/profile_executor.py mix --perf     # plus a perf(1) sample of the timed run
 
 The counters come from an instrumented *copy* of pyaarch64/cpu/executor.py written
 to benchmarks/build/prof_executor.py (counter increments inserted at fixed anchor
-lines; the real executor is not touched; its hot loop, cpu/hotloop.py, is switched
-off in the copy, so the general path counts every instruction).  If the executor changes so that an
-anchor is gone, this script says which one.  The copy compiles once (numba cache
-in benchmarks/build/), ~1 minute.
+lines; the real executor is not touched) plus the executor's own counters
+(ctl C_HOT_CALLS, C_LEAVES, C_MEMSLOW).  If the executor changes so that an anchor is
+gone, this script says which one.  The copy compiles once (numba cache in
+benchmarks/build/).
 
 --perf runs the *real* executor under `perf record` (enabled only around
 Machine.run through perf's control FIFO) and reports how the samples split
@@ -33,24 +34,20 @@ sys.path.insert(0, HERE)
 import run as bench  # noqa: E402  (benchmarks/run.py: build(), workloads)
 
 NPROF = 256
-P_FETCHPAGE, P_PREDECODE, P_ALLOC, P_MEMFAST, P_MEMSLOW, P_UNALIGNED, P_CROSS = range(200, 207)
+P_FETCHPAGE, P_PREDECODE, P_ALLOC, P_AT_FETCH = range(200, 204)
 
 # (anchor regex, text to insert, where): 'before'/'after' the anchor line at its indent,
 # 'into' = after the line, one level deeper.
 PATCHES = [
     (r"^def run\(.*budget, state\):", None, "sig"),
-    # the copy runs every instruction through executor.run's own (general) path, which
-    # has every op: the hot loop (cpu/hotloop.py) has no counters
-    (r"^\s*n = hot_call\(", "n = U0", "replace"),
-    (r"^\s*op = np\.int64\(w0 & OPMASK\)", "prof[op] += 1", "after"),
+    # the ops the general path runs itself (the hot loop stopped at them)
+    (r"^        if op == OP_WFI:", "prof[op] += 1", "before"),
+    # the hot loop stopped at a page entry (or interrupt, stop request, ...) and ran
+    # the instruction after the general fetch
+    (r"^\s*continue\s+# the hot loop stopped at the fetch", f"prof[{P_AT_FETCH}] += 1", "before"),
     (r"^\s*hp = fetch_page\(", f"prof[{P_FETCHPAGE}] += 1", "before"),
     (r"^\s*w0, w1 = predecode\(", f"prof[{P_PREDECODE}] += 1", "before"),
     (r"^\s*cslot = alloc_slot\(", f"prof[{P_ALLOC}] += 1", "before"),
-    (r"^\s*done = True", f"prof[{P_MEMFAST}] += 1", "after"),
-    (r"^\s*if not done:", f"prof[{P_MEMSLOW}] += 1\n"
-     f"if (maddr & (nb - U1)) != U0:\n    prof[{P_UNALIGNED}] += 1\n"
-     f"elif (maddr & PAGE_MASK) + nb * np.uint64(mcnt) > np.uint64(4096):\n"
-     f"    prof[{P_CROSS}] += 1", "into"),
 ]
 
 
@@ -107,10 +104,18 @@ def counters(elf):
     def patch(m):
         cpu = m._m.cpu
         def run_prof(budget):
-            ex = prun(cpu.regs, cpu.ctl, cpu.sysr, cpu.sysmap, cpu.mem, cpu.dcache,
-                      cpu.pslot, cpu.slotpage, cpu.tlb, cpu._cb, budget, cpu.state, prof)
-            exits[O.EXIT_NAMES.get(ex, ex)] += 1
-            return ex
+            cpu._fill_groups()
+            while True:
+                ic = cpu.icount
+                ex = prun(cpu.regs, cpu.ctl, cpu.sysr, cpu.sysmap, cpu.mem, cpu.dcache,
+                          cpu.pslot, cpu.slotpage, cpu.tlb, cpu._cb, budget, cpu.state, prof)
+                exits[O.EXIT_NAMES.get(ex, ex)] += 1
+                if ex != O.EXIT_GROUP:          # (Cpu.run's own handling, as it does it)
+                    return ex
+                cpu._load_group(int(cpu.ctl[O.C_EXIT_A]))
+                budget -= cpu.icount - ic
+                if budget <= 0:
+                    return O.EXIT_BUDGET
         cpu.run = run_prof
         orig = m._m._mmio
         def count_mmio(*a):
@@ -138,27 +143,21 @@ def counters(elf):
     print(f"{os.path.basename(elf)}: {n} instructions, stop={stop.kind}, "
           f"instrumented run {dt:.2f} s ({n / dt / 1e6:.0f} MIPS with counters)")
     print(f"output: {bytes(m.serial_output).decode('latin-1').strip()}")
-    print("\nDynamic op mix (executor op ids):")
+    ctl = m._m.cpu.ctl
+    leaves = int(ctl[O.C_LEAVES])
+    print(f"\nThe hot loop: {int(ctl[O.C_HOT_CALLS])} calls, stopped {leaves} times before its budget"
+          f" = once per {n / max(1, leaves):.0f} instructions")
+    print("Why it stopped (the general path took over):")
     names = dict(enumerate(O.OP_NAMES))
-    names.update((O.HOT_FIRST + i, n) for i, n in enumerate(O.HOT_NAMES))   # hot-loop variants
-    ops = [(int(prof[i]), n) for i, n in names.items() if prof[i]]
-    ops.sort(reverse=True)
-    cum = 0
-    for c, name in ops:
-        cum += c
-        print(f"  {name:8s} {c:12d} {100 * c / n:6.2f}%  (cum {100 * cum / n:6.2f}%)")
-    mem = int(prof[P_MEMFAST] + prof[P_MEMSLOW])
-    print("\nShared memory stage (since commit 645d5d0 only pairs and slow paths reach it;"
-          " single loads/stores that hit the TLB finish in their own arms):")
-    print(f"  accesses (instructions)  {mem:12d}  {100 * mem / n:.1f}% of instructions")
-    if mem:
-        s = int(prof[P_MEMSLOW])
-        print(f"  fast path                {int(prof[P_MEMFAST]):12d}")
-        print(f"  slow path                {s:12d}  ({100 * s / mem:.3f}% of accesses)")
-        print(f"    unaligned              {int(prof[P_UNALIGNED]):12d}")
-        print(f"    page-crossing          {int(prof[P_CROSS]):12d}")
-        print(f"    TLB miss or MMIO       {s - int(prof[P_UNALIGNED] + prof[P_CROSS]):12d}"
-              f"  (MMIO callbacks: {mmio[0]})")
+    causes = [(int(prof[i]), f"op {nm}") for i, nm in names.items() if prof[i]]
+    causes.append((int(prof[P_AT_FETCH]), "page entry / interrupt / stop (fetch checks)"))
+    causes.append((int(prof[P_PREDECODE]), "first execution of a word (predecode)"))
+    causes.sort(reverse=True)
+    for c, what in causes:
+        if c:
+            print(f"  {what:46s} {c:12d} {100 * c / max(1, leaves):6.2f}% of stops")
+    print(f"  (of the load/store ops: memory slow path {int(ctl[O.C_MEMSLOW])} times; "
+          f"MMIO callbacks: {mmio[0]})")
     print("\nFetch / decode:")
     print(f"  code-page switches (fetch_page calls) {int(prof[P_FETCHPAGE]):10d}"
           f"  = one per {n / max(1, int(prof[P_FETCHPAGE])):.0f} instructions")
