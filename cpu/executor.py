@@ -131,7 +131,7 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget, 
                 tlb_flush_data(tlb)    # every load and store through the memory slow path
         ctl[C_PC] = pc
         ctl[C_NZCV] = np.uint64(nzcv)
-        n = hot_call(state, ctl, pslot, mem, hb)
+        n = hot_call(state, ctl, pslot, mem, hb, sysr)
         ctl[C_HOT_CALLS] += U1
         if n != hb:
             ctl[C_LEAVES] += U1

@@ -22,6 +22,7 @@ from numba.core.extending import intrinsic
 from pyaarch64.cpu.ops import *  # noqa: F401,F403  (op ids, slots, ctl layout: constants)
 from pyaarch64.cpu.alu import (addc, logic, logic_flags, shift, extend, field_mask, cond_holds, dp1,
                                umulh, smulh)
+from pyaarch64.cpu.sysregs import S_CPACR_EL1, R_VAL
 from pyaarch64.cpu.memory import TLB_ENTRIES, T_WRITE, T_EXEC, CODE_TAG, STATE_TLB, STATE_DCACHE
 
 U0 = np.uint64(0)
@@ -31,6 +32,7 @@ U3 = np.uint64(3)
 U4 = np.uint64(4)
 U7 = np.uint64(7)
 U8 = np.uint64(8)
+U31 = np.uint64(31)
 U11 = np.uint64(11)
 U12 = np.uint64(12)
 U32 = np.uint64(32)
@@ -199,12 +201,43 @@ def writeback(st, rn, mode, addr, w1):
         st[rn] = addr + w1
 
 
+@njit(cache=True, forceinline=True)
+def fp_enabled(ctl, sysr):
+    """FP/SIMD access allowed at the current EL by CPACR_EL1.FPEN (otherwise it traps)."""
+    fpen = (sysr[S_CPACR_EL1, R_VAL] >> np.uint64(20)) & U3
+    return fpen == U3 or (fpen == U1 and ctl[C_EL] != U0)
+
+
+@njit(cache=True, forceinline=True)
+def fp_mem_operands(st, w0, w1, pc):
+    """(address of the first access, log2 size, is load, addressing mode, accesses) of
+    an FPMEM op (loads/stores of B/H/S/D/Q registers, cpu/ops.py: aux = log2 size |
+    L<<3 | mode<<4 | kind<<6 | option<<8 | shift<<11); mode is MODE_OFF unless the
+    base register is written back."""
+    aux = np.int64(w0 >> SH_AUX)
+    rn = (w0 >> SH_RN) & M6
+    kind = (aux >> 6) & 3
+    mode = (aux >> 4) & 3
+    if kind == FK_LIT:
+        addr = pc + w1
+        mode = MODE_OFF
+    elif kind == FK_REG:
+        addr = st[rn] + extend(st[(w0 >> SH_RM) & M6], (aux >> 8) & 7, (aux >> 11) & 7)
+        mode = MODE_OFF
+    elif mode == MODE_POST:
+        addr = st[rn]
+    else:
+        addr = st[rn] + w1
+    return addr, aux & 7, (aux >> 3) & 1, mode, 2 if kind == FK_PAIR else 1
+
+
 @njit(cache=True)
-def hot_run(st, ctl, pslot, mem, budget):
+def hot_run(st, ctl, pslot, mem, budget, sysr):
     """Run up to `budget` (> 0) instructions of the common case; see the module doc.
     st: the CPU state array (registers at 0, soft TLB at STATE_TLB, decode cache at
     STATE_DCACHE; memory.new_state); mem: the RAM array (uint8), read and written
-    with the typed accessors above."""
+    with the typed accessors above; sysr: the system registers (CPACR_EL1 for FP
+    access)."""
     pc = ctl[C_PC]
     nzcv = np.int64(ctl[C_NZCV])
     left = np.uint64(budget)
@@ -606,6 +639,54 @@ def hot_run(st, ctl, pslot, mem, budget):
             if w:
                 a &= M32
             st[rd] = dp1(a, (aux >> 1) & 7, w)
+        elif op == OP_FPMEM:
+            # loads/stores of B/H/S/D/Q registers (and pairs): FP enabled, aligned,
+            # inside a page, soft-TLB hit (a store: a plain write entry); anything else
+            # is the floating-point group's (system.fp_mem)
+            if not fp_enabled(ctl, sysr):
+                break
+            maddr, lg, load, mode, cnt = fp_mem_operands(st, w0, w1, pc)
+            nb = U1 << np.uint64(lg)
+            vp = maddr >> U12
+            e = (vp & TLB_IDX) << U1
+            if load == 0:
+                e += WRITE_BASE << U1      # (a write entry tagged as holding code never matches)
+            if ((maddr & (nb - U1)) != U0 or (maddr & PAGE_MASK) + nb * np.uint64(cnt) > PAIR_LAST
+                    or st[TOFF + e] != vp):
+                break
+            h = maddr + st[TOFF + e + U1]
+            for k in range(cnt):
+                vi = VREG + 2 * ((w0 >> (SH_RD if k == 0 else SH_RA)) & U31)
+                if load:
+                    hi = U0
+                    if lg == 4:
+                        lo = ld64(mem, h)
+                        hi = ld64(mem, h + U8)
+                    elif lg == 3:
+                        lo = ld64(mem, h)
+                    elif lg == 2:
+                        lo = ld32(mem, h)
+                    elif lg == 1:
+                        lo = ld16(mem, h)
+                    else:
+                        lo = np.uint64(mem[h])
+                    st[vi] = lo
+                    st[vi + U1] = hi
+                else:
+                    lo = st[vi]
+                    if lg == 4:
+                        st64(mem, h, lo)
+                        st64(mem, h + U8, st[vi + U1])
+                    elif lg == 3:
+                        st64(mem, h, lo)
+                    elif lg == 2:
+                        st32(mem, h, lo)
+                    elif lg == 1:
+                        st16(mem, h, lo)
+                    else:
+                        mem[h] = np.uint8(lo & np.uint64(0xFF))
+                h += nb
+            writeback(st, rn, mode, maddr, w1)
         elif op == OP_NOP:
             pass
         elif op == OP_BARRIER:
@@ -634,11 +715,11 @@ def hot_run(st, ctl, pslot, mem, budget):
 
 
 @intrinsic
-def hot_call(typingctx, st, ctl, pslot, mem, budget):
+def hot_call(typingctx, st, ctl, pslot, mem, budget, sysr):
     """hot_run(...) called with LLVM's `noinline` on the call: inlined into the
     executor's big loop (LLVM inlines a function with one caller), the hot loop
     would share that loop's register allocation and keep its state on the stack."""
-    sig = types.uint64(st, ctl, pslot, mem, budget)
+    sig = types.uint64(st, ctl, pslot, mem, budget, sysr)
 
     def codegen(context, builder, signature, args):
         cres = hot_run.get_compile_result(signature)

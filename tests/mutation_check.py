@@ -44,6 +44,9 @@ MUTATIONS = {
     "ldsx": ("cpu/hotloop.py", "            st[rd] = sx_load(v, msize, sign)\n            writeback(st, rn, mode, maddr, w1)\n",
              "            st[rd] = v\n            writeback(st, rn, mode, maddr, w1)\n",
              ("fast", "general"), "the hot loop's sign-extending loads do not sign-extend"),
+    "fpq": ("cpu/hotloop.py", "                        st64(mem, h + U8, st[vi + U1])\n",
+            "                        st64(mem, h + U8, st[vi])\n", ("fast", "general"),
+            "the hot loop's Q-register store writes the low half twice"),
     # the general path's own code
     "slow-sign": ("cpu/executor.py", "            v = sx_load(v, msize, sign)\n",
                   "            v = v\n", ("tlbflush",), "the memory slow path does not sign-extend"),

@@ -139,7 +139,7 @@ def _warm_up():
     # the hot loop is compiled into executor.run through an intrinsic (cpu/hotloop.py):
     # a run loaded from the cache leaves hot_run itself uncompiled, so run it directly
     from pyaarch64.cpu.hotloop import hot_run
-    hot_run(cpu.state, cpu.ctl, cpu.pslot, cpu.mem, np.uint64(1))
+    hot_run(cpu.state, cpu.ctl, cpu.pslot, cpu.mem, np.uint64(1), cpu.sysr)
     return cpu
 
 
