@@ -14,7 +14,6 @@ simply executes the instruction at the returned PC.  Returns the number of
 instructions it retired; PC and NZCV go back through `ctl`.
 """
 import numpy as np
-from llvmlite import ir as llir
 from numba import njit, types, config
 from numba.core import cgutils
 from numba.core.extending import intrinsic
@@ -60,49 +59,7 @@ TOFF = np.uint64(STATE_TLB)
 DOFF = np.uint64(STATE_DCACHE)
 
 
-# --- typed RAM access through the one uint8 array ----------------------------------
-# ld64(mem, h) is the little-endian 64-bit value at byte offset h (aligned by the
-# caller), st32(mem, h, v) stores v's low 32 bits, etc.  With these the hot loop
-# needs one RAM base pointer instead of four array views (fewer live values: the
-# loop's state stays in host registers).  No bounds check: the soft TLB only maps
-# pages inside RAM.
-def _ram_load(bits):
-    def typer(typingctx, arr, off):
-        def codegen(context, builder, signature, args):
-            a = context.make_array(signature.args[0])(context, builder, args[0])
-            ptr = builder.bitcast(builder.gep(a.data, [args[1]]), llir.IntType(bits).as_pointer())
-            v = builder.load(ptr, align=bits // 8)
-            return v if bits == 64 else builder.zext(v, llir.IntType(64))
-        return types.uint64(arr, off), codegen
-    return intrinsic(typer)
-
-
-def _ram_store(bits):
-    def typer(typingctx, arr, off, val):
-        def codegen(context, builder, signature, args):
-            a = context.make_array(signature.args[0])(context, builder, args[0])
-            ptr = builder.bitcast(builder.gep(a.data, [args[1]]), llir.IntType(bits).as_pointer())
-            v = args[2] if bits == 64 else builder.trunc(args[2], llir.IntType(bits))
-            builder.store(v, ptr, align=bits // 8)
-            return context.get_dummy_value()
-        return types.void(arr, off, val), codegen
-    return intrinsic(typer)
-
-
-if config.DISABLE_JIT:
-    # pure-Python semantics (NUMBA_DISABLE_JIT=1): intrinsics do not run there
-    def _py_load(dt):
-        n = np.dtype(dt).itemsize
-        return lambda mem, h: np.uint64(mem[int(h):int(h) + n].view(dt)[0])
-
-    def _py_store(dt):
-        n = np.dtype(dt).itemsize
-        return lambda mem, h, v: mem[int(h):int(h) + n].view(dt).__setitem__(0, int(v) & ((1 << 8 * n) - 1))
-    ld16, ld32, ld64 = _py_load(np.uint16), _py_load(np.uint32), _py_load(np.uint64)
-    st16, st32, st64 = _py_store(np.uint16), _py_store(np.uint32), _py_store(np.uint64)
-else:
-    ld16, ld32, ld64 = _ram_load(16), _ram_load(32), _ram_load(64)
-    st16, st32, st64 = _ram_store(16), _ram_store(32), _ram_store(64)
+from pyaarch64.cpu.ram import ld16, ld32, ld64, st16, st32, st64  # noqa: E402  (typed RAM access)
 
 
 # the generic ops hot_run executes (besides the HOT_NAMES variants): the general path

@@ -16,6 +16,7 @@ from pyaarch64.cpu.sysregs import R_VAL, S_SCTLR_EL1
 from pyaarch64.cpu.memory import ACC_OK, FSC_ALIGN, A_WRITE, translate, T_WRITE, TLB_ENTRIES
 from pyaarch64.cpu import system as _sys
 from pyaarch64.cpu.isa.simdx import SX_MULT
+from pyaarch64.cpu.ram import ld1st1_page
 
 U0 = np.uint64(0)
 U12 = np.uint64(12)
@@ -50,21 +51,7 @@ def ld1st1(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, vt, addr, total, 
         # loads/stores do; pages with decoded code are never in the write TLB)
         e = 2 * (np.int64(vp & TLB_IDX) + (0 if load else T_WRITE * TLB_ENTRIES))
         if tlb[e] == vp:
-            h = np.int64(addr + tlb[e + 1])
-            for j in range(nw):
-                r = VREG + 2 * ((vt + j // wpr) & 31) + (j % wpr)
-                o = h + 8 * j
-                if load:
-                    v = U0
-                    for b in range(8):
-                        v |= np.uint64(mem[o + b]) << np.uint64(8 * b)
-                    regs[r] = v
-                    if not q:
-                        regs[r + 1] = U0
-                else:
-                    v = regs[r]
-                    for b in range(8):
-                        mem[o + b] = np.uint8((v >> np.uint64(8 * b)) & np.uint64(0xFF))
+            ld1st1_page(regs, mem, addr + tlb[e + 1], vt, nw, load, q)
             return F_DONE, 0
     if not load:
         last = addr + np.uint64(total - 1)
