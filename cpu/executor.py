@@ -28,8 +28,8 @@ from pyaarch64.cpu.alu import crc32, udiv, sdiv
 from pyaarch64.cpu.memory import (TLB_ENTRIES, T_EXEC, fetch_page, alloc_slot, tlb_flush_data,
                                   access_slow, acc_fsc, tlb_check_el, branch_target,
                                   ACC_OK, ACC_CODE, ACC_DROPPED, ACC_CBERR)
-from pyaarch64.cpu.system import (undefined, data_abort, insn_abort, pc_align_fault,
-                                  illegal_state, take_interrupt, wfi)
+from pyaarch64.cpu.exceptions import (undefined, data_abort, insn_abort, pc_align_fault,
+                                      illegal_state, take_interrupt, wfi)
 from pyaarch64.cpu.isa._decoder import predecode
 from pyaarch64.cpu.groups import run_group, GROUP_OF
 from pyaarch64.cpu.hotloop import (hot_call, specialise, generic, mem_operands, writeback, sx_load,

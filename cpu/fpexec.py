@@ -10,7 +10,7 @@ import numpy as np
 from numba import njit
 
 from pyaarch64.cpu.ops import VREG, C_PC, C_NZCV, SINK, OP_FPMEM
-from pyaarch64.cpu import system as _sys
+from pyaarch64.cpu.fpaccess import fp_mem, fp_trapped, fp_trap
 from pyaarch64.cpu.sysregs import R_VAL, S_FPCR, S_FPSR
 from pyaarch64.cpu.alu import cond_holds
 from pyaarch64.cpu.fpu import (
@@ -235,7 +235,7 @@ def fp_group(regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1)
     """Entry of the floating-point group (cpu/groups.py): FPDP, FPMEM."""
     pc = ctl[C_PC]
     if op == OP_FPMEM:
-        return np.int64(_sys.fp_mem(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1))
-    if _sys.fp_trapped(ctl, sysr):
-        return np.int64(_sys.fp_trap(regs, ctl, sysr, pc))
+        return np.int64(fp_mem(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1))
+    if fp_trapped(ctl, sysr):
+        return np.int64(fp_trap(regs, ctl, sysr, pc))
     return np.int64(fpdp(regs, ctl, sysr, pc, np.int64(w0 >> np.uint64(34)), w1))

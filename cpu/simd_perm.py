@@ -11,7 +11,7 @@ from numba import njit
 
 from pyaarch64.cpu.ops import VREG, C_PC, OP_SIMDX
 from pyaarch64.cpu.simd_int import simd_int
-from pyaarch64.cpu import system as _sys
+from pyaarch64.cpu.fpaccess import fp_trapped, fp_trap
 from pyaarch64.cpu.isa.simdx import (SX_SINGLE, SX_DUP_ELEM, SX_DUP_GEN, SX_SMOV, SX_UMOV,
                                      SX_INS_GEN, SX_INS_ELEM, SX_SDUP, SX_MODIMM, SX_PERM,
                                      SX_EXT, SX_TBL, SX_AES, MI_SET, MI_ORR)
@@ -210,8 +210,8 @@ def perm(regs, kind, rd, rn, rm, f):
 @njit(cache=True)
 def simdx(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1):
     """The SIMDX slow op."""
-    if _sys.fp_trapped(ctl, sysr):
-        return _sys.fp_trap(regs, ctl, sysr, pc)
+    if fp_trapped(ctl, sysr):
+        return fp_trap(regs, ctl, sysr, pc)
     aux = np.int64(w0 >> np.uint64(34))
     kind = aux & 31
     if kind <= SX_SINGLE:
@@ -249,8 +249,8 @@ def simd_group(regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w
     pc = ctl[C_PC]
     if op == OP_SIMDX:
         return np.int64(simdx(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1))
-    if _sys.fp_trapped(ctl, sysr):
-        return np.int64(_sys.fp_trap(regs, ctl, sysr, pc))
+    if fp_trapped(ctl, sysr):
+        return np.int64(fp_trap(regs, ctl, sysr, pc))
     m31 = np.uint64(31)
     return np.int64(simd_int(regs, ctl, sysr, pc, np.int64((w0 >> np.uint64(10)) & m31),
                              np.int64((w0 >> np.uint64(16)) & m31), np.int64((w0 >> np.uint64(22)) & m31),

@@ -183,7 +183,7 @@ def _pmu():
     without -icount has no INST_RETIRED).  The EL filters (PMCCFILTR/PMEVTYPER P, U)
     are stored but do not stop a running cycle count.  No overflow interrupt, and no
     overflow flag for a counter that wraps while counting cycles (SW_INCR sets it).
-    A running counter's storage holds ticks - value (system.pmu_get): saved raw with
+    A running counter's storage holds ticks - value (sysreg_access.pmu_get): saved raw with
     the instruction count and idle time, it restores exactly."""
     rows = [
         _special("PMCR_EL0", (3, 3, 9, 12, 0), 0, 0xF9, 0, 0, trap=T_PMU, handler=H_PMCR),

@@ -3,7 +3,7 @@ virtual timers, derived from their CTL/CVAL registers and the virtual counter.
 
 The counter is virtual time: `instructions retired << icount_shift` ns plus the
 time the PE slept in WFI (C_IDLE_NS), divided by the tick length of CNTFRQ.  The
-numba side reads and writes the registers (cpu/system.py) and exits with
+numba side reads and writes the registers (cpu/sysreg_access.py) and exits with
 EXIT_TIMER after a write; the board then calls `lines()` and `next_deadline_ns()`
 and runs the CPU no further than that deadline, so an interrupt fires at exactly
 the instruction count it is due (deterministic).

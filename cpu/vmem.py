@@ -1,7 +1,7 @@
 """Advanced SIMD structure loads and stores: LD1-LD4/ST1-ST4 (multiple structures),
 single-lane LD1-LD4/ST1-ST4, LD1R-LD4R, with no offset or post-index (immediate or Xm).
 
-Memory goes through system.mem_rw (the MMU/soft TLB path of the other rare
+Memory goes through memaccess.mem_rw (the MMU/soft TLB path of the other rare
 loads/stores).  A load changes no register unless every access succeeded; a store
 writes in increasing address order, so a fault leaves the bytes before the faulting
 access written (as QEMU does); the base register is written back only after the whole
@@ -14,7 +14,8 @@ from numba import njit
 from pyaarch64.cpu.ops import VREG, C_PC, C_EL
 from pyaarch64.cpu.sysregs import R_VAL, S_SCTLR_EL1
 from pyaarch64.cpu.memory import ACC_OK, FSC_ALIGN, A_WRITE, translate, T_WRITE, TLB_ENTRIES
-from pyaarch64.cpu import system as _sys
+from pyaarch64.cpu.exceptions import data_abort
+from pyaarch64.cpu.memaccess import mem_rw, abort_status
 from pyaarch64.cpu.isa.simdx import SX_MULT
 from pyaarch64.cpu.ram import ld1st1_page
 
@@ -60,10 +61,10 @@ def ld1st1(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, vt, addr, total, 
         for j in range(nw):
             tt = (vt + j // wpr) & 31
             v = regs[VREG + 2 * tt + (j % wpr)]
-            st, x, fva = _sys.mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb,
-                                     addr + np.uint64(8 * j), 8, True, v)
+            st, x, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb,
+                                addr + np.uint64(8 * j), 8, True, v)
             if st != ACC_OK:
-                return F_EXC, _sys.abort_status(regs, ctl, sysr, pc, st, fva, True)
+                return F_EXC, abort_status(regs, ctl, sysr, pc, st, fva, True)
         return F_DONE, 0
     a0 = U0
     a1 = U0
@@ -74,10 +75,10 @@ def ld1st1(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, vt, addr, total, 
     a6 = U0
     a7 = U0
     for j in range(nw):
-        st, v, fva = _sys.mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb,
-                                 addr + np.uint64(8 * j), 8, False, U0)
+        st, v, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb,
+                            addr + np.uint64(8 * j), 8, False, U0)
         if st != ACC_OK:
-            return F_EXC, _sys.abort_status(regs, ctl, sysr, pc, st, fva, False)
+            return F_EXC, abort_status(regs, ctl, sysr, pc, st, fva, False)
         if j == 0:
             a0 = v
         elif j == 1:
@@ -138,7 +139,7 @@ def vldst(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1):
     ebytes = np.int64(1) << lg
     addr = regs[rn]
     if (sysr[S_SCTLR_EL1, R_VAL] & SCTLR_A) != U0 and (addr & np.uint64(ebytes - 1)) != U0:
-        return _sys.data_abort(regs, ctl, sysr, pc, addr, not load, FSC_ALIGN)
+        return data_abort(regs, ctl, sysr, pc, addr, not load, FSC_ALIGN)
     # the post-index offset is read before anything is written (Xm may be a target)
     if immpost:
         offs = np.uint64(total)
@@ -159,10 +160,10 @@ def vldst(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1):
     nr = rpt * selem
     if load:
         for off in range(0, total, chunk):
-            st, v, fva = _sys.mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb,
-                                     addr + np.uint64(off), chunk, False, U0)
+            st, v, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb,
+                                addr + np.uint64(off), chunk, False, U0)
             if st != ACC_OK:
-                return _sys.abort_status(regs, ctl, sysr, pc, st, fva, False)
+                return abort_status(regs, ctl, sysr, pc, st, fva, False)
             for b in range(chunk):
                 buf[off + b] = np.uint8((v >> np.uint64(8 * b)) & np.uint64(0xFF))
         out = np.zeros(8, np.uint64)
@@ -241,10 +242,10 @@ def vldst(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1):
                 fsc, pa, info = translate(ctl, sysr, mem, a2 & ~PAGE_OFF, A_WRITE,
                                           np.int64(ctl[C_EL]))
                 if fsc >= 0:
-                    return _sys.data_abort(regs, ctl, sysr, pc, a2 & ~PAGE_OFF, True, fsc)
-            st, x, fva = _sys.mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, a, chunk, True, v)
+                    return data_abort(regs, ctl, sysr, pc, a2 & ~PAGE_OFF, True, fsc)
+            st, x, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, a, chunk, True, v)
             if st != ACC_OK:
-                return _sys.abort_status(regs, ctl, sysr, pc, st, fva, True)
+                return abort_status(regs, ctl, sysr, pc, st, fva, True)
     if wb:
         regs[rn] = addr + offs
     ctl[C_PC] = pc + np.uint64(4)

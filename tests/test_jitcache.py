@@ -13,6 +13,8 @@ from guestbuild import build
 
 CPU = "pyaarch64.cpu."
 GROUP_MODULES = ("fpu", "fpexec", "fpvec", "simd_int", "simd_perm", "vmem", "crypto")
+# the system group's modules (cpu/system.py's slow_op and what it dispatches to)
+SYSTEM_MODULES = ("system", "exceptions", "sysreg_access", "sysinsn", "atomics", "memaccess", "fpaccess")
 
 
 def closure(mod):
@@ -28,15 +30,30 @@ def closure(mod):
 def test_executor_does_not_depend_on_the_fp_and_simd_groups():
     """The executor reaches the FP and SIMD groups through addresses only: an edit of
     any of their modules leaves the executor's (and the system group's) cache valid."""
-    for mod in ("executor", "hotloop", "system"):
+    for mod in ("executor", "hotloop") + SYSTEM_MODULES:
         deps = {m[len(CPU):] for m in closure(CPU + mod)}
         assert not deps & set(GROUP_MODULES), (mod, sorted(deps & set(GROUP_MODULES)))
+    # the FP access checks and FP loads/stores are the FP group's: not the executor's
+    for mod in ("executor", "hotloop"):
+        assert CPU + "fpaccess" not in closure(CPU + mod), mod
 
 
 def test_no_import_cycle_between_system_and_the_groups():
     assert CPU + "system" not in closure(CPU + "ops")
     for mod in GROUP_MODULES:
         assert CPU + mod not in closure(CPU + "system"), mod
+
+
+def test_no_import_cycle_in_cpu():
+    """No module of cpu/ depends on itself (a cycle would give all its modules one
+    cache key, so an edit of any of them would recompile them all)."""
+    here = os.path.dirname(os.path.abspath(jitcache.__file__))
+    mods = [CPU + f[:-3] for f in os.listdir(here) if f.endswith(".py") and f != "__init__.py"]
+    mods += [CPU + "isa." + f[:-3] for f in os.listdir(os.path.join(here, "isa"))
+             if f.endswith(".py") and f != "__init__.py"]
+    for mod in mods:
+        for dep in jitcache._imports(mod):
+            assert mod not in closure(dep), (mod, dep)
 
 
 def test_hash_follows_imports():

@@ -24,7 +24,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 # modules whose jitted functions are checked for float64
 CPU_MODULES = ("pyaarch64.cpu.executor", "pyaarch64.cpu.alu", "pyaarch64.cpu.memory",
-               "pyaarch64.cpu.system", "pyaarch64.cpu.isa._decoder", "pyaarch64.cpu.isa.common",
+               "pyaarch64.cpu.system", "pyaarch64.cpu.exceptions", "pyaarch64.cpu.sysreg_access",
+               "pyaarch64.cpu.sysinsn", "pyaarch64.cpu.atomics", "pyaarch64.cpu.memaccess",
+               "pyaarch64.cpu.fpaccess", "pyaarch64.cpu.isa._decoder", "pyaarch64.cpu.isa.common",
                "pyaarch64.cpu.isa.dp_imm", "pyaarch64.cpu.isa.dp_reg", "pyaarch64.cpu.isa.ldst",
                "pyaarch64.cpu.isa.branch", "pyaarch64.cpu.fpu", "pyaarch64.cpu.fpexec",
                "pyaarch64.cpu.isa.fp", "pyaarch64.cpu.fpvec", "pyaarch64.cpu.isa.simd",
@@ -36,8 +38,8 @@ MUST_CHECK = ("pyaarch64.cpu.executor.run", "pyaarch64.cpu.hotloop.hot_run", "py
               "pyaarch64.cpu.alu.shift", "pyaarch64.cpu.alu.extend", "pyaarch64.cpu.alu.dp1",
               "pyaarch64.cpu.alu.sdiv", "pyaarch64.cpu.alu.crc32", "pyaarch64.cpu.alu.umulh",
               "pyaarch64.cpu.memory.walk", "pyaarch64.cpu.memory.translate_cached",
-              "pyaarch64.cpu.memory.translate", "pyaarch64.cpu.system.unpriv_ldst",
-              "pyaarch64.cpu.system.at_par", "pyaarch64.cpu.simd_int.run_same",
+              "pyaarch64.cpu.memory.translate", "pyaarch64.cpu.memaccess.unpriv_ldst",
+              "pyaarch64.cpu.sysinsn.at_par", "pyaarch64.cpu.simd_int.run_same",
               "pyaarch64.cpu.simd_int.run_shift")
 
 
@@ -174,7 +176,7 @@ def test_no_float64_in_cpu_core():
         if fv:
             bad.append(f"pyaarch64.cpu.executor.run{sig}:\n    " + "\n    ".join(fv))
     # typing a function compiles its callees, which may live in a module already
-    # visited (memory.translate is reached only from system.*): repeat to a fixpoint
+    # visited (memory.translate is reached only from sysinsn.*): repeat to a fixpoint
     done = set()
     while True:
         n0 = len(done)

@@ -34,7 +34,7 @@ def d_LDST_EXCL(size, o2, L, o1, rs, o0, rt2, rn, rt):
 @njit(cache=True)
 def d_CAS(size, L, rs, o0, rn, rt):
     # aux: kind | size << 3 | Rs << 8 | Rt << 13 -- raw register numbers (31 = XZR):
-    # Rs is both read and written, so system.cas resolves the slots itself
+    # Rs is both read and written, so atomics.cas resolves the slots itself
     return mk(OP_EXCL, 0, sp(rn), 0, 0, XK_CAS | (size << 3) | (rs << 8) | (rt << 13), 0)
 
 

@@ -1,0 +1,228 @@
+"""Exception entry and return: SP banking, the SPSR image, the vector and ESR/FAR of
+an exception taken to EL1; the exceptions the CPU raises itself (undefined
+instruction, data and instruction aborts, illegal execution state, PC alignment),
+interrupts, WFI, SVC/HVC/SMC/BRK/HLT and ERET.  The executor and the other modules of
+the system group (cpu/system.py) take their exceptions through here; like them these
+functions work on the state arrays directly and keep PC/NZCV in the control array.
+"""
+import numpy as np
+from numba import njit
+
+from pyaarch64.cpu.ops import (
+    SP, C_PC, C_NZCV, C_EL, C_SPSEL, C_DAIF, C_EXIT_A, C_EXIT_B, C_EXIT_C, C_EXCL_ADDR, C_EXC_COUNT,
+    C_LAST_EXC, C_LAST_ESR, C_LAST_EXC_PC, C_UNDEF_COUNT, C_UNDEF_PC, C_IL, C_IRQ, C_VEC_PC,
+    EXC_SVC, EXC_HVC, EXC_SMC, EXC_BRK,
+    EXIT_HVC, EXIT_SMC, EXIT_HLT, EXIT_EXC_LOOP, EXIT_WFI)
+from pyaarch64.cpu.sysregs import (
+    R_VAL, S_SP_EL0, S_SP_EL1, S_ELR_EL1, S_SPSR_EL1, S_ESR_EL1, S_FAR_EL1, S_VBAR_EL1, S_SCTLR_EL1)
+from pyaarch64.cpu.memory import ram_offset, identity, SCTLR_M
+
+U0 = np.uint64(0)
+U1 = np.uint64(1)
+M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+INVALID = M64
+
+# exception classes (ESR_ELx.EC)
+EC_UNKNOWN = 0x00
+EC_WFX = 0x01
+EC_FP_ACCESS = 0x07
+EC_ILLEGAL_STATE = 0x0E
+EC_SVC64 = 0x15
+EC_HVC64 = 0x16
+EC_SMC64 = 0x17
+EC_SYSREG = 0x18
+EC_IABT_LOWER = 0x20
+EC_IABT_SAME = 0x21
+EC_PC_ALIGN = 0x22
+EC_DABT_LOWER = 0x24
+EC_DABT_SAME = 0x25
+EC_SP_ALIGN = 0x26
+EC_BRK64 = 0x3C
+
+# vector offsets
+V_SYNC, V_IRQ, V_FIQ, V_SERROR = 0x000, 0x080, 0x100, 0x180
+
+
+@njit(cache=True)
+def sp_slot(el, spsel):
+    if spsel == 0 or el == 0:
+        return S_SP_EL0
+    return S_SP_EL1
+
+
+@njit(cache=True)
+def switch_sp(regs, ctl, sysr, new_el, new_spsel):
+    """Bank the live SP and load the one selected by (new_el, new_spsel)."""
+    old = sp_slot(ctl[C_EL], ctl[C_SPSEL])
+    new = sp_slot(new_el, new_spsel)
+    if old != new:
+        sysr[old, R_VAL] = regs[SP]
+        regs[SP] = sysr[new, R_VAL]
+    ctl[C_EL] = np.uint64(new_el)
+    ctl[C_SPSEL] = np.uint64(new_spsel)
+
+
+@njit(cache=True)
+def pstate_bits(ctl):
+    """SPSR image of the current PSTATE (AArch64)."""
+    el = ctl[C_EL]
+    m = (el << np.uint64(2)) | (ctl[C_SPSEL] if el != U0 else U0)
+    return ((ctl[C_NZCV] << np.uint64(28)) | (ctl[C_IL] << np.uint64(20))
+            | (ctl[C_DAIF] << np.uint64(6)) | m)
+
+
+@njit(cache=True)
+def take_exception(regs, ctl, sysr, ec, iss, far, has_far, ret_pc, vec):
+    """Exception entry to EL1.  Returns 0, or EXIT_EXC_LOOP if the vector is not RAM
+    (nothing useful could run there: stop and report instead of looping)."""
+    el = ctl[C_EL]
+    if el == U0:
+        base = np.uint64(0x400)
+    elif ctl[C_SPSEL] != U0:
+        base = np.uint64(0x200)
+    else:
+        base = U0
+    target = sysr[S_VBAR_EL1, R_VAL] + base + np.uint64(vec)
+    ctl[C_LAST_EXC_PC] = ret_pc
+    if (sysr[S_SCTLR_EL1, R_VAL] & SCTLR_M) == U0:
+        fsc, pa = identity(ctl, sysr, target)
+        if fsc >= 0 or ram_offset(ctl, pa) < 0:
+            ctl[C_EXIT_A] = ret_pc
+            ctl[C_EXIT_B] = (np.uint64(ec) << np.uint64(26)) | np.uint64(iss)
+            ctl[C_EXIT_C] = far
+            return EXIT_EXC_LOOP
+    else:
+        # MMU on: the vector is translated by the executor's next fetch, which
+        # stops the run (EXIT_EXC_LOOP) if that fetch faults, rather than loop
+        ctl[C_VEC_PC] = target
+    ctl[C_EXC_COUNT] += U1
+    ctl[C_LAST_EXC] = np.uint64(ec) if vec == V_SYNC else np.uint64(0x100 + vec)
+    sysr[S_SPSR_EL1, R_VAL] = pstate_bits(ctl)
+    sysr[S_ELR_EL1, R_VAL] = ret_pc
+    if vec == V_SYNC:
+        esr = (np.uint64(ec) << np.uint64(26)) | (U1 << np.uint64(25)) | np.uint64(iss)
+        sysr[S_ESR_EL1, R_VAL] = esr
+        ctl[C_LAST_ESR] = esr
+        if has_far:
+            sysr[S_FAR_EL1, R_VAL] = far
+    switch_sp(regs, ctl, sysr, 1, 1)
+    ctl[C_IL] = U0
+    ctl[C_DAIF] = np.uint64(0xF)
+    ctl[C_PC] = target
+    return 0
+
+
+@njit(cache=True)
+def undefined(regs, ctl, sysr, pc):
+    ctl[C_UNDEF_COUNT] += U1
+    ctl[C_UNDEF_PC] = pc
+    return take_exception(regs, ctl, sysr, EC_UNKNOWN, 0, U0, False, pc, V_SYNC)
+
+
+@njit(cache=True)
+def data_abort(regs, ctl, sysr, pc, va, is_write, fsc):
+    """Data abort with fault status `fsc` (memory.FSC_*: translation, access flag,
+    permission or address size fault with its level, alignment fault, external
+    abort for addresses with no device behind them); ISS = WnR | DFSC."""
+    ec = EC_DABT_LOWER if ctl[C_EL] == U0 else EC_DABT_SAME
+    iss = fsc | ((1 if is_write else 0) << 6)
+    return take_exception(regs, ctl, sysr, ec, iss, va, True, pc, V_SYNC)
+
+
+@njit(cache=True)
+def insn_abort(regs, ctl, sysr, va, fsc):
+    ec = EC_IABT_LOWER if ctl[C_EL] == U0 else EC_IABT_SAME
+    return take_exception(regs, ctl, sysr, ec, fsc, va, True, va, V_SYNC)
+
+
+@njit(cache=True)
+def illegal_state(regs, ctl, sysr, pc):
+    return take_exception(regs, ctl, sysr, EC_ILLEGAL_STATE, 0, U0, False, pc, V_SYNC)
+
+
+@njit(cache=True)
+def pc_align_fault(regs, ctl, sysr, va):
+    return take_exception(regs, ctl, sysr, EC_PC_ALIGN, 0, va, True, va, V_SYNC)
+
+
+@njit(cache=True)
+def eret(regs, ctl, sysr, pc):
+    if ctl[C_EL] == U0:
+        return undefined(regs, ctl, sysr, pc)
+    spsr = sysr[S_SPSR_EL1, R_VAL]
+    m = spsr & np.uint64(0x1F)
+    target = sysr[S_ELR_EL1, R_VAL]
+    il = (spsr >> np.uint64(20)) & U1
+    if m == U0:
+        new_el, new_spsel = 0, 0
+    elif m == np.uint64(4):
+        new_el, new_spsel = 1, 0
+    elif m == np.uint64(5):
+        new_el, new_spsel = 1, 1
+    else:
+        # Illegal exception return (EL2/EL3 or AArch32 target): EL and SP stay,
+        # PSTATE.IL is set and the next instruction takes an Illegal Execution
+        # State exception (checked at the next fetch, see the executor)
+        new_el, new_spsel = np.int64(ctl[C_EL]), np.int64(ctl[C_SPSEL])
+        il = U1
+    ctl[C_IL] = il
+    ctl[C_EXCL_ADDR] = INVALID          # exception return clears the local monitor
+    ctl[C_NZCV] = (spsr >> np.uint64(28)) & np.uint64(0xF)
+    ctl[C_DAIF] = (spsr >> np.uint64(6)) & np.uint64(0xF)
+    switch_sp(regs, ctl, sysr, new_el, new_spsel)
+    if new_el == 0:
+        target &= M64
+    ctl[C_PC] = target
+    return 0
+
+
+@njit(cache=True)
+def take_interrupt(regs, ctl, sysr, pc):
+    """Take a pending, unmasked IRQ or FIQ before the instruction at pc.
+    Returns 0 (taken, or nothing to take) or EXIT_EXC_LOOP."""
+    lines = ctl[C_IRQ]
+    daif = ctl[C_DAIF]
+    if (lines & np.uint64(2)) != U0 and (daif & U1) == U0:
+        return take_exception(regs, ctl, sysr, 0, 0, U0, False, pc, V_FIQ)
+    if (lines & U1) != U0 and (daif & np.uint64(2)) == U0:
+        return take_exception(regs, ctl, sysr, 0, 0, U0, False, pc, V_IRQ)
+    return 0
+
+
+SCTLR_NTWI = np.uint64(1 << 16)
+
+
+@njit(cache=True)
+def wfi(regs, ctl, sysr, pc):
+    """WFI: trapped at EL0 unless SCTLR_EL1.nTWI (returns 0, exception taken);
+    a pending interrupt, masked or not, makes it complete at once (returns -1:
+    go on); otherwise EXIT_WFI (the board sleeps until the next event)."""
+    if ctl[C_EL] == U0 and (sysr[S_SCTLR_EL1, R_VAL] & SCTLR_NTWI) == U0:
+        # ISS as QEMU 7.2 builds it: CV=1, COND=0xE, TI=0 (WFI)
+        return take_exception(regs, ctl, sysr, EC_WFX, 0x1E00000, U0, False, pc, V_SYNC)
+    if (ctl[C_IRQ] & np.uint64(3)) != U0:
+        return -1
+    return EXIT_WFI
+
+
+@njit(cache=True)
+def exc_insn(regs, ctl, sysr, pc, kind, imm):
+    if kind == EXC_SVC:
+        return take_exception(regs, ctl, sysr, EC_SVC64, imm, U0, False, pc + np.uint64(4), V_SYNC)
+    if kind == EXC_BRK:
+        return take_exception(regs, ctl, sysr, EC_BRK64, imm, U0, False, pc, V_SYNC)
+    ctl[C_EXIT_A] = np.uint64(imm)
+    ctl[C_EXIT_B] = pc
+    if kind == EXC_HVC:
+        if ctl[C_EL] == U0:
+            return undefined(regs, ctl, sysr, pc)
+        ctl[C_PC] = pc + np.uint64(4)
+        return EXIT_HVC
+    if kind == EXC_SMC:
+        if ctl[C_EL] == U0:
+            return undefined(regs, ctl, sysr, pc)
+        ctl[C_PC] = pc + np.uint64(4)
+        return EXIT_SMC
+    # HLT: the board decides (semihosting) -- PC still at the HLT
+    ctl[C_PC] = pc
+    return EXIT_HLT

@@ -1,0 +1,110 @@
+"""Floating-point and Advanced SIMD access (CPACR_EL1.FPEN) and its trap, and the
+FP loads and stores (op FPMEM, run by the floating-point group, cpu/fpexec.py).  The
+FP and SIMD groups and MRS/MSR of FPCR/FPSR (cpu/sysreg_access.py) check
+`fp_trapped` before they touch FP state.
+"""
+import numpy as np
+from numba import njit
+
+from pyaarch64.cpu.ops import C_PC, C_EL, VREG, FK_REG, FK_LIT, FK_PAIR, MODE_PRE, MODE_POST
+from pyaarch64.cpu.sysregs import R_VAL, S_CPACR_EL1
+from pyaarch64.cpu.memory import ACC_OK
+from pyaarch64.cpu.alu import extend
+from pyaarch64.cpu.exceptions import take_exception, EC_FP_ACCESS, V_SYNC
+from pyaarch64.cpu.memaccess import mem_rw, abort_status
+
+U0 = np.uint64(0)
+U1 = np.uint64(1)
+
+
+@njit(cache=True)
+def fp_trapped(ctl, sysr):
+    """FP/SIMD access disabled at the current EL by CPACR_EL1.FPEN."""
+    fpen = (sysr[S_CPACR_EL1, R_VAL] >> np.uint64(20)) & np.uint64(3)
+    return fpen == U0 or fpen == np.uint64(2) or (ctl[C_EL] == U0 and fpen == U1)
+
+
+@njit(cache=True)
+def fp_trap(regs, ctl, sysr, pc):
+    # ISS as QEMU builds it (CV=1, COND=0xE)
+    return take_exception(regs, ctl, sysr, EC_FP_ACCESS, 0x1E00000, U0, False, pc, V_SYNC)
+
+
+@njit(cache=True)
+def fp_mem(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1):
+    """LDR/STR/LDUR/STUR/LDP/STP/LDNP/STNP and literal loads of B/H/S/D/Q registers.
+    A load writes the whole V register (zero-extended); nothing is committed
+    before every access has succeeded."""
+    if fp_trapped(ctl, sysr):
+        return fp_trap(regs, ctl, sysr, pc)
+    vt = np.int64((w0 >> np.uint64(10)) & np.uint64(31))
+    rn = np.int64((w0 >> np.uint64(16)) & np.uint64(63))
+    rm = np.int64((w0 >> np.uint64(22)) & np.uint64(63))
+    vt2 = np.int64((w0 >> np.uint64(28)) & np.uint64(31))
+    aux = np.int64(w0 >> np.uint64(34))
+    lg = aux & 7
+    load = (aux >> 3) & 1
+    mode = (aux >> 4) & 3
+    kind = (aux >> 6) & 3
+    nb = np.uint64(1) << np.uint64(lg)
+    base = regs[rn]
+    if kind == FK_LIT:
+        addr = pc + w1
+    elif kind == FK_REG:
+        addr = base + extend(regs[rm], (aux >> 8) & 7, (aux >> 11) & 7)
+    elif mode == MODE_POST:
+        addr = base
+    else:
+        addr = base + w1
+    n = 2 if kind == FK_PAIR else 1
+    lo0 = U0
+    hi0 = U0
+    lo1 = U0
+    hi1 = U0
+    for k in range(n):
+        a = addr + nb * np.uint64(k)
+        v = vt if k == 0 else vt2
+        if load:
+            if lg == 4:
+                st, lo, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, a, 8, False, U0)
+                if st != ACC_OK:
+                    return abort_status(regs, ctl, sysr, pc, st, fva, False)
+                st, hi, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, a + np.uint64(8), 8, False, U0)
+            else:
+                hi = U0
+                st, lo, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, a, 1 << lg, False, U0)
+            if st != ACC_OK:
+                return abort_status(regs, ctl, sysr, pc, st, fva, False)
+            if k == 0:
+                lo0 = lo
+                hi0 = hi
+            else:
+                lo1 = lo
+                hi1 = hi
+        else:
+            lo = regs[VREG + 2 * v]
+            if lg == 4:
+                st, x, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, a, 8, True, lo)
+                if st != ACC_OK:
+                    return abort_status(regs, ctl, sysr, pc, st, fva, True)
+                st, x, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, a + np.uint64(8), 8, True,
+                                    regs[VREG + 2 * v + 1])
+            else:
+                if lg < 3:
+                    lo &= (U1 << np.uint64(8 << lg)) - U1
+                st, x, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, a, 1 << lg, True, lo)
+            if st != ACC_OK:
+                return abort_status(regs, ctl, sysr, pc, st, fva, True)
+    if load:
+        regs[VREG + 2 * vt] = lo0
+        regs[VREG + 2 * vt + 1] = hi0
+        if n == 2:
+            regs[VREG + 2 * vt2] = lo1
+            regs[VREG + 2 * vt2 + 1] = hi1
+    if kind != FK_LIT and kind != FK_REG:
+        if mode == MODE_PRE:
+            regs[rn] = addr
+        elif mode == MODE_POST:
+            regs[rn] = base + w1
+    ctl[C_PC] = pc + np.uint64(4)
+    return 0
