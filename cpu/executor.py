@@ -32,8 +32,8 @@ from pyaarch64.cpu.exceptions import (undefined, data_abort, insn_abort, pc_alig
                                       illegal_state, take_interrupt, wfi)
 from pyaarch64.cpu.isa._decoder import predecode
 from pyaarch64.cpu.groups import run_group, GROUP_OF
-from pyaarch64.cpu.hotloop import (hot_call, specialise, generic, mem_operands, writeback, sx_load,
-                                   IS_HOT, IS_MEM)
+from pyaarch64.cpu.hotloop import hot_call, specialise, generic, IS_HOT, IS_MEM
+from pyaarch64.cpu.operands import mem_operands, writeback, sx_load
 
 U0 = np.uint64(0)
 U1 = np.uint64(1)
@@ -68,7 +68,6 @@ def mem_slow(regs, ctl, sysr, mem, dcache, tlb, pslot, slotpage, cb, pc, op, w0,
     is_w = op == OP_ST or op == OP_STRR or op == OP_STP
     nb = U1 << np.uint64(msize)
     v1 = U0
-    code = False
     for k in range(cnt):
         a = maddr + nb * np.uint64(k)
         src = U0
@@ -86,7 +85,7 @@ def mem_slow(regs, ctl, sysr, mem, dcache, tlb, pslot, slotpage, cb, pc, op, w0,
             for kk in range(k0, k1 + 1):
                 dcache[(cs << 11) | (kk << 1)] = U0
         elif st == ACC_DROPPED:
-            code = True
+            pass                   # a page's decoded code was dropped: the next fetch sees it
         elif st != ACC_OK:
             if st == ACC_CBERR:
                 return EXIT_CB_ERROR

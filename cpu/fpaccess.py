@@ -6,10 +6,9 @@ FP and SIMD groups and MRS/MSR of FPCR/FPSR (cpu/sysreg_access.py) check
 import numpy as np
 from numba import njit
 
-from pyaarch64.cpu.ops import C_PC, C_EL, VREG, FK_REG, FK_LIT, FK_PAIR, MODE_PRE, MODE_POST
-from pyaarch64.cpu.sysregs import R_VAL, S_CPACR_EL1
+from pyaarch64.cpu.ops import C_PC, VREG
 from pyaarch64.cpu.memory import ACC_OK
-from pyaarch64.cpu.alu import extend
+from pyaarch64.cpu.operands import fp_enabled, fp_mem_operands, writeback
 from pyaarch64.cpu.exceptions import take_exception, EC_FP_ACCESS, V_SYNC
 from pyaarch64.cpu.memaccess import mem_rw, abort_status
 
@@ -20,8 +19,7 @@ U1 = np.uint64(1)
 @njit(cache=True)
 def fp_trapped(ctl, sysr):
     """FP/SIMD access disabled at the current EL by CPACR_EL1.FPEN."""
-    fpen = (sysr[S_CPACR_EL1, R_VAL] >> np.uint64(20)) & np.uint64(3)
-    return fpen == U0 or fpen == np.uint64(2) or (ctl[C_EL] == U0 and fpen == U1)
+    return not fp_enabled(ctl, sysr)
 
 
 @njit(cache=True)
@@ -39,24 +37,9 @@ def fp_mem(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1):
         return fp_trap(regs, ctl, sysr, pc)
     vt = np.int64((w0 >> np.uint64(10)) & np.uint64(31))
     rn = np.int64((w0 >> np.uint64(16)) & np.uint64(63))
-    rm = np.int64((w0 >> np.uint64(22)) & np.uint64(63))
     vt2 = np.int64((w0 >> np.uint64(28)) & np.uint64(31))
-    aux = np.int64(w0 >> np.uint64(34))
-    lg = aux & 7
-    load = (aux >> 3) & 1
-    mode = (aux >> 4) & 3
-    kind = (aux >> 6) & 3
+    addr, lg, load, mode, n = fp_mem_operands(regs, w0, w1, pc)
     nb = np.uint64(1) << np.uint64(lg)
-    base = regs[rn]
-    if kind == FK_LIT:
-        addr = pc + w1
-    elif kind == FK_REG:
-        addr = base + extend(regs[rm], (aux >> 8) & 7, (aux >> 11) & 7)
-    elif mode == MODE_POST:
-        addr = base
-    else:
-        addr = base + w1
-    n = 2 if kind == FK_PAIR else 1
     lo0 = U0
     hi0 = U0
     lo1 = U0
@@ -101,10 +84,6 @@ def fp_mem(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1):
         if n == 2:
             regs[VREG + 2 * vt2] = lo1
             regs[VREG + 2 * vt2 + 1] = hi1
-    if kind != FK_LIT and kind != FK_REG:
-        if mode == MODE_PRE:
-            regs[rn] = addr
-        elif mode == MODE_POST:
-            regs[rn] = base + w1
+    writeback(regs, rn, mode, addr, w1)       # (mode is MODE_OFF for literal and register offset)
     ctl[C_PC] = pc + np.uint64(4)
     return 0

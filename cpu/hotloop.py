@@ -21,7 +21,6 @@ from numba.core.extending import intrinsic
 from pyaarch64.cpu.ops import *  # noqa: F401,F403  (op ids, slots, ctl layout: constants)
 from pyaarch64.cpu.alu import (addc, logic, logic_flags, shift, extend, field_mask, cond_holds, dp1,
                                umulh, smulh)
-from pyaarch64.cpu.sysregs import S_CPACR_EL1, R_VAL
 from pyaarch64.cpu.memory import TLB_ENTRIES, T_WRITE, T_EXEC, CODE_TAG, STATE_TLB, STATE_DCACHE
 
 U0 = np.uint64(0)
@@ -60,6 +59,8 @@ DOFF = np.uint64(STATE_DCACHE)
 
 
 from pyaarch64.cpu.ram import ld16, ld32, ld64, st16, st32, st64  # noqa: E402  (typed RAM access)
+from pyaarch64.cpu.operands import (sx_load, mem_operands, writeback, fp_enabled,  # noqa: E402
+                                    fp_mem_operands)
 
 
 # the generic ops hot_run executes (besides the HOT_NAMES variants): the general path
@@ -115,77 +116,6 @@ def generic(op):
     if op <= OP_SUBSI32:
         return OP_ADDSI
     return OP_BCOND
-
-
-@njit(cache=True, forceinline=True)
-def sx_load(v, size, sign):
-    if sign == SX_NONE or size == 3:
-        return v
-    bits = np.uint64(64 - (8 << size))
-    s = np.uint64(np.int64(v << bits) >> np.int64(bits))
-    if sign == SX_32:
-        s &= M32
-    return s
-
-
-@njit(cache=True, forceinline=True)
-def mem_operands(st, w0, w1, pc, op):
-    """(address of the first access, log2 size, sign kind, addressing mode, accesses)
-    of a load/store op: LD/ST (imm offset, pre/post-index), LDRR/STRR (register
-    offset), LDP/STP, LDLIT.  The one definition of their operands."""
-    aux = np.int64(w0 >> SH_AUX)
-    rn = (w0 >> SH_RN) & M6
-    mode = MODE_OFF
-    count = 1
-    if op == OP_LDRR or op == OP_STRR:
-        addr = st[rn] + extend(st[(w0 >> SH_RM) & M6], (aux >> 4) & 7, (aux >> 7) & 3)
-    elif op == OP_LDLIT:
-        addr = pc + w1
-    else:
-        mode = (aux >> 4) & 3
-        addr = st[rn] if mode == MODE_POST else st[rn] + w1
-        if op == OP_LDP or op == OP_STP:
-            count = 2
-    return addr, aux & 3, (aux >> 2) & 3, mode, count
-
-
-@njit(cache=True, forceinline=True)
-def writeback(st, rn, mode, addr, w1):
-    """Base register update of the pre/post-indexed forms (addr: the first access)."""
-    if mode == MODE_PRE:
-        st[rn] = addr
-    elif mode == MODE_POST:
-        st[rn] = addr + w1
-
-
-@njit(cache=True, forceinline=True)
-def fp_enabled(ctl, sysr):
-    """FP/SIMD access allowed at the current EL by CPACR_EL1.FPEN (otherwise it traps)."""
-    fpen = (sysr[S_CPACR_EL1, R_VAL] >> np.uint64(20)) & U3
-    return fpen == U3 or (fpen == U1 and ctl[C_EL] != U0)
-
-
-@njit(cache=True, forceinline=True)
-def fp_mem_operands(st, w0, w1, pc):
-    """(address of the first access, log2 size, is load, addressing mode, accesses) of
-    an FPMEM op (loads/stores of B/H/S/D/Q registers, cpu/ops.py: aux = log2 size |
-    L<<3 | mode<<4 | kind<<6 | option<<8 | shift<<11); mode is MODE_OFF unless the
-    base register is written back."""
-    aux = np.int64(w0 >> SH_AUX)
-    rn = (w0 >> SH_RN) & M6
-    kind = (aux >> 6) & 3
-    mode = (aux >> 4) & 3
-    if kind == FK_LIT:
-        addr = pc + w1
-        mode = MODE_OFF
-    elif kind == FK_REG:
-        addr = st[rn] + extend(st[(w0 >> SH_RM) & M6], (aux >> 8) & 7, (aux >> 11) & 7)
-        mode = MODE_OFF
-    elif mode == MODE_POST:
-        addr = st[rn]
-    else:
-        addr = st[rn] + w1
-    return addr, aux & 7, (aux >> 3) & 1, mode, 2 if kind == FK_PAIR else 1
 
 
 @njit(cache=True)
@@ -599,7 +529,7 @@ def hot_run(st, ctl, pslot, mem, budget, sysr):
         elif op == OP_FPMEM:
             # loads/stores of B/H/S/D/Q registers (and pairs): FP enabled, aligned,
             # inside a page, soft-TLB hit (a store: a plain write entry); anything else
-            # is the floating-point group's (system.fp_mem)
+            # is the floating-point group's (fpaccess.fp_mem)
             if not fp_enabled(ctl, sysr):
                 break
             maddr, lg, load, mode, cnt = fp_mem_operands(st, w0, w1, pc)

@@ -15,7 +15,7 @@ from pyaarch64.cpu.fpaccess import fp_trapped, fp_trap
 from pyaarch64.cpu.isa.simdx import (SX_SINGLE, SX_DUP_ELEM, SX_DUP_GEN, SX_SMOV, SX_UMOV,
                                      SX_INS_GEN, SX_INS_ELEM, SX_SDUP, SX_MODIMM, SX_PERM,
                                      SX_EXT, SX_TBL, SX_AES, MI_SET, MI_ORR)
-from pyaarch64.cpu import vmem as _vmem      # module imports: vmem and system import each other
+from pyaarch64.cpu import vmem as _vmem
 from pyaarch64.cpu.crypto import crypto
 
 U0 = np.uint64(0)
