@@ -58,7 +58,8 @@ TOFF = np.uint64(STATE_TLB)
 DOFF = np.uint64(STATE_DCACHE)
 
 
-from pyaarch64.cpu.ram import ld16, ld32, ld64, st16, st32, st64  # noqa: E402  (typed RAM access)
+from pyaarch64.cpu.ram import (ld16, ld32, ld64, st32, st64, ld_sized,  # noqa: E402
+                               st_sized)
 from pyaarch64.cpu.operands import (sx_load, mem_operands, writeback, fp_enabled,  # noqa: E402
                                     fp_mem_operands)
 
@@ -230,16 +231,7 @@ def hot_run(st, ctl, pslot, mem, budget, sysr):
             e = (vp & TLB_IDX) << U1
             if (maddr & ((U1 << np.uint64(msize)) - U1)) != U0 or st[TOFF + e] != vp:
                 break
-            h = maddr + st[TOFF + e + U1]
-            if msize == 3:
-                v = ld64(mem, h)
-            elif msize == 2:
-                v = ld32(mem, h)
-            elif msize == 1:
-                v = ld16(mem, h)
-            else:
-                v = np.uint64(mem[h])
-            st[rd] = sx_load(v, msize, sign)
+            st[rd] = sx_load(ld_sized(mem, maddr + st[TOFF + e + U1], msize), msize, sign)
             writeback(st, rn, mode, maddr, w1)
         elif op == OP_ST or op == OP_STRR:
             maddr, msize, _, mode, _ = mem_operands(st, w0, w1, pc, op)
@@ -257,16 +249,7 @@ def hot_run(st, ctl, pslot, mem, budget, sysr):
                 t = vp
             if (maddr & ((U1 << np.uint64(msize)) - U1)) != U0 or t != vp:
                 break
-            h = maddr + st[TOFF + e + U1]
-            v = st[rd]
-            if msize == 3:
-                st64(mem, h, v)
-            elif msize == 2:
-                st32(mem, h, v)
-            elif msize == 1:
-                st16(mem, h, v)
-            else:
-                mem[h] = np.uint8(v & np.uint64(0xFF))
+            st_sized(mem, maddr + st[TOFF + e + U1], st[rd], msize)
             writeback(st, rn, mode, maddr, w1)
         elif op == OP_ADDR:
             st[rd] = st[rn] + st[(w0 >> SH_RM) & M6]
@@ -544,34 +527,13 @@ def hot_run(st, ctl, pslot, mem, budget, sysr):
             h = maddr + st[TOFF + e + U1]
             for k in range(cnt):
                 vi = VREG + 2 * ((w0 >> (SH_RD if k == 0 else SH_RA)) & U31)
-                if load:
-                    hi = U0
-                    if lg == 4:
-                        lo = ld64(mem, h)
-                        hi = ld64(mem, h + U8)
-                    elif lg == 3:
-                        lo = ld64(mem, h)
-                    elif lg == 2:
-                        lo = ld32(mem, h)
-                    elif lg == 1:
-                        lo = ld16(mem, h)
-                    else:
-                        lo = np.uint64(mem[h])
-                    st[vi] = lo
-                    st[vi + U1] = hi
+                if load:                   # (a Q register is two 64-bit halves)
+                    st[vi] = ld_sized(mem, h, min(lg, 3))
+                    st[vi + U1] = ld64(mem, h + U8) if lg == 4 else U0
                 else:
-                    lo = st[vi]
+                    st_sized(mem, h, st[vi], min(lg, 3))
                     if lg == 4:
-                        st64(mem, h, lo)
                         st64(mem, h + U8, st[vi + U1])
-                    elif lg == 3:
-                        st64(mem, h, lo)
-                    elif lg == 2:
-                        st32(mem, h, lo)
-                    elif lg == 1:
-                        st16(mem, h, lo)
-                    else:
-                        mem[h] = np.uint8(lo & np.uint64(0xFF))
                 h += nb
             writeback(st, rn, mode, maddr, w1)
         elif op == OP_NOP:

@@ -60,6 +60,31 @@ else:
 
 
 @njit(cache=True, forceinline=True)
+def ld_sized(mem, h, lg):
+    """The zero-extended little-endian value of 1 << lg bytes (lg 0..3) at offset h."""
+    if lg == 3:
+        return ld64(mem, h)
+    if lg == 2:
+        return ld32(mem, h)
+    if lg == 1:
+        return ld16(mem, h)
+    return np.uint64(mem[h])
+
+
+@njit(cache=True, forceinline=True)
+def st_sized(mem, h, v, lg):
+    """Store the low 1 << lg bytes (lg 0..3) of v at offset h."""
+    if lg == 3:
+        st64(mem, h, v)
+    elif lg == 2:
+        st32(mem, h, v)
+    elif lg == 1:
+        st16(mem, h, v)
+    else:
+        mem[h] = np.uint8(v & np.uint64(0xFF))
+
+
+@njit(cache=True, forceinline=True)
 def ld1st1_page(regs, mem, h, vt, nw, load, q):
     """LD1/ST1 (multiple structures, no interleave) of nw 8-byte words at RAM offset h
     (any alignment, inside one page): words in register order from Vt, wrapping at
