@@ -57,7 +57,7 @@ def _cond_words():
 CW0, CW1, CW2, CW3 = _cond_words()
 
 
-@njit(cache=True, forceinline=True)
+@njit(cache=True, _nrt=False, forceinline=True)
 def cond_holds(cond, nzcv):
     w = CW0
     if cond >= 12:
@@ -69,7 +69,7 @@ def cond_holds(cond, nzcv):
     return ((w >> np.uint64(((cond & 3) << 4) | nzcv)) & U1) != U0
 
 
-@njit(cache=True, forceinline=True)
+@njit(cache=True, _nrt=False, forceinline=True)
 def add64(a, b, c):
     """a + b + c (c in {0,1}) with NZCV; returns (result, nzcv)."""
     r = a + b + np.uint64(c)
@@ -83,7 +83,7 @@ def add64(a, b, c):
     return r, np.int64((n << np.uint64(3)) | (z << np.uint64(2)) | (cy << U1) | v)
 
 
-@njit(cache=True, forceinline=True)
+@njit(cache=True, _nrt=False, forceinline=True)
 def add32(a, b, c):
     a &= M32
     b &= M32
@@ -96,14 +96,14 @@ def add32(a, b, c):
     return r, np.int64((n << np.uint64(3)) | (z << np.uint64(2)) | (cy << U1) | v)
 
 
-@njit(cache=True, forceinline=True)
+@njit(cache=True, _nrt=False, forceinline=True)
 def addc(a, b, c, w):
     if w:
         return add32(a, b, c)
     return add64(a, b, c)
 
 
-@njit(cache=True, forceinline=True)
+@njit(cache=True, _nrt=False, forceinline=True)
 def logic(a, b, opc, w):
     """AND (opc 0 and 3), ORR (1), EOR (2), masked to the register width."""
     if opc == 1:
@@ -117,7 +117,7 @@ def logic(a, b, opc, w):
     return r
 
 
-@njit(cache=True, forceinline=True)
+@njit(cache=True, _nrt=False, forceinline=True)
 def logic_flags(r, w):
     if w:
         n = (r >> U31) & U1
@@ -127,7 +127,7 @@ def logic_flags(r, w):
     return np.int64((n << np.uint64(3)) | (z << np.uint64(2)))
 
 
-@njit(cache=True, forceinline=True)
+@njit(cache=True, _nrt=False, forceinline=True)
 def shift(v, stype, amt, w):
     """Shift v (already masked to the register width) by a constant amount < width."""
     a = np.uint64(amt)
@@ -152,7 +152,7 @@ def shift(v, stype, amt, w):
     return r
 
 
-@njit(cache=True, forceinline=True)
+@njit(cache=True, _nrt=False, forceinline=True)
 def extend(v, option, amt):
     """ExtendReg: option 0..7 = UXTB UXTH UXTW UXTX SXTB SXTH SXTW SXTX, then << amt."""
     k = option & 3
@@ -173,7 +173,7 @@ def extend(v, option, amt):
     return v << np.uint64(amt)
 
 
-@njit(cache=True, forceinline=True)
+@njit(cache=True, _nrt=False, forceinline=True)
 def field_mask(width):
     if width >= 64:
         return M64
@@ -208,7 +208,7 @@ else:
     clz64 = _bit_intrinsic("ctlz")
 
 
-@njit(cache=True, forceinline=True)
+@njit(cache=True, _nrt=False, forceinline=True)
 def dp1(v, kind, w):
     """RBIT, REV16, REV32, REV, CLZ, CLS (kind 0..5)."""
     if kind == 0:
@@ -244,7 +244,7 @@ def dp1(v, kind, w):
     return r
 
 
-@njit(cache=True, forceinline=True)
+@njit(cache=True, _nrt=False, forceinline=True)
 def umulh(a, b):
     a_lo = a & M32
     a_hi = a >> U32
@@ -258,7 +258,7 @@ def umulh(a, b):
     return p3 + (p1 >> U32) + (p2 >> U32) + (mid >> U32)
 
 
-@njit(cache=True, forceinline=True)
+@njit(cache=True, _nrt=False, forceinline=True)
 def smulh(a, b):
     r = umulh(a, b)
     if a & SIGN64:
@@ -268,7 +268,7 @@ def smulh(a, b):
     return r
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def crc32(acc, val, nbytes, castagnoli):
     poly = np.uint64(0x82F63B78) if castagnoli else np.uint64(0xEDB88320)
     crc = acc & M32
@@ -282,7 +282,7 @@ def crc32(acc, val, nbytes, castagnoli):
     return crc & M32
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def udiv(a, b, w):
     if w:
         a &= M32
@@ -292,7 +292,7 @@ def udiv(a, b, w):
     return a // b
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def sdiv(a, b, w):
     if w:
         x = np.int64(np.int32(np.uint32(a & M32)))

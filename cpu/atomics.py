@@ -16,7 +16,7 @@ M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 INVALID = M64
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def excl(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rt, rn, rs, rt2, aux):
     kind = aux & 7
     size = (aux >> 3) & 3
@@ -75,7 +75,7 @@ def excl(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rt, rn, rs, rt2, au
     return 0
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def cas(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rn, aux):
     """CAS{A}{L}{B,H} and CASP{A}{L} (FEAT_LSE).  aux: kind | size << 3 | Rs << 8 | Rt << 13,
     raw register numbers (31 is XZR; Rs is read and written).  Memory is written only
@@ -116,7 +116,7 @@ def cas(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rn, aux):
     return 0
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def atomic(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rt, rn, rs, aux):
     op = aux & 15
     size = (aux >> 4) & 3

@@ -300,7 +300,9 @@ class Cpu:
             if budget <= 0:
                 return O.EXIT_BUDGET
 
-    def _group_types(self):
+    def _group_types(self, g=0):
+        if g == groups.G_VEC:
+            return groups.loop_argtypes_of(self.state, self.ctl, self.pslot, self.mem, self.sysr)
         return groups.argtypes_of(self.regs, self.ctl, self.sysr, self.sysmap, self.mem, self.tlb,
                                   self.pslot, self.slotpage, self._cb)
 
@@ -311,14 +313,14 @@ class Cpu:
         if key == self._groups_key:
             return
         self._groups_key = key
-        types_ = self._group_types()
         for g in range(groups.NGROUPS):
-            self.ctl[O.C_GROUP + g] = groups._addr.get((g, types_), 0)
+            self.ctl[O.C_GROUP + g] = groups._addr.get((g, self._group_types(g)), 0)
 
     def _load_group(self, g):
         if not 0 <= g < groups.NGROUPS:
             raise RuntimeError(f"emulator defect: unknown instruction group {g}")
-        self.ctl[O.C_GROUP + g] = groups.address(g, self._group_types())
+        for h in (groups.VEC_WITH if g in groups.VEC_WITH else (g,)):
+            self.ctl[O.C_GROUP + h] = groups.address(h, self._group_types(h))
 
     def take_undefined(self):
         """Take the Undefined Instruction exception at the current PC (used by the

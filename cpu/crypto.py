@@ -52,14 +52,14 @@ U0 = np.uint64(0)
 M32 = np.uint64(0xFFFFFFFF)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _byte(lo, hi, i):
     """Byte i of the 128-bit value hi:lo."""
     w = hi if i >= 8 else lo
     return np.int64((w >> np.uint64(8 * (i & 7))) & np.uint64(0xFF))
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def aes(regs, opc, rd, rn):
     """AESE (0), AESD (1), AESMC (2), AESIMC (3).  State byte i is row i%4, column i//4."""
     vd = VREG + 2 * rd
@@ -111,30 +111,30 @@ def aes(regs, opc, rd, rn):
 # 128-bit values are handled as their four 32-bit elements (element 0 first), in
 # uint64 scalars masked to 32 bits: no allocation.
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _rol(x, n):
     return ((x << np.uint64(n)) | (x >> np.uint64(32 - n))) & M32
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _ror(x, n):
     return ((x >> np.uint64(n)) | (x << np.uint64(32 - n))) & M32
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _w(regs, v, e):
     """Element e (32 bits) of V register v."""
     w = regs[VREG + 2 * v + (e >> 1)]
     return (w >> np.uint64(32 * (e & 1))) & M32
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _store(regs, v, w0, w1, w2, w3):
     regs[VREG + 2 * v] = (w0 & M32) | ((w1 & M32) << np.uint64(32))
     regs[VREG + 2 * v + 1] = (w2 & M32) | ((w3 & M32) << np.uint64(32))
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def sha1_3(regs, opc, rd, rn, rm):
     x0 = _w(regs, rd, 0)
     x1 = _w(regs, rd, 1)
@@ -165,7 +165,7 @@ def sha1_3(regs, opc, rd, rn, rm):
     _store(regs, rd, x0, x1, x2, x3)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def sha1_2(regs, opc, rd, rn):
     if opc == 0:                                    # SHA1H
         regs[VREG + 2 * rd] = _rol(_w(regs, rn, 0), 30)
@@ -179,7 +179,7 @@ def sha1_2(regs, opc, rd, rn):
     _store(regs, rd, _rol(t0, 1), _rol(t1, 1), _rol(t2, 1), _rol(t3, 1) ^ _rol(t0, 2))
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def sha256_3(regs, opc, rd, rn, rm):
     d0 = _w(regs, rd, 0)
     d1 = _w(regs, rd, 1)
@@ -227,7 +227,7 @@ def sha256_3(regs, opc, rd, rn, rm):
         _store(regs, rd, y0, y1, y2, y3)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def sha256su0(regs, rd, rn):
     # T = Vn<31:0> : Vd<127:32>; result e = sigma0(T e) + Vd e
     r0 = U0
@@ -248,7 +248,7 @@ def sha256su0(regs, rd, rn):
     _store(regs, rd, r0, r1, r2, r3)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def crypto(regs, kind, rd, rn, rm, opc):
     if kind == SX_AES:
         aes(regs, opc, rd, rn)

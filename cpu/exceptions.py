@@ -43,14 +43,14 @@ EC_BRK64 = 0x3C
 V_SYNC, V_IRQ, V_FIQ, V_SERROR = 0x000, 0x080, 0x100, 0x180
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def sp_slot(el, spsel):
     if spsel == 0 or el == 0:
         return S_SP_EL0
     return S_SP_EL1
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def switch_sp(regs, ctl, sysr, new_el, new_spsel):
     """Bank the live SP and load the one selected by (new_el, new_spsel)."""
     old = sp_slot(ctl[C_EL], ctl[C_SPSEL])
@@ -62,7 +62,7 @@ def switch_sp(regs, ctl, sysr, new_el, new_spsel):
     ctl[C_SPSEL] = np.uint64(new_spsel)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def pstate_bits(ctl):
     """SPSR image of the current PSTATE (AArch64)."""
     el = ctl[C_EL]
@@ -71,7 +71,7 @@ def pstate_bits(ctl):
             | (ctl[C_DAIF] << np.uint64(6)) | m)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def take_exception(regs, ctl, sysr, ec, iss, far, has_far, ret_pc, vec):
     """Exception entry to EL1.  Returns 0, or EXIT_EXC_LOOP if the vector is not RAM
     (nothing useful could run there: stop and report instead of looping)."""
@@ -112,14 +112,14 @@ def take_exception(regs, ctl, sysr, ec, iss, far, has_far, ret_pc, vec):
     return 0
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def undefined(regs, ctl, sysr, pc):
     ctl[C_UNDEF_COUNT] += U1
     ctl[C_UNDEF_PC] = pc
     return take_exception(regs, ctl, sysr, EC_UNKNOWN, 0, U0, False, pc, V_SYNC)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def data_abort(regs, ctl, sysr, pc, va, is_write, fsc):
     """Data abort with fault status `fsc` (memory.FSC_*: translation, access flag,
     permission or address size fault with its level, alignment fault, external
@@ -129,23 +129,23 @@ def data_abort(regs, ctl, sysr, pc, va, is_write, fsc):
     return take_exception(regs, ctl, sysr, ec, iss, va, True, pc, V_SYNC)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def insn_abort(regs, ctl, sysr, va, fsc):
     ec = EC_IABT_LOWER if ctl[C_EL] == U0 else EC_IABT_SAME
     return take_exception(regs, ctl, sysr, ec, fsc, va, True, va, V_SYNC)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def illegal_state(regs, ctl, sysr, pc):
     return take_exception(regs, ctl, sysr, EC_ILLEGAL_STATE, 0, U0, False, pc, V_SYNC)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def pc_align_fault(regs, ctl, sysr, va):
     return take_exception(regs, ctl, sysr, EC_PC_ALIGN, 0, va, True, va, V_SYNC)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def eret(regs, ctl, sysr, pc):
     if ctl[C_EL] == U0:
         return undefined(regs, ctl, sysr, pc)
@@ -176,7 +176,7 @@ def eret(regs, ctl, sysr, pc):
     return 0
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def take_interrupt(regs, ctl, sysr, pc):
     """Take a pending, unmasked IRQ or FIQ before the instruction at pc.
     Returns 0 (taken, or nothing to take) or EXIT_EXC_LOOP."""
@@ -192,7 +192,7 @@ def take_interrupt(regs, ctl, sysr, pc):
 SCTLR_NTWI = np.uint64(1 << 16)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def wfi(regs, ctl, sysr, pc):
     """WFI: trapped at EL0 unless SCTLR_EL1.nTWI (returns 0, exception taken);
     a pending interrupt, masked or not, makes it complete at once (returns -1:
@@ -205,7 +205,7 @@ def wfi(regs, ctl, sysr, pc):
     return EXIT_WFI
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def exc_insn(regs, ctl, sysr, pc, kind, imm):
     if kind == EXC_SVC:
         return take_exception(regs, ctl, sysr, EC_SVC64, imm, U0, False, pc + np.uint64(4), V_SYNC)

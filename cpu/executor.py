@@ -31,8 +31,8 @@ from pyaarch64.cpu.memory import (TLB_ENTRIES, T_EXEC, fetch_page, alloc_slot, t
 from pyaarch64.cpu.exceptions import (undefined, data_abort, insn_abort, pc_align_fault,
                                       illegal_state, take_interrupt, wfi)
 from pyaarch64.cpu.isa._decoder import predecode
-from pyaarch64.cpu.groups import run_group, GROUP_OF
-from pyaarch64.cpu.hotloop import hot_call, specialise, generic, IS_HOT, IS_MEM
+from pyaarch64.cpu.groups import run_group, GROUP_OF, G_FP, G_SIMD, G_VEC
+from pyaarch64.cpu.hotloop import hot_call, hot_call_at, specialise, generic, IS_HOT, IS_MEM
 from pyaarch64.cpu.operands import mem_operands, writeback, sx_load
 
 U0 = np.uint64(0)
@@ -56,7 +56,7 @@ TOP_NEG = np.uint64(0x1FF)
 OPMASK = np.uint64(0x3FF)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def mem_slow(regs, ctl, sysr, mem, dcache, tlb, pslot, slotpage, cb, pc, op, w0, w1):
     """A load or store the hot loop left: every access through `access_slow`.
     PC/NZCV are in ctl.  Returns 0 (done: registers written, PC advanced),
@@ -107,7 +107,7 @@ def mem_slow(regs, ctl, sysr, mem, dcache, tlb, pslot, slotpage, cb, pc, op, w0,
     return 0
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget, state):
     """Execute up to `budget` instructions.  Returns an EXIT_* code."""
     m32 = mem.view(np.uint32)
@@ -118,6 +118,7 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget, 
     budget = np.uint64(budget)
     steps = U0
     exitc = 0
+    vec = False            # run the vector loop (cpu/hotvec.py) instead of the integer one
     while True:
         if steps >= budget:
             exitc = EXIT_BUDGET
@@ -130,7 +131,14 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget, 
                 tlb_flush_data(tlb)    # every load and store through the memory slow path
         ctl[C_PC] = pc
         ctl[C_NZCV] = np.uint64(nzcv)
-        n = hot_call(state, ctl, pslot, mem, hb, sysr)
+        hv = ctl[C_GROUP + G_VEC]
+        if vec and hv != U0:
+            n = hot_call_at(hv, state, ctl, pslot, mem, hb, sysr)
+            ctl[C_VEC_CALLS] += U1
+            ctl[C_VEC_INSNS] += ctl[C_VEC_OPS]
+            vec = ctl[C_VEC_OPS] != U0     # back to the integer loop after a call with no FP/SIMD
+        else:
+            n = hot_call(state, ctl, pslot, mem, hb, sysr)
         ctl[C_HOT_CALLS] += U1
         if n != hb:
             ctl[C_LEAVES] += U1
@@ -303,6 +311,8 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget, 
             # so far into the instruction count: the counter registers and devices
             # read it (budget shrinks by the same amount)
             g = GROUP_OF[op]
+            if g == G_FP or g == G_SIMD:
+                vec = True         # FP/SIMD code: the vector loop from the next call on
             if g < 0:
                 ctl[C_EXIT_A] = pc
                 ctl[C_EXIT_B] = np.uint64(op)

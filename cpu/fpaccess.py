@@ -16,19 +16,19 @@ U0 = np.uint64(0)
 U1 = np.uint64(1)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def fp_trapped(ctl, sysr):
     """FP/SIMD access disabled at the current EL by CPACR_EL1.FPEN."""
     return not fp_enabled(ctl, sysr)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def fp_trap(regs, ctl, sysr, pc):
     # ISS as QEMU builds it (CV=1, COND=0xE)
     return take_exception(regs, ctl, sysr, EC_FP_ACCESS, 0x1E00000, U0, False, pc, V_SYNC)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def fp_mem(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1):
     """LDR/STR/LDUR/STUR/LDP/STP/LDNP/STNP and literal loads of B/H/S/D/Q registers.
     A load writes the whole V register (zero-extended); nothing is committed

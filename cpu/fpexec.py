@@ -238,4 +238,11 @@ def fp_group(regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1)
         return np.int64(fp_mem(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1))
     if fp_trapped(ctl, sysr):
         return np.int64(fp_trap(regs, ctl, sysr, pc))
-    return np.int64(fpdp(regs, ctl, sysr, pc, np.int64(w0 >> np.uint64(34)), w1))
+    return np.int64(fpdp_words(regs, ctl, sysr, pc, w0, w1))
+
+
+@njit(cache=True)
+def fpdp_words(regs, ctl, sysr, pc, w0, w1):
+    """FPDP from its decoded words (the FP group above and the vector loop,
+    cpu/hotvec.py); FP access checked by the caller."""
+    return fpdp(regs, ctl, sysr, pc, np.int64(w0 >> np.uint64(34)), w1)

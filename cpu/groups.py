@@ -27,14 +27,18 @@ from numba.core.extending import intrinsic
 from pyaarch64.cpu.ops import C_GROUP, C_EXIT_A, EXIT_GROUP, OP_NAMES, HOT_FIRST
 
 # group ids and their entry points (module, function)
-G_SYSTEM, G_FP, G_SIMD = 0, 1, 2
+G_SYSTEM, G_FP, G_SIMD, G_VEC = 0, 1, 2, 3
 ENTRIES = {
     G_SYSTEM: ("pyaarch64.cpu.system", "slow_op"),      # sysregs, exceptions, exclusives, SYS, ...
     G_FP: ("pyaarch64.cpu.fpexec", "fp_group"),         # scalar and vector FP, FP loads/stores
     G_SIMD: ("pyaarch64.cpu.simd_perm", "simd_group"),  # Advanced SIMD integer, permutes, structures, crypto
+    # not an op group: the hot loop with FP/SIMD in it (cpu/hotvec.py), hotloop.hot_run's
+    # signature; loaded with the FP and SIMD groups (VEC_WITH), called by hotloop.hot_call_at
+    G_VEC: ("pyaarch64.cpu.hotvec", "hot_run_vec"),
 }
-NAMES = {G_SYSTEM: "system", G_FP: "floating point", G_SIMD: "Advanced SIMD"}
+NAMES = {G_SYSTEM: "system", G_FP: "floating point", G_SIMD: "Advanced SIMD", G_VEC: "vector loop"}
 NGROUPS = len(ENTRIES)
+VEC_WITH = (G_FP, G_SIMD, G_VEC)    # loading any of these loads all three
 # the ops each group runs; GROUP_OF[op] is the group of an op, -1 for the ops the
 # hot loop or the general path run themselves
 OPS = {
@@ -72,7 +76,7 @@ if config.DISABLE_JIT:
         return _PY[int(addr)](*args)
 
 
-@njit(cache=True, forceinline=True)
+@njit(cache=True, _nrt=False, forceinline=True)
 def run_group(g, regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1):
     """Run op in group g, or return EXIT_GROUP (ctl[C_EXIT_A] = g) if it is not loaded."""
     a = ctl[C_GROUP + g]
@@ -104,8 +108,9 @@ def address(g, argtypes):
             with compile_progress(f"the {NAMES[g]} group"):
                 disp.compile(argtypes)
             cres = disp.overloads[argtypes]
-            if cres.signature.return_type != types.int64:
-                raise TypeError(f"group entry {mod}.{fn} returns {cres.signature.return_type}, not int64")
+            want = types.uint64 if g == G_VEC else types.int64
+            if cres.signature.return_type != want:
+                raise TypeError(f"group entry {mod}.{fn} returns {cres.signature.return_type}, not {want}")
             a = cres.library.get_pointer_to_function(cres.fndesc.llvm_func_name)
         _addr[key] = a
     return a
@@ -115,6 +120,12 @@ def argtypes_of(regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb):
     from numba import typeof
     return tuple(typeof(x) for x in (regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb)) + (
         types.int64, types.uint64, types.uint64)
+
+
+def loop_argtypes_of(state, ctl, pslot, mem, sysr):
+    """The argument types of hotloop.hot_run and its vector variant (G_VEC)."""
+    from numba import typeof
+    return (typeof(state), typeof(ctl), typeof(pslot), typeof(mem), types.uint64, typeof(sysr))
 
 
 # --- progress while compiling ------------------------------------------------------

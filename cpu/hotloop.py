@@ -59,7 +59,9 @@ DOFF = np.uint64(STATE_DCACHE)
 
 
 from pyaarch64.cpu.ram import (ld16, ld32, ld64, st32, st64, ld_sized,  # noqa: E402
-                               st_sized)
+                               st_sized, ld64u, st64u)
+from pyaarch64.cpu.sysregs import S_SCTLR_EL1, R_VAL  # noqa: E402
+SCTLR_A = np.uint64(2)
 from pyaarch64.cpu.operands import (sx_load, mem_operands, writeback, fp_enabled,  # noqa: E402
                                     fp_mem_operands)
 
@@ -79,7 +81,7 @@ for _n in ("LD", "ST", "LDRR", "STRR", "LDLIT", "LDP", "STP"):
     IS_MEM[OP_NAMES.index(_n)] = True
 
 
-@njit(cache=True, forceinline=True)
+@njit(cache=True, _nrt=False, forceinline=True)
 def specialise(w0):
     """The decoded word w0 with a common op replaced by its hot-loop variant
     (ops.HOT_NAMES); called by the executor right after predecode."""
@@ -107,7 +109,7 @@ def specialise(w0):
     return (w0 & ~OPMASK) | np.uint64(hop)
 
 
-@njit(cache=True, forceinline=True)
+@njit(cache=True, _nrt=False, forceinline=True)
 def generic(op):
     """The generic op of a hot-loop variant (op >= HOT_FIRST)."""
     if op <= OP_LDB:
@@ -119,7 +121,15 @@ def generic(op):
     return OP_BCOND
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False, forceinline=True)
+def vec_arm(st, ctl, pslot, mem, sysr, pc, w0, w1, nzcv):
+    """The FP/SIMD arm of the integer loop: it runs none of them (-1: leave).  The
+    vector loop (cpu/hotvec.py) is this same function with cpu/hotvec.vec_arm here,
+    which returns the NZCV after the instruction, or -1 without side effects."""
+    return np.int64(-1)
+
+
+@njit(cache=True, _nrt=False)
 def hot_run(st, ctl, pslot, mem, budget, sysr):
     """Run up to `budget` (> 0) instructions of the common case; see the module doc.
     st: the CPU state array (registers at 0, soft TLB at STATE_TLB, decode cache at
@@ -133,6 +143,7 @@ def hot_run(st, ctl, pslot, mem, budget, sysr):
     cbase = U0
     w0 = U0
     w1 = U0
+    nvec = U0
     while left != U0:
         vpage = pc >> U12
         if vpage != cpage:
@@ -510,9 +521,10 @@ def hot_run(st, ctl, pslot, mem, budget, sysr):
                 a &= M32
             st[rd] = dp1(a, (aux >> 1) & 7, w)
         elif op == OP_FPMEM:
-            # loads/stores of B/H/S/D/Q registers (and pairs): FP enabled, aligned,
-            # inside a page, soft-TLB hit (a store: a plain write entry); anything else
-            # is the floating-point group's (fpaccess.fp_mem)
+            # loads/stores of B/H/S/D/Q registers (and pairs): FP enabled, inside a
+            # page, soft-TLB hit (a store: a plain write entry), aligned or (D and Q,
+            # as string and memcpy code does) unaligned with alignment checking off;
+            # anything else is the floating-point group's (fpaccess.fp_mem)
             if not fp_enabled(ctl, sysr):
                 break
             maddr, lg, load, mode, cnt = fp_mem_operands(st, w0, w1, pc)
@@ -521,19 +533,27 @@ def hot_run(st, ctl, pslot, mem, budget, sysr):
             e = (vp & TLB_IDX) << U1
             if load == 0:
                 e += WRITE_BASE << U1      # (a write entry tagged as holding code never matches)
-            if ((maddr & (nb - U1)) != U0 or (maddr & PAGE_MASK) + nb * np.uint64(cnt) > PAIR_LAST
-                    or st[TOFF + e] != vp):
+            if (maddr & PAGE_MASK) + nb * np.uint64(cnt) > PAIR_LAST or st[TOFF + e] != vp:
+                break
+            if (maddr & (nb - U1)) != U0 and (lg < 3 or (sysr[S_SCTLR_EL1, R_VAL] & SCTLR_A) != U0):
                 break
             h = maddr + st[TOFF + e + U1]
             for k in range(cnt):
                 vi = VREG + 2 * ((w0 >> (SH_RD if k == 0 else SH_RA)) & U31)
                 if load:                   # (a Q register is two 64-bit halves)
-                    st[vi] = ld_sized(mem, h, min(lg, 3))
-                    st[vi + U1] = ld64(mem, h + U8) if lg == 4 else U0
+                    if lg >= 3:
+                        st[vi] = ld64u(mem, h)
+                        st[vi + U1] = ld64u(mem, h + U8) if lg == 4 else U0
+                    else:
+                        st[vi] = ld_sized(mem, h, lg)
+                        st[vi + U1] = U0
                 else:
-                    st_sized(mem, h, st[vi], min(lg, 3))
-                    if lg == 4:
-                        st64(mem, h + U8, st[vi + U1])
+                    if lg >= 3:
+                        st64u(mem, h, st[vi])
+                        if lg == 4:
+                            st64u(mem, h + U8, st[vi + U1])
+                    else:
+                        st_sized(mem, h, st[vi], lg)
                 h += nb
             writeback(st, rn, mode, maddr, w1)
         elif op == OP_NOP:
@@ -547,11 +567,18 @@ def hot_run(st, ctl, pslot, mem, budget, sysr):
         elif op == OP_WFE:
             pass
         else:
-            break
+            # FP/SIMD data processing: the vector loop's (cpu/hotvec.py); here vec_arm
+            # refuses everything and LLVM removes the arm
+            r = vec_arm(st, ctl, pslot, mem, sysr, pc, w0, w1, nzcv)
+            if r < 0:
+                break
+            nzcv = r
+            nvec += U1
         pc = npc
         left -= U1
     ctl[C_PC] = pc
     ctl[C_NZCV] = np.uint64(nzcv)
+    ctl[C_VEC_OPS] = nvec
     # stopped at an instruction (its page is the current one: the general path gets
     # its decoded words and needs no fetch) or at the fetch
     if cpage == (pc >> U12):
@@ -582,6 +609,27 @@ def hot_call(typingctx, st, ctl, pslot, mem, budget, sysr):
     return sig, codegen
 
 
+@intrinsic
+def hot_call_at(typingctx, addr, st, ctl, pslot, mem, budget, sysr):
+    """Call a compiled variant of hot_run (the vector loop, cpu/hotvec.py) through its
+    address (cpu/groups.py loads it); errors propagate."""
+    sig = types.uint64(addr, st, ctl, pslot, mem, budget, sysr)
+
+    def codegen(context, builder, signature, args):
+        argtys = signature.args[1:]
+        fnty = context.call_conv.get_function_type(types.uint64, argtys)
+        fn = builder.inttoptr(args[0], fnty.as_pointer())
+        status, res = context.call_conv.call_function(builder, fn, types.uint64, argtys, args[1:])
+        with cgutils.if_unlikely(builder, status.is_error):
+            context.call_conv.return_status_propagate(builder, status)
+        return res
+    return sig, codegen
+
+
 if config.DISABLE_JIT:
     # pure-Python semantics (NUMBA_DISABLE_JIT=1): intrinsics do not run there
     hot_call = hot_run  # noqa: F811
+
+    def hot_call_at(addr, *args):  # noqa: F811
+        from pyaarch64.cpu.groups import _PY
+        return _PY[int(addr)](*args)

@@ -16,7 +16,7 @@ U1 = np.uint64(1)
 M32 = np.uint64(0xFFFFFFFF)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, va, size, is_write, value, unpriv=False):
     """Data access for rare ops.  A store into decoded code drops that page's
     decode slot (the executor re-enters the page after every slow op)."""
@@ -29,21 +29,21 @@ def mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, va, size, is_write, value, 
     return st, v, x
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def abort_status(regs, ctl, sysr, pc, st, fva, is_write):
     if st == ACC_CBERR:
         return EXIT_CB_ERROR
     return data_abort(regs, ctl, sysr, pc, fva, is_write, acc_fsc(st))
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def zext(v, size):
     if size >= 3:
         return v
     return v & ((U1 << np.uint64(8 << size)) - U1)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def unpriv_ldst(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rt, rn, aux, imm, is_write):
     """LDTR/STTR (and b/h/sb/sh/sw): at EL1 the access has EL0's permissions (no PAN
     on Armv8.0); at EL0 it is an ordinary access."""

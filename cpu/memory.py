@@ -74,13 +74,13 @@ def new_state(nregs, nslots):
     return st, regs, tlb, st[STATE_DCACHE:]
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def tlb_flush(tlb):
     for i in range(0, tlb.shape[0], 2):
         tlb[i] = INVALID
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def tlb_flush_data(tlb):
     """Forget the read and write entries only (a test path: ops.PATH_TLBFLUSH)."""
     for i in range(T_READ * TLB_ENTRIES, (T_WRITE + 1) * TLB_ENTRIES):
@@ -113,20 +113,20 @@ M48 = np.uint64(0xFFFFFFFFFFFF)
 PA_BITS = np.array([32, 36, 40, 42, 44, 48, 52, 52, 52, 52, 52, 52, 52, 52, 52, 52], dtype=np.int64)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def pa_max(sysr):
     """PA size in bits the CPU implements (ID_AA64MMFR0_EL1.PARange), at most 48 (no FEAT_LPA)."""
     b = PA_BITS[np.int64(sysr[S_ID_AA64MMFR0_EL1, R_VAL] & np.uint64(15))]
     return b if b < 48 else np.int64(48)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def tbi_applies(sysr, va):
     """TCR_EL1.TBI0/TBI1 for the half of the address space bit 55 selects."""
     return ((sysr[S_TCR_EL1, R_VAL] >> (np.uint64(37) + ((va >> U55) & U1))) & U1) != U0
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def branch_target(sysr, va):
     """A branch/exception-return target with its tag removed when TBI applies
     (AArch64.BranchAddr): bits 63:56 become copies of bit 55."""
@@ -135,7 +135,7 @@ def branch_target(sysr, va):
     return va
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def identity(ctl, sysr, va):
     """Stage 1 off: PA = VA.  Bits between the PA size and the top (bit 55 with TBI,
     else 63) must be zero, else an address size fault at level 0.  (fsc or -1, PA)"""
@@ -146,7 +146,7 @@ def identity(ctl, sysr, va):
     return np.int64(-1), va & M48
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def walk(ctl, sysr, mem, va):
     """Stage-1 translation table walk of the EL1&0 regime (VMSAv8-64, Armv8.0).
     Returns (fsc, pa, info): fsc = -1 on success, else the fault status code with
@@ -257,7 +257,7 @@ def walk(ctl, sysr, mem, va):
     return np.int64(-1), oa | (va & lowmask), info
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def translate(ctl, sysr, mem, va, acc, el):
     """VA -> (fsc, PA, info) for an access of kind `acc` (A_*) with the
     permissions of exception level `el`; fsc = -1 when it may go ahead."""
@@ -273,7 +273,7 @@ def translate(ctl, sysr, mem, va, acc, el):
     return fsc, pa, info
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def translate_cached(ctl, sysr, mem, tlb, va, acc, el):
     """translate() for the soft-TLB fill paths: (fsc or -1, PA), with the walk
     results cached per 4 KiB page after the soft TLBs (see WALK_BASE)."""
@@ -296,7 +296,7 @@ def translate_cached(ctl, sysr, mem, tlb, va, acc, el):
     return np.int64(-1), (v & ~PAGE_MASK) | (va & PAGE_MASK)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def ram_offset(ctl, pa):
     """Host offset of a PA in RAM, or -1 if the PA is not RAM."""
     base = ctl[C_RAM_BASE]
@@ -305,7 +305,7 @@ def ram_offset(ctl, pa):
     return np.int64(-1)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def tag_write_tlb(tlb, host_page):
     """Mark the write-TLB entries that map host page `host_page` (it now holds code)
     with CODE_TAG."""
@@ -317,7 +317,7 @@ def tag_write_tlb(tlb, host_page):
                 tlb[2 * e] = t | CODE_TAG
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def alloc_slot(ctl, dcache, pslot, slotpage, tlb, host_page):
     """Give RAM page `host_page` a decode-cache slot (round robin) and return it."""
     n = dcache.shape[0] // SLOT_WORDS
@@ -333,7 +333,7 @@ def alloc_slot(ctl, dcache, pslot, slotpage, tlb, host_page):
     return s
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def drop_code_page(pslot, slotpage, host_page):
     s = pslot[host_page]
     if s >= 0:
@@ -343,7 +343,7 @@ def drop_code_page(pslot, slotpage, host_page):
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def flush_decode(pslot, slotpage):
     for s in range(slotpage.shape[0]):
         p = slotpage[s]
@@ -352,7 +352,7 @@ def flush_decode(pslot, slotpage):
             slotpage[s] = -1
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _ram_read(mem, off, size):
     v = U0
     for i in range(size):
@@ -360,19 +360,19 @@ def _ram_read(mem, off, size):
     return v
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _ram_write(mem, off, size, value):
     for i in range(size):
         mem[off + i] = np.uint8((value >> np.uint64(8 * i)) & M8)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def acc_fsc(st):
     """Fault status code of a failed access status (ACC_ABORT: external abort)."""
     return st - ACC_FAULT if st >= ACC_FAULT else FSC_EXT
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def access_slow(ctl, sysr, mem, tlb, pslot, slotpage, cb, va, size, is_write, value, unpriv):
     """Any data access the fast path could not do.  Returns (status, value, fault_va).
     unpriv: LDTR/STTR at EL1 (EL0 permissions, never entered in the soft TLB)."""
@@ -394,7 +394,7 @@ def access_slow(ctl, sysr, mem, tlb, pslot, slotpage, cb, va, size, is_write, va
     return (ACC_DROPPED if code else ACC_OK), out, U0
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def access1(ctl, sysr, mem, tlb, pslot, slotpage, cb, va, size, is_write, value, unpriv):
     """One aligned access inside a page."""
     el = 0 if unpriv else np.int64(ctl[C_EL])
@@ -439,7 +439,7 @@ def access1(ctl, sysr, mem, tlb, pslot, slotpage, cb, va, size, is_write, value,
     return ACC_OK, np.uint64(v), U0
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def fetch_page(ctl, sysr, mem, tlb, va):
     """Host offset of the start of the RAM page holding instruction address va, or
     -1 - fsc when the fetch faults (fsc FSC_EXT: not RAM)."""
@@ -459,7 +459,7 @@ def fetch_page(ctl, sysr, mem, tlb, va):
     return off & ~0xFFF
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def tlb_check_el(ctl, sysr, tlb):
     """The soft TLB holds what the EL it was filled at may do: flush it when the EL
     changed with the MMU on (with it off, permissions do not depend on the EL)."""

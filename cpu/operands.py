@@ -22,7 +22,7 @@ SH_RM = np.uint64(22)
 SH_AUX = np.uint64(34)
 
 
-@njit(cache=True, forceinline=True)
+@njit(cache=True, _nrt=False, forceinline=True)
 def sx_load(v, size, sign):
     if sign == SX_NONE or size == 3:
         return v
@@ -33,7 +33,7 @@ def sx_load(v, size, sign):
     return s
 
 
-@njit(cache=True, forceinline=True)
+@njit(cache=True, _nrt=False, forceinline=True)
 def mem_operands(st, w0, w1, pc, op):
     """(address of the first access, log2 size, sign kind, addressing mode, accesses)
     of a load/store op: LD/ST (imm offset, pre/post-index), LDRR/STRR (register
@@ -54,7 +54,7 @@ def mem_operands(st, w0, w1, pc, op):
     return addr, aux & 3, (aux >> 2) & 3, mode, count
 
 
-@njit(cache=True, forceinline=True)
+@njit(cache=True, _nrt=False, forceinline=True)
 def writeback(st, rn, mode, addr, w1):
     """Base register update of the pre/post-indexed forms (addr: the first access)."""
     if mode == MODE_PRE:
@@ -63,14 +63,14 @@ def writeback(st, rn, mode, addr, w1):
         st[rn] = addr + w1
 
 
-@njit(cache=True, forceinline=True)
+@njit(cache=True, _nrt=False, forceinline=True)
 def fp_enabled(ctl, sysr):
     """FP/SIMD access allowed at the current EL by CPACR_EL1.FPEN (otherwise it traps)."""
     fpen = (sysr[S_CPACR_EL1, R_VAL] >> np.uint64(20)) & U3
     return fpen == U3 or (fpen == U1 and ctl[C_EL] != U0)
 
 
-@njit(cache=True, forceinline=True)
+@njit(cache=True, _nrt=False, forceinline=True)
 def fp_mem_operands(st, w0, w1, pc):
     """(address of the first access, log2 size, is load, addressing mode, accesses) of
     an FPMEM op (loads/stores of B/H/S/D/Q registers, cpu/ops.py: aux = log2 size |

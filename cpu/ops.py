@@ -177,6 +177,9 @@ C_LEAVES = 38       # times it stopped before its budget (the general path took 
 C_MEMSLOW = 39      # loads and stores through the memory slow path
 C_HOT_W0 = 40       # the decoded words of the instruction the hot loop stopped at
 C_HOT_W1 = 41       # (when ctl[C_HOT_LEFT] == HOT_LEFT_INSN)
+C_VEC_OPS = 42      # FP/SIMD instructions the last hot-loop call ran (the vector loop's)
+C_VEC_CALLS = 43    # calls of the vector loop (a counter, like C_HOT_CALLS)
+C_VEC_INSNS = 44    # FP/SIMD instructions the vector loop ran (a counter)
 C_GROUP = 48        # 48..55: addresses of the compiled instruction groups (cpu/groups.py; 0: not
                     # loaded yet).  Process-local, like every ctl slot: never in a snapshot
 # MMU (slots kept apart from the rest)

@@ -59,7 +59,7 @@ else:
     ld64u, st64u = _ram_load(64, 1), _ram_store(64, 1)
 
 
-@njit(cache=True, forceinline=True)
+@njit(cache=True, _nrt=False, forceinline=True)
 def ld_sized(mem, h, lg):
     """The zero-extended little-endian value of 1 << lg bytes (lg 0..3) at offset h."""
     if lg == 3:
@@ -71,7 +71,7 @@ def ld_sized(mem, h, lg):
     return np.uint64(mem[h])
 
 
-@njit(cache=True, forceinline=True)
+@njit(cache=True, _nrt=False, forceinline=True)
 def st_sized(mem, h, v, lg):
     """Store the low 1 << lg bytes (lg 0..3) of v at offset h."""
     if lg == 3:
@@ -84,7 +84,7 @@ def st_sized(mem, h, v, lg):
         mem[h] = np.uint8(v & np.uint64(0xFF))
 
 
-@njit(cache=True, forceinline=True)
+@njit(cache=True, _nrt=False, forceinline=True)
 def ld1st1_page(regs, mem, h, vt, nw, load, q):
     """LD1/ST1 (multiple structures, no interleave) of nw 8-byte words at RAM offset h
     (any alignment, inside one page): words in register order from Vt, wrapping at

@@ -18,6 +18,7 @@ from pyaarch64.cpu.ops import VREG, C_PC
 from pyaarch64.cpu.sysregs import S_FPSR, R_VAL
 from pyaarch64.cpu.fpu import RECIP_EST, RSQRT_EST   # the FP estimate tables
 from pyaarch64.cpu.isa.simd import K_3SAME, K_3DIFF, K_2MISC, K_ACROSS, K_PAIR, K_SHIFT, K_ELEM
+from pyaarch64.cpu.simd_swar import simd_swar
 
 U0 = np.uint64(0)
 U1 = np.uint64(1)
@@ -38,14 +39,14 @@ IM1 = np.int64(-1)
 
 # --- lanes --------------------------------------------------------------------------------
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def emask(eb):
     if eb >= 64:
         return M64
     return (U1 << np.uint64(eb)) - U1
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def lane(lo, hi, i, eb):
     pos = i * eb
     w = lo
@@ -57,7 +58,7 @@ def lane(lo, hi, i, eb):
     return (w >> np.uint64(pos)) & emask(eb)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def put(lo, hi, i, eb, v):
     """(lo, hi) with lane i (which must be zero) set to v."""
     pos = i * eb
@@ -69,7 +70,7 @@ def put(lo, hi, i, eb, v):
     return lo, hi
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def sx(v, eb):
     """Signed value (int64) of the eb-bit pattern v."""
     if eb >= 64:
@@ -78,7 +79,7 @@ def sx(v, eb):
     return np.int64(v << np.uint64(s)) >> s
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def val(v, eb, uns):
     """Integer value of an eb-bit lane (eb < 64 for unsigned: exact in int64)."""
     if uns:
@@ -88,7 +89,7 @@ def val(v, eb, uns):
 
 # --- saturation (SatQ) ----------------------------------------------------------------------
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def sat_s(v, eb, uns):
     """Saturate the exact signed value v (int64) to eb bits (unsigned range if uns);
     returns (bits, saturated)."""
@@ -110,7 +111,7 @@ def sat_s(v, eb, uns):
     return np.uint64(v) & m, False
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def sat_u(v, eb, uns):
     """Saturate the exact unsigned value v (uint64) to eb bits (signed range unless uns)."""
     lim = emask(eb)
@@ -121,7 +122,7 @@ def sat_u(v, eb, uns):
     return v, False
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def qadd(a, b, eb, uns, sub):
     """SQADD/UQADD/SQSUB/UQSUB of two eb-bit lanes."""
     if eb < 64:
@@ -150,7 +151,7 @@ def qadd(a, b, eb, uns, sub):
     return np.uint64(r), False
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def sqadd_u(d, n, eb):
     """SUQADD: signed d + unsigned n, signed saturation."""
     if eb < 64:
@@ -170,7 +171,7 @@ def sqadd_u(d, n, eb):
     return d + n, False                # negative result: fits
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def uqadd_s(d, n, eb):
     """USQADD: unsigned d + signed n, unsigned saturation."""
     if eb < 64:
@@ -188,7 +189,7 @@ def uqadd_s(d, n, eb):
 
 # --- shifts -------------------------------------------------------------------------------
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def shr(a, n, eb, signed, rnd):
     """Exact (rounded if rnd) right shift by n >= 1 of an eb-bit lane: bits of the result
     (an int64 pattern when signed; the unsigned value, at most 2**63, otherwise)."""
@@ -206,7 +207,7 @@ def shr(a, n, eb, signed, rnd):
     return ur
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def shl_sat(a, n, eb, signed, uns_dst):
     """Saturating left shift by n >= 0 (SQSHL/UQSHL/SQSHLU): (bits, saturated)."""
     if signed and uns_dst and sx(a, eb) >= 0:
@@ -230,7 +231,7 @@ def shl_sat(a, n, eb, signed, uns_dst):
     return sat_u(M64, eb, uns_dst)[0], True
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def shift_reg(a, b, eb, uns, rnd, sat):
     """SSHL/USHL/SRSHL/URSHL/SQSHL/UQSHL/SQRSHL/UQRSHL: shift by the signed low byte of b."""
     sh = sx(b & np.uint64(0xFF), I8)
@@ -245,7 +246,7 @@ def shift_reg(a, b, eb, uns, rnd, sat):
 
 # --- element operations ---------------------------------------------------------------------
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def clmul(a, b, nb):
     """Carry-less product of the low nb bits of a and b (nb <= 32)."""
     r = U0
@@ -255,9 +256,10 @@ def clmul(a, b, nb):
     return r
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def same_op(opc, U, a, b, d, eb):
-    """Three-same element operation (opcode, U) on eb-bit lanes: (bits, saturated)."""
+    """Three-same element operation (opcode, U) on eb-bit lanes: (bits, saturated).
+    (Bitwise, ADD/SUB, the compares, MAX/MIN and the pairwise forms: cpu/simd_swar.py.)"""
     uns = U == 1
     m = emask(eb)
     if opc == 0 or opc == 2 or opc == 4:               # [SU]HADD [SU]RHADD [SU]HSUB (eb < 64)
@@ -272,20 +274,6 @@ def same_op(opc, U, a, b, d, eb):
         return np.uint64(h) & m, False
     if opc == 1 or opc == 5:                           # [SU]QADD [SU]QSUB
         return qadd(a, b, eb, uns, opc == 5)
-    if opc == 6 or opc == 7 or opc == 12 or opc == 13:     # CMGT/CMHI CMGE/CMHS, MAX, MIN
-        if uns:
-            gt = a > b
-            eq = a == b
-        else:
-            gt = sx(a, eb) > sx(b, eb)
-            eq = a == b
-        if opc == 6:
-            return (m if gt else U0), False
-        if opc == 7:
-            return (m if gt or eq else U0), False
-        if opc == 12:
-            return (a if gt else b), False
-        return (b if gt else a), False
     if opc >= 8 and opc <= 11:                         # shifts by register
         return shift_reg(a, b, eb, uns, (opc & 2) != 0, (opc & 1) != 0)
     if opc == 14 or opc == 15:                         # [SU]ABD, [SU]ABA (eb < 64)
@@ -295,12 +283,6 @@ def same_op(opc, U, a, b, d, eb):
         if opc == 15:
             ad = ad + d
         return ad & m, False
-    if opc == 16:                                      # ADD / SUB
-        return ((a - b) if uns else (a + b)) & m, False
-    if opc == 17:                                      # CMTST / CMEQ
-        if uns:
-            return (m if a == b else U0), False
-        return (m if (a & b) != U0 else U0), False
     if opc == 18:                                      # MLA / MLS
         prod = a * b
         return ((d - prod) if uns else (d + prod)) & m, False
@@ -316,7 +298,7 @@ def same_op(opc, U, a, b, d, eb):
     return U0, False
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def sqdmull(a, b, eb):
     """2 * a * b of signed eb-bit lanes, saturated to 2*eb bits: (bits, saturated)."""
     p = sx(a, eb) * sx(b, eb)
@@ -326,7 +308,7 @@ def sqdmull(a, b, eb):
     return np.uint64(p + p) & emask(2 * eb), False
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def long_op(opc, U, a, b, d, eb):
     """Three-different widening element operation on narrow a, b (eb bits) and wide d:
     the 2*eb-bit result (bits, saturated).  Opcodes 0, 2, 5, 7, 8..14."""
@@ -361,12 +343,12 @@ def long_op(opc, U, a, b, d, eb):
 
 # --- register access --------------------------------------------------------------------------
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def vget(regs, v):
     return regs[VREG + 2 * v], regs[VREG + 2 * v + 1]
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def vset(regs, v, lo, hi):
     regs[VREG + 2 * v] = lo
     regs[VREG + 2 * v + 1] = hi
@@ -374,76 +356,28 @@ def vset(regs, v, lo, hi):
 
 # --- classes ----------------------------------------------------------------------------------
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def run_same(regs, rd, rn, rm, scalar, Q, U, opc, eb, bidx):
-    """Three same (and same-width by element when bidx >= 0): returns saturated."""
+    """Three same (the forms cpu/simd_swar.py does not take) and same-width by element
+    (bidx >= 0): returns saturated."""
     nlo, nhi = vget(regs, rn)
     mlo, mhi = vget(regs, rm)
     dlo, dhi = vget(regs, rd)
-    if opc == 3 and bidx < 0:                          # bitwise, on whole halves
-        rlo = U0
-        rhi = U0
-        for k in range(2 if Q else 1):
-            n = nlo if k == 0 else nhi
-            m = mlo if k == 0 else mhi
-            d = dlo if k == 0 else dhi
-            if U == 0:
-                if eb == 8:
-                    r = n & m
-                elif eb == 16:
-                    r = n & ~m
-                elif eb == 32:
-                    r = n | m
-                else:
-                    r = n | ~m
-            else:
-                if eb == 8:
-                    r = n ^ m
-                elif eb == 16:
-                    r = (d & n) | (~d & m)             # BSL
-                elif eb == 32:
-                    r = (n & m) | (d & ~m)             # BIT
-                else:
-                    r = (d & m) | (n & ~m)             # BIF
-            if k == 0:
-                rlo = r
-            else:
-                rhi = r
-        vset(regs, rd, rlo, rhi)
-        return False
     nl = 1 if scalar else (128 if Q else 64) // eb
-    pair = opc == 20 or opc == 21 or opc == 23
-    op = opc
-    if opc == 20:
-        op = 12
-    elif opc == 21:
-        op = 13
-    elif opc == 23:
-        op = 16
-    uu = 0 if opc == 23 else U
     rlo = U0
     rhi = U0
     sat = False
-    half = nl // 2
     for i in range(nl):
-        if pair:
-            if i < half:
-                a = lane(nlo, nhi, 2 * i, eb)
-                b = lane(nlo, nhi, 2 * i + 1, eb)
-            else:
-                a = lane(mlo, mhi, 2 * (i - half), eb)
-                b = lane(mlo, mhi, 2 * (i - half) + 1, eb)
-        else:
-            a = lane(nlo, nhi, i, eb)
-            b = lane(mlo, mhi, i if bidx < 0 else bidx, eb)
-        r, q = same_op(op, uu, a, b, lane(dlo, dhi, i, eb), eb)
+        a = lane(nlo, nhi, i, eb)
+        b = lane(mlo, mhi, i if bidx < 0 else bidx, eb)
+        r, q = same_op(opc, U, a, b, lane(dlo, dhi, i, eb), eb)
         sat = sat or q
         rlo, rhi = put(rlo, rhi, i, eb, r)
     vset(regs, rd, rlo, rhi)
     return sat
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def run_diff(regs, rd, rn, rm, scalar, Q, U, opc, eb, bidx):
     """Three different (and long by element when bidx >= 0); eb = narrow element size."""
     nlo, nhi = vget(regs, rn)
@@ -493,7 +427,7 @@ def run_diff(regs, rd, rn, rm, scalar, Q, U, opc, eb, bidx):
     return sat
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def clz(v, eb):
     n = 0
     for i in range(eb - 1, -1, -1):
@@ -503,7 +437,7 @@ def clz(v, eb):
     return n
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def run_misc(regs, rd, rn, scalar, Q, U, opc, eb):
     nlo, nhi = vget(regs, rn)
     dlo, dhi = vget(regs, rd)
@@ -512,13 +446,11 @@ def run_misc(regs, rd, rn, scalar, Q, U, opc, eb):
     sat = False
     m = emask(eb)
     wb = 2 * eb
-    if opc == 0x12 or opc == 0x14:                     # XTN SQXTUN SQXTN UQXTN: narrow
+    if opc == 0x12 or opc == 0x14:                     # SQXTUN SQXTN UQXTN: narrow (XTN: simd_swar)
         nl = 1 if scalar else 64 // eb
         for i in range(nl):
             a = lane(nlo, nhi, i, wb)
-            if opc == 0x12 and U == 0:
-                r = a & m
-            elif opc == 0x12:
+            if opc == 0x12:
                 r, q = sat_s(sx(a, wb), eb, YES)      # SQXTUN
                 sat = sat or q
             elif U == 0:
@@ -537,15 +469,6 @@ def run_misc(regs, rd, rn, scalar, Q, U, opc, eb):
         base = (64 // eb) if Q else 0
         for i in range(64 // eb):
             rlo, rhi = put(rlo, rhi, i, wb, lane(nlo, nhi, base + i, eb) << np.uint64(eb))
-        vset(regs, rd, rlo, rhi)
-        return False
-    if opc == 2 or opc == 6:                           # [SU]ADDLP [SU]ADALP
-        for i in range((128 if Q else 64) // wb):
-            s = (np.uint64(val(lane(nlo, nhi, 2 * i, eb), eb, U == 1))
-                 + np.uint64(val(lane(nlo, nhi, 2 * i + 1, eb), eb, U == 1)))
-            if opc == 6:
-                s += lane(dlo, dhi, i, wb)
-            rlo, rhi = put(rlo, rhi, i, wb, s)
         vset(regs, rd, rlo, rhi)
         return False
     if opc == 0x1c:                                    # URECPE / URSQRTE (32-bit lanes)
@@ -594,15 +517,6 @@ def run_misc(regs, rd, rn, scalar, Q, U, opc, eb):
                 sat = True
             else:
                 r = np.uint64(-x) & m
-        elif opc == 8 or opc == 9 or opc == 10:        # CMGT CMGE CMEQ CMLE CMLT #0
-            x = sx(a, eb)
-            if opc == 8:
-                c2 = x > 0 if U == 0 else x >= 0
-            elif opc == 9:
-                c2 = x == 0 if U == 0 else x <= 0
-            else:
-                c2 = x < 0
-            r = m if c2 else U0
         elif opc == 11:                                # ABS / NEG
             x = sx(a, eb)
             if U == 0 and x >= 0:
@@ -610,21 +524,18 @@ def run_misc(regs, rd, rn, scalar, Q, U, opc, eb):
             else:
                 r = (U0 - a) & m
         rlo, rhi = put(rlo, rhi, i, eb, r)
-    if opc == 5 and U == 1:                            # NOT / RBIT: on whole halves
+    if opc == 5 and U == 1:                            # RBIT, on whole halves (NOT: simd_swar)
         rlo = U0
         rhi = U0
         for k in range(2 if Q else 1):
             w = nlo if k == 0 else nhi
-            if eb == 8:
-                r = ~w
-            else:
-                r = U0
-                for byte in range(8):
-                    bv = (w >> np.uint64(8 * byte)) & np.uint64(0xFF)
-                    rb = U0
-                    for j in range(8):
-                        rb |= ((bv >> np.uint64(j)) & U1) << np.uint64(7 - j)
-                    r |= rb << np.uint64(8 * byte)
+            r = U0
+            for byte in range(8):
+                bv = (w >> np.uint64(8 * byte)) & np.uint64(0xFF)
+                rb = U0
+                for j in range(8):
+                    rb |= ((bv >> np.uint64(j)) & U1) << np.uint64(7 - j)
+                r |= rb << np.uint64(8 * byte)
             if k == 0:
                 rlo = r
             else:
@@ -633,28 +544,19 @@ def run_misc(regs, rd, rn, scalar, Q, U, opc, eb):
     return sat
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def run_across(regs, rd, rn, Q, U, opc, eb):
+    """[SU]ADDLV ([SU]MAXV, [SU]MINV and ADDV: cpu/simd_swar.py)."""
     nlo, nhi = vget(regs, rn)
     nl = (128 if Q else 64) // eb
-    uns = U == 1
-    acc = val(lane(nlo, nhi, I0, eb), eb, uns)
-    for i in range(1, nl):
-        x = val(lane(nlo, nhi, i, eb), eb, uns)
-        if opc == 10:
-            if x > acc:
-                acc = x
-        elif opc == 26:
-            if x < acc:
-                acc = x
-        else:
-            acc += x
-    r = np.uint64(acc) & emask(2 * eb if opc == 3 else eb)
-    vset(regs, rd, r, U0)
+    acc = np.int64(0)
+    for i in range(nl):
+        acc += val(lane(nlo, nhi, i, eb), eb, U == 1)
+    vset(regs, rd, np.uint64(acc) & emask(2 * eb), U0)
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def run_shift(regs, rd, rn, scalar, Q, U, opc, lg, x):
     nlo, nhi = vget(regs, rn)
     dlo, dhi = vget(regs, rd)
@@ -688,14 +590,6 @@ def run_shift(regs, rd, rn, scalar, Q, U, opc, lg, x):
         else:
             vset(regs, rd, rlo, U0)
         return sat
-    if opc == 20:                                      # SSHLL USHLL
-        wb = 2 * eb
-        base = (64 // eb) if Q else 0
-        for i in range(64 // eb):
-            a = np.uint64(val(lane(nlo, nhi, base + i, eb), eb, U == 1))
-            rlo, rhi = put(rlo, rhi, i, wb, a << np.uint64(lsh))
-        vset(regs, rd, rlo, rhi)
-        return False
     nl = 1 if scalar else (128 if Q else 64) // eb
     for i in range(nl):
         a = lane(nlo, nhi, i, eb)
@@ -722,9 +616,21 @@ def run_shift(regs, rd, rn, scalar, Q, U, opc, lg, x):
     return sat
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def simd_int(regs, ctl, sysr, pc, rd, rn, rm, aux):
-    """Execute one decoded SIMD op (the FP/SIMD access check is the caller's)."""
+    """Execute one decoded SIMD op (the FP/SIMD access check is the caller's): the
+    whole-word forms (cpu/simd_swar.py), else the lane loops.  Kept small: the lane
+    loops' calls (and numba's reference counting around them) only where needed."""
+    if not simd_swar(regs, rd, rn, rm, aux):
+        if simd_lanes(regs, rd, rn, rm, aux):
+            sysr[S_FPSR, R_VAL] |= QC
+    ctl[C_PC] = pc + U4
+    return 0
+
+
+@njit(cache=True, _nrt=False)
+def simd_lanes(regs, rd, rn, rm, aux):
+    """The forms simd_swar declines, lane by lane; returns saturated (FPSR.QC)."""
     kind = aux & 7
     scalar = (aux >> 3) & 1
     Q = (aux >> 4) & 1
@@ -758,7 +664,4 @@ def simd_int(regs, ctl, sysr, pc, rd, rn, rm, aux):
             dop = 8 if opc <= 3 else (10 if opc <= 7 else 12)
             dop += opc & 1
             sat = run_diff(regs, rd, rn, rm, scalar, Q, U, dop, eb, x)
-    if sat:
-        sysr[S_FPSR, R_VAL] |= QC
-    ctl[C_PC] = pc + U4
-    return 0
+    return sat

@@ -23,7 +23,7 @@ M32 = np.uint64(0xFFFFFFFF)
 EMASK = np.array([0xFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF], dtype=np.uint64)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def eget(a, base, i, sz):
     """Element i (size 1<<sz bytes) of the 128-bit value a[base], a[base+1]."""
     per = 8 >> sz
@@ -33,7 +33,7 @@ def eget(a, base, i, sz):
     return (w >> np.uint64((i % per) << (3 + sz))) & EMASK[sz]
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def eset(a, base, i, sz, val):
     per = 8 >> sz
     j = base + i // per
@@ -45,7 +45,7 @@ def eset(a, base, i, sz, val):
     a[j] = (a[j] & ~m) | ((val << sh) & m)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def replicate(val, sz):
     """val (an element of 1<<sz bytes) repeated over 64 bits."""
     w = val & EMASK[sz]
@@ -58,7 +58,7 @@ def replicate(val, sz):
     return w
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def eget2(lo, hi, i, sz):
     """Element i (size 1<<sz bytes) of the 128-bit value hi:lo."""
     per = 8 >> sz
@@ -68,7 +68,7 @@ def eget2(lo, hi, i, sz):
     return (w >> np.uint64((i % per) << (3 + sz))) & EMASK[sz]
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def eput(w, j, sz, val):
     """w with its element j (of 1<<sz bytes, within this 64-bit word) replaced by val."""
     if sz == 3:
@@ -78,7 +78,7 @@ def eput(w, j, sz, val):
     return (w & ~m) | ((val << sh) & m)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def perm(regs, kind, rd, rn, rm, f):
     """Copy, permutes, EXT, TBL/TBX (no allocation: operands are held as lo/hi pairs)."""
     vd = VREG + 2 * rd
@@ -207,15 +207,23 @@ def perm(regs, kind, rd, rn, rm, f):
     return 0
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def simdx(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1):
     """The SIMDX slow op."""
     if fp_trapped(ctl, sysr):
         return fp_trap(regs, ctl, sysr, pc)
+    if (np.int64(w0 >> np.uint64(34)) & 31) <= SX_SINGLE:
+        return _vmem.vldst(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1)
+    simdx_regs(regs, w0, w1)
+    ctl[C_PC] = pc + np.uint64(4)
+    return 0
+
+
+@njit(cache=True, _nrt=False)
+def simdx_regs(regs, w0, w1):
+    """The SIMDX kinds that touch only registers (all but the loads and stores)."""
     aux = np.int64(w0 >> np.uint64(34))
     kind = aux & 31
-    if kind <= SX_SINGLE:
-        return _vmem.vldst(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1)
     rd = np.int64((w0 >> np.uint64(10)) & np.uint64(63))
     rn = np.int64((w0 >> np.uint64(16)) & np.uint64(63))
     rm = np.int64((w0 >> np.uint64(22)) & np.uint64(63))
@@ -239,11 +247,9 @@ def simdx(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1):
         crypto(regs, kind, rd, rn, rm, np.int64(w1))
     else:
         perm(regs, kind, rd, rn, rm, np.int64(w1))
-    ctl[C_PC] = pc + np.uint64(4)
-    return 0
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def simd_group(regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1):
     """Entry of the Advanced SIMD group (cpu/groups.py): SIMD (integer), SIMDX."""
     pc = ctl[C_PC]

@@ -21,7 +21,7 @@ K_IC_IALLUIS = key(1, 0, 7, 1, 0)
 K_IC_IVAU = key(1, 3, 7, 5, 1)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def at_par(ctl, sysr, mem, va, op2):
     """PAR_EL1 after AT S1E1R (op2 0), S1E1W (1), S1E0R (2), S1E0W (3)."""
     acc = A_WRITE if (op2 & 1) else A_READ
@@ -39,7 +39,7 @@ def at_par(ctl, sysr, mem, va, op2):
     return par
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def sys_insn(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, k, rt):
     """SYS: cache maintenance, DC ZVA, TLBI, AT."""
     op1 = (k >> 11) & 7

@@ -35,7 +35,7 @@ SCTLR_UCI = np.uint64(1 << 26)     # DC CVAU/CVAC/CIVAC, IC IVAU
 MDSCR_TDCC = np.uint64(1 << 12)    # EL0 access to the DCC registers traps
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def sysreg_trap(regs, ctl, sysr, pc, k, rt, is_read):
     """Trapped MSR/MRS/SYS (EC 0x18); ISS = Op0 Op2 Op1 CRn Rt CRm Direction."""
     op0 = (k >> 14) & 3
@@ -49,7 +49,7 @@ def sysreg_trap(regs, ctl, sysr, pc, k, rt, is_read):
     return take_exception(regs, ctl, sysr, EC_SYSREG, iss, U0, False, pc, V_SYNC)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def el0_trapped(sysr, meta, is_read):
     """EL0 access to a register that SCTLR_EL1, CNTKCTL_EL1, PMUSERENR_EL0 or
     MDSCR_EL1 may deny (the row's trap column); True: trap to EL1 with EC 0x18."""
@@ -88,12 +88,12 @@ def el0_trapped(sysr, meta, is_read):
 
 
 # --- PMU: cycle counter and event counters (see cpu/sysregs.py _pmu) ------------------
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def pmu_slot(n):
     return S_PMCCNTR if n == 31 else S_PMEVCNTR0 + n
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def pmu_running(sysr, n):
     """Is counter n (0..N-1, or 31: PMCCNTR) counting cycles right now?"""
     if (sysr[S_PMCR, R_VAL] & U1) == U0:
@@ -105,7 +105,7 @@ def pmu_running(sysr, n):
     return (sysr[S_PMEVTYPER0 + n, R_VAL] & np.uint64(0xFFFF)) == np.uint64(0x11)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def pmu_ticks(ctl, sysr, n):
     """Cycles: virtual nanoseconds (1 GHz), /64 for PMCCNTR with PMCR_EL0.D."""
     t = (ctl[C_ICOUNT] << ctl[C_ICOUNT_SHIFT]) + ctl[C_IDLE_NS]
@@ -114,7 +114,7 @@ def pmu_ticks(ctl, sysr, n):
     return t
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def pmu_get(ctl, sysr, n):
     """A running counter's storage holds ticks - value; a stopped one the value."""
     v = sysr[pmu_slot(n), R_VAL]
@@ -125,7 +125,7 @@ def pmu_get(ctl, sysr, n):
     return v
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def pmu_set(ctl, sysr, n, v):
     if n != 31:
         v &= M32
@@ -134,7 +134,7 @@ def pmu_set(ctl, sysr, n, v):
     sysr[pmu_slot(n), R_VAL] = v
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def pmu_freeze(ctl, sysr):
     """Every counter's storage to value form (before a write that may start or stop
     counters: PMCR_EL0, PMCNTENSET/CLR_EL0, PMEVTYPER<n>_EL0, PMCCFILTR_EL0)."""
@@ -143,7 +143,7 @@ def pmu_freeze(ctl, sysr):
     sysr[S_PMCCNTR, R_VAL] = pmu_get(ctl, sysr, 31)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def pmu_thaw(ctl, sysr):
     """...and back: the counters running now keep ticks - value."""
     for n in range(PMU_N):
@@ -153,7 +153,7 @@ def pmu_thaw(ctl, sysr):
         sysr[S_PMCCNTR, R_VAL] = pmu_ticks(ctl, sysr, 31) - sysr[S_PMCCNTR, R_VAL]
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def pmu_swinc(ctl, sysr, v):
     """PMSWINC_EL0: +1 on each enabled event counter counting SW_INCR (0x00) whose
     EL filter lets the current EL count; a wrap sets its PMOVS bit."""
@@ -175,7 +175,7 @@ def pmu_swinc(ctl, sysr, v):
         sysr[S_PMEVCNTR0 + n, R_VAL] = c & M32
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def sysreg_handler(regs, ctl, sysr, slot, handler, tgt, rt, is_read):
     """Registers with a handler (the row's handler column).  Returns 0 or EXIT_TIMER."""
     if handler == H_TIMER:
@@ -265,7 +265,7 @@ def sysreg_handler(regs, ctl, sysr, slot, handler, tgt, rt, is_read):
     return 0
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def counter(ctl):
     """The system counter (CNTPCT; CNTVCT too, CNTVOFF being 0 without EL2): virtual
     time from instructions retired plus time slept in WFI.  The executor folds its
@@ -274,7 +274,7 @@ def counter(ctl):
     return ns // ctl[C_NS_PER_TICK]
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def timer_reg(regs, ctl, sysr, slot, rt, is_read):
     """CNTP_*/CNTV_* CTL, CVAL, TVAL.  Returns EXIT_TIMER after a write."""
     if slot == S_CNTP_CTL or slot == S_CNTP_CVAL or slot == S_CNTP_TVAL:
@@ -304,7 +304,7 @@ def timer_reg(regs, ctl, sysr, slot, rt, is_read):
     return EXIT_TIMER
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def sysreg(regs, ctl, sysr, sysmap, pc, k, rt, is_read):
     """MRS / MSR, driven by the table (cpu/sysregs.py).  Returns 0 or an exit code."""
     slot = sysmap[k]
@@ -366,7 +366,7 @@ def sysreg(regs, ctl, sysr, sysmap, pc, k, rt, is_read):
     return 0
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def msr_imm(regs, ctl, sysr, pc, field, v):
     el = ctl[C_EL]
     if el == U0 and field != PSF_SPSEL and (sysr[S_SCTLR_EL1, R_VAL] & SCTLR_UMA) == U0:

@@ -26,7 +26,7 @@ from pyaarch64.cpu.atomics import excl, cas, atomic
 from pyaarch64.cpu.memaccess import unpriv_ldst
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def slow_op(regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1):
     """Entry of the system group (cpu/groups.py OPS[G_SYSTEM]).  PC/NZCV are in ctl; returns 0 or an exit code."""
     pc = ctl[C_PC]

@@ -28,7 +28,7 @@ F_DONE, F_EXC, F_GENERIC = 0, 1, 2      # outcomes of ld1st1
 TLB_IDX = np.uint64(TLB_ENTRIES - 1)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _pick(j, a0, a1, a2, a3, a4, a5, a6, a7):
     if j < 4:
         if j < 2:
@@ -39,7 +39,7 @@ def _pick(j, a0, a1, a2, a3, a4, a5, a6, a7):
     return a6 if j == 6 else a7
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def ld1st1(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, vt, addr, total, load, q):
     """LD1/ST1 (multiple structures, 1-4 registers) as 8-byte accesses, without a
     buffer: the loaded words wait in locals until every access has succeeded.
@@ -106,7 +106,17 @@ def ld1st1(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, vt, addr, total, 
     return F_DONE, 0
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False, forceinline=True)
+def mult_fields(w1):
+    """The fields of a decoded SX_MULT (cpu/isa/simdx.py): (load, Q, log2 element
+    size, registers per structure repeat, elements per structure, writeback,
+    immediate post-index)."""
+    f = np.int64(w1)
+    return ((f & 1) == 1, (f >> 1) & 1, (f >> 2) & 3, (f >> 4) & 7, (f >> 7) & 7, (f >> 10) & 1,
+            (f >> 11) & 1)
+
+
+@njit(cache=True, _nrt=True)    # (NRT: it allocates its buffers)
 def vldst(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1):
     vt = np.int64((w0 >> np.uint64(10)) & np.uint64(31))
     rn = np.int64((w0 >> np.uint64(16)) & np.uint64(63))
@@ -117,11 +127,7 @@ def vldst(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1):
     q = (f >> 1) & 1
     dbytes = 16 if q else 8
     if kind == SX_MULT:
-        lg = (f >> 2) & 3
-        rpt = (f >> 4) & 7
-        selem = (f >> 7) & 7
-        wb = (f >> 10) & 1
-        immpost = (f >> 11) & 1
+        load, q, lg, rpt, selem, wb, immpost = mult_fields(w1)
         repl = 0
         index = 0
         elements = dbytes >> lg

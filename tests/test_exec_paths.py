@@ -77,3 +77,42 @@ def test_path_really_differs(path, monkeypatch):
     assert c1[O.C_HOT_CALLS] >= m1.cpu.icount            # one call per instruction (or more)
     if path == "tlbflush":
         assert c1[O.C_MEMSLOW] > 2 * c0[O.C_MEMSLOW] + 1000
+
+
+def test_vector_loop_runs_fp_simd(monkeypatch):
+    """Compiled FP/SIMD loops (tests/guest/vecloop.c) run in the vector loop
+    (cpu/hotvec.py) instead of leaving the hot loop at every FP/SIMD instruction, with
+    the output and instruction count of the general path (one instruction at a time)."""
+    from pyaarch64.cpu import ops as O
+    from guestbuild import build, run_guest
+    from test_guests import expected
+    elf = build("vecloop.c")
+    monkeypatch.setenv("PYAARCH64_EXEC_PATH", "fast")
+    out0, stop0, m0 = run_guest(elf, machine="virt-7.2")
+    assert out0 == expected("vecloop")
+    monkeypatch.setenv("PYAARCH64_EXEC_PATH", "general")
+    out1, stop1, m1 = run_guest(elf, machine="virt-7.2")
+    assert (stop1.kind, out1, m1.cpu.icount) == (stop0.kind, out0, m0.cpu.icount)
+    c0, c1 = m0.cpu.ctl, m1.cpu.ctl
+    n = m0.cpu.icount
+    # a fifth of the program is FP/SIMD; nearly all of it runs in the vector loop,
+    # which stops less than once per 500 instructions (mostly at words met for the
+    # first time and UART writes; the integer loop alone stops at every FP/SIMD one)
+    assert c0[O.C_VEC_INSNS] > n // 5, (int(c0[O.C_VEC_INSNS]), n)
+    assert c0[O.C_LEAVES] < n // 500, (int(c0[O.C_LEAVES]), n)
+    assert c1[O.C_VEC_INSNS] > n // 5                    # the general path reaches it too
+
+
+def test_integer_code_leaves_the_vector_loop(monkeypatch):
+    """A guest without FP/SIMD never enters the vector loop: after the FP/SIMD start-up
+    of a program, integer code runs in the integer loop again (C_VEC_CALLS stays
+    small against the hot-loop calls)."""
+    from pyaarch64.cpu import ops as O
+    from guestbuild import build, run_guest
+    monkeypatch.setenv("PYAARCH64_EXEC_PATH", "fast")
+    out, stop, m = run_guest(build("ldst.c"), machine="virt-7.2")
+    assert m.cpu.ctl[O.C_VEC_CALLS] == 0
+    monkeypatch.setenv("PYAARCH64_EXEC_PATH", "general")
+    out, stop, m = run_guest(build("simd_int.c"), machine="virt-7.2")
+    c = m.cpu.ctl
+    assert 0 < c[O.C_VEC_CALLS] < c[O.C_HOT_CALLS]       # one call per instruction: both loops

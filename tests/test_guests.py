@@ -36,6 +36,7 @@ PROGRAMS = {
     "simd_int.c": (),
     "fp_simd.c": (),
     "sysregs.c": ("vectors.S",),
+    "vecloop.c": (),
 }
 
 # programs also run with another CPU model, against their own expected file

@@ -1,0 +1,375 @@
+"""Advanced SIMD integer operations on whole 64-bit words ("SIMD within a register").
+
+The lane loops of cpu/simd_int.py extract and insert every element; the operations
+compiled code uses most (glibc's string functions, memcpy, checksums) are done here
+on both 64-bit halves of a V register at once instead, with per-lane carry and
+borrow kept inside each lane by masking the lanes' top bits:
+
+- three same: AND/BIC/ORR/ORN/EOR/BSL/BIT/BIF, ADD/SUB, CMEQ/CMTST, CMGT/CMHI,
+  CMGE/CMHS, [SU]MAX/[SU]MIN, their pairwise forms [SU]MAXP/[SU]MINP and ADDP;
+- two-register misc: CMEQ/CMGT/CMGE/CMLE/CMLT #0, NOT, [SU]ADDLP, [SU]ADALP, XTN;
+- shift by immediate: [SU]SHR, SHL, SHRN, [SU]SHLL (SXTL/UXTL);
+- across lanes: [SU]MAXV, [SU]MINV, ADDV.
+
+`simd_swar` is these forms' one definition: cpu/simd_int.simd_int tries it first
+and runs its lane loops only for the forms it declines.  Every function takes and
+returns uint64 words; `eb` is the element size in bits (8, 16, 32 or 64).
+"""
+import numpy as np
+from numba import njit
+
+from pyaarch64.cpu.ops import VREG
+from pyaarch64.cpu.isa.simd import K_3SAME, K_2MISC, K_ACROSS, K_SHIFT
+
+U0 = np.uint64(0)
+U1 = np.uint64(1)
+U32 = np.uint64(32)
+M32 = np.uint64(0xFFFFFFFF)
+M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+# --- lane masks ---------------------------------------------------------------------
+
+@njit(cache=True, _nrt=False, forceinline=True)
+def ones(eb):
+    """All bits of one lane."""
+    if eb >= 64:
+        return M64
+    return (U1 << np.uint64(eb)) - U1
+
+
+@njit(cache=True, _nrt=False, forceinline=True)
+def lsbs(eb):
+    """Bit 0 of every lane."""
+    if eb == 8:
+        return np.uint64(0x0101010101010101)
+    if eb == 16:
+        return np.uint64(0x0001000100010001)
+    if eb == 32:
+        return np.uint64(0x0000000100000001)
+    return U1
+
+
+@njit(cache=True, _nrt=False, forceinline=True)
+def msbs(eb):
+    """The top bit of every lane."""
+    return lsbs(eb) << np.uint64(eb - 1)
+
+
+@njit(cache=True, _nrt=False, forceinline=True)
+def rep(v, eb):
+    """v (< 2**eb) in every lane."""
+    return v * lsbs(eb)
+
+
+@njit(cache=True, _nrt=False, forceinline=True)
+def spread(t, eb):
+    """Whole-lane masks from lane top bits (t has only lane top bits set)."""
+    return (t >> np.uint64(eb - 1)) * ones(eb)
+
+
+# --- lane arithmetic --------------------------------------------------------------------
+
+@njit(cache=True, _nrt=False, forceinline=True)
+def add(a, b, eb):
+    h = msbs(eb)
+    return ((a & ~h) + (b & ~h)) ^ ((a ^ b) & h)
+
+
+@njit(cache=True, _nrt=False, forceinline=True)
+def sub(a, b, eb):
+    h = msbs(eb)
+    return ((a | h) - (b & ~h)) ^ ((a ^ ~b) & h)
+
+
+@njit(cache=True, _nrt=False, forceinline=True)
+def nonzero(x, eb):
+    """Top bit of each lane set where the lane of x is not zero."""
+    h = msbs(eb)
+    return (((x & ~h) + ~h) | x) & h
+
+
+@njit(cache=True, _nrt=False, forceinline=True)
+def below(a, b, eb):
+    """Top bit of each lane set where a < b (unsigned): the borrow of a - b."""
+    return ((~a & b) | (~(a ^ b) & sub(a, b, eb))) & msbs(eb)
+
+
+@njit(cache=True, _nrt=False, forceinline=True)
+def pick(m, a, b):
+    """b where the mask m is set, else a."""
+    return (a & ~m) | (b & m)
+
+
+@njit(cache=True, _nrt=False, forceinline=True)
+def maxmin(a, b, eb, signed, is_min):
+    s = msbs(eb) if signed else U0
+    lt = spread(below(a ^ s, b ^ s, eb), eb)
+    return pick(lt, b, a) if is_min else pick(lt, a, b)
+
+
+@njit(cache=True, _nrt=False, forceinline=True)
+def sext2(v, eb):
+    """Values of eb bits in 2*eb-bit lanes, sign-extended to the whole lane."""
+    s = lsbs(2 * eb) << np.uint64(eb - 1)
+    return sub(v ^ s, s, 2 * eb)
+
+
+# --- pairs of lanes and narrowing -----------------------------------------------------
+
+@njit(cache=True, _nrt=False, forceinline=True)
+def evens(w, eb):
+    """Lanes 0, 2, 4, ... (eb < 64) in 2*eb-bit lanes."""
+    return w & rep(ones(eb), 2 * eb)
+
+
+@njit(cache=True, _nrt=False, forceinline=True)
+def odds(w, eb):
+    return (w >> np.uint64(eb)) & rep(ones(eb), 2 * eb)
+
+
+@njit(cache=True, _nrt=False, forceinline=True)
+def pack(x, eb):
+    """Values of eb bits (eb < 64) in 2*eb-bit lanes, packed into the low 32 bits."""
+    if eb == 8:
+        x = (x | (x >> np.uint64(8))) & np.uint64(0x0000FFFF0000FFFF)
+        x = x | (x >> np.uint64(16))
+    elif eb == 16:
+        x = x | (x >> np.uint64(16))
+    return x & M32
+
+
+@njit(cache=True, _nrt=False, forceinline=True)
+def unpack(x, eb):
+    """The inverse of pack: 32 bits of eb-bit lanes into 2*eb-bit lanes."""
+    x &= M32
+    if eb == 8:
+        x = (x | (x << np.uint64(16))) & np.uint64(0x0000FFFF0000FFFF)
+        x = (x | (x << np.uint64(8))) & np.uint64(0x00FF00FF00FF00FF)
+    elif eb == 16:
+        x = (x | (x << np.uint64(16))) & np.uint64(0x0000FFFF0000FFFF)
+    return x
+
+
+@njit(cache=True, _nrt=False, forceinline=True)
+def pairwise(w, eb, kind, signed):
+    """The pairwise results of one 64-bit word (eb < 64), packed into 32 bits: kind
+    0 ADDP, 1 MAXP, 2 MINP."""
+    a = evens(w, eb)
+    b = odds(w, eb)
+    if kind == 0:
+        r = (a + b) & rep(ones(eb), 2 * eb)
+    else:
+        r = maxmin(a << np.uint64(eb), b << np.uint64(eb), 2 * eb, signed, kind == 2) >> np.uint64(eb)
+    return pack(r, eb)
+
+
+# --- the forms ---------------------------------------------------------------------------
+
+@njit(cache=True, _nrt=False, forceinline=True)
+def same(opc, U, a, b, d, eb):
+    """Three-same operation on one word: (result, done)."""
+    if opc == 3:                                       # bitwise: the "size" field is the op
+        if U == 0:
+            if eb == 8:
+                return a & b, True                     # AND
+            if eb == 16:
+                return a & ~b, True                    # BIC
+            if eb == 32:
+                return a | b, True                     # ORR
+            return a | ~b, True                        # ORN
+        if eb == 8:
+            return a ^ b, True                         # EOR
+        if eb == 16:
+            return pick(d, b, a), True                 # BSL
+        if eb == 32:
+            return pick(b, d, a), True                 # BIT
+        return pick(b, a, d), True                     # BIF
+    h = msbs(eb)
+    if opc == 16:
+        return (sub(a, b, eb) if U else add(a, b, eb)), True          # SUB / ADD
+    if opc == 17:
+        if U:
+            return spread(~nonzero(a ^ b, eb) & h, eb), True          # CMEQ
+        return spread(nonzero(a & b, eb), eb), True                   # CMTST
+    s = U0 if U else h                                 # signed: compare with top bits flipped
+    if opc == 6:
+        return spread(below(b ^ s, a ^ s, eb), eb), True              # CMGT / CMHI
+    if opc == 7:
+        return spread(~below(a ^ s, b ^ s, eb) & h, eb), True         # CMGE / CMHS
+    if opc == 12 or opc == 13:
+        return maxmin(a, b, eb, U == 0, opc == 13), True              # [SU]MAX / [SU]MIN
+    return U0, False
+
+
+@njit(cache=True, _nrt=False)
+def simd_swar(regs, rd, rn, rm, aux):
+    """Run the decoded SIMD op (cpu/isa/simd.py's aux) if it is one of this module's
+    forms; returns False (nothing written) otherwise."""
+    kind = aux & 7
+    scalar = (aux >> 3) & 1
+    Q = (aux >> 4) & 1
+    if scalar:
+        Q = 0                                          # one 64-bit element: the low half
+    U = (aux >> 5) & 1
+    size = (aux >> 6) & 3
+    opc = (aux >> 8) & 31
+    eb = 8 << size
+    vn = VREG + 2 * rn
+    vd = VREG + 2 * rd
+    nlo = regs[vn]
+    nhi = regs[vn + 1]
+    if kind == K_3SAME:
+        vm = VREG + 2 * rm
+        mlo = regs[vm]
+        mhi = regs[vm + 1]
+        if opc == 20 or opc == 21 or opc == 23:        # [SU]MAXP [SU]MINP ADDP (vector)
+            pk = 1 if opc == 20 else (2 if opc == 21 else 0)
+            if opc == 23:
+                U = 1
+            if eb == 64:                               # ADDP .2D
+                rlo = nlo + nhi
+                rhi = mlo + mhi
+            elif Q:
+                rlo = pairwise(nlo, eb, pk, U == 0) | (pairwise(nhi, eb, pk, U == 0) << U32)
+                rhi = pairwise(mlo, eb, pk, U == 0) | (pairwise(mhi, eb, pk, U == 0) << U32)
+            else:
+                rlo = pairwise(nlo, eb, pk, U == 0) | (pairwise(mlo, eb, pk, U == 0) << U32)
+                rhi = U0
+            regs[vd] = rlo
+            regs[vd + 1] = rhi
+            return True
+        rlo, ok = same(opc, U, nlo, mlo, regs[vd], eb)
+        if not ok:
+            return False
+        rhi = U0
+        if Q:
+            rhi, ok = same(opc, U, nhi, mhi, regs[vd + 1], eb)
+        regs[vd] = rlo
+        regs[vd + 1] = rhi
+        return True
+    if kind == K_2MISC:
+        if opc == 8 or opc == 9 or opc == 10:          # CMGT CMGE CMEQ CMLE CMLT #0
+            h = msbs(eb)
+            rlo = U0
+            rhi = U0
+            for k in range(2 if Q else 1):
+                w = nlo if k == 0 else nhi
+                sg = w & h
+                zero = ~nonzero(w, eb) & h
+                if opc == 8:
+                    t = (h & ~sg & ~zero) if U == 0 else (h & ~sg)
+                elif opc == 9:
+                    t = zero if U == 0 else (sg | zero)
+                else:
+                    t = sg
+                if k == 0:
+                    rlo = spread(t, eb)
+                else:
+                    rhi = spread(t, eb)
+            regs[vd] = rlo
+            regs[vd + 1] = rhi
+            return True
+        if opc == 5 and U == 1 and size == 0:          # NOT
+            regs[vd] = ~nlo
+            regs[vd + 1] = ~nhi if Q else U0
+            return True
+        if opc == 2 or opc == 6:                       # [SU]ADDLP [SU]ADALP
+            rlo = U0
+            rhi = U0
+            for k in range(2 if Q else 1):
+                w = nlo if k == 0 else nhi
+                a = evens(w, eb)
+                b = odds(w, eb)
+                if U == 0:
+                    r = add(sext2(a, eb), sext2(b, eb), 2 * eb)
+                else:
+                    r = a + b                          # (no carry out of a lane)
+                if opc == 6:
+                    r = add(r, regs[vd + k], 2 * eb)
+                if k == 0:
+                    rlo = r
+                else:
+                    rhi = r
+            regs[vd] = rlo
+            regs[vd + 1] = rhi
+            return True
+        if opc == 0x12 and U == 0:                     # XTN / XTN2 (eb: the narrow size)
+            r = pack(nlo & rep(ones(eb), 2 * eb), eb) | (pack(nhi & rep(ones(eb), 2 * eb), eb) << U32)
+            if Q:
+                regs[vd + 1] = r
+            else:
+                regs[vd] = r
+                regs[vd + 1] = U0
+            return True
+        return False
+    if kind == K_SHIFT:
+        x = (aux >> 13) & 127
+        eb = 8 << size                                 # size: log2 of the element bytes (from immh)
+        rsh = 2 * eb - x                               # right shifts: 1..eb
+        lsh = x - eb                                   # left shifts: 0..eb-1
+        if opc == 0:                                   # SSHR / USHR
+            keep = U0 if rsh >= eb else rep(ones(eb) >> np.uint64(rsh), eb)
+            h = msbs(eb)
+            rlo = U0
+            rhi = U0
+            for k in range(2 if Q else 1):
+                w = nlo if k == 0 else nhi
+                r = U0 if rsh >= 64 else (w >> np.uint64(rsh)) & keep
+                if U == 0:
+                    r |= spread(w & h, eb) & ~keep     # the sign fills the vacated bits
+                if k == 0:
+                    rlo = r
+                else:
+                    rhi = r
+            regs[vd] = rlo
+            regs[vd + 1] = rhi
+            return True
+        if opc == 10 and U == 0:                       # SHL
+            keep = rep((ones(eb) << np.uint64(lsh)) & ones(eb), eb)
+            regs[vd] = (nlo << np.uint64(lsh)) & keep
+            regs[vd + 1] = ((nhi << np.uint64(lsh)) & keep) if Q else U0
+            return True
+        if opc == 16 and U == 0:                       # SHRN / SHRN2 (eb: the narrow size)
+            e = rep(ones(eb), 2 * eb)
+            r = pack((nlo >> np.uint64(rsh)) & e, eb) | (pack((nhi >> np.uint64(rsh)) & e, eb) << U32)
+            if Q:
+                regs[vd + 1] = r
+            else:
+                regs[vd] = r
+                regs[vd + 1] = U0
+            return True
+        if opc == 20:                                  # SSHLL / USHLL (SXTL / UXTL), [2]
+            w = nhi if Q else nlo
+            keep = rep((ones(2 * eb) << np.uint64(lsh)) & ones(2 * eb), 2 * eb)
+            lo = unpack(w, eb)
+            hi = unpack(w >> U32, eb)
+            if U == 0:
+                lo = sext2(lo, eb)
+                hi = sext2(hi, eb)
+            regs[vd] = (lo << np.uint64(lsh)) & keep
+            regs[vd + 1] = (hi << np.uint64(lsh)) & keep
+            return True
+        return False
+    if kind == K_ACROSS:
+        if opc != 10 and opc != 26 and opc != 27:      # [SU]MAXV [SU]MINV ADDV
+            return False
+        w = nlo
+        width = 64
+        if Q:
+            width = 128
+        # fold the lanes in halves: one op per halving, on whole words
+        while width > eb:
+            width //= 2
+            if width == 64:
+                other = nhi
+            else:
+                other = w >> np.uint64(width)
+            if opc == 27:
+                w = add(w, other, eb)
+            else:
+                w = maxmin(w, other, eb, U == 0, opc == 26)
+        regs[vd] = w & ones(eb)
+        regs[vd + 1] = U0
+        return True
+    return False
