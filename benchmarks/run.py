@@ -60,7 +60,11 @@ WORKLOADS = [
     ("simd", "Advanced SIMD string work: LD1/ST1 memcpy, CMEQ/SHRN strlen, UMAXP memchr, "
              "widening byte sums over 256 KiB"),
     ("fpk", "float kernel: 4-lane FMLA saxpy/dot (single), scalar double Horner/div/sqrt/cvt"),
+    ("mix-neon", "mix compiled the normal way: gcc -O2 free to use FP/SIMD (its vectoriser)"),
+    ("memops-neon", "memops compiled the normal way: the copy and fill loops vectorised"),
 ]
+# "<name>-neon": guest/<name>.c built without -mgeneral-regs-only (crt0 enables FP/SIMD)
+NEON = "-neon"
 # workloads compiled with FP/SIMD (the others are general-register code only)
 FP_WORKLOADS = {"simd", "fpk"}
 
@@ -79,15 +83,18 @@ def build(name, mmu=False):
     4 KiB pages and turns the MMU on before main, see guest/mmu.c); mmu="off": its
     layout twin <name>-mmuoff.elf (same code and data, MMU left off)."""
     extra = ["mmu.c"] if mmu else []
-    srcs = [os.path.join(GUEST, s) for s in RUNTIME + extra + [name + ".c"]]
+    neon = name.endswith(NEON)
+    src = name[:-len(NEON)] if neon else name
+    srcs = [os.path.join(GUEST, s) for s in RUNTIME + extra + [src + ".c"]]
     deps = srcs + [os.path.join(GUEST, "link.ld"), os.path.join(GUEST, "bench.h")]
     out = os.path.join(BUILD, name + ("-mmuoff" if mmu == "off" else "-mmu" if mmu else "") + ".elf")
     if os.path.exists(out) and all(os.path.getmtime(d) <= os.path.getmtime(out) for d in deps):
         return out
     os.makedirs(BUILD, exist_ok=True)
     defs = (["-DBENCH_MMU"] if mmu else []) + (["-DBENCH_MMU_OFF"] if mmu == "off" else [])
+    defs += ["-DBENCH_FPSIMD"] if neon else []
     flags = CFLAGS
-    if name in FP_WORKLOADS:       # FP/SIMD code; sqrt as the instruction (no errno call)
+    if name in FP_WORKLOADS or neon:   # FP/SIMD code; sqrt as the instruction (no errno call)
         flags = [f for f in CFLAGS if f != "-mgeneral-regs-only"] + ["-fno-math-errno"]
     cmd = [CC, *flags, *defs, "-I", GUEST,
            "-Wl,-T," + os.path.join(GUEST, "link.ld"), "-o", out, *srcs]

@@ -283,13 +283,8 @@ def same_op(opc, U, a, b, d, eb):
         if opc == 15:
             ad = ad + d
         return ad & m, False
-    if opc == 18:                                      # MLA / MLS
-        prod = a * b
-        return ((d - prod) if uns else (d + prod)) & m, False
-    if opc == 19:                                      # MUL / PMUL
-        if uns:
-            return clmul(a, b, I8) & m, False
-        return (a * b) & m, False
+    if opc == 19 and uns:                              # PMUL (MUL, MLA, MLS: simd_swar)
+        return clmul(a, b, I8) & m, False
     if opc == 22:                                      # SQDMULH / SQRDMULH (eb 16, 32)
         sp = sx(a, eb) * sx(b, eb)
         if uns:
@@ -654,11 +649,9 @@ def simd_lanes(regs, rd, rn, rm, aux):
     elif kind == K_SHIFT:
         sat = run_shift(regs, rd, rn, scalar, Q, U, opc, size, x)
     elif kind == K_ELEM:
-        if opc == 0 or opc == 4 or opc == 8 or opc == 12 or opc == 13:
-            # MLA MLS MUL SQDMULH SQRDMULH -> the three-same operations
-            sop = 18 if opc <= 4 else (19 if opc == 8 else 22)
-            su = 1 if (opc == 4 or opc == 13) else 0
-            sat = run_same(regs, rd, rn, rm, scalar, Q, su, sop, eb, x)
+        if opc == 12 or opc == 13:
+            # SQDMULH SQRDMULH -> the three-same operation (MLA MLS MUL: simd_swar)
+            sat = run_same(regs, rd, rn, rm, scalar, Q, opc - 12, 22, eb, x)
         else:
             # SMLAL.. SQDMLAL SMLSL.. SQDMLSL SMULL.. SQDMULL -> three-different 8..13
             dop = 8 if opc <= 3 else (10 if opc <= 7 else 12)

@@ -6,7 +6,8 @@ on both 64-bit halves of a V register at once instead, with per-lane carry and
 borrow kept inside each lane by masking the lanes' top bits:
 
 - three same: AND/BIC/ORR/ORN/EOR/BSL/BIT/BIF, ADD/SUB, CMEQ/CMTST, CMGT/CMHI,
-  CMGE/CMHS, [SU]MAX/[SU]MIN, their pairwise forms [SU]MAXP/[SU]MINP and ADDP;
+  CMGE/CMHS, [SU]MAX/[SU]MIN, their pairwise forms [SU]MAXP/[SU]MINP and ADDP, MUL,
+  MLA, MLS (and MUL/MLA/MLS by element);
 - two-register misc: CMEQ/CMGT/CMGE/CMLE/CMLT #0, NOT, [SU]ADDLP, [SU]ADALP, XTN;
 - shift by immediate: [SU]SHR, SHL, SHRN, [SU]SHLL (SXTL/UXTL);
 - across lanes: [SU]MAXV, [SU]MINV, ADDV.
@@ -19,7 +20,7 @@ import numpy as np
 from numba import njit
 
 from pyaarch64.cpu.ops import VREG
-from pyaarch64.cpu.isa.simd import K_3SAME, K_2MISC, K_ACROSS, K_SHIFT
+from pyaarch64.cpu.isa.simd import K_3SAME, K_2MISC, K_ACROSS, K_SHIFT, K_ELEM
 
 U0 = np.uint64(0)
 U1 = np.uint64(1)
@@ -202,6 +203,23 @@ def same(opc, U, a, b, d, eb):
     return U0, False
 
 
+@njit(cache=True, _nrt=False, forceinline=True)
+def mul_word(a, b, d, eb, acc):
+    """Lane products of one word (eb < 64), alone (acc 0: MUL), added to d (1: MLA) or
+    subtracted from it (2: MLS): one multiply per lane, no lane extraction table."""
+    m = ones(eb)
+    r = U0
+    for i in range(64 // eb):
+        sh = np.uint64(i * eb)
+        p = ((a >> sh) & m) * ((b >> sh) & m)
+        if acc == 1:
+            p = ((d >> sh) & m) + p
+        elif acc == 2:
+            p = ((d >> sh) & m) - p
+        r |= (p & m) << sh
+    return r
+
+
 @njit(cache=True, _nrt=False)
 def simd_swar(regs, rd, rn, rm, aux):
     """Run the decoded SIMD op (cpu/isa/simd.py's aux) if it is one of this module's
@@ -239,6 +257,11 @@ def simd_swar(regs, rd, rn, rm, aux):
             regs[vd] = rlo
             regs[vd + 1] = rhi
             return True
+        if opc == 18 or (opc == 19 and U == 0):    # MLA / MLS, MUL (vector)
+            acc = 0 if opc == 19 else 1 + U
+            regs[vd] = mul_word(nlo, mlo, regs[vd], eb, acc)
+            regs[vd + 1] = mul_word(nhi, mhi, regs[vd + 1], eb, acc) if Q else U0
+            return True
         rlo, ok = same(opc, U, nlo, mlo, regs[vd], eb)
         if not ok:
             return False
@@ -247,6 +270,17 @@ def simd_swar(regs, rd, rn, rm, aux):
             rhi, ok = same(opc, U, nhi, mhi, regs[vd + 1], eb)
         regs[vd] = rlo
         regs[vd + 1] = rhi
+        return True
+    if kind == K_ELEM:
+        if scalar or not (opc == 0 or opc == 4 or opc == 8):
+            return False
+        # MLA, MLS, MUL by element: element x of Vm in every lane
+        x = (aux >> 13) & 127
+        w = regs[VREG + 2 * rm + (x * eb >> 6)]
+        b = rep((w >> np.uint64((x * eb) & 63)) & ones(eb), eb)
+        acc = 0 if opc == 8 else (1 if opc == 0 else 2)
+        regs[vd] = mul_word(nlo, b, regs[vd], eb, acc)
+        regs[vd + 1] = mul_word(nhi, b, regs[vd + 1], eb, acc) if Q else U0
         return True
     if kind == K_2MISC:
         if opc == 8 or opc == 9 or opc == 10:          # CMGT CMGE CMEQ CMLE CMLT #0

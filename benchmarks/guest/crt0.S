@@ -13,6 +13,12 @@ _start:
     str     xzr, [x0], #8
     b       1b
 2:
+#ifdef BENCH_FPSIMD
+    mrs     x0, cpacr_el1       /* "-neon" builds: compiled code may use FP/SIMD anywhere */
+    orr     x0, x0, #(3 << 20)
+    msr     cpacr_el1, x0
+    isb
+#endif
 #ifdef BENCH_MMU
     bl      mmu_enable          /* MMU-on variants: identity map with 4K pages (mmu.c) */
 #endif
