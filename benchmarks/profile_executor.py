@@ -5,6 +5,7 @@ code-page switches, exits to Python.
 
     python benchmarks/profile_executor.py mix            # counters for the mix workload
     python benchmarks/profile_executor.py mix --perf     # plus a perf(1) sample of the timed run
+    python benchmarks/profile_executor.py linux          # the Linux boot of boot.py --shell
 
 The counters come from an instrumented *copy* of pyaarch64/cpu/executor.py written
 to benchmarks/build/prof_executor.py (counter increments inserted at fixed anchor
@@ -33,15 +34,19 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import run as bench  # noqa: E402  (benchmarks/run.py: build(), workloads)
 
-NPROF = 256
+NPROF = 256 + 65536      # then one counter per system-register key (MRS/MSR) or SYS key
 P_FETCHPAGE, P_PREDECODE, P_ALLOC, P_AT_FETCH = range(200, 204)
+P_KEY = 256
 
 # (anchor regex, text to insert, where): 'before'/'after' the anchor line at its indent,
 # 'into' = after the line, one level deeper.
 PATCHES = [
     (r"^def run\(.*budget, state\):", None, "sig"),
     # the ops the general path runs itself (the hot loop stopped at them)
-    (r"^        if op == OP_WFI:", "prof[op] += 1", "before"),
+    (r"^        if op == OP_WFI:", "prof[op] += 1\n"
+     "if op == OP_MRS or op == OP_MSR or op == OP_SYS:\n"
+     "    prof[256 + np.int64((w0 >> np.uint64(34)) & np.uint64(0xFFFF))] += 1",
+     "before"),
     # the hot loop stopped at a page entry (or interrupt, stop request, ...) and ran
     # the instruction after the general fetch
     (r"^\s*continue\s+# the hot loop stopped at the fetch", f"prof[{P_AT_FETCH}] += 1", "before"),
@@ -92,7 +97,9 @@ def load_instrumented():
     return mod.run
 
 
-def counters(elf):
+def counters(elf, linux=False):
+    """Run `elf` (or, linux=True, the Linux boot of benchmarks/boot.py --shell) with
+    the instrumented executor and print where the hot loop stops."""
     import numpy as np
     from pyaarch64.cpu import ops as O
     from pyaarch64.emu.api import Machine
@@ -133,16 +140,66 @@ def counters(elf):
     prof[:] = 0
     exits.clear()
     mmio[0] = 0
-    m = Machine()
-    patch(m)
-    m.load_elf(elf)
-    t0 = time.perf_counter()
-    stop = m.run()
+    if linux:
+        import boot
+        from pyaarch64.machine.virt import VirtMachine
+        kernel, initrd = boot.guest_paths()
+        out = bytearray()
+
+        def serial(data):
+            out.extend(data)
+            if b"/ # " in out:
+                vm.cpu.ctl[O.C_STOP] = 1
+
+        vm = VirtMachine("virt-7.2", cpu="cortex-a57", ram_size=512 << 20, serial=serial)
+        vm.load_kernel(kernel, initrd=initrd, append="console=ttyAMA0 pyinit=shell")
+
+        class _M:                     # the Machine attributes used below
+            _m = vm
+            icount = property(lambda self: vm.cpu.icount)
+            serial_output = out
+            cpu = vm.cpu
+        m = _M()
+        orig = vm._mmio
+        def count_mmio(*a):
+            mmio[0] += 1
+            return orig(*a)
+        vm._mmio = count_mmio
+        vm.cpu.attach_mmio(count_mmio)
+        cpu = vm.cpu
+
+        def run_prof(budget, cpu=cpu):
+            cpu._fill_groups()
+            while True:
+                ic = cpu.icount
+                ex = prun(cpu.regs, cpu.ctl, cpu.sysr, cpu.sysmap, cpu.mem, cpu.dcache,
+                          cpu.pslot, cpu.slotpage, cpu.tlb, cpu._cb, budget, cpu.state, prof)
+                exits[O.EXIT_NAMES.get(ex, ex)] += 1
+                if ex != O.EXIT_GROUP:
+                    return ex
+                cpu._load_group(int(cpu.ctl[O.C_EXIT_A]))
+                budget -= cpu.icount - ic
+                if budget <= 0:
+                    return O.EXIT_BUDGET
+        cpu.run = run_prof
+        t0 = time.perf_counter()
+        stop = vm.run(max_insns=3_000_000_000)
+        name = "Linux boot to the shell"
+        out_text = ""
+    else:
+        m = Machine()
+        patch(m)
+        m.load_elf(elf)
+        t0 = time.perf_counter()
+        stop = m.run()
+        name = os.path.basename(elf)
+        out_text = bytes(m.serial_output).decode('latin-1').strip()
     dt = time.perf_counter() - t0
     n = m.icount
-    print(f"{os.path.basename(elf)}: {n} instructions, stop={stop.kind}, "
+    print(f"{name}: {n} instructions, stop={stop.kind}, "
           f"instrumented run {dt:.2f} s ({n / dt / 1e6:.0f} MIPS with counters)")
-    print(f"output: {bytes(m.serial_output).decode('latin-1').strip()}")
+    if out_text:
+        print(f"output: {out_text}")
     ctl = m._m.cpu.ctl
     leaves = int(ctl[O.C_LEAVES])
     print(f"\nThe hot loop: {int(ctl[O.C_HOT_CALLS])} calls, stopped {leaves} times before its budget"
@@ -158,6 +215,15 @@ def counters(elf):
             print(f"  {what:46s} {c:12d} {100 * c / max(1, leaves):6.2f}% of stops")
     print(f"  (of the load/store ops: memory slow path {int(ctl[O.C_MEMSLOW])} times; "
           f"MMIO callbacks: {mmio[0]})")
+    keys = [(int(prof[P_KEY + k]), k) for k in np.nonzero(prof[P_KEY:])[0]]
+    if keys:
+        from pyaarch64.cpu import sysregs as SR
+        byenc = {SR.key(*r.enc): r.name for r in SR.ROWS}
+        print("  MRS/MSR/SYS by register or operation (op0:op1:CRn:CRm:op2 key):")
+        for c, k in sorted(keys, reverse=True)[:14]:
+            op0, op1, crn, crm, op2 = k >> 14, (k >> 11) & 7, (k >> 7) & 15, (k >> 3) & 15, k & 7
+            enc = f"S{op0}_{op1}_C{crn}_C{crm}_{op2}"
+            print(f"    {byenc.get(k, 'SYS ' + enc if op0 == 1 else enc):30s} {c:12d}")
     print("\nFetch / decode:")
     print(f"  code-page switches (fetch_page calls) {int(prof[P_FETCHPAGE]):10d}"
           f"  = one per {n / max(1, int(prof[P_FETCHPAGE])):.0f} instructions")
@@ -324,6 +390,9 @@ def main(argv=None):
     ap.add_argument("--variant", help="with --perf: sample an experiment.py variant instead")
     ap.add_argument("--mmu", action="store_true", help="the MMU-on variant of the workload")
     args = ap.parse_args(argv)
+    if args.workload == "linux":
+        counters(None, linux=True)
+        return
     elf = bench.build(args.workload, mmu=args.mmu)
     if not args.no_counters:
         counters(elf)

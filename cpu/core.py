@@ -16,7 +16,11 @@ from pyaarch64.cpu import groups
 MMIO_CB = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint32,
                            ctypes.c_uint32, ctypes.c_uint64)
 
-DECODE_SLOTS = 256
+# decode-cache slots, one 4 KiB code page each (16 KiB of decoded words: 32 MiB in all,
+# touched only as slots are used).  Linux's boot to a shell runs about 1,500 code pages:
+# with 256 slots it allocated a slot 29,706 times and predecoded 2.9 M words, with 2048
+# 2,570 times and 0.39 M (benchmarks/profile_executor.py linux)
+DECODE_SLOTS = 2048
 _compiled = [False]      # the executor was compiled or loaded in this process
 
 GPR_NAMES = tuple(f"x{i}" for i in range(31))
@@ -69,8 +73,7 @@ class Cpu:
         self.ctl[O.C_RAM_BASE] = base
         self.ctl[O.C_RAM_SIZE] = len(mem)
         self.pslot = np.full(len(mem) // 4096, -1, dtype=np.int32)
-        self.dcache[:] = 0
-        self.slotpage[:] = -1
+        self.slotpage[:] = -1           # (no slot in use: alloc_slot clears a slot it hands out)
 
     def attach_mmio(self, fn):
         """fn(addr, size, is_write, value) -> int.  Exceptions are caught and stop the
