@@ -282,7 +282,7 @@ def crc32(acc, val, nbytes, castagnoli):
     return crc & M32
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, forceinline=True, error_model="numpy")   # (b == 0 is handled)
 def udiv(a, b, w):
     if w:
         a &= M32
@@ -292,7 +292,7 @@ def udiv(a, b, w):
     return a // b
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, forceinline=True, error_model="numpy")   # (b == 0 is handled)
 def sdiv(a, b, w):
     if w:
         x = np.int64(np.int32(np.uint32(a & M32)))

@@ -11,7 +11,7 @@ does the rest here, one instruction at a time:
 - predecode of a word met for the first time (then the hot loop runs it);
 - the memory slow path of loads and stores (TLB miss, MMIO, unaligned or
   page-crossing, a store into a page with decoded code);
-- the ops that are never hot: WFI, CLREX, DIV, CRC32, UNDEF and the slow ops
+- the ops that are never hot: WFI, CLREX, CRC32, UNDEF and the slow ops
   (the system group, `system.slow_op`: system registers, exceptions, exclusives,
   and through it the FP and SIMD groups; cpu/groups.py).
 
@@ -24,7 +24,7 @@ import numpy as np
 from numba import njit
 
 from pyaarch64.cpu.ops import *  # noqa: F401,F403  (op ids, slots, ctl layout: constants)
-from pyaarch64.cpu.alu import crc32, udiv, sdiv
+from pyaarch64.cpu.alu import crc32
 from pyaarch64.cpu.memory import (TLB_ENTRIES, T_EXEC, fetch_page, alloc_slot, tlb_flush_data,
                                   access_slow, acc_fsc, tlb_check_el, branch_target,
                                   ACC_OK, ACC_CODE, ACC_DROPPED, ACC_CBERR)
@@ -232,6 +232,9 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget, 
                 # not decoded yet (a fresh slot is all zeros): decode, then the hot loop runs it
                 w0, w1 = predecode(m32[np.uint64(hp >> 2) + idx], feat)
                 w0 = specialise(w0)
+                if (w0 & OPMASK) == OP_MRS:
+                    # the register's slot for the hot loop's MRS (cpu/sysread.py)
+                    w1 = np.uint64(np.int64(sysmap[np.int64((w0 >> SH_AUX) & np.uint64(0xFFFF))]))
                 dcache[di] = w0
                 dcache[di + U1] = w1
                 if (w0 & OPMASK) != U0:
@@ -270,18 +273,15 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget, 
         rn = (w0 >> SH_RN) & M6
         rm = (w0 >> SH_RM) & M6
         aux = np.int64(w0 >> SH_AUX)
-        if op == OP_DIV:
-            a = regs[rn]
-            b = regs[rm]
-            regs[rd] = sdiv(a, b, aux & 1) if aux & 2 else udiv(a, b, aux & 1)
-        elif op == OP_CRC32:
+        if op == OP_CRC32:
             regs[rd] = crc32(regs[rn], regs[rm], 1 << (aux & 3), (aux >> 2) & 1)
         elif op == OP_CLREX:
             ctl[C_EXCL_ADDR] = M64
-        elif IS_HOT[op]:
+        elif IS_HOT[op] and GROUP_OF[op] < 0:
             # one of the hot loop's ops, refused after its own fetch: only loads and
             # stores do that (their slow path follows); anything else is a defect,
-            # reported instead of looping
+            # reported instead of looping.  (An op that is also a group's, MRS, goes
+            # to its group below.)
             if not IS_MEM[op]:
                 ctl[C_EXIT_A] = pc
                 ctl[C_EXIT_B] = np.uint64(op)

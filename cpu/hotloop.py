@@ -20,7 +20,7 @@ from numba.core.extending import intrinsic
 
 from pyaarch64.cpu.ops import *  # noqa: F401,F403  (op ids, slots, ctl layout: constants)
 from pyaarch64.cpu.alu import (addc, logic, logic_flags, shift, extend, field_mask, cond_holds, dp1,
-                               umulh, smulh)
+                               umulh, smulh, udiv, sdiv)
 from pyaarch64.cpu.memory import TLB_ENTRIES, T_WRITE, T_EXEC, CODE_TAG, STATE_TLB, STATE_DCACHE
 
 U0 = np.uint64(0)
@@ -61,16 +61,18 @@ DOFF = np.uint64(STATE_DCACHE)
 from pyaarch64.cpu.ram import (ld16, ld32, ld64, st32, st64, ld_sized,  # noqa: E402
                                st_sized, ld64u, st64u)
 from pyaarch64.cpu.sysregs import S_SCTLR_EL1, R_VAL  # noqa: E402
+from pyaarch64.cpu.sysread import mrs_plain  # noqa: E402
 SCTLR_A = np.uint64(2)
 from pyaarch64.cpu.operands import (sx_load, mem_operands, writeback, fp_enabled,  # noqa: E402
                                     fp_mem_operands)
 
 
 # the generic ops hot_run executes (besides the HOT_NAMES variants): the general path
-# (cpu/executor.py) leaves these to it and does only their memory slow path
+# (cpu/executor.py) leaves these to it and does only their memory slow path, or (MRS,
+# an op of the system group too) the forms the hot loop declines
 HOT_LOOP_OPS = ("ADDI", "ADDSI", "LOGI", "MOVI", "MOVK", "ADR", "ADRP", "UBF", "SBF", "BFM", "EXTR",
                 "ADDSR", "ADDX", "ADDR", "LOGSR", "ADC", "CCMP", "CSEL", "SHIFTV", "MADD", "MADDL",
-                "MULH", "DP1", "B", "BL", "BCOND", "CBZ", "TBZ", "BR", "RET",
+                "MULH", "DIV", "DP1", "B", "BL", "BCOND", "CBZ", "TBZ", "BR", "RET", "MRS",
                 "LD", "ST", "LDRR", "STRR", "LDLIT", "LDP", "STP", "PRFM",
                 "NOP", "BARRIER", "WFE", "SEV")
 IS_HOT = np.zeros(HOT_FIRST, dtype=np.bool_)
@@ -556,6 +558,18 @@ def hot_run(st, ctl, pslot, mem, budget, sysr):
                         st_sized(mem, h, st[vi], lg)
                 h += nb
             writeback(st, rn, mode, maddr, w1)
+        elif op == OP_DIV:
+            a = st[rn]
+            b = st[(w0 >> SH_RM) & M6]
+            st[rd] = sdiv(a, b, aux & 1) if aux & 2 else udiv(a, b, aux & 1)
+        elif op == OP_MRS:
+            # plain system-register reads (SP_EL0, TPIDR_EL1, DAIF, CTR_EL0, ...: the
+            # kernel's `current`, per-CPU data, irq flags); w1 is the register's slot
+            # (the executor puts it there at predecode); the rest: the system group
+            ok, v = mrs_plain(ctl, sysr, np.int64(w1), nzcv)
+            if not ok:
+                break
+            st[rd] = v
         elif op == OP_NOP:
             pass
         elif op == OP_BARRIER:

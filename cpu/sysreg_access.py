@@ -9,7 +9,7 @@ from numba import njit
 from pyaarch64.cpu.ops import (C_PC, C_NZCV, C_EL, C_SPSEL, C_DAIF, C_ICOUNT, C_NS_PER_TICK,
                                C_ICOUNT_SHIFT, C_IRQ, C_IDLE_NS, EXIT_TIMER)
 from pyaarch64.cpu.sysregs import (
-    K_CONST, R_VAL, R_WMASK, R_META, S_SP_EL0, S_NZCV, S_DAIF, S_CURRENTEL, S_SPSEL, S_CNTVCT,
+    K_CONST, R_VAL, R_WMASK, R_META, S_SP_EL0, S_NZCV, S_DAIF, S_SPSEL, S_CNTVCT,
     S_CNTPCT, S_SCTLR_EL1, S_FPCR, S_FPSR, S_CNTKCTL_EL1, S_CSSELR_EL1, S_OSLSR_EL1, S_CNTP_CTL,
     S_CNTP_CVAL, S_CNTP_TVAL, S_CNTV_CTL, S_CNTV_CVAL,
     S_MDSCR_EL1, S_PMCR, S_PMCNTENSET, S_PMOVSSET, S_PMSELR, S_PMUSERENR, S_PMCCNTR,
@@ -22,6 +22,7 @@ from pyaarch64.cpu.sysregs import (
 from pyaarch64.cpu.isa.branch import PSF_SPSEL, PSF_DAIFSET
 from pyaarch64.cpu.exceptions import take_exception, undefined, switch_sp, EC_SYSREG, V_SYNC
 from pyaarch64.cpu.fpaccess import fp_trapped, fp_trap
+from pyaarch64.cpu.sysread import mrs_plain
 
 U0 = np.uint64(0)
 U1 = np.uint64(1)
@@ -308,6 +309,12 @@ def timer_reg(regs, ctl, sysr, slot, rt, is_read):
 def sysreg(regs, ctl, sysr, sysmap, pc, k, rt, is_read):
     """MRS / MSR, driven by the table (cpu/sysregs.py).  Returns 0 or an exit code."""
     slot = sysmap[k]
+    if is_read:
+        ok, v = mrs_plain(ctl, sysr, np.int64(slot), np.int64(ctl[C_NZCV]))
+        if ok:                                       # (the hot loop runs these itself)
+            regs[rt] = v
+            ctl[C_PC] = pc + np.uint64(4)
+            return 0
     el = np.int64(ctl[C_EL])
     if slot < 0:
         return undefined(regs, ctl, sysr, pc)        # no such register on this CPU
@@ -329,34 +336,23 @@ def sysreg(regs, ctl, sysr, sysmap, pc, k, rt, is_read):
         ctl[C_PC] = pc + np.uint64(4)
         return sysreg_handler(regs, ctl, sysr, slot, handler,
                               (meta >> M_ALIAS_SHIFT) & 0xFFFF, rt, is_read)
-    if slot == S_NZCV:
-        if is_read:
-            regs[rt] = ctl[C_NZCV] << np.uint64(28)
+    # the reads left by mrs_plain (after the checks above): the counters, FPCR/FPSR,
+    # SP_EL0 while it is the live SP
+    if slot == S_SP_EL0 and ctl[C_SPSEL] == U0:
+        return undefined(regs, ctl, sysr, pc)       # SP_EL0 is the live SP
+    if is_read:
+        if slot == S_CNTVCT or slot == S_CNTPCT:
+            regs[rt] = counter(ctl)
         else:
-            ctl[C_NZCV] = (regs[rt] >> np.uint64(28)) & np.uint64(0xF)
+            regs[rt] = sysr[slot, R_VAL]
+    elif slot == S_NZCV:
+        ctl[C_NZCV] = (regs[rt] >> np.uint64(28)) & np.uint64(0xF)
     elif slot == S_DAIF:
-        if is_read:
-            regs[rt] = ctl[C_DAIF] << np.uint64(6)
-        else:
-            ctl[C_DAIF] = (regs[rt] >> np.uint64(6)) & np.uint64(0xF)
-    elif slot == S_CURRENTEL:
-        regs[rt] = ctl[C_EL] << np.uint64(2)
+        ctl[C_DAIF] = (regs[rt] >> np.uint64(6)) & np.uint64(0xF)
     elif slot == S_SPSEL:
-        if is_read:
-            regs[rt] = ctl[C_SPSEL]
-        else:
-            switch_sp(regs, ctl, sysr, np.int64(ctl[C_EL]), np.int64(regs[rt] & U1))
+        switch_sp(regs, ctl, sysr, np.int64(ctl[C_EL]), np.int64(regs[rt] & U1))
     elif slot == S_SP_EL0:
-        if ctl[C_SPSEL] == U0:
-            return undefined(regs, ctl, sysr, pc)   # SP_EL0 is the live SP
-        if is_read:
-            regs[rt] = sysr[S_SP_EL0, R_VAL]
-        else:
-            sysr[S_SP_EL0, R_VAL] = regs[rt]
-    elif slot == S_CNTVCT or slot == S_CNTPCT:
-        regs[rt] = counter(ctl)
-    elif is_read:
-        regs[rt] = sysr[slot, R_VAL]
+        sysr[S_SP_EL0, R_VAL] = regs[rt]
     elif kind == K_CONST:
         return undefined(regs, ctl, sysr, pc)
     else:
