@@ -61,7 +61,9 @@ DOFF = np.uint64(STATE_DCACHE)
 from pyaarch64.cpu.ram import (ld16, ld32, ld64, st32, st64, ld_sized,  # noqa: E402
                                st_sized, ld64u, st64u)
 from pyaarch64.cpu.sysregs import S_SCTLR_EL1, R_VAL  # noqa: E402
-from pyaarch64.cpu.sysread import mrs_plain  # noqa: E402
+from pyaarch64.cpu.sysread import mrs_plain, dczva_hit  # noqa: E402
+from pyaarch64.cpu.sysregs import key as _sysreg_key  # noqa: E402
+K_DC_ZVA = _sysreg_key(1, 3, 7, 4, 1)
 SCTLR_A = np.uint64(2)
 from pyaarch64.cpu.operands import (sx_load, mem_operands, writeback, fp_enabled,  # noqa: E402
                                     fp_mem_operands)
@@ -99,6 +101,9 @@ def specialise(w0):
     elif op == OP_ADDSI:
         if aux & 2:
             hop = OP_SUBSI32 if aux & 1 else OP_SUBSI64
+    elif op == OP_SYS:
+        if aux == K_DC_ZVA:
+            hop = OP_DCZVA
     elif op == OP_BCOND:
         mask = 0
         for f in range(16):
@@ -120,7 +125,9 @@ def generic(op):
         return OP_LDRR
     if op <= OP_SUBSI32:
         return OP_ADDSI
-    return OP_BCOND
+    if op == OP_BCONDM:
+        return OP_BCOND
+    return OP_SYS
 
 
 @njit(cache=True, _nrt=False, forceinline=True)
@@ -558,6 +565,9 @@ def hot_run(st, ctl, pslot, mem, budget, sysr):
                         st_sized(mem, h, st[vi], lg)
                 h += nb
             writeback(st, rn, mode, maddr, w1)
+        elif op == OP_DCZVA:
+            if not dczva_hit(st, TOFF, ctl, sysr, mem, st[rn]):
+                break
         elif op == OP_DIV:
             a = st[rn]
             b = st[(w0 >> SH_RM) & M6]

@@ -306,6 +306,16 @@ def ram_offset(ctl, pa):
 
 
 @njit(cache=True, _nrt=False)
+def tlb_fill_write(tlb, va, off):
+    """Enter va's page in the soft TLB's write entries: RAM offset `off` (any byte of
+    the page), translated for a write at the current EL, no decoded code in it."""
+    vpage = va >> U12
+    e = T_WRITE * TLB_ENTRIES + np.int64(vpage & np.uint64(TLB_ENTRIES - 1))
+    tlb[2 * e] = vpage
+    tlb[2 * e + 1] = np.uint64(off & ~0xFFF) - (vpage << U12)
+
+
+@njit(cache=True, _nrt=False)
 def tag_write_tlb(tlb, host_page):
     """Mark the write-TLB entries that map host page `host_page` (it now holds code)
     with CODE_TAG."""

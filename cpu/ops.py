@@ -115,6 +115,7 @@ HOT_NAMES = (
     "LDRRX", "LDRRW", "LDRRH", "LDRRB",     # LDRR, zero-extending: 64/32/16/8-bit
     "SUBSI64", "SUBSI32",                   # ADDSI with SUB (CMP/SUBS immediate)
     "BCONDM",                               # BCOND; aux = cond | (16-bit NZCV truth mask) << 4
+    "DCZVA",                                # SYS with the key of DC ZVA
 )
 assert HOT_FIRST >= NOPS
 for _i, _n in enumerate(HOT_NAMES):

@@ -7,10 +7,12 @@ from numba import njit
 from pyaarch64.cpu.ops import C_PC, C_EL, C_DCZVA_LOG2
 from pyaarch64.cpu.sysregs import R_VAL, S_SCTLR_EL1, S_PAR_EL1, S_MAIR_EL1, key
 from pyaarch64.cpu.memory import (ram_offset, translate, tlb_flush, flush_decode, drop_code_page, ACC_OK,
+                                  tlb_fill_write,
                                   A_READ, A_WRITE, I_ATTR_SH, I_SH_SH, SCTLR_M)
 from pyaarch64.cpu.exceptions import undefined, data_abort
 from pyaarch64.cpu.sysreg_access import sysreg_trap, SCTLR_DZE, SCTLR_UCI
 from pyaarch64.cpu.memaccess import mem_rw, abort_status
+from pyaarch64.cpu.sysread import dczva_hit
 
 U0 = np.uint64(0)
 U1 = np.uint64(1)
@@ -54,6 +56,9 @@ def sys_insn(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, k, rt):
         elif (sctlr & SCTLR_UCI) == U0:
             return sysreg_trap(regs, ctl, sysr, pc, k, rt, False)
     if k == K_DC_ZVA:
+        if dczva_hit(tlb, U0, ctl, sysr, mem, regs[rt]):
+            ctl[C_PC] = pc + np.uint64(4)
+            return 0
         bs = np.uint64(1) << ctl[C_DCZVA_LOG2]
         base = regs[rt] & ~(bs - U1)
         # the common case (Linux clears pages with it): one translation, RAM, zeroed
@@ -64,6 +69,7 @@ def sys_insn(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, k, rt):
             if hoff >= 0:
                 drop_code_page(pslot, slotpage, hoff >> 12)
                 mem[hoff:hoff + np.int64(bs)] = 0
+                tlb_fill_write(tlb, base, hoff)         # the page's next blocks: sysread.dczva_hit
                 ctl[C_PC] = pc + np.uint64(4)
                 return 0
         for off in range(0, np.int64(bs), 8):
