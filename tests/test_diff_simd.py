@@ -281,8 +281,9 @@ def test_pmull64(h):
 
 
 def simd_patterns():
+    """The decoders (encoding classes) of simd.dec."""
     from pyaarch64.cpu.isa import _decoder as dec
-    return {nm for i, nm in enumerate(dec.NAMES) if dec.GROUP_OF[i] == "simd"}
+    return {nm for nm, g in zip(dec.DECODERS, dec.DEC_GROUP) if g == "simd"}
 
 
 def random_simd(h, n, seed, max_per_pattern=5):
@@ -311,7 +312,7 @@ def test_random_simd_encodings(h, request):
     assert not failures, "\n".join(f"{k}:\n  " + "\n  ".join(v) for k, v in failures.items())
     if n >= 500:
         from pyaarch64.cpu.isa import _decoder as dec
-        enabled = {nm for i, nm in enumerate(dec.NAMES) if dec.GROUP_OF[i] == "simd"
+        enabled = {dec.DECODERS[dec.DEC[i]] for i in range(dec.NPAT) if dec.GROUP_OF[i] == "simd"
                    and (dec.FEAT[i] < 0 or (h.feat >> int(dec.FEAT[i])) & 1)}
         assert enabled <= seen, f"never sampled: {enabled - seen}"
 
@@ -353,19 +354,20 @@ def fp_typed(name, f):
     return False
 
 
-def _class_words(dec, i, full=False):
-    """Words of pattern i over its non-register fields (immb and the element index bits
-    fixed unless full)."""
+def _class_words(dec, k, full=False):
+    """Words of decoder k's class over its non-register fields (immb and the element index
+    bits fixed unless full), but those an earlier class's line decodes: the words whose
+    first matching line calls decoder k and the words of the class no line matches."""
     import itertools
-    fields = [fl for fl in dec.FIELDS[i] if fl[0] not in ("rd", "rn", "rm")]
-    has_rm = any(fl[0] == "rm" for fl in dec.FIELDS[i])
+    fields = [fl for fl in dec.DEC_FIELDS[k] if fl[0] not in ("rd", "rn", "rm")]
+    has_rm = any(fl[0] == "rm" for fl in dec.DEC_FIELDS[k])
     fixed = {} if full else {"immb": (5,), "L": (1,), "M": (0,), "H": (1,), "immh": (0, 1, 3, 4, 8, 15)}
     ranges = [fixed.get(n, range(1 << w)) for n, _, w in fields]
     for vals in itertools.product(*ranges):
-        w = int(dec.VALUE[i]) | (1 << 5) | ((2 << 16) if has_rm else 0)
+        w = int(dec.DEC_VALUE[k]) | (1 << 5) | ((2 << 16) if has_rm else 0)
         for (_, lsb, _), v in zip(fields, vals):
             w |= v << lsb
-        if dec.match(w) == i:
+        if dec.decoder_of(w) in (k, -1):
             yield w, dict(zip([fl[0] for fl in fields], vals))
 
 
@@ -376,10 +378,10 @@ def test_decode_split(h, request):
     from pyaarch64.cpu import ops as O
     bad = []
     n = 0
-    for i, name in enumerate(dec.NAMES):
-        if dec.GROUP_OF[i] != "simd":
+    for k, name in enumerate(dec.DECODERS):
+        if dec.DEC_GROUP[k] != "simd":
             continue
-        for w, f in _class_words(dec, i, full=bool(request.config.getoption("--diff-samples"))):
+        for w, f in _class_words(dec, k, full=bool(request.config.getoption("--diff-samples"))):
             w0, _ = dec.predecode(w, h.feat)
             ours_undef = (int(w0) & 0x3FF) == O.OP_UNDEF
             if ours_undef and fp_typed(name, f):
@@ -405,7 +407,7 @@ def test_random_simd_sequences(h):
             name, w, f = ucdiff.random_encoding(rng, dec, dec.predecode, h.feat, O.OP_UNDEF,
                                                 patterns=pats)
             w = (w & ~0x3FF) | (rng.randrange(4) << 5) | rng.randrange(4)   # Vn, Vd in V0..V3
-            if dec.match(w) == dec.NAMES.index(name):
+            if dec.decoder_of(w) == dec.DECODERS.index(name):
                 w0, _ = dec.predecode(w, h.feat)
                 if (int(w0) & 0x3FF) != O.OP_UNDEF:
                     seq.append(w)

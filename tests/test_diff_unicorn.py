@@ -302,7 +302,7 @@ def test_random_encodings(h, request):
     n = request.config.getoption("--diff-samples") or DEFAULT_SAMPLES
     seed = request.config.getoption("--diff-seed")
     failures, seen = ucdiff.random_sample(h, n, seed)
-    enabled = {nm for i, nm in enumerate(dec.NAMES)
+    enabled = {dec.DECODERS[dec.DEC[i]] for i in range(dec.NPAT)
                if dec.FEAT[i] < 0 or (h.feat >> int(dec.FEAT[i])) & 1}
     missing = enabled - seen - ucdiff.SKIP_PATTERNS
     assert not missing or n < 500, f"patterns never sampled: {missing}"

@@ -283,8 +283,9 @@ SKIP_PATTERNS = {"SYSTEM", "EXCP"}   # and ERET (in BR_REG), filtered below
 REG_FIELDS = {"rd", "rn", "rm", "ra", "rt", "rt2", "rs"}
 
 
-def _fields(dec, i, w):
-    return {name: (w >> lsb) & ((1 << width) - 1) for name, lsb, width in dec.FIELDS[i]}
+def _fields(dec, k, w):
+    """Field values of word w for decoder k (an index into dec.DECODERS)."""
+    return {name: (w >> lsb) & ((1 << width) - 1) for name, lsb, width in dec.DEC_FIELDS[k]}
 
 
 def unpredictable(name, f):
@@ -327,25 +328,27 @@ def unicorn_wrong(name, f):
 
 
 def random_encoding(rng, dec, predecode, feat, opundef, tries=64, patterns=None):
-    """(pattern name, word, fields) for a random word of a random allowed pattern that our
-    decoder accepts.  The pattern is chosen uniformly (among `patterns` if given), then
-    up to `tries` words of it."""
-    names = dec.NAMES
+    """(decoder name, word, fields) for a random word of a random allowed encoding class
+    that our decoder accepts.  A class is the words one decoder function of the tables
+    takes (dec.DEC_MASK/DEC_VALUE: the fixed bits outside its fields); it is chosen
+    uniformly (among `patterns`, decoder names, if given), then up to `tries` words of it
+    whose first matching table line calls that decoder."""
+    names = dec.DECODERS
     while True:
-        i = rng.randrange(dec.NPAT)
-        name = names[i]
+        k = rng.randrange(len(names))
+        name = names[k]
         if name in SKIP_PATTERNS or (patterns is not None and name not in patterns):
             continue
-        mask = int(dec.MASK[i])
+        mask = int(dec.DEC_MASK[k])
         for _ in range(tries):
-            w = (int(dec.VALUE[i]) | (rng.getrandbits(32) & ~mask)) & 0xFFFFFFFF
+            w = (int(dec.DEC_VALUE[k]) | (rng.getrandbits(32) & ~mask)) & 0xFFFFFFFF
             # zero some opcode-like fields: sparse groups (DP1, DP2) get hit too
-            for fname, lsb, width in dec.FIELDS[i]:
+            for fname, lsb, width in dec.DEC_FIELDS[k]:
                 if fname not in REG_FIELDS and rng.random() < 0.3:
                     w &= ~(((1 << width) - 1) << lsb)
-            if dec.match(w) != i:
+            if dec.decoder_of(w) != k:
                 continue
-            f = _fields(dec, i, w)
+            f = _fields(dec, k, w)
             if name == "BR_REG" and f["opc"] == 4:
                 continue                  # ERET
             if unpredictable(name, f) or unicorn_wrong(name, f):
@@ -438,7 +441,7 @@ def random_sequences(h, n, seed, length=4, max_failures=10):
     from pyaarch64.cpu.isa import _decoder as dec
     from pyaarch64.cpu import ops as O
     rng = random.Random(seed)
-    allowed = set(dec.NAMES) - SKIP_PATTERNS - BRANCH_PATTERNS - {"LDST_EXCL"}
+    allowed = set(dec.DECODERS) - SKIP_PATTERNS - BRANCH_PATTERNS - {"LDST_EXCL"}
     failures = []
     for _ in range(n):
         seq = [random_encoding(rng, dec, dec.predecode, h.feat, O.OP_UNDEF, patterns=allowed)

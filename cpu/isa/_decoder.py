@@ -10,14 +10,511 @@ from pyaarch64.cpu.isa import fp as _fp
 from pyaarch64.cpu.isa import simdx as _simdx
 from pyaarch64.cpu.isa import simd as _simd
 
-NPAT = 99
-MASK = np.array([0x9f000000, 0x9f000000, 0x1f800000, 0x1f800000, 0x1f800000, 0x1f800000, 0x1f800000, 0xff000010, 0xff000000, 0xffc00000, 0xfe000000, 0x7c000000, 0x7e000000, 0x7e000000, 0x3fa07c00, 0xbfa07c00, 0x3f000000, 0x3f000000, 0x3e000000, 0x3f200000, 0x3f200c00, 0x3f200c00, 0x3f000000, 0x3f000000, 0x3e000000, 0x3f200000, 0x3f200c00, 0x3f000000, 0x1f000000, 0x1f200000, 0x1f200000, 0x1fe0fc00, 0x1fe00000, 0x1fe00000, 0x5fe0e000, 0x5fe00000, 0x5fe00000, 0x1f000000, 0x5f000000, 0x5f200000, 0x5f20fc00, 0x5f207c00, 0x5f203c00, 0x5f201c00, 0x5f200c00, 0x5f200c00, 0x5f200c00, 0x9f20c400, 0xdf20c400, 0x9fbfcc00, 0x9fbfec00, 0x9fbf8c00, 0x9fbfcc00, 0x9fbffc00, 0x9fbfec00, 0xdfbfcc00, 0xdfbfec00, 0xdfbf8c00, 0xdfbfcc00, 0xdfbffc00, 0xdfbfec00, 0x9f3fcc00, 0xdf3fcc00, 0x9f80b400, 0x9f80f400, 0xdf80b400, 0xdf80f400, 0x9fe0e400, 0x9fc0e400, 0xdfe0e400, 0xdfc0e400, 0xbfbf0000, 0xbfa00000, 0xbf9f0000, 0xbf800000, 0x9fe08400, 0xffe0fc00, 0x9ff80400, 0xbf208c00, 0xbf208400, 0xbf208c00, 0xffffcc00, 0xffe0cc00, 0xffe0cc00, 0xffffec00, 0xfffffc00, 0xbfe0fc00, 0x9f200400, 0xdf200400, 0x9f200c00, 0xdf200c00, 0x9f3e0c00, 0xdf3e0c00, 0x9f3e0c00, 0xdf3e0c00, 0x9f800400, 0xdf800400, 0x9f000400, 0xdf000400], dtype=np.int64)
-VALUE = np.array([0x10000000, 0x90000000, 0x11000000, 0x12000000, 0x12800000, 0x13000000, 0x13800000, 0x54000000, 0xd4000000, 0xd5000000, 0xd6000000, 0x14000000, 0x34000000, 0x36000000, 0x08a07c00, 0x08207c00, 0x08000000, 0x18000000, 0x28000000, 0x38000000, 0x38200000, 0x38200800, 0x39000000, 0x1c000000, 0x2c000000, 0x3c000000, 0x3c200800, 0x3d000000, 0x0a000000, 0x0b000000, 0x0b200000, 0x1a000000, 0x1a400000, 0x1a800000, 0x1ac04000, 0x1ac00000, 0x5ac00000, 0x1b000000, 0x1f000000, 0x1e000000, 0x1e200000, 0x1e204000, 0x1e202000, 0x1e201000, 0x1e200400, 0x1e200800, 0x1e200c00, 0x0e20c400, 0x5e20c400, 0x0ea0c800, 0x0e216800, 0x0e218800, 0x0ea18800, 0x0ea1d800, 0x0ea1e800, 0x5ea0c800, 0x5e216800, 0x5e218800, 0x5ea18800, 0x5ea1d800, 0x5ea1e800, 0x0e30c800, 0x5e30c800, 0x0f801000, 0x0f809000, 0x5f801000, 0x5f809000, 0x0f20e400, 0x0f40e400, 0x5f20e400, 0x5f40e400, 0x0c000000, 0x0c800000, 0x0d000000, 0x0d800000, 0x0e000400, 0x5e000400, 0x0f000400, 0x0e000800, 0x2e000000, 0x0e000000, 0x4e284800, 0x5e000000, 0x5e004000, 0x5e280800, 0x5e282800, 0x0ee0e000, 0x0e200400, 0x5e200400, 0x0e200000, 0x5e200000, 0x0e200800, 0x5e200800, 0x0e300800, 0x5e300800, 0x0f000400, 0x5f000400, 0x0f000000, 0x5f000000], dtype=np.int64)
-FEAT = np.array([-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 1, 1, -1, -1, -1, -1, 1, -1, -1, 6, 6, 6, 6, 6, -1, -1, -1, -1, -1, -1, 0, -1, -1, -1, 6, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 2, 3, 4, 3, 4, 5, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7], dtype=np.int64)
-NAMES = ('ADR', 'ADRP', 'ADDSUB_IMM', 'LOGIC_IMM', 'MOVW', 'BITFIELD', 'EXTR', 'B_COND', 'EXCP', 'SYSTEM', 'BR_REG', 'B_IMM', 'CB', 'TB', 'CAS', 'CASP', 'LDST_EXCL', 'LDR_LIT', 'LDST_PAIR', 'LDST_IMM9', 'ATOMIC', 'LDST_REGOFF', 'LDST_UIMM', 'LDR_LIT_V', 'LDST_PAIR_V', 'LDST_IMM9_V', 'LDST_REGOFF_V', 'LDST_UIMM_V', 'LOGIC_SR', 'ADDSUB_SR', 'ADDSUB_ER', 'ADC', 'CCMP', 'CSEL', 'CRC32', 'DP2', 'DP1', 'DP3', 'FP_DP3', 'FP_FIXED', 'FP_INT', 'FP_DP1', 'FP_CMP', 'FP_IMM', 'FP_CCMP', 'FP_DP2', 'FP_CSEL', 'SIMD_FP3', 'SIMD_FP3S', 'SIMD_FP2CMP', 'SIMD_FP2CVTN', 'SIMD_FP2A0', 'SIMD_FP2A1', 'SIMD_FP2A1E', 'SIMD_FP2A1F', 'SIMD_FP2SCMP', 'SIMD_FP2SCVTN', 'SIMD_FP2SA0', 'SIMD_FP2SA1', 'SIMD_FP2SA1E', 'SIMD_FP2SA1F', 'SIMD_FPACROSS', 'SIMD_FPPAIRS', 'SIMD_FPELEM', 'SIMD_FPELEMX', 'SIMD_FPELEMS', 'SIMD_FPELEMSX', 'SIMD_FPCVTF', 'SIMD_FPCVTFD', 'SIMD_FPCVTFS', 'SIMD_FPCVTFSD', 'LDST_MULT', 'LDST_MULT_PI', 'LDST_SINGLE', 'LDST_SINGLE_PI', 'SIMD_COPY', 'SCALAR_DUP', 'SIMD_MODIMM', 'SIMD_PERM', 'SIMD_EXT', 'SIMD_TBL', 'CRYPTO_AES', 'CRYPTO_SHA1_3', 'CRYPTO_SHA256_3', 'CRYPTO_SHA1_2', 'CRYPTO_SHA256_2', 'SIMD_PMULL64', 'SIMD_3SAME', 'SIMD_S3SAME', 'SIMD_3DIFF', 'SIMD_S3DIFF', 'SIMD_2MISC', 'SIMD_S2MISC', 'SIMD_ACROSS', 'SIMD_SPAIR', 'SIMD_SHIFT', 'SIMD_SSHIFT', 'SIMD_ELEM', 'SIMD_SELEM', )
-GROUP_OF = ('dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'branch', 'branch', 'branch', 'branch', 'branch', 'branch', 'branch', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', )
-# (name, lsb, width) of each pattern's fields, for tools and tests
-FIELDS = (
+# --- the table lines, in decode order (the first line that matches wins) ---
+NPAT = 824
+NAMES = ('ADR', 'ADRP', 'ADD_imm', 'ADDS_imm', 'SUB_imm', 'SUBS_imm', 'AND_imm', 'ORR_imm',
+    'EOR_imm', 'ANDS_imm', 'MOVN', 'MOVZ', 'MOVK', 'SBFM', 'BFM', 'UBFM', 'EXTR', 'B_cond', 'SVC',
+    'HVC', 'SMC', 'BRK', 'HLT', 'NOP', 'YIELD', 'WFE', 'WFI', 'SEV', 'SEVL', 'HINT', 'CLREX',
+    'DSB', 'DMB', 'ISB', 'MSR_imm', 'SYS', 'MSR_reg', 'MRS', 'BR', 'BLR', 'RET', 'ERET', 'B', 'BL',
+    'CBZ', 'CBNZ', 'TBZ', 'TBNZ', 'CASB', 'CASAB', 'CASLB', 'CASALB', 'CASH', 'CASAH', 'CASLH',
+    'CASALH', 'CAS', 'CASA', 'CASL', 'CASAL', 'CASP', 'CASPA', 'CASPL', 'CASPAL', 'STXRB',
+    'STLXRB', 'LDXRB', 'LDAXRB', 'STXRH', 'STLXRH', 'LDXRH', 'LDAXRH', 'STXR', 'STLXR', 'LDXR',
+    'LDAXR', 'STXP', 'STLXP', 'LDXP', 'LDAXP', 'STLRB', 'LDARB', 'STLRH', 'LDARH', 'STLR', 'LDAR',
+    'LDR_lit', 'LDRSW_lit', 'PRFM_lit', 'STNP', 'LDNP', 'STP_post', 'LDP_post', 'LDPSW_post',
+    'STP_off', 'LDP_off', 'LDPSW_off', 'STP_pre', 'LDP_pre', 'LDPSW_pre', 'STURB', 'LDURB',
+    'LDURSB', 'STURH', 'LDURH', 'LDURSH', 'STUR', 'LDUR', 'LDURSW', 'PRFUM', 'STTRB', 'LDTRB',
+    'LDTRSB', 'STTRH', 'LDTRH', 'LDTRSH', 'STTR', 'LDTR', 'LDTRSW', 'STRB_post', 'LDRB_post',
+    'LDRSB_post', 'STRH_post', 'LDRH_post', 'LDRSH_post', 'STR_post', 'LDR_post', 'LDRSW_post',
+    'STRB_pre', 'LDRB_pre', 'LDRSB_pre', 'STRH_pre', 'LDRH_pre', 'LDRSH_pre', 'STR_pre', 'LDR_pre',
+    'LDRSW_pre', 'LDADDB', 'LDADDAB', 'LDADDLB', 'LDADDALB', 'LDADDH', 'LDADDAH', 'LDADDLH',
+    'LDADDALH', 'LDADD', 'LDADDA', 'LDADDL', 'LDADDAL', 'LDCLRB', 'LDCLRAB', 'LDCLRLB', 'LDCLRALB',
+    'LDCLRH', 'LDCLRAH', 'LDCLRLH', 'LDCLRALH', 'LDCLR', 'LDCLRA', 'LDCLRL', 'LDCLRAL', 'LDEORB',
+    'LDEORAB', 'LDEORLB', 'LDEORALB', 'LDEORH', 'LDEORAH', 'LDEORLH', 'LDEORALH', 'LDEOR',
+    'LDEORA', 'LDEORL', 'LDEORAL', 'LDSETB', 'LDSETAB', 'LDSETLB', 'LDSETALB', 'LDSETH', 'LDSETAH',
+    'LDSETLH', 'LDSETALH', 'LDSET', 'LDSETA', 'LDSETL', 'LDSETAL', 'LDSMAXB', 'LDSMAXAB',
+    'LDSMAXLB', 'LDSMAXALB', 'LDSMAXH', 'LDSMAXAH', 'LDSMAXLH', 'LDSMAXALH', 'LDSMAX', 'LDSMAXA',
+    'LDSMAXL', 'LDSMAXAL', 'LDSMINB', 'LDSMINAB', 'LDSMINLB', 'LDSMINALB', 'LDSMINH', 'LDSMINAH',
+    'LDSMINLH', 'LDSMINALH', 'LDSMIN', 'LDSMINA', 'LDSMINL', 'LDSMINAL', 'LDUMAXB', 'LDUMAXAB',
+    'LDUMAXLB', 'LDUMAXALB', 'LDUMAXH', 'LDUMAXAH', 'LDUMAXLH', 'LDUMAXALH', 'LDUMAX', 'LDUMAXA',
+    'LDUMAXL', 'LDUMAXAL', 'LDUMINB', 'LDUMINAB', 'LDUMINLB', 'LDUMINALB', 'LDUMINH', 'LDUMINAH',
+    'LDUMINLH', 'LDUMINALH', 'LDUMIN', 'LDUMINA', 'LDUMINL', 'LDUMINAL', 'SWPB', 'SWPAB', 'SWPLB',
+    'SWPALB', 'SWPH', 'SWPAH', 'SWPLH', 'SWPALH', 'SWP', 'SWPA', 'SWPL', 'SWPAL', 'STRB_reg',
+    'LDRB_reg', 'LDRSB_reg', 'STRH_reg', 'LDRH_reg', 'LDRSH_reg', 'STR_reg', 'LDR_reg',
+    'LDRSW_reg', 'PRFM_reg', 'STRB_uimm', 'LDRB_uimm', 'LDRSB_uimm', 'STRH_uimm', 'LDRH_uimm',
+    'LDRSH_uimm', 'STR_uimm', 'LDR_uimm', 'LDRSW_uimm', 'PRFM_uimm', 'LDR_fp_lit', 'STNP_fp',
+    'LDNP_fp', 'STP_fp_post', 'LDP_fp_post', 'STP_fp_off', 'LDP_fp_off', 'STP_fp_pre',
+    'LDP_fp_pre', 'STUR_fp', 'LDUR_fp', 'STR_fp_post', 'LDR_fp_post', 'STR_fp_pre', 'LDR_fp_pre',
+    'STR_fp_reg', 'LDR_fp_reg', 'STR_fp_uimm', 'LDR_fp_uimm', 'AND_sreg', 'BIC_sreg', 'ORR_sreg',
+    'ORN_sreg', 'EOR_sreg', 'EON', 'ANDS_sreg', 'BICS', 'ADD_sreg', 'ADDS_sreg', 'SUB_sreg',
+    'SUBS_sreg', 'ADD_ereg', 'ADDS_ereg', 'SUB_ereg', 'SUBS_ereg', 'ADC', 'ADCS', 'SBC', 'SBCS',
+    'CCMN_reg', 'CCMN_imm', 'CCMP_reg', 'CCMP_imm', 'CSEL', 'CSINC', 'CSINV', 'CSNEG', 'CRC32B',
+    'CRC32H', 'CRC32W', 'CRC32X', 'CRC32CB', 'CRC32CH', 'CRC32CW', 'CRC32CX', 'UDIV', 'SDIV',
+    'LSLV', 'LSRV', 'ASRV', 'RORV', 'RBIT', 'REV16', 'REV32', 'REV_w', 'REV_x', 'CLZ', 'CLS',
+    'MADD', 'MSUB', 'SMADDL', 'SMSUBL', 'SMULH', 'UMADDL', 'UMSUBL', 'UMULH', 'FMADD', 'FMSUB',
+    'FNMADD', 'FNMSUB', 'SCVTF_gpr_fix', 'UCVTF_gpr_fix', 'FCVTZS_gpr_fix', 'FCVTZU_gpr_fix',
+    'FCVTNS_gpr', 'FCVTNU_gpr', 'SCVTF_gpr', 'UCVTF_gpr', 'FCVTAS_gpr', 'FCVTAU_gpr', 'FMOV_gpr',
+    'FCVTPS_gpr', 'FCVTPU_gpr', 'FCVTMS_gpr', 'FCVTMU_gpr', 'FCVTZS_gpr', 'FCVTZU_gpr', 'FMOV_reg',
+    'FABS', 'FNEG', 'FSQRT', 'FCVT', 'FRINTN', 'FRINTP', 'FRINTM', 'FRINTZ', 'FRINTA', 'FRINTX',
+    'FRINTI', 'FCMP', 'FCMPE', 'FMOV_imm', 'FCCMP', 'FCCMPE', 'FMUL', 'FDIV', 'FADD', 'FSUB',
+    'FMAX', 'FMIN', 'FMAXNM', 'FMINNM', 'FNMUL', 'FCSEL', 'FMAXNM_vec', 'FMLA', 'FADD_vec',
+    'FMULX', 'FCMEQ', 'FMAX_vec', 'FRECPS', 'FMINNM_vec', 'FMLS', 'FSUB_vec', 'FMIN_vec',
+    'FRSQRTS', 'FMAXNMP', 'FADDP', 'FMUL_vec', 'FCMGE', 'FACGE', 'FMAXP', 'FDIV_vec', 'FMINNMP',
+    'FABD', 'FCMGT', 'FACGT', 'FMINP', 'FMULX_scalar', 'FCMEQ_scalar', 'FRECPS_scalar',
+    'FRSQRTS_scalar', 'FCMGE_scalar', 'FACGE_scalar', 'FABD_scalar', 'FCMGT_scalar',
+    'FACGT_scalar', 'FCMGT_zero', 'FCMGE_zero', 'FCMEQ_zero', 'FCMLE_zero', 'FCMLT_zero',
+    'FABS_vec', 'FNEG_vec', 'FCVTN', 'FCVTXN', 'FCVTL', 'FRINTN_vec', 'FRINTA_vec', 'FRINTM_vec',
+    'FRINTX_vec', 'FCVTNS_vec', 'FCVTNU_vec', 'FCVTMS_vec', 'FCVTMU_vec', 'FCVTAS_vec',
+    'FCVTAU_vec', 'SCVTF_vec', 'UCVTF_vec', 'FRINTP_vec', 'FRINTZ_vec', 'FRINTI_vec', 'FCVTPS_vec',
+    'FCVTPU_vec', 'FCVTZS_vec', 'FCVTZU_vec', 'FRECPE', 'FRSQRTE', 'FSQRT_vec',
+    'FCMGT_zero_scalar', 'FCMGE_zero_scalar', 'FCMEQ_zero_scalar', 'FCMLE_zero_scalar',
+    'FCMLT_zero_scalar', 'FCVTXN_scalar', 'FCVTNS_scalar', 'FCVTNU_scalar', 'FCVTMS_scalar',
+    'FCVTMU_scalar', 'FCVTAS_scalar', 'FCVTAU_scalar', 'SCVTF_scalar', 'UCVTF_scalar',
+    'FCVTPS_scalar', 'FCVTPU_scalar', 'FCVTZS_scalar', 'FCVTZU_scalar', 'FRECPE_scalar',
+    'FRSQRTE_scalar', 'FRECPX_scalar', 'FMAXNMV', 'FMAXV', 'FMINNMV', 'FMINV', 'FMAXNMP_scalar',
+    'FADDP_scalar', 'FMAXP_scalar', 'FMINNMP_scalar', 'FMINP_scalar', 'FMLA_elem', 'FMLS_elem',
+    'FMUL_elem', 'FMULX_elem', 'FMLA_elem_scalar', 'FMLS_elem_scalar', 'FMUL_elem_scalar',
+    'FMULX_elem_scalar', 'SCVTF_vec_fix_s', 'UCVTF_vec_fix_s', 'FCVTZS_vec_fix_s',
+    'FCVTZU_vec_fix_s', 'SCVTF_vec_fix_d', 'UCVTF_vec_fix_d', 'FCVTZS_vec_fix_d',
+    'FCVTZU_vec_fix_d', 'SCVTF_scalar_fix_s', 'UCVTF_scalar_fix_s', 'FCVTZS_scalar_fix_s',
+    'FCVTZU_scalar_fix_s', 'SCVTF_scalar_fix_d', 'UCVTF_scalar_fix_d', 'FCVTZS_scalar_fix_d',
+    'FCVTZU_scalar_fix_d', 'ST4_mult', 'ST1_mult4', 'ST3_mult', 'ST1_mult3', 'ST1_mult1',
+    'ST2_mult', 'ST1_mult2', 'LD4_mult', 'LD1_mult4', 'LD3_mult', 'LD1_mult3', 'LD1_mult1',
+    'LD2_mult', 'LD1_mult2', 'ST4_mult_pi', 'ST1_mult4_pi', 'ST3_mult_pi', 'ST1_mult3_pi',
+    'ST1_mult1_pi', 'ST2_mult_pi', 'ST1_mult2_pi', 'LD4_mult_pi', 'LD1_mult4_pi', 'LD3_mult_pi',
+    'LD1_mult3_pi', 'LD1_mult1_pi', 'LD2_mult_pi', 'LD1_mult2_pi', 'ST1_single', 'ST2_single',
+    'ST3_single', 'ST4_single', 'LD1R', 'LD2R', 'LD3R', 'LD4R', 'LD1_single', 'LD2_single',
+    'LD3_single', 'LD4_single', 'ST1_single_pi', 'ST2_single_pi', 'ST3_single_pi', 'ST4_single_pi',
+    'LD1R_pi', 'LD2R_pi', 'LD3R_pi', 'LD4R_pi', 'LD1_single_pi', 'LD2_single_pi', 'LD3_single_pi',
+    'LD4_single_pi', 'DUP_elem', 'DUP_gen', 'INS_gen', 'SMOV', 'UMOV', 'INS_elem',
+    'DUP_elem_scalar', 'MOVI_32', 'ORR_vec_imm32', 'MOVI_16', 'ORR_vec_imm16', 'MOVI_msl',
+    'MOVI_8', 'FMOV_vec_imm_s', 'MVNI_32', 'BIC_vec_imm32', 'MVNI_16', 'BIC_vec_imm16', 'MVNI_msl',
+    'MOVI_64', 'FMOV_vec_imm_d', 'UZP1', 'TRN1', 'ZIP1', 'UZP2', 'TRN2', 'ZIP2', 'EXT', 'TBL',
+    'TBX', 'AESE', 'AESD', 'AESMC', 'AESIMC', 'SHA1C', 'SHA1P', 'SHA1M', 'SHA1SU0', 'SHA256H',
+    'SHA256H2', 'SHA256SU1', 'SHA1H', 'SHA1SU1', 'SHA256SU0', 'PMULL_64', 'SHADD', 'UHADD',
+    'SQADD', 'UQADD', 'SRHADD', 'URHADD', 'AND_vec', 'BIC_vec', 'ORR_vec', 'ORN_vec', 'EOR_vec',
+    'BSL', 'BIT', 'BIF', 'SHSUB', 'UHSUB', 'SQSUB', 'UQSUB', 'CMGT', 'CMHI', 'CMGE', 'CMHS',
+    'SSHL', 'USHL', 'SQSHL', 'UQSHL', 'SRSHL', 'URSHL', 'SQRSHL', 'UQRSHL', 'SMAX', 'UMAX', 'SMIN',
+    'UMIN', 'SABD', 'UABD', 'SABA', 'UABA', 'ADD_vec', 'SUB_vec', 'CMTST', 'CMEQ', 'MLA', 'MLS',
+    'MUL', 'PMUL', 'SMAXP', 'UMAXP', 'SMINP', 'UMINP', 'SQDMULH', 'SQRDMULH', 'ADDP',
+    'SQADD_scalar', 'UQADD_scalar', 'SQSUB_scalar', 'UQSUB_scalar', 'CMGT_scalar', 'CMHI_scalar',
+    'CMGE_scalar', 'CMHS_scalar', 'SSHL_scalar', 'USHL_scalar', 'SQSHL_scalar', 'UQSHL_scalar',
+    'SRSHL_scalar', 'URSHL_scalar', 'SQRSHL_scalar', 'UQRSHL_scalar', 'ADD_vec_scalar',
+    'SUB_vec_scalar', 'CMTST_scalar', 'CMEQ_scalar', 'SQDMULH_scalar', 'SQRDMULH_scalar', 'SADDL',
+    'UADDL', 'SADDW', 'UADDW', 'SSUBL', 'USUBL', 'SSUBW', 'USUBW', 'ADDHN', 'RADDHN', 'SABAL',
+    'UABAL', 'SUBHN', 'RSUBHN', 'SABDL', 'UABDL', 'SMLAL', 'UMLAL', 'SQDMLAL', 'SMLSL', 'UMLSL',
+    'SQDMLSL', 'SMULL', 'UMULL', 'SQDMULL', 'PMULL', 'SQDMLAL_scalar', 'SQDMLSL_scalar',
+    'SQDMULL_scalar', 'REV64', 'REV32_vec', 'REV16_vec', 'SADDLP', 'UADDLP', 'SUQADD', 'USQADD',
+    'CLS_vec', 'CLZ_vec', 'CNT', 'NOT', 'RBIT_vec', 'SADALP', 'UADALP', 'SQABS', 'SQNEG',
+    'CMGT_zero', 'CMGE_zero', 'CMEQ_zero', 'CMLE_zero', 'CMLT_zero', 'ABS', 'NEG', 'XTN', 'SQXTUN',
+    'SHLL', 'SQXTN', 'UQXTN', 'URECPE', 'URSQRTE', 'SUQADD_scalar', 'USQADD_scalar',
+    'SQABS_scalar', 'SQNEG_scalar', 'CMGT_zero_scalar', 'CMGE_zero_scalar', 'CMEQ_zero_scalar',
+    'CMLE_zero_scalar', 'CMLT_zero_scalar', 'ABS_scalar', 'NEG_scalar', 'SQXTUN_scalar',
+    'SQXTN_scalar', 'UQXTN_scalar', 'SADDLV', 'UADDLV', 'SMAXV', 'UMAXV', 'SMINV', 'UMINV', 'ADDV',
+    'ADDP_scalar', 'SSHR', 'USHR', 'SSRA', 'USRA', 'SRSHR', 'URSHR', 'SRSRA', 'URSRA', 'SRI',
+    'SHL', 'SLI', 'SQSHLU', 'SQSHL_imm', 'UQSHL_imm', 'SHRN', 'SQSHRUN', 'RSHRN', 'SQRSHRUN',
+    'SQSHRN', 'UQSHRN', 'SQRSHRN', 'UQRSHRN', 'SSHLL', 'USHLL', 'SSHR_scalar', 'USHR_scalar',
+    'SSRA_scalar', 'USRA_scalar', 'SRSHR_scalar', 'URSHR_scalar', 'SRSRA_scalar', 'URSRA_scalar',
+    'SRI_scalar', 'SHL_scalar', 'SLI_scalar', 'SQSHLU_scalar', 'SQSHL_imm_scalar',
+    'UQSHL_imm_scalar', 'SQSHRUN_scalar', 'SQRSHRUN_scalar', 'SQSHRN_scalar', 'UQSHRN_scalar',
+    'SQRSHRN_scalar', 'UQRSHRN_scalar', 'MLA_elem', 'SMLAL_elem', 'UMLAL_elem', 'SQDMLAL_elem',
+    'MLS_elem', 'SMLSL_elem', 'UMLSL_elem', 'SQDMLSL_elem', 'MUL_elem', 'SMULL_elem', 'UMULL_elem',
+    'SQDMULL_elem', 'SQDMULH_elem', 'SQRDMULH_elem', 'SQDMLAL_elem_scalar', 'SQDMLSL_elem_scalar',
+    'SQDMULL_elem_scalar', 'SQDMULH_elem_scalar', 'SQRDMULH_elem_scalar',)
+MASK = np.array([0x9f000000, 0x9f000000, 0x7f800000, 0x7f800000, 0x7f800000, 0x7f800000,
+    0x7f800000, 0x7f800000, 0x7f800000, 0x7f800000, 0x7f800000, 0x7f800000, 0x7f800000, 0x7f800000,
+    0x7f800000, 0x7f800000, 0x7fa00000, 0xff000010, 0xffe0001f, 0xffe0001f, 0xffe0001f, 0xffe0001f,
+    0xffe0001f, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xfffff01f,
+    0xfffff0ff, 0xfffff0ff, 0xfffff0ff, 0xfffff0ff, 0xfff8f01f, 0xfff80000, 0xfff00000, 0xfff00000,
+    0xfffffc1f, 0xfffffc1f, 0xfffffc1f, 0xffffffff, 0xfc000000, 0xfc000000, 0x7f000000, 0x7f000000,
+    0x7f000000, 0x7f000000, 0xffe0fc00, 0xffe0fc00, 0xffe0fc00, 0xffe0fc00, 0xffe0fc00, 0xffe0fc00,
+    0xffe0fc00, 0xffe0fc00, 0xbfe0fc00, 0xbfe0fc00, 0xbfe0fc00, 0xbfe0fc00, 0xbfe0fc00, 0xbfe0fc00,
+    0xbfe0fc00, 0xbfe0fc00, 0xffe08000, 0xffe08000, 0xffe08000, 0xffe08000, 0xffe08000, 0xffe08000,
+    0xffe08000, 0xffe08000, 0xbfe08000, 0xbfe08000, 0xbfe08000, 0xbfe08000, 0xbfe08000, 0xbfe08000,
+    0xbfe08000, 0xbfe08000, 0xffe08000, 0xffe08000, 0xffe08000, 0xffe08000, 0xbfe08000, 0xbfe08000,
+    0xbf000000, 0xff000000, 0xff000000, 0x7fc00000, 0x7fc00000, 0x7fc00000, 0x7fc00000, 0xffc00000,
+    0x7fc00000, 0x7fc00000, 0xffc00000, 0x7fc00000, 0x7fc00000, 0xffc00000, 0xffe00c00, 0xffe00c00,
+    0xffa00c00, 0xffe00c00, 0xffe00c00, 0xffa00c00, 0xbfe00c00, 0xbfe00c00, 0xffe00c00, 0xffe00c00,
+    0xffe00c00, 0xffe00c00, 0xffa00c00, 0xffe00c00, 0xffe00c00, 0xffa00c00, 0xbfe00c00, 0xbfe00c00,
+    0xffe00c00, 0xffe00c00, 0xffe00c00, 0xffa00c00, 0xffe00c00, 0xffe00c00, 0xffa00c00, 0xbfe00c00,
+    0xbfe00c00, 0xffe00c00, 0xffe00c00, 0xffe00c00, 0xffa00c00, 0xffe00c00, 0xffe00c00, 0xffa00c00,
+    0xbfe00c00, 0xbfe00c00, 0xffe00c00, 0xffe0fc00, 0xffe0fc00, 0xffe0fc00, 0xffe0fc00, 0xffe0fc00,
+    0xffe0fc00, 0xffe0fc00, 0xffe0fc00, 0xbfe0fc00, 0xbfe0fc00, 0xbfe0fc00, 0xbfe0fc00, 0xffe0fc00,
+    0xffe0fc00, 0xffe0fc00, 0xffe0fc00, 0xffe0fc00, 0xffe0fc00, 0xffe0fc00, 0xffe0fc00, 0xbfe0fc00,
+    0xbfe0fc00, 0xbfe0fc00, 0xbfe0fc00, 0xffe0fc00, 0xffe0fc00, 0xffe0fc00, 0xffe0fc00, 0xffe0fc00,
+    0xffe0fc00, 0xffe0fc00, 0xffe0fc00, 0xbfe0fc00, 0xbfe0fc00, 0xbfe0fc00, 0xbfe0fc00, 0xffe0fc00,
+    0xffe0fc00, 0xffe0fc00, 0xffe0fc00, 0xffe0fc00, 0xffe0fc00, 0xffe0fc00, 0xffe0fc00, 0xbfe0fc00,
+    0xbfe0fc00, 0xbfe0fc00, 0xbfe0fc00, 0xffe0fc00, 0xffe0fc00, 0xffe0fc00, 0xffe0fc00, 0xffe0fc00,
+    0xffe0fc00, 0xffe0fc00, 0xffe0fc00, 0xbfe0fc00, 0xbfe0fc00, 0xbfe0fc00, 0xbfe0fc00, 0xffe0fc00,
+    0xffe0fc00, 0xffe0fc00, 0xffe0fc00, 0xffe0fc00, 0xffe0fc00, 0xffe0fc00, 0xffe0fc00, 0xbfe0fc00,
+    0xbfe0fc00, 0xbfe0fc00, 0xbfe0fc00, 0xffe0fc00, 0xffe0fc00, 0xffe0fc00, 0xffe0fc00, 0xffe0fc00,
+    0xffe0fc00, 0xffe0fc00, 0xffe0fc00, 0xbfe0fc00, 0xbfe0fc00, 0xbfe0fc00, 0xbfe0fc00, 0xffe0fc00,
+    0xffe0fc00, 0xffe0fc00, 0xffe0fc00, 0xffe0fc00, 0xffe0fc00, 0xffe0fc00, 0xffe0fc00, 0xbfe0fc00,
+    0xbfe0fc00, 0xbfe0fc00, 0xbfe0fc00, 0xffe0fc00, 0xffe0fc00, 0xffe0fc00, 0xffe0fc00, 0xffe0fc00,
+    0xffe0fc00, 0xffe0fc00, 0xffe0fc00, 0xbfe0fc00, 0xbfe0fc00, 0xbfe0fc00, 0xbfe0fc00, 0xffe00c00,
+    0xffe00c00, 0xffa00c00, 0xffe00c00, 0xffe00c00, 0xffa00c00, 0xbfe00c00, 0xbfe00c00, 0xffe00c00,
+    0xffe00c00, 0xffc00000, 0xffc00000, 0xff800000, 0xffc00000, 0xffc00000, 0xff800000, 0xbfc00000,
+    0xbfc00000, 0xffc00000, 0xffc00000, 0x3f000000, 0x3fc00000, 0x3fc00000, 0x3fc00000, 0x3fc00000,
+    0x3fc00000, 0x3fc00000, 0x3fc00000, 0x3fc00000, 0x3f600c00, 0x3f600c00, 0x3f600c00, 0x3f600c00,
+    0x3f600c00, 0x3f600c00, 0x3f600c00, 0x3f600c00, 0x3f400000, 0x3f400000, 0x7f200000, 0x7f200000,
+    0x7f200000, 0x7f200000, 0x7f200000, 0x7f200000, 0x7f200000, 0x7f200000, 0x7f200000, 0x7f200000,
+    0x7f200000, 0x7f200000, 0x7f200000, 0x7f200000, 0x7f200000, 0x7f200000, 0x7fe0fc00, 0x7fe0fc00,
+    0x7fe0fc00, 0x7fe0fc00, 0x5fe00800, 0x5fe00800, 0x5fe00800, 0x5fe00800, 0x5fe00c00, 0x5fe00c00,
+    0x5fe00c00, 0x5fe00c00, 0x5fe0fc00, 0x5fe0fc00, 0x5fe0fc00, 0x5fe0fc00, 0x5fe0fc00, 0x5fe0fc00,
+    0x5fe0fc00, 0x5fe0fc00, 0x5fe0fc00, 0x5fe0fc00, 0x5fe0fc00, 0x5fe0fc00, 0x5fe0fc00, 0x5fe0fc00,
+    0x5fe0fc00, 0x5fe0fc00, 0xdfe0fc00, 0xdfe0fc00, 0xdfe0fc00, 0x5fe0fc00, 0x5fe0fc00, 0x1fe08000,
+    0x1fe08000, 0x1fe08000, 0x1fe08000, 0x1fe08000, 0x1fe08000, 0x1fe08000, 0x1fe08000, 0x5f208000,
+    0x5f208000, 0x5f208000, 0x5f208000, 0x5f3f0000, 0x5f3f0000, 0x5f3f0000, 0x5f3f0000, 0x5f3ffc00,
+    0x5f3ffc00, 0x5f3ffc00, 0x5f3ffc00, 0x5f3ffc00, 0x5f3ffc00, 0x5f26fc00, 0x5f3ffc00, 0x5f3ffc00,
+    0x5f3ffc00, 0x5f3ffc00, 0x5f3ffc00, 0x5f3ffc00, 0x5f3ffc00, 0x5f3ffc00, 0x5f3ffc00, 0x5f3ffc00,
+    0x5f3e7c00, 0x5f3ffc00, 0x5f3ffc00, 0x5f3ffc00, 0x5f3ffc00, 0x5f3ffc00, 0x5f3ffc00, 0x5f3ffc00,
+    0x5f203c17, 0x5f203c17, 0x5f201c00, 0x5f200c10, 0x5f200c10, 0x5f20fc00, 0x5f20fc00, 0x5f20fc00,
+    0x5f20fc00, 0x5f20fc00, 0x5f20fc00, 0x5f20fc00, 0x5f20fc00, 0x5f20fc00, 0x5f200c00, 0xbfa0fc00,
+    0xbfa0fc00, 0xbfa0fc00, 0xbfa0fc00, 0xbfa0fc00, 0xbfa0fc00, 0xbfa0fc00, 0xbfa0fc00, 0xbfa0fc00,
+    0xbfa0fc00, 0xbfa0fc00, 0xbfa0fc00, 0xbfa0fc00, 0xbfa0fc00, 0xbfa0fc00, 0xbfa0fc00, 0xbfa0fc00,
+    0xbfa0fc00, 0xbfa0fc00, 0xbfa0fc00, 0xbfa0fc00, 0xbfa0fc00, 0xbfa0fc00, 0xbfa0fc00, 0xffa0fc00,
+    0xffa0fc00, 0xffa0fc00, 0xffa0fc00, 0xffa0fc00, 0xffa0fc00, 0xffa0fc00, 0xffa0fc00, 0xffa0fc00,
+    0xbfbffc00, 0xbfbffc00, 0xbfbffc00, 0xbfbffc00, 0xbfbffc00, 0xbfbffc00, 0xbfbffc00, 0xbfbffc00,
+    0xbfbffc00, 0xbfbffc00, 0xbfbffc00, 0xbfbffc00, 0xbfbffc00, 0xbfbffc00, 0xbfbffc00, 0xbfbffc00,
+    0xbfbffc00, 0xbfbffc00, 0xbfbffc00, 0xbfbffc00, 0xbfbffc00, 0xbfbffc00, 0xbfbffc00, 0xbfbffc00,
+    0xbfbffc00, 0xbfbffc00, 0xbfbffc00, 0xbfbffc00, 0xbfbffc00, 0xbfbffc00, 0xbfbffc00, 0xbfbffc00,
+    0xffbffc00, 0xffbffc00, 0xffbffc00, 0xffbffc00, 0xffbffc00, 0xffbffc00, 0xffbffc00, 0xffbffc00,
+    0xffbffc00, 0xffbffc00, 0xffbffc00, 0xffbffc00, 0xffbffc00, 0xffbffc00, 0xffbffc00, 0xffbffc00,
+    0xffbffc00, 0xffbffc00, 0xffbffc00, 0xffbffc00, 0xffbffc00, 0xbfbffc00, 0xbfbffc00, 0xbfbffc00,
+    0xbfbffc00, 0xffbffc00, 0xffbffc00, 0xffbffc00, 0xffbffc00, 0xffbffc00, 0xbf80f400, 0xbf80f400,
+    0xbf80f400, 0xbf80f400, 0xff80f400, 0xff80f400, 0xff80f400, 0xff80f400, 0xbfe0fc00, 0xbfe0fc00,
+    0xbfe0fc00, 0xbfe0fc00, 0xbfc0fc00, 0xbfc0fc00, 0xbfc0fc00, 0xbfc0fc00, 0xffe0fc00, 0xffe0fc00,
+    0xffe0fc00, 0xffe0fc00, 0xffc0fc00, 0xffc0fc00, 0xffc0fc00, 0xffc0fc00, 0xbffff000, 0xbffff000,
+    0xbffff000, 0xbffff000, 0xbffff000, 0xbffff000, 0xbffff000, 0xbffff000, 0xbffff000, 0xbffff000,
+    0xbffff000, 0xbffff000, 0xbffff000, 0xbffff000, 0xbfe0f000, 0xbfe0f000, 0xbfe0f000, 0xbfe0f000,
+    0xbfe0f000, 0xbfe0f000, 0xbfe0f000, 0xbfe0f000, 0xbfe0f000, 0xbfe0f000, 0xbfe0f000, 0xbfe0f000,
+    0xbfe0f000, 0xbfe0f000, 0xbfff2000, 0xbfff2000, 0xbfff2000, 0xbfff2000, 0xbfffe000, 0xbfffe000,
+    0xbfffe000, 0xbfffe000, 0xbfff2000, 0xbfff2000, 0xbfff2000, 0xbfff2000, 0xbfe02000, 0xbfe02000,
+    0xbfe02000, 0xbfe02000, 0xbfe0e000, 0xbfe0e000, 0xbfe0e000, 0xbfe0e000, 0xbfe02000, 0xbfe02000,
+    0xbfe02000, 0xbfe02000, 0xbfe0fc00, 0xbfe0fc00, 0xbfe0fc00, 0xbfe0fc00, 0xbfe0fc00, 0xbfe08400,
+    0xffe0fc00, 0xbff89400, 0xbff89400, 0xbff8d400, 0xbff8d400, 0xbff8e400, 0xbff8f400, 0xbff8f400,
+    0xbff89400, 0xbff89400, 0xbff8d400, 0xbff8d400, 0xbff8e400, 0xbff8f400, 0xbff8f400, 0xbf20fc00,
+    0xbf20fc00, 0xbf20fc00, 0xbf20fc00, 0xbf20fc00, 0xbf20fc00, 0xbf208400, 0xbf209c00, 0xbf209c00,
+    0xfffffc00, 0xfffffc00, 0xfffffc00, 0xfffffc00, 0xffe0fc00, 0xffe0fc00, 0xffe0fc00, 0xffe0fc00,
+    0xffe0fc00, 0xffe0fc00, 0xffe0fc00, 0xfffffc00, 0xfffffc00, 0xfffffc00, 0xbfe0fc00, 0xbf20fc00,
+    0xbf20fc00, 0xbf20fc00, 0xbf20fc00, 0xbf20fc00, 0xbf20fc00, 0xbfe0fc00, 0xbfe0fc00, 0xbfe0fc00,
+    0xbfe0fc00, 0xbfe0fc00, 0xbfe0fc00, 0xbfe0fc00, 0xbfe0fc00, 0xbf20fc00, 0xbf20fc00, 0xbf20fc00,
+    0xbf20fc00, 0xbf20fc00, 0xbf20fc00, 0xbf20fc00, 0xbf20fc00, 0xbf20fc00, 0xbf20fc00, 0xbf20fc00,
+    0xbf20fc00, 0xbf20fc00, 0xbf20fc00, 0xbf20fc00, 0xbf20fc00, 0xbf20fc00, 0xbf20fc00, 0xbf20fc00,
+    0xbf20fc00, 0xbf20fc00, 0xbf20fc00, 0xbf20fc00, 0xbf20fc00, 0xbf20fc00, 0xbf20fc00, 0xbf20fc00,
+    0xbf20fc00, 0xbf20fc00, 0xbf20fc00, 0xbf20fc00, 0xbf20fc00, 0xbf20fc00, 0xbf20fc00, 0xbf20fc00,
+    0xbf20fc00, 0xbf20fc00, 0xbf20fc00, 0xbf20fc00, 0xff20fc00, 0xff20fc00, 0xff20fc00, 0xff20fc00,
+    0xff20fc00, 0xff20fc00, 0xff20fc00, 0xff20fc00, 0xff20fc00, 0xff20fc00, 0xff20fc00, 0xff20fc00,
+    0xff20fc00, 0xff20fc00, 0xff20fc00, 0xff20fc00, 0xff20fc00, 0xff20fc00, 0xff20fc00, 0xff20fc00,
+    0xff20fc00, 0xff20fc00, 0xbf20fc00, 0xbf20fc00, 0xbf20fc00, 0xbf20fc00, 0xbf20fc00, 0xbf20fc00,
+    0xbf20fc00, 0xbf20fc00, 0xbf20fc00, 0xbf20fc00, 0xbf20fc00, 0xbf20fc00, 0xbf20fc00, 0xbf20fc00,
+    0xbf20fc00, 0xbf20fc00, 0xbf20fc00, 0xbf20fc00, 0xbf20fc00, 0xbf20fc00, 0xbf20fc00, 0xbf20fc00,
+    0xbf20fc00, 0xbf20fc00, 0xbf20fc00, 0xbf20fc00, 0xff20fc00, 0xff20fc00, 0xff20fc00, 0xbf3ffc00,
+    0xbf3ffc00, 0xbf3ffc00, 0xbf3ffc00, 0xbf3ffc00, 0xbf3ffc00, 0xbf3ffc00, 0xbf3ffc00, 0xbf3ffc00,
+    0xbf3ffc00, 0xbffffc00, 0xbffffc00, 0xbf3ffc00, 0xbf3ffc00, 0xbf3ffc00, 0xbf3ffc00, 0xbf3ffc00,
+    0xbf3ffc00, 0xbf3ffc00, 0xbf3ffc00, 0xbf3ffc00, 0xbf3ffc00, 0xbf3ffc00, 0xbf3ffc00, 0xbf3ffc00,
+    0xbf3ffc00, 0xbf3ffc00, 0xbf3ffc00, 0xbf3ffc00, 0xbf3ffc00, 0xff3ffc00, 0xff3ffc00, 0xff3ffc00,
+    0xff3ffc00, 0xff3ffc00, 0xff3ffc00, 0xff3ffc00, 0xff3ffc00, 0xff3ffc00, 0xff3ffc00, 0xff3ffc00,
+    0xff3ffc00, 0xff3ffc00, 0xff3ffc00, 0xbf3ffc00, 0xbf3ffc00, 0xbf3ffc00, 0xbf3ffc00, 0xbf3ffc00,
+    0xbf3ffc00, 0xbf3ffc00, 0xff3ffc00, 0xbf80fc00, 0xbf80fc00, 0xbf80fc00, 0xbf80fc00, 0xbf80fc00,
+    0xbf80fc00, 0xbf80fc00, 0xbf80fc00, 0xbf80fc00, 0xbf80fc00, 0xbf80fc00, 0xbf80fc00, 0xbf80fc00,
+    0xbf80fc00, 0xbf80fc00, 0xbf80fc00, 0xbf80fc00, 0xbf80fc00, 0xbf80fc00, 0xbf80fc00, 0xbf80fc00,
+    0xbf80fc00, 0xbf80fc00, 0xbf80fc00, 0xff80fc00, 0xff80fc00, 0xff80fc00, 0xff80fc00, 0xff80fc00,
+    0xff80fc00, 0xff80fc00, 0xff80fc00, 0xff80fc00, 0xff80fc00, 0xff80fc00, 0xff80fc00, 0xff80fc00,
+    0xff80fc00, 0xff80fc00, 0xff80fc00, 0xff80fc00, 0xff80fc00, 0xff80fc00, 0xff80fc00, 0xbf00f400,
+    0xbf00f400, 0xbf00f400, 0xbf00f400, 0xbf00f400, 0xbf00f400, 0xbf00f400, 0xbf00f400, 0xbf00f400,
+    0xbf00f400, 0xbf00f400, 0xbf00f400, 0xbf00f400, 0xbf00f400, 0xff00f400, 0xff00f400, 0xff00f400,
+    0xff00f400, 0xff00f400,], dtype=np.int64)
+VALUE = np.array([0x10000000, 0x90000000, 0x11000000, 0x31000000, 0x51000000, 0x71000000,
+    0x12000000, 0x32000000, 0x52000000, 0x72000000, 0x12800000, 0x52800000, 0x72800000, 0x13000000,
+    0x33000000, 0x53000000, 0x13800000, 0x54000000, 0xd4000001, 0xd4000002, 0xd4000003, 0xd4200000,
+    0xd4400000, 0xd503201f, 0xd503203f, 0xd503205f, 0xd503207f, 0xd503209f, 0xd50320bf, 0xd503201f,
+    0xd503305f, 0xd503309f, 0xd50330bf, 0xd50330df, 0xd500401f, 0xd5080000, 0xd5100000, 0xd5300000,
+    0xd61f0000, 0xd63f0000, 0xd65f0000, 0xd69f03e0, 0x14000000, 0x94000000, 0x34000000, 0x35000000,
+    0x36000000, 0x37000000, 0x08a07c00, 0x08e07c00, 0x08a0fc00, 0x08e0fc00, 0x48a07c00, 0x48e07c00,
+    0x48a0fc00, 0x48e0fc00, 0x88a07c00, 0x88e07c00, 0x88a0fc00, 0x88e0fc00, 0x08207c00, 0x08607c00,
+    0x0820fc00, 0x0860fc00, 0x08000000, 0x08008000, 0x08400000, 0x08408000, 0x48000000, 0x48008000,
+    0x48400000, 0x48408000, 0x88000000, 0x88008000, 0x88400000, 0x88408000, 0x88200000, 0x88208000,
+    0x88600000, 0x88608000, 0x08808000, 0x08c08000, 0x48808000, 0x48c08000, 0x88808000, 0x88c08000,
+    0x18000000, 0x98000000, 0xd8000000, 0x28000000, 0x28400000, 0x28800000, 0x28c00000, 0x68c00000,
+    0x29000000, 0x29400000, 0x69400000, 0x29800000, 0x29c00000, 0x69c00000, 0x38000000, 0x38400000,
+    0x38800000, 0x78000000, 0x78400000, 0x78800000, 0xb8000000, 0xb8400000, 0xb8800000, 0xf8800000,
+    0x38000800, 0x38400800, 0x38800800, 0x78000800, 0x78400800, 0x78800800, 0xb8000800, 0xb8400800,
+    0xb8800800, 0x38000400, 0x38400400, 0x38800400, 0x78000400, 0x78400400, 0x78800400, 0xb8000400,
+    0xb8400400, 0xb8800400, 0x38000c00, 0x38400c00, 0x38800c00, 0x78000c00, 0x78400c00, 0x78800c00,
+    0xb8000c00, 0xb8400c00, 0xb8800c00, 0x38200000, 0x38a00000, 0x38600000, 0x38e00000, 0x78200000,
+    0x78a00000, 0x78600000, 0x78e00000, 0xb8200000, 0xb8a00000, 0xb8600000, 0xb8e00000, 0x38201000,
+    0x38a01000, 0x38601000, 0x38e01000, 0x78201000, 0x78a01000, 0x78601000, 0x78e01000, 0xb8201000,
+    0xb8a01000, 0xb8601000, 0xb8e01000, 0x38202000, 0x38a02000, 0x38602000, 0x38e02000, 0x78202000,
+    0x78a02000, 0x78602000, 0x78e02000, 0xb8202000, 0xb8a02000, 0xb8602000, 0xb8e02000, 0x38203000,
+    0x38a03000, 0x38603000, 0x38e03000, 0x78203000, 0x78a03000, 0x78603000, 0x78e03000, 0xb8203000,
+    0xb8a03000, 0xb8603000, 0xb8e03000, 0x38204000, 0x38a04000, 0x38604000, 0x38e04000, 0x78204000,
+    0x78a04000, 0x78604000, 0x78e04000, 0xb8204000, 0xb8a04000, 0xb8604000, 0xb8e04000, 0x38205000,
+    0x38a05000, 0x38605000, 0x38e05000, 0x78205000, 0x78a05000, 0x78605000, 0x78e05000, 0xb8205000,
+    0xb8a05000, 0xb8605000, 0xb8e05000, 0x38206000, 0x38a06000, 0x38606000, 0x38e06000, 0x78206000,
+    0x78a06000, 0x78606000, 0x78e06000, 0xb8206000, 0xb8a06000, 0xb8606000, 0xb8e06000, 0x38207000,
+    0x38a07000, 0x38607000, 0x38e07000, 0x78207000, 0x78a07000, 0x78607000, 0x78e07000, 0xb8207000,
+    0xb8a07000, 0xb8607000, 0xb8e07000, 0x38208000, 0x38a08000, 0x38608000, 0x38e08000, 0x78208000,
+    0x78a08000, 0x78608000, 0x78e08000, 0xb8208000, 0xb8a08000, 0xb8608000, 0xb8e08000, 0x38200800,
+    0x38600800, 0x38a00800, 0x78200800, 0x78600800, 0x78a00800, 0xb8200800, 0xb8600800, 0xb8a00800,
+    0xf8a00800, 0x39000000, 0x39400000, 0x39800000, 0x79000000, 0x79400000, 0x79800000, 0xb9000000,
+    0xb9400000, 0xb9800000, 0xf9800000, 0x1c000000, 0x2c000000, 0x2c400000, 0x2c800000, 0x2cc00000,
+    0x2d000000, 0x2d400000, 0x2d800000, 0x2dc00000, 0x3c000000, 0x3c400000, 0x3c000400, 0x3c400400,
+    0x3c000c00, 0x3c400c00, 0x3c200800, 0x3c600800, 0x3d000000, 0x3d400000, 0x0a000000, 0x0a200000,
+    0x2a000000, 0x2a200000, 0x4a000000, 0x4a200000, 0x6a000000, 0x6a200000, 0x0b000000, 0x2b000000,
+    0x4b000000, 0x6b000000, 0x0b200000, 0x2b200000, 0x4b200000, 0x6b200000, 0x1a000000, 0x3a000000,
+    0x5a000000, 0x7a000000, 0x1a400000, 0x1a400800, 0x5a400000, 0x5a400800, 0x1a800000, 0x1a800400,
+    0x5a800000, 0x5a800400, 0x1ac04000, 0x1ac04400, 0x1ac04800, 0x1ac04c00, 0x1ac05000, 0x1ac05400,
+    0x1ac05800, 0x1ac05c00, 0x1ac00800, 0x1ac00c00, 0x1ac02000, 0x1ac02400, 0x1ac02800, 0x1ac02c00,
+    0x5ac00000, 0x5ac00400, 0xdac00800, 0x5ac00800, 0xdac00c00, 0x5ac01000, 0x5ac01400, 0x1b000000,
+    0x1b008000, 0x1b200000, 0x1b208000, 0x1b400000, 0x1ba00000, 0x1ba08000, 0x1bc00000, 0x1f000000,
+    0x1f008000, 0x1f200000, 0x1f208000, 0x1e020000, 0x1e030000, 0x1e180000, 0x1e190000, 0x1e200000,
+    0x1e210000, 0x1e220000, 0x1e230000, 0x1e240000, 0x1e250000, 0x1e260000, 0x1e280000, 0x1e290000,
+    0x1e300000, 0x1e310000, 0x1e380000, 0x1e390000, 0x1e204000, 0x1e20c000, 0x1e214000, 0x1e21c000,
+    0x1e224000, 0x1e244000, 0x1e24c000, 0x1e254000, 0x1e25c000, 0x1e264000, 0x1e274000, 0x1e27c000,
+    0x1e202000, 0x1e202010, 0x1e201000, 0x1e200400, 0x1e200410, 0x1e200800, 0x1e201800, 0x1e202800,
+    0x1e203800, 0x1e204800, 0x1e205800, 0x1e206800, 0x1e207800, 0x1e208800, 0x1e200c00, 0x0e20c400,
+    0x0e20cc00, 0x0e20d400, 0x0e20dc00, 0x0e20e400, 0x0e20f400, 0x0e20fc00, 0x0ea0c400, 0x0ea0cc00,
+    0x0ea0d400, 0x0ea0f400, 0x0ea0fc00, 0x2e20c400, 0x2e20d400, 0x2e20dc00, 0x2e20e400, 0x2e20ec00,
+    0x2e20f400, 0x2e20fc00, 0x2ea0c400, 0x2ea0d400, 0x2ea0e400, 0x2ea0ec00, 0x2ea0f400, 0x5e20dc00,
+    0x5e20e400, 0x5e20fc00, 0x5ea0fc00, 0x7e20e400, 0x7e20ec00, 0x7ea0d400, 0x7ea0e400, 0x7ea0ec00,
+    0x0ea0c800, 0x2ea0c800, 0x0ea0d800, 0x2ea0d800, 0x0ea0e800, 0x0ea0f800, 0x2ea0f800, 0x0e216800,
+    0x2e216800, 0x0e217800, 0x0e218800, 0x2e218800, 0x0e219800, 0x2e219800, 0x0e21a800, 0x2e21a800,
+    0x0e21b800, 0x2e21b800, 0x0e21c800, 0x2e21c800, 0x0e21d800, 0x2e21d800, 0x0ea18800, 0x0ea19800,
+    0x2ea19800, 0x0ea1a800, 0x2ea1a800, 0x0ea1b800, 0x2ea1b800, 0x0ea1d800, 0x2ea1d800, 0x2ea1f800,
+    0x5ea0c800, 0x7ea0c800, 0x5ea0d800, 0x7ea0d800, 0x5ea0e800, 0x7e216800, 0x5e21a800, 0x7e21a800,
+    0x5e21b800, 0x7e21b800, 0x5e21c800, 0x7e21c800, 0x5e21d800, 0x7e21d800, 0x5ea1a800, 0x7ea1a800,
+    0x5ea1b800, 0x7ea1b800, 0x5ea1d800, 0x7ea1d800, 0x5ea1f800, 0x2e30c800, 0x2e30f800, 0x2eb0c800,
+    0x2eb0f800, 0x7e30c800, 0x7e30d800, 0x7e30f800, 0x7eb0c800, 0x7eb0f800, 0x0f801000, 0x0f805000,
+    0x0f809000, 0x2f809000, 0x5f801000, 0x5f805000, 0x5f809000, 0x7f809000, 0x0f20e400, 0x2f20e400,
+    0x0f20fc00, 0x2f20fc00, 0x0f40e400, 0x2f40e400, 0x0f40fc00, 0x2f40fc00, 0x5f20e400, 0x7f20e400,
+    0x5f20fc00, 0x7f20fc00, 0x5f40e400, 0x7f40e400, 0x5f40fc00, 0x7f40fc00, 0x0c000000, 0x0c002000,
+    0x0c004000, 0x0c006000, 0x0c007000, 0x0c008000, 0x0c00a000, 0x0c400000, 0x0c402000, 0x0c404000,
+    0x0c406000, 0x0c407000, 0x0c408000, 0x0c40a000, 0x0c800000, 0x0c802000, 0x0c804000, 0x0c806000,
+    0x0c807000, 0x0c808000, 0x0c80a000, 0x0cc00000, 0x0cc02000, 0x0cc04000, 0x0cc06000, 0x0cc07000,
+    0x0cc08000, 0x0cc0a000, 0x0d000000, 0x0d200000, 0x0d002000, 0x0d202000, 0x0d40c000, 0x0d60c000,
+    0x0d40e000, 0x0d60e000, 0x0d400000, 0x0d600000, 0x0d402000, 0x0d602000, 0x0d800000, 0x0da00000,
+    0x0d802000, 0x0da02000, 0x0dc0c000, 0x0de0c000, 0x0dc0e000, 0x0de0e000, 0x0dc00000, 0x0de00000,
+    0x0dc02000, 0x0de02000, 0x0e000400, 0x0e000c00, 0x0e001c00, 0x0e002c00, 0x0e003c00, 0x2e000400,
+    0x5e000400, 0x0f000400, 0x0f001400, 0x0f008400, 0x0f009400, 0x0f00c400, 0x0f00e400, 0x0f00f400,
+    0x2f000400, 0x2f001400, 0x2f008400, 0x2f009400, 0x2f00c400, 0x2f00e400, 0x2f00f400, 0x0e001800,
+    0x0e002800, 0x0e003800, 0x0e005800, 0x0e006800, 0x0e007800, 0x2e000000, 0x0e000000, 0x0e001000,
+    0x4e284800, 0x4e285800, 0x4e286800, 0x4e287800, 0x5e000000, 0x5e001000, 0x5e002000, 0x5e003000,
+    0x5e004000, 0x5e005000, 0x5e006000, 0x5e280800, 0x5e281800, 0x5e282800, 0x0ee0e000, 0x0e200400,
+    0x2e200400, 0x0e200c00, 0x2e200c00, 0x0e201400, 0x2e201400, 0x0e201c00, 0x0e601c00, 0x0ea01c00,
+    0x0ee01c00, 0x2e201c00, 0x2e601c00, 0x2ea01c00, 0x2ee01c00, 0x0e202400, 0x2e202400, 0x0e202c00,
+    0x2e202c00, 0x0e203400, 0x2e203400, 0x0e203c00, 0x2e203c00, 0x0e204400, 0x2e204400, 0x0e204c00,
+    0x2e204c00, 0x0e205400, 0x2e205400, 0x0e205c00, 0x2e205c00, 0x0e206400, 0x2e206400, 0x0e206c00,
+    0x2e206c00, 0x0e207400, 0x2e207400, 0x0e207c00, 0x2e207c00, 0x0e208400, 0x2e208400, 0x0e208c00,
+    0x2e208c00, 0x0e209400, 0x2e209400, 0x0e209c00, 0x2e209c00, 0x0e20a400, 0x2e20a400, 0x0e20ac00,
+    0x2e20ac00, 0x0e20b400, 0x2e20b400, 0x0e20bc00, 0x5e200c00, 0x7e200c00, 0x5e202c00, 0x7e202c00,
+    0x5e203400, 0x7e203400, 0x5e203c00, 0x7e203c00, 0x5e204400, 0x7e204400, 0x5e204c00, 0x7e204c00,
+    0x5e205400, 0x7e205400, 0x5e205c00, 0x7e205c00, 0x5e208400, 0x7e208400, 0x5e208c00, 0x7e208c00,
+    0x5e20b400, 0x7e20b400, 0x0e200000, 0x2e200000, 0x0e201000, 0x2e201000, 0x0e202000, 0x2e202000,
+    0x0e203000, 0x2e203000, 0x0e204000, 0x2e204000, 0x0e205000, 0x2e205000, 0x0e206000, 0x2e206000,
+    0x0e207000, 0x2e207000, 0x0e208000, 0x2e208000, 0x0e209000, 0x0e20a000, 0x2e20a000, 0x0e20b000,
+    0x0e20c000, 0x2e20c000, 0x0e20d000, 0x0e20e000, 0x5e209000, 0x5e20b000, 0x5e20d000, 0x0e200800,
+    0x2e200800, 0x0e201800, 0x0e202800, 0x2e202800, 0x0e203800, 0x2e203800, 0x0e204800, 0x2e204800,
+    0x0e205800, 0x2e205800, 0x2e605800, 0x0e206800, 0x2e206800, 0x0e207800, 0x2e207800, 0x0e208800,
+    0x2e208800, 0x0e209800, 0x2e209800, 0x0e20a800, 0x0e20b800, 0x2e20b800, 0x0e212800, 0x2e212800,
+    0x2e213800, 0x0e214800, 0x2e214800, 0x0e21c800, 0x2e21c800, 0x5e203800, 0x7e203800, 0x5e207800,
+    0x7e207800, 0x5e208800, 0x7e208800, 0x5e209800, 0x7e209800, 0x5e20a800, 0x5e20b800, 0x7e20b800,
+    0x7e212800, 0x5e214800, 0x7e214800, 0x0e303800, 0x2e303800, 0x0e30a800, 0x2e30a800, 0x0e31a800,
+    0x2e31a800, 0x0e31b800, 0x5e31b800, 0x0f000400, 0x2f000400, 0x0f001400, 0x2f001400, 0x0f002400,
+    0x2f002400, 0x0f003400, 0x2f003400, 0x2f004400, 0x0f005400, 0x2f005400, 0x2f006400, 0x0f007400,
+    0x2f007400, 0x0f008400, 0x2f008400, 0x0f008c00, 0x2f008c00, 0x0f009400, 0x2f009400, 0x0f009c00,
+    0x2f009c00, 0x0f00a400, 0x2f00a400, 0x5f000400, 0x7f000400, 0x5f001400, 0x7f001400, 0x5f002400,
+    0x7f002400, 0x5f003400, 0x7f003400, 0x7f004400, 0x5f005400, 0x7f005400, 0x7f006400, 0x5f007400,
+    0x7f007400, 0x7f008400, 0x7f008c00, 0x5f009400, 0x7f009400, 0x5f009c00, 0x7f009c00, 0x2f000000,
+    0x0f002000, 0x2f002000, 0x0f003000, 0x2f004000, 0x0f006000, 0x2f006000, 0x0f007000, 0x0f008000,
+    0x0f00a000, 0x2f00a000, 0x0f00b000, 0x0f00c000, 0x0f00d000, 0x5f003000, 0x5f007000, 0x5f00b000,
+    0x5f00c000, 0x5f00d000,], dtype=np.int64)
+FEAT = np.array([-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 6, 6,
+    6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 6, 6, 6, 6, 6,
+    6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
+    6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+    7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+    7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+    7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+    7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+    7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+    7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 3,
+    3, 4, 5, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+    7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+    7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+    7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+    7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+    7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+    7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,], dtype=np.int64)
+# the decoder function each line calls (an index into DECODERS)
+DEC = np.array([0, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 5, 5, 5, 6, 7, 8, 8, 8, 8, 8, 9, 9, 9, 9, 9,
+    9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 10, 10, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 14, 14, 14, 14,
+    14, 14, 14, 14, 14, 14, 15, 15, 15, 15, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+    16, 16, 16, 16, 16, 16, 16, 16, 17, 17, 17, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 19, 19,
+    19, 19, 19, 19, 19, 19, 19, 19, 19, 19, 19, 19, 19, 19, 19, 19, 19, 19, 19, 19, 19, 19, 19, 19,
+    19, 19, 19, 19, 19, 19, 19, 19, 19, 19, 19, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20,
+    20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20,
+    20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20,
+    20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20,
+    20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 21,
+    21, 21, 21, 21, 21, 21, 21, 21, 21, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 23, 24, 24, 24, 24,
+    24, 24, 24, 24, 25, 25, 25, 25, 25, 25, 26, 26, 27, 27, 28, 28, 28, 28, 28, 28, 28, 28, 29, 29,
+    29, 29, 30, 30, 30, 30, 31, 31, 31, 31, 32, 32, 32, 32, 33, 33, 33, 33, 34, 34, 34, 34, 34, 34,
+    34, 34, 35, 35, 35, 35, 35, 35, 36, 36, 36, 36, 36, 36, 36, 37, 37, 37, 37, 37, 37, 37, 37, 38,
+    38, 38, 38, 39, 39, 39, 39, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 41, 41, 41, 41,
+    41, 41, 41, 41, 41, 41, 41, 41, 42, 42, 43, 44, 44, 45, 45, 45, 45, 45, 45, 45, 45, 45, 46, 47,
+    47, 47, 47, 47, 47, 47, 47, 47, 47, 47, 47, 47, 47, 47, 47, 47, 47, 47, 47, 47, 47, 47, 47, 48,
+    48, 48, 48, 48, 48, 48, 48, 48, 49, 49, 49, 49, 49, 49, 49, 50, 50, 50, 51, 51, 51, 51, 51, 51,
+    51, 51, 51, 51, 51, 51, 52, 52, 52, 52, 52, 52, 52, 53, 53, 54, 55, 55, 55, 55, 55, 56, 57, 57,
+    57, 57, 57, 57, 57, 57, 58, 58, 58, 58, 59, 59, 60, 61, 61, 61, 61, 62, 62, 62, 62, 62, 63, 63,
+    64, 64, 65, 65, 66, 66, 67, 67, 67, 67, 68, 68, 68, 68, 69, 69, 69, 69, 70, 70, 70, 70, 71, 71,
+    71, 71, 71, 71, 71, 71, 71, 71, 71, 71, 71, 71, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72,
+    72, 72, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 74, 74, 74, 74, 74, 74, 74, 74, 74, 74,
+    74, 74, 75, 75, 75, 75, 75, 75, 76, 77, 77, 77, 77, 77, 77, 77, 77, 77, 77, 77, 77, 77, 77, 78,
+    78, 78, 78, 78, 78, 79, 80, 80, 81, 81, 81, 81, 82, 82, 82, 82, 83, 83, 83, 84, 84, 85, 86, 87,
+    87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87,
+    87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87,
+    87, 87, 87, 87, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88,
+    88, 88, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89,
+    89, 89, 89, 89, 90, 90, 90, 91, 91, 91, 91, 91, 91, 91, 91, 91, 91, 91, 91, 91, 91, 91, 91, 91,
+    91, 91, 91, 91, 91, 91, 91, 91, 91, 91, 91, 91, 91, 92, 92, 92, 92, 92, 92, 92, 92, 92, 92, 92,
+    92, 92, 92, 93, 93, 93, 93, 93, 93, 93, 94, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95,
+    95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 96, 96, 96, 96, 96, 96, 96, 96, 96, 96, 96, 96, 96,
+    96, 96, 96, 96, 96, 96, 96, 97, 97, 97, 97, 97, 97, 97, 97, 97, 97, 97, 97, 97, 97, 98, 98, 98,
+    98, 98,], dtype=np.int64)
+GROUP_OF = ('dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm',
+    'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm',
+    'branch', 'branch', 'branch', 'branch', 'branch', 'branch', 'branch', 'branch', 'branch',
+    'branch', 'branch', 'branch', 'branch', 'branch', 'branch', 'branch', 'branch', 'branch',
+    'branch', 'branch', 'branch', 'branch', 'branch', 'branch', 'branch', 'branch', 'branch',
+    'branch', 'branch', 'branch', 'branch', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst',
+    'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst',
+    'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst',
+    'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst',
+    'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst',
+    'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst',
+    'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst',
+    'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst',
+    'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst',
+    'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst',
+    'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst',
+    'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst',
+    'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst',
+    'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst',
+    'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst',
+    'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst',
+    'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst',
+    'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst',
+    'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst',
+    'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst',
+    'ldst', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg',
+    'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg',
+    'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg',
+    'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg',
+    'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg',
+    'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg',
+    'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp',
+    'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp',
+    'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp',
+    'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp',
+    'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp',
+    'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp',
+    'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp',
+    'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp',
+    'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp',
+    'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp',
+    'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'simdx',
+    'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx',
+    'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx',
+    'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx',
+    'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx',
+    'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx',
+    'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx',
+    'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx',
+    'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx',
+    'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx',
+    'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd',
+    'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd',
+    'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd',
+    'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd',
+    'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd',
+    'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd',
+    'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd',
+    'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd',
+    'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd',
+    'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd',
+    'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd',
+    'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd',
+    'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd',
+    'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd',
+    'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd',
+    'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd',
+    'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd',
+    'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd',
+    'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd',)
+
+# --- the decoder functions d_<name> of the group modules: the fields they
+# take (name, lsb, width), and the fixed bits outside those fields
+DECODERS = ('ADR', 'ADRP', 'ADDSUB_IMM', 'LOGIC_IMM', 'MOVW', 'BITFIELD', 'EXTR', 'B_COND', 'EXCP',
+    'SYSTEM', 'BR_REG', 'B_IMM', 'CB', 'TB', 'CAS', 'CASP', 'LDST_EXCL', 'LDR_LIT', 'LDST_PAIR',
+    'LDST_IMM9', 'ATOMIC', 'LDST_REGOFF', 'LDST_UIMM', 'LDR_LIT_V', 'LDST_PAIR_V', 'LDST_IMM9_V',
+    'LDST_REGOFF_V', 'LDST_UIMM_V', 'LOGIC_SR', 'ADDSUB_SR', 'ADDSUB_ER', 'ADC', 'CCMP', 'CSEL',
+    'CRC32', 'DP2', 'DP1', 'DP3', 'FP_DP3', 'FP_FIXED', 'FP_INT', 'FP_DP1', 'FP_CMP', 'FP_IMM',
+    'FP_CCMP', 'FP_DP2', 'FP_CSEL', 'SIMD_FP3', 'SIMD_FP3S', 'SIMD_FP2CMP', 'SIMD_FP2CVTN',
+    'SIMD_FP2A0', 'SIMD_FP2A1', 'SIMD_FP2A1E', 'SIMD_FP2A1F', 'SIMD_FP2SCMP', 'SIMD_FP2SCVTN',
+    'SIMD_FP2SA0', 'SIMD_FP2SA1', 'SIMD_FP2SA1E', 'SIMD_FP2SA1F', 'SIMD_FPACROSS', 'SIMD_FPPAIRS',
+    'SIMD_FPELEM', 'SIMD_FPELEMX', 'SIMD_FPELEMS', 'SIMD_FPELEMSX', 'SIMD_FPCVTF', 'SIMD_FPCVTFD',
+    'SIMD_FPCVTFS', 'SIMD_FPCVTFSD', 'LDST_MULT', 'LDST_MULT_PI', 'LDST_SINGLE', 'LDST_SINGLE_PI',
+    'SIMD_COPY', 'SCALAR_DUP', 'SIMD_MODIMM', 'SIMD_PERM', 'SIMD_EXT', 'SIMD_TBL', 'CRYPTO_AES',
+    'CRYPTO_SHA1_3', 'CRYPTO_SHA256_3', 'CRYPTO_SHA1_2', 'CRYPTO_SHA256_2', 'SIMD_PMULL64',
+    'SIMD_3SAME', 'SIMD_S3SAME', 'SIMD_3DIFF', 'SIMD_S3DIFF', 'SIMD_2MISC', 'SIMD_S2MISC',
+    'SIMD_ACROSS', 'SIMD_SPAIR', 'SIMD_SHIFT', 'SIMD_SSHIFT', 'SIMD_ELEM', 'SIMD_SELEM',)
+DEC_GROUP = ('dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'dp_imm', 'branch',
+    'branch', 'branch', 'branch', 'branch', 'branch', 'branch', 'ldst', 'ldst', 'ldst', 'ldst',
+    'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'ldst', 'dp_reg',
+    'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'dp_reg', 'fp',
+    'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp',
+    'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp', 'fp',
+    'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simdx',
+    'simdx', 'simdx', 'simdx', 'simdx', 'simdx', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd',
+    'simd', 'simd', 'simd', 'simd', 'simd', 'simd', 'simd',)
+DEC_MASK = np.array([0x9f000000, 0x9f000000, 0x1f800000, 0x1f800000, 0x1f800000, 0x1f800000,
+    0x1f800000, 0xff000010, 0xff000000, 0xffc00000, 0xfe000000, 0x7c000000, 0x7e000000, 0x7e000000,
+    0x3fa07c00, 0xbfa07c00, 0x3f000000, 0x3f000000, 0x3e000000, 0x3f200000, 0x3f200c00, 0x3f200c00,
+    0x3f000000, 0x3f000000, 0x3e000000, 0x3f200000, 0x3f200c00, 0x3f000000, 0x1f000000, 0x1f200000,
+    0x1f200000, 0x1fe0fc00, 0x1fe00000, 0x1fe00000, 0x5fe0e000, 0x5fe00000, 0x5fe00000, 0x1f000000,
+    0x5f000000, 0x5f200000, 0x5f20fc00, 0x5f207c00, 0x5f203c00, 0x5f201c00, 0x5f200c00, 0x5f200c00,
+    0x5f200c00, 0x9f20c400, 0xdf20c400, 0x9fbfcc00, 0x9fbfec00, 0x9fbf8c00, 0x9fbfcc00, 0x9fbffc00,
+    0x9fbfec00, 0xdfbfcc00, 0xdfbfec00, 0xdfbf8c00, 0xdfbfcc00, 0xdfbffc00, 0xdfbfec00, 0x9f3fcc00,
+    0xdf3fcc00, 0x9f80b400, 0x9f80f400, 0xdf80b400, 0xdf80f400, 0x9fe0e400, 0x9fc0e400, 0xdfe0e400,
+    0xdfc0e400, 0xbfbf0000, 0xbfa00000, 0xbf9f0000, 0xbf800000, 0x9fe08400, 0xffe0fc00, 0x9ff80400,
+    0xbf208c00, 0xbf208400, 0xbf208c00, 0xffffcc00, 0xffe0cc00, 0xffe0cc00, 0xffffec00, 0xfffffc00,
+    0xbfe0fc00, 0x9f200400, 0xdf200400, 0x9f200c00, 0xdf200c00, 0x9f3e0c00, 0xdf3e0c00, 0x9f3e0c00,
+    0xdf3e0c00, 0x9f800400, 0xdf800400, 0x9f000400, 0xdf000400,], dtype=np.int64)
+DEC_VALUE = np.array([0x10000000, 0x90000000, 0x11000000, 0x12000000, 0x12800000, 0x13000000,
+    0x13800000, 0x54000000, 0xd4000000, 0xd5000000, 0xd6000000, 0x14000000, 0x34000000, 0x36000000,
+    0x08a07c00, 0x08207c00, 0x08000000, 0x18000000, 0x28000000, 0x38000000, 0x38200000, 0x38200800,
+    0x39000000, 0x1c000000, 0x2c000000, 0x3c000000, 0x3c200800, 0x3d000000, 0x0a000000, 0x0b000000,
+    0x0b200000, 0x1a000000, 0x1a400000, 0x1a800000, 0x1ac04000, 0x1ac00000, 0x5ac00000, 0x1b000000,
+    0x1f000000, 0x1e000000, 0x1e200000, 0x1e204000, 0x1e202000, 0x1e201000, 0x1e200400, 0x1e200800,
+    0x1e200c00, 0x0e20c400, 0x5e20c400, 0x0ea0c800, 0x0e216800, 0x0e218800, 0x0ea18800, 0x0ea1d800,
+    0x0ea1e800, 0x5ea0c800, 0x5e216800, 0x5e218800, 0x5ea18800, 0x5ea1d800, 0x5ea1e800, 0x0e30c800,
+    0x5e30c800, 0x0f801000, 0x0f809000, 0x5f801000, 0x5f809000, 0x0f20e400, 0x0f40e400, 0x5f20e400,
+    0x5f40e400, 0x0c000000, 0x0c800000, 0x0d000000, 0x0d800000, 0x0e000400, 0x5e000400, 0x0f000400,
+    0x0e000800, 0x2e000000, 0x0e000000, 0x4e284800, 0x5e000000, 0x5e004000, 0x5e280800, 0x5e282800,
+    0x0ee0e000, 0x0e200400, 0x5e200400, 0x0e200000, 0x5e200000, 0x0e200800, 0x5e200800, 0x0e300800,
+    0x5e300800, 0x0f000400, 0x5f000400, 0x0f000000, 0x5f000000,], dtype=np.int64)
+DEC_FIELDS = (
     (('immlo', 29, 2), ('immhi', 5, 19), ('rd', 0, 5), ),
     (('immlo', 29, 2), ('immhi', 5, 19), ('rd', 0, 5), ),
     (('sf', 31, 1), ('op', 30, 1), ('S', 29, 1), ('sh', 22, 1), ('imm12', 10, 12), ('rn', 5, 5), ('rd', 0, 5), ),
@@ -118,231 +615,572 @@ FIELDS = (
     (('Q', 30, 1), ('U', 29, 1), ('size', 22, 2), ('L', 21, 1), ('M', 20, 1), ('rm', 16, 4), ('opcode', 12, 4), ('H', 11, 1), ('rn', 5, 5), ('rd', 0, 5), ),
     (('U', 29, 1), ('size', 22, 2), ('L', 21, 1), ('M', 20, 1), ('rm', 16, 4), ('opcode', 12, 4), ('H', 11, 1), ('rn', 5, 5), ('rd', 0, 5), ),
 )
+FIELDS = tuple(DEC_FIELDS[d] for d in DEC)   # of each line
+
+# --- two-level dispatch: a word's bits 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21 select the
+# lines that can match it: CAND[BUCKET[key]:BUCKET[key + 1]], in table order
+BUCKET = np.array([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 2, 4, 6, 8, 9, 11, 12, 14, 14, 14, 14, 14, 14, 14, 14, 14, 15, 16, 17, 18,
+    19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 37, 37, 44, 44, 51, 51, 58, 58, 60, 62, 66, 70,
+    72, 74, 78, 82, 95, 168, 176, 249, 257, 329, 337, 410, 437, 459, 481, 503, 515, 527, 539, 551,
+    552, 553, 554, 555, 556, 557, 558, 559, 560, 561, 562, 563, 563, 563, 563, 563, 564, 565, 566,
+    567, 568, 569, 570, 571, 572, 573, 574, 575, 576, 576, 577, 577, 578, 579, 580, 581, 582, 583,
+    584, 585, 586, 587, 588, 589, 590, 591, 592, 593, 594, 595, 596, 597, 598, 599, 600, 601, 602,
+    603, 604, 605, 606, 607, 608, 609, 610, 611, 612, 613, 614, 615, 616, 617, 617, 617, 617, 617,
+    617, 617, 617, 617, 618, 618, 620, 620, 622, 622, 636, 636, 638, 640, 641, 641, 641, 643, 644,
+    644, 645, 646, 647, 648, 649, 650, 651, 652, 652, 652, 652, 652, 652, 652, 652, 652, 656, 696,
+    700, 740, 744, 784, 788, 828, 830, 832, 834, 836, 838, 840, 842, 844, 844, 844, 844, 844, 844,
+    844, 844, 844, 844, 844, 844, 844, 844, 844, 844, 844, 844, 844, 844, 844, 844, 844, 844, 844,
+    844, 844, 844, 844, 844, 844, 844, 844, 844, 844, 844, 844, 844, 844, 844, 844, 844, 844, 844,
+    844, 844, 844, 844, 844, 844, 844, 844, 844, 844, 844, 844, 844, 844, 844, 844, 844, 844, 844,
+    844, 844, 845, 846, 847, 848, 849, 850, 851, 852, 853, 854, 855, 856, 857, 858, 859, 860, 861,
+    862, 863, 864, 865, 866, 867, 868, 869, 870, 871, 872, 873, 874, 875, 876, 877, 878, 879, 880,
+    881, 882, 883, 884, 885, 886, 887, 888, 889, 890, 891, 892, 894, 961, 962, 1029, 1030, 1095,
+    1096, 1161, 1186, 1206, 1226, 1246, 1252, 1258, 1264, 1270, 1271, 1272, 1273, 1274, 1275, 1276,
+    1277, 1278, 1279, 1280, 1281, 1282, 1282, 1282, 1282, 1282, 1283, 1284, 1285, 1286, 1286, 1286,
+    1286, 1286, 1287, 1288, 1289, 1290, 1290, 1290, 1290, 1290, 1291, 1292, 1293, 1294, 1295, 1296,
+    1297, 1298, 1299, 1300, 1301, 1302, 1303, 1304, 1305, 1306, 1307, 1308, 1309, 1310, 1311, 1312,
+    1313, 1314, 1315, 1316, 1317, 1318, 1319, 1320, 1321, 1322, 1326, 1336, 1340, 1350, 1354, 1364,
+    1368, 1378, 1379, 1380, 1381, 1382, 1383, 1384, 1385, 1386, 1387, 1387, 1389, 1389, 1391, 1391,
+    1405, 1405, 1407, 1409, 1410, 1410, 1410, 1412, 1413, 1413, 1416, 1417, 1420, 1421, 1424, 1425,
+    1428, 1429, 1430, 1431, 1432, 1433, 1434, 1435, 1436, 1437, 1441, 1481, 1485, 1525, 1529, 1569,
+    1573, 1613, 1615, 1617, 1619, 1621, 1623, 1625, 1627, 1629, 1629, 1629, 1629, 1629, 1629, 1629,
+    1629, 1629, 1629, 1629, 1629, 1629, 1629, 1629, 1629, 1629, 1629, 1629, 1629, 1629, 1629, 1629,
+    1629, 1629, 1629, 1629, 1629, 1629, 1629, 1629, 1629, 1629, 1629, 1629, 1629, 1629, 1629, 1629,
+    1629, 1629, 1629, 1629, 1629, 1629, 1629, 1629, 1629, 1629, 1629, 1629, 1629, 1629, 1629, 1629,
+    1629, 1629, 1629, 1629, 1629, 1629, 1629, 1629, 1629, 1629, 1631, 1633, 1635, 1637, 1638, 1640,
+    1641, 1643, 1643, 1643, 1643, 1643, 1643, 1643, 1643, 1643, 1644, 1645, 1646, 1647, 1648, 1649,
+    1650, 1651, 1652, 1653, 1654, 1655, 1656, 1657, 1658, 1659, 1666, 1666, 1673, 1673, 1680, 1680,
+    1687, 1687, 1689, 1691, 1695, 1699, 1701, 1703, 1707, 1711, 1724, 1801, 1809, 1882, 1890, 1962,
+    1970, 2043, 2070, 2092, 2114, 2136, 2148, 2160, 2172, 2184, 2185, 2186, 2187, 2188, 2189, 2190,
+    2191, 2192, 2193, 2194, 2195, 2196, 2196, 2196, 2196, 2196, 2197, 2198, 2199, 2200, 2201, 2202,
+    2203, 2204, 2205, 2206, 2207, 2208, 2208, 2208, 2208, 2208, 2209, 2210, 2211, 2212, 2213, 2214,
+    2215, 2216, 2216, 2216, 2216, 2216, 2216, 2216, 2216, 2216, 2216, 2216, 2216, 2216, 2216, 2216,
+    2216, 2216, 2216, 2216, 2216, 2216, 2216, 2216, 2216, 2216, 2217, 2218, 2219, 2220, 2221, 2222,
+    2223, 2224, 2224, 2224, 2224, 2224, 2224, 2224, 2224, 2224, 2225, 2225, 2227, 2227, 2229, 2229,
+    2234, 2234, 2236, 2238, 2239, 2239, 2239, 2241, 2242, 2242, 2243, 2244, 2245, 2246, 2247, 2248,
+    2249, 2250, 2250, 2250, 2250, 2250, 2250, 2250, 2250, 2250, 2258, 2290, 2290, 2319, 2319, 2349,
+    2349, 2379, 2392, 2407, 2422, 2437, 2445, 2453, 2461, 2469, 2469, 2469, 2469, 2469, 2469, 2469,
+    2469, 2469, 2469, 2469, 2469, 2469, 2469, 2469, 2469, 2469, 2469, 2469, 2469, 2469, 2469, 2469,
+    2469, 2469, 2469, 2469, 2469, 2469, 2469, 2469, 2469, 2469, 2469, 2469, 2469, 2469, 2469, 2469,
+    2469, 2469, 2469, 2469, 2469, 2469, 2469, 2469, 2469, 2469, 2469, 2469, 2469, 2469, 2469, 2469,
+    2469, 2469, 2469, 2469, 2469, 2469, 2469, 2469, 2469, 2469, 2469, 2469, 2469, 2469, 2469, 2469,
+    2470, 2471, 2471, 2471, 2472, 2473, 2473, 2473, 2474, 2475, 2476, 2477, 2478, 2479, 2480, 2481,
+    2482, 2483, 2484, 2485, 2486, 2487, 2488, 2489, 2490, 2491, 2492, 2493, 2494, 2495, 2496, 2497,
+    2498, 2499, 2500, 2501, 2502, 2503, 2504, 2505, 2506, 2507, 2509, 2576, 2577, 2644, 2645, 2710,
+    2711, 2776, 2801, 2821, 2841, 2861, 2867, 2873, 2879, 2885, 2886, 2887, 2888, 2889, 2890, 2891,
+    2892, 2893, 2894, 2895, 2896, 2897, 2897, 2897, 2897, 2897, 2898, 2899, 2900, 2901, 2902, 2903,
+    2904, 2905, 2905, 2905, 2905, 2905, 2905, 2905, 2905, 2905, 2905, 2905, 2905, 2905, 2905, 2905,
+    2905, 2905, 2905, 2905, 2905, 2905, 2905, 2905, 2905, 2905, 2905, 2905, 2905, 2905, 2905, 2905,
+    2905, 2905, 2905, 2905, 2905, 2905, 2905, 2905, 2905, 2905, 2909, 2919, 2923, 2933, 2937, 2947,
+    2951, 2961, 2962, 2963, 2964, 2965, 2966, 2967, 2968, 2969, 2970, 2970, 2972, 2972, 2974, 2974,
+    2979, 2979, 2981, 2983, 2984, 2984, 2984, 2986, 2987, 2987, 2990, 2991, 2994, 2995, 2998, 2999,
+    3002, 3003, 3004, 3005, 3006, 3007, 3008, 3009, 3010, 3011, 3011, 3039, 3039, 3067, 3067, 3095,
+    3095, 3123, 3135, 3149, 3163, 3177, 3178, 3179, 3180, 3181, 3181, 3181, 3181, 3181, 3181, 3181,
+    3181, 3181, 3181, 3181, 3181, 3181, 3181, 3181, 3181, 3181, 3181, 3181, 3181, 3181, 3181, 3181,
+    3181, 3181, 3181, 3181, 3181, 3181, 3181, 3181, 3181, 3181, 3181, 3181, 3181, 3181, 3181, 3181,
+    3181, 3181, 3181, 3181, 3181, 3181, 3181, 3181, 3181, 3181, 3181, 3181, 3181, 3181, 3181, 3181,
+    3181, 3181, 3181, 3181, 3181, 3181, 3181, 3181, 3181, 3181, 3183, 3185, 3187, 3189, 3190, 3192,
+    3193, 3195, 3195, 3195, 3195, 3195, 3195, 3195, 3195, 3195, 3196, 3197, 3198, 3199, 3200, 3201,
+    3202, 3203, 3204, 3205, 3206, 3207, 3208, 3209, 3210, 3211, 3211, 3211, 3211, 3211, 3211, 3211,
+    3211, 3211, 3211, 3211, 3211, 3211, 3211, 3211, 3211, 3211, 3211, 3211, 3211, 3211, 3211, 3211,
+    3211, 3211, 3211, 3211, 3211, 3211, 3211, 3211, 3211, 3211, 3212, 3213, 3214, 3215, 3216, 3217,
+    3218, 3219, 3220, 3221, 3222, 3223, 3223, 3223, 3223, 3223, 3224, 3225, 3226, 3227, 3228, 3229,
+    3230, 3231, 3232, 3233, 3234, 3235, 3236, 3236, 3237, 3237, 3238, 3239, 3240, 3241, 3242, 3243,
+    3244, 3245, 3246, 3247, 3248, 3249, 3250, 3251, 3252, 3253, 3254, 3255, 3256, 3257, 3258, 3259,
+    3260, 3261, 3262, 3263, 3264, 3265, 3266, 3267, 3268, 3269, 3270, 3271, 3272, 3273, 3274, 3275,
+    3276, 3277, 3277, 3277, 3277, 3277, 3277, 3277, 3277, 3277, 3278, 3278, 3280, 3280, 3282, 3282,
+    3296, 3296, 3298, 3300, 3301, 3301, 3301, 3303, 3304, 3304, 3305, 3306, 3307, 3308, 3309, 3310,
+    3311, 3312, 3312, 3312, 3312, 3312, 3312, 3312, 3312, 3312, 3316, 3356, 3360, 3400, 3404, 3444,
+    3448, 3488, 3490, 3492, 3494, 3496, 3498, 3500, 3502, 3504, 3504, 3504, 3504, 3504, 3504, 3504,
+    3504, 3504, 3504, 3504, 3504, 3504, 3504, 3504, 3504, 3504, 3504, 3504, 3504, 3504, 3504, 3504,
+    3504, 3504, 3504, 3504, 3504, 3504, 3504, 3504, 3504, 3504, 3504, 3504, 3504, 3504, 3504, 3504,
+    3504, 3504, 3504, 3504, 3504, 3504, 3504, 3504, 3504, 3504, 3504, 3504, 3504, 3504, 3504, 3504,
+    3504, 3504, 3504, 3504, 3504, 3504, 3504, 3504, 3504, 3504, 3505, 3506, 3507, 3508, 3509, 3510,
+    3511, 3512, 3513, 3514, 3515, 3516, 3517, 3518, 3519, 3520, 3521, 3522, 3523, 3524, 3525, 3526,
+    3527, 3528, 3529, 3530, 3531, 3532, 3533, 3534, 3535, 3536, 3537, 3538, 3539, 3540, 3541, 3542,
+    3543, 3544, 3545, 3546, 3547, 3548, 3549, 3550, 3551, 3552, 3552, 3552, 3552, 3552, 3552, 3552,
+    3552, 3552, 3552, 3552, 3552, 3552, 3552, 3552, 3552, 3552, 3553, 3554, 3555, 3556, 3557, 3558,
+    3559, 3560, 3561, 3562, 3563, 3564, 3564, 3564, 3564, 3564, 3565, 3566, 3567, 3568, 3568, 3568,
+    3568, 3568, 3569, 3570, 3571, 3572, 3572, 3572, 3572, 3572, 3573, 3574, 3575, 3576, 3577, 3578,
+    3579, 3580, 3581, 3582, 3583, 3584, 3585, 3586, 3587, 3588, 3589, 3590, 3591, 3592, 3593, 3594,
+    3595, 3596, 3597, 3598, 3599, 3600, 3601, 3602, 3603, 3604, 3608, 3618, 3622, 3632, 3636, 3646,
+    3646, 3655, 3656, 3657, 3658, 3659, 3660, 3661, 3661, 3661, 3662, 3662, 3664, 3664, 3666, 3666,
+    3680, 3680, 3682, 3684, 3685, 3685, 3685, 3687, 3688, 3688, 3691, 3692, 3695, 3696, 3699, 3700,
+    3703, 3704, 3705, 3706, 3707, 3708, 3709, 3710, 3711, 3712, 3716, 3756, 3760, 3800, 3804, 3844,
+    3848, 3888, 3890, 3892, 3894, 3896, 3898, 3900, 3902, 3904, 3904, 3904, 3904, 3904, 3904, 3904,
+    3904, 3904, 3904, 3904, 3904, 3904, 3904, 3904, 3904, 3904, 3904, 3904, 3904, 3904, 3904, 3904,
+    3904, 3904, 3904, 3904, 3904, 3904, 3904, 3904, 3904, 3904, 3904, 3904, 3904, 3904, 3904, 3904,
+    3904, 3904, 3904, 3904, 3904, 3904, 3904, 3904, 3904, 3904, 3904, 3904, 3904, 3904, 3904, 3904,
+    3904, 3904, 3904, 3904, 3904, 3904, 3904, 3904, 3904, 3904, 3906, 3908, 3910, 3912, 3913, 3915,
+    3916, 3918, 3918, 3918, 3918, 3918, 3918, 3918, 3918, 3918, 3919, 3920, 3921, 3922, 3923, 3924,
+    3925, 3926, 3927, 3928, 3929, 3930, 3931, 3932, 3933, 3934, 3934, 3934, 3934, 3934, 3934, 3934,
+    3934, 3934, 3934, 3934, 3934, 3934, 3934, 3934, 3934, 3934, 3934, 3934, 3934, 3934, 3934, 3934,
+    3934, 3934, 3934, 3934, 3934, 3934, 3934, 3934, 3934, 3934, 3935, 3936, 3937, 3938, 3939, 3940,
+    3941, 3942, 3943, 3944, 3945, 3946, 3946, 3946, 3946, 3946, 3947, 3948, 3949, 3950, 3951, 3952,
+    3953, 3954, 3955, 3956, 3957, 3958, 3958, 3958, 3958, 3958, 3961, 3962, 3963, 3963, 3963, 3963,
+    3963, 3963, 3977, 3978, 3978, 3978, 3978, 3978, 3978, 3978, 3979, 3980, 3981, 3981, 3982, 3982,
+    3982, 3982, 3982, 3982, 3982, 3982, 3982, 3982, 3982, 3982, 3983, 3984, 3985, 3986, 3987, 3988,
+    3989, 3990, 3990, 3990, 3990, 3990, 3990, 3990, 3990, 3990, 3991, 3991, 3993, 3993, 3995, 3995,
+    4001, 4001, 4003, 4005, 4006, 4006, 4006, 4008, 4009, 4009, 4010, 4011, 4012, 4013, 4014, 4015,
+    4016, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017,
+    4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017,
+    4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017,
+    4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017,
+    4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017,
+    4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017,
+    4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4017, 4018, 4019, 4020, 4021, 4022, 4023,
+    4024, 4025, 4026, 4027, 4028, 4029, 4030, 4031, 4032, 4033, 4034, 4035, 4036, 4037, 4038, 4039,
+    4040, 4041, 4042, 4043, 4044, 4045, 4046, 4047, 4048, 4049, 4049, 4049, 4049, 4049, 4049, 4049,
+    4049, 4049, 4049, 4049, 4049, 4049, 4049, 4049, 4049, 4049, 4050, 4051, 4052, 4053, 4054, 4055,
+    4056, 4057, 4058, 4059, 4060, 4061, 4061, 4061, 4061, 4061, 4062, 4063, 4064, 4065, 4066, 4067,
+    4068, 4069, 4069, 4069, 4069, 4069, 4069, 4069, 4069, 4069, 4069, 4069, 4069, 4069, 4069, 4069,
+    4069, 4069, 4069, 4069, 4069, 4069, 4069, 4069, 4069, 4069, 4069, 4069, 4069, 4069, 4069, 4069,
+    4069, 4069, 4069, 4069, 4069, 4069, 4069, 4069, 4069, 4069, 4073, 4083, 4087, 4097, 4098, 4108,
+    4108, 4117, 4118, 4119, 4120, 4121, 4122, 4123, 4123, 4123, 4124, 4124, 4126, 4126, 4128, 4128,
+    4134, 4134, 4136, 4138, 4139, 4139, 4139, 4141, 4142, 4142, 4145, 4146, 4149, 4150, 4153, 4154,
+    4157, 4158, 4159, 4160, 4161, 4162, 4163, 4164, 4165, 4166, 4166, 4166, 4166, 4166, 4166, 4166,
+    4166, 4166, 4166, 4166, 4166, 4166, 4166, 4166, 4166, 4166,], dtype=np.int32)
+CAND = np.array([64, 65, 60, 62, 66, 67, 61, 63, 80, 48, 50, 81, 49, 51, 284, 285, 284, 285, 284,
+    285, 284, 285, 292, 296, 292, 296, 292, 296, 292, 296, 508, 509, 510, 511, 512, 513, 514, 515,
+    516, 517, 518, 519, 520, 521, 522, 523, 524, 525, 526, 527, 528, 529, 530, 531, 532, 533, 534,
+    535, 536, 538, 537, 539, 540, 542, 544, 546, 541, 543, 545, 547, 548, 550, 549, 551, 552, 554,
+    556, 558, 553, 555, 557, 559, 560, 561, 562, 563, 564, 581, 582, 583, 584, 585, 586, 588, 589,
+    389, 390, 391, 392, 393, 394, 395, 429, 431, 432, 434, 436, 438, 440, 442, 605, 607, 609, 611,
+    619, 621, 623, 625, 627, 629, 631, 633, 635, 637, 639, 641, 643, 645, 647, 649, 651, 653, 655,
+    657, 680, 682, 684, 686, 688, 690, 692, 694, 696, 698, 699, 701, 702, 704, 705, 709, 711, 712,
+    714, 716, 718, 721, 723, 725, 727, 729, 730, 732, 735, 737, 753, 755, 757, 759, 581, 582, 583,
+    584, 585, 586, 588, 589, 389, 390, 391, 392, 393, 394, 395, 429, 431, 432, 434, 436, 438, 440,
+    442, 605, 607, 609, 612, 619, 621, 623, 625, 627, 629, 631, 633, 635, 637, 639, 641, 643, 645,
+    647, 649, 651, 653, 655, 657, 680, 682, 684, 686, 688, 690, 692, 694, 696, 698, 699, 701, 702,
+    704, 705, 709, 711, 712, 714, 716, 718, 721, 723, 725, 727, 729, 730, 732, 735, 737, 753, 755,
+    757, 759, 581, 582, 583, 584, 585, 586, 588, 589, 396, 397, 398, 399, 400, 422, 424, 426, 427,
+    444, 445, 447, 449, 451, 605, 607, 609, 613, 619, 621, 623, 625, 627, 629, 631, 633, 635, 637,
+    639, 641, 643, 645, 647, 649, 651, 653, 655, 657, 680, 682, 684, 686, 688, 690, 692, 694, 696,
+    698, 699, 701, 702, 704, 705, 709, 711, 712, 714, 716, 718, 721, 723, 725, 727, 729, 730, 732,
+    735, 737, 753, 755, 757, 759, 581, 582, 583, 584, 585, 586, 588, 589, 396, 397, 398, 399, 400,
+    422, 424, 426, 427, 444, 445, 447, 449, 451, 604, 605, 607, 609, 614, 619, 621, 623, 625, 627,
+    629, 631, 633, 635, 637, 639, 641, 643, 645, 647, 649, 651, 653, 655, 657, 680, 682, 684, 686,
+    688, 690, 692, 694, 696, 698, 699, 701, 702, 704, 705, 709, 711, 712, 714, 716, 718, 721, 723,
+    725, 727, 729, 730, 732, 735, 737, 753, 755, 757, 759, 567, 568, 569, 570, 571, 572, 573, 761,
+    763, 765, 767, 770, 773, 775, 777, 779, 781, 783, 806, 808, 810, 812, 813, 814, 816, 817, 818,
+    492, 494, 761, 763, 765, 767, 770, 773, 775, 777, 779, 781, 783, 806, 808, 810, 812, 813, 814,
+    816, 817, 818, 496, 498, 761, 763, 765, 767, 770, 773, 775, 777, 779, 781, 783, 806, 808, 810,
+    812, 813, 814, 816, 817, 818, 496, 498, 761, 763, 765, 767, 770, 773, 775, 777, 779, 781, 783,
+    806, 808, 810, 812, 813, 814, 816, 817, 818, 484, 485, 486, 806, 808, 810, 812, 813, 814, 816,
+    817, 818, 484, 485, 486, 806, 808, 810, 812, 813, 814, 816, 817, 818, 484, 485, 486, 806, 808,
+    810, 812, 813, 814, 816, 817, 818, 484, 485, 486, 806, 808, 810, 812, 813, 814, 816, 817, 818,
+    0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 6, 6, 6, 6, 10, 10, 10, 10, 13, 13, 13, 13, 16, 16, 42, 42,
+    42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42,
+    42, 42, 42, 42, 42, 42, 86, 86, 86, 86, 86, 86, 86, 86, 300, 304, 305, 308, 309, 312, 313, 314,
+    315, 316, 317, 318, 319, 320, 321, 322, 323, 324, 325, 333, 334, 335, 336, 337, 338, 339, 340,
+    265, 265, 265, 265, 265, 265, 265, 265, 345, 346, 347, 348, 349, 350, 351, 352, 353, 354, 355,
+    356, 357, 358, 359, 360, 361, 362, 363, 364, 365, 366, 367, 368, 369, 370, 371, 372, 373, 374,
+    375, 376, 377, 378, 379, 380, 381, 382, 383, 384, 385, 386, 387, 388, 345, 346, 347, 348, 349,
+    350, 351, 352, 353, 354, 355, 356, 357, 358, 359, 360, 361, 362, 363, 364, 365, 366, 367, 368,
+    369, 370, 371, 372, 373, 374, 375, 376, 377, 378, 379, 380, 381, 382, 383, 384, 385, 386, 387,
+    388, 345, 346, 347, 348, 349, 350, 351, 352, 353, 354, 355, 356, 357, 358, 359, 360, 361, 362,
+    363, 364, 365, 366, 367, 368, 369, 370, 371, 372, 373, 374, 375, 376, 377, 378, 379, 380, 381,
+    382, 383, 384, 385, 386, 387, 388, 345, 346, 347, 348, 349, 350, 351, 352, 353, 354, 355, 356,
+    357, 358, 359, 360, 361, 362, 363, 364, 365, 366, 367, 368, 369, 370, 371, 372, 373, 374, 375,
+    376, 377, 378, 379, 380, 381, 382, 383, 384, 385, 386, 387, 388, 341, 342, 343, 344, 341, 342,
+    343, 344, 341, 342, 343, 344, 341, 342, 343, 344, 89, 89, 90, 90, 91, 91, 92, 92, 94, 94, 95,
+    95, 97, 97, 98, 98, 286, 287, 286, 287, 286, 287, 286, 287, 293, 297, 293, 297, 293, 297, 293,
+    297, 266, 266, 267, 267, 268, 268, 269, 269, 270, 270, 271, 271, 272, 272, 273, 273, 565, 587,
+    401, 402, 403, 404, 405, 406, 407, 430, 433, 435, 437, 439, 441, 443, 475, 476, 606, 608, 610,
+    615, 620, 622, 624, 626, 628, 630, 632, 634, 636, 638, 640, 642, 644, 646, 648, 650, 652, 654,
+    656, 681, 683, 685, 687, 689, 691, 693, 695, 697, 700, 703, 710, 713, 715, 717, 719, 722, 724,
+    726, 728, 731, 733, 734, 736, 738, 754, 756, 758, 587, 401, 402, 403, 404, 405, 406, 407, 430,
+    433, 435, 437, 439, 441, 443, 475, 476, 606, 608, 610, 616, 620, 622, 624, 626, 628, 630, 632,
+    634, 636, 638, 640, 642, 644, 646, 648, 650, 652, 654, 656, 681, 683, 685, 687, 689, 691, 693,
+    695, 697, 700, 703, 710, 713, 715, 717, 720, 722, 724, 726, 728, 731, 733, 734, 736, 738, 754,
+    756, 758, 587, 408, 409, 410, 411, 412, 423, 425, 428, 446, 448, 450, 452, 453, 477, 478, 606,
+    608, 610, 617, 620, 622, 624, 626, 628, 630, 632, 634, 636, 638, 640, 642, 644, 646, 648, 650,
+    652, 654, 656, 681, 683, 685, 687, 689, 691, 693, 695, 697, 700, 703, 710, 713, 715, 717, 722,
+    724, 726, 728, 731, 733, 734, 736, 738, 754, 756, 758, 587, 408, 409, 410, 411, 412, 423, 425,
+    428, 446, 448, 450, 452, 453, 477, 478, 606, 608, 610, 618, 620, 622, 624, 626, 628, 630, 632,
+    634, 636, 638, 640, 642, 644, 646, 648, 650, 652, 654, 656, 681, 683, 685, 687, 689, 691, 693,
+    695, 697, 700, 703, 710, 713, 715, 717, 722, 724, 726, 728, 731, 733, 734, 736, 738, 754, 756,
+    758, 574, 575, 576, 577, 578, 579, 580, 762, 764, 766, 768, 769, 771, 772, 774, 776, 778, 780,
+    782, 784, 805, 807, 809, 811, 815, 493, 495, 762, 764, 766, 768, 769, 771, 772, 774, 776, 778,
+    780, 782, 784, 805, 807, 809, 811, 815, 497, 499, 762, 764, 766, 768, 769, 771, 772, 774, 776,
+    778, 780, 782, 784, 805, 807, 809, 811, 815, 497, 499, 762, 764, 766, 768, 769, 771, 772, 774,
+    776, 778, 780, 782, 784, 805, 807, 809, 811, 815, 487, 805, 807, 809, 811, 815, 487, 805, 807,
+    809, 811, 815, 487, 805, 807, 809, 811, 815, 487, 805, 807, 809, 811, 815, 0, 0, 0, 0, 0, 0, 0,
+    0, 3, 3, 3, 3, 7, 7, 7, 7, 14, 14, 14, 14, 44, 44, 44, 44, 44, 44, 44, 44, 45, 45, 45, 45, 45,
+    45, 45, 45, 46, 46, 46, 46, 46, 46, 46, 46, 47, 47, 47, 47, 47, 47, 47, 47, 100, 110, 119, 128,
+    137, 149, 161, 173, 185, 197, 209, 221, 233, 245, 101, 111, 120, 129, 139, 151, 163, 175, 187,
+    199, 211, 223, 235, 246, 102, 112, 121, 130, 138, 150, 162, 174, 186, 198, 210, 222, 234, 247,
+    102, 112, 121, 130, 140, 152, 164, 176, 188, 200, 212, 224, 236, 247, 255, 255, 256, 256, 257,
+    257, 257, 257, 301, 304, 305, 308, 309, 312, 313, 314, 315, 316, 317, 318, 319, 320, 321, 322,
+    323, 324, 325, 333, 334, 335, 336, 337, 338, 339, 340, 274, 276, 278, 280, 275, 277, 279, 281,
+    274, 276, 278, 280, 275, 277, 279, 281, 282, 282, 283, 283, 282, 282, 283, 283, 345, 346, 347,
+    348, 349, 350, 351, 352, 353, 354, 355, 356, 357, 358, 359, 360, 361, 362, 363, 364, 365, 366,
+    367, 368, 369, 370, 371, 372, 373, 374, 375, 376, 377, 378, 379, 380, 381, 382, 383, 384, 385,
+    386, 387, 388, 345, 346, 347, 348, 349, 350, 351, 352, 353, 354, 355, 356, 357, 358, 359, 360,
+    361, 362, 363, 364, 365, 366, 367, 368, 369, 370, 371, 372, 373, 374, 375, 376, 377, 378, 379,
+    380, 381, 382, 383, 384, 385, 386, 387, 388, 345, 346, 347, 348, 349, 350, 351, 352, 353, 354,
+    355, 356, 357, 358, 359, 360, 361, 362, 363, 364, 365, 366, 367, 368, 369, 370, 371, 372, 373,
+    374, 375, 376, 377, 378, 379, 380, 381, 382, 383, 384, 385, 386, 387, 388, 345, 346, 347, 348,
+    349, 350, 351, 352, 353, 354, 355, 356, 357, 358, 359, 360, 361, 362, 363, 364, 365, 366, 367,
+    368, 369, 370, 371, 372, 373, 374, 375, 376, 377, 378, 379, 380, 381, 382, 383, 384, 385, 386,
+    387, 388, 341, 342, 343, 344, 341, 342, 343, 344, 341, 342, 343, 344, 341, 342, 343, 344, 68,
+    69, 60, 62, 70, 71, 61, 63, 82, 52, 54, 83, 53, 55, 288, 289, 288, 289, 288, 289, 288, 289,
+    294, 298, 294, 298, 294, 298, 294, 298, 508, 509, 510, 511, 512, 513, 514, 515, 516, 517, 518,
+    519, 520, 521, 522, 523, 524, 525, 526, 527, 528, 529, 530, 531, 532, 533, 534, 535, 536, 538,
+    537, 539, 540, 542, 544, 546, 541, 543, 545, 547, 548, 550, 549, 551, 552, 554, 556, 558, 553,
+    555, 557, 559, 560, 561, 562, 563, 564, 581, 582, 583, 584, 585, 586, 588, 589, 389, 390, 391,
+    392, 393, 394, 395, 429, 431, 432, 434, 436, 438, 440, 442, 590, 591, 592, 593, 605, 607, 609,
+    611, 619, 621, 623, 625, 627, 629, 631, 633, 635, 637, 639, 641, 643, 645, 647, 649, 651, 653,
+    655, 657, 680, 682, 684, 686, 688, 690, 692, 694, 696, 698, 699, 701, 702, 704, 705, 709, 711,
+    712, 714, 716, 718, 721, 723, 725, 727, 729, 730, 732, 735, 737, 753, 755, 757, 759, 581, 582,
+    583, 584, 585, 586, 588, 589, 389, 390, 391, 392, 393, 394, 395, 429, 431, 432, 434, 436, 438,
+    440, 442, 605, 607, 609, 612, 619, 621, 623, 625, 627, 629, 631, 633, 635, 637, 639, 641, 643,
+    645, 647, 649, 651, 653, 655, 657, 680, 682, 684, 686, 688, 690, 692, 694, 696, 698, 699, 701,
+    702, 704, 705, 709, 711, 712, 714, 716, 718, 721, 723, 725, 727, 729, 730, 732, 735, 737, 753,
+    755, 757, 759, 581, 582, 583, 584, 585, 586, 588, 589, 396, 397, 398, 399, 400, 422, 424, 426,
+    427, 444, 445, 447, 449, 451, 605, 607, 609, 613, 619, 621, 623, 625, 627, 629, 631, 633, 635,
+    637, 639, 641, 643, 645, 647, 649, 651, 653, 655, 657, 680, 682, 684, 686, 688, 690, 692, 694,
+    696, 698, 699, 701, 702, 704, 705, 709, 711, 712, 714, 716, 718, 721, 723, 725, 727, 729, 730,
+    732, 735, 737, 753, 755, 757, 759, 581, 582, 583, 584, 585, 586, 588, 589, 396, 397, 398, 399,
+    400, 422, 424, 426, 427, 444, 445, 447, 449, 451, 604, 605, 607, 609, 614, 619, 621, 623, 625,
+    627, 629, 631, 633, 635, 637, 639, 641, 643, 645, 647, 649, 651, 653, 655, 657, 680, 682, 684,
+    686, 688, 690, 692, 694, 696, 698, 699, 701, 702, 704, 705, 709, 711, 712, 714, 716, 718, 721,
+    723, 725, 727, 729, 730, 732, 735, 737, 753, 755, 757, 759, 567, 568, 569, 570, 571, 572, 573,
+    761, 763, 765, 767, 770, 773, 775, 777, 779, 781, 783, 806, 808, 810, 812, 813, 814, 816, 817,
+    818, 492, 494, 761, 763, 765, 767, 770, 773, 775, 777, 779, 781, 783, 806, 808, 810, 812, 813,
+    814, 816, 817, 818, 496, 498, 761, 763, 765, 767, 770, 773, 775, 777, 779, 781, 783, 806, 808,
+    810, 812, 813, 814, 816, 817, 818, 496, 498, 761, 763, 765, 767, 770, 773, 775, 777, 779, 781,
+    783, 806, 808, 810, 812, 813, 814, 816, 817, 818, 484, 485, 486, 806, 808, 810, 812, 813, 814,
+    816, 817, 818, 484, 485, 486, 806, 808, 810, 812, 813, 814, 816, 817, 818, 484, 485, 486, 806,
+    808, 810, 812, 813, 814, 816, 817, 818, 484, 485, 486, 806, 808, 810, 812, 813, 814, 816, 817,
+    818, 0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4, 8, 8, 8, 8, 11, 11, 11, 11, 15, 15, 15, 15, 17, 17,
+    17, 17, 17, 17, 17, 17, 86, 86, 86, 86, 86, 86, 86, 86, 302, 306, 307, 310, 311, 326, 327, 329,
+    331, 332, 333, 334, 335, 336, 337, 338, 339, 340, 265, 265, 265, 265, 265, 265, 265, 265, 566,
+    594, 595, 596, 597, 598, 599, 600, 413, 414, 415, 460, 462, 464, 466, 601, 602, 603, 658, 660,
+    662, 664, 666, 668, 670, 672, 674, 676, 678, 706, 707, 708, 739, 741, 743, 745, 747, 748, 751,
+    760, 413, 414, 415, 460, 462, 464, 466, 658, 660, 662, 664, 666, 668, 670, 672, 674, 676, 678,
+    706, 707, 708, 739, 741, 743, 745, 747, 748, 751, 760, 416, 454, 456, 458, 468, 470, 472, 474,
+    658, 660, 662, 664, 666, 668, 670, 672, 674, 676, 678, 706, 707, 708, 739, 741, 743, 745, 747,
+    748, 751, 760, 416, 454, 456, 458, 468, 470, 472, 474, 658, 660, 662, 664, 666, 668, 670, 672,
+    674, 676, 678, 706, 707, 708, 739, 741, 743, 745, 747, 748, 751, 760, 785, 787, 789, 791, 794,
+    797, 801, 803, 819, 820, 821, 822, 823, 500, 502, 785, 787, 789, 791, 794, 797, 801, 803, 819,
+    820, 821, 822, 823, 504, 506, 785, 787, 789, 791, 794, 797, 801, 803, 819, 820, 821, 822, 823,
+    504, 506, 785, 787, 789, 791, 794, 797, 801, 803, 819, 820, 821, 822, 823, 488, 489, 490, 819,
+    820, 821, 822, 823, 488, 489, 490, 819, 820, 821, 822, 823, 488, 489, 490, 819, 820, 821, 822,
+    823, 488, 489, 490, 819, 820, 821, 822, 823, 93, 93, 96, 96, 99, 99, 290, 291, 290, 291, 290,
+    291, 290, 291, 295, 299, 295, 299, 295, 299, 295, 299, 266, 266, 267, 267, 268, 268, 269, 269,
+    270, 270, 271, 271, 272, 272, 273, 273, 565, 587, 401, 402, 403, 404, 405, 406, 407, 430, 433,
+    435, 437, 439, 441, 443, 475, 476, 606, 608, 610, 615, 620, 622, 624, 626, 628, 630, 632, 634,
+    636, 638, 640, 642, 644, 646, 648, 650, 652, 654, 656, 681, 683, 685, 687, 689, 691, 693, 695,
+    697, 700, 703, 710, 713, 715, 717, 719, 722, 724, 726, 728, 731, 733, 734, 736, 738, 754, 756,
+    758, 587, 401, 402, 403, 404, 405, 406, 407, 430, 433, 435, 437, 439, 441, 443, 475, 476, 606,
+    608, 610, 616, 620, 622, 624, 626, 628, 630, 632, 634, 636, 638, 640, 642, 644, 646, 648, 650,
+    652, 654, 656, 681, 683, 685, 687, 689, 691, 693, 695, 697, 700, 703, 710, 713, 715, 717, 720,
+    722, 724, 726, 728, 731, 733, 734, 736, 738, 754, 756, 758, 587, 408, 409, 410, 411, 412, 423,
+    425, 428, 446, 448, 450, 452, 453, 477, 478, 606, 608, 610, 617, 620, 622, 624, 626, 628, 630,
+    632, 634, 636, 638, 640, 642, 644, 646, 648, 650, 652, 654, 656, 681, 683, 685, 687, 689, 691,
+    693, 695, 697, 700, 703, 710, 713, 715, 717, 722, 724, 726, 728, 731, 733, 734, 736, 738, 754,
+    756, 758, 587, 408, 409, 410, 411, 412, 423, 425, 428, 446, 448, 450, 452, 453, 477, 478, 606,
+    608, 610, 618, 620, 622, 624, 626, 628, 630, 632, 634, 636, 638, 640, 642, 644, 646, 648, 650,
+    652, 654, 656, 681, 683, 685, 687, 689, 691, 693, 695, 697, 700, 703, 710, 713, 715, 717, 722,
+    724, 726, 728, 731, 733, 734, 736, 738, 754, 756, 758, 574, 575, 576, 577, 578, 579, 580, 762,
+    764, 766, 768, 769, 771, 772, 774, 776, 778, 780, 782, 784, 805, 807, 809, 811, 815, 493, 495,
+    762, 764, 766, 768, 769, 771, 772, 774, 776, 778, 780, 782, 784, 805, 807, 809, 811, 815, 497,
+    499, 762, 764, 766, 768, 769, 771, 772, 774, 776, 778, 780, 782, 784, 805, 807, 809, 811, 815,
+    497, 499, 762, 764, 766, 768, 769, 771, 772, 774, 776, 778, 780, 782, 784, 805, 807, 809, 811,
+    815, 487, 805, 807, 809, 811, 815, 487, 805, 807, 809, 811, 815, 487, 805, 807, 809, 811, 815,
+    487, 805, 807, 809, 811, 815, 0, 0, 0, 0, 0, 0, 0, 0, 5, 5, 5, 5, 9, 9, 9, 9, 12, 12, 12, 12,
+    103, 113, 122, 131, 141, 153, 165, 177, 189, 201, 213, 225, 237, 248, 104, 114, 123, 132, 143,
+    155, 167, 179, 191, 203, 215, 227, 239, 249, 105, 115, 124, 133, 142, 154, 166, 178, 190, 202,
+    214, 226, 238, 250, 105, 115, 124, 133, 144, 156, 168, 180, 192, 204, 216, 228, 240, 250, 258,
+    258, 259, 259, 260, 260, 260, 260, 303, 306, 307, 310, 311, 326, 327, 329, 331, 332, 333, 334,
+    335, 336, 337, 338, 339, 340, 274, 276, 278, 280, 275, 277, 279, 281, 274, 276, 278, 280, 275,
+    277, 279, 281, 282, 282, 283, 283, 282, 282, 283, 283, 417, 418, 459, 461, 463, 465, 467, 479,
+    480, 481, 659, 661, 663, 665, 667, 669, 671, 673, 675, 677, 679, 740, 742, 744, 746, 749, 750,
+    752, 417, 418, 459, 461, 463, 465, 467, 479, 480, 481, 659, 661, 663, 665, 667, 669, 671, 673,
+    675, 677, 679, 740, 742, 744, 746, 749, 750, 752, 419, 420, 421, 455, 457, 469, 471, 473, 482,
+    483, 659, 661, 663, 665, 667, 669, 671, 673, 675, 677, 679, 740, 742, 744, 746, 749, 750, 752,
+    419, 420, 421, 455, 457, 469, 471, 473, 482, 483, 659, 661, 663, 665, 667, 669, 671, 673, 675,
+    677, 679, 740, 742, 744, 746, 749, 750, 752, 786, 788, 790, 792, 793, 795, 796, 798, 799, 800,
+    802, 804, 501, 503, 786, 788, 790, 792, 793, 795, 796, 798, 799, 800, 802, 804, 505, 507, 786,
+    788, 790, 792, 793, 795, 796, 798, 799, 800, 802, 804, 505, 507, 786, 788, 790, 792, 793, 795,
+    796, 798, 799, 800, 802, 804, 491, 491, 491, 491, 72, 73, 76, 77, 74, 75, 78, 79, 84, 56, 58,
+    85, 57, 59, 284, 285, 284, 285, 284, 285, 284, 285, 292, 296, 292, 296, 292, 296, 292, 296, 1,
+    1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 6, 6, 6, 6, 10, 10, 10, 10, 13, 13, 13, 13, 16, 16, 43, 43,
+    43, 43, 43, 43, 43, 43, 43, 43, 43, 43, 43, 43, 43, 43, 43, 43, 43, 43, 43, 43, 43, 43, 43, 43,
+    43, 43, 43, 43, 43, 43, 87, 87, 87, 87, 87, 87, 87, 87, 300, 304, 305, 308, 309, 312, 313, 314,
+    315, 316, 317, 318, 319, 320, 321, 322, 323, 324, 325, 333, 334, 335, 336, 337, 338, 339, 340,
+    265, 265, 265, 265, 265, 265, 265, 265, 345, 346, 347, 348, 349, 350, 351, 352, 353, 354, 355,
+    356, 357, 358, 359, 360, 361, 362, 363, 364, 365, 366, 367, 368, 369, 370, 371, 372, 373, 374,
+    375, 376, 377, 378, 379, 380, 381, 382, 383, 384, 385, 386, 387, 388, 345, 346, 347, 348, 349,
+    350, 351, 352, 353, 354, 355, 356, 357, 358, 359, 360, 361, 362, 363, 364, 365, 366, 367, 368,
+    369, 370, 371, 372, 373, 374, 375, 376, 377, 378, 379, 380, 381, 382, 383, 384, 385, 386, 387,
+    388, 345, 346, 347, 348, 349, 350, 351, 352, 353, 354, 355, 356, 357, 358, 359, 360, 361, 362,
+    363, 364, 365, 366, 367, 368, 369, 370, 371, 372, 373, 374, 375, 376, 377, 378, 379, 380, 381,
+    382, 383, 384, 385, 386, 387, 388, 345, 346, 347, 348, 349, 350, 351, 352, 353, 354, 355, 356,
+    357, 358, 359, 360, 361, 362, 363, 364, 365, 366, 367, 368, 369, 370, 371, 372, 373, 374, 375,
+    376, 377, 378, 379, 380, 381, 382, 383, 384, 385, 386, 387, 388, 341, 342, 343, 344, 341, 342,
+    343, 344, 341, 342, 343, 344, 341, 342, 343, 344, 89, 89, 90, 90, 91, 91, 92, 92, 94, 94, 95,
+    95, 97, 97, 98, 98, 286, 287, 286, 287, 286, 287, 286, 287, 293, 297, 293, 297, 293, 297, 293,
+    297, 266, 266, 267, 267, 268, 268, 269, 269, 270, 270, 271, 271, 272, 272, 273, 273, 1, 1, 1,
+    1, 1, 1, 1, 1, 3, 3, 3, 3, 7, 7, 7, 7, 14, 14, 14, 14, 44, 44, 44, 44, 44, 44, 44, 44, 45, 45,
+    45, 45, 45, 45, 45, 45, 46, 46, 46, 46, 46, 46, 46, 46, 47, 47, 47, 47, 47, 47, 47, 47, 106,
+    116, 125, 134, 145, 157, 169, 181, 193, 205, 217, 229, 241, 251, 107, 117, 126, 135, 147, 159,
+    171, 183, 195, 207, 219, 231, 243, 252, 108, 118, 127, 136, 146, 158, 170, 182, 194, 206, 218,
+    230, 242, 253, 148, 160, 172, 184, 196, 208, 220, 232, 244, 261, 261, 262, 262, 263, 263, 301,
+    304, 305, 308, 309, 312, 313, 314, 315, 316, 317, 318, 319, 320, 321, 322, 323, 324, 325, 333,
+    334, 335, 336, 337, 338, 339, 340, 274, 276, 278, 280, 275, 277, 279, 281, 274, 276, 278, 280,
+    275, 277, 279, 281, 282, 282, 283, 283, 282, 282, 283, 283, 345, 346, 347, 348, 349, 350, 351,
+    352, 353, 354, 355, 356, 357, 358, 359, 360, 361, 362, 363, 364, 365, 366, 367, 368, 369, 370,
+    371, 372, 373, 374, 375, 376, 377, 378, 379, 380, 381, 382, 383, 384, 385, 386, 387, 388, 345,
+    346, 347, 348, 349, 350, 351, 352, 353, 354, 355, 356, 357, 358, 359, 360, 361, 362, 363, 364,
+    365, 366, 367, 368, 369, 370, 371, 372, 373, 374, 375, 376, 377, 378, 379, 380, 381, 382, 383,
+    384, 385, 386, 387, 388, 345, 346, 347, 348, 349, 350, 351, 352, 353, 354, 355, 356, 357, 358,
+    359, 360, 361, 362, 363, 364, 365, 366, 367, 368, 369, 370, 371, 372, 373, 374, 375, 376, 377,
+    378, 379, 380, 381, 382, 383, 384, 385, 386, 387, 388, 345, 346, 347, 348, 349, 350, 351, 352,
+    353, 354, 355, 356, 357, 358, 359, 360, 361, 362, 363, 364, 365, 366, 367, 368, 369, 370, 371,
+    372, 373, 374, 375, 376, 377, 378, 379, 380, 381, 382, 383, 384, 385, 386, 387, 388, 341, 342,
+    343, 344, 341, 342, 343, 344, 341, 342, 343, 344, 341, 342, 343, 344, 72, 73, 76, 77, 74, 75,
+    78, 79, 84, 56, 58, 85, 57, 59, 288, 289, 288, 289, 288, 289, 288, 289, 294, 298, 294, 298,
+    294, 298, 294, 298, 1, 1, 1, 1, 1, 1, 1, 1, 4, 4, 4, 4, 8, 8, 8, 8, 11, 11, 11, 11, 15, 15, 15,
+    15, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+    41, 88, 88, 88, 88, 88, 88, 88, 88, 302, 306, 307, 310, 311, 326, 327, 328, 330, 331, 332, 333,
+    334, 335, 336, 337, 338, 339, 340, 265, 265, 265, 265, 265, 265, 265, 265, 290, 291, 290, 291,
+    290, 291, 290, 291, 295, 299, 295, 299, 295, 299, 295, 299, 266, 266, 267, 267, 268, 268, 269,
+    269, 270, 270, 271, 271, 272, 272, 273, 273, 1, 1, 1, 1, 1, 1, 1, 1, 5, 5, 5, 5, 9, 9, 9, 9,
+    12, 12, 12, 12, 106, 116, 125, 134, 145, 157, 169, 181, 193, 205, 217, 229, 241, 251, 107, 117,
+    126, 135, 147, 159, 171, 183, 195, 207, 219, 231, 243, 252, 109, 146, 158, 170, 182, 194, 206,
+    218, 230, 242, 254, 148, 160, 172, 184, 196, 208, 220, 232, 244, 261, 261, 262, 262, 264, 264,
+    303, 306, 307, 310, 311, 326, 327, 328, 330, 331, 332, 333, 334, 335, 336, 337, 338, 339, 340,
+    274, 276, 278, 280, 275, 277, 279, 281, 274, 276, 278, 280, 275, 277, 279, 281, 282, 282, 283,
+    283, 282, 282, 283, 283,], dtype=np.int16)
 
 
 @njit(cache=True)
-def _dec_dp_imm(i, x):
-    if i == 0:
+def _dec_dp_imm(k, x):
+    if k == 0:
         return _dp_imm.d_ADR((x >> 29) & 0x3, (x >> 5) & 0x7ffff, (x >> 0) & 0x1f)
-    elif i == 1:
+    elif k == 1:
         return _dp_imm.d_ADRP((x >> 29) & 0x3, (x >> 5) & 0x7ffff, (x >> 0) & 0x1f)
-    elif i == 2:
+    elif k == 2:
         return _dp_imm.d_ADDSUB_IMM((x >> 31) & 0x1, (x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 22) & 0x1, (x >> 10) & 0xfff, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 3:
+    elif k == 3:
         return _dp_imm.d_LOGIC_IMM((x >> 31) & 0x1, (x >> 29) & 0x3, (x >> 22) & 0x1, (x >> 16) & 0x3f, (x >> 10) & 0x3f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 4:
+    elif k == 4:
         return _dp_imm.d_MOVW((x >> 31) & 0x1, (x >> 29) & 0x3, (x >> 21) & 0x3, (x >> 5) & 0xffff, (x >> 0) & 0x1f)
-    elif i == 5:
+    elif k == 5:
         return _dp_imm.d_BITFIELD((x >> 31) & 0x1, (x >> 29) & 0x3, (x >> 22) & 0x1, (x >> 16) & 0x3f, (x >> 10) & 0x3f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 6:
+    elif k == 6:
         return _dp_imm.d_EXTR((x >> 31) & 0x1, (x >> 29) & 0x3, (x >> 22) & 0x1, (x >> 21) & 0x1, (x >> 16) & 0x1f, (x >> 10) & 0x3f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
     return UNDEF_W0, np.uint64(0)
 
 @njit(cache=True)
-def _dec_branch(i, x):
-    if i == 7:
+def _dec_branch(k, x):
+    if k == 7:
         return _branch.d_B_COND((x >> 5) & 0x7ffff, (x >> 0) & 0xf)
-    elif i == 8:
+    elif k == 8:
         return _branch.d_EXCP((x >> 21) & 0x7, (x >> 5) & 0xffff, (x >> 2) & 0x7, (x >> 0) & 0x3)
-    elif i == 9:
+    elif k == 9:
         return _branch.d_SYSTEM((x >> 21) & 0x1, (x >> 19) & 0x3, (x >> 16) & 0x7, (x >> 12) & 0xf, (x >> 8) & 0xf, (x >> 5) & 0x7, (x >> 0) & 0x1f)
-    elif i == 10:
+    elif k == 10:
         return _branch.d_BR_REG((x >> 21) & 0xf, (x >> 16) & 0x1f, (x >> 10) & 0x3f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 11:
+    elif k == 11:
         return _branch.d_B_IMM((x >> 31) & 0x1, (x >> 0) & 0x3ffffff)
-    elif i == 12:
+    elif k == 12:
         return _branch.d_CB((x >> 31) & 0x1, (x >> 24) & 0x1, (x >> 5) & 0x7ffff, (x >> 0) & 0x1f)
-    elif i == 13:
+    elif k == 13:
         return _branch.d_TB((x >> 31) & 0x1, (x >> 24) & 0x1, (x >> 19) & 0x1f, (x >> 5) & 0x3fff, (x >> 0) & 0x1f)
     return UNDEF_W0, np.uint64(0)
 
 @njit(cache=True)
-def _dec_ldst(i, x):
-    if i == 14:
+def _dec_ldst(k, x):
+    if k == 14:
         return _ldst.d_CAS((x >> 30) & 0x3, (x >> 22) & 0x1, (x >> 16) & 0x1f, (x >> 15) & 0x1, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 15:
+    elif k == 15:
         return _ldst.d_CASP((x >> 30) & 0x1, (x >> 22) & 0x1, (x >> 16) & 0x1f, (x >> 15) & 0x1, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 16:
+    elif k == 16:
         return _ldst.d_LDST_EXCL((x >> 30) & 0x3, (x >> 23) & 0x1, (x >> 22) & 0x1, (x >> 21) & 0x1, (x >> 16) & 0x1f, (x >> 15) & 0x1, (x >> 10) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 17:
+    elif k == 17:
         return _ldst.d_LDR_LIT((x >> 30) & 0x3, (x >> 5) & 0x7ffff, (x >> 0) & 0x1f)
-    elif i == 18:
+    elif k == 18:
         return _ldst.d_LDST_PAIR((x >> 30) & 0x3, (x >> 23) & 0x3, (x >> 22) & 0x1, (x >> 15) & 0x7f, (x >> 10) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 19:
+    elif k == 19:
         return _ldst.d_LDST_IMM9((x >> 30) & 0x3, (x >> 22) & 0x3, (x >> 12) & 0x1ff, (x >> 10) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 20:
+    elif k == 20:
         return _ldst.d_ATOMIC((x >> 30) & 0x3, (x >> 23) & 0x1, (x >> 22) & 0x1, (x >> 16) & 0x1f, (x >> 15) & 0x1, (x >> 12) & 0x7, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 21:
+    elif k == 21:
         return _ldst.d_LDST_REGOFF((x >> 30) & 0x3, (x >> 22) & 0x3, (x >> 16) & 0x1f, (x >> 13) & 0x7, (x >> 12) & 0x1, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 22:
+    elif k == 22:
         return _ldst.d_LDST_UIMM((x >> 30) & 0x3, (x >> 22) & 0x3, (x >> 10) & 0xfff, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 23:
+    elif k == 23:
         return _ldst.d_LDR_LIT_V((x >> 30) & 0x3, (x >> 5) & 0x7ffff, (x >> 0) & 0x1f)
-    elif i == 24:
+    elif k == 24:
         return _ldst.d_LDST_PAIR_V((x >> 30) & 0x3, (x >> 23) & 0x3, (x >> 22) & 0x1, (x >> 15) & 0x7f, (x >> 10) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 25:
+    elif k == 25:
         return _ldst.d_LDST_IMM9_V((x >> 30) & 0x3, (x >> 22) & 0x3, (x >> 12) & 0x1ff, (x >> 10) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 26:
+    elif k == 26:
         return _ldst.d_LDST_REGOFF_V((x >> 30) & 0x3, (x >> 22) & 0x3, (x >> 16) & 0x1f, (x >> 13) & 0x7, (x >> 12) & 0x1, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 27:
+    elif k == 27:
         return _ldst.d_LDST_UIMM_V((x >> 30) & 0x3, (x >> 22) & 0x3, (x >> 10) & 0xfff, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
     return UNDEF_W0, np.uint64(0)
 
 @njit(cache=True)
-def _dec_dp_reg(i, x):
-    if i == 28:
+def _dec_dp_reg(k, x):
+    if k == 28:
         return _dp_reg.d_LOGIC_SR((x >> 31) & 0x1, (x >> 29) & 0x3, (x >> 22) & 0x3, (x >> 21) & 0x1, (x >> 16) & 0x1f, (x >> 10) & 0x3f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 29:
+    elif k == 29:
         return _dp_reg.d_ADDSUB_SR((x >> 31) & 0x1, (x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 16) & 0x1f, (x >> 10) & 0x3f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 30:
+    elif k == 30:
         return _dp_reg.d_ADDSUB_ER((x >> 31) & 0x1, (x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 16) & 0x1f, (x >> 13) & 0x7, (x >> 10) & 0x7, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 31:
+    elif k == 31:
         return _dp_reg.d_ADC((x >> 31) & 0x1, (x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 16) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 32:
+    elif k == 32:
         return _dp_reg.d_CCMP((x >> 31) & 0x1, (x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 16) & 0x1f, (x >> 12) & 0xf, (x >> 11) & 0x1, (x >> 10) & 0x1, (x >> 5) & 0x1f, (x >> 4) & 0x1, (x >> 0) & 0xf)
-    elif i == 33:
+    elif k == 33:
         return _dp_reg.d_CSEL((x >> 31) & 0x1, (x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 16) & 0x1f, (x >> 12) & 0xf, (x >> 10) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 34:
+    elif k == 34:
         return _dp_reg.d_CRC32((x >> 31) & 0x1, (x >> 29) & 0x1, (x >> 16) & 0x1f, (x >> 12) & 0x1, (x >> 10) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 35:
+    elif k == 35:
         return _dp_reg.d_DP2((x >> 31) & 0x1, (x >> 29) & 0x1, (x >> 16) & 0x1f, (x >> 10) & 0x3f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 36:
+    elif k == 36:
         return _dp_reg.d_DP1((x >> 31) & 0x1, (x >> 29) & 0x1, (x >> 16) & 0x1f, (x >> 10) & 0x3f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 37:
+    elif k == 37:
         return _dp_reg.d_DP3((x >> 31) & 0x1, (x >> 29) & 0x3, (x >> 21) & 0x7, (x >> 16) & 0x1f, (x >> 15) & 0x1, (x >> 10) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
     return UNDEF_W0, np.uint64(0)
 
 @njit(cache=True)
-def _dec_fp(i, x):
-    if i == 38:
+def _dec_fp(k, x):
+    if k == 38:
         return _fp.d_FP_DP3((x >> 31) & 0x1, (x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 21) & 0x1, (x >> 16) & 0x1f, (x >> 15) & 0x1, (x >> 10) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 39:
+    elif k == 39:
         return _fp.d_FP_FIXED((x >> 31) & 0x1, (x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 19) & 0x3, (x >> 16) & 0x7, (x >> 10) & 0x3f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 40:
+    elif k == 40:
         return _fp.d_FP_INT((x >> 31) & 0x1, (x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 19) & 0x3, (x >> 16) & 0x7, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 41:
+    elif k == 41:
         return _fp.d_FP_DP1((x >> 31) & 0x1, (x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 15) & 0x3f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 42:
+    elif k == 42:
         return _fp.d_FP_CMP((x >> 31) & 0x1, (x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 16) & 0x1f, (x >> 14) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 43:
+    elif k == 43:
         return _fp.d_FP_IMM((x >> 31) & 0x1, (x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 13) & 0xff, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 44:
+    elif k == 44:
         return _fp.d_FP_CCMP((x >> 31) & 0x1, (x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 16) & 0x1f, (x >> 12) & 0xf, (x >> 5) & 0x1f, (x >> 4) & 0x1, (x >> 0) & 0xf)
-    elif i == 45:
+    elif k == 45:
         return _fp.d_FP_DP2((x >> 31) & 0x1, (x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 16) & 0x1f, (x >> 12) & 0xf, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 46:
+    elif k == 46:
         return _fp.d_FP_CSEL((x >> 31) & 0x1, (x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 16) & 0x1f, (x >> 12) & 0xf, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 47:
+    elif k == 47:
         return _fp.d_SIMD_FP3((x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 23) & 0x1, (x >> 22) & 0x1, (x >> 16) & 0x1f, (x >> 11) & 0x7, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 48:
+    elif k == 48:
         return _fp.d_SIMD_FP3S((x >> 29) & 0x1, (x >> 23) & 0x1, (x >> 22) & 0x1, (x >> 16) & 0x1f, (x >> 11) & 0x7, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 49:
+    elif k == 49:
         return _fp.d_SIMD_FP2CMP((x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 22) & 0x1, (x >> 12) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 50:
+    elif k == 50:
         return _fp.d_SIMD_FP2CVTN((x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 22) & 0x1, (x >> 12) & 0x1, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 51:
+    elif k == 51:
         return _fp.d_SIMD_FP2A0((x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 22) & 0x1, (x >> 12) & 0x7, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 52:
+    elif k == 52:
         return _fp.d_SIMD_FP2A1((x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 22) & 0x1, (x >> 12) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 53:
+    elif k == 53:
         return _fp.d_SIMD_FP2A1E((x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 22) & 0x1, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 54:
+    elif k == 54:
         return _fp.d_SIMD_FP2A1F((x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 22) & 0x1, (x >> 12) & 0x1, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 55:
+    elif k == 55:
         return _fp.d_SIMD_FP2SCMP((x >> 29) & 0x1, (x >> 22) & 0x1, (x >> 12) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 56:
+    elif k == 56:
         return _fp.d_SIMD_FP2SCVTN((x >> 29) & 0x1, (x >> 22) & 0x1, (x >> 12) & 0x1, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 57:
+    elif k == 57:
         return _fp.d_SIMD_FP2SA0((x >> 29) & 0x1, (x >> 22) & 0x1, (x >> 12) & 0x7, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 58:
+    elif k == 58:
         return _fp.d_SIMD_FP2SA1((x >> 29) & 0x1, (x >> 22) & 0x1, (x >> 12) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 59:
+    elif k == 59:
         return _fp.d_SIMD_FP2SA1E((x >> 29) & 0x1, (x >> 22) & 0x1, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 60:
+    elif k == 60:
         return _fp.d_SIMD_FP2SA1F((x >> 29) & 0x1, (x >> 22) & 0x1, (x >> 12) & 0x1, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 61:
+    elif k == 61:
         return _fp.d_SIMD_FPACROSS((x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 23) & 0x1, (x >> 22) & 0x1, (x >> 12) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 62:
+    elif k == 62:
         return _fp.d_SIMD_FPPAIRS((x >> 29) & 0x1, (x >> 23) & 0x1, (x >> 22) & 0x1, (x >> 12) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 63:
+    elif k == 63:
         return _fp.d_SIMD_FPELEM((x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 22) & 0x1, (x >> 21) & 0x1, (x >> 20) & 0x1, (x >> 16) & 0xf, (x >> 14) & 0x1, (x >> 11) & 0x1, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 64:
+    elif k == 64:
         return _fp.d_SIMD_FPELEMX((x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 22) & 0x1, (x >> 21) & 0x1, (x >> 20) & 0x1, (x >> 16) & 0xf, (x >> 11) & 0x1, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 65:
+    elif k == 65:
         return _fp.d_SIMD_FPELEMS((x >> 29) & 0x1, (x >> 22) & 0x1, (x >> 21) & 0x1, (x >> 20) & 0x1, (x >> 16) & 0xf, (x >> 14) & 0x1, (x >> 11) & 0x1, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 66:
+    elif k == 66:
         return _fp.d_SIMD_FPELEMSX((x >> 29) & 0x1, (x >> 22) & 0x1, (x >> 21) & 0x1, (x >> 20) & 0x1, (x >> 16) & 0xf, (x >> 11) & 0x1, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 67:
+    elif k == 67:
         return _fp.d_SIMD_FPCVTF((x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 19) & 0x3, (x >> 16) & 0x7, (x >> 11) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 68:
+    elif k == 68:
         return _fp.d_SIMD_FPCVTFD((x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 19) & 0x7, (x >> 16) & 0x7, (x >> 11) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 69:
+    elif k == 69:
         return _fp.d_SIMD_FPCVTFS((x >> 29) & 0x1, (x >> 19) & 0x3, (x >> 16) & 0x7, (x >> 11) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 70:
+    elif k == 70:
         return _fp.d_SIMD_FPCVTFSD((x >> 29) & 0x1, (x >> 19) & 0x7, (x >> 16) & 0x7, (x >> 11) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
     return UNDEF_W0, np.uint64(0)
 
 @njit(cache=True)
-def _dec_simdx(i, x):
-    if i == 71:
+def _dec_simdx(k, x):
+    if k == 71:
         return _simdx.d_LDST_MULT((x >> 30) & 0x1, (x >> 22) & 0x1, (x >> 12) & 0xf, (x >> 10) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 72:
+    elif k == 72:
         return _simdx.d_LDST_MULT_PI((x >> 30) & 0x1, (x >> 22) & 0x1, (x >> 16) & 0x1f, (x >> 12) & 0xf, (x >> 10) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 73:
+    elif k == 73:
         return _simdx.d_LDST_SINGLE((x >> 30) & 0x1, (x >> 22) & 0x1, (x >> 21) & 0x1, (x >> 13) & 0x7, (x >> 12) & 0x1, (x >> 10) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 74:
+    elif k == 74:
         return _simdx.d_LDST_SINGLE_PI((x >> 30) & 0x1, (x >> 22) & 0x1, (x >> 21) & 0x1, (x >> 16) & 0x1f, (x >> 13) & 0x7, (x >> 12) & 0x1, (x >> 10) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 75:
+    elif k == 75:
         return _simdx.d_SIMD_COPY((x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 16) & 0x1f, (x >> 11) & 0xf, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 76:
+    elif k == 76:
         return _simdx.d_SCALAR_DUP((x >> 16) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 77:
+    elif k == 77:
         return _simdx.d_SIMD_MODIMM((x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 16) & 0x7, (x >> 12) & 0xf, (x >> 11) & 0x1, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 78:
+    elif k == 78:
         return _simdx.d_SIMD_PERM((x >> 30) & 0x1, (x >> 22) & 0x3, (x >> 16) & 0x1f, (x >> 12) & 0x7, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 79:
+    elif k == 79:
         return _simdx.d_SIMD_EXT((x >> 30) & 0x1, (x >> 22) & 0x3, (x >> 16) & 0x1f, (x >> 11) & 0xf, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 80:
+    elif k == 80:
         return _simdx.d_SIMD_TBL((x >> 30) & 0x1, (x >> 22) & 0x3, (x >> 16) & 0x1f, (x >> 13) & 0x3, (x >> 12) & 0x1, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 81:
+    elif k == 81:
         return _simdx.d_CRYPTO_AES((x >> 12) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 82:
+    elif k == 82:
         return _simdx.d_CRYPTO_SHA1_3((x >> 16) & 0x1f, (x >> 12) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 83:
+    elif k == 83:
         return _simdx.d_CRYPTO_SHA256_3((x >> 16) & 0x1f, (x >> 12) & 0x3, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 84:
+    elif k == 84:
         return _simdx.d_CRYPTO_SHA1_2((x >> 12) & 0x1, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 85:
+    elif k == 85:
         return _simdx.d_CRYPTO_SHA256_2((x >> 5) & 0x1f, (x >> 0) & 0x1f)
     return UNDEF_W0, np.uint64(0)
 
 @njit(cache=True)
-def _dec_simd(i, x):
-    if i == 86:
+def _dec_simd(k, x):
+    if k == 86:
         return _simd.d_SIMD_PMULL64((x >> 30) & 0x1, (x >> 16) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 87:
+    elif k == 87:
         return _simd.d_SIMD_3SAME((x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 16) & 0x1f, (x >> 11) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 88:
+    elif k == 88:
         return _simd.d_SIMD_S3SAME((x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 16) & 0x1f, (x >> 11) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 89:
+    elif k == 89:
         return _simd.d_SIMD_3DIFF((x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 16) & 0x1f, (x >> 12) & 0xf, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 90:
+    elif k == 90:
         return _simd.d_SIMD_S3DIFF((x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 16) & 0x1f, (x >> 12) & 0xf, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 91:
+    elif k == 91:
         return _simd.d_SIMD_2MISC((x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 12) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 92:
+    elif k == 92:
         return _simd.d_SIMD_S2MISC((x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 12) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 93:
+    elif k == 93:
         return _simd.d_SIMD_ACROSS((x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 12) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 94:
+    elif k == 94:
         return _simd.d_SIMD_SPAIR((x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 12) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 95:
+    elif k == 95:
         return _simd.d_SIMD_SHIFT((x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 19) & 0xf, (x >> 16) & 0x7, (x >> 11) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 96:
+    elif k == 96:
         return _simd.d_SIMD_SSHIFT((x >> 29) & 0x1, (x >> 19) & 0xf, (x >> 16) & 0x7, (x >> 11) & 0x1f, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 97:
+    elif k == 97:
         return _simd.d_SIMD_ELEM((x >> 30) & 0x1, (x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 21) & 0x1, (x >> 20) & 0x1, (x >> 16) & 0xf, (x >> 12) & 0xf, (x >> 11) & 0x1, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
-    elif i == 98:
+    elif k == 98:
         return _simd.d_SIMD_SELEM((x >> 29) & 0x1, (x >> 22) & 0x3, (x >> 21) & 0x1, (x >> 20) & 0x1, (x >> 16) & 0xf, (x >> 12) & 0xf, (x >> 11) & 0x1, (x >> 5) & 0x1f, (x >> 0) & 0x1f)
     return UNDEF_W0, np.uint64(0)
 
@@ -351,32 +1189,44 @@ def _dec_simd(i, x):
 def predecode(insn, feat):
     """Decode one instruction word to (w0, w1); feat is the CPU model's feature mask."""
     x = np.int64(insn) & 0xffffffff
-    for i in range(NPAT):
+    key = ((x >> 21) & 0x7ff)
+    for j in range(BUCKET[key], BUCKET[key + 1]):
+        i = CAND[j]
         if (x & MASK[i]) == VALUE[i]:
             f = FEAT[i]
             if f >= 0 and ((feat >> f) & 1) == 0:
                 return UNDEF_W0, np.uint64(0)
-            if i < 7:
-                return _dec_dp_imm(i, x)
-            elif i < 14:
-                return _dec_branch(i, x)
-            elif i < 28:
-                return _dec_ldst(i, x)
-            elif i < 38:
-                return _dec_dp_reg(i, x)
-            elif i < 71:
-                return _dec_fp(i, x)
-            elif i < 86:
-                return _dec_simdx(i, x)
-            elif i < 99:
-                return _dec_simd(i, x)
+            k = DEC[i]
+            if k < 7:
+                return _dec_dp_imm(k, x)
+            elif k < 14:
+                return _dec_branch(k, x)
+            elif k < 28:
+                return _dec_ldst(k, x)
+            elif k < 38:
+                return _dec_dp_reg(k, x)
+            elif k < 71:
+                return _dec_fp(k, x)
+            elif k < 86:
+                return _dec_simdx(k, x)
+            elif k < 99:
+                return _dec_simd(k, x)
             break
     return UNDEF_W0, np.uint64(0)
 
 
 def match(insn):
-    """Index of the first pattern matching insn, or -1 (pure Python, for tools)."""
-    for i in range(NPAT):
-        if (insn & int(MASK[i])) == int(VALUE[i]):
+    """Index of the first line matching insn, or -1 (pure Python, for tools)."""
+    x = int(insn) & 0xffffffff
+    key = ((x >> 21) & 0x7ff)
+    for j in range(int(BUCKET[key]), int(BUCKET[key + 1])):
+        i = int(CAND[j])
+        if (x & int(MASK[i])) == int(VALUE[i]):
             return i
     return -1
+
+
+def decoder_of(insn):
+    """Index into DECODERS of the first matching line's decoder, or -1 (for tools)."""
+    i = match(insn)
+    return -1 if i < 0 else int(DEC[i])
