@@ -1,22 +1,24 @@
 """Semantics of the scalar floating-point instructions (op FPDP, decoded by cpu/isa/fp.py);
 the Advanced SIMD floating-point forms share the op and are in cpu/fpvec.py.
 
-The decoder has checked the encoding; w1 holds the raw instruction word and aux the
-encoding class (K_*).  Arithmetic is cpu/fpu.py's; this module reads and writes the
-registers, FPCR/FPSR and NZCV.  FPSR cumulative flags are ORed in as the operation
-returns them.
+The decoder has checked the encoding and stored the fields each form needs in w0/w1
+(the layout is in cpu/isa/fp.py's doc string): the encoding class (K_*), the element
+format, the operation within the class, register numbers (general-purpose operands
+already as slots) and the immediate.  Arithmetic is cpu/fpu.py's; this module reads and
+writes the registers, FPCR/FPSR and NZCV.  FPSR cumulative flags are ORed in as the
+operation returns them.
 """
 import numpy as np
 from numba import njit
 
-from pyaarch64.cpu.ops import VREG, C_PC, C_NZCV, SINK, OP_FPMEM
+from pyaarch64.cpu.ops import VREG, C_PC, C_NZCV, OP_FPMEM
 from pyaarch64.cpu.fpaccess import fp_mem, fp_trapped, fp_trap
 from pyaarch64.cpu.sysregs import R_VAL, S_FPCR, S_FPSR
 from pyaarch64.cpu.alu import cond_holds
 from pyaarch64.cpu.fpu import (
-    FMT_H, FMT_S, FMT_D, RM_RN, RM_RP, RM_RM, RM_RZ, RM_RA, nbits, rmode_of,
+    FMT_H, FMT_S, FMT_D, RM_RZ, RM_RA, nbits, rmode_of,
     fp_add, fp_mul, fp_muladd, fp_div, fp_sqrt, fp_compare, fp_minmax, fp_to_fixed,
-    fixed_to_fp, fp_round_int, fp_convert, vfp_expand_imm)
+    fixed_to_fp, fp_round_int, fp_convert)
 from pyaarch64.cpu.fpvec import three_same, two_misc, across, by_element, shift_fixed
 
 U0 = np.uint64(0)
@@ -56,13 +58,7 @@ def vset(regs, d, v):
 
 
 @njit(cache=True)
-def gpr_dst(rd):
-    return SINK if rd == 31 else rd
-
-
-@njit(cache=True)
-def exec_dp1(regs, fpcr, insn, fmt, rd, rn):
-    opcode = (insn >> 15) & 63
+def exec_dp1(regs, fpcr, opcode, fmt, rd, rn):
     x = vget(regs, rn, fmt)
     fl = 0
     if opcode == 0:          # FMOV
@@ -89,8 +85,7 @@ def exec_dp1(regs, fpcr, insn, fmt, rd, rn):
 
 
 @njit(cache=True)
-def exec_dp2(regs, fpcr, insn, fmt, rd, rn, rm):
-    opcode = (insn >> 12) & 15
+def exec_dp2(regs, fpcr, opcode, fmt, rd, rn, rm):
     a = vget(regs, rn, fmt)
     b = vget(regs, rm, fmt)
     if opcode == 0 or opcode == 8:
@@ -108,9 +103,9 @@ def exec_dp2(regs, fpcr, insn, fmt, rd, rn, rm):
 
 
 @njit(cache=True)
-def exec_dp3(regs, fpcr, insn, fmt, rd, rn, rm, ra):
-    o1 = (insn >> 21) & 1
-    o0 = (insn >> 15) & 1
+def exec_dp3(regs, fpcr, op, fmt, rd, rn, rm, ra):
+    o1 = op >> 1
+    o0 = op & 1
     sbit = U1 << np.uint64(nbits(fmt) - 1)
     a = vget(regs, ra, fmt)
     n = vget(regs, rn, fmt)
@@ -125,20 +120,20 @@ def exec_dp3(regs, fpcr, insn, fmt, rd, rn, rm, ra):
 
 
 @njit(cache=True)
-def exec_int(regs, fpcr, insn, fmt, rd, rn):
-    sf = (insn >> 31) & 1
-    rmode = (insn >> 19) & 3
-    opcode = (insn >> 16) & 7
+def exec_int(regs, fpcr, op, sf, ftype, fmt, rd, rn):
+    """FMOV (general), SCVTF/UCVTF, FCVT*: the general-purpose operand is a slot."""
+    rmode = op >> 3
+    opcode = op & 7
     width = 64 if sf else 32
     wmask = ~U0 if sf else np.uint64(0xFFFFFFFF)
     if opcode == 6 or opcode == 7:                     # FMOV
-        if ((insn >> 22) & 3) == 2:                      # top half of a 128-bit register
+        if ftype == 2:                                   # top half of a 128-bit register
             if opcode == 6:
-                regs[gpr_dst(rd)] = regs[VREG + 2 * rn + 1]
+                regs[rd] = regs[VREG + 2 * rn + 1]
             else:
                 regs[VREG + 2 * rd + 1] = regs[rn]
         elif opcode == 6:
-            regs[gpr_dst(rd)] = vget(regs, rn, fmt) & wmask
+            regs[rd] = vget(regs, rn, fmt) & wmask
         else:
             vset(regs, rd, regs[rn] & mask_of(fmt))
         return 0
@@ -152,15 +147,12 @@ def exec_int(regs, fpcr, insn, fmt, rd, rn):
     else:
         mode = rmode            # 00 N, 01 P, 10 M, 11 Z: the FPCR.RMode encoding
     r, fl = fp_to_fixed(vget(regs, rn, fmt), fmt, fpcr, np.int64(0), (opcode & 1) == 1, width, mode)
-    regs[gpr_dst(rd)] = r
+    regs[rd] = r
     return fl
 
 
 @njit(cache=True)
-def exec_fixed(regs, fpcr, insn, fmt, rd, rn):
-    sf = (insn >> 31) & 1
-    opcode = (insn >> 16) & 7
-    fbits = 64 - ((insn >> 10) & 63)
+def exec_fixed(regs, fpcr, opcode, sf, fbits, fmt, rd, rn):
     width = 64 if sf else 32
     wmask = ~U0 if sf else np.uint64(0xFFFFFFFF)
     if opcode == 2 or opcode == 3:                     # SCVTF, UCVTF
@@ -169,61 +161,66 @@ def exec_fixed(regs, fpcr, insn, fmt, rd, rn):
         return fl
     r, fl = fp_to_fixed(vget(regs, rn, fmt), fmt, fpcr, fbits, (opcode & 1) == 1, width,
                          np.int64(RM_RZ))
-    regs[gpr_dst(rd)] = r
+    regs[rd] = r
     return fl
 
 
 @njit(cache=True)
-def fpdp(regs, ctl, sysr, pc, aux, insn):
-    """Execute one scalar FP instruction (FP access already checked by the caller)."""
-    insn = np.int64(insn)
+def fpdp(regs, ctl, sysr, pc, w0, w1):
+    """Execute one FPDP instruction from its decoded words (the FP group below and the
+    vector loop, cpu/hotvec.py); FP access checked by the caller."""
     fpcr = sysr[S_FPCR, R_VAL]
-    rd = insn & 31
-    rn = (insn >> 5) & 31
-    rm = (insn >> 16) & 31
-    fmt = fmt_of((insn >> 22) & 3)
+    m6 = np.uint64(63)
+    rd = np.int64((w0 >> np.uint64(10)) & m6)
+    rn = np.int64((w0 >> np.uint64(16)) & m6)
+    rm = np.int64((w0 >> np.uint64(22)) & m6)
+    ra = np.int64((w0 >> np.uint64(28)) & m6)
+    aux = np.int64(w0 >> np.uint64(34))
     kind = aux & 31
+    ftype = (aux >> 5) & 3
+    n = (aux >> 7) & 7
+    op = (aux >> 10) & 255
+    x = (aux >> 18) & 1
+    imm = np.int64(w1)
+    fmt = fmt_of(ftype)
     fl = 0
     if kind >= K_V3:
         if kind == K_V3 or kind == K_S3:
-            fl = three_same(regs, fpcr, insn, kind == K_S3)
+            fl = three_same(regs, fpcr, op, fmt, n, rd, rn, rm)
         elif kind == K_V2 or kind == K_S2:
-            fl = two_misc(regs, fpcr, insn, kind == K_S2)
+            fl = two_misc(regs, fpcr, op, fmt, n, x, kind == K_S2, rd, rn)
         elif kind == K_ACROSS or kind == K_SPAIR:
-            fl = across(regs, fpcr, insn, kind == K_SPAIR)
+            fl = across(regs, fpcr, op, fmt, kind == K_SPAIR, rd, rn)
         elif kind == K_VELEM or kind == K_SELEM:
-            fl = by_element(regs, fpcr, insn, kind == K_SELEM)
+            fl = by_element(regs, fpcr, op, fmt, n, imm, rd, rn, rm)
         else:
-            fl = shift_fixed(regs, fpcr, insn, kind == K_SSHIFT)
+            fl = shift_fixed(regs, fpcr, op, fmt, n, imm, rd, rn)
     elif kind == K_DP1:
-        fl = exec_dp1(regs, fpcr, insn, fmt, rd, rn)
+        fl = exec_dp1(regs, fpcr, op, fmt, rd, rn)
     elif kind == K_DP2:
-        fl = exec_dp2(regs, fpcr, insn, fmt, rd, rn, rm)
+        fl = exec_dp2(regs, fpcr, op, fmt, rd, rn, rm)
     elif kind == K_DP3:
-        fl = exec_dp3(regs, fpcr, insn, fmt, rd, rn, rm, (insn >> 10) & 31)
+        fl = exec_dp3(regs, fpcr, op, fmt, rd, rn, rm, ra)
     elif kind == K_CMP or kind == K_CCMP:
-        if kind == K_CCMP and not cond_holds((insn >> 12) & 15, np.int64(ctl[C_NZCV])):
-            ctl[C_NZCV] = np.uint64(insn & 15)
+        # op: with #0.0 | E << 1 (FCMPE/FCCMPE signal on quiet NaNs); CCMP: imm = cond | nzcv << 4
+        if kind == K_CCMP and not cond_holds(imm & 15, np.int64(ctl[C_NZCV])):
+            ctl[C_NZCV] = np.uint64(imm >> 4)
         else:
             a = vget(regs, rn, fmt)
-            if kind == K_CMP and (insn >> 3) & 1:      # FCMP{E} #0.0
-                b = U0
-            else:
-                b = vget(regs, rm, fmt)
-            signal = (insn >> 4) & 1            # FCMPE / FCCMPE
-            nzcv, fl = fp_compare(a, b, fmt, fpcr, signal == 1)
+            b = U0 if op & 1 else vget(regs, rm, fmt)
+            nzcv, fl = fp_compare(a, b, fmt, fpcr, (op >> 1) == 1)
             ctl[C_NZCV] = np.uint64(nzcv)
     elif kind == K_CSEL:
-        if cond_holds((insn >> 12) & 15, np.int64(ctl[C_NZCV])):
+        if cond_holds(imm, np.int64(ctl[C_NZCV])):
             vset(regs, rd, vget(regs, rn, fmt))
         else:
             vset(regs, rd, vget(regs, rm, fmt))
     elif kind == K_IMM:
-        vset(regs, rd, vfp_expand_imm((insn >> 13) & 255, fmt))
+        vset(regs, rd, w1)
     elif kind == K_INT:
-        fl = exec_int(regs, fpcr, insn, fmt, rd, rn)
+        fl = exec_int(regs, fpcr, op, x, ftype, fmt, rd, rn)
     else:
-        fl = exec_fixed(regs, fpcr, insn, fmt, rd, rn)
+        fl = exec_fixed(regs, fpcr, op, x, imm, fmt, rd, rn)
     if fl != 0:
         sysr[S_FPSR, R_VAL] = sysr[S_FPSR, R_VAL] | np.uint64(fl)
     ctl[C_PC] = pc + np.uint64(4)
@@ -238,11 +235,8 @@ def fp_group(regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1)
         return np.int64(fp_mem(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1))
     if fp_trapped(ctl, sysr):
         return np.int64(fp_trap(regs, ctl, sysr, pc))
-    return np.int64(fpdp_words(regs, ctl, sysr, pc, w0, w1))
+    return np.int64(fpdp(regs, ctl, sysr, pc, w0, w1))
 
 
-@njit(cache=True)
-def fpdp_words(regs, ctl, sysr, pc, w0, w1):
-    """FPDP from its decoded words (the FP group above and the vector loop,
-    cpu/hotvec.py); FP access checked by the caller."""
-    return fpdp(regs, ctl, sysr, pc, np.int64(w0 >> np.uint64(34)), w1)
+# the name the vector loop (cpu/hotvec.py) runs FPDP by: fpdp takes the decoded words
+fpdp_words = fpdp

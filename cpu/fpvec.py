@@ -1,6 +1,7 @@
 """Advanced SIMD floating-point forms (vector and scalar-SIMD), lane by lane on the
-softfloat of cpu/fpu.py.  Reached from cpu/fpexec.py's fpdp with the encoding class
-(K_V*/K_S*) and the raw instruction word; the decoder (cpu/isa/fp.py) has rejected the
+softfloat of cpu/fpu.py.  Reached from cpu/fpexec.py's fpdp with the fields the decoder
+(cpu/isa/fp.py, whose doc string has the layout) stored: the operation code, the element
+format and count, register numbers and the immediate; the decoder has rejected the
 unallocated and half-precision encodings.  FPSR flags of all lanes are ORed.
 """
 import numpy as np
@@ -56,19 +57,6 @@ def vstore(regs, d, lo, hi):
     regs[VREG + 2 * d + 1] = hi
 
 
-@njit(cache=True)
-def geom(insn, scalar):
-    """(fmt, esize, lanes) of a form whose element size is sz (bit 22)."""
-    sz = (insn >> 22) & 1
-    q = (insn >> 30) & 1
-    esize = 64 if sz else 32
-    if scalar:
-        n = 1
-    else:
-        n = (128 if q else 64) // esize
-    return (FMT_D if sz else FMT_S), esize, n
-
-
 @njit(cache=True, inline='always')
 def ones(esize):
     return ~U0 if esize == 64 else (U1 << np.uint64(esize)) - U1
@@ -111,12 +99,11 @@ def op3(code, x, y, acc, fmt, esize, fpcr):
 
 
 @njit(cache=True)
-def three_same(regs, fpcr, insn, scalar):
-    fmt, esize, n = geom(insn, scalar)
-    code = (((insn >> 29) & 1) << 4) | (((insn >> 23) & 1) << 3) | ((insn >> 11) & 7)
-    rd = insn & 31
-    nlo, nhi = vload(regs, (insn >> 5) & 31)
-    mlo, mhi = vload(regs, (insn >> 16) & 31)
+def three_same(regs, fpcr, code, fmt, n, rd, rn, rm):
+    """n lanes of fmt; code = U<<4 | a<<3 | opcode<2:0>."""
+    esize = nbits(fmt)
+    nlo, nhi = vload(regs, rn)
+    mlo, mhi = vload(regs, rm)
     dlo, dhi = vload(regs, rd)
     pairwise = code == 0x10 or code == 0x18 or code == 0x12 or code == 0x16 or code == 0x1E
     rlo = U0
@@ -138,17 +125,12 @@ def three_same(regs, fpcr, insn, scalar):
 
 
 @njit(cache=True)
-def by_element(regs, fpcr, insn, scalar):
-    """FMLA, FMLS, FMUL, FMULX (by element)."""
-    fmt, esize, n = geom(insn, scalar)
-    u = (insn >> 29) & 1
-    opc = (insn >> 12) & 15
-    h = (insn >> 11) & 1
-    l_ = (insn >> 21) & 1
-    idx = h if esize == 64 else (h << 1) | l_
-    rm = (insn >> 16) & 31
-    rd = insn & 31
-    nlo, nhi = vload(regs, (insn >> 5) & 31)
+def by_element(regs, fpcr, code, fmt, n, idx, rd, rn, rm):
+    """FMLA, FMLS, FMUL, FMULX (by element): code = U<<4 | opcode, Vm's element idx."""
+    esize = nbits(fmt)
+    u = code >> 4
+    opc = code & 15
+    nlo, nhi = vload(regs, rn)
     mlo, mhi = vload(regs, rm)
     dlo, dhi = vload(regs, rd)
     y = lane(mlo, mhi, esize, idx)
@@ -223,12 +205,10 @@ def op2(code, x, fmt, esize, fpcr):
 
 
 @njit(cache=True)
-def two_misc(regs, fpcr, insn, scalar):
-    code = (((insn >> 29) & 1) << 6) | (((insn >> 23) & 1) << 5) | ((insn >> 12) & 31)
-    rd = insn & 31
-    nlo, nhi = vload(regs, (insn >> 5) & 31)
-    sz = (insn >> 22) & 1
-    q = (insn >> 30) & 1
+def two_misc(regs, fpcr, code, fmt, n, q, scalar, rd, rn):
+    """n lanes of fmt; code = U<<6 | a<<5 | opcode; q: FCVTN2/FCVTL2 use Vd's/Vn's top half."""
+    nlo, nhi = vload(regs, rn)
+    sz = 1 if fmt == FMT_D else 0
     fl = 0
     op = code & 31
     if op == 0x16 or op == 0x17:
@@ -264,7 +244,7 @@ def two_misc(regs, fpcr, insn, scalar):
             rlo, rhi = put(rlo, rhi, be, i, r)
         vstore(regs, rd, rlo, rhi)
         return fl
-    fmt, esize, n = geom(insn, scalar)
+    esize = nbits(fmt)
     rlo = U0
     rhi = U0
     for i in range(n):
@@ -285,14 +265,13 @@ def reduce_op(code, x, y, fmt, fpcr):
 
 
 @njit(cache=True)
-def across(regs, fpcr, insn, pair):
+def across(regs, fpcr, code, fmt, pair, rd, rn):
     """FMAXNMV/FMINNMV/FMAXV/FMINV (4S), or scalar pairwise FMAXNMP/FMINNMP/FADDP/
-    FMAXP/FMINP (`pair`: the two elements of Vn's low 64 or 128 bits)."""
-    code = (((insn >> 23) & 1) << 2) | ((insn >> 12) & 3)
-    rd = insn & 31
-    nlo, nhi = vload(regs, (insn >> 5) & 31)
+    FMAXP/FMINP (`pair`: the two elements of Vn's low 64 or 128 bits); code = a<<2 |
+    opcode<1:0>."""
+    nlo, nhi = vload(regs, rn)
     if pair:
-        fmt, esize, n = geom(insn, pair)
+        esize = nbits(fmt)
         r, fl = reduce_op(code, lane(nlo, nhi, esize, 0), lane(nlo, nhi, esize, 1), fmt, fpcr)
         vstore(regs, rd, r, U0)
         return fl
@@ -305,19 +284,13 @@ def across(regs, fpcr, insn, pair):
 
 
 @njit(cache=True)
-def shift_fixed(regs, fpcr, insn, scalar):
-    """SCVTF/UCVTF/FCVTZS/FCVTZU (vector and scalar, fixed-point, shift by immediate)."""
-    immh = (insn >> 19) & 15
-    imm7 = (insn >> 16) & 127
-    esize = 64 if immh >= 8 else 32
-    fmt = np.int64(FMT_D if esize == 64 else FMT_S)
-    fbits = 2 * esize - imm7
-    u = (insn >> 29) & 1
-    q = (insn >> 30) & 1
-    n = 1 if scalar else (128 if q else 64) // esize
-    rd = insn & 31
-    nlo, nhi = vload(regs, (insn >> 5) & 31)
-    to_fp = ((insn >> 11) & 31) == 0x1C
+def shift_fixed(regs, fpcr, code, fmt, n, fbits, rd, rn):
+    """SCVTF/UCVTF/FCVTZS/FCVTZU (vector and scalar, fixed-point, shift by immediate):
+    code = U | to-FP << 1."""
+    esize = nbits(fmt)
+    u = code & 1
+    nlo, nhi = vload(regs, rn)
+    to_fp = (code >> 1) == 1
     rlo = U0
     rhi = U0
     fl = 0

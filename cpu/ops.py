@@ -90,8 +90,8 @@ OP_NAMES = (
     "FPMEM",       # FP/SIMD register load/store (slow op): rd = Vt, ra = Vt2 (raw numbers),
                    # rn = base slot, rm = index slot; aux: log2 size | L<<3 | mode<<4 |
                    # kind<<6 (FK_*) | option<<8 | shift<<11; imm: offset
-    "FPDP",        # scalar floating point (slow op, cpu/fpexec.py): aux = encoding class,
-                   # imm = instruction word
+    "FPDP",        # floating point, scalar and Advanced SIMD (slow op, cpu/fpexec.py): the
+                   # decoded fields, layout in cpu/isa/fp.py
     "SIMD",        # Advanced SIMD integer/bitwise data processing (slow op, cpu/simd_int.py):
                    # rd/rn/rm = raw V numbers; aux: see cpu/isa/simd.py
     # Advanced SIMD structure loads/stores, copy, modified immediate, permutes, EXT,

@@ -230,3 +230,29 @@ def test_bcond_variant_carries_the_condition_truth_table():
         assert aux & 15 == cond
         for nzcv in range(16):
             assert bool((aux >> (4 + nzcv)) & 1) == bool(cond_holds(cond, nzcv)), (cond, nzcv)
+
+
+def test_fp_fields_are_decoded_once():
+    """FPDP carries the fields its executor needs (cpu/isa/fp.py's layout), not the word."""
+    from pyaarch64.cpu.isa import fp as F
+    from pyaarch64.cpu import fpexec as X
+
+    for n in dir(F):
+        if n.startswith("K_"):
+            assert getattr(X, n) == getattr(F, n), n
+
+    def fields(word):
+        w0, w1 = (int(v) for v in D.predecode(word, np.int64(-1)))
+        assert w0 & 0x3FF == O.OP_FPDP
+        aux = w0 >> 34
+        return ((w0 >> 10) & 63, (w0 >> 16) & 63, (w0 >> 22) & 63, (w0 >> 28) & 63,
+                aux & 31, (aux >> 5) & 3, (aux >> 7) & 7, (aux >> 10) & 255, (aux >> 18) & 1, w1)
+    # fmadd d0, d1, d2, d3: rd rn rm ra, K_DP3, double, 1 element, o1:o0 = 00
+    assert fields(0x1F420C20) == (0, 1, 2, 3, F.K_DP3, 1, 1, 0, 0, 0)
+    # fmov x0, d1: Xd a slot, FMOV to general (opcode 6), sf
+    assert fields(0x9E660020) == (0, 1, 0, 0, F.K_INT, 1, 1, 6, 1, 0)
+    assert fields(0x9E66003F)[0] == O.SINK                      # fmov xzr, d1
+    # fmov s0, #1.0: the expanded value
+    assert fields(0x1E2E1000) == (0, 0, 0, 0, F.K_IMM, 0, 1, 0, 0, 0x3F800000)
+    # fmul v5.4s, v5.4s, v3.s[2]: 4 single elements, U:opcode = 9, element index 2 in w1
+    assert fields(0x4F8398A5) == (5, 5, 3, 0, F.K_VELEM, 0, 4, 9, 0, 2)

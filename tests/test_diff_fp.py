@@ -390,7 +390,7 @@ def test_no_float64_in_fp(h):
     from pyaarch64.cpu.isa import fp as fpdec
     cpu = h.cpu
     fpexec.fpdp.compile((typeof(cpu.regs), typeof(cpu.ctl), typeof(cpu.sysr), types.uint64,
-                         types.int64, types.uint64))
+                         types.uint64, types.uint64))
     for name in dir(fpdec):
         if name.startswith("d_FP_"):
             d = getattr(fpdec, name)

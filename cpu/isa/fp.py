@@ -1,28 +1,62 @@
-"""Decoders for data processing -- scalar floating-point (fp.dec).
+"""Decoders for data processing -- floating-point, scalar and Advanced SIMD (fp.dec).
 
-Every form becomes one slow op, FPDP: aux is the encoding class (cpu/fpexec.py K_*),
-imm the instruction word, re-read by the semantic function.  Unallocated encodings and
-the half-precision arithmetic (FEAT_FP16, which no CPU model has) are UNDEF.
+Every form becomes one slow op, FPDP, executed by cpu/fpexec.py (scalar) and
+cpu/fpvec.py (vector and scalar-SIMD).  The decoder checks the encoding and hands the
+executor the fields it needs, so nothing is re-read from the instruction word:
+
+    w0:  rd, rn, rm, ra = register numbers: V registers raw (0..31); a general-purpose
+         operand (FMOV/SCVTF/UCVTF/FCVT* to or from Xn) a slot: rr() for a source,
+         wr() for a destination (31 = XZR, writes to the sink)
+         aux = kind | ftype << 5 | n << 7 | op << 10 | x << 18
+    w1:  the kind's immediate (below), or 0
+
+    kind   K_* below
+    ftype  element format, the scalar FP encoding: 0 single, 1 double, 3 half (FCVT
+           only), 2 the top half of V (FMOV Xd <-> Vn.D[1]); SIMD forms: sz (0 S, 1 D)
+    n      number of elements: 1 for scalar forms, 2 or 4 for vectors
+    x      Q (which half FCVTN2/FCVTL2/FCVTXN2 use) for K_V2; sf (a 64-bit general
+           register) for K_INT and K_FIXED
+
+    kind      op                                w1
+    K_DP1     opcode<5:0> (FMOV FABS .. FRINTI)
+    K_DP2     opcode<3:0> (FMUL FDIV .. FNMUL)
+    K_DP3     o1 << 1 | o0
+    K_CMP     with-zero | E << 1  (opc2<3>, opc2<4>)
+    K_CCMP    E << 1 (op)                       cond | nzcv << 4
+    K_CSEL                                      cond
+    K_IMM                                       the value, VFPExpandImm(imm8)
+    K_INT     opcode<2:0> | rmode << 3
+    K_FIXED   opcode<2:0>                       fbits (64 - scale)
+    K_V3/S3   U << 4 | a << 3 | opcode<2:0>
+    K_V2/S2   U << 6 | a << 5 | opcode<4:0>
+    K_ACROSS/SPAIR   a << 2 | opcode<1:0>
+    K_VELEM/SELEM    U << 4 | opcode<3:0>      element index; rm is M:Rm
+    K_VSHIFT/SSHIFT  U | to-FP << 1            fbits
+
+Unallocated encodings and the half-precision arithmetic (FEAT_FP16, which no CPU model
+has) are UNDEF.
 """
+import numpy as np
 from numba import njit
 
 from pyaarch64.cpu.ops import OP_FPDP
-from pyaarch64.cpu.isa.common import mk, undef
+from pyaarch64.cpu.isa.common import mk, undef, rr, wr
+from pyaarch64.cpu.isa.simdx import expand_imm
 
 K_DP1, K_DP2, K_DP3, K_CMP, K_CCMP, K_CSEL, K_IMM, K_INT, K_FIXED = 0, 1, 2, 3, 4, 5, 6, 7, 8
+M32 = np.uint64(0xFFFFFFFF)
 
 
 @njit(cache=True)
-def _fp(kind, insn):
-    return mk(OP_FPDP, 0, 0, 0, 0, kind, insn)
+def _fp(kind, ftype, n, op, x, rd, rn, rm, ra, imm):
+    return mk(OP_FPDP, rd, rn, rm, ra, kind | (ftype << 5) | (n << 7) | (op << 10) | (x << 18), imm)
 
 
 @njit(cache=True)
 def d_FP_DP3(M, S, ftype, o1, rm, o0, ra, rn, rd):
     if M or S or ftype > 1:
         return undef()
-    return _fp(K_DP3, 0x1F000000 | (ftype << 22) | (o1 << 21) | (rm << 16) | (o0 << 15)
-               | (ra << 10) | (rn << 5) | rd)
+    return _fp(K_DP3, ftype, 1, (o1 << 1) | o0, 0, rd, rn, rm, ra, 0)
 
 
 @njit(cache=True)
@@ -30,10 +64,11 @@ def d_FP_FIXED(sf, S, ftype, rmode, opcode, scale, rn, rd):
     if S or ftype > 1 or (sf == 0 and scale < 32):
         return undef()
     ro = (rmode << 3) | opcode
-    if ro != 2 and ro != 3 and ro != 24 and ro != 25:      # SCVTF UCVTF FCVTZS FCVTZU
-        return undef()
-    return _fp(K_FIXED, (sf << 31) | 0x1E000000 | (ftype << 22) | (rmode << 19) | (opcode << 16)
-               | (scale << 10) | (rn << 5) | rd)
+    if ro == 2 or ro == 3:                                   # SCVTF UCVTF: Xn to Vd
+        return _fp(K_FIXED, ftype, 1, opcode, sf, rd, rr(rn), 0, 0, 64 - scale)
+    if ro == 24 or ro == 25:                                 # FCVTZS FCVTZU: Vn to Xd
+        return _fp(K_FIXED, ftype, 1, opcode, sf, wr(rd), rn, 0, 0, 64 - scale)
+    return undef()
 
 
 @njit(cache=True)
@@ -49,8 +84,11 @@ def d_FP_INT(sf, S, ftype, rmode, opcode, rn, rd):
         ok = ftype <= 1
     if not ok:
         return undef()
-    return _fp(K_INT, (sf << 31) | 0x1E200000 | (ftype << 22) | (rmode << 19) | (opcode << 16)
-               | (rn << 5) | rd)
+    if opcode == 2 or opcode == 3 or opcode == 7:            # Xn to Vd
+        d, n = rd, rr(rn)
+    else:                                                    # Vn to Xd
+        d, n = wr(rd), rn
+    return _fp(K_INT, ftype, 1, opcode | (rmode << 3), sf, d, n, 0, 0, 0)
 
 
 @njit(cache=True)
@@ -67,48 +105,59 @@ def d_FP_DP1(M, S, ftype, opcode, rn, rd):
         ok = opcode < 16 and opcode != 13
     if not ok:
         return undef()
-    return _fp(K_DP1, 0x1E204000 | (ftype << 22) | (opcode << 15) | (rn << 5) | rd)
+    return _fp(K_DP1, ftype, 1, opcode, 0, rd, rn, 0, 0, 0)
 
 
 @njit(cache=True)
 def d_FP_CMP(M, S, ftype, rm, op, rn, opc2):
     if M or S or ftype > 1 or op != 0 or (opc2 & 7) != 0:
         return undef()
-    return _fp(K_CMP, 0x1E202000 | (ftype << 22) | (rm << 16) | (rn << 5) | opc2)
+    return _fp(K_CMP, ftype, 1, opc2 >> 3, 0, 0, rn, rm, 0, 0)
 
 
 @njit(cache=True)
 def d_FP_IMM(M, S, ftype, imm8, imm5, rd):
     if M or S or ftype > 1 or imm5 != 0:
         return undef()
-    return _fp(K_IMM, 0x1E201000 | (ftype << 22) | (imm8 << 13) | rd)
+    # VFPExpandImm is AdvSIMDExpandImm's FMOV form (cmode 1111; op selects double)
+    v = expand_imm(ftype, 15, imm8)
+    if ftype == 0:
+        v &= M32
+    return _fp(K_IMM, ftype, 1, 0, 0, rd, 0, 0, 0, v)
 
 
 @njit(cache=True)
 def d_FP_CCMP(M, S, ftype, rm, cond, rn, op, nzcv):
     if M or S or ftype > 1:
         return undef()
-    return _fp(K_CCMP, 0x1E200400 | (ftype << 22) | (rm << 16) | (cond << 12) | (rn << 5)
-               | (op << 4) | nzcv)
+    return _fp(K_CCMP, ftype, 1, op << 1, 0, 0, rn, rm, 0, cond | (nzcv << 4))
 
 
 @njit(cache=True)
 def d_FP_DP2(M, S, ftype, rm, opcode, rn, rd):
     if M or S or ftype > 1 or opcode > 8:
         return undef()
-    return _fp(K_DP2, 0x1E200800 | (ftype << 22) | (rm << 16) | (opcode << 12) | (rn << 5) | rd)
+    return _fp(K_DP2, ftype, 1, opcode, 0, rd, rn, rm, 0, 0)
 
 
 @njit(cache=True)
 def d_FP_CSEL(M, S, ftype, rm, cond, rn, rd):
     if M or S or ftype > 1:
         return undef()
-    return _fp(K_CSEL, 0x1E200C00 | (ftype << 22) | (rm << 16) | (cond << 12) | (rn << 5) | rd)
+    return _fp(K_CSEL, ftype, 1, 0, 0, rd, rn, rm, 0, cond)
 
 
 # --- Advanced SIMD floating point ------------------------------------------------------
 K_V3, K_S3, K_V2, K_S2, K_ACROSS, K_SPAIR, K_VELEM, K_SELEM, K_VSHIFT, K_SSHIFT = (
     9, 10, 11, 12, 13, 14, 15, 16, 17, 18)
+
+
+@njit(cache=True)
+def _lanes(scalar, Q, sz):
+    """Elements of an sz (0 S, 1 D) form: 1 for scalar, 64 or 128 bits of them for vectors."""
+    if scalar:
+        return 1
+    return (4 if Q else 2) >> sz
 
 
 @njit(cache=True)
@@ -122,9 +171,7 @@ def _three(scalar, Q, U, a, sz, rm, op, rn, rd):
             and code != 0x19 and code != 0x1B and code != 0x1F and not (sz == 1 and Q == 0)
     if not ok:
         return undef()
-    base = 0x5E200400 if scalar else 0x0E200400 | (Q << 30)
-    return _fp(K_S3 if scalar else K_V3, base | (U << 29) | (a << 23) | (sz << 22) | (rm << 16)
-               | ((0x18 | op) << 11) | (rn << 5) | rd)
+    return _fp(K_S3 if scalar else K_V3, sz, _lanes(scalar, Q, sz), code, 0, rd, rn, rm, 0, 0)
 
 
 @njit(cache=True)
@@ -158,9 +205,8 @@ def _misc(scalar, Q, U, a, sz, opcode, rn, rd):
             and not (sz == 1 and Q == 0)
     if not ok:
         return undef()
-    base = 0x5E200800 if scalar else 0x0E200800 | (Q << 30)
-    return _fp(K_S2 if scalar else K_V2, base | (U << 29) | (a << 23) | (sz << 22) | (opcode << 12)
-               | (rn << 5) | rd)
+    return _fp(K_S2 if scalar else K_V2, sz, _lanes(scalar, Q, sz), code, 0 if scalar else Q,
+               rd, rn, 0, 0, 0)
 
 
 @njit(cache=True)
@@ -227,23 +273,23 @@ def d_SIMD_FP2SA1F(U, sz, op, rn, rd):
 def d_SIMD_FPACROSS(Q, U, a, sz, op, rn, rd):
     if U == 0 or Q == 0 or sz == 1 or op == 1 or op == 2:
         return undef()
-    return _fp(K_ACROSS, 0x6E300800 | (a << 23) | ((0x0C | op) << 12) | (rn << 5) | rd)
+    return _fp(K_ACROSS, 0, 4, (a << 2) | op, 0, rd, rn, 0, 0, 0)
 
 
 @njit(cache=True)
 def d_SIMD_FPPAIRS(U, a, sz, op, rn, rd):
     if U == 0 or op == 2 or (op == 1 and a == 1):
         return undef()
-    return _fp(K_SPAIR, 0x7E300800 | (a << 23) | (sz << 22) | ((0x0C | op) << 12) | (rn << 5) | rd)
+    return _fp(K_SPAIR, sz, 1, (a << 2) | op, 0, rd, rn, 0, 0, 0)
 
 
 @njit(cache=True)
 def _elem(scalar, Q, U, sz, L, M, rm, opcode, H, rn, rd):
     if (sz == 1 and L == 1) or (not scalar and sz == 1 and Q == 0) or (U == 1 and opcode != 9):
         return undef()
-    base = 0x5F000000 if scalar else 0x0F000000 | (Q << 30)
-    return _fp(K_SELEM if scalar else K_VELEM, base | (U << 29) | ((2 | sz) << 22) | (L << 21)
-               | (M << 20) | (rm << 16) | (opcode << 12) | (H << 11) | (rn << 5) | rd)
+    idx = H if sz else (H << 1) | L
+    return _fp(K_SELEM if scalar else K_VELEM, sz, _lanes(scalar, Q, sz), (U << 4) | opcode, 0,
+               rd, rn, (M << 4) | rm, 0, idx)
 
 
 @njit(cache=True)
@@ -270,9 +316,10 @@ def d_SIMD_FPELEMSX(U, sz, L, M, rm, H, rn, rd):
 def _cvtf(scalar, Q, U, immh, immb, op, rn, rd):
     if op == 1 or op == 2 or (not scalar and immh >= 8 and Q == 0):
         return undef()
-    base = 0x5F000400 if scalar else 0x0F000400 | (Q << 30)
-    return _fp(K_SSHIFT if scalar else K_VSHIFT, base | (U << 29) | (immh << 19) | (immb << 16)
-               | ((0x1C | op) << 11) | (rn << 5) | rd)
+    sz = 1 if immh >= 8 else 0
+    fbits = (128 if sz else 64) - ((immh << 3) | immb)       # 2 * esize - immh:immb
+    return _fp(K_SSHIFT if scalar else K_VSHIFT, sz, _lanes(scalar, Q, sz),
+               U | ((1 if op == 0 else 0) << 1), 0, rd, rn, 0, 0, fbits)
 
 
 @njit(cache=True)
