@@ -4,8 +4,14 @@ FPProcessNaNs, FPCompare, FPMax/FPMin[Num]).
 
 Element-wise: every operation takes raw bit patterns (np.uint64, low N bits used), a
 format code (FMT_H/FMT_S/FMT_D), the FPCR value and returns (result bits, flags), where
-flags are FPSR cumulative bits (IOC, DZC, OFC, UFC, IXC, IDC) to OR into FPSR.  No host
-float is involved anywhere; vector forms can call the same functions per lane.
+flags are FPSR cumulative bits (IOC, DZC, OFC, UFC, IXC, IDC) to OR into FPSR; vector
+forms call the same functions per lane.
+
+fp_add, fp_mul_x, fp_muladd, fp_div, fp_sqrt, fp_convert_mode and fixed_to_fp first try
+cpu/fpfast.py's host floating-point path, which answers only where it can prove the
+result and flags equal to the integer code's (normal operands and results, round to
+nearest); every other case runs the integer code below, which is also callable alone as
+fp_*_soft (the tests compare the two).
 
 Inside, a finite value is (sign, exp, mant): value = (-1)**sign * mant * 2**exp, mant an
 int64 below 2**62 whose bit 0 may carry a sticky bit (it is always below the rounding
@@ -15,56 +21,18 @@ uint64 pairs.
 import numpy as np
 from numba import njit
 
-U0 = np.uint64(0)
-U1 = np.uint64(1)
-M32 = np.uint64(0xFFFFFFFF)
+from pyaarch64.cpu import fpformat
+from pyaarch64.cpu.fpfast import (fast_add, fast_mul, fast_muladd, fast_div, fast_sqrt,
+                                  fast_convert, fast_fixed_to_fp)
+from pyaarch64.cpu.fpformat import (
+    U0, U1, M32, FMT_H, F_IOC, F_DZC, F_OFC, F_UFC, F_IXC, F_IDC, FPCR_AHP, FPCR_DN, FPCR_FZ,
+    RM_RN, RM_RP, RM_RM, RM_RZ, RM_RA, RM_ODD, fbits, ebits, nbits, rmode_of, fpcr_bit)
 
-FMT_H, FMT_S, FMT_D = 0, 1, 2
-
-# FPSR cumulative flags
-F_IOC = 1
-F_DZC = 2
-F_OFC = 4
-F_UFC = 8
-F_IXC = 16
-F_IDC = 128
-
-# FPCR fields
-FPCR_AHP = 26
-FPCR_DN = 25
-FPCR_FZ = 24
-FPCR_RMODE = 22
-
-# rounding modes (FPCR.RMode encoding), plus ties-away and round-to-odd (FCVTXN)
-RM_RN, RM_RP, RM_RM, RM_RZ, RM_RA, RM_ODD = 0, 1, 2, 3, 4, 5
+# callers import the formats from here too
+FMT_S, FMT_D, FPCR_RMODE = fpformat.FMT_S, fpformat.FMT_D, fpformat.FPCR_RMODE
 
 # FPUnpack types
 T_ZERO, T_DENORM, T_NORMAL, T_INF, T_QNAN, T_SNAN = 0, 1, 2, 3, 4, 5
-
-
-@njit(cache=True, inline='always')
-def fbits(fmt):
-    return 10 if fmt == FMT_H else (23 if fmt == FMT_S else 52)
-
-
-@njit(cache=True, inline='always')
-def ebits(fmt):
-    return 5 if fmt == FMT_H else (8 if fmt == FMT_S else 11)
-
-
-@njit(cache=True, inline='always')
-def nbits(fmt):
-    return 16 if fmt == FMT_H else (32 if fmt == FMT_S else 64)
-
-
-@njit(cache=True, inline='always')
-def rmode_of(fpcr):
-    return np.int64((fpcr >> np.uint64(FPCR_RMODE)) & np.uint64(3))
-
-
-@njit(cache=True, inline='always')
-def fpcr_bit(fpcr, b):
-    return ((fpcr >> np.uint64(b)) & U1) != U0
 
 
 @njit(cache=True, inline='always')
@@ -395,6 +363,15 @@ def to62(hi, lo, exp):
 @njit(cache=True)
 def fp_add(x1, x2, fmt, fpcr, neg2):
     """FPAdd (neg2: FPSub, the second operand's sign inverted except for NaNs)."""
+    ok, r, fl = fast_add(x1, x2, fmt, fpcr, neg2)
+    if ok:
+        return r, fl
+    return fp_add_soft(x1, x2, fmt, fpcr, neg2)
+
+
+@njit(cache=True)
+def fp_add_soft(x1, x2, fmt, fpcr, neg2):
+    """fp_add in integers only (every case; tests compare the fast path with it)."""
     t1, s1, e1, m1, f1 = unpack(x1, fmt, fpcr)
     t2, s2, e2, m2, f2 = unpack(x2, fmt, fpcr)
     fl = f1 | f2
@@ -452,6 +429,15 @@ def fp_mul(x1, x2, fmt, fpcr):
 @njit(cache=True)
 def fp_mul_x(x1, x2, fmt, fpcr, mulx):
     """FPMul, or FPMulX when `mulx` (infinity times zero is 2.0, not invalid)."""
+    ok, r, fl = fast_mul(x1, x2, fmt, fpcr)
+    if ok:
+        return r, fl
+    return fp_mul_x_soft(x1, x2, fmt, fpcr, mulx)
+
+
+@njit(cache=True)
+def fp_mul_x_soft(x1, x2, fmt, fpcr, mulx):
+    """fp_mul_x in integers only."""
     t1, s1, e1, m1, f1 = unpack(x1, fmt, fpcr)
     t2, s2, e2, m2, f2 = unpack(x2, fmt, fpcr)
     fl = f1 | f2
@@ -480,6 +466,15 @@ def fp_mul_x(x1, x2, fmt, fpcr, mulx):
 @njit(cache=True)
 def fp_muladd(xa, x1, x2, fmt, fpcr):
     """FPMulAdd: xa + x1 * x2 with a single rounding."""
+    ok, r, fl = fast_muladd(xa, x1, x2, fmt, fpcr)
+    if ok:
+        return r, fl
+    return muladd_core(xa, x1, x2, fmt, fpcr, np.int64(0))
+
+
+@njit(cache=True)
+def fp_muladd_soft(xa, x1, x2, fmt, fpcr):
+    """fp_muladd in integers only."""
     return muladd_core(xa, x1, x2, fmt, fpcr, np.int64(0))
 
 
@@ -577,6 +572,15 @@ def fp_recip_step(x1, x2, fmt, fpcr, rsqrt):
 
 @njit(cache=True)
 def fp_div(x1, x2, fmt, fpcr):
+    ok, r, fl = fast_div(x1, x2, fmt, fpcr)
+    if ok:
+        return r, fl
+    return fp_div_soft(x1, x2, fmt, fpcr)
+
+
+@njit(cache=True)
+def fp_div_soft(x1, x2, fmt, fpcr):
+    """FPDiv in integers only."""
     t1, s1, e1, m1, f1 = unpack(x1, fmt, fpcr)
     t2, s2, e2, m2, f2 = unpack(x2, fmt, fpcr)
     fl = f1 | f2
@@ -619,6 +623,15 @@ def fp_div(x1, x2, fmt, fpcr):
 
 @njit(cache=True)
 def fp_sqrt(x, fmt, fpcr):
+    ok, r, fl = fast_sqrt(x, fmt, fpcr)
+    if ok:
+        return r, fl
+    return fp_sqrt_soft(x, fmt, fpcr)
+
+
+@njit(cache=True)
+def fp_sqrt_soft(x, fmt, fpcr):
+    """FPSqrt in integers only."""
     t, s, e, m, f0 = unpack(x, fmt, fpcr)
     if is_nan(t):
         r, fn = process_nan(t, x, fmt, fpcr)
@@ -829,6 +842,16 @@ def fp_to_fixed(x, fmt, fpcr, fbits_, unsigned, width, mode):
 @njit(cache=True)
 def fixed_to_fp(v, width, unsigned, fbits_, fmt, fpcr):
     """FixedToFP: integer v (uint64 bits, `width` wide) / 2**fbits, rounded per FPCR."""
+    mag, neg = fixed_magnitude(v, width, unsigned)
+    ok, r, fl = fast_fixed_to_fp(mag, neg, fbits_, fmt, fpcr)
+    if ok:
+        return r, fl
+    return fixed_to_fp_soft(v, width, unsigned, fbits_, fmt, fpcr)
+
+
+@njit(cache=True, forceinline=True)
+def fixed_magnitude(v, width, unsigned):
+    """(magnitude as uint64, negative) of the `width`-bit integer v."""
     if width == 32:
         v = v & M32
         neg = (not unsigned) and (v >> np.uint64(31)) != U0
@@ -838,6 +861,13 @@ def fixed_to_fp(v, width, unsigned, fbits_, fmt, fpcr):
         neg = (not unsigned) and (v >> np.uint64(63)) != U0
         if neg:
             v = U0 - v
+    return v, neg
+
+
+@njit(cache=True)
+def fixed_to_fp_soft(v, width, unsigned, fbits_, fmt, fpcr):
+    """fixed_to_fp in integers only."""
+    v, neg = fixed_magnitude(v, width, unsigned)
     if v == U0:
         return fp_zero(0, fmt), 0
     s = 1 if neg else 0
@@ -883,6 +913,16 @@ def fp_convert(x, sfmt, dfmt, fpcr):
 
 @njit(cache=True)
 def fp_convert_mode(x, sfmt, dfmt, fpcr, mode):
+    """FPConvert rounding with `mode` (FCVTXN: round to odd)."""
+    ok, r, fl = fast_convert(x, sfmt, dfmt, mode)
+    if ok:
+        return r, fl
+    return fp_convert_soft(x, sfmt, dfmt, fpcr, mode)
+
+
+@njit(cache=True)
+def fp_convert_soft(x, sfmt, dfmt, fpcr, mode):
+    """fp_convert_mode in integers only."""
     t, s, e, m, fl = unpack(x, sfmt, fpcr)
     ahp = dfmt == FMT_H and fpcr_bit(fpcr, FPCR_AHP)
     if is_nan(t):

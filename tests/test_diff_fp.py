@@ -375,7 +375,8 @@ def test_half_arithmetic_undef(h):
 @pytest.mark.slow      # type inference of the softfloat, ~8 s
 def test_no_float64_in_fp(h):
     """The softfloat and the FP semantics infer no float64 (the discipline test's warm-up
-    runs no FP instruction, so they are typed here after a run compiled them)."""
+    runs no FP instruction, so they are typed here after a run compiled them); the host
+    float kernels of cpu/hostfp.py take and return no float."""
     import importlib
     from numba.core.registry import CPUDispatcher
     import test_numba_discipline as ND
@@ -396,7 +397,8 @@ def test_no_float64_in_fp(h):
             d = getattr(fpdec, name)
             d.compile((types.int64,) * d.py_func.__code__.co_argcount)
     mine = ("pyaarch64.cpu.fpu", "pyaarch64.cpu.fpexec", "pyaarch64.cpu.fpvec",
-            "pyaarch64.cpu.isa.fp")
+            "pyaarch64.cpu.isa.fp", "pyaarch64.cpu.fpformat", "pyaarch64.cpu.fpfast",
+            "pyaarch64.cpu.hostfp")
     bad = []
     checked = set()
     done = set()
@@ -412,7 +414,7 @@ def test_no_float64_in_fp(h):
                     if (modname, name, sig) in done:
                         continue
                     done.add((modname, name, sig))
-                    fv = ND.float_vars(d, sig)
+                    fv = ND.unintended_floats(modname, d, sig)
                     if modname in mine:
                         checked.add(f"{modname}.{name}")
                         if fv:
@@ -421,6 +423,7 @@ def test_no_float64_in_fp(h):
             break
     for must in ("pyaarch64.cpu.fpexec.fpdp", "pyaarch64.cpu.fpu.fp_muladd",
                  "pyaarch64.cpu.fpu.fp_round", "pyaarch64.cpu.isa.fp.d_FP_DP3",
-                 "pyaarch64.cpu.fpvec.two_misc", "pyaarch64.cpu.fpu.fp_rsqrt_est"):
+                 "pyaarch64.cpu.fpvec.two_misc", "pyaarch64.cpu.fpu.fp_rsqrt_est",
+                 "pyaarch64.cpu.fpfast.fast_muladd", "pyaarch64.cpu.hostfp.fma_host"):
         assert must in checked, sorted(checked)
     assert not bad, "\n".join(bad)
