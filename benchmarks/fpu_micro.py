@@ -3,11 +3,16 @@
 
     PYTHONPATH=... python benchmarks/fpu_micro.py            # FPCR = 0 (round to nearest)
     PYTHONPATH=... python benchmarks/fpu_micro.py --rmode 1  # round towards +inf
+    PYTHONPATH=... python benchmarks/fpu_micro.py --insns    # whole instructions (fpexec.fpdp)
 
 Operands are random normal numbers (|x| in [2**-8, 2**8), random signs) of the format,
 as a guest's arithmetic sees them; each function runs over 2**16 operand sets, the
 best of 7 repeats is reported.  The loop XORs the results into a checksum so nothing
 is optimised away; the loop's own cost (about 1 ns) is included.
+
+--insns times cpu/fpexec.py's fpdp (decode fields, read registers, every lane, write
+back, FPSR) for the FP instructions of the fpk benchmark's loops, with destinations
+moved off the sources so that values stay put from one iteration to the next.
 """
 import argparse
 import time
@@ -17,6 +22,7 @@ from numba import njit
 
 from pyaarch64.cpu.fpu import (FMT_S, FMT_D, fp_add, fp_mul, fp_muladd, fp_div, fp_sqrt,
                                fp_convert, fixed_to_fp, fp_to_fixed, fp_compare, RM_RZ)
+from pyaarch64.cpu.fpexec import fpdp
 
 N = 1 << 16
 
@@ -109,6 +115,57 @@ LOOPS = [("fp_add", loop_add), ("fp_mul", loop_mul), ("fp_muladd", loop_muladd),
          ("fixed_to_fp", loop_scvtf), ("fp_to_fixed", loop_fcvtzs), ("fp_compare", loop_cmp)]
 
 
+# fpk's FP instructions (benchmarks/guest/fpk.c, -O2), destinations renamed
+INSNS = [("fmla v1.4s, v0.4s, v2.4s", 0x4E22CC01), ("faddp v26.4s, v0.4s, v0.4s", 0x6E20D41A),
+         ("fmadd d20, d1, d4, d19", 0x1F444C34), ("fadd d21, d1, d0", 0x1E602835),
+         ("fmul d27, d1, d6", 0x1E66083B), ("fdiv d6, d1, d5", 0x1E651826),
+         ("fsqrt d22, d3", 0x1E61C076), ("fcvtzs d23, d2", 0x5EE1B857),
+         ("scvtf d25, d24", 0x5E61DB19)]
+
+
+@njit(cache=False)
+def loop_insn(regs, ctl, sysr, aux, insn, n):
+    from_pc = np.uint64(0x40000000)
+    for _ in range(n):
+        fpdp(regs, ctl, sysr, from_pc, aux, insn)
+    return regs[0]
+
+
+def insn_bench(repeat, fpcr):
+    from pyaarch64.cpu.core import Cpu
+    from pyaarch64.cpu import ops as O
+    from pyaarch64.cpu.sysregs import R_VAL, S_FPCR
+    from pyaarch64.cpu.isa._decoder import predecode
+    cpu = Cpu("cortex-a57")
+    rng = np.random.default_rng(2)
+    for i in range(32):
+        if i in (0, 1, 2):             # single lanes for the vector forms
+            lanes = (rng.uniform(0.5, 2.0, 4).astype(np.float32)).view(np.uint32).astype(np.uint64)
+            cpu.vregs[i] = [lanes[0] | lanes[1] << np.uint64(32), lanes[2] | lanes[3] << np.uint64(32)]
+        elif i == 24:
+            cpu.vregs[i] = [123456789, 0]
+        else:
+            cpu.vregs[i] = [np.float64(rng.uniform(0.5, 2.0)).view(np.uint64), 0]
+    cpu.sysr[S_FPCR, R_VAL] = fpcr
+    feat = int(cpu.ctl[O.C_FEAT])
+    n = 1 << 14
+    print(f"| instruction (FPCR=0x{int(fpcr):x}) | ns/insn |")
+    print("|---|---:|")
+    for text, w in INSNS:
+        w0, _ = predecode(w, feat)
+        aux = np.int64(int(w0) >> 34)
+        saved = cpu.regs.copy()
+        loop_insn(cpu.regs, cpu.ctl, cpu.sysr, aux, np.uint64(w), 1)
+        best = 1e9
+        for _ in range(repeat):
+            cpu.regs[:] = saved
+            t = time.perf_counter()
+            loop_insn(cpu.regs, cpu.ctl, cpu.sysr, aux, np.uint64(w), n)
+            best = min(best, time.perf_counter() - t)
+        cpu.regs[:] = saved
+        print(f"| {text} | {best / n * 1e9:.1f} |", flush=True)
+
+
 def operands(rng, fmt):
     v = rng.uniform(1.0, 2.0, N) * np.exp2(rng.integers(-8, 8, N)) * rng.choice([-1.0, 1.0], N)
     if fmt == FMT_D:
@@ -120,8 +177,12 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rmode", type=int, default=0, help="FPCR.RMode (0 RN, 1 RP, 2 RM, 3 RZ)")
     ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--insns", action="store_true", help="time whole instructions instead")
     args = ap.parse_args()
     fpcr = np.uint64(args.rmode << 22)
+    if args.insns:
+        insn_bench(args.repeat, fpcr)
+        return
     rng = np.random.default_rng(1)
     print(f"| function (FPCR=0x{int(fpcr):x}) | single ns/call | double ns/call |")
     print("|---|---:|---:|")
