@@ -48,7 +48,8 @@ core).  Under NUMBA_DISABLE_JIT=1 (hostfp.HOST_FP False) every function declines
 import numpy as np
 from numba import njit
 
-from pyaarch64.cpu.fpformat import U0, U1, FMT_H, FMT_D, F_IXC, RM_RN, fbits, ebits, nbits, rmode_of
+from pyaarch64.cpu.fpformat import (U0, U1, FMT_H, FMT_D, F_IXC, RM_RN, RM_RZ, fbits, ebits,
+                                     nbits, rmode_of)
 from pyaarch64.cpu.hostfp import (HOST_FP, ctz64, add_host, mul_host, fma_host, div_host,
                                   sqrt_host, narrow_host, int_host)
 
@@ -227,3 +228,38 @@ def fast_fixed_to_fp(mag, neg, fbits_, fmt, fpcr):
     bias = (1 << (ebits(fmt) - 1)) - 1
     scale = np.uint64(bias - fbits_) << np.uint64(f)          # 2**-fbits_
     return True, int_host(mag, neg, scale, fmt), ixc(exact)
+
+
+@njit(cache=True, forceinline=True)
+def fast_to_fixed(x, fmt, fbits_, unsigned, width, mode):
+    """FPToFixed of a normal x * 2**fbits_ rounded toward zero (FCVTZS, FCVTZU: every FPCR
+    mode, the rounding is the instruction's) into `width` bits, in integers: the value
+    is sig * 2**e (sig the significand with its implicit one); truncation keeps
+    sig << e or sig >> -e, inexact iff bits were shifted out.  Declined where the result
+    would saturate (IOC): a magnitude beyond the signed or unsigned range, a negative
+    nonzero result for an unsigned conversion."""
+    if not HOST_FP or fmt == FMT_H or mode != RM_RZ or not normal(x, fmt):
+        return NO
+    f = fbits(fmt)
+    sig = (x & ((U1 << np.uint64(f)) - U1)) | (U1 << np.uint64(f))
+    e = bexp_of(x, fmt) - bias_f(fmt) + fbits_
+    exact = True
+    if e >= 0:
+        if f + e >= width:                 # at least 2**width: saturates
+            return NO
+        mag = sig << np.uint64(e)
+    elif -e > f:                           # below 1: truncates to zero
+        mag = U0
+        exact = False
+    else:
+        mag = sig >> np.uint64(-e)
+        exact = (sig & ((U1 << np.uint64(-e)) - U1)) == U0
+    neg = (x >> np.uint64(nbits(fmt) - 1)) != U0
+    if mag == U0:
+        return True, U0, ixc(exact)
+    lim = U1 << np.uint64(width - (0 if unsigned else 1))        # magnitudes below this fit
+    if (neg and unsigned) or mag >= lim:
+        return NO
+    if neg:
+        mag = (U0 - mag) & (~U0 >> np.uint64(64 - width))
+    return True, mag, ixc(exact)

@@ -7,11 +7,12 @@ format code (FMT_H/FMT_S/FMT_D), the FPCR value and returns (result bits, flags)
 flags are FPSR cumulative bits (IOC, DZC, OFC, UFC, IXC, IDC) to OR into FPSR; vector
 forms call the same functions per lane.
 
-fp_add, fp_mul_x, fp_muladd, fp_div, fp_sqrt, fp_convert_mode and fixed_to_fp first try
-cpu/fpfast.py's host floating-point path, which answers only where it can prove the
-result and flags equal to the integer code's (normal operands and results, round to
-nearest); every other case runs the integer code below, which is also callable alone as
-fp_*_soft (the tests compare the two).
+fp_add, fp_mul_x, fp_muladd, fp_div, fp_sqrt, fp_convert_mode, fixed_to_fp and
+fp_to_fixed first try cpu/fpfast.py's fast path (host floating point, or for
+fp_to_fixed plain truncation), which answers only where it can prove the result and
+flags equal to the integer code's (normal operands and results, round to nearest or
+toward zero); every other case runs the integer code below, which is also callable
+alone as fp_*_soft (the tests compare the two).
 
 Inside, a finite value is (sign, exp, mant): value = (-1)**sign * mant * 2**exp, mant an
 int64 below 2**62 whose bit 0 may carry a sticky bit (it is always below the rounding
@@ -23,7 +24,7 @@ from numba import njit
 
 from pyaarch64.cpu import fpformat
 from pyaarch64.cpu.fpfast import (fast_add, fast_mul, fast_muladd, fast_div, fast_sqrt,
-                                  fast_convert, fast_fixed_to_fp)
+                                  fast_convert, fast_fixed_to_fp, fast_to_fixed)
 from pyaarch64.cpu.fpformat import (
     U0, U1, M32, FMT_H, F_IOC, F_DZC, F_OFC, F_UFC, F_IXC, F_IDC, FPCR_AHP, FPCR_DN, FPCR_FZ,
     RM_RN, RM_RP, RM_RM, RM_RZ, RM_RA, RM_ODD, fbits, ebits, nbits, rmode_of, fpcr_bit)
@@ -797,6 +798,15 @@ def round_to_int(s, e, m, mode):
 def fp_to_fixed(x, fmt, fpcr, fbits_, unsigned, width, mode):
     """FPToFixed: an integer of `width` (32/64) bits as uint64 (two's complement),
     rounding with `mode`, saturating with IOC."""
+    ok, r, fl = fast_to_fixed(x, fmt, fbits_, unsigned, width, mode)
+    if ok:
+        return r, fl
+    return fp_to_fixed_soft(x, fmt, fpcr, fbits_, unsigned, width, mode)
+
+
+@njit(cache=True)
+def fp_to_fixed_soft(x, fmt, fpcr, fbits_, unsigned, width, mode):
+    """fp_to_fixed in integers only."""
     t, s, e, m, fl = unpack(x, fmt, fpcr)
     if is_nan(t):
         return U0, fl | F_IOC

@@ -1,4 +1,4 @@
-"""The host floating-point fast paths (cpu/fpfast.py) against the integer softfloat
+"""The fast paths of the FP arithmetic (cpu/fpfast.py) against the integer softfloat
 (cpu/fpu.py's fp_*_soft), directly, bit for bit and flag for flag:
 
 (a) property-based (hypothesis): operand bit patterns biased to the edges (exponents at
@@ -7,7 +7,7 @@
     root exactly, to land on a rounding tie; every FPCR mode (RMode, FZ, DN, AHP).  For
     each accelerated function: the public function equals its _soft twin, and the fast
     path, where it answers, equals it too;
-(b) a bulk sweep of 2**17 numpy-generated cases per function inside one jitted loop;
+(b) a bulk sweep of 2**17 numpy-generated cases per function and format in a jitted loop;
 (c) the fast path answers for the common case (else (a) and (b) would test nothing);
 (d) the generated code: no fast-math flags, no allocation.
 """
@@ -186,6 +186,21 @@ def fixed_case(draw):
     return draw(FMT), v >> (b if b < width else 0), width, draw(st.booleans()), fb, draw(FPCRS)
 
 
+@st.composite
+def tofixed_case(draw):
+    fmt = draw(FMT)
+    x = draw(bits(fmt))
+    width = draw(st.sampled_from([32, 64]))
+    fb = draw(st.integers(0, width)) if draw(st.booleans()) else 0
+    if draw(st.booleans()):                # near the integer limits of the width
+        E, F, emax, bias = geometry(fmt)
+        e = bias + draw(st.integers(-2, width + 1)) - fb
+        if 0 < e < emax:
+            x = (x & ~(emax << F)) | e << F
+    mode = draw(st.one_of(st.just(3), st.integers(0, 4)))      # RZ: FCVTZS/FCVTZU
+    return fmt, x, fb, draw(st.booleans()), width, mode, draw(FPCRS)
+
+
 # --- (a) properties ----------------------------------------------------------------------
 
 U = np.uint64
@@ -266,6 +281,15 @@ def test_fixed_to_fp(case):
     check_fast(fpfast.fast_fixed_to_fp(U(mag), neg, fb, fmt, U(fpcr)), soft)
 
 
+@SETTINGS
+@given(tofixed_case())
+def test_to_fixed(case):
+    fmt, x, fb, unsigned, width, mode, fpcr = case
+    soft = fpu.fp_to_fixed_soft(U(x), fmt, U(fpcr), fb, unsigned, width, mode)
+    assert same(fpu.fp_to_fixed(U(x), fmt, U(fpcr), fb, unsigned, width, mode), soft)
+    check_fast(fpfast.fast_to_fixed(U(x), fmt, fb, unsigned, width, mode), soft)
+
+
 # --- (b) bulk ------------------------------------------------------------------------------
 
 def edge_bits(rng, fmt, n):
@@ -291,9 +315,10 @@ def bulk(kind, a, b, c, fmt, fpcrs):
     """Index of the first case where the public function and its _soft twin differ, -1."""
     for i in range(a.size):
         fpcr = fpcrs[i]
+        odd = (i & 1) == 1
         if kind == 0:
-            r1, f1 = fpu.fp_add(a[i], b[i], fmt, fpcr, (i & 1) == 1)
-            r2, f2 = fpu.fp_add_soft(a[i], b[i], fmt, fpcr, (i & 1) == 1)
+            r1, f1 = fpu.fp_add(a[i], b[i], fmt, fpcr, odd)
+            r2, f2 = fpu.fp_add_soft(a[i], b[i], fmt, fpcr, odd)
         elif kind == 1:
             r1, f1 = fpu.fp_mul_x(a[i], b[i], fmt, fpcr, False)
             r2, f2 = fpu.fp_mul_x_soft(a[i], b[i], fmt, fpcr, False)
@@ -310,16 +335,22 @@ def bulk(kind, a, b, c, fmt, fpcrs):
             other = np.int64(FMT_S if fmt == FMT_D else FMT_D)
             r1, f1 = fpu.fp_convert_mode(a[i], fmt, other, fpcr, np.int64(0))
             r2, f2 = fpu.fp_convert_soft(a[i], fmt, other, fpcr, np.int64(0))
-        else:
+        elif kind == 6:
+            v = a[i] >> (b[i] >> np.uint64(58))
             fb = np.int64(b[i] & np.uint64(63))
-            r1, f1 = fpu.fixed_to_fp(a[i] >> (b[i] >> np.uint64(58)), 64, (i & 1) == 1, fb, fmt, fpcr)
-            r2, f2 = fpu.fixed_to_fp_soft(a[i] >> (b[i] >> np.uint64(58)), 64, (i & 1) == 1, fb, fmt, fpcr)
+            r1, f1 = fpu.fixed_to_fp(v, 64, odd, fb, fmt, fpcr)
+            r2, f2 = fpu.fixed_to_fp_soft(v, 64, odd, fb, fmt, fpcr)
+        else:
+            fb = np.int64(b[i] & np.uint64(31))
+            w = 64 if (i & 2) == 0 else 32
+            r1, f1 = fpu.fp_to_fixed(a[i], fmt, fpcr, fb, odd, w, np.int64(3))
+            r2, f2 = fpu.fp_to_fixed_soft(a[i], fmt, fpcr, fb, odd, w, np.int64(3))
         if r1 != r2 or f1 != f2:
             return i
     return -1
 
 
-BULK = ["add", "mul", "muladd", "div", "sqrt", "convert", "fixed"]
+BULK = ["add", "mul", "muladd", "div", "sqrt", "convert", "fixed", "tofixed"]
 
 
 @pytest.mark.parametrize("fmt", [FMT_S, FMT_D])
@@ -374,6 +405,8 @@ def test_fast_paths_answer():
         (fpfast.fast_convert(s(0.1), FMT_S, FMT_D, 0), 0),
         (fpfast.fast_fixed_to_fp(U(3), True, 1, FMT_D, z), 0),
         (fpfast.fast_fixed_to_fp(U((1 << 60) + 1), False, 0, FMT_S, z), 16),
+        (fpfast.fast_to_fixed(d(-2.5), FMT_D, 0, False, 64, 3), 16),
+        (fpfast.fast_to_fixed(s(3.0), FMT_S, 2, True, 32, 3), 0),
     ]
     for i, ((ok, r, fl), want) in enumerate(cases):
         assert ok and fl == want, (i, ok, fl)
