@@ -10,9 +10,11 @@ as a guest's arithmetic sees them; each function runs over 2**16 operand sets, t
 best of 7 repeats is reported.  The loop XORs the results into a checksum so nothing
 is optimised away; the loop's own cost (about 1 ns) is included.
 
---insns times cpu/fpexec.py's fpdp (decode fields, read registers, every lane, write
-back, FPSR) for the FP instructions of the fpk benchmark's loops, with destinations
-moved off the sources so that values stay put from one iteration to the next.
+--insns times the floating-point group's entry, cpu/fpexec.py's fp_group, as the
+executor calls it (FP access check, decode fields, read registers, every lane, write
+back, FPSR; not the executor's own dispatch) for the FP instructions of the fpk
+benchmark's loops, with destinations moved off the sources so that values stay put
+from one iteration to the next.
 """
 import argparse
 import time
@@ -22,7 +24,7 @@ from numba import njit
 
 from pyaarch64.cpu.fpu import (FMT_S, FMT_D, fp_add, fp_mul, fp_muladd, fp_div, fp_sqrt,
                                fp_convert, fixed_to_fp, fp_to_fixed, fp_compare, RM_RZ)
-from pyaarch64.cpu.fpexec import fpdp
+from pyaarch64.cpu.fpexec import fp_group
 
 N = 1 << 16
 
@@ -124,10 +126,9 @@ INSNS = [("fmla v1.4s, v0.4s, v2.4s", 0x4E22CC01), ("faddp v26.4s, v0.4s, v0.4s"
 
 
 @njit(cache=False)
-def loop_insn(regs, ctl, sysr, aux, insn, n):
-    from_pc = np.uint64(0x40000000)
+def loop_insn(regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1, n):
     for _ in range(n):
-        fpdp(regs, ctl, sysr, from_pc, aux, insn)
+        fp_group(regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1)
     return regs[0]
 
 
@@ -137,6 +138,9 @@ def insn_bench(repeat, fpcr):
     from pyaarch64.cpu.sysregs import R_VAL, S_FPCR
     from pyaarch64.cpu.isa._decoder import predecode
     cpu = Cpu("cortex-a57")
+    cpu.attach_ram(np.zeros(1 << 16, dtype=np.uint8), 0x40000000)
+    cpu.attach_mmio(lambda addr, size, is_write, value: 0)
+    cpu.set_reg("CPACR_EL1", 3 << 20)             # FP enabled
     rng = np.random.default_rng(2)
     for i in range(32):
         if i in (0, 1, 2):             # single lanes for the vector forms
@@ -152,15 +156,16 @@ def insn_bench(repeat, fpcr):
     print(f"| instruction (FPCR=0x{int(fpcr):x}) | ns/insn |")
     print("|---|---:|")
     for text, w in INSNS:
-        w0, _ = predecode(w, feat)
-        aux = np.int64(int(w0) >> 34)
+        w0, w1 = predecode(w, feat)
+        args = (cpu.regs, cpu.ctl, cpu.sysr, cpu.sysmap, cpu.mem, cpu.tlb, cpu.pslot, cpu.slotpage,
+                cpu._cb, np.int64(int(w0) & 0x3FF), np.uint64(w0), np.uint64(w1))
         saved = cpu.regs.copy()
-        loop_insn(cpu.regs, cpu.ctl, cpu.sysr, aux, np.uint64(w), 1)
+        loop_insn(*args, 1)
         best = 1e9
         for _ in range(repeat):
             cpu.regs[:] = saved
             t = time.perf_counter()
-            loop_insn(cpu.regs, cpu.ctl, cpu.sysr, aux, np.uint64(w), n)
+            loop_insn(*args, n)
             best = min(best, time.perf_counter() - t)
         cpu.regs[:] = saved
         print(f"| {text} | {best / n * 1e9:.1f} |", flush=True)

@@ -56,31 +56,31 @@ from pyaarch64.cpu.hostfp import (HOST_FP, ctz64, add_host, mul_host, fma_host, 
 NO = (False, U0, np.int64(0))
 
 
-@njit(cache=True, forceinline=True)
+@njit(cache=True, inline='always')
 def host_ok(fmt, mode):
     """(P1): S or D, rounding to nearest even, host floats available."""
     return HOST_FP and fmt != FMT_H and mode == RM_RN
 
 
-@njit(cache=True, forceinline=True)
+@njit(cache=True, inline='always')
 def bexp_of(x, fmt):
     """The biased exponent field (int64)."""
     return np.int64((x >> np.uint64(fbits(fmt))) & ((U1 << np.uint64(ebits(fmt))) - U1))
 
 
-@njit(cache=True, forceinline=True)
+@njit(cache=True, inline='always')
 def sign_bit(fmt):
     return U1 << np.uint64(nbits(fmt) - 1)
 
 
-@njit(cache=True, forceinline=True)
+@njit(cache=True, inline='always')
 def normal(x, fmt):
     """(P2): x is a normal number (biased exponent neither 0 nor all ones)."""
     e = bexp_of(x, fmt)
     return e != 0 and e != (1 << ebits(fmt)) - 1
 
 
-@njit(cache=True, forceinline=True)
+@njit(cache=True, inline='always')
 def safe(r, fmt):
     """(P3): 2**emin < |r| < infinity (r a bit pattern of the format, no NaN)."""
     m = r & (sign_bit(fmt) - U1)
@@ -88,7 +88,7 @@ def safe(r, fmt):
     return m > (U1 << f) and m < (((U1 << np.uint64(ebits(fmt))) - U1) << f)
 
 
-@njit(cache=True, forceinline=True)
+@njit(cache=True, inline='always')
 def lsb(x, fmt):
     """lsbit of a normal x plus bias + F (F the fraction bits): the biased exponent plus
     the trailing zeros of the significand with its implicit one."""
@@ -97,13 +97,13 @@ def lsb(x, fmt):
     return bexp_of(x, fmt) + ctz64(sig)
 
 
-@njit(cache=True, forceinline=True)
+@njit(cache=True, inline='always')
 def bias_f(fmt):
     """bias + F: lsb() of 1.0, the offset between lsb() and lsbit."""
     return (1 << (ebits(fmt) - 1)) - 1 + fbits(fmt)
 
 
-@njit(cache=True, forceinline=True)
+@njit(cache=True, inline='always')
 def ixc(exact):
     return np.int64(0) if exact else np.int64(F_IXC)
 
