@@ -105,10 +105,19 @@ def add_case(draw):
     return fmt, a, b, draw(FPCRS), draw(st.booleans())
 
 
+def min_normal(fmt):
+    return np.float32(2.0 ** -126) if fmt == FMT_S else np.float64(2.0 ** -1022)
+
+
 @st.composite
 def mul_case(draw):
     fmt = draw(FMT)
-    return fmt, draw(bits(fmt)), draw(bits(fmt)), draw(FPCRS), draw(st.booleans())
+    a, b = draw(bits(fmt)), draw(bits(fmt))
+    if draw(st.booleans()):                # b such that a * b is near the smallest normal
+        with np.errstate(all="ignore"):
+            b = from_host(min_normal(fmt) / as_host(a, fmt), fmt)
+        b = nudge(b ^ draw(st.integers(0, 1)) << (nbits(fmt) - 1), draw(st.integers(-2, 2)), fmt)
+    return fmt, a, b, draw(FPCRS), draw(st.booleans())
 
 
 @st.composite
@@ -135,8 +144,13 @@ def muladd_case(draw):
 def div_case(draw):
     fmt = draw(FMT)
     b = draw(bits(fmt))
-    if draw(st.booleans()):
+    kind = draw(st.integers(0, 2))
+    if kind == 0:
         a = draw(bits(fmt))
+    elif kind == 1:                        # a / b near the smallest normal
+        with np.errstate(all="ignore"):
+            a = from_host(as_host(b, fmt) * min_normal(fmt), fmt)
+        a = nudge(a, draw(st.integers(-2, 2)), fmt)
     else:                                  # a = b * q rounded: exact or nearly exact quotients
         q = draw(st.one_of(st.integers(1, 1 << 12).map(float), st.floats(0.5, 2.0, width=32)))
         with np.errstate(all="ignore"):
