@@ -29,92 +29,39 @@ from pyaarch64.cpu.fpexec import fp_group
 N = 1 << 16
 
 
-@njit(cache=False)
-def loop_add(a, b, c, fmt, fpcr):
-    s = np.uint64(0)
-    for i in range(a.size):
-        r, f = fp_add(a[i], b[i], fmt, fpcr, False)
-        s ^= r + np.uint64(f)
-    return s
+NAMES = ["fp_add", "fp_mul", "fp_muladd", "fp_div", "fp_sqrt", "fp_convert", "fixed_to_fp",
+         "fp_to_fixed", "fp_compare"]
 
 
 @njit(cache=False)
-def loop_mul(a, b, c, fmt, fpcr):
-    s = np.uint64(0)
-    for i in range(a.size):
-        r, f = fp_mul(a[i], b[i], fmt, fpcr)
-        s ^= r + np.uint64(f)
-    return s
-
-
-@njit(cache=False)
-def loop_muladd(a, b, c, fmt, fpcr):
-    s = np.uint64(0)
-    for i in range(a.size):
-        r, f = fp_muladd(c[i], a[i], b[i], fmt, fpcr)
-        s ^= r + np.uint64(f)
-    return s
-
-
-@njit(cache=False)
-def loop_div(a, b, c, fmt, fpcr):
-    s = np.uint64(0)
-    for i in range(a.size):
-        r, f = fp_div(a[i], b[i], fmt, fpcr)
-        s ^= r + np.uint64(f)
-    return s
-
-
-@njit(cache=False)
-def loop_sqrt(a, b, c, fmt, fpcr):
-    s = np.uint64(0)
-    for i in range(a.size):
-        r, f = fp_sqrt(a[i] & ~(np.uint64(1) << np.uint64(63 if fmt == FMT_D else 31)), fmt, fpcr)
-        s ^= r + np.uint64(f)
-    return s
-
-
-@njit(cache=False)
-def loop_cvt(a, b, c, fmt, fpcr):
-    """FCVT to the other size (S->D or D->S)."""
+def loop(kind, a, b, c, fmt, fpcr):
+    """NAMES[kind] over the operand arrays; fp_convert converts to the other size,
+    fixed_to_fp takes a[i] >> (i % 32) as a signed 64-bit integer, fp_sqrt |a[i]|."""
     s = np.uint64(0)
     other = np.int64(FMT_S if fmt == FMT_D else FMT_D)
+    sign = np.uint64(1) << np.uint64(63 if fmt == FMT_D else 31)
     for i in range(a.size):
-        r, f = fp_convert(a[i], fmt, other, fpcr)
+        if kind == 0:
+            r, f = fp_add(a[i], b[i], fmt, fpcr, False)
+        elif kind == 1:
+            r, f = fp_mul(a[i], b[i], fmt, fpcr)
+        elif kind == 2:
+            r, f = fp_muladd(c[i], a[i], b[i], fmt, fpcr)
+        elif kind == 3:
+            r, f = fp_div(a[i], b[i], fmt, fpcr)
+        elif kind == 4:
+            r, f = fp_sqrt(a[i] & ~sign, fmt, fpcr)
+        elif kind == 5:
+            r, f = fp_convert(a[i], fmt, other, fpcr)
+        elif kind == 6:
+            r, f = fixed_to_fp(a[i] >> np.uint64(i & 31), 64, False, np.int64(0), fmt, fpcr)
+        elif kind == 7:
+            r, f = fp_to_fixed(a[i], fmt, fpcr, np.int64(0), False, 64, np.int64(RM_RZ))
+        else:
+            c3, f = fp_compare(a[i], b[i], fmt, fpcr, False)
+            r = np.uint64(c3)
         s ^= r + np.uint64(f)
     return s
-
-
-@njit(cache=False)
-def loop_scvtf(a, b, c, fmt, fpcr):
-    s = np.uint64(0)
-    for i in range(a.size):
-        r, f = fixed_to_fp(a[i] >> np.uint64(i & 31), 64, False, np.int64(0), fmt, fpcr)
-        s ^= r + np.uint64(f)
-    return s
-
-
-@njit(cache=False)
-def loop_fcvtzs(a, b, c, fmt, fpcr):
-    s = np.uint64(0)
-    for i in range(a.size):
-        r, f = fp_to_fixed(a[i], fmt, fpcr, np.int64(0), False, 64, np.int64(RM_RZ))
-        s ^= r + np.uint64(f)
-    return s
-
-
-@njit(cache=False)
-def loop_cmp(a, b, c, fmt, fpcr):
-    s = np.uint64(0)
-    for i in range(a.size):
-        r, f = fp_compare(a[i], b[i], fmt, fpcr, False)
-        s ^= np.uint64(r) + np.uint64(f)
-    return s
-
-
-LOOPS = [("fp_add", loop_add), ("fp_mul", loop_mul), ("fp_muladd", loop_muladd),
-         ("fp_div", loop_div), ("fp_sqrt", loop_sqrt), ("fp_convert", loop_cvt),
-         ("fixed_to_fp", loop_scvtf), ("fp_to_fixed", loop_fcvtzs), ("fp_compare", loop_cmp)]
 
 
 # fpk's FP instructions (benchmarks/guest/fpk.c, -O2), destinations renamed
@@ -191,15 +138,15 @@ def main():
     rng = np.random.default_rng(1)
     print(f"| function (FPCR=0x{int(fpcr):x}) | single ns/call | double ns/call |")
     print("|---|---:|---:|")
-    for name, fn in LOOPS:
+    for kind, name in enumerate(NAMES):
         row = []
         for fmt in (FMT_S, FMT_D):
             a, b, c = operands(rng, fmt), operands(rng, fmt), operands(rng, fmt)
-            fn(a[:8], b[:8], c[:8], np.int64(fmt), fpcr)         # compile
+            loop(kind, a[:8], b[:8], c[:8], np.int64(fmt), fpcr)         # compile
             best = 1e9
             for _ in range(args.repeat):
                 t = time.perf_counter()
-                fn(a, b, c, np.int64(fmt), fpcr)
+                loop(kind, a, b, c, np.int64(fmt), fpcr)
                 best = min(best, time.perf_counter() - t)
             row.append(f"{best / N * 1e9:.1f}")
         print(f"| {name} | {row[0]} | {row[1]} |", flush=True)
