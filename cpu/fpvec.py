@@ -3,6 +3,12 @@ softfloat of cpu/fpu.py.  Reached from cpu/fpexec.py's fpdp with the fields the 
 (cpu/isa/fp.py, whose doc string has the layout) stored: the operation code, the element
 format and count, register numbers and the immediate; the decoder has rejected the
 unallocated and half-precision encodings.  FPSR flags of all lanes are ORed.
+
+No function here allocates: all compile without numba's reference counting
+(_nrt=False), which would otherwise increment and decrement the register array's count
+around every call that passes it (atomic operations, most of an instruction's cost).
+FMLA, the common vector form, calls the arithmetic from its lane loop without op3's
+dispatch (inlining op3 itself into the loops was no faster and cost compile time).
 """
 import numpy as np
 from numba import njit
@@ -19,29 +25,30 @@ U1 = np.uint64(1)
 M32 = np.uint64(0xFFFFFFFF)
 
 
+# (no division by the run-time element size: an integer division costs more than a
+# lane's arithmetic)
+
 @njit(cache=True, inline='always')
 def lane(lo, hi, esize, i):
     """Element i of esize (16/32/64) bits of the 128-bit value hi:lo."""
-    per = 64 // esize
-    w = lo if i < per else hi
+    bit = esize * i
+    w = lo if bit < 64 else hi
     if esize == 64:
         return w
-    k = i % per
-    return (w >> np.uint64(esize * k)) & ((U1 << np.uint64(esize)) - U1)
+    return (w >> np.uint64(bit & 63)) & ((U1 << np.uint64(esize)) - U1)
 
 
 @njit(cache=True, inline='always')
 def put(lo, hi, esize, i, v):
     """hi:lo with element i replaced by v."""
-    per = 64 // esize
+    bit = esize * i
     if esize == 64:
-        if i == 0:
+        if bit == 0:
             return v, hi
         return lo, v
-    k = i % per
-    sh = np.uint64(esize * k)
+    sh = np.uint64(bit & 63)
     m = ((U1 << np.uint64(esize)) - U1) << sh
-    if i < per:
+    if bit < 64:
         return (lo & ~m) | ((v << sh) & m), hi
     return lo, (hi & ~m) | ((v << sh) & m)
 
@@ -62,7 +69,7 @@ def ones(esize):
     return ~U0 if esize == 64 else (U1 << np.uint64(esize)) - U1
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def op3(code, x, y, acc, fmt, esize, fpcr):
     """One lane of a three-same FP operation; code = U<<4 | a<<3 | opcode<2:0>.  Flags and
     constants reach the softfloat as variables (no literal specialisations)."""
@@ -98,7 +105,7 @@ def op3(code, x, y, acc, fmt, esize, fpcr):
     return (ones(esize) if b else U0), fl
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def three_same(regs, fpcr, code, fmt, n, rd, rn, rm):
     """n lanes of fmt; code = U<<4 | a<<3 | opcode<2:0>."""
     esize = nbits(fmt)
@@ -117,14 +124,18 @@ def three_same(regs, fpcr, code, fmt, n, rd, rn, rm):
         else:
             x = lane(nlo, nhi, esize, i)
             y = lane(mlo, mhi, esize, i)
-        r, f = op3(code, x, y, lane(dlo, dhi, esize, i), fmt, esize, fpcr)
+        acc = lane(dlo, dhi, esize, i)
+        if code == 0x01:                   # FMLA, the common case, without op3's dispatch
+            r, f = fp_muladd(acc, x, y, fmt, fpcr)
+        else:
+            r, f = op3(code, x, y, acc, fmt, esize, fpcr)
         fl |= f
         rlo, rhi = put(rlo, rhi, esize, i, r)
     vstore(regs, rd, rlo, rhi)
     return fl
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def by_element(regs, fpcr, code, fmt, n, idx, rd, rn, rm):
     """FMLA, FMLS, FMUL, FMULX (by element): code = U<<4 | opcode, Vm's element idx."""
     esize = nbits(fmt)
@@ -150,7 +161,7 @@ def by_element(regs, fpcr, code, fmt, n, idx, rd, rn, rm):
     return fl
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def op2(code, x, fmt, esize, fpcr):
     """One lane of a two-register-misc FP operation; code = U<<6 | a<<5 | opcode."""
     sbit = U1 << np.uint64(esize - 1)
@@ -204,7 +215,7 @@ def op2(code, x, fmt, esize, fpcr):
     return fp_to_fixed(x, fmt, fpcr, np.int64(0), (code >> 6) == 1, esize, mode)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def two_misc(regs, fpcr, code, fmt, n, q, scalar, rd, rn):
     """n lanes of fmt; code = U<<6 | a<<5 | opcode; q: FCVTN2/FCVTL2 use Vd's/Vn's top half."""
     nlo, nhi = vload(regs, rn)
@@ -216,11 +227,12 @@ def two_misc(regs, fpcr, code, fmt, n, q, scalar, rd, rn):
         big = np.int64(FMT_D if sz else FMT_S)
         small = np.int64(FMT_S if sz else FMT_H)
         be = 64 if sz else 32
-        se = be // 2
+        se = 32 if sz else 16
+        per = 2 if sz else 4                    # small elements in 64 bits
         if op == 0x16:
             dlo, dhi = vload(regs, rd)
             part = U0
-            npart = 1 if scalar else 64 // se
+            npart = 1 if scalar else per
             for i in range(npart):
                 x = lane(nlo, nhi, be, i)
                 mode = np.int64(RM_ODD) if code == 0x56 else rmode_of(fpcr)
@@ -237,7 +249,7 @@ def two_misc(regs, fpcr, code, fmt, n, q, scalar, rd, rn):
         src = nhi if q else nlo
         rlo = U0
         rhi = U0
-        for i in range(64 // se):
+        for i in range(per):
             x = lane(src, U0, se, i)
             r, f = fp_convert(x, small, big, fpcr)
             fl |= f
@@ -255,7 +267,7 @@ def two_misc(regs, fpcr, code, fmt, n, q, scalar, rd, rn):
     return fl
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def reduce_op(code, x, y, fmt, fpcr):
     """FMAXNM(V/P), FMINNM, FMAX, FMIN, FADDP: code = a<<2 | opcode<1:0>."""
     op = code & 3
@@ -264,7 +276,7 @@ def reduce_op(code, x, y, fmt, fpcr):
     return fp_minmax(x, y, fmt, fpcr, (code >> 2) == 0, op == 0)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def across(regs, fpcr, code, fmt, pair, rd, rn):
     """FMAXNMV/FMINNMV/FMAXV/FMINV (4S), or scalar pairwise FMAXNMP/FMINNMP/FADDP/
     FMAXP/FMINP (`pair`: the two elements of Vn's low 64 or 128 bits); code = a<<2 |
@@ -283,7 +295,7 @@ def across(regs, fpcr, code, fmt, pair, rd, rn):
     return f1 | f2 | f3
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def shift_fixed(regs, fpcr, code, fmt, n, fbits, rd, rn):
     """SCVTF/UCVTF/FCVTZS/FCVTZU (vector and scalar, fixed-point, shift by immediate):
     code = U | to-FP << 1."""
