@@ -80,6 +80,11 @@ def instrumented_source():
                 out[i] = new[0]
             else:
                 out[i + 1:i + 1] = new
+    # numba caches this copy by its own file: name what it was generated from (the
+    # executor and every module it imports, cpu/jitcache.py), so that a change to any
+    # of them (the decoder, the hot loop, ...) rewrites the file and recompiles it
+    from pyaarch64.cpu import jitcache
+    out.insert(0, f"# generated from pyaarch64.cpu.executor, dependencies {jitcache.dep_hash('pyaarch64.cpu.executor')}")
     return "\n".join(out) + "\n"
 
 
@@ -108,8 +113,10 @@ def counters(elf, linux=False):
     exits = collections.Counter()
     mmio = [0]
 
-    def patch(m):
-        cpu = m._m.cpu
+    def patch(vm):
+        """Run the VirtMachine vm's CPU with the instrumented executor; count MMIO."""
+        cpu = vm.cpu
+
         def run_prof(budget):
             cpu._fill_groups()
             while True:
@@ -124,16 +131,17 @@ def counters(elf, linux=False):
                 if budget <= 0:
                     return O.EXIT_BUDGET
         cpu.run = run_prof
-        orig = m._m._mmio
+        orig = vm._mmio
+
         def count_mmio(*a):
             mmio[0] += 1
             return orig(*a)
-        m._m._mmio = count_mmio
+        vm._mmio = count_mmio
         cpu.attach_mmio(count_mmio)
 
     t0 = time.perf_counter()
     w = Machine()
-    patch(w)
+    patch(w._m)
     w.load_elf(bench.build("empty"))
     w.run()
     print(f"(instrumented executor ready in {time.perf_counter() - t0:.1f} s)", file=sys.stderr)
@@ -160,35 +168,14 @@ def counters(elf, linux=False):
             serial_output = out
             cpu = vm.cpu
         m = _M()
-        orig = vm._mmio
-        def count_mmio(*a):
-            mmio[0] += 1
-            return orig(*a)
-        vm._mmio = count_mmio
-        vm.cpu.attach_mmio(count_mmio)
-        cpu = vm.cpu
-
-        def run_prof(budget, cpu=cpu):
-            cpu._fill_groups()
-            while True:
-                ic = cpu.icount
-                ex = prun(cpu.regs, cpu.ctl, cpu.sysr, cpu.sysmap, cpu.mem, cpu.dcache,
-                          cpu.pslot, cpu.slotpage, cpu.tlb, cpu._cb, budget, cpu.state, prof)
-                exits[O.EXIT_NAMES.get(ex, ex)] += 1
-                if ex != O.EXIT_GROUP:
-                    return ex
-                cpu._load_group(int(cpu.ctl[O.C_EXIT_A]))
-                budget -= cpu.icount - ic
-                if budget <= 0:
-                    return O.EXIT_BUDGET
-        cpu.run = run_prof
+        patch(vm)
         t0 = time.perf_counter()
         stop = vm.run(max_insns=3_000_000_000)
         name = "Linux boot to the shell"
         out_text = ""
     else:
         m = Machine()
-        patch(m)
+        patch(m._m)
         m.load_elf(elf)
         t0 = time.perf_counter()
         stop = m.run()
