@@ -52,21 +52,27 @@ for _g, _names in OPS.items():
         GROUP_OF[OP_NAMES.index(_n)] = _g
 
 
-@intrinsic
-def call_group(typingctx, addr, regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1):
-    """Call the compiled group entry at `addr` (numba's own calling convention, so
-    arrays pass as they do between jitted functions); errors propagate."""
-    sig = types.int64(addr, regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1)
-
+def call_at_codegen(rettype):
+    """The codegen of an intrinsic (addr, *args) -> rettype that calls the compiled
+    function at `addr` (numba's own calling convention, so arrays pass as they do
+    between jitted functions); errors propagate.  call_group below and
+    hotloop.hot_call_at (the vector loop) are built from it."""
     def codegen(context, builder, signature, args):
         argtys = signature.args[1:]
-        fnty = context.call_conv.get_function_type(types.int64, argtys)
+        fnty = context.call_conv.get_function_type(rettype, argtys)
         fn = builder.inttoptr(args[0], fnty.as_pointer())
-        status, res = context.call_conv.call_function(builder, fn, types.int64, argtys, args[1:])
+        status, res = context.call_conv.call_function(builder, fn, rettype, argtys, args[1:])
         with cgutils.if_unlikely(builder, status.is_error):
             context.call_conv.return_status_propagate(builder, status)
         return res
-    return sig, codegen
+    return codegen
+
+
+@intrinsic
+def call_group(typingctx, addr, regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1):
+    """Call the compiled group entry at `addr`."""
+    sig = types.int64(addr, regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1)
+    return sig, call_at_codegen(types.int64)
 
 
 _PY = {}            # NUMBA_DISABLE_JIT: fake address -> Python function

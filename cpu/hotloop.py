@@ -637,17 +637,8 @@ def hot_call(typingctx, st, ctl, pslot, mem, budget, sysr):
 def hot_call_at(typingctx, addr, st, ctl, pslot, mem, budget, sysr):
     """Call a compiled variant of hot_run (the vector loop, cpu/hotvec.py) through its
     address (cpu/groups.py loads it); errors propagate."""
-    sig = types.uint64(addr, st, ctl, pslot, mem, budget, sysr)
-
-    def codegen(context, builder, signature, args):
-        argtys = signature.args[1:]
-        fnty = context.call_conv.get_function_type(types.uint64, argtys)
-        fn = builder.inttoptr(args[0], fnty.as_pointer())
-        status, res = context.call_conv.call_function(builder, fn, types.uint64, argtys, args[1:])
-        with cgutils.if_unlikely(builder, status.is_error):
-            context.call_conv.return_status_propagate(builder, status)
-        return res
-    return sig, codegen
+    from pyaarch64.cpu.groups import call_at_codegen
+    return types.uint64(addr, st, ctl, pslot, mem, budget, sysr), call_at_codegen(types.uint64)
 
 
 if config.DISABLE_JIT:

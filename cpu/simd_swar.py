@@ -165,6 +165,17 @@ def pairwise(w, eb, kind, signed):
     return pack(r, eb)
 
 
+@njit(cache=True, _nrt=False, forceinline=True)
+def put_narrow(regs, vd, Q, r):
+    """Write a narrowed 64-bit result: the low half (the high half zeroed), or with Q
+    (XTN2, SHRN2, ...) the high half, the low half kept."""
+    if Q:
+        regs[vd + 1] = r
+    else:
+        regs[vd] = r
+        regs[vd + 1] = U0
+
+
 # --- the forms ---------------------------------------------------------------------------
 
 @njit(cache=True, _nrt=False, forceinline=True)
@@ -330,11 +341,7 @@ def simd_swar(regs, rd, rn, rm, aux):
             return True
         if opc == 0x12 and U == 0:                     # XTN / XTN2 (eb: the narrow size)
             r = pack(nlo & rep(ones(eb), 2 * eb), eb) | (pack(nhi & rep(ones(eb), 2 * eb), eb) << U32)
-            if Q:
-                regs[vd + 1] = r
-            else:
-                regs[vd] = r
-                regs[vd + 1] = U0
+            put_narrow(regs, vd, Q, r)
             return True
         return False
     if kind == K_SHIFT:
@@ -367,11 +374,7 @@ def simd_swar(regs, rd, rn, rm, aux):
         if opc == 16 and U == 0:                       # SHRN / SHRN2 (eb: the narrow size)
             e = rep(ones(eb), 2 * eb)
             r = pack((nlo >> np.uint64(rsh)) & e, eb) | (pack((nhi >> np.uint64(rsh)) & e, eb) << U32)
-            if Q:
-                regs[vd + 1] = r
-            else:
-                regs[vd] = r
-                regs[vd + 1] = U0
+            put_narrow(regs, vd, Q, r)
             return True
         if opc == 20:                                  # SSHLL / USHLL (SXTL / UXTL), [2]
             w = nhi if Q else nlo
