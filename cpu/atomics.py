@@ -9,6 +9,7 @@ from pyaarch64.cpu.memory import ACC_OK, FSC_ALIGN
 from pyaarch64.cpu.isa.ldst import XK_LDX, XK_STX, XK_LDXP, XK_STXP, XK_LDAR, XK_STLR, XK_CASP
 from pyaarch64.cpu.exceptions import data_abort
 from pyaarch64.cpu.memaccess import mem_rw, abort_status, zext
+from pyaarch64.cpu.exclusive import excl_hit
 
 U0 = np.uint64(0)
 U1 = np.uint64(1)
@@ -18,6 +19,9 @@ INVALID = M64
 
 @njit(cache=True, _nrt=False)
 def excl(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rt, rn, rs, rt2, aux):
+    if excl_hit(regs, tlb, U0, ctl, mem, rt, rn, rs, aux):
+        ctl[C_PC] = pc + np.uint64(4)                # the common case (cpu/exclusive.py)
+        return 0
     kind = aux & 7
     size = (aux >> 3) & 3
     nb = 1 << size

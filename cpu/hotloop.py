@@ -62,6 +62,7 @@ from pyaarch64.cpu.ram import (ld16, ld32, ld64, st32, st64, ld_sized,  # noqa: 
                                st_sized, ld64u, st64u)
 from pyaarch64.cpu.sysregs import S_SCTLR_EL1, R_VAL  # noqa: E402
 from pyaarch64.cpu.sysread import mrs_plain, dczva_hit  # noqa: E402
+from pyaarch64.cpu.exclusive import excl_hit  # noqa: E402
 from pyaarch64.cpu.sysregs import key as _sysreg_key  # noqa: E402
 K_DC_ZVA = _sysreg_key(1, 3, 7, 4, 1)
 SCTLR_A = np.uint64(2)
@@ -71,10 +72,10 @@ from pyaarch64.cpu.operands import (sx_load, mem_operands, writeback, fp_enabled
 
 # the generic ops hot_run executes (besides the HOT_NAMES variants): the general path
 # (cpu/executor.py) leaves these to it and does only their memory slow path, or (MRS,
-# an op of the system group too) the forms the hot loop declines
+# EXCL: ops of the system group too) the forms the hot loop declines
 HOT_LOOP_OPS = ("ADDI", "ADDSI", "LOGI", "MOVI", "MOVK", "ADR", "ADRP", "UBF", "SBF", "BFM", "EXTR",
                 "ADDSR", "ADDX", "ADDR", "LOGSR", "ADC", "CCMP", "CSEL", "SHIFTV", "MADD", "MADDL",
-                "MULH", "DIV", "DP1", "B", "BL", "BCOND", "CBZ", "TBZ", "BR", "RET", "MRS",
+                "MULH", "DIV", "DP1", "B", "BL", "BCOND", "CBZ", "TBZ", "BR", "RET", "MRS", "EXCL",
                 "LD", "ST", "LDRR", "STRR", "LDLIT", "LDP", "STP", "PRFM",
                 "NOP", "BARRIER", "WFE", "SEV")
 IS_HOT = np.zeros(HOT_FIRST, dtype=np.bool_)
@@ -565,6 +566,11 @@ def hot_run(st, ctl, pslot, mem, budget, sysr):
                         st_sized(mem, h, st[vi], lg)
                 h += nb
             writeback(st, rn, mode, maddr, w1)
+        elif op == OP_EXCL:
+            # LDXR/STXR/LDAXR/STLXR/LDAR/STLR of one register on a soft-TLB hit (the
+            # kernel's spinlocks and atomics); the rest: the system group
+            if not excl_hit(st, st, TOFF, ctl, mem, rd, rn, (w0 >> SH_RM) & M6, aux):
+                break
         elif op == OP_DCZVA:
             if not dczva_hit(st, TOFF, ctl, sysr, mem, st[rn]):
                 break

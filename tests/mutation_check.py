@@ -72,6 +72,9 @@ MUTATIONS = {
     "div": ("cpu/hotloop.py", "            st[rd] = sdiv(a, b, aux & 1) if aux & 2 else udiv(a, b, aux & 1)\n",
             "            st[rd] = sdiv(a, b, aux & 1) if aux & 2 else udiv(a, b, aux & 1) + U1\n",
             ALL, "UDIV is one too big"),
+    "excl": ("cpu/exclusive.py", "    regs[rs] = U0 if ok else U1\n", "    regs[rs] = U0\n",
+             ("fast", "general", "step"),       # (tlbflush: never a soft-TLB hit, never run)
+             "a store-exclusive on a soft-TLB hit always reports success"),
     "mrs": ("cpu/sysread.py", "        return True, ctl[C_DAIF] << np.uint64(6)\n",
             "        return True, ctl[C_DAIF] << np.uint64(5)\n", ALL, "MRS DAIF reads the bits shifted"),
     # the step path's own code
