@@ -166,6 +166,45 @@ def pairwise(w, eb, kind, signed):
 
 
 @njit(cache=True, _nrt=False, forceinline=True)
+def cmp_zero(w, eb, opc, U):
+    """CMGT (opc 8, U 0), CMGE (8, 1), CMEQ (9, 0), CMLE (9, 1), CMLT (10) #0 of one word."""
+    h = msbs(eb)
+    sg = w & h
+    zero = ~nonzero(w, eb) & h
+    if opc == 8:
+        t = (h & ~sg & ~zero) if U == 0 else (h & ~sg)
+    elif opc == 9:
+        t = zero if U == 0 else (sg | zero)
+    else:
+        t = sg
+    return spread(t, eb)
+
+
+@njit(cache=True, _nrt=False, forceinline=True)
+def add_pairs(w, d, eb, U, acc):
+    """[SU]ADDLP of one word (U 1: unsigned), added to d lane by lane with acc ([SU]ADALP)."""
+    a = evens(w, eb)
+    b = odds(w, eb)
+    if U == 0:
+        r = add(sext2(a, eb), sext2(b, eb), 2 * eb)
+    else:
+        r = a + b                          # (no carry out of a lane)
+    if acc:
+        r = add(r, d, 2 * eb)
+    return r
+
+
+@njit(cache=True, _nrt=False, forceinline=True)
+def shr_word(w, eb, rsh, signed):
+    """SSHR / USHR of one word by rsh (1..eb)."""
+    keep = U0 if rsh >= eb else rep(ones(eb) >> np.uint64(rsh), eb)
+    r = U0 if rsh >= 64 else (w >> np.uint64(rsh)) & keep
+    if signed:
+        r |= spread(w & msbs(eb), eb) & ~keep     # the sign fills the vacated bits
+    return r
+
+
+@njit(cache=True, _nrt=False, forceinline=True)
 def put_narrow(regs, vd, Q, r):
     """Write a narrowed 64-bit result: the low half (the high half zeroed), or with Q
     (XTN2, SHRN2, ...) the high half, the low half kept."""
@@ -295,49 +334,16 @@ def simd_swar(regs, rd, rn, rm, aux):
         return True
     if kind == K_2MISC:
         if opc == 8 or opc == 9 or opc == 10:          # CMGT CMGE CMEQ CMLE CMLT #0
-            h = msbs(eb)
-            rlo = U0
-            rhi = U0
-            for k in range(2 if Q else 1):
-                w = nlo if k == 0 else nhi
-                sg = w & h
-                zero = ~nonzero(w, eb) & h
-                if opc == 8:
-                    t = (h & ~sg & ~zero) if U == 0 else (h & ~sg)
-                elif opc == 9:
-                    t = zero if U == 0 else (sg | zero)
-                else:
-                    t = sg
-                if k == 0:
-                    rlo = spread(t, eb)
-                else:
-                    rhi = spread(t, eb)
-            regs[vd] = rlo
-            regs[vd + 1] = rhi
+            regs[vd] = cmp_zero(nlo, eb, opc, U)
+            regs[vd + 1] = cmp_zero(nhi, eb, opc, U) if Q else U0
             return True
         if opc == 5 and U == 1 and size == 0:          # NOT
             regs[vd] = ~nlo
             regs[vd + 1] = ~nhi if Q else U0
             return True
         if opc == 2 or opc == 6:                       # [SU]ADDLP [SU]ADALP
-            rlo = U0
-            rhi = U0
-            for k in range(2 if Q else 1):
-                w = nlo if k == 0 else nhi
-                a = evens(w, eb)
-                b = odds(w, eb)
-                if U == 0:
-                    r = add(sext2(a, eb), sext2(b, eb), 2 * eb)
-                else:
-                    r = a + b                          # (no carry out of a lane)
-                if opc == 6:
-                    r = add(r, regs[vd + k], 2 * eb)
-                if k == 0:
-                    rlo = r
-                else:
-                    rhi = r
-            regs[vd] = rlo
-            regs[vd + 1] = rhi
+            regs[vd] = add_pairs(nlo, regs[vd], eb, U, opc == 6)
+            regs[vd + 1] = add_pairs(nhi, regs[vd + 1], eb, U, opc == 6) if Q else U0
             return True
         if opc == 0x12 and U == 0:                     # XTN / XTN2 (eb: the narrow size)
             r = pack(nlo & rep(ones(eb), 2 * eb), eb) | (pack(nhi & rep(ones(eb), 2 * eb), eb) << U32)
@@ -350,21 +356,8 @@ def simd_swar(regs, rd, rn, rm, aux):
         rsh = 2 * eb - x                               # right shifts: 1..eb
         lsh = x - eb                                   # left shifts: 0..eb-1
         if opc == 0:                                   # SSHR / USHR
-            keep = U0 if rsh >= eb else rep(ones(eb) >> np.uint64(rsh), eb)
-            h = msbs(eb)
-            rlo = U0
-            rhi = U0
-            for k in range(2 if Q else 1):
-                w = nlo if k == 0 else nhi
-                r = U0 if rsh >= 64 else (w >> np.uint64(rsh)) & keep
-                if U == 0:
-                    r |= spread(w & h, eb) & ~keep     # the sign fills the vacated bits
-                if k == 0:
-                    rlo = r
-                else:
-                    rhi = r
-            regs[vd] = rlo
-            regs[vd + 1] = rhi
+            regs[vd] = shr_word(nlo, eb, rsh, U == 0)
+            regs[vd + 1] = shr_word(nhi, eb, rsh, U == 0) if Q else U0
             return True
         if opc == 10 and U == 0:                       # SHL
             keep = rep((ones(eb) << np.uint64(lsh)) & ones(eb), eb)

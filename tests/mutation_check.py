@@ -55,8 +55,8 @@ MUTATIONS = {
     "swar-cmhs": ("cpu/simd_swar.py", "        return spread(~below(a ^ s, b ^ s, eb) & h, eb), True",
                   "        return spread(below(a ^ s, b ^ s, eb) & h, eb), True",
                   ("fast", "step"), "CMGE/CMHS (register) give the opposite answer"),
-    "swar-addlp": ("cpu/simd_swar.py", "                    r = a + b                          # (no carry",
-                   "                    r = a + b + U1                     # (no carry",
+    "swar-addlp": ("cpu/simd_swar.py", "        r = a + b                          # (no carry",
+                   "        r = a + b + U1                     # (no carry",
                    ("fast",), "UADDLP/UADALP add one more"),
     # the general path's own code
     "slow-sign": ("cpu/executor.py", "            v = sx_load(v, msize, sign)\n",
