@@ -1,6 +1,5 @@
 """One CPU: its state arrays, register access by name, and the call into the
 numba run loop.  The board (machine/) supplies RAM and an MMIO callback."""
-import ctypes
 import os
 from contextlib import nullcontext
 
@@ -11,10 +10,9 @@ from pyaarch64.cpu import sysregs as SR
 from pyaarch64.cpu.memory import new_state, INVALID
 from pyaarch64.cpu.models import get_model
 from pyaarch64.cpu import groups
+from pyaarch64.cpu import compilejobs
+from pyaarch64.cpu.mmio import MMIO_CB
 
-# MMIO callback: (address, size in bytes, is_write, value) -> value read
-MMIO_CB = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint32,
-                           ctypes.c_uint32, ctypes.c_uint64)
 
 # decode-cache slots, one 4 KiB code page each (16 KiB of decoded words: 32 MiB in all,
 # touched only as slots are used).  Linux's boot to a shell runs about 1,500 code pages:
@@ -284,6 +282,7 @@ class Cpu:
     def run(self, budget):
         """Run up to `budget` instructions; returns an EXIT_* code (cpu.ops)."""
         from pyaarch64.cpu.executor import run as _run
+        from numba import typeof
         args = (self.regs, self.ctl, self.sysr, self.sysmap, self.mem, self.dcache,
                 self.pslot, self.slotpage, self.tlb, self._cb)
         self._fill_groups()
@@ -292,6 +291,9 @@ class Cpu:
         while True:
             ic0 = int(self.ctl[O.C_ICOUNT])
             n = 1 if step else budget         # the test path "step": one instruction per call
+            if not _compiled[0] and not compilejobs.dispatcher_cached(_run, tuple(typeof(a) for a in args + (n, self.state))):
+                # a cold start compiles the groups in a second process meanwhile
+                compilejobs.start(self, groups.COMPILE_ORDER, main_busy=True)
             with groups.compile_progress("the CPU core") if not _compiled[0] else nullcontext():
                 ex = _run(*args, n, self.state)
             _compiled[0] = True
@@ -320,10 +322,34 @@ class Cpu:
             self.ctl[O.C_GROUP + g] = groups._addr.get((g, self._group_types(g)), 0)
 
     def _load_group(self, g):
+        """Compile or load group g (and the groups loaded with it) for this CPU.  A
+        group another process is compiling (cpu/compilejobs.py) is waited for, after
+        doing the free ones."""
         if not 0 <= g < groups.NGROUPS:
             raise RuntimeError(f"emulator defect: unknown instruction group {g}")
-        for h in (groups.VEC_WITH if g in groups.VEC_WITH else (g,)):
-            self.ctl[O.C_GROUP + h] = groups.address(h, self._group_types(h))
+        pending = list(groups.VEC_WITH if g in groups.VEC_WITH else (g,))
+        key = (pending[0], self._group_types(pending[0]))
+        if key not in groups._addr and not compilejobs.is_cached(*key):
+            # a compile ahead: share it and the groups after it with a second process
+            later = groups.COMPILE_ORDER[groups.COMPILE_ORDER.index(g) + 1:]
+            compilejobs.start(self, pending + [h for h in later if h not in pending], main_busy=False)
+        while pending:
+            for h in list(pending):
+                key = (h, self._group_types(h))
+                if key not in groups._addr:
+                    with compilejobs.claim(h, block=False) as mine:
+                        if not mine:
+                            continue
+                        groups.address(*key)
+                self.ctl[O.C_GROUP + h] = groups._addr[key]
+                pending.remove(h)
+            if pending:                 # every one left is being compiled elsewhere
+                h = pending.pop(0)
+                key = (h, self._group_types(h))
+                with groups.compile_progress(f"the {groups.NAMES[h]} group", elsewhere=True):
+                    with compilejobs.claim(h):
+                        groups.address(*key)
+                self.ctl[O.C_GROUP + h] = groups._addr[key]
 
     def take_undefined(self):
         """Take the Undefined Instruction exception at the current PC (used by the

@@ -39,6 +39,9 @@ ENTRIES = {
 NAMES = {G_SYSTEM: "system", G_FP: "floating point", G_SIMD: "Advanced SIMD", G_VEC: "vector loop"}
 NGROUPS = len(ENTRIES)
 VEC_WITH = (G_FP, G_SIMD, G_VEC)    # loading any of these loads all three
+# the order a guest usually first needs them in (a cold start's second process,
+# cpu/compilejobs.py, compiles them in this order)
+COMPILE_ORDER = (G_SYSTEM, G_FP, G_SIMD, G_VEC)
 # the ops each group runs; GROUP_OF[op] is the group of an op, -1 for the ops the
 # hot loop or the general path run themselves
 OPS = {
@@ -138,12 +141,14 @@ def loop_argtypes_of(state, ctl, pslot, mem, sysr):
 class compile_progress:
     """While numba compiles something that was not in the cache, a line on stderr says
     what and how far it is (functions compiled so far, seconds); silent when
-    everything comes from the cache.  Nested uses report once, as the outermost."""
+    everything comes from the cache.  Nested uses report once, as the outermost.
+    elsewhere=True: waiting for another process to compile it (cpu/compilejobs.py)."""
     _depth = 0
     total_hint = 0       # functions a cold start compiles (set by the caller, when known)
 
-    def __init__(self, what):
+    def __init__(self, what, elsewhere=False):
         self.what = what
+        self.elsewhere = elsewhere
 
     def __enter__(self):
         cls = compile_progress
@@ -174,6 +179,10 @@ class compile_progress:
 
     def _line(self, final=False):
         dt = time.time() - self.t0
+        if self.elsewhere and self.count == 0:
+            if final:
+                return f"pyaarch64: {self.what} was compiled in a second process (waited {dt:.0f} s)"
+            return f"pyaarch64: waiting for {self.what}, compiling in a second process (first start): {dt:.0f} s"
         if final:
             return (f"pyaarch64: compiled {self.what} in {dt:.0f} s ({self.count} functions; "
                     f"cached for the next start)")
@@ -184,7 +193,7 @@ class compile_progress:
         tty = sys.stderr.isatty()
         next_line = 1.0
         while not self.done.wait(0.5):
-            if self.count == 0:
+            if self.count == 0 and not self.elsewhere:
                 continue        # nothing compiled yet: loading from the cache is silent
             dt = time.time() - self.t0
             if tty:

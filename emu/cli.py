@@ -506,6 +506,8 @@ def entry():
     closed, so only the standard streams need flushing.  Exceptions, SystemExit
     included, still leave the normal way."""
     code = main()
+    from pyaarch64.cpu import compilejobs
+    compilejobs.stop()          # a first start's compile helper, if still running
     try:
         sys.stdout.flush()
         sys.stderr.flush()

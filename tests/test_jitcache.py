@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from pyaarch64.cpu import jitcache
+from pyaarch64.cpu import jitcache, groups, compilejobs
 from guestbuild import build
 
 CPU = "pyaarch64.cpu."
@@ -87,9 +87,96 @@ def test_first_start_shows_progress_and_warm_start_is_silent(tmp_path):
     r2 = _cli(env, hello)
     assert r2.returncode == 0 and "Hello from pyaarch64!" in r2.stdout
     assert r2.stderr == "", r2.stderr
-    # a guest using floating point compiles that group now, and only that group
+    # a guest using floating point compiles the FP/SIMD groups now (unless the first
+    # start's helper process got to them before hello ended), and nothing else
     fp = build("fp_scalar.c")
     r3 = _cli(env, fp, machine="virt-7.2")
     assert r3.returncode == 0, r3.stderr[-2000:]
-    assert "pyaarch64: compiled the floating point group in " in r3.stderr, r3.stderr
     assert "the CPU core" not in r3.stderr and "system group" not in r3.stderr, r3.stderr
+    for line in r3.stderr.splitlines():
+        assert any(f"the {n} group" in line for n in ("floating point", "Advanced SIMD", "vector loop")), line
+
+
+def _compiled_here(stderr):
+    """The groups this process compiled itself, from its progress lines."""
+    return {n for n in groups.NAMES.values() if f"compiled the {n} group in " in stderr}
+
+
+@pytest.mark.slow
+def test_first_start_compiles_the_groups_in_a_second_process(tmp_path):
+    """A cold start of a guest that uses FP/SIMD compiles on two cores: the core here,
+    the groups in the helper (cpu/compilejobs.py) meanwhile, so this process does not
+    compile all of them itself; the helper is gone when the command ends."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"), PYAARCH64_COMPILE_JOBS="2")
+    env.pop("PYAARCH64_EXEC_PATH", None)
+    r = _cli(env, build("vecloop.c"))
+    assert r.returncode == 0, r.stderr[-2000:]
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "guest", "expected",
+                           "vecloop.txt")) as f:
+        assert r.stdout == f.read()
+    here = _compiled_here(r.stderr)
+    # the helper starts with the system group while this process compiles the core
+    assert "system" not in here, r.stderr
+    assert here < set(groups.NAMES.values()), r.stderr
+    assert "pyaarch64: compiled the CPU core in " in r.stderr, r.stderr
+    left = subprocess.run(["pgrep", "-f", "pyaarch64.cpu.compilejobs"], capture_output=True, text=True)
+    for pid in left.stdout.split():
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            assert str(tmp_path).encode() not in f.read(), "compile helper outlived its command"
+
+
+def test_compile_lock_is_released_when_its_holder_dies(tmp_path):
+    """Whoever holds a group's lock compiles it; the other process skips it (or waits)
+    and gets it when the holder ends, even killed half-way."""
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time\n"
+        "from pyaarch64.cpu import compilejobs, groups\n"
+        "with compilejobs.claim(groups.G_VEC):\n"
+        "    print('held', flush=True)\n"
+        "    time.sleep(60)\n")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with compilejobs.claim(groups.G_VEC, block=False) as mine:
+            assert mine is False
+        with compilejobs.claim(groups.G_SIMD, block=False) as mine:
+            assert mine is True
+    finally:
+        holder.kill()
+        holder.wait()
+    with compilejobs.claim(groups.G_VEC, block=False) as mine:
+        assert mine is True
+
+
+def test_compile_helper_only_when_it_has_work(monkeypatch):
+    """The helper starts when groups are missing from the cache and there is a second
+    job for it; PYAARCH64_COMPILE_JOBS=1 keeps everything in this process."""
+    class FakeCpu:
+        _cb = None
+
+        def _group_types(self, g):
+            return ("types", g)
+
+    monkeypatch.setattr(compilejobs, "_started", [None])
+    monkeypatch.setattr(compilejobs, "is_cached", lambda g, t: g == groups.G_SYSTEM)
+    spawned = []
+
+    class FakePopen:
+        def __init__(self, argv, **kw):
+            spawned.append(argv)
+            self.stdin = open(os.devnull, "wb")
+
+        def poll(self):
+            return 0
+
+    monkeypatch.setattr(compilejobs.subprocess, "Popen", FakePopen)
+    monkeypatch.setenv("PYAARCH64_COMPILE_JOBS", "1")
+    assert compilejobs.start(FakeCpu(), groups.COMPILE_ORDER, main_busy=True) is None
+    monkeypatch.setenv("PYAARCH64_COMPILE_JOBS", "2")
+    # this process takes the one missing group itself: nothing to share
+    assert compilejobs.start(FakeCpu(), (groups.G_SYSTEM, groups.G_FP), main_busy=False) is None
+    assert compilejobs.start(FakeCpu(), (groups.G_SYSTEM, groups.G_FP), main_busy=True) is not None
+    assert spawned == [[sys.executable, "-m", "pyaarch64.cpu.compilejobs"]]
+    assert compilejobs.start(FakeCpu(), groups.COMPILE_ORDER, main_busy=True) is None   # once
+    monkeypatch.setenv("PYAARCH64_COMPILE_JOBS", "3")
+    with pytest.raises(ValueError, match="PYAARCH64_COMPILE_JOBS"):
+        compilejobs.jobs()
