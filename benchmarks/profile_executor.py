@@ -107,6 +107,7 @@ def counters(elf, linux=False):
     the instrumented executor and print where the hot loop stops."""
     import numpy as np
     from pyaarch64.cpu import ops as O
+    from pyaarch64.cpu import opids as OI
     from pyaarch64.emu.api import Machine
     prun = load_instrumented()
     prof = np.zeros(NPROF, dtype=np.uint64)
@@ -192,7 +193,7 @@ def counters(elf, linux=False):
     print(f"\nThe hot loop: {int(ctl[O.C_HOT_CALLS])} calls, stopped {leaves} times before its budget"
           f" = once per {n / max(1, leaves):.0f} instructions")
     print("Why it stopped (the general path took over):")
-    names = dict(enumerate(O.OP_NAMES))
+    names = dict(enumerate(OI.OP_NAMES))
     causes = [(int(prof[i]), f"op {nm}") for i, nm in names.items() if prof[i]]
     causes.append((int(prof[P_AT_FETCH]), "page entry / interrupt / stop (fetch checks)"))
     causes.append((int(prof[P_PREDECODE]), "first execution of a word (predecode)"))

@@ -5,6 +5,7 @@ import numpy as np
 from numba import njit
 
 from pyaarch64.cpu.ops import SINK, C_PC, C_EXCL_ADDR, C_EXCL_SIZE, C_EXCL_VAL, C_EXCL_VAL2
+from pyaarch64.cpu.opids import unpack_EXCL, unpack_ATOMIC
 from pyaarch64.cpu.memory import ACC_OK, FSC_ALIGN
 from pyaarch64.cpu.isa.ldst import XK_LDX, XK_STX, XK_LDXP, XK_STXP, XK_LDAR, XK_STLR, XK_CASP
 from pyaarch64.cpu.exceptions import data_abort
@@ -22,8 +23,7 @@ def excl(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rt, rn, rs, rt2, au
     if excl_hit(regs, tlb, U0, ctl, mem, rt, rn, rs, aux):
         ctl[C_PC] = pc + np.uint64(4)                # the common case (cpu/exclusive.py)
         return 0
-    kind = aux & 7
-    size = (aux >> 3) & 3
+    kind, size, _, _, _ = unpack_EXCL(aux)
     nb = 1 << size
     addr = regs[rn]
     pair = kind == XK_LDXP or kind == XK_STXP
@@ -81,13 +81,10 @@ def excl(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rt, rn, rs, rt2, au
 
 @njit(cache=True, _nrt=False)
 def cas(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rn, aux):
-    """CAS{A}{L}{B,H} and CASP{A}{L} (FEAT_LSE).  aux: kind | size << 3 | Rs << 8 | Rt << 13,
+    """CAS{A}{L}{B,H} and CASP{A}{L} (FEAT_LSE).  aux (ops.tab EXCL): kind, size, Rs, Rt,
     raw register numbers (31 is XZR; Rs is read and written).  Memory is written only
     when the comparison succeeds; Rs (Rs+1) receives the old value either way."""
-    kind = aux & 7
-    size = (aux >> 3) & 3
-    rs = (aux >> 8) & 31
-    rt = (aux >> 13) & 31
+    kind, size, _, rs, rt = unpack_EXCL(aux)
     nb = 1 << size
     pair = kind == XK_CASP
     total = nb * 2 if pair else nb
@@ -122,8 +119,7 @@ def cas(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rn, aux):
 
 @njit(cache=True, _nrt=False)
 def atomic(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rt, rn, rs, aux):
-    op = aux & 15
-    size = (aux >> 4) & 3
+    op, size, _, _ = unpack_ATOMIC(aux)
     nb = 1 << size
     addr = regs[rn]
     if (addr & np.uint64(nb - 1)) != U0:

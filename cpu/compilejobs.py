@@ -81,7 +81,7 @@ def claim(g, block=True):
     d = jitcache.cache_dir_of(mod)
     try:
         os.makedirs(d, exist_ok=True)
-        fd = os.open(os.path.join(d, f"{disp.py_func.__name__}.compile-lock"), os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(os.path.join(d, f"{getattr(disp, 'py_func', disp).__name__}.compile-lock"), os.O_RDWR | os.O_CREAT, 0o644)
     except OSError:
         yield True
         return

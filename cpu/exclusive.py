@@ -12,6 +12,7 @@ import numpy as np
 from numba import njit
 
 from pyaarch64.cpu.ops import C_EXCL_ADDR, C_EXCL_SIZE, C_EXCL_VAL, C_EXCL_VAL2
+from pyaarch64.cpu.opids import unpack_EXCL
 from pyaarch64.cpu.memory import TLB_ENTRIES, T_WRITE
 from pyaarch64.cpu.ram import ld_sized, st_sized
 from pyaarch64.cpu.isa.ldst import XK_LDX, XK_STX, XK_LDAR, XK_STLR
@@ -26,12 +27,11 @@ WRITE_BASE = np.uint64(T_WRITE * TLB_ENTRIES)
 
 @njit(cache=True, _nrt=False, forceinline=True)
 def excl_hit(regs, tlbarr, toff, ctl, mem, rt, rn, rs, aux):
-    """Run the exclusive (op EXCL; aux: kind | size << 3) if it is the common case
+    """Run the exclusive (op EXCL; aux: ops.tab) if it is the common case
     above: True, registers/memory/monitor updated; else False, nothing done."""
-    kind = aux & 7
+    kind, size, _, _, _ = unpack_EXCL(aux)
     if kind != XK_LDX and kind != XK_STX and kind != XK_LDAR and kind != XK_STLR:
         return False                                      # pairs, CAS, CASP
-    size = (aux >> 3) & 3
     nb = U1 << np.uint64(size)
     addr = regs[rn]
     if (addr & (nb - U1)) != U0:

@@ -23,7 +23,16 @@ memory slow path, every fetch through a page walk).
 import numpy as np
 from numba import njit
 
-from pyaarch64.cpu.ops import *  # noqa: F401,F403  (op ids, slots, ctl layout: constants)
+from pyaarch64.cpu.ops import (C_DAIF, C_EL, C_EXCL_ADDR, C_EXIT_A, C_EXIT_B, C_EXIT_C, C_FEAT,
+                               C_GROUP, C_HOT_CALLS, C_HOT_LEFT, C_HOT_W0, C_HOT_W1, C_ICOUNT,
+                               C_IL, C_IRQ, C_LEAVES, C_MEMSLOW, C_NZCV, C_PATH, C_PC, C_STOP,
+                               C_TLB_EL, C_VEC_CALLS, C_VEC_INSNS, C_VEC_OPS, C_VEC_PC,
+                               EXIT_BUDGET, EXIT_CB_ERROR, EXIT_DATA_ABORT, EXIT_EXC_LOOP,
+                               EXIT_FETCH_ABORT, EXIT_HVC, EXIT_INTERNAL, EXIT_SMC, EXIT_STOP,
+                               EXIT_TIMER, EXIT_UNDEF, EXIT_WFI, HOT_LEFT_INSN, PATH_FAST,
+                               PATH_TLBFLUSH)
+from pyaarch64.cpu.opids import (HOT_FIRST, OP_CLREX, OP_CRC32, OP_MRS, OP_NONE, OP_ST, OP_STP,
+                                 OP_STRR, OP_UNDEF, OP_WFI, unpack_CRC32, unpack_MRS)
 from pyaarch64.cpu.alu import crc32
 from pyaarch64.cpu.memory import (TLB_ENTRIES, T_EXEC, fetch_page, alloc_slot, tlb_flush_data,
                                   access_slow, acc_fsc, tlb_check_el, branch_target,
@@ -234,7 +243,7 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget, 
                 w0 = specialise(w0)
                 if (w0 & OPMASK) == OP_MRS:
                     # the register's slot for the hot loop's MRS (cpu/sysread.py)
-                    w1 = np.uint64(np.int64(sysmap[np.int64((w0 >> SH_AUX) & np.uint64(0xFFFF))]))
+                    w1 = np.uint64(np.int64(sysmap[unpack_MRS(np.int64(w0 >> SH_AUX))]))
                 dcache[di] = w0
                 dcache[di + U1] = w1
                 if (w0 & OPMASK) != U0:
@@ -274,7 +283,8 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget, 
         rm = (w0 >> SH_RM) & M6
         aux = np.int64(w0 >> SH_AUX)
         if op == OP_CRC32:
-            regs[rd] = crc32(regs[rn], regs[rm], 1 << (aux & 3), (aux >> 2) & 1)
+            size, c = unpack_CRC32(aux)
+            regs[rd] = crc32(regs[rn], regs[rm], 1 << size, c)
         elif op == OP_CLREX:
             ctl[C_EXCL_ADDR] = M64
         elif IS_HOT[op] and GROUP_OF[op] < 0:

@@ -17,7 +17,8 @@ group's 170 ns for a scalar FADD.
 import numpy as np
 from numba import njit
 
-from pyaarch64.cpu.ops import VREG, C_PC, C_NZCV, OP_FPMEM
+from pyaarch64.cpu.ops import C_NZCV, C_PC, VREG
+from pyaarch64.cpu.opids import OP_FPMEM, unpack_FPDP
 from pyaarch64.cpu.fpaccess import fp_mem, fp_trapped, fp_trap
 from pyaarch64.cpu.sysregs import R_VAL, S_FPCR, S_FPSR
 from pyaarch64.cpu.alu import cond_holds
@@ -182,11 +183,7 @@ def fpdp(regs, ctl, sysr, pc, w0, w1):
     rm = np.int64((w0 >> np.uint64(22)) & m6)
     ra = np.int64((w0 >> np.uint64(28)) & m6)
     aux = np.int64(w0 >> np.uint64(34))
-    kind = aux & 31
-    ftype = (aux >> 5) & 3
-    n = (aux >> 7) & 7
-    op = (aux >> 10) & 255
-    x = (aux >> 18) & 1
+    kind, ftype, n, op, x = unpack_FPDP(aux)
     imm = np.int64(w1)
     fmt = fmt_of(ftype)
     fl = 0

@@ -24,7 +24,8 @@ from numba import njit, types, config
 from numba.core import cgutils
 from numba.core.extending import intrinsic
 
-from pyaarch64.cpu.ops import C_GROUP, C_EXIT_A, EXIT_GROUP, OP_NAMES, HOT_FIRST
+from pyaarch64.cpu.ops import C_EXIT_A, C_GROUP, EXIT_GROUP
+from pyaarch64.cpu.opids import HOT_FIRST, OP_NAMES
 
 # group ids and their entry points (module, function)
 G_SYSTEM, G_FP, G_SIMD, G_VEC = 0, 1, 2, 3

@@ -18,7 +18,24 @@ from numba import njit, types, config
 from numba.core import cgutils
 from numba.core.extending import intrinsic
 
-from pyaarch64.cpu.ops import *  # noqa: F401,F403  (op ids, slots, ctl layout: constants)
+from pyaarch64.cpu.ops import (C_DAIF, C_EL, C_HOT_LEFT, C_HOT_W0, C_HOT_W1, C_IL, C_IRQ, C_NZCV,
+                               C_PC, C_STOP, C_TLB_EL, C_VEC_OPS, C_VEC_PC, HOT_LEFT_FETCH,
+                               HOT_LEFT_INSN, MODE_OFF, SX_NONE, VREG)
+from pyaarch64.cpu.opids import (HOT_FIRST, HOT_GENERIC_OP, OP_ADC, OP_ADDI, OP_ADDR, OP_ADDSI,
+                                 OP_ADDSR, OP_ADDX, OP_ADR, OP_ADRP, OP_B, OP_BARRIER, OP_BCOND,
+                                 OP_BCONDM, OP_BFM, OP_BL, OP_BR, OP_CBZ, OP_CCMP, OP_CSEL,
+                                 OP_DCZVA, OP_DIV, OP_DP1, OP_EXCL, OP_EXTR, OP_FPMEM, OP_LD,
+                                 OP_LDB, OP_LDH, OP_LDLIT, OP_LDP, OP_LDRR, OP_LDRRB, OP_LDRRH,
+                                 OP_LDRRW, OP_LDRRX, OP_LDW, OP_LDX, OP_LOGI, OP_LOGSR, OP_MADD,
+                                 OP_MADDL, OP_MOVI, OP_MOVK, OP_MRS, OP_MULH, OP_NAMES, OP_NOP,
+                                 OP_PRFM, OP_RET, OP_SBF, OP_SEV, OP_SHIFTV, OP_ST, OP_STP,
+                                 OP_STRR, OP_SUBSI32, OP_SUBSI64, OP_SYS, OP_TBZ, OP_UBF, OP_WFE,
+                                 pack_BCONDM, unpack_ADC, unpack_ADDI, unpack_ADDSI, unpack_ADDSR,
+                                 unpack_ADDX, unpack_BCOND, unpack_BCONDM, unpack_BR, unpack_CBZ,
+                                 unpack_CCMP, unpack_CSEL, unpack_DIV, unpack_DP1, unpack_EXTR,
+                                 unpack_LD, unpack_LDRR, unpack_LOGI, unpack_LOGSR, unpack_MADD,
+                                 unpack_MADDL, unpack_MOVK, unpack_MULH, unpack_SHIFTV, unpack_SYS,
+                                 unpack_TBZ, unpack_UBF)
 from pyaarch64.cpu.alu import (addc, logic, logic_flags, shift, extend, field_mask, cond_holds, dp1,
                                umulh, smulh, udiv, sdiv)
 from pyaarch64.cpu.memory import TLB_ENTRIES, T_WRITE, T_EXEC, CODE_TAG, STATE_TLB, STATE_DCACHE
@@ -54,6 +71,7 @@ SH_AUX = np.uint64(34)
 U55 = np.uint64(55)
 TOP_NEG = np.uint64(0x1FF)
 OPMASK = np.uint64(0x3FF)
+AUX_CLEAR = ~(np.uint64(0x3FFFFFFF) << np.uint64(34))
 TOFF = np.uint64(STATE_TLB)
 DOFF = np.uint64(STATE_DCACHE)
 
@@ -94,23 +112,27 @@ def specialise(w0):
     aux = np.int64(w0 >> SH_AUX)
     hop = -1
     if op == OP_LD:
-        if ((aux >> 2) & 15) == 0:                         # SX_NONE, MODE_OFF
-            hop = OP_LDX + 3 - (aux & 3)
+        size, sign, mode = unpack_LD(aux)
+        if sign == SX_NONE and mode == MODE_OFF:
+            hop = OP_LDX + 3 - size
     elif op == OP_LDRR:
-        if ((aux >> 2) & 3) == SX_NONE:
-            hop = OP_LDRRX + 3 - (aux & 3)
+        size, sign, _, _ = unpack_LDRR(aux)
+        if sign == SX_NONE:
+            hop = OP_LDRRX + 3 - size
     elif op == OP_ADDSI:
-        if aux & 2:
-            hop = OP_SUBSI32 if aux & 1 else OP_SUBSI64
+        w, sub = unpack_ADDSI(aux)
+        if sub:
+            hop = OP_SUBSI32 if w else OP_SUBSI64
     elif op == OP_SYS:
-        if aux == K_DC_ZVA:
+        if unpack_SYS(aux) == K_DC_ZVA:
             hop = OP_DCZVA
     elif op == OP_BCOND:
+        cond = unpack_BCOND(aux)
         mask = 0
         for f in range(16):
-            if cond_holds(aux & 15, np.int64(f)):
+            if cond_holds(cond, np.int64(f)):
                 mask |= 1 << f
-        w0 = (w0 & ~(np.uint64(0xFFFFF) << SH_AUX)) | (np.uint64((aux & 15) | (mask << 4)) << SH_AUX)
+        w0 = (w0 & AUX_CLEAR) | (np.uint64(pack_BCONDM(cond, mask)) << SH_AUX)
         hop = OP_BCONDM
     if hop < 0:
         return w0
@@ -119,16 +141,8 @@ def specialise(w0):
 
 @njit(cache=True, _nrt=False, forceinline=True)
 def generic(op):
-    """The generic op of a hot-loop variant (op >= HOT_FIRST)."""
-    if op <= OP_LDB:
-        return OP_LD
-    if op <= OP_LDRRB:
-        return OP_LDRR
-    if op <= OP_SUBSI32:
-        return OP_ADDSI
-    if op == OP_BCONDM:
-        return OP_BCOND
-    return OP_SYS
+    """The generic op of a hot-loop variant (op >= HOT_FIRST; ops.tab's [hot])."""
+    return np.int64(HOT_GENERIC_OP[op - HOT_FIRST])
 
 
 @njit(cache=True, _nrt=False, forceinline=True)
@@ -189,11 +203,11 @@ def hot_run(st, ctl, pslot, mem, budget, sysr):
         npc = pc + U4
         if op == OP_ADDI:
             r = st[rn] + w1
-            if aux & 1:
+            if unpack_ADDI(aux):                           # W
                 r &= M32
             st[rd] = r
         elif op == OP_BCONDM:
-            if (aux >> (nzcv + 4)) & 1:
+            if (unpack_BCONDM(aux)[1] >> nzcv) & 1:        # the truth table of cond
                 npc = pc + w1
         elif op == OP_SUBSI64:
             r, nzcv = addc(st[rn], ~w1, 1, 0)
@@ -208,7 +222,8 @@ def hot_run(st, ctl, pslot, mem, budget, sysr):
             if op == OP_LDX:
                 maddr = st[rn] + w1
             else:
-                maddr = st[rn] + extend(st[(w0 >> SH_RM) & M6], (aux >> 4) & 7, (aux >> 7) & 3)
+                _, _, option, amount = unpack_LDRR(aux)
+                maddr = st[rn] + extend(st[(w0 >> SH_RM) & M6], option, amount)
             vp = maddr >> U12
             e = (vp & TLB_IDX) << U1
             if (maddr & U7) != U0 or st[TOFF + e] != vp:
@@ -218,7 +233,8 @@ def hot_run(st, ctl, pslot, mem, budget, sysr):
             if op == OP_LDW:
                 maddr = st[rn] + w1
             else:
-                maddr = st[rn] + extend(st[(w0 >> SH_RM) & M6], (aux >> 4) & 7, (aux >> 7) & 3)
+                _, _, option, amount = unpack_LDRR(aux)
+                maddr = st[rn] + extend(st[(w0 >> SH_RM) & M6], option, amount)
             vp = maddr >> U12
             e = (vp & TLB_IDX) << U1
             if (maddr & U3) != U0 or st[TOFF + e] != vp:
@@ -228,7 +244,8 @@ def hot_run(st, ctl, pslot, mem, budget, sysr):
             if op == OP_LDH:
                 maddr = st[rn] + w1
             else:
-                maddr = st[rn] + extend(st[(w0 >> SH_RM) & M6], (aux >> 4) & 7, (aux >> 7) & 3)
+                _, _, option, amount = unpack_LDRR(aux)
+                maddr = st[rn] + extend(st[(w0 >> SH_RM) & M6], option, amount)
             vp = maddr >> U12
             e = (vp & TLB_IDX) << U1
             if (maddr & U1) != U0 or st[TOFF + e] != vp:
@@ -238,7 +255,8 @@ def hot_run(st, ctl, pslot, mem, budget, sysr):
             if op == OP_LDB:
                 maddr = st[rn] + w1
             else:
-                maddr = st[rn] + extend(st[(w0 >> SH_RM) & M6], (aux >> 4) & 7, (aux >> 7) & 3)
+                _, _, option, amount = unpack_LDRR(aux)
+                maddr = st[rn] + extend(st[(w0 >> SH_RM) & M6], option, amount)
             vp = maddr >> U12
             e = (vp & TLB_IDX) << U1
             if st[TOFF + e] != vp:
@@ -275,38 +293,39 @@ def hot_run(st, ctl, pslot, mem, budget, sysr):
         elif op == OP_ADDR:
             st[rd] = st[rn] + st[(w0 >> SH_RM) & M6]
         elif op == OP_ADDSI:
-            w = aux & 1
+            w, sub = unpack_ADDSI(aux)
             a = st[rn]
-            if aux & 2:
+            if sub:
                 r, nzcv = addc(a, ~w1, 1, w)
             else:
                 r, nzcv = addc(a, w1, 0, w)
             st[rd] = r
         elif op == OP_ADDSR:
-            w = aux & 1
+            w, sub, setf, stype, amount = unpack_ADDSR(aux)
             a = st[rn]
             b = st[(w0 >> SH_RM) & M6]
             if w:
                 a &= M32
                 b &= M32
-            b = shift(b, (aux >> 3) & 3, (aux >> 5) & 63, w)
-            if aux & 4:
-                if aux & 2:
+            b = shift(b, stype, amount, w)
+            if setf:
+                if sub:
                     r, nzcv = addc(a, ~b, 1, w)
                 else:
                     r, nzcv = addc(a, b, 0, w)
             else:
-                r = a - b if aux & 2 else a + b
+                r = a - b if sub else a + b
                 if w:
                     r &= M32
             st[rd] = r
         elif op == OP_MOVI:
             st[rd] = w1
         elif op == OP_CBZ:
+            w, nz = unpack_CBZ(aux)
             v = st[rn]
-            if aux & 1:
+            if w:
                 v &= M32
-            if (v == U0) != ((aux & 2) != 0):
+            if (v == U0) != (nz != 0):
                 npc = pc + w1
         elif op == OP_B:
             npc = pc + w1
@@ -319,7 +338,7 @@ def hot_run(st, ctl, pslot, mem, budget, sysr):
                 cpage = NO_PAGE        # misaligned target: the fetch raises the PC alignment fault
         elif op == OP_BR:
             t = st[rn]
-            if aux & 1:
+            if unpack_BR(aux):                             # LINK
                 st[30] = npc
             npc = t
             if npc & U3:
@@ -372,52 +391,51 @@ def hot_run(st, ctl, pslot, mem, budget, sysr):
                 st32(mem, h + U4, v2)
             writeback(st, rn, mode, maddr, w1)
         elif op == OP_LOGI:
-            opc = (aux >> 1) & 3
-            r = logic(st[rn], w1, opc, aux & 1)
+            w, opc = unpack_LOGI(aux)
+            r = logic(st[rn], w1, opc, w)
             if opc == 3:
-                nzcv = logic_flags(r, aux & 1)
+                nzcv = logic_flags(r, w)
             st[rd] = r
         elif op == OP_LOGSR:
-            w = aux & 1
+            w, opc, invert, stype, amount = unpack_LOGSR(aux)
             b = st[(w0 >> SH_RM) & M6]
             if w:
                 b &= M32
-            b = shift(b, (aux >> 4) & 3, (aux >> 6) & 63, w)
-            if aux & 8:
+            b = shift(b, stype, amount, w)
+            if invert:
                 b = ~b
-            opc = (aux >> 1) & 3
             r = logic(st[rn], b, opc, w)
             if opc == 3:
                 nzcv = logic_flags(r, w)
             st[rd] = r
         elif op == OP_UBF:
-            fm = field_mask((aux >> 8) & 127)
-            r = ((st[rn] >> np.uint64((aux >> 1) & 63)) & fm) << np.uint64((aux >> 15) & 63)
-            if aux & 1:
+            w, lsb, width, pos = unpack_UBF(aux)
+            r = ((st[rn] >> np.uint64(lsb)) & field_mask(width)) << np.uint64(pos)
+            if w:
                 r &= M32
             st[rd] = r
         elif op == OP_SBF:
-            width = (aux >> 8) & 127
-            f = (st[rn] >> np.uint64((aux >> 1) & 63)) & field_mask(width)
+            w, lsb, width, pos = unpack_UBF(aux)
+            f = (st[rn] >> np.uint64(lsb)) & field_mask(width)
             if width < 64:
                 sh = np.uint64(64 - width)
                 f = np.uint64(np.int64(f << sh) >> np.int64(sh))
-            r = f << np.uint64((aux >> 15) & 63)
-            if aux & 1:
+            r = f << np.uint64(pos)
+            if w:
                 r &= M32
             st[rd] = r
         elif op == OP_BFM:
-            fm = field_mask((aux >> 8) & 127)
-            pos = np.uint64((aux >> 15) & 63)
-            f = (st[rn] >> np.uint64((aux >> 1) & 63)) & fm
-            r = (st[rd] & ~(fm << pos)) | (f << pos)
-            if aux & 1:
+            w, lsb, width, pos = unpack_UBF(aux)
+            fm = field_mask(width)
+            f = (st[rn] >> np.uint64(lsb)) & fm
+            r = (st[rd] & ~(fm << np.uint64(pos))) | (f << np.uint64(pos))
+            if w:
                 r &= M32
             st[rd] = r
         elif op == OP_MOVK:
-            sh = np.uint64((aux >> 1) & 63)
-            r = (st[rd] & ~(np.uint64(0xFFFF) << sh)) | w1
-            if aux & 1:
+            w, sh = unpack_MOVK(aux)
+            r = (st[rd] & ~(np.uint64(0xFFFF) << np.uint64(sh))) | w1
+            if w:
                 r &= M32
             st[rd] = r
         elif op == OP_ADR:
@@ -425,15 +443,14 @@ def hot_run(st, ctl, pslot, mem, budget, sysr):
         elif op == OP_ADRP:
             st[rd] = (pc & NOT_PAGE) + w1
         elif op == OP_TBZ:
-            bit = np.uint64(aux & 63)
-            if (((st[rn] >> bit) & U1) == U0) != ((aux & 64) != 0):
+            bit, nz = unpack_TBZ(aux)
+            if (((st[rn] >> np.uint64(bit)) & U1) == U0) != (nz != 0):
                 npc = pc + w1
         elif op == OP_CSEL:
-            cond = (aux >> 1) & 15
+            w, cond, kind = unpack_CSEL(aux)
             if cond_holds(cond, nzcv):
                 r = st[rn]
             else:
-                kind = (aux >> 5) & 3
                 r = st[(w0 >> SH_RM) & M6]
                 if kind == 1:
                     r = r + U1
@@ -441,51 +458,52 @@ def hot_run(st, ctl, pslot, mem, budget, sysr):
                     r = ~r
                 elif kind == 3:
                     r = U0 - r
-            if aux & 1:
+            if w:
                 r &= M32
             st[rd] = r
         elif op == OP_CCMP:
-            w = aux & 1
-            if cond_holds((aux >> 1) & 15, nzcv):
+            w, cond, flags, cmn, imm = unpack_CCMP(aux)
+            if cond_holds(cond, nzcv):
                 a = st[rn]
-                if aux & 1024:
+                if imm:
                     b = w1
                 else:
                     b = st[(w0 >> SH_RM) & M6]
-                if aux & 512:
+                if cmn:
                     r, nzcv = addc(a, b, 0, w)
                 else:
                     r, nzcv = addc(a, ~b, 1, w)
             else:
-                nzcv = (aux >> 5) & 15
+                nzcv = flags
         elif op == OP_ADDX:
-            w = aux & 1
+            w, sub, setf, option, amount = unpack_ADDX(aux)
             a = st[rn]
-            b = extend(st[(w0 >> SH_RM) & M6], (aux >> 3) & 7, (aux >> 6) & 7)
-            if aux & 4:
-                if aux & 2:
+            b = extend(st[(w0 >> SH_RM) & M6], option, amount)
+            if setf:
+                if sub:
                     r, nzcv = addc(a, ~b, 1, w)
                 else:
                     r, nzcv = addc(a, b, 0, w)
             else:
-                r = a - b if aux & 2 else a + b
+                r = a - b if sub else a + b
                 if w:
                     r &= M32
             st[rd] = r
         elif op == OP_ADC:
-            w = aux & 1
+            w, sub, setf = unpack_ADC(aux)
             b = st[(w0 >> SH_RM) & M6]
-            if aux & 2:
+            if sub:
                 b = ~b
             r, f = addc(st[rn], b, (nzcv >> 1) & 1, w)
-            if aux & 4:
+            if setf:
                 nzcv = f
             st[rd] = r
         elif op == OP_EXTR:
-            lsb = np.uint64((aux >> 1) & 63)
+            w, lsb_ = unpack_EXTR(aux)
+            lsb = np.uint64(lsb_)
             hi = st[rn]
             lo = st[(w0 >> SH_RM) & M6]
-            if aux & 1:
+            if w:
                 v = ((hi & M32) << U32) | (lo & M32)
                 r = (v >> lsb) & M32
             elif lsb == U0:
@@ -494,7 +512,7 @@ def hot_run(st, ctl, pslot, mem, budget, sysr):
                 r = (lo >> lsb) | (hi << (U64 - lsb))
             st[rd] = r
         elif op == OP_SHIFTV:
-            w = aux & 1
+            w, stype = unpack_SHIFTV(aux)
             a = st[rn]
             b = st[(w0 >> SH_RM) & M6]
             if w:
@@ -502,34 +520,36 @@ def hot_run(st, ctl, pslot, mem, budget, sysr):
                 amt = np.int64(b & np.uint64(31))
             else:
                 amt = np.int64(b & U63)
-            st[rd] = shift(a, (aux >> 1) & 3, amt, w)
+            st[rd] = shift(a, stype, amt, w)
         elif op == OP_MADD:
             p = st[rn] * st[(w0 >> SH_RM) & M6]
             acc = st[(w0 >> SH_RA) & M6]
-            r = acc - p if aux & 2 else acc + p
-            if aux & 1:
+            w, sub = unpack_MADD(aux)
+            r = acc - p if sub else acc + p
+            if w:
                 r &= M32
             st[rd] = r
         elif op == OP_MADDL:
+            sub, signed = unpack_MADDL(aux)
             a = st[rn] & M32
             b = st[(w0 >> SH_RM) & M6] & M32
-            if aux & 2:
+            if signed:
                 a = np.uint64(np.int64(np.int32(np.uint32(a))))
                 b = np.uint64(np.int64(np.int32(np.uint32(b))))
             p = a * b
             acc = st[(w0 >> SH_RA) & M6]
-            st[rd] = acc - p if aux & 1 else acc + p
+            st[rd] = acc - p if sub else acc + p
         elif op == OP_MULH:
             a = st[rn]
             b = st[(w0 >> SH_RM) & M6]
-            st[rd] = smulh(a, b) if aux & 1 else umulh(a, b)
+            st[rd] = smulh(a, b) if unpack_MULH(aux) else umulh(a, b)
         elif op == OP_DP1:
             # RBIT/REV*/CLZ/CLS (the kernel's bitmaps, fls/ffs, big-endian device tree)
-            w = aux & 1
+            w, kind = unpack_DP1(aux)
             a = st[rn]
             if w:
                 a &= M32
-            st[rd] = dp1(a, (aux >> 1) & 7, w)
+            st[rd] = dp1(a, kind, w)
         elif op == OP_FPMEM:
             # loads/stores of B/H/S/D/Q registers (and pairs): FP enabled, inside a
             # page, soft-TLB hit (a store: a plain write entry), aligned or (D and Q,
@@ -577,7 +597,8 @@ def hot_run(st, ctl, pslot, mem, budget, sysr):
         elif op == OP_DIV:
             a = st[rn]
             b = st[(w0 >> SH_RM) & M6]
-            st[rd] = sdiv(a, b, aux & 1) if aux & 2 else udiv(a, b, aux & 1)
+            w, signed = unpack_DIV(aux)
+            st[rd] = sdiv(a, b, w) if signed else udiv(a, b, w)
         elif op == OP_MRS:
             # plain system-register reads (SP_EL0, TPIDR_EL1, DAIF, CTR_EL0, ...: the
             # kernel's `current`, per-CPU data, irq flags); w1 is the register's slot

@@ -24,7 +24,8 @@ from types import FunctionType
 import numpy as np
 from numba import njit
 
-from pyaarch64.cpu.ops import OP_SIMD, OP_SIMDX, OP_FPDP, C_NZCV
+from pyaarch64.cpu.ops import C_NZCV
+from pyaarch64.cpu.opids import OP_FPDP, OP_SIMD, OP_SIMDX, unpack_SIMDX
 from pyaarch64.cpu import hotloop
 from pyaarch64.cpu.memory import TLB_ENTRIES, T_WRITE, STATE_TLB
 from pyaarch64.cpu.sysregs import R_VAL, S_SCTLR_EL1
@@ -69,7 +70,7 @@ def vec_arm(st, ctl, pslot, mem, sysr, pc, w0, w1, nzcv):
         return np.int64(ctl[C_NZCV])
     if op != OP_SIMDX:
         return np.int64(-1)
-    kind = np.int64(w0 >> SH_AUX) & 31
+    kind = unpack_SIMDX(np.int64(w0 >> SH_AUX))[0]
     if kind > SX_SINGLE:
         simdx_regs(st, w0, w1)
         return nzcv

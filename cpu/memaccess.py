@@ -7,6 +7,7 @@ import numpy as np
 from numba import njit
 
 from pyaarch64.cpu.ops import C_PC, C_EL, SX_NONE, SX_32, EXIT_CB_ERROR
+from pyaarch64.cpu.opids import unpack_LD
 from pyaarch64.cpu.memory import (access_slow, drop_code_page, acc_fsc, ACC_OK, ACC_CBERR, ACC_CODE,
                                   ACC_DROPPED)
 from pyaarch64.cpu.exceptions import data_abort
@@ -47,8 +48,7 @@ def zext(v, size):
 def unpriv_ldst(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rt, rn, aux, imm, is_write):
     """LDTR/STTR (and b/h/sb/sh/sw): at EL1 the access has EL0's permissions (no PAN
     on Armv8.0); at EL0 it is an ordinary access."""
-    size = aux & 3
-    sign = (aux >> 2) & 3
+    size, sign, _ = unpack_LD(aux)            # (LDT/STT: LD's layout)
     addr = regs[rn] + imm
     unpriv = ctl[C_EL] != U0
     if is_write:

@@ -7,8 +7,10 @@ groups through it.
 import numpy as np
 from numba import njit
 
-from pyaarch64.cpu.ops import (OP_LDRR, OP_STRR, OP_LDLIT, OP_LDP, OP_STP, MODE_OFF, MODE_PRE,
-                               MODE_POST, SX_NONE, SX_32, FK_LIT, FK_REG, FK_PAIR, C_EL)
+from pyaarch64.cpu.ops import (C_EL, FK_LIT, FK_PAIR, FK_REG, MODE_OFF, MODE_POST, MODE_PRE, SX_32,
+                               SX_NONE)
+from pyaarch64.cpu.opids import (OP_LDLIT, OP_LDP, OP_LDRR, OP_STP, OP_STRR, unpack_FPMEM,
+                                 unpack_LD, unpack_LDLIT, unpack_LDRR)
 from pyaarch64.cpu.sysregs import S_CPACR_EL1, R_VAL
 from pyaarch64.cpu.alu import extend
 
@@ -43,15 +45,17 @@ def mem_operands(st, w0, w1, pc, op):
     mode = MODE_OFF
     count = 1
     if op == OP_LDRR or op == OP_STRR:
-        addr = st[rn] + extend(st[(w0 >> SH_RM) & M6], (aux >> 4) & 7, (aux >> 7) & 3)
+        size, sign, option, amount = unpack_LDRR(aux)
+        addr = st[rn] + extend(st[(w0 >> SH_RM) & M6], option, amount)
     elif op == OP_LDLIT:
+        size, sign = unpack_LDLIT(aux)
         addr = pc + w1
     else:
-        mode = (aux >> 4) & 3
+        size, sign, mode = unpack_LD(aux)      # (ST, LDP, STP: the same layout)
         addr = st[rn] if mode == MODE_POST else st[rn] + w1
         if op == OP_LDP or op == OP_STP:
             count = 2
-    return addr, aux & 3, (aux >> 2) & 3, mode, count
+    return addr, size, sign, mode, count
 
 
 @njit(cache=True, _nrt=False, forceinline=True)
@@ -73,21 +77,19 @@ def fp_enabled(ctl, sysr):
 @njit(cache=True, _nrt=False, forceinline=True)
 def fp_mem_operands(st, w0, w1, pc):
     """(address of the first access, log2 size, is load, addressing mode, accesses) of
-    an FPMEM op (loads/stores of B/H/S/D/Q registers, cpu/ops.py: aux = log2 size |
-    L<<3 | mode<<4 | kind<<6 | option<<8 | shift<<11); mode is MODE_OFF unless the
-    base register is written back."""
+    an FPMEM op (loads/stores of B/H/S/D/Q registers, ops.tab FPMEM); mode is MODE_OFF
+    unless the base register is written back."""
     aux = np.int64(w0 >> SH_AUX)
     rn = (w0 >> SH_RN) & M6
-    kind = (aux >> 6) & 3
-    mode = (aux >> 4) & 3
+    lg, load, mode, kind, option, amount = unpack_FPMEM(aux)
     if kind == FK_LIT:
         addr = pc + w1
         mode = MODE_OFF
     elif kind == FK_REG:
-        addr = st[rn] + extend(st[(w0 >> SH_RM) & M6], (aux >> 8) & 7, (aux >> 11) & 7)
+        addr = st[rn] + extend(st[(w0 >> SH_RM) & M6], option, amount)
         mode = MODE_OFF
     elif mode == MODE_POST:
         addr = st[rn]
     else:
         addr = st[rn] + w1
-    return addr, aux & 7, (aux >> 3) & 1, mode, 2 if kind == FK_PAIR else 1
+    return addr, lg, load, mode, 2 if kind == FK_PAIR else 1

@@ -9,8 +9,9 @@ Register operands are *slots*: 0..30 are X0..X30, ZR reads as zero, SP is the
 current stack pointer, SINK absorbs writes to XZR.  The decoder resolves
 register number 31 to ZR/SP/SINK so the executor never tests for 31.
 
-Op ids are positions in ``OP_NAMES``; they are an in-memory detail only and
-must never be written to a snapshot (snapshots store names, see DESIGN §5).
+Op ids (cpu/opids.py, generated from cpu/isa/ops.tab) are positions in
+``OP_NAMES``; they are an in-memory detail only and must never be written to a
+snapshot (snapshots store names, see DESIGN §5).
 """
 
 # --- register slots -------------------------------------------------------
@@ -23,103 +24,9 @@ VREG = 40
 NREGS = VREG + 64
 
 # --- ops --------------------------------------------------------------------
-OP_NAMES = (
-    "NONE",        # 0: cache slot not decoded yet (never produced by the decoder)
-    "UNDEF",       # unallocated / not implemented on this CPU model
-    "NOP",
-    # data processing, immediate
-    "ADDI",        # rd = rn + imm                     aux: W
-    "ADDSI",       # rd = rn +/- imm, set flags        aux: W | SUB<<1
-    "LOGI",        # rd = rn op imm                    aux: W | opc<<1 (and/orr/eor/ands)
-    "MOVI",        # rd = imm
-    "MOVK",        # rd = (rd & ~(0xffff<<sh)) | imm   aux: W | sh<<1
-    "ADR",         # rd = pc + imm
-    "ADRP",        # rd = (pc & ~0xfff) + imm
-    "UBF",         # bitfield: aux: W | lsb<<1 | width<<8 | pos<<15
-    "SBF",
-    "BFM",
-    "EXTR",        # aux: W | lsb<<1
-    # data processing, register
-    "ADDSR",       # add/sub shifted reg: aux: W | SUB<<1 | S<<2 | stype<<3 | amount<<5
-    "ADDX",        # add/sub extended reg: aux: W | SUB<<1 | S<<2 | option<<3 | amount<<6
-    "ADDR",        # plain 64-bit add, rm unshifted (hot)
-    "LOGSR",       # logical shifted reg: aux: W | opc<<1 | N<<3 | stype<<4 | amount<<6
-    "ADC",         # aux: W | SUB<<1 | S<<2
-    "CCMP",        # aux: W | cond<<1 | nzcv<<5 | CMN<<9 | IMM<<10  (imm form: imm = value)
-    "CSEL",        # aux: W | cond<<1 | kind<<5 (0 csel, 1 csinc, 2 csinv, 3 csneg)
-    "SHIFTV",      # aux: W | type<<1
-    "MADD",        # rd = ra +/- rn*rm   aux: W | SUB<<1
-    "MADDL",       # aux: SUB | SIGNED<<1
-    "MULH",        # aux: SIGNED
-    "DIV",         # aux: W | SIGNED<<1
-    "DP1",         # aux: W | kind<<1 (0 rbit,1 rev16,2 rev32,3 rev,4 clz,5 cls)
-    "CRC32",       # aux: size_log2 | C<<2
-    # branches
-    "B",           # pc = imm (absolute target)
-    "BL",
-    "BCOND",       # aux: cond
-    "CBZ",         # aux: W | NZ<<1
-    "TBZ",         # aux: bit | NZ<<6
-    "BR",          # aux: LINK
-    "RET",
-    # loads / stores
-    "LD",          # imm offset: aux: size | sign<<2 | mode<<4
-    "ST",          # imm offset: aux: size | mode<<4
-    "LDRR",        # register offset: aux: size | sign<<2 | option<<4 | shift<<7
-    "STRR",
-    "LDLIT",       # aux: size | sign<<2; imm = absolute address
-    "LDP",         # aux: size | sign<<2 | mode<<4
-    "STP",
-    "PRFM",        # prefetch: no-op
-    # system / rare: executed in helpers outside the hot switch
-    "EXCL",        # exclusives and acquire/release: aux describes the form
-    "ATOMIC",      # LSE atomics
-    "MRS",         # imm = sysreg key (op0:op1:CRn:CRm:op2)
-    "MSR",
-    "MSRI",        # MSR (immediate) to PSTATE fields: aux: field, imm: value
-    "SYS",         # DC/IC/AT/TLBI: aux: key
-    "BARRIER",
-    "EXC",         # SVC/HVC/SMC/BRK/HLT: aux: kind, imm: imm16
-    "ERET",
-    "WFI",
-    "WFE",
-    "SEV",
-    "CLREX",
-    "LDT",         # LDTR/STTR and the b/h/sb/sh/sw forms (EL0 permissions at EL1):
-    "STT",         # imm offset, aux: size | sign<<2
-    "FPMEM",       # FP/SIMD register load/store (slow op): rd = Vt, ra = Vt2 (raw numbers),
-                   # rn = base slot, rm = index slot; aux: log2 size | L<<3 | mode<<4 |
-                   # kind<<6 (FK_*) | option<<8 | shift<<11; imm: offset
-    "FPDP",        # floating point, scalar and Advanced SIMD (slow op, cpu/fpexec.py): the
-                   # decoded fields, layout in cpu/isa/fp.py
-    "SIMD",        # Advanced SIMD integer/bitwise data processing (slow op, cpu/simd_int.py):
-                   # rd/rn/rm = raw V numbers; aux: see cpu/isa/simd.py
-    # Advanced SIMD structure loads/stores, copy, modified immediate, permutes, EXT,
-    # TBL/TBX and crypto (slow op, cpu/simd_perm.py simdx): aux = kind (cpu/isa/simdx.py
-    # SX_*) | fields, imm = the kind's pre-digested fields
-    "SIMDX",
-)
-for _i, _n in enumerate(OP_NAMES):
-    globals()["OP_" + _n] = _i
-NOPS = len(OP_NAMES)
-
-# --- hot-loop variants -----------------------------------------------------------
-# Specialised forms of common ops: cpu/hotloop.specialise() substitutes them right
-# after predecode, so the hot loop's handlers do not branch on aux (size, sign,
-# mode, SUB, the condition), and the executor's general path maps them back to the
-# generic op with hotloop.generic() (aux is unchanged, except BCONDM's added mask).
-# In-memory only, like every op id.  Grouped by generic op, in this order.
-HOT_FIRST = 64
-HOT_NAMES = (
-    "LDX", "LDW", "LDH", "LDB",             # LD, offset mode, zero-extending: 64/32/16/8-bit
-    "LDRRX", "LDRRW", "LDRRH", "LDRRB",     # LDRR, zero-extending: 64/32/16/8-bit
-    "SUBSI64", "SUBSI32",                   # ADDSI with SUB (CMP/SUBS immediate)
-    "BCONDM",                               # BCOND; aux = cond | (16-bit NZCV truth mask) << 4
-    "DCZVA",                                # SYS with the key of DC ZVA
-)
-assert HOT_FIRST >= NOPS
-for _i, _n in enumerate(HOT_NAMES):
-    globals()["OP_" + _n] = HOT_FIRST + _i
+# The op ids (OP_<NAME>) and each op's aux layout are declared in cpu/isa/ops.tab and
+# generated into cpu/opids.py (with pack_<NAME>/unpack_<NAME>); below are the values
+# of some aux fields.
 
 # load/store addressing modes (aux field "mode")
 MODE_OFF, MODE_PRE, MODE_POST = 0, 1, 2

@@ -14,6 +14,7 @@ that would need more than 64 bits.
 import numpy as np
 from numba import njit
 
+from pyaarch64.cpu.opids import unpack_SIMD
 from pyaarch64.cpu.ops import VREG, C_PC
 from pyaarch64.cpu.sysregs import S_FPSR, R_VAL
 from pyaarch64.cpu.fpu import RECIP_EST, RSQRT_EST   # the FP estimate tables
@@ -626,13 +627,7 @@ def simd_int(regs, ctl, sysr, pc, rd, rn, rm, aux):
 @njit(cache=True, _nrt=False)
 def simd_lanes(regs, rd, rn, rm, aux):
     """The forms simd_swar declines, lane by lane; returns saturated (FPSR.QC)."""
-    kind = aux & 7
-    scalar = (aux >> 3) & 1
-    Q = (aux >> 4) & 1
-    U = (aux >> 5) & 1
-    size = (aux >> 6) & 3
-    opc = (aux >> 8) & 31
-    x = (aux >> 13) & 127
+    kind, scalar, Q, U, size, opc, x = unpack_SIMD(aux)
     eb = 8 << size
     sat = False
     if kind == K_3SAME:

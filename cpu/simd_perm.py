@@ -9,7 +9,8 @@ A 64-bit (Q=0) result zeroes the upper half of the V register.
 import numpy as np
 from numba import njit
 
-from pyaarch64.cpu.ops import VREG, C_PC, OP_SIMDX
+from pyaarch64.cpu.ops import C_PC, VREG
+from pyaarch64.cpu.opids import OP_SIMDX, unpack_SIMDX
 from pyaarch64.cpu.simd_int import simd_int
 from pyaarch64.cpu.fpaccess import fp_trapped, fp_trap
 from pyaarch64.cpu.isa.simdx import (SX_SINGLE, SX_DUP_ELEM, SX_DUP_GEN, SX_SMOV, SX_UMOV,
@@ -212,7 +213,7 @@ def simdx(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1):
     """The SIMDX slow op."""
     if fp_trapped(ctl, sysr):
         return fp_trap(regs, ctl, sysr, pc)
-    if (np.int64(w0 >> np.uint64(34)) & 31) <= SX_SINGLE:
+    if unpack_SIMDX(np.int64(w0 >> np.uint64(34)))[0] <= SX_SINGLE:
         return _vmem.vldst(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1)
     simdx_regs(regs, w0, w1)
     ctl[C_PC] = pc + np.uint64(4)
@@ -223,14 +224,12 @@ def simdx(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1):
 def simdx_regs(regs, w0, w1):
     """The SIMDX kinds that touch only registers (all but the loads and stores)."""
     aux = np.int64(w0 >> np.uint64(34))
-    kind = aux & 31
+    kind, q, how = unpack_SIMDX(aux)
     rd = np.int64((w0 >> np.uint64(10)) & np.uint64(63))
     rn = np.int64((w0 >> np.uint64(16)) & np.uint64(63))
     rm = np.int64((w0 >> np.uint64(22)) & np.uint64(63))
     if kind == SX_MODIMM:
         vd = VREG + 2 * rd
-        q = (aux >> 5) & 1
-        how = (aux >> 6) & 3
         lo = w1
         hi = w1 if q else U0
         if how == MI_ORR:

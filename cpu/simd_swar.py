@@ -19,6 +19,7 @@ returns uint64 words; `eb` is the element size in bits (8, 16, 32 or 64).
 import numpy as np
 from numba import njit
 
+from pyaarch64.cpu.opids import unpack_SIMD
 from pyaarch64.cpu.ops import VREG
 from pyaarch64.cpu.isa.simd import K_3SAME, K_2MISC, K_ACROSS, K_SHIFT, K_ELEM
 
@@ -274,14 +275,9 @@ def mul_word(a, b, d, eb, acc):
 def simd_swar(regs, rd, rn, rm, aux):
     """Run the decoded SIMD op (cpu/isa/simd.py's aux) if it is one of this module's
     forms; returns False (nothing written) otherwise."""
-    kind = aux & 7
-    scalar = (aux >> 3) & 1
-    Q = (aux >> 4) & 1
+    kind, scalar, Q, U, size, opc, x = unpack_SIMD(aux)
     if scalar:
         Q = 0                                          # one 64-bit element: the low half
-    U = (aux >> 5) & 1
-    size = (aux >> 6) & 3
-    opc = (aux >> 8) & 31
     eb = 8 << size
     vn = VREG + 2 * rn
     vd = VREG + 2 * rd
@@ -325,7 +321,6 @@ def simd_swar(regs, rd, rn, rm, aux):
         if scalar or not (opc == 0 or opc == 4 or opc == 8):
             return False
         # MLA, MLS, MUL by element: element x of Vm in every lane
-        x = (aux >> 13) & 127
         w = regs[VREG + 2 * rm + (x * eb >> 6)]
         b = rep((w >> np.uint64((x * eb) & 63)) & ones(eb), eb)
         acc = 0 if opc == 8 else (1 if opc == 0 else 2)
@@ -351,7 +346,6 @@ def simd_swar(regs, rd, rn, rm, aux):
             return True
         return False
     if kind == K_SHIFT:
-        x = (aux >> 13) & 127
         eb = 8 << size                                 # size: log2 of the element bytes (from immh)
         rsh = 2 * eb - x                               # right shifts: 1..eb
         lsh = x - eb                                   # left shifts: 0..eb-1

@@ -14,8 +14,10 @@ here: these paths are rare) and keep PC/NZCV in the control array.
 import numpy as np
 from numba import njit
 
-from pyaarch64.cpu.ops import (C_PC, OP_EXCL, OP_ATOMIC, OP_MRS, OP_MSR, OP_MSRI, OP_SYS, OP_EXC, OP_ERET,
-                               OP_LDT, OP_STT)
+from pyaarch64.cpu.ops import C_PC
+from pyaarch64.cpu.opids import (OP_ATOMIC, OP_ERET, OP_EXC, OP_EXCL, OP_LDT, OP_MRS, OP_MSR,
+                                 OP_MSRI, OP_STT, OP_SYS, unpack_EXC, unpack_EXCL, unpack_MRS,
+                                 unpack_MSR, unpack_MSRI, unpack_SYS)
 from pyaarch64.cpu.sysregs import S_SCTLR_EL1, S_TCR_EL1, S_TTBR0_EL1, S_TTBR1_EL1
 from pyaarch64.cpu.memory import tlb_flush
 from pyaarch64.cpu.isa.ldst import XK_CAS
@@ -36,10 +38,11 @@ def slow_op(regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1):
     ra = np.int64((w0 >> np.uint64(28)) & np.uint64(63))
     aux = np.int64(w0 >> np.uint64(34))
     if op == OP_MRS:
-        return np.int64(sysreg(regs, ctl, sysr, sysmap, pc, aux, rd, True))
+        return np.int64(sysreg(regs, ctl, sysr, sysmap, pc, unpack_MRS(aux), rd, True))
     if op == OP_MSR:
-        r = sysreg(regs, ctl, sysr, sysmap, pc, aux, rn, False)
-        slot = sysmap[aux]
+        key = unpack_MSR(aux)
+        r = sysreg(regs, ctl, sysr, sysmap, pc, key, rn, False)
+        slot = sysmap[key]
         if (slot == S_SCTLR_EL1 or slot == S_TCR_EL1 or slot == S_TTBR0_EL1
                 or slot == S_TTBR1_EL1):
             tlb_flush(tlb)        # the soft TLB caches translations and permissions
@@ -48,15 +51,15 @@ def slow_op(regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1):
         return np.int64(unpriv_ldst(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rd, rn, aux, w1,
                            op == OP_STT))
     if op == OP_MSRI:
-        return np.int64(msr_imm(regs, ctl, sysr, pc, aux, np.int64(w1)))
+        return np.int64(msr_imm(regs, ctl, sysr, pc, unpack_MSRI(aux), np.int64(w1)))
     if op == OP_EXC:
-        return np.int64(exc_insn(regs, ctl, sysr, pc, aux, np.int64(w1)))
+        return np.int64(exc_insn(regs, ctl, sysr, pc, unpack_EXC(aux), np.int64(w1)))
     if op == OP_ERET:
         return np.int64(eret(regs, ctl, sysr, pc))
     if op == OP_SYS:
-        return np.int64(sys_insn(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, aux, rn))
+        return np.int64(sys_insn(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, unpack_SYS(aux), rn))
     if op == OP_EXCL:
-        if (aux & 7) >= XK_CAS:
+        if unpack_EXCL(aux)[0] >= XK_CAS:              # kind
             return np.int64(cas(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rn, aux))
         return np.int64(excl(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rd, rn, rm, ra, aux))
     if op == OP_ATOMIC:

@@ -11,6 +11,7 @@ takes an alignment fault.
 import numpy as np
 from numba import njit
 
+from pyaarch64.cpu.opids import unpack_SIMDX
 from pyaarch64.cpu.ops import VREG, C_PC, C_EL
 from pyaarch64.cpu.sysregs import R_VAL, S_SCTLR_EL1
 from pyaarch64.cpu.memory import ACC_OK, FSC_ALIGN, A_WRITE, translate, T_WRITE, TLB_ENTRIES
@@ -121,7 +122,7 @@ def vldst(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1):
     vt = np.int64((w0 >> np.uint64(10)) & np.uint64(31))
     rn = np.int64((w0 >> np.uint64(16)) & np.uint64(63))
     rm = np.int64((w0 >> np.uint64(22)) & np.uint64(63))
-    kind = np.int64(w0 >> np.uint64(34)) & 31
+    kind = unpack_SIMDX(np.int64(w0 >> np.uint64(34)))[0]
     f = np.int64(w1)
     load = (f & 1) == 1
     q = (f >> 1) & 1

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pyaarch64.cpu import ops as O
+from pyaarch64.cpu import opids as OI
 from pyaarch64.cpu.core import Cpu
 from pyaarch64.cpu.timer import GenericTimer
 from pyaarch64.cpu import sysregs as SR
@@ -331,7 +332,7 @@ class VirtMachine:
                 f"exception (ESR 0x{esr:x}) at PC 0x{pc:x} but the vector at VBAR_EL1=0x{vbar:x} is not mapped"))
         if ex == O.EXIT_INTERNAL:
             pc, op = int(ctl[O.C_EXIT_A]), int(ctl[O.C_EXIT_B])
-            name = O.OP_NAMES[op] if op < len(O.OP_NAMES) else str(op)
+            name = OI.OP_NAMES[op] if op < len(OI.OP_NAMES) else str(op)
             raise RuntimeError(f"emulator defect: the hot loop refused op {name} at PC 0x{pc:x} "
                                f"and the general path cannot run it (please report it)")
         raise RuntimeError(f"unexpected exit code {ex}")

@@ -32,13 +32,13 @@ ALL = ("fast", "general", "tlbflush", "step")
 # name -> (file, original text (must occur exactly once), mutated text, paths, what it breaks)
 MUTATIONS = {
     # the hot loop's arms: the one definition every path executes
-    "addsr": ("cpu/hotloop.py", "                r = a - b if aux & 2 else a + b\n                if w:\n"
+    "addsr": ("cpu/hotloop.py", "                r = a - b if sub else a + b\n                if w:\n"
               "                    r &= M32\n            st[rd] = r\n        elif op == OP_MOVI:",
-              "                r = a - b if aux & 2 else a + b + U1\n                if w:\n"
+              "                r = a - b if sub else a + b + U1\n                if w:\n"
               "                    r &= M32\n            st[rd] = r\n        elif op == OP_MOVI:",
               ALL, "ADD (shifted register) adds one more"),
-    "madd": ("cpu/hotloop.py", "            r = acc - p if aux & 2 else acc + p\n",
-             "            r = acc - p if aux & 2 else acc + p + U1\n", ALL, "MADD adds one more"),
+    "madd": ("cpu/hotloop.py", "            r = acc - p if sub else acc + p\n",
+             "            r = acc - p if sub else acc + p + U1\n", ALL, "MADD adds one more"),
     "csinc": ("cpu/hotloop.py", "                if kind == 1:\n                    r = r + U1\n",
               "                if kind == 1:\n                    r = r + U2\n", ALL, "CSINC increments by two"),
     "ldsx": ("cpu/hotloop.py", "            st[rd] = sx_load(ld_sized(mem, maddr + st[TOFF + e + U1], msize), msize, sign)\n",
@@ -66,11 +66,11 @@ MUTATIONS = {
                 "the memory slow path forgets pre/post-index writeback"),
     "slow-pair": ("cpu/executor.py", "                regs[ra] = v\n", "                regs[ra] = v + U1\n",
                   ("tlbflush",), "the memory slow path loads a pair's second register wrong"),
-    "crc32": ("cpu/executor.py", "            regs[rd] = crc32(regs[rn], regs[rm], 1 << (aux & 3), (aux >> 2) & 1)\n",
-              "            regs[rd] = crc32(regs[rn], regs[rm], 1 << (aux & 3), (aux >> 2) & 1) + U1\n",
+    "crc32": ("cpu/executor.py", "            regs[rd] = crc32(regs[rn], regs[rm], 1 << size, c)\n",
+              "            regs[rd] = crc32(regs[rn], regs[rm], 1 << size, c) + U1\n",
               ALL, "CRC32 (the general path's own arm) is one too big"),
-    "div": ("cpu/hotloop.py", "            st[rd] = sdiv(a, b, aux & 1) if aux & 2 else udiv(a, b, aux & 1)\n",
-            "            st[rd] = sdiv(a, b, aux & 1) if aux & 2 else udiv(a, b, aux & 1) + U1\n",
+    "div": ("cpu/hotloop.py", "            st[rd] = sdiv(a, b, w) if signed else udiv(a, b, w)\n",
+            "            st[rd] = sdiv(a, b, w) if signed else udiv(a, b, w) + U1\n",
             ALL, "UDIV is one too big"),
     "excl": ("cpu/exclusive.py", "    regs[rs] = U0 if ok else U1\n", "    regs[rs] = U0\n",
              ("fast", "general", "step"),       # (tlbflush: never a soft-TLB hit, never run)

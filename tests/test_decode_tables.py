@@ -1,9 +1,11 @@
 """The decode tables are data: the committed generated decoder matches them."""
 import numpy as np
+import pytest
 
 from pyaarch64.cpu.isa import gen
 from pyaarch64.cpu.isa import _decoder as D
 from pyaarch64.cpu import ops as O
+from pyaarch64.cpu import opids as OI
 
 
 def test_generated_decoder_is_up_to_date():
@@ -151,7 +153,7 @@ def test_line_names_agree_with_capstone():
                     w |= fm
                 elif r < 0.5:
                     w &= ~fm
-            if D.match(w) != i or int(D.predecode(w, full)[0]) & 0x3FF == O.OP_UNDEF:
+            if D.match(w) != i or int(D.predecode(w, full)[0]) & 0x3FF == OI.OP_UNDEF:
                 continue
             ins = list(md.disasm(w.to_bytes(4, "little"), 0))
             if not ins:
@@ -170,15 +172,15 @@ def test_unallocated_encodings_are_undef():
     full = np.int64(-1)
     for word in (0x00000000, 0xFFFFFFFF, 0x0000FFFF):
         w0, w1 = D.predecode(word, full)
-        assert int(w0) & 0x3FF == O.OP_UNDEF, hex(word)
+        assert int(w0) & 0x3FF == OI.OP_UNDEF, hex(word)
 
 
 def test_feature_gating():
     crc32x = 0x9AC24C20              # crc32x w0, w1, x2
     no_crc = D.predecode(crc32x, np.int64(0))[0]
-    assert int(no_crc) & 0x3FF == O.OP_UNDEF
+    assert int(no_crc) & 0x3FF == OI.OP_UNDEF
     with_crc = D.predecode(crc32x, np.int64(-1))[0]
-    assert int(with_crc) & 0x3FF == O.OP_CRC32
+    assert int(with_crc) & 0x3FF == OI.OP_CRC32
 
 
 # (encoding, assembly, generic op, hot-loop variant or None)
@@ -207,14 +209,14 @@ def test_hot_loop_variants_map_back_to_the_generic_op():
     from pyaarch64.cpu.hotloop import specialise, generic
     for word, asm, gop, hop in HOT_CASES:
         w0, _ = D.predecode(word, np.int64(-1))
-        assert int(w0) & 0x3FF == getattr(O, "OP_" + gop), asm
+        assert int(w0) & 0x3FF == getattr(OI, "OP_" + gop), asm
         s = int(specialise(w0))
         if hop is None:
             assert s == int(w0), asm
             continue
-        assert s & 0x3FF == getattr(O, "OP_" + hop), asm
+        assert s & 0x3FF == getattr(OI, "OP_" + hop), asm
         assert s & ~0x3FF == int(w0) & ~0x3FF, asm
-        assert generic(s & 0x3FF) == getattr(O, "OP_" + gop), asm
+        assert generic(s & 0x3FF) == getattr(OI, "OP_" + gop), asm
 
 
 def test_bcond_variant_carries_the_condition_truth_table():
@@ -223,9 +225,9 @@ def test_bcond_variant_carries_the_condition_truth_table():
     for cond in range(16):
         word = 0x54000040 | cond          # b.<cond> .+8
         w0, _ = D.predecode(word, np.int64(-1))
-        assert int(w0) & 0x3FF == O.OP_BCOND
+        assert int(w0) & 0x3FF == OI.OP_BCOND
         s = int(specialise(w0))
-        assert s & 0x3FF == O.OP_BCONDM and generic(O.OP_BCONDM) == O.OP_BCOND
+        assert s & 0x3FF == OI.OP_BCONDM and generic(OI.OP_BCONDM) == OI.OP_BCOND
         aux = s >> 34
         assert aux & 15 == cond
         for nzcv in range(16):
@@ -243,7 +245,7 @@ def test_fp_fields_are_decoded_once():
 
     def fields(word):
         w0, w1 = (int(v) for v in D.predecode(word, np.int64(-1)))
-        assert w0 & 0x3FF == O.OP_FPDP
+        assert w0 & 0x3FF == OI.OP_FPDP
         aux = w0 >> 34
         return ((w0 >> 10) & 63, (w0 >> 16) & 63, (w0 >> 22) & 63, (w0 >> 28) & 63,
                 aux & 31, (aux >> 5) & 3, (aux >> 7) & 7, (aux >> 10) & 255, (aux >> 18) & 1, w1)
@@ -256,3 +258,47 @@ def test_fp_fields_are_decoded_once():
     assert fields(0x1E2E1000) == (0, 0, 0, 0, F.K_IMM, 0, 1, 0, 0, 0x3F800000)
     # fmul v5.4s, v5.4s, v3.s[2]: 4 single elements, U:opcode = 9, element index 2 in w1
     assert fields(0x4F8398A5) == (5, 5, 3, 0, F.K_VELEM, 0, 4, 9, 0, 2)
+
+
+# --- the op table (cpu/isa/ops.tab -> cpu/opids.py) -----------------------------------
+def test_generated_opids_are_up_to_date():
+    from pyaarch64.cpu.isa import genops
+    with open(genops.OUT) as f:
+        assert f.read() == genops.render(*genops.load()), \
+            "cpu/opids.py is stale: run python -m pyaarch64.cpu.isa.genops"
+
+
+def test_op_table_errors_name_the_line():
+    from pyaarch64.cpu.isa import genops
+    with pytest.raises(ValueError, match="line 2: bad field 'W:x'"):
+        genops.parse("[ops]\nNONE W:x\n")
+    with pytest.raises(ValueError, match="line 4: ADD declared twice"):
+        genops.parse("[ops]\nNONE\nADD\nADD W:1\n")
+    with pytest.raises(ValueError, match="more than 30 bits"):
+        genops.parse("[ops]\nNONE\nBIG a:16 b:15\n")
+    with pytest.raises(ValueError, match="unknown generic op NOPE"):
+        genops.parse("[ops]\nNONE\n[hot]\nX = NOPE\n")
+    with pytest.raises(ValueError, match="first op must be NONE"):
+        genops.parse("[ops]\nADD\n")
+
+
+def test_pack_and_unpack_round_trip_every_layout():
+    """unpack_<OP>(pack_<OP>(fields)) gives the fields back, for every op with a layout
+    (random values over each field's full width), and the fields do not overlap."""
+    import random
+    from pyaarch64.cpu import opids as OI
+    rng = random.Random(12)
+    for name, lay in OI.LAYOUT.items():
+        owner = name if hasattr(OI, "pack_" + name) else OI.HOT_GENERIC[OI.HOT_NAMES.index(name)]
+        pack, unpack = getattr(OI, "pack_" + owner), getattr(OI, "unpack_" + owner)
+        covered = 0
+        for _, lsb, width in lay:
+            assert covered & (((1 << width) - 1) << lsb) == 0, name
+            covered |= ((1 << width) - 1) << lsb
+        assert covered < 1 << 30, name
+        for _ in range(50):
+            vals = [rng.randrange(1 << w) for _, _, w in lay]
+            aux = int(pack(*vals))
+            got = unpack(aux)
+            got = list(got) if isinstance(got, tuple) else [got]
+            assert [int(g) for g in got] == vals, (name, vals, got)

@@ -306,12 +306,12 @@ SIMD_PATTERNS = ("SIMD_FP3", "SIMD_FP3S", "SIMD_FP2CMP", "SIMD_FP2CVTN", "SIMD_F
 
 def random_fp_sample(h, n, seed, max_failures=20, patterns=FP_PATTERNS + SIMD_PATTERNS):
     from pyaarch64.cpu.isa import _decoder as dec
-    from pyaarch64.cpu import ops as O
+    from pyaarch64.cpu import opids as OI
     rng = random.Random(seed)
     failures = []
     seen = {}
     for _ in range(n):
-        name, w, f = ucdiff.random_encoding(rng, dec, dec.predecode, h.feat, O.OP_UNDEF,
+        name, w, f = ucdiff.random_encoding(rng, dec, dec.predecode, h.feat, OI.OP_UNDEF,
                                             patterns=patterns)
         seen[name] = seen.get(name, 0) + 1
         regs = [int_value(rng) for _ in range(31)]
@@ -361,13 +361,13 @@ def test_fp_access_trap(h):
 def test_half_arithmetic_undef(h):
     """No CPU model has FEAT_FP16: half-precision arithmetic is UNDEF, as on unicorn."""
     from pyaarch64.cpu.isa import _decoder as dec
-    from pyaarch64.cpu import ops as O
+    from pyaarch64.cpu import opids as OI
     lines = ["fadd h0, h1, h2", "fmov h0, h1", "fcvtzs w0, h1", "scvtf h0, w1", "fmov h0, w1",
              "fcmp h1, h2", "fmadd h0, h1, h2, h3", "fmov h0, #1.0"]
     words = ucdiff.assemble([".arch armv8.2-a+fp16\n" + ln if i == 0 else ln
                              for i, ln in enumerate(lines)])
     for ln, w in zip(lines, words):
-        assert int(dec.predecode(w, h.feat)[0]) & 0x3FF == O.OP_UNDEF, ln
+        assert int(dec.predecode(w, h.feat)[0]) & 0x3FF == OI.OP_UNDEF, ln
         ours, theirs = h.step([w], [0] * 31, ucdiff.PTR, 0)
         assert ours.fault and theirs.fault, ln
 

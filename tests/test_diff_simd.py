@@ -289,12 +289,13 @@ def simd_patterns():
 def random_simd(h, n, seed, max_per_pattern=5):
     from pyaarch64.cpu.isa import _decoder as dec
     from pyaarch64.cpu import ops as O
+    from pyaarch64.cpu import opids as OI
     rng = random.Random(seed)
     pats = simd_patterns()
     failures = {}
     seen = set()
     for _ in range(n):
-        name, w, f = ucdiff.random_encoding(rng, dec, dec.predecode, h.feat, O.OP_UNDEF,
+        name, w, f = ucdiff.random_encoding(rng, dec, dec.predecode, h.feat, OI.OP_UNDEF,
                                             patterns=pats)
         seen.add(name)
         regs, nzcv, v, fpsr = _state(rng)
@@ -326,6 +327,7 @@ def test_fp_trap(h):
     finally:
         h.cpu.set_reg("CPACR_EL1", 3 << 20)
     from pyaarch64.cpu import ops as O
+    from pyaarch64.cpu import opids as OI
     assert ours.fault == "exception-loop"
     assert int(h.cpu.ctl[O.C_EXIT_B]) >> 26 == 0x07
 
@@ -376,6 +378,7 @@ def test_decode_split(h, request):
     on unicorn without fault; a word we refuse faults on unicorn unless it is FP-typed."""
     from pyaarch64.cpu.isa import _decoder as dec
     from pyaarch64.cpu import ops as O
+    from pyaarch64.cpu import opids as OI
     bad = []
     n = 0
     for k, name in enumerate(dec.DECODERS):
@@ -383,7 +386,7 @@ def test_decode_split(h, request):
             continue
         for w, f in _class_words(dec, k, full=bool(request.config.getoption("--diff-samples"))):
             w0, _ = dec.predecode(w, h.feat)
-            ours_undef = (int(w0) & 0x3FF) == O.OP_UNDEF
+            ours_undef = (int(w0) & 0x3FF) == OI.OP_UNDEF
             if ours_undef and fp_typed(name, f):
                 continue
             n += 1
@@ -398,18 +401,19 @@ def test_random_simd_sequences(h):
     """Runs of 4 random SIMD words: results (and QC) flow from one to the next."""
     from pyaarch64.cpu.isa import _decoder as dec
     from pyaarch64.cpu import ops as O
+    from pyaarch64.cpu import opids as OI
     rng = random.Random("seq")
     pats = simd_patterns()
     failures = []
     for _ in range(150):
         seq = []
         for _ in range(4):
-            name, w, f = ucdiff.random_encoding(rng, dec, dec.predecode, h.feat, O.OP_UNDEF,
+            name, w, f = ucdiff.random_encoding(rng, dec, dec.predecode, h.feat, OI.OP_UNDEF,
                                                 patterns=pats)
             w = (w & ~0x3FF) | (rng.randrange(4) << 5) | rng.randrange(4)   # Vn, Vd in V0..V3
             if dec.decoder_of(w) == dec.DECODERS.index(name):
                 w0, _ = dec.predecode(w, h.feat)
-                if (int(w0) & 0x3FF) != O.OP_UNDEF:
+                if (int(w0) & 0x3FF) != OI.OP_UNDEF:
                     seq.append(w)
         regs, nzcv, v, fpsr = _state(rng)
         ours, theirs = h.step(seq, regs, ucdiff.PTR, nzcv, v=v, fpsr=fpsr)

@@ -258,6 +258,7 @@ def test_undef_agrees(h, request):
     the ones we accept are accepted by unicorn (an UNDEF in either is a fault)."""
     from pyaarch64.cpu.isa import _decoder as dec
     from pyaarch64.cpu import ops as O
+    from pyaarch64.cpu import opids as OI
     n = (request.config.getoption("--diff-samples") or DEFAULT_SAMPLES) // 3
     rng = random.Random(request.config.getoption("--diff-seed") + 200)
     idx = [k for k, g in enumerate(dec.DEC_GROUP) if g == "simdx"]
@@ -268,7 +269,7 @@ def test_undef_agrees(h, request):
         w = int(dec.DEC_VALUE[k]) | (rng.getrandbits(32) & ~int(dec.DEC_MASK[k]) & 0xFFFFFFFF)
         if dec.decoder_of(w) not in (k, -1):
             continue                      # an earlier class's line decodes it
-        ours_undef = (int(dec.predecode(w, h.feat)[0]) & 0x3FF) == O.OP_UNDEF
+        ours_undef = (int(dec.predecode(w, h.feat)[0]) & 0x3FF) == OI.OP_UNDEF
         nundef += ours_undef
         regs = ptr_regs(rng, 16)
         regs[2] = 16
@@ -289,6 +290,7 @@ RAM_END = RAM_BASE + RAM_SIZE
 
 def _esr(h):
     from pyaarch64.cpu import ops as O
+    from pyaarch64.cpu import opids as OI
     return int(h.cpu.ctl[O.C_EXIT_B])
 
 
@@ -343,6 +345,7 @@ ALIGN_LINES = [("ld1 {v0.8h}, [x1]", 2), ("ld1 {v0.4s, v1.4s}, [x1], #32", 4),
 def _set_sctlr_a(h, on):
     """Set or clear SCTLR_EL1.A in both (MSR in a step of its own)."""
     from pyaarch64.cpu import ops as O  # noqa: F401
+    from pyaarch64.cpu import opids as OI
     cur = int(h.cpu.reg("SCTLR_EL1"))
     val = (cur | 2) if on else (cur & ~2)
     words = assemble(["msr sctlr_el1, x9", "isb"])

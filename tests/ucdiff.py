@@ -88,6 +88,7 @@ class Harness:
         from unicorn import arm64_const as A
         from pyaarch64.cpu.core import Cpu
         from pyaarch64.cpu import ops as O
+        from pyaarch64.cpu import opids as OI
         self.O = O
         self.A = A
         rng = np.random.default_rng(seed)
@@ -405,11 +406,12 @@ def random_sample(h, n, seed, max_per_pattern=5, patterns=None):
     patterns sampled)."""
     from pyaarch64.cpu.isa import _decoder as dec
     from pyaarch64.cpu import ops as O
+    from pyaarch64.cpu import opids as OI
     rng = random.Random(seed)
     failures = {}
     seen = set()
     for _ in range(n):
-        name, w, f = random_encoding(rng, dec, dec.predecode, h.feat, O.OP_UNDEF,
+        name, w, f = random_encoding(rng, dec, dec.predecode, h.feat, OI.OP_UNDEF,
                                      patterns=patterns)
         seen.add(name)
         regs, sp = setup_for(rng, name, f)
@@ -440,11 +442,12 @@ def random_sequences(h, n, seed, length=4, max_failures=10):
     data TLB stays warm within a run.  Returns a list of failures."""
     from pyaarch64.cpu.isa import _decoder as dec
     from pyaarch64.cpu import ops as O
+    from pyaarch64.cpu import opids as OI
     rng = random.Random(seed)
     allowed = set(dec.DECODERS) - SKIP_PATTERNS - BRANCH_PATTERNS - {"LDST_EXCL"}
     failures = []
     for _ in range(n):
-        seq = [random_encoding(rng, dec, dec.predecode, h.feat, O.OP_UNDEF, patterns=allowed)
+        seq = [random_encoding(rng, dec, dec.predecode, h.feat, OI.OP_UNDEF, patterns=allowed)
                for _ in range(length)]
         regs, sp = setup_for(rng, *seq[0][::2])
         for name, w, f in seq[1:]:

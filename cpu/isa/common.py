@@ -2,7 +2,8 @@
 import numpy as np
 from numba import njit
 
-from pyaarch64.cpu.ops import OP_UNDEF, ZR, SP, SINK
+from pyaarch64.cpu.ops import SINK, SP, ZR
+from pyaarch64.cpu.opids import OP_UNDEF
 
 UNDEF_W0 = np.uint64(OP_UNDEF)
 _U0 = np.uint64(0)

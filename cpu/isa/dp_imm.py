@@ -2,8 +2,9 @@
 import numpy as np
 from numba import njit
 
-from pyaarch64.cpu.ops import (OP_ADR, OP_ADRP, OP_ADDI, OP_ADDSI, OP_LOGI, OP_MOVI, OP_MOVK,
-                               OP_UBF, OP_SBF, OP_BFM, OP_EXTR)
+from pyaarch64.cpu.opids import (OP_ADDI, OP_ADDSI, OP_ADR, OP_ADRP, OP_BFM, OP_EXTR, OP_LOGI,
+                                 OP_MOVI, OP_MOVK, OP_SBF, OP_UBF, pack_ADDI, pack_ADDSI,
+                                 pack_EXTR, pack_LOGI, pack_MOVI, pack_MOVK, pack_UBF)
 from pyaarch64.cpu.isa.common import mk, undef, rr, wr, sp, sext
 
 M32 = np.uint64(0xFFFFFFFF)
@@ -28,8 +29,8 @@ def d_ADDSUB_IMM(sf, op, S, sh, imm12, rn, rd):
             imm = -imm
         if w:
             imm &= 0xFFFFFFFF
-        return mk(OP_ADDI, sp(rd), sp(rn), 0, 0, w, imm)
-    return mk(OP_ADDSI, wr(rd), sp(rn), 0, 0, w | (op << 1), imm)
+        return mk(OP_ADDI, sp(rd), sp(rn), 0, 0, pack_ADDI(w), imm)
+    return mk(OP_ADDSI, wr(rd), sp(rn), 0, 0, pack_ADDSI(w, op), imm)
 
 
 @njit(cache=True)
@@ -70,9 +71,9 @@ def d_LOGIC_IMM(sf, opc, N, immr, imms, rn, rd):
         return undef()
     w = 1 - sf
     if opc == 1 and rn == 31:          # MOV (bitmask immediate)
-        return mk(OP_MOVI, sp(rd), 0, 0, 0, w, imm)
+        return mk(OP_MOVI, sp(rd), 0, 0, 0, pack_MOVI(w), imm)
     d = wr(rd) if opc == 3 else sp(rd)
-    return mk(OP_LOGI, d, rr(rn), 0, 0, w | (opc << 1), imm)
+    return mk(OP_LOGI, d, rr(rn), 0, 0, pack_LOGI(w, opc), imm)
 
 
 @njit(cache=True)
@@ -86,10 +87,10 @@ def d_MOVW(sf, opc, hw, imm16, rd):
         v = ~v
         if w:
             v &= M32
-        return mk(OP_MOVI, wr(rd), 0, 0, 0, w, v)
+        return mk(OP_MOVI, wr(rd), 0, 0, 0, pack_MOVI(w), v)
     if opc == 2:                        # MOVZ
-        return mk(OP_MOVI, wr(rd), 0, 0, 0, w, v)
-    return mk(OP_MOVK, wr(rd), 0, 0, 0, w | (sh << 1), v)
+        return mk(OP_MOVI, wr(rd), 0, 0, 0, pack_MOVI(w), v)
+    return mk(OP_MOVK, wr(rd), 0, 0, 0, pack_MOVK(w, sh), v)
 
 
 @njit(cache=True)
@@ -104,12 +105,11 @@ def d_BITFIELD(sf, opc, N, immr, imms, rn, rd):
     else:                               # insert: field <imms:0> to bit size-immr
         lsb, width, pos = 0, imms + 1, size - immr
     op = OP_SBF if opc == 0 else (OP_BFM if opc == 1 else OP_UBF)
-    aux = (1 - sf) | (lsb << 1) | (width << 8) | (pos << 15)
-    return mk(op, wr(rd), rr(rn), 0, 0, aux, 0)
+    return mk(op, wr(rd), rr(rn), 0, 0, pack_UBF(1 - sf, lsb, width, pos), 0)   # (SBF, BFM: the same layout)
 
 
 @njit(cache=True)
 def d_EXTR(sf, op21, N, o0, rm, imms, rn, rd):
     if op21 != 0 or o0 != 0 or N != sf or (sf == 0 and imms >= 32):
         return undef()
-    return mk(OP_EXTR, wr(rd), rr(rn), rr(rm), 0, (1 - sf) | (imms << 1), 0)
+    return mk(OP_EXTR, wr(rd), rr(rn), rr(rm), 0, pack_EXTR(1 - sf, imms), 0)

@@ -39,7 +39,7 @@ has) are UNDEF.
 import numpy as np
 from numba import njit
 
-from pyaarch64.cpu.ops import OP_FPDP
+from pyaarch64.cpu.opids import OP_FPDP, pack_FPDP
 from pyaarch64.cpu.isa.common import mk, undef, rr, wr
 from pyaarch64.cpu.isa.simdx import expand_imm
 
@@ -49,7 +49,7 @@ M32 = np.uint64(0xFFFFFFFF)
 
 @njit(cache=True)
 def _fp(kind, ftype, n, op, x, rd, rn, rm, ra, imm):
-    return mk(OP_FPDP, rd, rn, rm, ra, kind | (ftype << 5) | (n << 7) | (op << 10) | (x << 18), imm)
+    return mk(OP_FPDP, rd, rn, rm, ra, pack_FPDP(kind, ftype, n, op, x), imm)
 
 
 @njit(cache=True)

@@ -1,10 +1,11 @@
 """Decoders for loads and stores of general-purpose registers (ldst.dec)."""
 from numba import njit
 
-from pyaarch64.cpu.ops import (OP_LD, OP_ST, OP_LDRR, OP_STRR, OP_LDLIT, OP_LDP, OP_STP, OP_PRFM,
-                               OP_EXCL, OP_ATOMIC, OP_LDT, OP_STT, OP_FPMEM, MODE_OFF, MODE_PRE, MODE_POST,
-                               FK_IMM, FK_REG, FK_LIT, FK_PAIR,
-                               SX_NONE, SX_64, SX_32)
+from pyaarch64.cpu.ops import (FK_IMM, FK_LIT, FK_PAIR, FK_REG, MODE_OFF, MODE_POST, MODE_PRE,
+                               SX_32, SX_64, SX_NONE)
+from pyaarch64.cpu.opids import (OP_ATOMIC, OP_EXCL, OP_FPMEM, OP_LD, OP_LDLIT, OP_LDP, OP_LDRR,
+                                 OP_LDT, OP_PRFM, OP_ST, OP_STP, OP_STRR, OP_STT, pack_ATOMIC,
+                                 pack_EXCL, pack_FPMEM, pack_LD, pack_LDLIT, pack_LDP, pack_LDRR)
 from pyaarch64.cpu.isa.common import mk, undef, rr, wr, sp, sext
 
 # EXCL kinds (aux & 7)
@@ -25,35 +26,35 @@ def d_LDST_EXCL(size, o2, L, o1, rs, o0, rt2, rn, rt):
         kind = XK_LDAR if L else XK_STLR
     else:
         return undef()                     # CAS with Rt2 != 31 (CAS itself: d_CAS)
-    # aux: kind | size << 3 | acquire/release << 5
+    # aux (ops.tab EXCL): kind, size, acquire/release
     if kind == XK_LDX or kind == XK_LDAR or kind == XK_LDXP:
-        return mk(OP_EXCL, wr(rt), sp(rn), wr(rs), wr(rt2), kind | (size << 3) | (o0 << 5), 0)
-    return mk(OP_EXCL, rr(rt), sp(rn), wr(rs), rr(rt2), kind | (size << 3) | (o0 << 5), 0)
+        return mk(OP_EXCL, wr(rt), sp(rn), wr(rs), wr(rt2), pack_EXCL(kind, size, o0, 0, 0), 0)
+    return mk(OP_EXCL, rr(rt), sp(rn), wr(rs), rr(rt2), pack_EXCL(kind, size, o0, 0, 0), 0)
 
 
 @njit(cache=True)
 def d_CAS(size, L, rs, o0, rn, rt):
-    # aux: kind | size << 3 | Rs << 8 | Rt << 13 -- raw register numbers (31 = XZR):
+    # aux (ops.tab EXCL): kind, size, Rs, Rt -- raw register numbers (31 = XZR):
     # Rs is both read and written, so atomics.cas resolves the slots itself
-    return mk(OP_EXCL, 0, sp(rn), 0, 0, XK_CAS | (size << 3) | (rs << 8) | (rt << 13), 0)
+    return mk(OP_EXCL, 0, sp(rn), 0, 0, pack_EXCL(XK_CAS, size, 0, rs, rt), 0)
 
 
 @njit(cache=True)
 def d_CASP(sz, L, rs, o0, rn, rt):
     if (rs & 1) or (rt & 1):
         return undef()                     # odd Rs or Rt: UNDEFINED
-    return mk(OP_EXCL, 0, sp(rn), 0, 0, XK_CASP | ((2 + sz) << 3) | (rs << 8) | (rt << 13), 0)
+    return mk(OP_EXCL, 0, sp(rn), 0, 0, pack_EXCL(XK_CASP, 2 + sz, 0, rs, rt), 0)
 
 
 @njit(cache=True)
 def d_LDR_LIT(opc, imm19, rt):
     off = sext(imm19, 19) * 4
     if opc == 0:
-        return mk(OP_LDLIT, wr(rt), 0, 0, 0, 2, off)
+        return mk(OP_LDLIT, wr(rt), 0, 0, 0, pack_LDLIT(2, SX_NONE), off)
     if opc == 1:
-        return mk(OP_LDLIT, wr(rt), 0, 0, 0, 3, off)
+        return mk(OP_LDLIT, wr(rt), 0, 0, 0, pack_LDLIT(3, SX_NONE), off)
     if opc == 2:
-        return mk(OP_LDLIT, wr(rt), 0, 0, 0, 2 | (SX_64 << 2), off)
+        return mk(OP_LDLIT, wr(rt), 0, 0, 0, pack_LDLIT(2, SX_64), off)
     return mk(OP_PRFM, 0, 0, 0, 0, 0, 0)
 
 
@@ -76,7 +77,7 @@ def d_LDST_PAIR(opc, typ, L, imm7, rt2, rn, rt):
     size = 3 if opc == 2 else 2
     sign = SX_64 if opc == 1 else SX_NONE
     imm = sext(imm7, 7) << size
-    aux = size | (sign << 2) | (mode << 4)
+    aux = pack_LDP(size, sign, mode)             # (STP: the same layout)
     if L:
         return mk(OP_LDP, wr(rt), sp(rn), 0, wr(rt2), aux, imm)
     return mk(OP_STP, rr(rt), sp(rn), 0, rr(rt2), aux, imm)
@@ -112,7 +113,7 @@ def d_LDST_IMM9(size, opc, imm9, idx, rn, rt):
         if idx == 0:
             return mk(OP_PRFM, 0, 0, 0, 0, 0, 0)       # PRFUM
         return undef()
-    aux = size | (s << 2) | (mode << 4)
+    aux = pack_LD(size, s, mode)                 # (ST, LDT, STT: the same layout)
     if unpriv:
         # LDTR/STTR: their own ops (slow path), so the LD/ST fast path never sees
         # an access made with EL0 permissions
@@ -131,7 +132,7 @@ def d_LDST_UIMM(size, opc, imm12, rn, rt):
         return undef()
     if s == -2:
         return mk(OP_PRFM, 0, 0, 0, 0, 0, 0)
-    aux = size | (s << 2)
+    aux = pack_LD(size, s, MODE_OFF)             # (ST: the same layout)
     if opc == 0:
         return mk(OP_ST, rr(rt), sp(rn), 0, 0, aux, imm12 << size)
     return mk(OP_LD, wr(rt), sp(rn), 0, 0, aux, imm12 << size)
@@ -147,7 +148,7 @@ def d_LDST_REGOFF(size, opc, rm, option, S, rn, rt):
     if s == -2:
         return mk(OP_PRFM, 0, 0, 0, 0, 0, 0)
     shift = size if S else 0
-    aux = size | (s << 2) | (option << 4) | (shift << 7)
+    aux = pack_LDRR(size, s, option, shift)      # (STRR: the same layout)
     if opc == 0:
         return mk(OP_STRR, rr(rt), sp(rn), rr(rm), 0, aux, 0)
     return mk(OP_LDRR, wr(rt), sp(rn), rr(rm), 0, aux, 0)
@@ -157,9 +158,8 @@ def d_LDST_REGOFF(size, opc, rm, option, S, rn, rt):
 def d_ATOMIC(size, A, R, rs, o3, opc, rn, rt):
     if o3 == 1 and opc != 0:
         return undef()                     # LDAPR etc. (FEAT_LRCPC)
-    # aux: opc (0 add,1 clr,2 eor,3 set,4 smax,5 smin,6 umax,7 umin; 8 = swp) | size << 4
     op = 8 if o3 else opc
-    return mk(OP_ATOMIC, wr(rt), sp(rn), rr(rs), 0, op | (size << 4) | (A << 6) | (R << 7), 0)
+    return mk(OP_ATOMIC, wr(rt), sp(rn), rr(rs), 0, pack_ATOMIC(op, size, A, R), 0)
 
 
 # --- SIMD&FP registers ------------------------------------------------------------
@@ -177,7 +177,7 @@ def _vsize(size, opc):
 def d_LDR_LIT_V(opc, imm19, rt):
     if opc == 3:
         return undef()
-    return mk(OP_FPMEM, rt, 0, 0, 0, (2 + opc) | (1 << 3) | (FK_LIT << 6), sext(imm19, 19) * 4)
+    return mk(OP_FPMEM, rt, 0, 0, 0, pack_FPMEM(2 + opc, 1, MODE_OFF, FK_LIT, 0, 0), sext(imm19, 19) * 4)
 
 
 @njit(cache=True)
@@ -191,7 +191,7 @@ def d_LDST_PAIR_V(opc, typ, L, imm7, rt2, rn, rt):
         mode = MODE_PRE
     else:
         mode = MODE_OFF                    # typ 0: LDNP/STNP, 2: signed offset
-    return mk(OP_FPMEM, rt, sp(rn), 0, rt2, lg | (L << 3) | (mode << 4) | (FK_PAIR << 6),
+    return mk(OP_FPMEM, rt, sp(rn), 0, rt2, pack_FPMEM(lg, L, mode, FK_PAIR, 0, 0),
               sext(imm7, 7) << lg)
 
 
@@ -201,7 +201,7 @@ def d_LDST_IMM9_V(size, opc, imm9, idx, rn, rt):
     if lg < 0 or idx == 2:                 # no unprivileged forms for SIMD&FP
         return undef()
     mode = MODE_POST if idx == 1 else (MODE_PRE if idx == 3 else MODE_OFF)
-    return mk(OP_FPMEM, rt, sp(rn), 0, 0, lg | ((opc & 1) << 3) | (mode << 4) | (FK_IMM << 6),
+    return mk(OP_FPMEM, rt, sp(rn), 0, 0, pack_FPMEM(lg, opc & 1, mode, FK_IMM, 0, 0),
               sext(imm9, 9))
 
 
@@ -210,7 +210,7 @@ def d_LDST_UIMM_V(size, opc, imm12, rn, rt):
     lg = _vsize(size, opc)
     if lg < 0:
         return undef()
-    return mk(OP_FPMEM, rt, sp(rn), 0, 0, lg | ((opc & 1) << 3) | (FK_IMM << 6), imm12 << lg)
+    return mk(OP_FPMEM, rt, sp(rn), 0, 0, pack_FPMEM(lg, opc & 1, MODE_OFF, FK_IMM, 0, 0), imm12 << lg)
 
 
 @njit(cache=True)
@@ -220,4 +220,4 @@ def d_LDST_REGOFF_V(size, opc, rm, option, S, rn, rt):
         return undef()
     shift = lg if S else 0
     return mk(OP_FPMEM, rt, sp(rn), rr(rm), 0,
-              lg | ((opc & 1) << 3) | (FK_REG << 6) | (option << 8) | (shift << 11), 0)
+              pack_FPMEM(lg, opc & 1, MODE_OFF, FK_REG, option, shift), 0)

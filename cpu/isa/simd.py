@@ -15,7 +15,7 @@ which is placed earlier in GROUPS and so matches them first).
 """
 from numba import njit
 
-from pyaarch64.cpu.ops import OP_SIMD
+from pyaarch64.cpu.opids import OP_SIMD, pack_SIMD
 from pyaarch64.cpu.isa.common import mk, undef
 
 # kinds (aux bits 0..2)
@@ -24,8 +24,7 @@ K_3SAME, K_3DIFF, K_2MISC, K_ACROSS, K_PAIR, K_SHIFT, K_ELEM = 0, 1, 2, 3, 4, 5,
 
 @njit(cache=True)
 def _op(kind, S, Q, U, size, opcode, x, rd, rn, rm):
-    aux = kind | (S << 3) | (Q << 4) | (U << 5) | (size << 6) | (opcode << 8) | (x << 13)
-    return mk(OP_SIMD, rd, rn, rm, 0, aux, 0)
+    return mk(OP_SIMD, rd, rn, rm, 0, pack_SIMD(kind, S, Q, U, size, opcode, x), 0)
 
 
 # --- three same ------------------------------------------------------------------------

@@ -10,7 +10,7 @@ stores), cpu/simd_perm.py (everything else but crypto) and cpu/crypto.py.
 import numpy as np
 from numba import njit
 
-from pyaarch64.cpu.ops import OP_SIMDX
+from pyaarch64.cpu.opids import OP_SIMDX, pack_SIMDX
 from pyaarch64.cpu.isa.common import mk, undef, rr, wr, sp
 
 # kinds (aux)
@@ -50,7 +50,7 @@ def _mult(Q, L, opcode, size, rn, rt, wb, rm):
         return undef()
     immpost = 1 if (wb and rm == 31) else 0
     imm = L | (Q << 1) | (size << 2) | (rpt << 4) | (selem << 7) | (wb << 10) | (immpost << 11)
-    return mk(OP_SIMDX, rt, sp(rn), rr(rm) if wb else 0, 0, SX_MULT, imm)
+    return mk(OP_SIMDX, rt, sp(rn), rr(rm) if wb else 0, 0, pack_SIMDX(SX_MULT, 0, 0), imm)
 
 
 @njit(cache=True)
@@ -93,7 +93,7 @@ def _single(Q, L, R, opcode, S, size, rn, rt, wb, rm):
     immpost = 1 if (wb and rm == 31) else 0
     imm = (L | (Q << 1) | (scale << 2) | (selem << 4) | (wb << 7) | (immpost << 8)
            | (replicate << 9) | (index << 10))
-    return mk(OP_SIMDX, rt, sp(rn), rr(rm) if wb else 0, 0, SX_SINGLE, imm)
+    return mk(OP_SIMDX, rt, sp(rn), rr(rm) if wb else 0, 0, pack_SIMDX(SX_SINGLE, 0, 0), imm)
 
 
 @njit(cache=True)
@@ -128,28 +128,28 @@ def d_SIMD_COPY(Q, op, imm5, imm4, rn, rd):
         if Q == 0:
             return undef()
         # INS (element): Vd[imm5 index] = Vn[imm4 >> size]
-        return mk(OP_SIMDX, rd, rn, 0, 0, SX_INS_ELEM,
+        return mk(OP_SIMDX, rd, rn, 0, 0, pack_SIMDX(SX_INS_ELEM, 0, 0),
                   size | (index << 2) | ((imm4 >> size) << 6) | (Q << 10))
     if imm4 == 0:                                     # DUP (element)
         if size == 3 and Q == 0:
             return undef()
-        return mk(OP_SIMDX, rd, rn, 0, 0, SX_DUP_ELEM, size | (index << 2) | (Q << 10))
+        return mk(OP_SIMDX, rd, rn, 0, 0, pack_SIMDX(SX_DUP_ELEM, 0, 0), size | (index << 2) | (Q << 10))
     if imm4 == 1:                                     # DUP (general)
         if size == 3 and Q == 0:
             return undef()
-        return mk(OP_SIMDX, rd, rr(rn), 0, 0, SX_DUP_GEN, size | (Q << 10))
+        return mk(OP_SIMDX, rd, rr(rn), 0, 0, pack_SIMDX(SX_DUP_GEN, 0, 0), size | (Q << 10))
     if imm4 == 3:                                     # INS (general)
         if Q == 0:
             return undef()
-        return mk(OP_SIMDX, rd, rr(rn), 0, 0, SX_INS_GEN, size | (index << 2) | (Q << 10))
+        return mk(OP_SIMDX, rd, rr(rn), 0, 0, pack_SIMDX(SX_INS_GEN, 0, 0), size | (index << 2) | (Q << 10))
     if imm4 == 5:                                     # SMOV
         if size == 3 or (Q == 0 and size == 2):
             return undef()
-        return mk(OP_SIMDX, wr(rd), rn, 0, 0, SX_SMOV, size | (index << 2) | (Q << 10))
+        return mk(OP_SIMDX, wr(rd), rn, 0, 0, pack_SIMDX(SX_SMOV, 0, 0), size | (index << 2) | (Q << 10))
     if imm4 == 7:                                     # UMOV
         if (Q == 0 and size == 3) or (Q == 1 and size != 3):
             return undef()
-        return mk(OP_SIMDX, wr(rd), rn, 0, 0, SX_UMOV, size | (index << 2) | (Q << 10))
+        return mk(OP_SIMDX, wr(rd), rn, 0, 0, pack_SIMDX(SX_UMOV, 0, 0), size | (index << 2) | (Q << 10))
     return undef()
 
 
@@ -158,7 +158,7 @@ def d_SCALAR_DUP(imm5, rn, rd):
     size = _lowbit(imm5)
     if size < 0:
         return undef()
-    return mk(OP_SIMDX, rd, rn, 0, 0, SX_SDUP, size | ((imm5 >> (size + 1)) << 2))
+    return mk(OP_SIMDX, rd, rn, 0, 0, pack_SIMDX(SX_SDUP, 0, 0), size | ((imm5 >> (size + 1)) << 2))
 
 
 # --- modified immediate --------------------------------------------------------------------
@@ -231,7 +231,7 @@ def d_SIMD_MODIMM(Q, op, abc, cmode, o2, defgh, rd):
             imm = ~imm
     elif op == 1 and cmode < 14:
         imm = ~imm                      # MVNI (cmode 0xx0, 10x0, 110x)
-    return mk(OP_SIMDX, rd, 0, 0, 0, SX_MODIMM | (Q << 5) | (how << 6), imm)
+    return mk(OP_SIMDX, rd, 0, 0, 0, pack_SIMDX(SX_MODIMM, Q, how), imm)
 
 
 # --- permutes ------------------------------------------------------------------------------
@@ -240,47 +240,47 @@ def d_SIMD_MODIMM(Q, op, abc, cmode, o2, defgh, rd):
 def d_SIMD_PERM(Q, size, rm, opcode, rn, rd):
     if (opcode & 3) == 0 or (size == 3 and Q == 0):
         return undef()
-    return mk(OP_SIMDX, rd, rn, rm, 0, SX_PERM, size | (opcode << 2) | (Q << 5))
+    return mk(OP_SIMDX, rd, rn, rm, 0, pack_SIMDX(SX_PERM, 0, 0), size | (opcode << 2) | (Q << 5))
 
 
 @njit(cache=True)
 def d_SIMD_EXT(Q, op2, rm, imm4, rn, rd):
     if op2 != 0 or (Q == 0 and imm4 >= 8):
         return undef()
-    return mk(OP_SIMDX, rd, rn, rm, 0, SX_EXT, imm4 | (Q << 4))
+    return mk(OP_SIMDX, rd, rn, rm, 0, pack_SIMDX(SX_EXT, 0, 0), imm4 | (Q << 4))
 
 
 @njit(cache=True)
 def d_SIMD_TBL(Q, op2, rm, nregs, op, rn, rd):
     if op2 != 0:
         return undef()
-    return mk(OP_SIMDX, rd, rn, rm, 0, SX_TBL, nregs | (op << 2) | (Q << 3))
+    return mk(OP_SIMDX, rd, rn, rm, 0, pack_SIMDX(SX_TBL, 0, 0), nregs | (op << 2) | (Q << 3))
 
 
 # --- crypto -----------------------------------------------------------------------------------
 
 @njit(cache=True)
 def d_CRYPTO_AES(opc, rn, rd):
-    return mk(OP_SIMDX, rd, rn, 0, 0, SX_AES, opc)
+    return mk(OP_SIMDX, rd, rn, 0, 0, pack_SIMDX(SX_AES, 0, 0), opc)
 
 
 @njit(cache=True)
 def d_CRYPTO_SHA1_3(rm, opc, rn, rd):
-    return mk(OP_SIMDX, rd, rn, rm, 0, SX_SHA1_3, opc)
+    return mk(OP_SIMDX, rd, rn, rm, 0, pack_SIMDX(SX_SHA1_3, 0, 0), opc)
 
 
 @njit(cache=True)
 def d_CRYPTO_SHA256_3(rm, opc, rn, rd):
     if opc == 3:
         return undef()
-    return mk(OP_SIMDX, rd, rn, rm, 0, SX_SHA256_3, opc)
+    return mk(OP_SIMDX, rd, rn, rm, 0, pack_SIMDX(SX_SHA256_3, 0, 0), opc)
 
 
 @njit(cache=True)
 def d_CRYPTO_SHA1_2(opc, rn, rd):
-    return mk(OP_SIMDX, rd, rn, 0, 0, SX_SHA1_2, opc)
+    return mk(OP_SIMDX, rd, rn, 0, 0, pack_SIMDX(SX_SHA1_2, 0, 0), opc)
 
 
 @njit(cache=True)
 def d_CRYPTO_SHA256_2(rn, rd):
-    return mk(OP_SIMDX, rd, rn, 0, 0, SX_SHA256SU0, 0)
+    return mk(OP_SIMDX, rd, rn, 0, 0, pack_SIMDX(SX_SHA256SU0, 0, 0), 0)
