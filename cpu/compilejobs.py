@@ -137,11 +137,6 @@ def stop():
         p.wait()
 
 
-def helper_running():
-    p = _started[0]
-    return p is not None and p.poll() is None
-
-
 def _watch_parent(pid):
     while True:
         if os.getppid() != pid:

@@ -291,7 +291,8 @@ class Cpu:
         while True:
             ic0 = int(self.ctl[O.C_ICOUNT])
             n = 1 if step else budget         # the test path "step": one instruction per call
-            if not _compiled[0] and not compilejobs.dispatcher_cached(_run, tuple(typeof(a) for a in args + (n, self.state))):
+            if not _compiled[0] and not compilejobs.dispatcher_cached(
+                    _run, tuple(typeof(a) for a in args + (n, self.state))):
                 # a cold start compiles the groups in a second process meanwhile
                 compilejobs.start(self, groups.COMPILE_ORDER, main_busy=True)
             with groups.compile_progress("the CPU core") if not _compiled[0] else nullcontext():
