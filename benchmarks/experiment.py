@@ -70,8 +70,8 @@ def split_slow_memory(src):
     lines = body.splitlines()
     deep = len(ind) + 4
     fn_body = "\n".join("    " + l[deep:] if l.strip() else "" for l in lines)
-    params = ("ctl, pc, nzcv, w0, mk, aux, mcnt, maddr, nb, msize, regs, rd, mem, tlb, "
-              "pslot, slotpage, cb, dcache, sysr")
+    params = ("ctl, pc, nzcv, w0, mk, aux, mcnt, maddr, nb, msize, regs, rd, bus, "
+              "dcache, sysr")
     helper = (f"@njit(cache=True)\ndef slow_mem({params}):\n    exitc = 0\n{fn_body}\n"
               f"    return fail, code, v1, exitc, is_w\n\n\n")
     call = (f"{ind}if not done:\n{ind}    fail, code, v1, exitc, is_w = slow_mem({params})\n"
@@ -116,8 +116,8 @@ def machine(elf, fn, extra):
     args = (cpu.dcache.reshape(-1), cpu.tlb.reshape(-1)) if extra else ()
 
     def run_variant(budget):
-        return fn(cpu.regs, cpu.ctl, cpu.sysr, cpu.sysmap, cpu.mem, cpu.dcache, cpu.pslot,
-                  cpu.slotpage, cpu.tlb, cpu._cb, budget, cpu.state, *args)
+        return fn(cpu.regs, cpu.ctl, cpu.sysr, cpu.sysmap, cpu.bus(), cpu.dcache, budget,
+                  cpu.state, *args)
     cpu.run = run_variant
     m.load_elf(elf)
     return m

@@ -73,9 +73,9 @@ INSNS = [("fmla v1.4s, v0.4s, v2.4s", 0x4E22CC01), ("faddp v26.4s, v0.4s, v0.4s"
 
 
 @njit(cache=False)
-def loop_insn(regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1, n):
+def loop_insn(regs, ctl, sysr, sysmap, bus, op, w0, w1, n):
     for _ in range(n):
-        fp_group(regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1)
+        fp_group(regs, ctl, sysr, sysmap, bus, op, w0, w1)
     return regs[0]
 
 
@@ -104,8 +104,7 @@ def insn_bench(repeat, fpcr):
     print("|---|---:|")
     for text, w in INSNS:
         w0, w1 = predecode(w, feat)
-        args = (cpu.regs, cpu.ctl, cpu.sysr, cpu.sysmap, cpu.mem, cpu.tlb, cpu.pslot, cpu.slotpage,
-                cpu._cb, np.int64(int(w0) & 0x3FF), np.uint64(w0), np.uint64(w1))
+        args = (cpu.regs, cpu.ctl, cpu.sysr, cpu.sysmap, cpu.bus(), np.int64(int(w0) & 0x3FF), np.uint64(w0), np.uint64(w1))
         saved = cpu.regs.copy()
         loop_insn(*args, 1)
         best = 1e9

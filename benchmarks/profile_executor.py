@@ -44,7 +44,7 @@ PATCHES = [
     (r"^def run\(.*budget, state\):", None, "sig"),
     # the ops the general path runs itself (the hot loop stopped at them)
     (r"^        if op == OP_WFI:", "prof[op] += 1\n"
-     "if op == OP_MRS or op == OP_MSR or op == OP_SYS:\n"
+     "if op == OPIDS.OP_MRS or op == OPIDS.OP_MSR or op == OPIDS.OP_SYS:\n"
      "    prof[256 + np.int64((w0 >> np.uint64(34)) & np.uint64(0xFFFF))] += 1",
      "before"),
     # the hot loop stopped at a page entry (or interrupt, stop request, ...) and ran
@@ -84,6 +84,7 @@ def instrumented_source():
     # executor and every module it imports, cpu/jitcache.py), so that a change to any
     # of them (the decoder, the hot loop, ...) rewrites the file and recompiles it
     from pyaarch64.cpu import jitcache
+    out.append("from pyaarch64.cpu import opids as OPIDS  # noqa: E402 (the counters' op names)")
     out.insert(0, f"# generated from pyaarch64.cpu.executor, dependencies {jitcache.dep_hash('pyaarch64.cpu.executor')}")
     return "\n".join(out) + "\n"
 
@@ -122,8 +123,8 @@ def counters(elf, linux=False):
             cpu._fill_groups()
             while True:
                 ic = cpu.icount
-                ex = prun(cpu.regs, cpu.ctl, cpu.sysr, cpu.sysmap, cpu.mem, cpu.dcache,
-                          cpu.pslot, cpu.slotpage, cpu.tlb, cpu._cb, budget, cpu.state, prof)
+                ex = prun(cpu.regs, cpu.ctl, cpu.sysr, cpu.sysmap, cpu.bus(), cpu.dcache,
+                          budget, cpu.state, prof)
                 exits[O.EXIT_NAMES.get(ex, ex)] += 1
                 if ex != O.EXIT_GROUP:          # (Cpu.run's own handling, as it does it)
                     return ex
@@ -377,11 +378,13 @@ def main(argv=None):
     ap.add_argument("--no-counters", action="store_true")
     ap.add_argument("--variant", help="with --perf: sample an experiment.py variant instead")
     ap.add_argument("--mmu", action="store_true", help="the MMU-on variant of the workload")
+    ap.add_argument("--mmuoff", action="store_true",
+                    help="the MMU-on variant's layout twin (same code and data, MMU off)")
     args = ap.parse_args(argv)
     if args.workload == "linux":
         counters(None, linux=True)
         return
-    elf = bench.build(args.workload, mmu=args.mmu)
+    elf = bench.build(args.workload, mmu="off" if args.mmuoff else args.mmu)
     if not args.no_counters:
         counters(elf)
     if args.perf:

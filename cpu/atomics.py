@@ -19,8 +19,8 @@ INVALID = M64
 
 
 @njit(cache=True, _nrt=False)
-def excl(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rt, rn, rs, rt2, aux):
-    if excl_hit(regs, tlb, U0, ctl, mem, rt, rn, rs, aux):
+def excl(regs, ctl, sysr, bus, pc, rt, rn, rs, rt2, aux):
+    if excl_hit(regs, bus.tlb, U0, ctl, bus.mem, rt, rn, rs, aux):
         ctl[C_PC] = pc + np.uint64(4)                # the common case (cpu/exclusive.py)
         return 0
     kind, size, _, _, _ = unpack_EXCL(aux)
@@ -32,12 +32,12 @@ def excl(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rt, rn, rs, rt2, au
         return data_abort(regs, ctl, sysr, pc, addr, kind == XK_STX or kind == XK_STXP or kind == XK_STLR,
                           FSC_ALIGN)
     if kind == XK_LDX or kind == XK_LDAR or kind == XK_LDXP:
-        st, v, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, addr, nb, False, U0)
+        st, v, fva = mem_rw(ctl, sysr, bus, addr, nb, False, U0)
         if st != ACC_OK:
             return abort_status(regs, ctl, sysr, pc, st, fva, False)
         v2 = U0
         if pair:
-            st, v2, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, addr + np.uint64(nb), nb, False, U0)
+            st, v2, fva = mem_rw(ctl, sysr, bus, addr + np.uint64(nb), nb, False, U0)
             if st != ACC_OK:
                 return abort_status(regs, ctl, sysr, pc, st, fva, False)
         if kind != XK_LDAR:
@@ -49,7 +49,7 @@ def excl(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rt, rn, rs, rt2, au
         if pair:
             regs[rt2] = v2
     elif kind == XK_STLR:
-        st, v, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, addr, nb, True, zext(regs[rt], size))
+        st, v, fva = mem_rw(ctl, sysr, bus, addr, nb, True, zext(regs[rt], size))
         if st != ACC_OK:
             return abort_status(regs, ctl, sysr, pc, st, fva, True)
     else:
@@ -57,19 +57,19 @@ def excl(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rt, rn, rs, rt2, au
         # still has the value the load-exclusive saw
         ok = ctl[C_EXCL_ADDR] == addr and ctl[C_EXCL_SIZE] == np.uint64(total)
         if ok:
-            st, cur, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, addr, nb, False, U0)
+            st, cur, fva = mem_rw(ctl, sysr, bus, addr, nb, False, U0)
             if st != ACC_OK:
                 return abort_status(regs, ctl, sysr, pc, st, fva, True)
             ok = cur == ctl[C_EXCL_VAL]
             if ok and pair:
-                st, cur2, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, addr + np.uint64(nb), nb, False, U0)
+                st, cur2, fva = mem_rw(ctl, sysr, bus, addr + np.uint64(nb), nb, False, U0)
                 ok = st == ACC_OK and cur2 == ctl[C_EXCL_VAL2]
         if ok:
-            st, v, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, addr, nb, True, zext(regs[rt], size))
+            st, v, fva = mem_rw(ctl, sysr, bus, addr, nb, True, zext(regs[rt], size))
             if st != ACC_OK:
                 return abort_status(regs, ctl, sysr, pc, st, fva, True)
             if pair:
-                st, v, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, addr + np.uint64(nb), nb, True,
+                st, v, fva = mem_rw(ctl, sysr, bus, addr + np.uint64(nb), nb, True,
                                     zext(regs[rt2], size))
                 if st != ACC_OK:
                     return abort_status(regs, ctl, sysr, pc, st, fva, True)
@@ -80,7 +80,7 @@ def excl(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rt, rn, rs, rt2, au
 
 
 @njit(cache=True, _nrt=False)
-def cas(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rn, aux):
+def cas(regs, ctl, sysr, bus, pc, rn, aux):
     """CAS{A}{L}{B,H} and CASP{A}{L} (FEAT_LSE).  aux (ops.tab EXCL): kind, size, Rs, Rt,
     raw register numbers (31 is XZR; Rs is read and written).  Memory is written only
     when the comparison succeeds; Rs (Rs+1) receives the old value either way."""
@@ -91,22 +91,22 @@ def cas(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rn, aux):
     addr = regs[rn]
     if (addr & np.uint64(total - 1)) != U0:
         return data_abort(regs, ctl, sysr, pc, addr, True, FSC_ALIGN)
-    st, old1, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, addr, nb, False, U0)
+    st, old1, fva = mem_rw(ctl, sysr, bus, addr, nb, False, U0)
     if st != ACC_OK:
         return abort_status(regs, ctl, sysr, pc, st, fva, False)
     old2 = U0
     same = old1 == zext(regs[rs], size)          # slot 31 is ZR: reads 0
     if pair:
-        st, old2, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, addr + np.uint64(nb), nb, False, U0)
+        st, old2, fva = mem_rw(ctl, sysr, bus, addr + np.uint64(nb), nb, False, U0)
         if st != ACC_OK:
             return abort_status(regs, ctl, sysr, pc, st, fva, False)
         same = same and old2 == zext(regs[rs + 1], size)
     if same:
-        st, _, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, addr, nb, True, zext(regs[rt], size))
+        st, _, fva = mem_rw(ctl, sysr, bus, addr, nb, True, zext(regs[rt], size))
         if st != ACC_OK:
             return abort_status(regs, ctl, sysr, pc, st, fva, True)
         if pair:
-            st, _, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, addr + np.uint64(nb), nb, True,
+            st, _, fva = mem_rw(ctl, sysr, bus, addr + np.uint64(nb), nb, True,
                                 zext(regs[rt + 1], size))
             if st != ACC_OK:
                 return abort_status(regs, ctl, sysr, pc, st, fva, True)
@@ -118,13 +118,13 @@ def cas(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rn, aux):
 
 
 @njit(cache=True, _nrt=False)
-def atomic(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rt, rn, rs, aux):
+def atomic(regs, ctl, sysr, bus, pc, rt, rn, rs, aux):
     op, size, _, _ = unpack_ATOMIC(aux)
     nb = 1 << size
     addr = regs[rn]
     if (addr & np.uint64(nb - 1)) != U0:
         return data_abort(regs, ctl, sysr, pc, addr, True, FSC_ALIGN)
-    st, old, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, addr, nb, False, U0)
+    st, old, fva = mem_rw(ctl, sysr, bus, addr, nb, False, U0)
     if st != ACC_OK:
         return abort_status(regs, ctl, sysr, pc, st, fva, False)
     v = zext(regs[rs], size)
@@ -150,7 +150,7 @@ def atomic(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rt, rn, rs, aux):
         new = old if old <= v else v
     else:
         new = v
-    st, _, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, addr, nb, True, zext(new, size))
+    st, _, fva = mem_rw(ctl, sysr, bus, addr, nb, True, zext(new, size))
     if st != ACC_OK:
         return abort_status(regs, ctl, sysr, pc, st, fva, True)
     regs[rt] = old

@@ -155,16 +155,31 @@ def main():
 
 
 def _portable(argtypes):
-    """argtypes with the MMIO callback's type (not picklable) as a marker."""
+    """argtypes with the MMIO callback's type (ctypes types do not pickle) as a marker,
+    also inside the bus (cpu/bus.py, a named tuple)."""
     from numba import types
-    return tuple("MMIO_CB" if isinstance(t, types.ExternalFunctionPointer) else t for t in argtypes)
+
+    def port(t):
+        if isinstance(t, types.ExternalFunctionPointer):
+            return "MMIO_CB"
+        if isinstance(t, types.BaseNamedTuple):
+            return ("NAMEDTUPLE", t.instance_class, tuple(port(x) for x in t.types))
+        return t
+    return tuple(port(t) for t in argtypes)
 
 
 def _restored(argtypes):
-    from numba import typeof
+    from numba import typeof, types
     from pyaarch64.cpu.mmio import MMIO_CB
     cb = typeof(MMIO_CB(lambda addr, size, is_write, value: 0))
-    return tuple(cb if isinstance(t, str) and t == "MMIO_CB" else t for t in argtypes)
+
+    def back(t):
+        if isinstance(t, str) and t == "MMIO_CB":
+            return cb
+        if isinstance(t, tuple) and t[0] == "NAMEDTUPLE":
+            return types.NamedTuple([back(x) for x in t[2]], t[1])
+        return t
+    return tuple(back(t) for t in argtypes)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from pyaarch64.cpu.memory import new_state, INVALID
 from pyaarch64.cpu.models import get_model
 from pyaarch64.cpu import groups
 from pyaarch64.cpu import compilejobs
+from pyaarch64.cpu.bus import Bus
 from pyaarch64.cpu.mmio import MMIO_CB
 
 
@@ -279,12 +280,16 @@ class Cpu:
             self.slotpage[:] = -1
 
     # --- execution -----------------------------------------------------------
+    def bus(self):
+        """RAM, soft TLB, decode-slot maps and MMIO callback as the one value the
+        jitted core passes around (cpu/bus.py)."""
+        return Bus(self.mem, self.tlb, self.pslot, self.slotpage, self._cb)
+
     def run(self, budget):
         """Run up to `budget` instructions; returns an EXIT_* code (cpu.ops)."""
         from pyaarch64.cpu.executor import run as _run
         from numba import typeof
-        args = (self.regs, self.ctl, self.sysr, self.sysmap, self.mem, self.dcache,
-                self.pslot, self.slotpage, self.tlb, self._cb)
+        args = (self.regs, self.ctl, self.sysr, self.sysmap, self.bus(), self.dcache)
         self._fill_groups()
         step = self.exec_path == "step"
         budget = int(budget)
@@ -309,8 +314,7 @@ class Cpu:
     def _group_types(self, g=0):
         if g == groups.G_VEC:
             return groups.loop_argtypes_of(self.state, self.ctl, self.pslot, self.mem, self.sysr)
-        return groups.argtypes_of(self.regs, self.ctl, self.sysr, self.sysmap, self.mem, self.tlb,
-                                  self.pslot, self.slotpage, self._cb)
+        return groups.argtypes_of(self.regs, self.ctl, self.sysr, self.sysmap, self.bus())
 
     def _fill_groups(self):
         """Addresses of the groups already compiled for this CPU's argument types (the

@@ -66,7 +66,7 @@ OPMASK = np.uint64(0x3FF)
 
 
 @njit(cache=True, _nrt=False)
-def mem_slow(regs, ctl, sysr, mem, dcache, tlb, pslot, slotpage, cb, pc, op, w0, w1):
+def mem_slow(regs, ctl, sysr, bus, dcache, pc, op, w0, w1):
     """A load or store the hot loop left: every access through `access_slow`.
     PC/NZCV are in ctl.  Returns 0 (done: registers written, PC advanced),
     -1 (an exception was taken: continue at ctl's PC) or an exit code."""
@@ -84,11 +84,11 @@ def mem_slow(regs, ctl, sysr, mem, dcache, tlb, pslot, slotpage, cb, pc, op, w0,
             src = regs[rd] if k == 0 else regs[ra]
             if msize < 3:
                 src &= (U1 << np.uint64(8 << msize)) - U1
-        st, v, fva = access_slow(ctl, sysr, mem, tlb, pslot, slotpage, cb, a, 1 << msize, is_w, src, False)
+        st, v, fva = access_slow(ctl, sysr, bus, a, 1 << msize, is_w, src, False)
         if st == ACC_CODE:
             # a store into a page with decoded code: forget the decoded words it
             # overwrote (self-modifying code)
-            cs = np.int64(pslot[np.int64(fva >> U12)])
+            cs = np.int64(bus.pslot[np.int64(fva >> U12)])
             k0 = np.int64((fva & PAGE_MASK) >> U2)
             k1 = np.int64(((fva & PAGE_MASK) + nb - U1) >> U2)
             for kk in range(k0, k1 + 1):
@@ -117,8 +117,9 @@ def mem_slow(regs, ctl, sysr, mem, dcache, tlb, pslot, slotpage, cb, pc, op, w0,
 
 
 @njit(cache=True, _nrt=False)
-def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget, state):
+def run(regs, ctl, sysr, sysmap, bus, dcache, budget, state):
     """Execute up to `budget` instructions.  Returns an EXIT_* code."""
+    mem, tlb, pslot, slotpage = bus.mem, bus.tlb, bus.pslot, bus.slotpage
     m32 = mem.view(np.uint32)
     pc = ctl[C_PC]
     nzcv = np.int64(ctl[C_NZCV])
@@ -302,7 +303,7 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget, 
             budget -= steps
             steps = U0
             ctl[C_MEMSLOW] += U1
-            exitc = mem_slow(regs, ctl, sysr, mem, dcache, tlb, pslot, slotpage, cb, pc, op, w0, w1)
+            exitc = mem_slow(regs, ctl, sysr, bus, dcache, pc, op, w0, w1)
             if exitc > 0:
                 break
             pc = ctl[C_PC]
@@ -332,7 +333,7 @@ def run(regs, ctl, sysr, sysmap, mem, dcache, pslot, slotpage, tlb, cb, budget, 
             ctl[C_ICOUNT] += steps
             budget -= steps
             steps = U0
-            exitc = run_group(g, regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1)
+            exitc = run_group(g, regs, ctl, sysr, sysmap, bus, op, w0, w1)
             if exitc == 0 or exitc == EXIT_HVC or exitc == EXIT_SMC or exitc == EXIT_TIMER:
                 steps += U1
             pc = ctl[C_PC]

@@ -29,7 +29,7 @@ def fp_trap(regs, ctl, sysr, pc):
 
 
 @njit(cache=True, _nrt=False)
-def fp_mem(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1):
+def fp_mem(regs, ctl, sysr, bus, pc, w0, w1):
     """LDR/STR/LDUR/STUR/LDP/STP/LDNP/STNP and literal loads of B/H/S/D/Q registers.
     A load writes the whole V register (zero-extended); nothing is committed
     before every access has succeeded."""
@@ -49,13 +49,13 @@ def fp_mem(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1):
         v = vt if k == 0 else vt2
         if load:
             if lg == 4:
-                st, lo, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, a, 8, False, U0)
+                st, lo, fva = mem_rw(ctl, sysr, bus, a, 8, False, U0)
                 if st != ACC_OK:
                     return abort_status(regs, ctl, sysr, pc, st, fva, False)
-                st, hi, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, a + np.uint64(8), 8, False, U0)
+                st, hi, fva = mem_rw(ctl, sysr, bus, a + np.uint64(8), 8, False, U0)
             else:
                 hi = U0
-                st, lo, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, a, 1 << lg, False, U0)
+                st, lo, fva = mem_rw(ctl, sysr, bus, a, 1 << lg, False, U0)
             if st != ACC_OK:
                 return abort_status(regs, ctl, sysr, pc, st, fva, False)
             if k == 0:
@@ -67,15 +67,15 @@ def fp_mem(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1):
         else:
             lo = regs[VREG + 2 * v]
             if lg == 4:
-                st, x, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, a, 8, True, lo)
+                st, x, fva = mem_rw(ctl, sysr, bus, a, 8, True, lo)
                 if st != ACC_OK:
                     return abort_status(regs, ctl, sysr, pc, st, fva, True)
-                st, x, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, a + np.uint64(8), 8, True,
+                st, x, fva = mem_rw(ctl, sysr, bus, a + np.uint64(8), 8, True,
                                     regs[VREG + 2 * v + 1])
             else:
                 if lg < 3:
                     lo &= (U1 << np.uint64(8 << lg)) - U1
-                st, x, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, a, 1 << lg, True, lo)
+                st, x, fva = mem_rw(ctl, sysr, bus, a, 1 << lg, True, lo)
             if st != ACC_OK:
                 return abort_status(regs, ctl, sysr, pc, st, fva, True)
     if load:

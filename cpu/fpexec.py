@@ -231,11 +231,11 @@ def fpdp(regs, ctl, sysr, pc, w0, w1):
 
 
 @njit(cache=True, _nrt=False)
-def fp_group(regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1):
+def fp_group(regs, ctl, sysr, sysmap, bus, op, w0, w1):
     """Entry of the floating-point group (cpu/groups.py): FPDP, FPMEM."""
     pc = ctl[C_PC]
     if op == OP_FPMEM:
-        return np.int64(fp_mem(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1))
+        return np.int64(fp_mem(regs, ctl, sysr, bus, pc, w0, w1))
     if fp_trapped(ctl, sysr):
         return np.int64(fp_trap(regs, ctl, sysr, pc))
     return np.int64(fpdp(regs, ctl, sysr, pc, w0, w1))

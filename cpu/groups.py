@@ -11,7 +11,7 @@ EXIT_GROUP, `Cpu.run` compiles (or loads) the group, fills in the address and go
 on; the instruction has not started, so this is invisible to the guest.
 
 Every group entry has the same signature as the slow-op arm
-    (regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op: int64, w0, w1) -> int64
+    (regs, ctl, sysr, sysmap, bus, op: int64, w0, w1) -> int64
 and returns 0 or an EXIT_* code, with PC/NZCV in ctl.
 """
 import importlib
@@ -73,9 +73,9 @@ def call_at_codegen(rettype):
 
 
 @intrinsic
-def call_group(typingctx, addr, regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1):
+def call_group(typingctx, addr, regs, ctl, sysr, sysmap, bus, op, w0, w1):
     """Call the compiled group entry at `addr`."""
-    sig = types.int64(addr, regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1)
+    sig = types.int64(addr, regs, ctl, sysr, sysmap, bus, op, w0, w1)
     return sig, call_at_codegen(types.int64)
 
 
@@ -87,13 +87,13 @@ if config.DISABLE_JIT:
 
 
 @njit(cache=True, _nrt=False, forceinline=True)
-def run_group(g, regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1):
+def run_group(g, regs, ctl, sysr, sysmap, bus, op, w0, w1):
     """Run op in group g, or return EXIT_GROUP (ctl[C_EXIT_A] = g) if it is not loaded."""
     a = ctl[C_GROUP + g]
     if a == np.uint64(0):
         ctl[C_EXIT_A] = np.uint64(g)
         return EXIT_GROUP
-    return call_group(a, regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1)
+    return call_group(a, regs, ctl, sysr, sysmap, bus, op, w0, w1)
 
 
 # --- loading ---------------------------------------------------------------------
@@ -126,9 +126,10 @@ def address(g, argtypes):
     return a
 
 
-def argtypes_of(regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb):
+def argtypes_of(regs, ctl, sysr, sysmap, bus):
+    """The argument types of a group entry (bus: cpu/bus.py)."""
     from numba import typeof
-    return tuple(typeof(x) for x in (regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb)) + (
+    return tuple(typeof(x) for x in (regs, ctl, sysr, sysmap, bus)) + (
         types.int64, types.uint64, types.uint64)
 
 

@@ -18,12 +18,12 @@ M32 = np.uint64(0xFFFFFFFF)
 
 
 @njit(cache=True, _nrt=False)
-def mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, va, size, is_write, value, unpriv=False):
+def mem_rw(ctl, sysr, bus, va, size, is_write, value, unpriv=False):
     """Data access for rare ops.  A store into decoded code drops that page's
     decode slot (the executor re-enters the page after every slow op)."""
-    st, v, x = access_slow(ctl, sysr, mem, tlb, pslot, slotpage, cb, va, size, is_write, value, unpriv)
+    st, v, x = access_slow(ctl, sysr, bus, va, size, is_write, value, unpriv)
     if st == ACC_CODE:
-        drop_code_page(pslot, slotpage, np.int64(x >> np.uint64(12)))
+        drop_code_page(bus.pslot, bus.slotpage, np.int64(x >> np.uint64(12)))
         return ACC_OK, v, U0
     if st == ACC_DROPPED:
         return ACC_OK, v, U0
@@ -45,19 +45,19 @@ def zext(v, size):
 
 
 @njit(cache=True, _nrt=False)
-def unpriv_ldst(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rt, rn, aux, imm, is_write):
+def unpriv_ldst(regs, ctl, sysr, bus, pc, rt, rn, aux, imm, is_write):
     """LDTR/STTR (and b/h/sb/sh/sw): at EL1 the access has EL0's permissions (no PAN
     on Armv8.0); at EL0 it is an ordinary access."""
     size, sign, _ = unpack_LD(aux)            # (LDT/STT: LD's layout)
     addr = regs[rn] + imm
     unpriv = ctl[C_EL] != U0
     if is_write:
-        st, v, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, addr, 1 << size, True,
+        st, v, fva = mem_rw(ctl, sysr, bus, addr, 1 << size, True,
                             zext(regs[rt], size), unpriv)
         if st != ACC_OK:
             return abort_status(regs, ctl, sysr, pc, st, fva, True)
     else:
-        st, v, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, addr, 1 << size, False, U0, unpriv)
+        st, v, fva = mem_rw(ctl, sysr, bus, addr, 1 << size, False, U0, unpriv)
         if st != ACC_OK:
             return abort_status(regs, ctl, sysr, pc, st, fva, False)
         if sign != SX_NONE and size < 3:

@@ -383,32 +383,32 @@ def acc_fsc(st):
 
 
 @njit(cache=True, _nrt=False)
-def access_slow(ctl, sysr, mem, tlb, pslot, slotpage, cb, va, size, is_write, value, unpriv):
+def access_slow(ctl, sysr, bus, va, size, is_write, value, unpriv):
     """Any data access the fast path could not do.  Returns (status, value, fault_va).
     unpriv: LDTR/STTR at EL1 (EL0 permissions, never entered in the soft TLB)."""
     if (va & np.uint64(size - 1)) == U0 and (va & PAGE_MASK) + np.uint64(size) <= np.uint64(4096):
-        return access1(ctl, sysr, mem, tlb, pslot, slotpage, cb, va, size, is_write, value, unpriv)
+        return access1(ctl, sysr, bus, va, size, is_write, value, unpriv)
     # unaligned or page-crossing: byte by byte (each byte may be RAM or MMIO)
     out = U0
     code = False
     for i in range(size):
         b = (value >> np.uint64(8 * i)) & M8
-        st, v, fva = access1(ctl, sysr, mem, tlb, pslot, slotpage, cb, va + np.uint64(i), 1, is_write, b,
+        st, v, fva = access1(ctl, sysr, bus, va + np.uint64(i), 1, is_write, b,
                              unpriv)
         if st != ACC_OK and st != ACC_CODE:
             return st, U0, fva
         if st == ACC_CODE:
-            drop_code_page(pslot, slotpage, np.int64(fva >> U12))
+            drop_code_page(bus.pslot, bus.slotpage, np.int64(fva >> U12))
             code = True
         out |= v << np.uint64(8 * i)
     return (ACC_DROPPED if code else ACC_OK), out, U0
 
 
 @njit(cache=True, _nrt=False)
-def access1(ctl, sysr, mem, tlb, pslot, slotpage, cb, va, size, is_write, value, unpriv):
+def access1(ctl, sysr, bus, va, size, is_write, value, unpriv):
     """One aligned access inside a page."""
     el = 0 if unpriv else np.int64(ctl[C_EL])
-    fsc, pa = translate_cached(ctl, sysr, mem, tlb, va, A_WRITE if is_write else A_READ, el)
+    fsc, pa = translate_cached(ctl, sysr, bus.mem, bus.tlb, va, A_WRITE if is_write else A_READ, el)
     if fsc >= 0:
         return ACC_FAULT + fsc, U0, va
     off = ram_offset(ctl, pa)
@@ -419,28 +419,28 @@ def access1(ctl, sysr, mem, tlb, pslot, slotpage, cb, va, size, is_write, value,
         addend = np.uint64(off & ~0xFFF) - (vpage << U12)
         fill = not unpriv
         if is_write:
-            if pslot[page] >= 0:
+            if bus.pslot[page] >= 0:
                 # decoded code in this page: write, and enter the page in the write
                 # TLB with CODE_TAG (only the hot loop's checked path uses it)
                 if fill:
                     e = T_WRITE * TLB_ENTRIES + idx
-                    tlb[2 * e] = vpage | CODE_TAG
-                    tlb[2 * e + 1] = addend
-                _ram_write(mem, off, size, value)
+                    bus.tlb[2 * e] = vpage | CODE_TAG
+                    bus.tlb[2 * e + 1] = addend
+                _ram_write(bus.mem, off, size, value)
                 return ACC_CODE, U0, np.uint64(off)
             if fill:
                 e = T_WRITE * TLB_ENTRIES + idx
-                tlb[2 * e] = vpage
-                tlb[2 * e + 1] = addend
-            _ram_write(mem, off, size, value)
+                bus.tlb[2 * e] = vpage
+                bus.tlb[2 * e + 1] = addend
+            _ram_write(bus.mem, off, size, value)
             return ACC_OK, U0, U0
         if fill:
             e = T_READ * TLB_ENTRIES + idx
-            tlb[2 * e] = vpage
-            tlb[2 * e + 1] = addend
-        return ACC_OK, _ram_read(mem, off, size), U0
+            bus.tlb[2 * e] = vpage
+            bus.tlb[2 * e + 1] = addend
+        return ACC_OK, _ram_read(bus.mem, off, size), U0
     # MMIO: the board's callback (a ctypes function: addr, size, is_write, value) -> value
-    v = cb(pa, size, 1 if is_write else 0, value)
+    v = bus.cb(pa, size, 1 if is_write else 0, value)
     if ctl[C_CB_ERR] != U0:
         return ACC_CBERR, U0, va
     if ctl[C_MMIO_ERR] != U0:

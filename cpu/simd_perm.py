@@ -209,12 +209,12 @@ def perm(regs, kind, rd, rn, rm, f):
 
 
 @njit(cache=True, _nrt=False)
-def simdx(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1):
+def simdx(regs, ctl, sysr, bus, pc, w0, w1):
     """The SIMDX slow op."""
     if fp_trapped(ctl, sysr):
         return fp_trap(regs, ctl, sysr, pc)
     if unpack_SIMDX(np.int64(w0 >> np.uint64(34)))[0] <= SX_SINGLE:
-        return _vmem.vldst(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1)
+        return _vmem.vldst(regs, ctl, sysr, bus, pc, w0, w1)
     simdx_regs(regs, w0, w1)
     ctl[C_PC] = pc + np.uint64(4)
     return 0
@@ -249,11 +249,11 @@ def simdx_regs(regs, w0, w1):
 
 
 @njit(cache=True, _nrt=False)
-def simd_group(regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1):
+def simd_group(regs, ctl, sysr, sysmap, bus, op, w0, w1):
     """Entry of the Advanced SIMD group (cpu/groups.py): SIMD (integer), SIMDX."""
     pc = ctl[C_PC]
     if op == OP_SIMDX:
-        return np.int64(simdx(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1))
+        return np.int64(simdx(regs, ctl, sysr, bus, pc, w0, w1))
     if fp_trapped(ctl, sysr):
         return np.int64(fp_trap(regs, ctl, sysr, pc))
     m31 = np.uint64(31)

@@ -42,7 +42,7 @@ def at_par(ctl, sysr, mem, va, op2):
 
 
 @njit(cache=True, _nrt=False)
-def sys_insn(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, k, rt):
+def sys_insn(regs, ctl, sysr, bus, pc, k, rt):
     """SYS: cache maintenance, DC ZVA, TLBI, AT."""
     op1 = (k >> 11) & 7
     crn = (k >> 7) & 15
@@ -56,36 +56,36 @@ def sys_insn(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, k, rt):
         elif (sctlr & SCTLR_UCI) == U0:
             return sysreg_trap(regs, ctl, sysr, pc, k, rt, False)
     if k == K_DC_ZVA:
-        if dczva_hit(tlb, U0, ctl, sysr, mem, regs[rt]):
+        if dczva_hit(bus.tlb, U0, ctl, sysr, bus.mem, regs[rt]):
             ctl[C_PC] = pc + np.uint64(4)
             return 0
         bs = np.uint64(1) << ctl[C_DCZVA_LOG2]
         base = regs[rt] & ~(bs - U1)
         # the common case (Linux clears pages with it): one translation, RAM, zeroed
         # in place; a page with decoded code loses its decode slot
-        fsc, pa, info = translate(ctl, sysr, mem, base, A_WRITE, np.int64(el))
+        fsc, pa, info = translate(ctl, sysr, bus.mem, base, A_WRITE, np.int64(el))
         if fsc < 0:
             hoff = ram_offset(ctl, pa)
             if hoff >= 0:
-                drop_code_page(pslot, slotpage, hoff >> 12)
-                mem[hoff:hoff + np.int64(bs)] = 0
-                tlb_fill_write(tlb, base, hoff)         # the page's next blocks: sysread.dczva_hit
+                drop_code_page(bus.pslot, bus.slotpage, hoff >> 12)
+                bus.mem[hoff:hoff + np.int64(bs)] = 0
+                tlb_fill_write(bus.tlb, base, hoff)         # the page's next blocks: sysread.dczva_hit
                 ctl[C_PC] = pc + np.uint64(4)
                 return 0
         for off in range(0, np.int64(bs), 8):
-            st, v, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, base + np.uint64(off), 8, True, U0)
+            st, v, fva = mem_rw(ctl, sysr, bus, base + np.uint64(off), 8, True, U0)
             if st != ACC_OK:
                 return abort_status(regs, ctl, sysr, pc, st, fva, True)
     elif k == K_IC_IALLU or k == K_IC_IALLUIS:
         if el == U0:
             return undefined(regs, ctl, sysr, pc)
-        flush_decode(pslot, slotpage)
+        flush_decode(bus.pslot, bus.slotpage)
     elif k == K_IC_IVAU:
-        fsc, pa, info = translate(ctl, sysr, mem, regs[rt], A_READ, np.int64(el))
+        fsc, pa, info = translate(ctl, sysr, bus.mem, regs[rt], A_READ, np.int64(el))
         if fsc < 0:
             off = ram_offset(ctl, pa)
             if off >= 0:
-                drop_code_page(pslot, slotpage, off >> 12)
+                drop_code_page(bus.pslot, bus.slotpage, off >> 12)
     elif crn == 7:
         # the Armv8.0 DC and AT operations (no DC CVAP/CVADP, CFP, ...); caches are
         # not modelled, so DC is a no-op; the invalidate, set/way and AT forms are
@@ -100,7 +100,7 @@ def sys_insn(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, k, rt):
         elif op1 == 0 and crm == 8 and op2 <= 3:          # AT S1E1R/W, S1E0R/W
             if el == U0:
                 return undefined(regs, ctl, sysr, pc)
-            par = at_par(ctl, sysr, mem, regs[rt], k & 7)
+            par = at_par(ctl, sysr, bus.mem, regs[rt], k & 7)
             if (par & np.uint64(0x3F)) >= np.uint64(0x29) and (par & np.uint64(0x3F)) <= np.uint64(0x2F):
                 # an external abort on the walk is not reported in PAR_EL1 but taken as a
                 # data abort (CM = 1, WnR = 1, as QEMU 7.2 reports it)
@@ -112,7 +112,7 @@ def sys_insn(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, k, rt):
           and ((k & 7) <= 3 or (k & 7) == 5 or (k & 7) == 7)):   # TLBI ...E1(IS)
         if el == U0:
             return undefined(regs, ctl, sysr, pc)
-        tlb_flush(tlb)
+        tlb_flush(bus.tlb)
     else:
         return undefined(regs, ctl, sysr, pc)
     ctl[C_PC] = pc + np.uint64(4)

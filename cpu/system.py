@@ -29,7 +29,7 @@ from pyaarch64.cpu.memaccess import unpriv_ldst
 
 
 @njit(cache=True, _nrt=False)
-def slow_op(regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1):
+def slow_op(regs, ctl, sysr, sysmap, bus, op, w0, w1):
     """Entry of the system group (cpu/groups.py OPS[G_SYSTEM]).  PC/NZCV are in ctl; returns 0 or an exit code."""
     pc = ctl[C_PC]
     rd = np.int64((w0 >> np.uint64(10)) & np.uint64(63))
@@ -45,10 +45,10 @@ def slow_op(regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1):
         slot = sysmap[key]
         if (slot == S_SCTLR_EL1 or slot == S_TCR_EL1 or slot == S_TTBR0_EL1
                 or slot == S_TTBR1_EL1):
-            tlb_flush(tlb)        # the soft TLB caches translations and permissions
+            tlb_flush(bus.tlb)        # the soft TLB caches translations and permissions
         return np.int64(r)
     if op == OP_LDT or op == OP_STT:
-        return np.int64(unpriv_ldst(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rd, rn, aux, w1,
+        return np.int64(unpriv_ldst(regs, ctl, sysr, bus, pc, rd, rn, aux, w1,
                            op == OP_STT))
     if op == OP_MSRI:
         return np.int64(msr_imm(regs, ctl, sysr, pc, unpack_MSRI(aux), np.int64(w1)))
@@ -57,11 +57,11 @@ def slow_op(regs, ctl, sysr, sysmap, mem, tlb, pslot, slotpage, cb, op, w0, w1):
     if op == OP_ERET:
         return np.int64(eret(regs, ctl, sysr, pc))
     if op == OP_SYS:
-        return np.int64(sys_insn(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, unpack_SYS(aux), rn))
+        return np.int64(sys_insn(regs, ctl, sysr, bus, pc, unpack_SYS(aux), rn))
     if op == OP_EXCL:
         if unpack_EXCL(aux)[0] >= XK_CAS:              # kind
-            return np.int64(cas(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rn, aux))
-        return np.int64(excl(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rd, rn, rm, ra, aux))
+            return np.int64(cas(regs, ctl, sysr, bus, pc, rn, aux))
+        return np.int64(excl(regs, ctl, sysr, bus, pc, rd, rn, rm, ra, aux))
     if op == OP_ATOMIC:
-        return np.int64(atomic(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, rd, rn, rm, aux))
+        return np.int64(atomic(regs, ctl, sysr, bus, pc, rd, rn, rm, aux))
     return np.int64(undefined(regs, ctl, sysr, pc))

@@ -41,7 +41,7 @@ def _pick(j, a0, a1, a2, a3, a4, a5, a6, a7):
 
 
 @njit(cache=True, _nrt=False)
-def ld1st1(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, vt, addr, total, load, q):
+def ld1st1(regs, ctl, sysr, bus, pc, vt, addr, total, load, q):
     """LD1/ST1 (multiple structures, 1-4 registers) as 8-byte accesses, without a
     buffer: the loaded words wait in locals until every access has succeeded.
     Returns (F_DONE, 0), (F_EXC, exception/exit code) or (F_GENERIC, 0)."""
@@ -52,8 +52,8 @@ def ld1st1(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, vt, addr, total, 
         # one page: a soft-TLB hit goes straight to RAM (as the executor's inline
         # loads/stores do; pages with decoded code are never in the write TLB)
         e = 2 * (np.int64(vp & TLB_IDX) + (0 if load else T_WRITE * TLB_ENTRIES))
-        if tlb[e] == vp:
-            ld1st1_page(regs, mem, addr + tlb[e + 1], vt, nw, load, q)
+        if bus.tlb[e] == vp:
+            ld1st1_page(regs, bus.mem, addr + bus.tlb[e + 1], vt, nw, load, q)
             return F_DONE, 0
     if not load:
         last = addr + np.uint64(total - 1)
@@ -62,7 +62,7 @@ def ld1st1(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, vt, addr, total, 
         for j in range(nw):
             tt = (vt + j // wpr) & 31
             v = regs[VREG + 2 * tt + (j % wpr)]
-            st, x, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb,
+            st, x, fva = mem_rw(ctl, sysr, bus,
                                 addr + np.uint64(8 * j), 8, True, v)
             if st != ACC_OK:
                 return F_EXC, abort_status(regs, ctl, sysr, pc, st, fva, True)
@@ -76,7 +76,7 @@ def ld1st1(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, vt, addr, total, 
     a6 = U0
     a7 = U0
     for j in range(nw):
-        st, v, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb,
+        st, v, fva = mem_rw(ctl, sysr, bus,
                             addr + np.uint64(8 * j), 8, False, U0)
         if st != ACC_OK:
             return F_EXC, abort_status(regs, ctl, sysr, pc, st, fva, False)
@@ -118,7 +118,7 @@ def mult_fields(w1):
 
 
 @njit(cache=True, _nrt=True)    # (NRT: it allocates its buffers)
-def vldst(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1):
+def vldst(regs, ctl, sysr, bus, pc, w0, w1):
     vt = np.int64((w0 >> np.uint64(10)) & np.uint64(31))
     rn = np.int64((w0 >> np.uint64(16)) & np.uint64(63))
     rm = np.int64((w0 >> np.uint64(22)) & np.uint64(63))
@@ -154,7 +154,7 @@ def vldst(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1):
         offs = regs[rm]
     if kind == SX_MULT and selem == 1:
         # LD1/ST1 (multiple): memory holds the registers' bytes in order
-        how, r = ld1st1(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, vt, addr, total, load, q)
+        how, r = ld1st1(regs, ctl, sysr, bus, pc, vt, addr, total, load, q)
         if how == F_DONE:
             if wb:
                 regs[rn] = addr + offs
@@ -167,7 +167,7 @@ def vldst(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1):
     nr = rpt * selem
     if load:
         for off in range(0, total, chunk):
-            st, v, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb,
+            st, v, fva = mem_rw(ctl, sysr, bus,
                                 addr + np.uint64(off), chunk, False, U0)
             if st != ACC_OK:
                 return abort_status(regs, ctl, sysr, pc, st, fva, False)
@@ -246,11 +246,11 @@ def vldst(regs, ctl, sysr, mem, tlb, pslot, slotpage, cb, pc, w0, w1):
             a = addr + np.uint64(off)
             a2 = a + np.uint64(chunk - 1)
             if (a >> U12) != (a2 >> U12):
-                fsc, pa, info = translate(ctl, sysr, mem, a2 & ~PAGE_OFF, A_WRITE,
+                fsc, pa, info = translate(ctl, sysr, bus.mem, a2 & ~PAGE_OFF, A_WRITE,
                                           np.int64(ctl[C_EL]))
                 if fsc >= 0:
                     return data_abort(regs, ctl, sysr, pc, a2 & ~PAGE_OFF, True, fsc)
-            st, x, fva = mem_rw(ctl, sysr, mem, tlb, pslot, slotpage, cb, a, chunk, True, v)
+            st, x, fva = mem_rw(ctl, sysr, bus, a, chunk, True, v)
             if st != ACC_OK:
                 return abort_status(regs, ctl, sysr, pc, st, fva, True)
     if wb:

@@ -1,0 +1,18 @@
+"""The memory side of the machine, handed through the jitted core as one value.
+
+    Bus(mem, tlb, pslot, slotpage, cb)
+
+mem       guest RAM (uint8, C-contiguous)
+tlb       the soft TLB (cpu/memory.py)
+pslot     RAM page -> decode slot (-1: no decoded code in that page)
+slotpage  decode slot -> RAM page
+cb        the board's MMIO callback (cpu/mmio.py), or None
+
+A namedtuple: numba passes it as a tuple of its fields, so reading `bus.mem` in
+jitted code costs nothing, and it boxes and unboxes like the arrays it holds.
+`Cpu.bus()` makes one; the arrays are updated in place, never replaced, while a
+RAM is attached.
+"""
+from collections import namedtuple
+
+Bus = namedtuple("Bus", "mem tlb pslot slotpage cb")
