@@ -116,7 +116,7 @@ def machine(elf, fn, extra):
     args = (cpu.dcache.reshape(-1), cpu.tlb.reshape(-1)) if extra else ()
 
     def run_variant(budget):
-        return fn(cpu.regs, cpu.ctl, cpu.sysr, cpu.sysmap, cpu.bus(), cpu.dcache, budget,
+        return fn(cpu.regs, cpu.ctl, cpu.sysr, cpu.sysmap, cpu.bus(), budget,
                   cpu.state, *args)
     cpu.run = run_variant
     m.load_elf(elf)

@@ -123,7 +123,7 @@ def counters(elf, linux=False):
             cpu._fill_groups()
             while True:
                 ic = cpu.icount
-                ex = prun(cpu.regs, cpu.ctl, cpu.sysr, cpu.sysmap, cpu.bus(), cpu.dcache,
+                ex = prun(cpu.regs, cpu.ctl, cpu.sysr, cpu.sysmap, cpu.bus(),
                           budget, cpu.state, prof)
                 exits[O.EXIT_NAMES.get(ex, ex)] += 1
                 if ex != O.EXIT_GROUP:          # (Cpu.run's own handling, as it does it)

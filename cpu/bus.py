@@ -1,11 +1,12 @@
 """The memory side of the machine, handed through the jitted core as one value.
 
-    Bus(mem, tlb, pslot, slotpage, cb)
+    Bus(mem, tlb, pslot, slotpage, dcache, cb)
 
 mem       guest RAM (uint8, C-contiguous)
 tlb       the soft TLB (cpu/memory.py)
 pslot     RAM page -> decode slot (-1: no decoded code in that page)
 slotpage  decode slot -> RAM page
+dcache    the decode cache: slot s, word i at dcache[(s << 11) | (i << 1)]
 cb        the board's MMIO callback (cpu/mmio.py), or None
 
 A namedtuple: numba passes it as a tuple of its fields, so reading `bus.mem` in
@@ -15,4 +16,4 @@ RAM is attached.
 """
 from collections import namedtuple
 
-Bus = namedtuple("Bus", "mem tlb pslot slotpage cb")
+Bus = namedtuple("Bus", "mem tlb pslot slotpage dcache cb")

@@ -283,13 +283,13 @@ class Cpu:
     def bus(self):
         """RAM, soft TLB, decode-slot maps and MMIO callback as the one value the
         jitted core passes around (cpu/bus.py)."""
-        return Bus(self.mem, self.tlb, self.pslot, self.slotpage, self._cb)
+        return Bus(self.mem, self.tlb, self.pslot, self.slotpage, self.dcache, self._cb)
 
     def run(self, budget):
         """Run up to `budget` instructions; returns an EXIT_* code (cpu.ops)."""
         from pyaarch64.cpu.executor import run as _run
         from numba import typeof
-        args = (self.regs, self.ctl, self.sysr, self.sysmap, self.bus(), self.dcache)
+        args = (self.regs, self.ctl, self.sysr, self.sysmap, self.bus())
         self._fill_groups()
         step = self.exec_path == "step"
         budget = int(budget)

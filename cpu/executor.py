@@ -36,7 +36,7 @@ from pyaarch64.cpu.opids import (HOT_FIRST, OP_CLREX, OP_CRC32, OP_MRS, OP_NONE,
 from pyaarch64.cpu.alu import crc32
 from pyaarch64.cpu.memory import (TLB_ENTRIES, T_EXEC, fetch_page, alloc_slot, tlb_flush_data,
                                   access_slow, acc_fsc, tlb_check_el, branch_target,
-                                  ACC_OK, ACC_CODE, ACC_DROPPED, ACC_CBERR)
+                                  ACC_OK, ACC_CBERR)
 from pyaarch64.cpu.exceptions import (undefined, data_abort, insn_abort, pc_align_fault,
                                       illegal_state, take_interrupt, wfi)
 from pyaarch64.cpu.isa._decoder import predecode
@@ -66,7 +66,7 @@ OPMASK = np.uint64(0x3FF)
 
 
 @njit(cache=True, _nrt=False)
-def mem_slow(regs, ctl, sysr, bus, dcache, pc, op, w0, w1):
+def mem_slow(regs, ctl, sysr, bus, pc, op, w0, w1):
     """A load or store the hot loop left: every access through `access_slow`.
     PC/NZCV are in ctl.  Returns 0 (done: registers written, PC advanced),
     -1 (an exception was taken: continue at ctl's PC) or an exit code."""
@@ -85,17 +85,7 @@ def mem_slow(regs, ctl, sysr, bus, dcache, pc, op, w0, w1):
             if msize < 3:
                 src &= (U1 << np.uint64(8 << msize)) - U1
         st, v, fva = access_slow(ctl, sysr, bus, a, 1 << msize, is_w, src, False)
-        if st == ACC_CODE:
-            # a store into a page with decoded code: forget the decoded words it
-            # overwrote (self-modifying code)
-            cs = np.int64(bus.pslot[np.int64(fva >> U12)])
-            k0 = np.int64((fva & PAGE_MASK) >> U2)
-            k1 = np.int64(((fva & PAGE_MASK) + nb - U1) >> U2)
-            for kk in range(k0, k1 + 1):
-                dcache[(cs << 11) | (kk << 1)] = U0
-        elif st == ACC_DROPPED:
-            pass                   # a page's decoded code was dropped: the next fetch sees it
-        elif st != ACC_OK:
+        if st != ACC_OK:
             if st == ACC_CBERR:
                 return EXIT_CB_ERROR
             if data_abort(regs, ctl, sysr, pc, fva, is_w, acc_fsc(st)) != 0:
@@ -117,9 +107,9 @@ def mem_slow(regs, ctl, sysr, bus, dcache, pc, op, w0, w1):
 
 
 @njit(cache=True, _nrt=False)
-def run(regs, ctl, sysr, sysmap, bus, dcache, budget, state):
+def run(regs, ctl, sysr, sysmap, bus, budget, state):
     """Execute up to `budget` instructions.  Returns an EXIT_* code."""
-    mem, tlb, pslot, slotpage = bus.mem, bus.tlb, bus.pslot, bus.slotpage
+    mem, tlb, pslot, dcache = bus.mem, bus.tlb, bus.pslot, bus.dcache
     m32 = mem.view(np.uint32)
     pc = ctl[C_PC]
     nzcv = np.int64(ctl[C_NZCV])
@@ -229,7 +219,7 @@ def run(regs, ctl, sysr, sysmap, bus, dcache, budget, state):
             page = hp >> 12
             cslot = np.int64(pslot[page])
             if cslot < 0:
-                cslot = alloc_slot(ctl, dcache, pslot, slotpage, tlb, page)
+                cslot = alloc_slot(ctl, bus, page)
             idx = (pc & PAGE_MASK) >> U2
             di = (np.uint64(cslot) << U11) | (idx << U1)
             w0 = dcache[di]
@@ -303,7 +293,7 @@ def run(regs, ctl, sysr, sysmap, bus, dcache, budget, state):
             budget -= steps
             steps = U0
             ctl[C_MEMSLOW] += U1
-            exitc = mem_slow(regs, ctl, sysr, bus, dcache, pc, op, w0, w1)
+            exitc = mem_slow(regs, ctl, sysr, bus, pc, op, w0, w1)
             if exitc > 0:
                 break
             pc = ctl[C_PC]

@@ -140,6 +140,28 @@ def specialise(w0):
 
 
 @njit(cache=True, _nrt=False, forceinline=True)
+def write_hit(st, pslot, e, vp, maddr, nb):
+    """Whether a store of nb bytes at maddr (inside one page) may go straight to RAM
+    through the write-TLB entry at e: a plain hit, or a page that holds decoded code
+    (tag with CODE_TAG: data next to code) where the store overwrites no decoded
+    word.  Else the slow path stores and forgets the words (memory.access1)."""
+    t = st[TOFF + e]
+    if t == vp:
+        return True
+    if t != (vp | CODE_TAG):
+        return False
+    h = maddr + st[TOFF + e + U1]
+    cs = np.int64(pslot[h >> U12])
+    if cs < 0:
+        return True
+    base = DOFF + (np.uint64(cs) << U11)
+    for k in range(np.int64((h & PAGE_MASK) >> U2), np.int64(((h & PAGE_MASK) + nb - U1) >> U2) + 1):
+        if st[base + (np.uint64(k) << U1)] != U0:
+            return False
+    return True
+
+
+@njit(cache=True, _nrt=False, forceinline=True)
 def generic(op):
     """The generic op of a hot-loop variant (op >= HOT_FIRST; ops.tab's [hot])."""
     return np.int64(HOT_GENERIC_OP[op - HOT_FIRST])
@@ -276,17 +298,8 @@ def hot_run(st, ctl, pslot, mem, budget, sysr):
             maddr, msize, _, mode, _ = mem_operands(st, w0, w1, pc, op)
             vp = maddr >> U12
             e = ((vp & TLB_IDX) + WRITE_BASE) << U1
-            t = st[TOFF + e]
-            if t != vp and t == (vp | CODE_TAG):
-                # data next to decoded code: store unless a decoded word is overwritten
-                h = maddr + st[TOFF + e + U1]
-                cs = np.int64(pslot[h >> U12])
-                if cs >= 0:
-                    wi = (DOFF + (np.uint64(cs) << U11)) | (((h & PAGE_MASK) >> U2) << U1)
-                    if st[wi] != U0 or (msize == 3 and st[wi + U2] != U0):
-                        break
-                t = vp
-            if (maddr & ((U1 << np.uint64(msize)) - U1)) != U0 or t != vp:
+            if ((maddr & ((U1 << np.uint64(msize)) - U1)) != U0
+                    or not write_hit(st, pslot, e, vp, maddr, U1 << np.uint64(msize))):
                 break
             st_sized(mem, maddr + st[TOFF + e + U1], st[rd], msize)
             writeback(st, rn, mode, maddr, w1)
@@ -365,20 +378,9 @@ def hot_run(st, ctl, pslot, mem, budget, sysr):
             maddr, msize, _, mode, _ = mem_operands(st, w0, w1, pc, op)
             vp = maddr >> U12
             e = ((vp & TLB_IDX) + WRITE_BASE) << U1
-            t = st[TOFF + e]
-            if (t != vp and t == (vp | CODE_TAG)
-                    and (maddr & PAGE_MASK) <= PAIR_LAST - (U2 << np.uint64(msize))):
-                h = maddr + st[TOFF + e + U1]
-                cs = np.int64(pslot[h >> U12])
-                if cs >= 0:
-                    wi = (DOFF + (np.uint64(cs) << U11)) | (((h & PAGE_MASK) >> U2) << U1)
-                    if st[wi] != U0 or st[wi + U2] != U0:
-                        break
-                    if msize == 3 and (st[wi + U4] != U0 or st[wi + U4 + U2] != U0):
-                        break
-                t = vp
             if ((maddr & ((U1 << np.uint64(msize)) - U1)) != U0
-                    or (maddr & PAGE_MASK) > PAIR_LAST - (U2 << np.uint64(msize)) or t != vp):
+                    or (maddr & PAGE_MASK) > PAIR_LAST - (U2 << np.uint64(msize))
+                    or not write_hit(st, pslot, e, vp, maddr, U2 << np.uint64(msize))):
                 break
             h = maddr + st[TOFF + e + U1]
             v = st[rd]
@@ -552,7 +554,7 @@ def hot_run(st, ctl, pslot, mem, budget, sysr):
             st[rd] = dp1(a, kind, w)
         elif op == OP_FPMEM:
             # loads/stores of B/H/S/D/Q registers (and pairs): FP enabled, inside a
-            # page, soft-TLB hit (a store: a plain write entry), aligned or (D and Q,
+            # page, soft-TLB hit (a store: write_hit), aligned or (D and Q,
             # as string and memcpy code does) unaligned with alignment checking off;
             # anything else is the floating-point group's (fpaccess.fp_mem)
             if not fp_enabled(ctl, sysr):
@@ -561,10 +563,15 @@ def hot_run(st, ctl, pslot, mem, budget, sysr):
             nb = U1 << np.uint64(lg)
             vp = maddr >> U12
             e = (vp & TLB_IDX) << U1
-            if load == 0:
-                e += WRITE_BASE << U1      # (a write entry tagged as holding code never matches)
-            if (maddr & PAGE_MASK) + nb * np.uint64(cnt) > PAIR_LAST or st[TOFF + e] != vp:
+            if (maddr & PAGE_MASK) + nb * np.uint64(cnt) > PAIR_LAST:
                 break
+            if load:
+                if st[TOFF + e] != vp:
+                    break
+            else:
+                e += WRITE_BASE << U1
+                if not write_hit(st, pslot, e, vp, maddr, nb * np.uint64(cnt)):
+                    break
             if (maddr & (nb - U1)) != U0 and (lg < 3 or (sysr[S_SCTLR_EL1, R_VAL] & SCTLR_A) != U0):
                 break
             h = maddr + st[TOFF + e + U1]

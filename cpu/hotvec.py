@@ -27,6 +27,7 @@ from numba import njit
 from pyaarch64.cpu.ops import C_NZCV
 from pyaarch64.cpu.opids import OP_FPDP, OP_SIMD, OP_SIMDX, unpack_SIMDX
 from pyaarch64.cpu import hotloop
+from pyaarch64.cpu.hotloop import write_hit
 from pyaarch64.cpu.memory import TLB_ENTRIES, T_WRITE, STATE_TLB
 from pyaarch64.cpu.sysregs import R_VAL, S_SCTLR_EL1
 from pyaarch64.cpu.operands import fp_enabled
@@ -88,10 +89,13 @@ def vec_arm(st, ctl, pslot, mem, sysr, pc, w0, w1, nzcv):
     if (addr & PAGE_MASK) + total > np.uint64(4096):
         return np.int64(-1)
     e = (vp & TLB_IDX) << U1
-    if not load:
-        e += WRITE_BASE << U1                   # (a write entry tagged as holding code never matches)
-    if st[TOFF + e] != vp:
-        return np.int64(-1)
+    if load:
+        if st[TOFF + e] != vp:
+            return np.int64(-1)
+    else:
+        e += WRITE_BASE << U1
+        if not write_hit(st, pslot, e, vp, addr, total):
+            return np.int64(-1)
     offs = total if immpost else st[(w0 >> np.uint64(22)) & M6]
     ld1st1_page(st, mem, addr + st[TOFF + e + U1], np.int64((w0 >> np.uint64(10)) & M5),
                 np.int64(total >> np.uint64(3)), load, q)

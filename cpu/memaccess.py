@@ -8,8 +8,7 @@ from numba import njit
 
 from pyaarch64.cpu.ops import C_PC, C_EL, SX_NONE, SX_32, EXIT_CB_ERROR
 from pyaarch64.cpu.opids import unpack_LD
-from pyaarch64.cpu.memory import (access_slow, drop_code_page, acc_fsc, ACC_OK, ACC_CBERR, ACC_CODE,
-                                  ACC_DROPPED)
+from pyaarch64.cpu.memory import access_slow, acc_fsc, ACC_OK, ACC_CBERR
 from pyaarch64.cpu.exceptions import data_abort
 
 U0 = np.uint64(0)
@@ -19,15 +18,9 @@ M32 = np.uint64(0xFFFFFFFF)
 
 @njit(cache=True, _nrt=False)
 def mem_rw(ctl, sysr, bus, va, size, is_write, value, unpriv=False):
-    """Data access for rare ops.  A store into decoded code drops that page's
-    decode slot (the executor re-enters the page after every slow op)."""
-    st, v, x = access_slow(ctl, sysr, bus, va, size, is_write, value, unpriv)
-    if st == ACC_CODE:
-        drop_code_page(bus.pslot, bus.slotpage, np.int64(x >> np.uint64(12)))
-        return ACC_OK, v, U0
-    if st == ACC_DROPPED:
-        return ACC_OK, v, U0
-    return st, v, x
+    """Data access for rare ops (a store into decoded code forgets the words it
+    overwrote, memory.access1)."""
+    return access_slow(ctl, sysr, bus, va, size, is_write, value, unpriv)
 
 
 @njit(cache=True, _nrt=False)

@@ -8,8 +8,9 @@ offset = VA + addend.  The decode cache is flat too: slot s, word i at
 dcache[(s << 11) | (i << 1)] (op word) and +1 (immediate).  Flat 1-D arrays keep
 numba from multiplying by strides reloaded from the stack on the hot path.
 Only RAM pages enter it; MMIO always misses.  A RAM page that holds decoded
-code never enters the write TLB, so a store to it comes here and drops the
-page's decode slot (self-modifying code needs no guest cooperation).
+code enters the write TLB only with CODE_TAG, so a store to it that may overwrite
+a decoded word comes here and forgets the decoded words it overwrote
+(self-modifying code needs no guest cooperation; data next to code stays cheap).
 """
 import numpy as np
 from numba import njit
@@ -35,10 +36,8 @@ U12 = np.uint64(12)
 PAGE_MASK = np.uint64(0xFFF)
 M8 = np.uint64(0xFF)
 
-# access status.  ACC_CODE: a store hit a page with decoded code; the third
-# result is the host offset written, so the caller can drop just those decode
-# entries.  ACC_DROPPED: a byte-path store dropped whole decoded pages.
-ACC_OK, ACC_ABORT, ACC_CBERR, ACC_CODE, ACC_DROPPED = 0, 1, 2, 3, 4
+# access status
+ACC_OK, ACC_ABORT, ACC_CBERR = 0, 1, 2
 # ACC_FAULT + fsc: a translation, access flag, permission or address size fault
 ACC_FAULT = 0x100
 
@@ -328,8 +327,9 @@ def tag_write_tlb(tlb, host_page):
 
 
 @njit(cache=True, _nrt=False)
-def alloc_slot(ctl, dcache, pslot, slotpage, tlb, host_page):
+def alloc_slot(ctl, bus, host_page):
     """Give RAM page `host_page` a decode-cache slot (round robin) and return it."""
+    dcache, pslot, slotpage = bus.dcache, bus.pslot, bus.slotpage
     n = dcache.shape[0] // SLOT_WORDS
     s = np.int64(ctl[C_SLOT_RR] % np.uint64(n))
     ctl[C_SLOT_RR] = np.uint64(s + 1)
@@ -339,8 +339,18 @@ def alloc_slot(ctl, dcache, pslot, slotpage, tlb, host_page):
     dcache[s * SLOT_WORDS:(s + 1) * SLOT_WORDS] = 0
     slotpage[s] = host_page
     pslot[host_page] = s
-    tag_write_tlb(tlb, host_page)
+    tag_write_tlb(bus.tlb, host_page)
     return s
+
+
+@njit(cache=True, _nrt=False)
+def forget_words(dcache, s, off, size):
+    """Forget the decoded words of slot s that a store of `size` bytes at RAM offset
+    `off` (inside one page) overwrote: they are decoded again when next fetched."""
+    k0 = np.int64((off & 0xFFF) >> 2)
+    k1 = np.int64(((off & 0xFFF) + size - 1) >> 2)
+    for k in range(k0, k1 + 1):
+        dcache[(s << 11) | (k << 1)] = U0
 
 
 @njit(cache=True, _nrt=False)
@@ -390,18 +400,14 @@ def access_slow(ctl, sysr, bus, va, size, is_write, value, unpriv):
         return access1(ctl, sysr, bus, va, size, is_write, value, unpriv)
     # unaligned or page-crossing: byte by byte (each byte may be RAM or MMIO)
     out = U0
-    code = False
     for i in range(size):
         b = (value >> np.uint64(8 * i)) & M8
         st, v, fva = access1(ctl, sysr, bus, va + np.uint64(i), 1, is_write, b,
                              unpriv)
-        if st != ACC_OK and st != ACC_CODE:
+        if st != ACC_OK:
             return st, U0, fva
-        if st == ACC_CODE:
-            drop_code_page(bus.pslot, bus.slotpage, np.int64(fva >> U12))
-            code = True
         out |= v << np.uint64(8 * i)
-    return (ACC_DROPPED if code else ACC_OK), out, U0
+    return ACC_OK, out, U0
 
 
 @njit(cache=True, _nrt=False)
@@ -419,15 +425,18 @@ def access1(ctl, sysr, bus, va, size, is_write, value, unpriv):
         addend = np.uint64(off & ~0xFFF) - (vpage << U12)
         fill = not unpriv
         if is_write:
-            if bus.pslot[page] >= 0:
-                # decoded code in this page: write, and enter the page in the write
-                # TLB with CODE_TAG (only the hot loop's checked path uses it)
+            s = np.int64(bus.pslot[page])
+            if s >= 0:
+                # decoded code in this page: write, forget the decoded words the store
+                # overwrote, and enter the page in the write TLB with CODE_TAG (the
+                # hot loop's checked path stores there when no decoded word is hit)
                 if fill:
                     e = T_WRITE * TLB_ENTRIES + idx
                     bus.tlb[2 * e] = vpage | CODE_TAG
                     bus.tlb[2 * e + 1] = addend
                 _ram_write(bus.mem, off, size, value)
-                return ACC_CODE, U0, np.uint64(off)
+                forget_words(bus.dcache, s, off, size)
+                return ACC_OK, U0, U0
             if fill:
                 e = T_WRITE * TLB_ENTRIES + idx
                 bus.tlb[2 * e] = vpage

@@ -47,6 +47,12 @@ MUTATIONS = {
     "fpq": ("cpu/hotloop.py", "                            st64u(mem, h + U8, st[vi + U1])\n",
             "                            st64u(mem, h + U8, st[vi])\n", ("fast", "general"),
             "the hot loop's Q-register store writes the low half twice"),
+    # stores into a page that holds decoded code (self-modifying code, data next to code)
+    "smc-hit": ("cpu/hotloop.py", "        if st[base + (np.uint64(k) << U1)] != U0:\n            return False\n",
+                "        if st[base + (np.uint64(k) << U1)] != U0:\n            return True\n",
+                ("fast", "general", "step"), "the fast loops' stores overwrite decoded words without leaving"),
+    "smc-forget": ("cpu/memory.py", "                forget_words(bus.dcache, s, off, size)\n", "",
+                   ALL, "the slow path's stores into decoded code forget nothing"),
     # the vector loop's own code (cpu/hotvec.py) and the whole-word SIMD forms
     "vec-ld1": ("cpu/hotvec.py", "        st[rn] = addr + offs\n", "        st[rn] = addr\n",
                 ("fast", "general"), "the vector loop's LD1/ST1 forget the post-index writeback"),

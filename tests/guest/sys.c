@@ -280,6 +280,42 @@ static void smc_tests(void) {
         uint64_t (*fn)(void) = (uint64_t (*)(void))code;
         printf_("smc: str x %d -> %lx\n", i, fn());
     }
+    /* ... by FP/SIMD stores (the vector loop's checked stores, then the FP and SIMD
+     * groups' own path), by a store-exclusive (the system group's), and data stored
+     * next to decoded code that must not disturb it */
+    asm volatile("msr cpacr_el1, %0\n\tisb" :: "r"(3ULL << 20));
+    uint64_t (*fn)(void) = (uint64_t (*)(void))code;
+    for (int i = 0; i < 2; i++) {
+        uint32_t w[4] = {0xd2800000 | ((0x400 + i) << 5), 0xd65f03c0, 0, 0};
+        asm volatile("ldr q0, [%0]\n\tstr q0, [%1]" :: "r"(w), "r"(code) : "v0", "memory");
+        printf_("smc: str q %d -> %lx\n", i, fn());
+    }
+    for (int i = 0; i < 2; i++) {
+        uint32_t w[8] = {0xd2800000 | ((0x500 + i) << 5), 0xf2a00000 | (0x77 << 5), 0xd65f03c0};
+        asm volatile("ld1 {v0.4s, v1.4s}, [%0]\n\tst1 {v0.4s, v1.4s}, [%1]"
+                     :: "r"(w), "r"(code) : "v0", "v1", "memory");
+        printf_("smc: st1 %d -> %lx\n", i, fn());
+    }
+    for (int i = 0; i < 2; i++) {
+        uint32_t w[4] = {0xd2800000 | ((0x600 + i) << 5), 0xd65f03c0, 0, 0};
+        asm volatile("stp q0, q1, [%0]\n\tldr q0, [%1]\n\tmovi v1.16b, #0\n\tstp q0, q1, [%0]"
+                     :: "r"(code), "r"(w) : "v0", "v1", "memory");
+        printf_("smc: stp q %d -> %lx\n", i, fn());
+    }
+    for (int i = 0; i < 2; i++) {
+        uint64_t w = ((uint64_t)0xd65f03c0 << 32) | (0xd2800000 | ((0x700 + i) << 5));
+        uint32_t fail;
+        asm volatile("1: ldxr xzr, [%1]\n\tstxr %w0, %2, [%1]\n\tcbnz %w0, 1b"
+                     : "=&r"(fail) : "r"(code), "r"(w) : "memory");
+        printf_("smc: stxr %d -> %lx\n", i, fn());
+    }
+    for (int i = 0; i < 3; i++) {
+        uint32_t w[8] = {i, i + 1, i + 2, i + 3, i + 4, i + 5, i + 6, i + 7};
+        asm volatile("ld1 {v0.4s, v1.4s}, [%0]\n\tst1 {v0.4s, v1.4s}, [%1]\n\t"
+                     "str q0, [%1, #32]\n\tstr %x2, [%1, #48]"
+                     :: "r"(w), "r"(code + 32), "r"((uint64_t)i) : "v0", "v1", "memory");
+        printf_("smc: data next to code %d -> %lx %u %u\n", i, fn(), code[32 + 7], code[32 + 12]);
+    }
 }
 
 static void sysreg_tests(void) {
