@@ -46,16 +46,10 @@ def jobs():
     return 2 if (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1) >= 2 else 1
 
 
-def _dispatcher(g):
-    import importlib
-    from pyaarch64.cpu import groups
-    mod, fn = groups.ENTRIES[g]
-    return mod, getattr(importlib.import_module(mod), fn)
-
-
 def is_cached(g, argtypes):
     """Whether group g compiled for argtypes is in the on-disk cache."""
-    return dispatcher_cached(_dispatcher(g)[1], argtypes)
+    from pyaarch64.cpu import groups
+    return dispatcher_cached(groups.entry(g)[1], argtypes)
 
 
 def dispatcher_cached(disp, argtypes):
@@ -76,8 +70,8 @@ def claim(g, block=True):
     """Hold group g's compile lock; yields True, or False when block=False and another
     process holds it.  Yields True without locking when the lock file cannot be made
     (read-only cache: numba does not cache there either)."""
-    from pyaarch64.cpu import jitcache
-    mod, disp = _dispatcher(g)
+    from pyaarch64.cpu import groups, jitcache
+    mod, disp = groups.entry(g)
     d = jitcache.cache_dir_of(mod)
     try:
         os.makedirs(d, exist_ok=True)
@@ -145,13 +139,14 @@ def _watch_parent(pid):
 
 
 def main():
+    from pyaarch64.cpu import groups
     parent = int(os.environ.get("PYAARCH64_COMPILE_PARENT", "0"))
     if parent:
         threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     for g, argtypes in pickle.loads(sys.stdin.buffer.read()):
         with claim(g, block=False) as mine:
             if mine:                    # else the parent compiles it right now
-                _dispatcher(g)[1].compile(_restored(argtypes))
+                groups.entry(g)[1].compile(_restored(argtypes))
 
 
 def _portable(argtypes):

@@ -23,7 +23,8 @@ memory slow path, every fetch through a page walk).
 import numpy as np
 from numba import njit
 
-from pyaarch64.cpu.ops import (C_DAIF, C_EL, C_EXCL_ADDR, C_EXIT_A, C_EXIT_B, C_EXIT_C, C_FEAT,
+from pyaarch64.cpu.ops import (SH_RD, SH_RN, SH_RM, SH_RA, SH_AUX, OPMASK,
+                               C_DAIF, C_EL, C_EXCL_ADDR, C_EXIT_A, C_EXIT_B, C_EXIT_C, C_FEAT,
                                C_GROUP, C_HOT_CALLS, C_HOT_LEFT, C_HOT_W0, C_HOT_W1, C_ICOUNT,
                                C_IL, C_IRQ, C_LEAVES, C_MEMSLOW, C_NZCV, C_PATH, C_PC, C_STOP,
                                C_TLB_EL, C_VEC_CALLS, C_VEC_INSNS, C_VEC_OPS, C_VEC_PC,
@@ -55,14 +56,8 @@ M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 PAGE_MASK = np.uint64(0xFFF)
 TLB_IDX = np.uint64(TLB_ENTRIES - 1)
 EXEC_BASE = np.uint64(T_EXEC * TLB_ENTRIES)
-SH_RD = np.uint64(10)
-SH_RN = np.uint64(16)
-SH_RM = np.uint64(22)
-SH_RA = np.uint64(28)
-SH_AUX = np.uint64(34)
 U55 = np.uint64(55)
 TOP_NEG = np.uint64(0x1FF)
-OPMASK = np.uint64(0x3FF)
 
 
 @njit(cache=True, _nrt=False)

@@ -17,7 +17,9 @@ group's 170 ns for a scalar FADD.
 import numpy as np
 from numba import njit
 
-from pyaarch64.cpu.ops import C_NZCV, C_PC, VREG
+from pyaarch64.cpu.ops import SH_AUX, SH_RA, SH_RD, SH_RM, SH_RN, C_NZCV, C_PC, VREG
+from pyaarch64.cpu.ops import (K_DP1, K_DP2, K_DP3, K_CMP, K_CCMP, K_CSEL, K_IMM, K_INT,  # FPDP kinds
+                               K_V3, K_S3, K_V2, K_S2, K_ACROSS, K_SPAIR, K_VELEM, K_SELEM)
 from pyaarch64.cpu.opids import OP_FPMEM, unpack_FPDP
 from pyaarch64.cpu.fpaccess import fp_mem, fp_trapped, fp_trap
 from pyaarch64.cpu.sysregs import R_VAL, S_FPCR, S_FPSR
@@ -31,10 +33,6 @@ from pyaarch64.cpu.fpvec import three_same, two_misc, across, by_element, shift_
 U0 = np.uint64(0)
 U1 = np.uint64(1)
 
-# encoding classes (the decoder's aux): scalar FP, then Advanced SIMD FP (cpu/fpvec.py)
-K_DP1, K_DP2, K_DP3, K_CMP, K_CCMP, K_CSEL, K_IMM, K_INT, K_FIXED = 0, 1, 2, 3, 4, 5, 6, 7, 8
-K_V3, K_S3, K_V2, K_S2, K_ACROSS, K_SPAIR, K_VELEM, K_SELEM, K_VSHIFT, K_SSHIFT = (
-    9, 10, 11, 12, 13, 14, 15, 16, 17, 18)
 
 
 @njit(cache=True, _nrt=False)
@@ -178,11 +176,11 @@ def fpdp(regs, ctl, sysr, pc, w0, w1):
     vector loop, cpu/hotvec.py); FP access checked by the caller."""
     fpcr = sysr[S_FPCR, R_VAL]
     m6 = np.uint64(63)
-    rd = np.int64((w0 >> np.uint64(10)) & m6)
-    rn = np.int64((w0 >> np.uint64(16)) & m6)
-    rm = np.int64((w0 >> np.uint64(22)) & m6)
-    ra = np.int64((w0 >> np.uint64(28)) & m6)
-    aux = np.int64(w0 >> np.uint64(34))
+    rd = np.int64((w0 >> SH_RD) & m6)
+    rn = np.int64((w0 >> SH_RN) & m6)
+    rm = np.int64((w0 >> SH_RM) & m6)
+    ra = np.int64((w0 >> SH_RA) & m6)
+    aux = np.int64(w0 >> SH_AUX)
     kind, ftype, n, op, x = unpack_FPDP(aux)
     imm = np.int64(w1)
     fmt = fmt_of(ftype)

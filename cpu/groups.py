@@ -101,6 +101,12 @@ _addr = {}          # (group, argument types) -> address
 _lock = threading.Lock()
 
 
+def entry(g):
+    """Group g's entry: (module name, the jitted function)."""
+    mod, fn = ENTRIES[g]
+    return mod, getattr(importlib.import_module(mod), fn)
+
+
 def address(g, argtypes):
     """The address of group g's entry compiled for these argument types (compiling or
     loading it from the cache on first use)."""
@@ -109,8 +115,7 @@ def address(g, argtypes):
     if a is not None:
         return a
     with _lock:
-        mod, fn = ENTRIES[g]
-        disp = getattr(importlib.import_module(mod), fn)
+        mod, disp = entry(g)
         if config.DISABLE_JIT:
             a = 1 + g
             _PY[a] = disp
@@ -120,7 +125,7 @@ def address(g, argtypes):
             cres = disp.overloads[argtypes]
             want = types.uint64 if g == G_VEC else types.int64
             if cres.signature.return_type != want:
-                raise TypeError(f"group entry {mod}.{fn} returns {cres.signature.return_type}, not {want}")
+                raise TypeError(f"group entry {mod}.{disp.__name__} returns {cres.signature.return_type}, not {want}")
             a = cres.library.get_pointer_to_function(cres.fndesc.llvm_func_name)
         _addr[key] = a
     return a

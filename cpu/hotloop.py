@@ -18,7 +18,8 @@ from numba import njit, types, config
 from numba.core import cgutils
 from numba.core.extending import intrinsic
 
-from pyaarch64.cpu.ops import (C_DAIF, C_EL, C_HOT_LEFT, C_HOT_W0, C_HOT_W1, C_IL, C_IRQ, C_NZCV,
+from pyaarch64.cpu.ops import (SH_RD, SH_RN, SH_RM, SH_RA, SH_AUX, OPMASK, AUX_CLEAR,
+                               C_DAIF, C_EL, C_HOT_LEFT, C_HOT_W0, C_HOT_W1, C_IL, C_IRQ, C_NZCV,
                                C_PC, C_STOP, C_TLB_EL, C_VEC_OPS, C_VEC_PC, HOT_LEFT_FETCH,
                                HOT_LEFT_INSN, MODE_OFF, SX_NONE, VREG)
 from pyaarch64.cpu.opids import (HOT_FIRST, HOT_GENERIC_OP, OP_ADC, OP_ADDI, OP_ADDR, OP_ADDSI,
@@ -63,15 +64,8 @@ PAIR_LAST = np.uint64(4096)   # a pair of 2 << size bytes at offset <= 4096 - (2
 WRITE_BASE = np.uint64(T_WRITE * TLB_ENTRIES)
 EXEC_BASE = np.uint64(T_EXEC * TLB_ENTRIES)
 NO_PAGE = np.uint64(0xFFFFFFFFFFFFFFFF)
-SH_RD = np.uint64(10)
-SH_RN = np.uint64(16)
-SH_RM = np.uint64(22)
-SH_RA = np.uint64(28)
-SH_AUX = np.uint64(34)
 U55 = np.uint64(55)
 TOP_NEG = np.uint64(0x1FF)
-OPMASK = np.uint64(0x3FF)
-AUX_CLEAR = ~(np.uint64(0x3FFFFFFF) << np.uint64(34))
 TOFF = np.uint64(STATE_TLB)
 DOFF = np.uint64(STATE_DCACHE)
 

@@ -24,7 +24,7 @@ from types import FunctionType
 import numpy as np
 from numba import njit
 
-from pyaarch64.cpu.ops import C_NZCV
+from pyaarch64.cpu.ops import SH_RD, SH_RM, SH_RN, C_NZCV, OPMASK, SH_AUX
 from pyaarch64.cpu.opids import OP_FPDP, OP_SIMD, OP_SIMDX, unpack_SIMDX
 from pyaarch64.cpu import hotloop
 from pyaarch64.cpu.hotloop import write_hit
@@ -43,8 +43,6 @@ U1 = np.uint64(1)
 U12 = np.uint64(12)
 M5 = np.uint64(31)
 M6 = np.uint64(63)
-OPMASK = np.uint64(0x3FF)
-SH_AUX = np.uint64(34)
 PAGE_MASK = np.uint64(0xFFF)
 TLB_IDX = np.uint64(TLB_ENTRIES - 1)
 WRITE_BASE = np.uint64(T_WRITE * TLB_ENTRIES)
@@ -61,8 +59,8 @@ def vec_arm(st, ctl, pslot, mem, sysr, pc, w0, w1, nzcv):
         return np.int64(-1)                     # the access trap is the general path's
     op = w0 & OPMASK
     if op == OP_SIMD:
-        simd_int(st, ctl, sysr, pc, np.int64((w0 >> np.uint64(10)) & M5),
-                 np.int64((w0 >> np.uint64(16)) & M5), np.int64((w0 >> np.uint64(22)) & M5),
+        simd_int(st, ctl, sysr, pc, np.int64((w0 >> SH_RD) & M5),
+                 np.int64((w0 >> SH_RN) & M5), np.int64((w0 >> SH_RM) & M5),
                  np.int64(w0 >> SH_AUX))
         return nzcv
     if op == OP_FPDP:
@@ -82,7 +80,7 @@ def vec_arm(st, ctl, pslot, mem, sysr, pc, w0, w1, nzcv):
     load, q, lg, rpt, selem, wb, immpost = mult_fields(w1)
     if selem != 1 or (sysr[S_SCTLR_EL1, R_VAL] & SCTLR_A) != U0:
         return np.int64(-1)
-    rn = (w0 >> np.uint64(16)) & M6
+    rn = (w0 >> SH_RN) & M6
     addr = st[rn]
     total = np.uint64(rpt * (16 if q else 8))
     vp = addr >> U12
@@ -96,8 +94,8 @@ def vec_arm(st, ctl, pslot, mem, sysr, pc, w0, w1, nzcv):
         e += WRITE_BASE << U1
         if not write_hit(st, pslot, e, vp, addr, total):
             return np.int64(-1)
-    offs = total if immpost else st[(w0 >> np.uint64(22)) & M6]
-    ld1st1_page(st, mem, addr + st[TOFF + e + U1], np.int64((w0 >> np.uint64(10)) & M5),
+    offs = total if immpost else st[(w0 >> SH_RM) & M6]
+    ld1st1_page(st, mem, addr + st[TOFF + e + U1], np.int64((w0 >> SH_RD) & M5),
                 np.int64(total >> np.uint64(3)), load, q)
     if wb:
         st[rn] = addr + offs

@@ -7,7 +7,8 @@ groups through it.
 import numpy as np
 from numba import njit
 
-from pyaarch64.cpu.ops import (C_EL, FK_LIT, FK_PAIR, FK_REG, MODE_OFF, MODE_POST, MODE_PRE, SX_32,
+from pyaarch64.cpu.ops import (SH_RN, SH_RM, SH_AUX,
+                               C_EL, FK_LIT, FK_PAIR, FK_REG, MODE_OFF, MODE_POST, MODE_PRE, SX_32,
                                SX_NONE)
 from pyaarch64.cpu.opids import (OP_LDLIT, OP_LDP, OP_LDRR, OP_STP, OP_STRR, unpack_FPMEM,
                                  unpack_LD, unpack_LDLIT, unpack_LDRR)
@@ -19,9 +20,6 @@ U1 = np.uint64(1)
 U3 = np.uint64(3)
 M6 = np.uint64(63)
 M32 = np.uint64(0xFFFFFFFF)
-SH_RN = np.uint64(16)
-SH_RM = np.uint64(22)
-SH_AUX = np.uint64(34)
 
 
 @njit(cache=True, _nrt=False, forceinline=True)

@@ -13,6 +13,16 @@ Op ids (cpu/opids.py, generated from cpu/isa/ops.tab) are positions in
 ``OP_NAMES``; they are an in-memory detail only and must never be written to a
 snapshot (snapshots store names, see DESIGN §5).
 """
+import numpy as np
+
+# --- the decoded word w0 (above): field shifts and masks, as the jitted code uses them
+SH_RD = np.uint64(10)
+SH_RN = np.uint64(16)
+SH_RM = np.uint64(22)
+SH_RA = np.uint64(28)
+SH_AUX = np.uint64(34)
+OPMASK = np.uint64(0x3FF)                                   # op: bits 0-9
+AUX_CLEAR = ~(np.uint64(0x3FFFFFFF) << SH_AUX)              # w0 without its aux
 
 # --- register slots -------------------------------------------------------
 ZR = 31      # always reads 0
@@ -35,6 +45,11 @@ SX_NONE, SX_64, SX_32 = 0, 1, 2
 
 # FPMEM kinds
 FK_IMM, FK_REG, FK_LIT, FK_PAIR = 0, 1, 2, 3
+
+# FPDP kinds (the encoding class, aux field "kind"): scalar FP, then Advanced SIMD FP
+K_DP1, K_DP2, K_DP3, K_CMP, K_CCMP, K_CSEL, K_IMM, K_INT, K_FIXED = 0, 1, 2, 3, 4, 5, 6, 7, 8
+K_V3, K_S3, K_V2, K_S2, K_ACROSS, K_SPAIR, K_VELEM, K_SELEM, K_VSHIFT, K_SSHIFT = (
+    9, 10, 11, 12, 13, 14, 15, 16, 17, 18)
 
 # EXC kinds
 EXC_SVC, EXC_HVC, EXC_SMC, EXC_BRK, EXC_HLT = 1, 2, 3, 4, 5

@@ -9,7 +9,7 @@ A 64-bit (Q=0) result zeroes the upper half of the V register.
 import numpy as np
 from numba import njit
 
-from pyaarch64.cpu.ops import C_PC, VREG
+from pyaarch64.cpu.ops import SH_AUX, SH_RD, SH_RM, SH_RN, C_PC, VREG
 from pyaarch64.cpu.opids import OP_SIMDX, unpack_SIMDX
 from pyaarch64.cpu.simd_int import simd_int
 from pyaarch64.cpu.fpaccess import fp_trapped, fp_trap
@@ -213,7 +213,7 @@ def simdx(regs, ctl, sysr, bus, pc, w0, w1):
     """The SIMDX slow op."""
     if fp_trapped(ctl, sysr):
         return fp_trap(regs, ctl, sysr, pc)
-    if unpack_SIMDX(np.int64(w0 >> np.uint64(34)))[0] <= SX_SINGLE:
+    if unpack_SIMDX(np.int64(w0 >> SH_AUX))[0] <= SX_SINGLE:
         return _vmem.vldst(regs, ctl, sysr, bus, pc, w0, w1)
     simdx_regs(regs, w0, w1)
     ctl[C_PC] = pc + np.uint64(4)
@@ -223,11 +223,11 @@ def simdx(regs, ctl, sysr, bus, pc, w0, w1):
 @njit(cache=True, _nrt=False)
 def simdx_regs(regs, w0, w1):
     """The SIMDX kinds that touch only registers (all but the loads and stores)."""
-    aux = np.int64(w0 >> np.uint64(34))
+    aux = np.int64(w0 >> SH_AUX)
     kind, q, how = unpack_SIMDX(aux)
-    rd = np.int64((w0 >> np.uint64(10)) & np.uint64(63))
-    rn = np.int64((w0 >> np.uint64(16)) & np.uint64(63))
-    rm = np.int64((w0 >> np.uint64(22)) & np.uint64(63))
+    rd = np.int64((w0 >> SH_RD) & np.uint64(63))
+    rn = np.int64((w0 >> SH_RN) & np.uint64(63))
+    rm = np.int64((w0 >> SH_RM) & np.uint64(63))
     if kind == SX_MODIMM:
         vd = VREG + 2 * rd
         lo = w1
@@ -257,6 +257,6 @@ def simd_group(regs, ctl, sysr, sysmap, bus, op, w0, w1):
     if fp_trapped(ctl, sysr):
         return np.int64(fp_trap(regs, ctl, sysr, pc))
     m31 = np.uint64(31)
-    return np.int64(simd_int(regs, ctl, sysr, pc, np.int64((w0 >> np.uint64(10)) & m31),
-                             np.int64((w0 >> np.uint64(16)) & m31), np.int64((w0 >> np.uint64(22)) & m31),
-                             np.int64(w0 >> np.uint64(34))))
+    return np.int64(simd_int(regs, ctl, sysr, pc, np.int64((w0 >> SH_RD) & m31),
+                             np.int64((w0 >> SH_RN) & m31), np.int64((w0 >> SH_RM) & m31),
+                             np.int64(w0 >> SH_AUX)))

@@ -14,7 +14,7 @@ here: these paths are rare) and keep PC/NZCV in the control array.
 import numpy as np
 from numba import njit
 
-from pyaarch64.cpu.ops import C_PC
+from pyaarch64.cpu.ops import SH_AUX, SH_RA, SH_RD, SH_RM, SH_RN, C_PC
 from pyaarch64.cpu.opids import (OP_ATOMIC, OP_ERET, OP_EXC, OP_EXCL, OP_LDT, OP_MRS, OP_MSR,
                                  OP_MSRI, OP_STT, OP_SYS, unpack_EXC, unpack_EXCL, unpack_MRS,
                                  unpack_MSR, unpack_MSRI, unpack_SYS)
@@ -32,11 +32,11 @@ from pyaarch64.cpu.memaccess import unpriv_ldst
 def slow_op(regs, ctl, sysr, sysmap, bus, op, w0, w1):
     """Entry of the system group (cpu/groups.py OPS[G_SYSTEM]).  PC/NZCV are in ctl; returns 0 or an exit code."""
     pc = ctl[C_PC]
-    rd = np.int64((w0 >> np.uint64(10)) & np.uint64(63))
-    rn = np.int64((w0 >> np.uint64(16)) & np.uint64(63))
-    rm = np.int64((w0 >> np.uint64(22)) & np.uint64(63))
-    ra = np.int64((w0 >> np.uint64(28)) & np.uint64(63))
-    aux = np.int64(w0 >> np.uint64(34))
+    rd = np.int64((w0 >> SH_RD) & np.uint64(63))
+    rn = np.int64((w0 >> SH_RN) & np.uint64(63))
+    rm = np.int64((w0 >> SH_RM) & np.uint64(63))
+    ra = np.int64((w0 >> SH_RA) & np.uint64(63))
+    aux = np.int64(w0 >> SH_AUX)
     if op == OP_MRS:
         return np.int64(sysreg(regs, ctl, sysr, sysmap, pc, unpack_MRS(aux), rd, True))
     if op == OP_MSR:

@@ -11,8 +11,8 @@ takes an alignment fault.
 import numpy as np
 from numba import njit
 
+from pyaarch64.cpu.ops import SH_AUX, SH_RD, SH_RM, SH_RN, VREG, C_PC, C_EL
 from pyaarch64.cpu.opids import unpack_SIMDX
-from pyaarch64.cpu.ops import VREG, C_PC, C_EL
 from pyaarch64.cpu.sysregs import R_VAL, S_SCTLR_EL1
 from pyaarch64.cpu.memory import ACC_OK, FSC_ALIGN, A_WRITE, translate, T_WRITE, TLB_ENTRIES
 from pyaarch64.cpu.exceptions import data_abort
@@ -119,10 +119,10 @@ def mult_fields(w1):
 
 @njit(cache=True, _nrt=True)    # (NRT: it allocates its buffers)
 def vldst(regs, ctl, sysr, bus, pc, w0, w1):
-    vt = np.int64((w0 >> np.uint64(10)) & np.uint64(31))
-    rn = np.int64((w0 >> np.uint64(16)) & np.uint64(63))
-    rm = np.int64((w0 >> np.uint64(22)) & np.uint64(63))
-    kind = unpack_SIMDX(np.int64(w0 >> np.uint64(34)))[0]
+    vt = np.int64((w0 >> SH_RD) & np.uint64(31))
+    rn = np.int64((w0 >> SH_RN) & np.uint64(63))
+    rm = np.int64((w0 >> SH_RM) & np.uint64(63))
+    kind = unpack_SIMDX(np.int64(w0 >> SH_AUX))[0]
     f = np.int64(w1)
     load = (f & 1) == 1
     q = (f >> 1) & 1

@@ -2,7 +2,7 @@
 import numpy as np
 from numba import njit
 
-from pyaarch64.cpu.ops import SINK, SP, ZR
+from pyaarch64.cpu.ops import SINK, SP, ZR, SH_RD, SH_RN, SH_RM, SH_RA, SH_AUX
 from pyaarch64.cpu.opids import OP_UNDEF
 
 UNDEF_W0 = np.uint64(OP_UNDEF)
@@ -12,9 +12,8 @@ _U0 = np.uint64(0)
 @njit(cache=True)
 def mk(op, rd, rn, rm, ra, aux, imm):
     """Pack (op, rd, rn, rm, ra, aux) into w0; imm (int64 or uint64) into w1."""
-    w0 = (np.uint64(op) | (np.uint64(rd) << np.uint64(10)) | (np.uint64(rn) << np.uint64(16))
-          | (np.uint64(rm) << np.uint64(22)) | (np.uint64(ra) << np.uint64(28))
-          | (np.uint64(aux) << np.uint64(34)))
+    w0 = (np.uint64(op) | (np.uint64(rd) << SH_RD) | (np.uint64(rn) << SH_RN)
+          | (np.uint64(rm) << SH_RM) | (np.uint64(ra) << SH_RA) | (np.uint64(aux) << SH_AUX))
     return w0, np.uint64(imm)
 
 

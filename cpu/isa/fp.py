@@ -40,10 +40,11 @@ import numpy as np
 from numba import njit
 
 from pyaarch64.cpu.opids import OP_FPDP, pack_FPDP
+from pyaarch64.cpu.ops import (K_DP1, K_DP2, K_DP3, K_CMP, K_CCMP, K_CSEL, K_IMM, K_INT, K_FIXED,
+                               K_V3, K_S3, K_V2, K_S2, K_ACROSS, K_SPAIR, K_VELEM, K_SELEM, K_VSHIFT, K_SSHIFT)
 from pyaarch64.cpu.isa.common import mk, undef, rr, wr
 from pyaarch64.cpu.isa.simdx import expand_imm
 
-K_DP1, K_DP2, K_DP3, K_CMP, K_CCMP, K_CSEL, K_IMM, K_INT, K_FIXED = 0, 1, 2, 3, 4, 5, 6, 7, 8
 M32 = np.uint64(0xFFFFFFFF)
 
 
@@ -148,8 +149,6 @@ def d_FP_CSEL(M, S, ftype, rm, cond, rn, rd):
 
 
 # --- Advanced SIMD floating point ------------------------------------------------------
-K_V3, K_S3, K_V2, K_S2, K_ACROSS, K_SPAIR, K_VELEM, K_SELEM, K_VSHIFT, K_SSHIFT = (
-    9, 10, 11, 12, 13, 14, 15, 16, 17, 18)
 
 
 @njit(cache=True)
