@@ -108,6 +108,7 @@ class Cpu:
         self.ctl[O.C_IL] = 0
         self.ctl[O.C_EXCL_ADDR] = 0xFFFFFFFFFFFFFFFF
         self.ctl[O.C_VEC_PC] = 0xFFFFFFFFFFFFFFFF
+        self.ctl[O.C_EXC_RUN] = 0          # (exceptions.exc_stuck: a new streak)
         self.ctl[O.C_FEAT] = self.model.feature_mask()
         self.ctl[O.C_DCZVA_LOG2] = 2 + (self.model.id("DCZID_EL0") & 0xF)
         self.ctl[O.C_NS_PER_TICK] = self.ns_per_tick

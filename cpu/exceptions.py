@@ -11,6 +11,7 @@ from numba import njit
 from pyaarch64.cpu.ops import (
     SP, C_PC, C_NZCV, C_EL, C_SPSEL, C_DAIF, C_EXIT_A, C_EXIT_B, C_EXIT_C, C_EXCL_ADDR, C_EXC_COUNT,
     C_LAST_EXC, C_LAST_ESR, C_LAST_EXC_PC, C_UNDEF_COUNT, C_UNDEF_PC, C_IL, C_IRQ, C_VEC_PC,
+    C_ICOUNT, C_EXC_MARK, C_EXC_RUN, C_EXC_FIRST, EXC_STUCK_AFTER,
     EXC_SVC, EXC_HVC, EXC_SMC, EXC_BRK,
     EXIT_HVC, EXIT_SMC, EXIT_HLT, EXIT_EXC_LOOP, EXIT_WFI)
 from pyaarch64.cpu.sysregs import (
@@ -69,6 +70,29 @@ def pstate_bits(ctl):
     m = (el << np.uint64(2)) | (ctl[C_SPSEL] if el != U0 else U0)
     return ((ctl[C_NZCV] << np.uint64(28)) | (ctl[C_IL] << np.uint64(20))
             | (ctl[C_DAIF] << np.uint64(6)) | m)
+
+
+@njit(cache=True, _nrt=False)
+def exc_stuck(ctl, sysr, steps):
+    """The executor took an exception without retiring an instruction (`steps`: the
+    instructions it retired but has not yet added to C_ICOUNT).  True when that is the
+    EXC_STUCK_AFTER-th in a row with none retired in between: the vector faults at its
+    own entry, interrupts are masked there, so nothing can change any more; the exit
+    fields (EXIT_EXC_STUCK) are set.  Bounds the run loop by exception entries, not
+    only by retired instructions."""
+    t = ctl[C_ICOUNT] + steps
+    if t != ctl[C_EXC_MARK] or ctl[C_EXC_RUN] == U0:
+        ctl[C_EXC_MARK] = t
+        ctl[C_EXC_RUN] = U0
+        ctl[C_EXC_FIRST] = sysr[S_ELR_EL1, R_VAL]
+    ctl[C_EXC_RUN] += U1
+    if ctl[C_EXC_RUN] < np.uint64(EXC_STUCK_AFTER):
+        return False
+    ctl[C_EXC_RUN] = U0
+    ctl[C_EXIT_A] = sysr[S_ELR_EL1, R_VAL]
+    ctl[C_EXIT_B] = sysr[S_ESR_EL1, R_VAL]
+    ctl[C_EXIT_C] = sysr[S_FAR_EL1, R_VAL]
+    return True
 
 
 @njit(cache=True, _nrt=False)

@@ -29,7 +29,7 @@ from pyaarch64.cpu.ops import (SH_RD, SH_RN, SH_RM, SH_RA, SH_AUX, OPMASK,
                                C_IL, C_IRQ, C_LEAVES, C_MEMSLOW, C_NZCV, C_PATH, C_PC, C_STOP,
                                C_TLB_EL, C_VEC_CALLS, C_VEC_INSNS, C_VEC_OPS, C_VEC_PC,
                                EXIT_BUDGET, EXIT_CB_ERROR, EXIT_DATA_ABORT, EXIT_EXC_LOOP,
-                               EXIT_FETCH_ABORT, EXIT_HVC, EXIT_INTERNAL, EXIT_SMC, EXIT_STOP,
+                               EXIT_FETCH_ABORT, EXIT_HVC, EXIT_INTERNAL, EXIT_EXC_STUCK, EXIT_SMC, EXIT_STOP,
                                EXIT_TIMER, EXIT_UNDEF, EXIT_WFI, HOT_LEFT_INSN, PATH_FAST,
                                PATH_TLBFLUSH)
 from pyaarch64.cpu.opids import (HOT_FIRST, OP_CLREX, OP_CRC32, OP_MRS, OP_NONE, OP_ST, OP_STP,
@@ -39,7 +39,7 @@ from pyaarch64.cpu.memory import (TLB_ENTRIES, T_EXEC, fetch_page, alloc_slot, t
                                   access_slow, acc_fsc, tlb_check_el, branch_target,
                                   ACC_OK, ACC_CBERR)
 from pyaarch64.cpu.exceptions import (undefined, data_abort, insn_abort, pc_align_fault,
-                                      illegal_state, take_interrupt, wfi)
+                                      illegal_state, take_interrupt, wfi, exc_stuck)
 from pyaarch64.cpu.isa._decoder import predecode
 from pyaarch64.cpu.groups import run_group, GROUP_OF, G_FP, G_SIMD, G_VEC
 from pyaarch64.cpu.hotloop import hot_call, hot_call_at, specialise, generic, IS_HOT, IS_MEM
@@ -184,6 +184,9 @@ def run(regs, ctl, sysr, sysmap, bus, budget, state):
                 exitc = ev
                 if exitc != 0:
                     break
+                if exc_stuck(ctl, sysr, steps):
+                    exitc = EXIT_EXC_STUCK
+                    break
                 pc = ctl[C_PC]
                 nzcv = np.int64(ctl[C_NZCV])
                 continue
@@ -206,6 +209,9 @@ def run(regs, ctl, sysr, sysmap, bus, budget, state):
                 if exitc != 0:
                     ctl[C_EXIT_A] = pc
                     exitc = EXIT_FETCH_ABORT
+                    break
+                if exc_stuck(ctl, sysr, steps):
+                    exitc = EXIT_EXC_STUCK
                     break
                 pc = ctl[C_PC]
                 nzcv = np.int64(ctl[C_NZCV])
@@ -243,6 +249,9 @@ def run(regs, ctl, sysr, sysmap, bus, budget, state):
                     exitc = EXIT_UNDEF
                     ctl[C_EXIT_A] = pc
                     break
+                if exc_stuck(ctl, sysr, steps):
+                    exitc = EXIT_EXC_STUCK
+                    break
                 pc = ctl[C_PC]
                 nzcv = np.int64(ctl[C_NZCV])
                 continue
@@ -260,6 +269,9 @@ def run(regs, ctl, sysr, sysmap, bus, budget, state):
                 pc += np.uint64(4)
                 steps += U1
             else:                        # trapped to EL1
+                if exc_stuck(ctl, sysr, steps):
+                    exitc = EXIT_EXC_STUCK
+                    break
                 pc = ctl[C_PC]
                 nzcv = np.int64(ctl[C_NZCV])
             exitc = 0
@@ -299,6 +311,9 @@ def run(regs, ctl, sysr, sysmap, bus, budget, state):
                     exitc = EXIT_STOP if ctl[C_STOP] == U1 else EXIT_TIMER
                     ctl[C_STOP] = U0
                     break
+            elif exc_stuck(ctl, sysr, steps):     # -1: a data abort was taken
+                exitc = EXIT_EXC_STUCK
+                break
             exitc = 0
             continue
         else:

@@ -103,6 +103,10 @@ C_HOT_W1 = 41       # (when ctl[C_HOT_LEFT] == HOT_LEFT_INSN)
 C_VEC_OPS = 42      # FP/SIMD instructions the last hot-loop call ran (the vector loop's)
 C_VEC_CALLS = 43    # calls of the vector loop (a counter, like C_HOT_CALLS)
 C_VEC_INSNS = 44    # FP/SIMD instructions the vector loop ran (a counter)
+C_EXC_MARK = 45     # instructions retired (+ the executor's pending steps) at the last
+C_EXC_RUN = 46      # exception entry, and how many entries in a row retired none in
+                    # between (exceptions.exc_stuck; process-local, never in a snapshot)
+C_EXC_FIRST = 47    # ELR_EL1 of the first exception of that run of entries
 C_GROUP = 48        # 48..55: addresses of the compiled instruction groups (cpu/groups.py; 0: not
                     # loaded yet).  Process-local, like every ctl slot: never in a snapshot
 # MMU (slots kept apart from the rest)
@@ -138,10 +142,14 @@ EXIT_TIMER = 13        # a generic-timer register was written: the board re-deri
 EXIT_INTERNAL = 14     # an emulator defect (the general path and the hot loop disagree): A = pc, B = insn
 EXIT_GROUP = 15        # the instruction at PC needs group A (cpu/groups.py), not loaded yet: load it
                        # and run on (the instruction has not started)
+EXIT_EXC_STUCK = 16    # EXC_STUCK_AFTER exception entries in a row with no instruction retired:
+                       # the vector faults at its own entry, nothing can change any more.
+                       # A = ELR_EL1 (where the last one was taken), B = its ESR, C = its FAR
+EXC_STUCK_AFTER = 64
 EXIT_NAMES = {
     EXIT_BUDGET: "budget", EXIT_HVC: "hvc", EXIT_SMC: "smc", EXIT_HLT: "hlt",
     EXIT_WFI: "wfi", EXIT_STOP: "stop", EXIT_FETCH_ABORT: "fetch-abort",
     EXIT_DATA_ABORT: "data-abort", EXIT_UNDEF: "undefined", EXIT_CB_ERROR: "callback-error",
     EXIT_TRACE: "trace", EXIT_EXC_LOOP: "exception-loop", EXIT_TIMER: "timer",
-    EXIT_INTERNAL: "internal-error", EXIT_GROUP: "group",
+    EXIT_INTERNAL: "internal-error", EXIT_GROUP: "group", EXIT_EXC_STUCK: "exception-loop",
 }

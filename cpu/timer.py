@@ -11,6 +11,8 @@ the instruction count it is due (deterministic).
 from pyaarch64.cpu import ops as O
 from pyaarch64.cpu import sysregs as SR
 
+M64 = (1 << 64) - 1
+
 # name -> (CTL slot, CVAL slot)
 TIMERS = {
     "phys": (SR.S_CNTP_CTL, SR.S_CNTP_CVAL),
@@ -23,8 +25,9 @@ class GenericTimer:
         self.cpu = cpu
 
     def now_ns(self):
+        """Virtual time in ns, 64 bits wide as the jitted side computes it."""
         ctl = self.cpu.ctl
-        return (int(ctl[O.C_ICOUNT]) << int(ctl[O.C_ICOUNT_SHIFT])) + int(ctl[O.C_IDLE_NS])
+        return ((int(ctl[O.C_ICOUNT]) << int(ctl[O.C_ICOUNT_SHIFT])) + int(ctl[O.C_IDLE_NS])) & M64
 
     def ns_per_tick(self):
         return int(self.cpu.ctl[O.C_NS_PER_TICK])
@@ -48,13 +51,15 @@ class GenericTimer:
 
     def next_deadline_ns(self):
         """Earliest virtual time at which an enabled, unmasked timer's condition
-        becomes true, or None."""
+        becomes true, or None.  A compare value past the largest count 64-bit
+        virtual time reaches (about 584 years) is never met: no deadline."""
         cnt = self.counter()
         best = None
         tick = self.ns_per_tick()
+        last = M64 // tick
         for name in TIMERS:
             c, cval = self._regs(name)
-            if (c & 1) and not (c & 2) and cval > cnt:
+            if (c & 1) and not (c & 2) and cnt < cval <= last:
                 t = cval * tick
                 if best is None or t < best:
                     best = t
@@ -64,4 +69,4 @@ class GenericTimer:
         """WFI: let virtual time jump to `ns` without retiring instructions."""
         now = self.now_ns()
         if ns > now:
-            self.cpu.ctl[O.C_IDLE_NS] += ns - now
+            self.cpu.ctl[O.C_IDLE_NS] = min(int(self.cpu.ctl[O.C_IDLE_NS]) + ns - now, M64)

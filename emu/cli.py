@@ -445,6 +445,15 @@ def run(opts):
         serial.flush()
     m.poll = poll
     m.wait_input = serial.wait_input
+    if mon_io is not None:
+        # a guest stuck in an exception loop: with a monitor of its own (-monitor) the
+        # user may still act (inspect, system_reset, loadvm), so pause; else stop
+        def on_stuck(r):
+            sys.stderr.write(f"pyaarch64: {r}; the VM is paused (monitor: info registers, "
+                             f"system_reset, loadvm, quit)\n")
+            sys.stderr.flush()
+            m.paused = True
+        m.on_stuck = on_stuck
     try:
         r = m.run(max_insns=opts["max_insns"])
     except ConsoleQuit:

@@ -4,9 +4,11 @@
 Bytes arrive on reader threads; `poll()` (called by the board between run slices,
 when the CPU is not executing) feeds them to the monitor and sends the output back.
 """
+import errno
 import os
 import queue
 import socket
+import stat
 import sys
 import threading
 
@@ -43,10 +45,25 @@ class UnixMonitor:
         self.monitor = monitor
         self.q = queue.Queue()
         self.sessions = {}
-        if os.path.exists(path):
-            os.unlink(path)
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            st = None
+        if st is not None:
+            if not stat.S_ISSOCK(st.st_mode):
+                raise OSError(errno.EEXIST, "exists and is not a socket (not replaced)")
+            os.unlink(path)             # a socket left by a process that died: replace it
         self.srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.srv.bind(path)
+        old = os.umask(0o177)           # the monitor is for its owner only (0600), whatever the umask
+        try:
+            self.srv.bind(path)
+        except OSError as e:
+            self.srv.close()
+            if e.errno is None:         # e.g. "AF_UNIX path too long"
+                raise OSError(errno.ENAMETOOLONG, str(e)) from None
+            raise
+        finally:
+            os.umask(old)
         self.srv.listen(1)
         threading.Thread(target=self._accept, daemon=True).start()
 

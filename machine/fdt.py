@@ -53,14 +53,14 @@ def encode(value):
     if isinstance(value, (bytes, bytearray)):
         return bytes(value)
     if isinstance(value, str):
-        return value.encode() + b"\0"
+        return value.encode("utf-8", "surrogateescape") + b"\0"   # (argv bytes as given)
     if isinstance(value, bool):
         raise TypeError("use None for an empty (boolean) property")
     if isinstance(value, int):
         return cells(value)
     if isinstance(value, (list, tuple)):
         if all(isinstance(v, str) for v in value) and value:
-            return b"".join(v.encode() + b"\0" for v in value)
+            return b"".join(v.encode("utf-8", "surrogateescape") + b"\0" for v in value)
         if all(isinstance(v, int) and not isinstance(v, bool) for v in value):
             return cells(*value)
     raise TypeError(f"cannot encode a property value of type {type(value).__name__}")

@@ -20,6 +20,7 @@ BootInfo; `target` needs ram_base, ram_size, type (MachineType), cpu_model (name
 write_memory(addr, data).
 """
 import os
+import stat
 import struct
 import zlib
 from dataclasses import dataclass, field
@@ -54,16 +55,30 @@ class BootInfo:
     image: dict = field(default_factory=dict)   # Image header fields
 
 
+MAX_FILE = 2 << 30          # the largest kernel, initrd or device tree file read
+
+
 def _read(path, what):
-    if not os.path.exists(path):
-        raise KernelError(f"could not load {what} '{path}': No such file or directory")
-    if os.path.isdir(path):
-        raise KernelError(f"could not load {what} '{path}': Is a directory")
+    """The bytes of a regular file (a device, FIFO or socket would read forever or
+    block: refused, as are files over MAX_FILE)."""
     try:
-        with open(path, "rb") as f:
-            return f.read()
+        st = os.stat(path)
     except OSError as e:
         raise KernelError(f"could not load {what} '{path}': {e.strerror}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise KernelError(f"could not load {what} '{path}': Is a directory")
+    if not stat.S_ISREG(st.st_mode):
+        raise KernelError(f"could not load {what} '{path}': not a regular file")
+    if st.st_size > MAX_FILE:
+        raise KernelError(f"could not load {what} '{path}': larger than {MAX_FILE >> 30} GiB")
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_FILE + 1)
+    except OSError as e:
+        raise KernelError(f"could not load {what} '{path}': {e.strerror}") from None
+    if len(data) > MAX_FILE:                    # (it grew while we read it)
+        raise KernelError(f"could not load {what} '{path}': larger than {MAX_FILE >> 30} GiB")
+    return data
 
 
 def gunzip(data, path, what="kernel"):
@@ -293,6 +308,10 @@ def _load_elf(board, path, data):
                               f"{elf.get_machine_arch()}, not AArch64")
         if elf.elfclass != 64 or not elf.little_endian:
             raise KernelError(f"could not load kernel '{path}': not a 64-bit little-endian ELF")
+        h = elf.header
+        if h["e_phoff"] + h["e_phnum"] * h["e_phentsize"] > len(data):
+            raise KernelError(f"could not load kernel '{path}': malformed ELF (program headers at "
+                              f"0x{h['e_phoff']:x} beyond the end of the file)")
         end = 0
         low = None
         loaded = 0
@@ -300,6 +319,10 @@ def _load_elf(board, path, data):
             if seg["p_type"] != "PT_LOAD" or seg["p_memsz"] == 0:
                 continue
             pa, filesz, memsz = seg["p_paddr"], seg["p_filesz"], seg["p_memsz"]
+            if filesz > memsz or seg["p_offset"] + filesz > len(data):
+                raise KernelError(f"could not load kernel '{path}': malformed ELF (a segment's "
+                                  f"file size 0x{filesz:x} at offset 0x{seg['p_offset']:x} is "
+                                  f"beyond the file or its memory size 0x{memsz:x})")
             if pa < board.ram_base or pa + memsz > board.ram_base + board.ram_size:
                 raise KernelError(
                     f"could not load kernel '{path}': segment at 0x{pa:x}-0x{pa + memsz:x} "
@@ -316,7 +339,8 @@ def _load_elf(board, path, data):
         return elf.header["e_entry"], low, end
     except ELFError as e:
         raise KernelError(f"could not load kernel '{path}': malformed ELF ({e})") from None
-    except (ValueError, KeyError, IndexError, OSError, EOFError) as e:
+    except (ValueError, KeyError, IndexError, OSError, EOFError, OverflowError, MemoryError,
+            struct.error) as e:
         if isinstance(e, KernelError):
             raise
         raise KernelError(f"could not load kernel '{path}': malformed ELF ({e})") from None

@@ -152,7 +152,7 @@ class Semihosting:
             cmdline = self.cmdline
             if cmdline is None:
                 cmdline = getattr(self.board, "_kernel", None) or ""
-            data = cmdline.encode() + b"\0"
+            data = cmdline.encode("utf-8", "surrogateescape") + b"\0"    # (argv bytes as given)
             if len(data) > size:
                 self.errno = E2BIG
                 return MINUS1

@@ -79,6 +79,9 @@ class VirtMachine:
         self.poll = None          # host-side callback between run slices (console input)
         self.wait_input = None    # wait_input(timeout) -> False when no input can ever come
         self.paused = False       # the monitor's `stop`: the run loop only polls the host
+        # called with the StopReason when the guest is stuck in an exception loop; None:
+        # run() returns it (a front end with a monitor pauses instead, see emu/cli.py)
+        self.on_stuck = None
         self.state_gen = 0        # bumped when the whole state is replaced (loadvm, reset)
 
     # --- memory ----------------------------------------------------------------
@@ -330,12 +333,38 @@ class VirtMachine:
                     f"guest data abort at PC 0x{pc:x} (exception vector at VBAR_EL1=0x{vbar:x} is not mapped)"))
             return StopReason(kind, 1, pc, message=(
                 f"exception (ESR 0x{esr:x}) at PC 0x{pc:x} but the vector at VBAR_EL1=0x{vbar:x} is not mapped"))
+        if ex == O.EXIT_EXC_STUCK:
+            r = self._stuck_reason()
+            if self.tracer is not None:
+                self.tracer.guest_error(r.message + "\n")
+            if self.on_stuck is not None:
+                self.on_stuck(r)        # (the CLI with a monitor: pause, the user acts)
+                return None
+            return r
         if ex == O.EXIT_INTERNAL:
             pc, op = int(ctl[O.C_EXIT_A]), int(ctl[O.C_EXIT_B])
             name = OI.OP_NAMES[op] if op < len(OI.OP_NAMES) else str(op)
             raise RuntimeError(f"emulator defect: the hot loop refused op {name} at PC 0x{pc:x} "
                                f"and the general path cannot run it (please report it)")
         raise RuntimeError(f"unexpected exit code {ex}")
+
+    def _stuck_reason(self):
+        """The StopReason of EXIT_EXC_STUCK: what faults where, in words a guest
+        developer can act on."""
+        ctl = self.cpu.ctl
+        pc, esr, far = int(ctl[O.C_EXIT_A]), int(ctl[O.C_EXIT_B]), int(ctl[O.C_EXIT_C])
+        first = int(ctl[O.C_EXC_FIRST])
+        ec = esr >> 26
+        what = {0x00: f"undefined instruction 0x{self._insn_at(pc):08x}",
+                0x0E: "illegal execution state", 0x20: "instruction abort", 0x21: "instruction abort",
+                0x22: "PC alignment fault", 0x24: f"data abort at address 0x{far:x}",
+                0x25: f"data abort at address 0x{far:x}",
+                0x26: "SP alignment fault"}.get(ec, f"exception class 0x{ec:02x}")
+        vbar = self.cpu.reg("VBAR_EL1")
+        return StopReason("exception-loop", 1, pc, address=far, message=(
+            f"guest is stuck in an exception loop: {what} at PC 0x{pc:x} (ESR 0x{esr:x}), and "
+            f"the exception vector it enters (VBAR_EL1=0x{vbar:x}) faults again before any "
+            f"instruction completes; the first of these exceptions was taken at PC 0x{first:x}"))
 
     def _insn_at(self, pc):
         """The instruction word at virtual address pc (0 when it cannot be read)."""
@@ -381,4 +410,4 @@ class VirtMachine:
                 continue
             return StopReason("halted", 1, cpu.pc, message=(
                 f"guest is waiting for an interrupt (WFI at PC 0x{cpu.pc - 4:x}) "
-                f"but none can arrive: no timer is armed and no input is pending"))
+                f"but none can arrive: no timer will fire and no input is pending"))

@@ -19,8 +19,10 @@ Writes are atomic (a temporary file in the same directory, fsync, rename).
 import hashlib
 import json
 import os
+import re
 import struct
 import tempfile
+import time
 import zlib
 
 import numpy as np
@@ -118,11 +120,65 @@ def decode(data, what="snapshot"):
                     versions=header.get("versions", {})), header
 
 
+TMP_RE = re.compile(r"^\.snapshot-(?:(\d+)-)?[A-Za-z0-9_]+$")
+LEGACY_TMP_AGE = 3600       # seconds: a temporary file without a pid (older releases) is stale
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_orphans(d):
+    """Remove the temporary files of writes whose process died (kill -9 during a
+    savevm); a live process's file in progress is left alone."""
+    try:
+        names = os.listdir(d)
+    except OSError:
+        return
+    now = time.time()
+    for name in names:
+        m = TMP_RE.match(name)
+        if not m:
+            continue
+        p = os.path.join(d, name)
+        try:
+            if m.group(1) is not None:
+                stale = not _pid_alive(int(m.group(1)))
+            else:
+                stale = now - os.stat(p).st_mtime > LEGACY_TMP_AGE
+            if stale:
+                os.unlink(p)
+        except OSError:
+            pass
+
+
+def _fsync_dir(d):
+    try:
+        fd = os.open(d, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def write(path, snap):
-    """Write atomically: a crash leaves either the old file or the new one."""
+    """Write atomically: a crash leaves either the old file or the new one (a
+    temporary file in the same directory, named after this process, fsync, rename,
+    fsync of the directory); temporary files of dead writers are removed first."""
     data = encode(snap)
     d = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".snapshot-", dir=d)
+    remove_orphans(d)
+    fd, tmp = tempfile.mkstemp(prefix=f".snapshot-{os.getpid()}-", dir=d)
     try:
         umask = os.umask(0)
         os.umask(umask)
@@ -132,6 +188,7 @@ def write(path, snap):
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+        _fsync_dir(d)
     except BaseException:
         try:
             os.unlink(tmp)

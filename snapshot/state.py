@@ -457,5 +457,6 @@ def restore(vm, snap):
         vm.ram[:] = np.frombuffer(snap.ram, dtype=np.uint8) if isinstance(snap.ram, bytes) else snap.ram
     cpu.invalidate_code()
     ctl[O.C_IRQ] = 0
+    ctl[O.C_EXC_RUN] = 0                           # (exceptions.exc_stuck: a new streak)
     for dev in (vm.gic, vm.uart, vm.rtc):
         dev.post_load()                                  # re-derive interrupt lines

@@ -1,5 +1,6 @@
 """The `pyaarch64` command line as a user runs it (subprocesses)."""
 import os
+import subprocess
 import sys
 
 import pytest
@@ -138,3 +139,149 @@ def test_d_int_and_in_asm_log(tmp_path):
     assert text.startswith("----------------\nIN: _start\n0x40080000:  00000000  udf      #0\n")
     assert "Taking exception" not in text   # the vector is unmapped: reported, not taken
     assert "undefined instruction 0x00000000 at PC 0x40080000" in err
+
+
+# --- a guest cannot take the host hostage (issue 13) ---------------------------------
+
+EXC_LOOP = ("pyaarch64: guest is stuck in an exception loop: undefined instruction 0x00000000 "
+            "at PC 0x40080a00 (ESR 0x2000000), and the exception vector it enters "
+            "(VBAR_EL1=0x40080800) faults again before any instruction completes; the first "
+            "of these exceptions was taken at PC 0x4008000c")
+
+
+@pytest.mark.parametrize("path", ["fast", "general", "step"])
+def test_exception_loop_stops_with_its_reason(path, tmp_path, monkeypatch):
+    """Vectors full of UDF: every exception entry faults again and no instruction ever
+    retires.  The run stops with one line that says what faults where (it used to spin
+    forever, deaf to --max-insns and signals), and -d guest_errors logs the same."""
+    log = tmp_path / "log.txt"
+    monkeypatch.setenv("PYAARCH64_EXEC_PATH", path)
+    rc, out, err = cli("run", "--max-insns", "1000", "-d", "guest_errors",
+                       "-D", str(log), build("cli_excloop.S"), timeout=300)
+    assert (rc, err.strip()) == (1, EXC_LOOP)
+    assert log.read_text().splitlines()[-1] == EXC_LOOP[len("pyaarch64: "):]
+
+
+def test_exception_loop_with_a_monitor_pauses(tmp_path):
+    """With a monitor of its own the user may still act: the VM pauses, says why, and
+    the monitor answers (info status, quit)."""
+    import time
+    p = subprocess.Popen([sys.executable, "-m", "pyaarch64.emu.cli", "run", "-serial", "null",
+                          "-monitor", "stdio", build("cli_excloop.S")],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        line = p.stderr.readline().decode()
+        while line.startswith("pyaarch64: compil") or line.startswith("pyaarch64: waiting"):
+            line = p.stderr.readline().decode()     # (a cold numba cache)
+        assert line == EXC_LOOP + ("; the VM is paused (monitor: info registers, system_reset, "
+                                   "loadvm, quit)\n")
+        p.stdin.write(b"info status\nquit\n")
+        p.stdin.flush()
+        out, _ = p.communicate(timeout=60)
+        assert p.returncode == 0
+        assert b"VM status: paused" in out
+    finally:
+        p.kill()
+
+
+@pytest.mark.parametrize("machine", ["virt-7.2", "virt-8.2", "virt-9.0"])
+def test_a_timer_beyond_reach_is_no_deadline(machine):
+    """CNTV_CVAL_EL0 = 2^63, enabled, then WFI: the counter gets there in thousands of
+    years, so no interrupt can arrive (it used to raise OverflowError)."""
+    rc, out, err = cli("run", "-M", machine, build("cli_timerfar.S"))
+    assert (rc, err.strip()) == (1, "pyaarch64: guest is waiting for an interrupt (WFI at PC "
+                                    "0x40080018) but none can arrive: no timer will fire and no "
+                                    "input is pending")
+
+
+# --- the command line never prints a traceback (issue 13) ----------------------------
+
+def test_kernel_must_be_a_regular_file(tmp_path):
+    """/dev/zero used to read until MemoryError, a FIFO blocked forever."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for path in ("/dev/zero", str(fifo)):
+        rc, out, err = cli("run", "-kernel", path, timeout=60)
+        assert (rc, err.strip()) == (1, f"pyaarch64: could not load kernel '{path}': not a regular file")
+    raw = tmp_path / "raw.bin"
+    raw.write_bytes(bytes(64))                      # a raw kernel (an ELF takes no initrd)
+    rc, out, err = cli("run", "-kernel", str(raw), "-initrd", "/dev/zero", timeout=60)
+    assert (rc, err.strip()) == (1, "pyaarch64: could not load initrd '/dev/zero': not a regular file")
+
+
+def test_elf_fields_beyond_the_file(tmp_path):
+    """A huge e_phoff or p_filesz used to end in OverflowError."""
+    import struct
+    good = open(build("cli_timerfar.S"), "rb").read()
+    phoff = struct.unpack_from("<Q", good, 0x20)[0]
+    bad_phoff = bytearray(good)
+    bad_phoff[0x20:0x28] = struct.pack("<Q", 1 << 63)
+    bad_filesz = bytearray(good)
+    bad_filesz[phoff + 0x20:phoff + 0x28] = struct.pack("<Q", (1 << 63) + 5)
+    (tmp_path / "a.elf").write_bytes(bad_phoff)
+    (tmp_path / "b.elf").write_bytes(bad_filesz)
+    rc, out, err = cli("run", "-kernel", str(tmp_path / "a.elf"))
+    assert (rc, err.strip()) == (1, f"pyaarch64: could not load kernel '{tmp_path / 'a.elf'}': malformed "
+                                    f"ELF (program headers at 0x8000000000000000 beyond the end of the file)")
+    rc, out, err = cli("run", "-kernel", str(tmp_path / "b.elf"))
+    assert rc == 1 and err.startswith(f"pyaarch64: could not load kernel '{tmp_path / 'b.elf'}': malformed "
+                                      f"ELF (a segment's file size 0x8000000000000005 at offset")
+
+
+def test_non_utf8_append_reaches_the_guest_as_bytes(tmp_path):
+    """QEMU passes -append's bytes on; a non-UTF-8 argument used to raise
+    UnicodeEncodeError.  The device tree's /chosen/bootargs holds the same bytes."""
+    dtb = tmp_path / "x.dtb"
+    r = subprocess.run([os.fsencode(sys.executable), b"-m", b"pyaarch64.emu.cli", b"run",
+                        b"-machine", b"dumpdtb=" + os.fsencode(str(dtb)), b"-kernel", os.fsencode(HELLO),
+                        b"-append", b"console=ttyAMA0 caf\xe9 \xff"], capture_output=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert b"console=ttyAMA0 caf\xe9 \xff\x00" in dtb.read_bytes()
+
+
+def test_monitor_socket_path_checks(tmp_path):
+    """A regular file at the socket path is not replaced; an overlong path says why
+    (it used to print 'None')."""
+    f = tmp_path / "file"
+    f.write_text("keep me")
+    rc, out, err = cli("run", "-serial", "null", "-monitor", f"unix:{f},server=on,wait=off", HELLO)
+    assert (rc, err.strip()) == (1, f"pyaarch64: -monitor unix:{f},server=on,wait=off: exists and is "
+                                    f"not a socket (not replaced)")
+    assert f.read_text() == "keep me"
+    long = str(tmp_path / ("a" * 200))
+    rc, out, err = cli("run", "-serial", "null", "-monitor", f"unix:{long},server=on,wait=off", HELLO)
+    assert (rc, err.strip()) == (1, f"pyaarch64: -monitor unix:{long},server=on,wait=off: AF_UNIX path "
+                                    f"too long")
+
+
+def test_monitor_socket_is_private_and_replaces_a_stale_one(tmp_path):
+    """The socket is 0600 whatever the umask (it was 0775 under umask 002: the group got
+    the monitor); a socket left by a killed emulator is replaced."""
+    import socket
+    import stat
+    import time
+    sock = str(tmp_path / "mon.sock")
+    stale = socket.socket(socket.AF_UNIX)
+    stale.bind(sock)
+    stale.close()                                   # the file stays, nobody listens
+    p = subprocess.Popen([sys.executable, "-m", "pyaarch64.emu.cli", "run", "-serial", "null", "-S",
+                          "-monitor", f"unix:{sock},server=on,wait=off", HELLO],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         preexec_fn=lambda: os.umask(0o002))
+    try:
+        for _ in range(600):
+            try:
+                c = socket.socket(socket.AF_UNIX)
+                c.connect(sock)
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert stat.S_IMODE(os.stat(sock).st_mode) == 0o600
+        c.settimeout(60)
+        buf = b""
+        while b"(qemu) " not in buf:
+            buf += c.recv(4096)
+        c.sendall(b"quit\n")
+        assert p.wait(timeout=60) == 0
+    finally:
+        p.kill()

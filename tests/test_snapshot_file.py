@@ -82,6 +82,33 @@ def test_write_is_atomic(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["s.snap"]       # no temporary left
 
 
+def test_temporary_files_of_dead_writers_are_removed(tmp_path, monkeypatch):
+    """A savevm killed with -9 leaves its temporary file (150 MB for a Linux guest); the
+    next save removes it, but not the file a live process is writing; the directory
+    is fsynced after the rename."""
+    import subprocess
+    import time
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    orphan = tmp_path / f".snapshot-{dead.pid}-abc123"
+    mine = tmp_path / f".snapshot-{os.getpid()}-live99"
+    legacy_old = tmp_path / ".snapshot-oldstyl"
+    legacy_new = tmp_path / ".snapshot-newstyl"
+    for p in (orphan, mine, legacy_old, legacy_new):
+        p.write_bytes(b"x" * 100)
+    os.utime(legacy_old, (time.time() - 2 * F.LEGACY_TMP_AGE,) * 2)
+    synced = []
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        synced.append(os.path.isdir(f"/proc/self/fd/{fd}"))
+        return real_fsync(fd)
+    monkeypatch.setattr(os, "fsync", fsync)
+    F.write(str(tmp_path / "s.snap"), guest().snapshot())
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["s.snap", mine.name, legacy_new.name])
+    assert synced == [False, True]              # the file, then the directory
+
+
 def test_embedded_schema_is_checked(tmp_path):
     m = guest()
     snap = m.snapshot()
