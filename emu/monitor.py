@@ -60,7 +60,13 @@ class Monitor:
         fn = getattr(self, "cmd_" + name, None)
         if fn is None:
             return f"unknown command: '{cmd}'\r\n"
-        return fn(rest)
+        try:
+            return fn(rest)
+        except MonitorQuit:
+            raise
+        except Exception as e:      # noqa: BLE001 -- no input ends the VM: report and go on
+            return (f"Error: internal error in '{cmd}': {type(e).__name__}: {e} "
+                    f"(the VM goes on; please report this)\r\n")
 
     def cmd_help(self, rest):
         out = []
@@ -75,7 +81,12 @@ class Monitor:
         if sub == "status":
             return f"VM status: {'paused' if self.vm.paused else 'running'}\r\n"
         if sub == "snapshots":
-            return "".join(l + "\r\n" for l in format_listing(self.store.list()))
+            good, bad = self.store.scan()
+            lines = format_listing(good)
+            if bad:
+                lines.append("Snapshot files that cannot be loaded:")
+                lines += [f"  {tag}: {why}" for tag, why in bad]
+            return "".join(l + "\r\n" for l in lines)
         if sub == "version":
             return f"{self.version} (pyaarch64)\r\n"
         if sub == "registers":

@@ -33,7 +33,7 @@ def inspect(path, die):
         return die(str(e))
     ram = header["ram"]
     out = [f"file:             {path} ({len(data)} bytes)",
-           f"format:           {header['format']}",
+           f"format:           {header.get('format', '?')}",
            f"section versions: " + (", ".join(f"{k} {v}" for k, v in sorted(header.get("versions", {}).items())) or "(none: all 1)"),
            f"machine type:     {header['machine_type']}",
            f"cpu model:        {header['cpu_model']}",

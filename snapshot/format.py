@@ -36,8 +36,15 @@ CHUNK = 64 * 1024
 _HEAD = struct.Struct("<IQ")
 
 
+MAX_RAM = 16 << 30          # the largest RAM the command line accepts (-m)
+
+
 class SnapshotFileError(ValueError):
     pass
+
+
+def _is_int(x):
+    return isinstance(x, int) and not isinstance(x, bool)
 
 
 def encode(snap):
@@ -90,30 +97,59 @@ def decode(data, what="snapshot"):
         if hashlib.sha256(body).digest() != digest:
             raise SnapshotFileError(f"{what}: checksum mismatch: the file is damaged or truncated") from None
         raise SnapshotFileError(f"{what}: unreadable header ({e})") from None
-    ram_info = header.get("ram", {})
-    need = hstart + hlen + sum(n for _, n in ram_info.get("chunks", []))
+    if not isinstance(header, dict):
+        raise SnapshotFileError(f"{what}: the header is not an object")
+    ram_info = header.get("ram")
+    if not isinstance(ram_info, dict):
+        raise SnapshotFileError(f"{what}: header has no 'ram' object")
+    chunks = ram_info.get("chunks")
+    if not isinstance(chunks, list) or not all(
+            isinstance(e, list) and len(e) == 2 and all(_is_int(x) for x in e) for e in chunks):
+        raise SnapshotFileError(f"{what}: ram.chunks is not a list of [index, length] pairs")
+    need = hstart + hlen + sum(n for _, n in chunks if n > 0)
     if need > len(body):
         raise SnapshotFileError(f"{what}: truncated (RAM needs {need - len(body)} more bytes)")
     if hashlib.sha256(body).digest() != digest:
         raise SnapshotFileError(f"{what}: checksum mismatch: the file is damaged")
     if need != len(body):
         raise SnapshotFileError(f"{what}: {len(body) - need} unexpected bytes after the RAM")
-    for k in ("machine_type", "cpu_model", "identity", "sections", "schema"):
+    for k, typ in (("machine_type", str), ("cpu_model", str), ("identity", dict), ("sections", dict),
+                   ("schema", dict)):
         if k not in header:
             raise SnapshotFileError(f"{what}: header has no '{k}'")
-    size, chunk = ram_info.get("size", 0), ram_info.get("chunk", CHUNK)
-    if ram_info.get("compression") != "zlib" or chunk <= 0:
-        raise SnapshotFileError(f"{what}: unknown RAM encoding {ram_info.get('compression')!r}")
+        if not isinstance(header[k], typ):
+            raise SnapshotFileError(f"{what}: header '{k}' is not {'a string' if typ is str else 'an object'}")
+    if not isinstance(header.get("versions", {}), dict):
+        raise SnapshotFileError(f"{what}: header 'versions' is not an object")
+    for k in ("sections", "schema"):
+        for sec, v in header[k].items():
+            if not isinstance(v, dict):
+                raise SnapshotFileError(f"{what}: {'section' if k == 'sections' else 'schema of'} "
+                                        f"'{sec}' is not an object")
+    size, chunk = ram_info.get("size"), ram_info.get("chunk")
+    if ram_info.get("compression") != "zlib" or chunk != CHUNK:
+        raise SnapshotFileError(f"{what}: unknown RAM encoding ({ram_info.get('compression')!r}, "
+                                f"chunks of {chunk!r} bytes)")
+    if not _is_int(size) or size < 0 or size % 4096 or size > MAX_RAM:
+        raise SnapshotFileError(f"{what}: ram.size {size!r} is not a RAM size (a multiple of 4 KiB, "
+                                f"at most {MAX_RAM >> 30} GiB)")
     ram = np.zeros(size, dtype=np.uint8)          # untouched pages cost nothing
     p = hstart + hlen
-    for idx, n in ram_info["chunks"]:
+    last = -1
+    for idx, n in chunks:
+        if not last < idx < (size + chunk - 1) // chunk or n <= 0:
+            raise SnapshotFileError(f"{what}: RAM chunk {idx} (of {n} bytes) lies outside {size} bytes "
+                                    f"of RAM, repeats or is out of order")
+        last = idx
+        want = min(chunk, size - idx * chunk)
+        d = zlib.decompressobj()
         try:
-            c = zlib.decompress(body[p:p + n])
+            c = d.decompress(body[p:p + n], want + 1)     # bounded: never inflates past its size
         except zlib.error as e:
             raise SnapshotFileError(f"{what}: RAM chunk {idx} is corrupt ({e})") from None
-        if idx * chunk + len(c) > size:
-            raise SnapshotFileError(f"{what}: RAM chunk {idx} lies outside {size} bytes of RAM")
-        ram[idx * chunk:idx * chunk + len(c)] = np.frombuffer(c, dtype=np.uint8)
+        if len(c) != want or not d.eof or d.unused_data or d.unconsumed_tail:
+            raise SnapshotFileError(f"{what}: RAM chunk {idx} does not inflate to exactly {want} bytes")
+        ram[idx * chunk:idx * chunk + want] = np.frombuffer(c, dtype=np.uint8)
         p += n
     return Snapshot(header["machine_type"], header["cpu_model"], header["identity"],
                     header["sections"], ram, header["schema"],

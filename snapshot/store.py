@@ -56,32 +56,64 @@ class SnapshotStore:
 
     def list(self):
         """[(tag, size in bytes, mtime, virtual clock ns)] oldest first."""
-        out = []
+        return self.scan()[0]
+
+    def scan(self):
+        """(the snapshots as list() gives them, [(tag, why it cannot be listed)] for the
+        damaged, foreign or unreadable .snap files) -- one bad file never stops the
+        listing."""
+        out, bad = [], []
         if not os.path.isdir(self.path):
-            return out
-        for name in os.listdir(self.path):
+            return out, bad
+        try:
+            names = os.listdir(self.path)
+        except OSError as e:
+            return out, [("", f"cannot list {self.path}: {e.strerror}")]
+        for name in sorted(names):
             if not name.endswith(".snap"):
                 continue
             p = os.path.join(self.path, name)
             try:
                 clock = _vm_clock(p)
-            except (OSError, ValueError):
+                st = os.stat(p)
+            except OSError as e:
+                bad.append((name[:-5], f"cannot read it: {e.strerror}"))
                 continue
-            st = os.stat(p)
+            except Exception as e:      # noqa: BLE001 -- whatever is in the file, list it as bad
+                bad.append((name[:-5], str(e) if isinstance(e, ValueError) and str(e) else
+                            "damaged header"))
+                continue
             out.append((name[:-5], st.st_size, st.st_mtime, clock))
         out.sort(key=lambda e: (e[2], e[0]))
-        return out
+        return out, bad
 
 
 def _vm_clock(path):
+    """The VM clock a snapshot file records (its header only); ValueError says why a
+    file has none."""
     with open(path, "rb") as f:
         head = f.read(len(F.MAGIC) + 12)
         if not head.startswith(F.MAGIC):
-            raise ValueError("not a snapshot")
-        _, hlen = struct.unpack_from("<IQ", head, len(F.MAGIC))
-        header = json.loads(f.read(hlen))
-    cpu = header["sections"]["cpu0"]
-    return cpu.get("time.virtual_ns", cpu["time.instructions"] + cpu["time.idle_ns"])
+            raise ValueError("not a pyaarch64 snapshot")
+        if len(head) < len(F.MAGIC) + 12:
+            raise ValueError("truncated")
+        version, hlen = struct.unpack_from("<IQ", head, len(F.MAGIC))
+        if version != F.FORMAT_VERSION:
+            raise ValueError(f"format version {version} is not supported")
+        if hlen > os.fstat(f.fileno()).st_size:
+            raise ValueError("truncated")
+        try:
+            header = json.loads(f.read(hlen))
+        except ValueError:
+            raise ValueError("damaged header") from None
+    try:
+        cpu = header["sections"]["cpu0"]
+        clock = cpu.get("time.virtual_ns", cpu["time.instructions"] + cpu["time.idle_ns"])
+    except (TypeError, KeyError, AttributeError):
+        raise ValueError("damaged header (no VM clock)") from None
+    if not isinstance(clock, int) or isinstance(clock, bool) or clock < 0:
+        raise ValueError("damaged header (bad VM clock)")
+    return clock
 
 
 def format_listing(entries):

@@ -13,6 +13,7 @@ import pytest
 from guestbuild import build, cli
 from pyaarch64.emu.monitor import Monitor, LineEditor, MonitorQuit, PROMPT
 from pyaarch64.machine.virt import VirtMachine
+from pyaarch64.snapshot import format as F
 from pyaarch64.snapshot.store import SnapshotStore
 
 TRANSCRIPTS = "/work/shared/reference/qemu-7.2-transcripts/hmp"
@@ -237,3 +238,45 @@ def test_loadvm_while_the_guest_sleeps_in_wfi(tmp_path):
     stop = m2.run(max_insns=100_000_000)
     assert stop.kind == "poweroff", stop
     assert bytes(out) == bytes(want[len(want) - len(out):]) and b"checksum" in out
+
+
+def test_damaged_and_foreign_files_do_not_end_the_vm(tmp_path):
+    """One damaged or foreign .snap in the store used to end the running VM with a
+    traceback from `info snapshots` or `loadvm`: now they are listed as such, loadvm
+    says why, and the VM runs on.  No command ends the VM (a final catch-all)."""
+    import hashlib
+    import struct
+    out = bytearray()
+    m = machine(out)
+    m.run(max_insns=200_000)
+    store = SnapshotStore(str(tmp_path))
+    mon = Monitor(m, store)
+    assert mon.execute("savevm good") == ""
+    (tmp_path / "foreign.snap").write_bytes(b"QEVM" + bytes(100))
+    (tmp_path / "truncated.snap").write_bytes((tmp_path / "good.snap").read_bytes()[:40])
+    data = (tmp_path / "good.snap").read_bytes()
+    hstart = len(F.MAGIC) + 12
+    hlen = struct.unpack_from("<Q", data, len(F.MAGIC) + 4)[0]
+    header = json.loads(data[hstart:hstart + hlen])
+    header["sections"]["cpu0"] = None                # valid checksum, damaged content
+    hb = json.dumps(header).encode()
+    body = data[:len(F.MAGIC)] + struct.pack("<IQ", 1, len(hb)) + hb + data[hstart + hlen:-32]
+    (tmp_path / "nocpu.snap").write_bytes(body + hashlib.sha256(body).digest())
+    listing = mon.execute("info snapshots").split("\r\n")
+    assert listing[2].startswith("--        good ")
+    assert listing[3:] == ["Snapshot files that cannot be loaded:",
+                           "  foreign: not a pyaarch64 snapshot",
+                           "  nocpu: damaged header (no VM clock)",
+                           "  truncated: truncated", ""]
+    before = m.cpu.icount
+    assert mon.execute("loadvm foreign") == (f"Error: snapshot '{tmp_path / 'foreign.snap'}': not a "
+                                             f"pyaarch64 snapshot (bad magic)\r\n")
+    assert mon.execute("loadvm nocpu") == (f"Error: snapshot '{tmp_path / 'nocpu.snap'}': section "
+                                           f"'cpu0' is not an object\r\n")
+    assert m.cpu.icount == before                    # nothing changed
+    mon.cmd_info = lambda rest: 1 // 0               # any defect in a command
+    assert mon.execute("info status") == ("Error: internal error in 'info': ZeroDivisionError: "
+                                          "integer division or modulo by zero (the VM goes on; "
+                                          "please report this)\r\n")
+    m.run(max_insns=100_000)
+    assert m.cpu.icount > before
