@@ -40,6 +40,7 @@ ID = (0x11, 0x10, 0x14, 0x00, 0x0D, 0xF0, 0x05, 0xB1)   # 0xFE0..0xFFC
 UARTCLK = 24_000_000                 # the virt board's apb-pclk
 DEFAULT_DIVISOR = 13 * 64 + 1        # 115200 baud at 24 MHz (IBRD 13, FBRD 1)
 RX_LEVELS = (2, 4, 8, 12, 14)        # IFLS RXIFLSEL 0..4 for the 16-entry FIFO
+FIFO_DEPTH = 16
 
 
 class PL011:
@@ -52,6 +53,7 @@ class PL011:
         ("dmacr", "u32"), ("rsr", "u32"), ("ilpr", "u32"),
     )
     # the receive timeout (TRM receive interrupts only) is state only while it runs
+    STATE_MAX_LEN = {"rx": FIFO_DEPTH}      # variable-length list fields: their bound
     STATE_SUBSECTIONS = (
         ("rx-timeout", (("rt_deadline", "i64", 1, -1),), "rx_timeout_needed"),
     )
@@ -82,7 +84,7 @@ class PL011:
 
     # --- host side -----------------------------------------------------------
     def depth(self):
-        return 16 if self.lcr & 0x10 else 1
+        return FIFO_DEPTH if self.lcr & 0x10 else 1
 
     def can_receive(self):
         return len(self.rx) < self.depth()

@@ -13,7 +13,9 @@ sections of named, typed values:
 
 Sections are declared as data: each device's STATE_FIELDS are (name, type) or
 (name, type, since, default) -- a field added in section version `since` takes
-`default` when an older file lacks it -- its STATE_VERSION (default 1), and its
+`default` when an older file lacks it -- its STATE_VERSION (default 1), the bound
+of each variable-length list (STATE_MAX_LEN; every other list has the length of the
+device's own), and its
 STATE_SUBSECTIONS: (name, fields, needed) triples; a subsection is written as the
 section "<device>/<name>" only when the device's method `needed` says so, and an
 absent subsection loads as its fields' defaults (QEMU's vmstate subsections).
@@ -199,10 +201,17 @@ def _fmt(v):
     return hex(v) if isinstance(v, int) else repr(v)
 
 
+def _is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
 def _check_fields(section, got, want_types, problems, since=None, file_version=1):
     """since: field -> section version that added it; such a field may be absent from a
     file of an older section version (it then takes its default)."""
     since = since or {}
+    if not isinstance(got, dict):
+        problems.append(f"section '{section}' is not an object of fields")
+        return
     for name in got:
         if name not in want_types:
             problems.append(f"{section}: unknown field '{name}'")
@@ -215,11 +224,11 @@ def _check_fields(section, got, want_types, problems, since=None, file_version=1
         v = got[name]
         if typ.endswith("[]"):
             bits = {"u8": 8, "u16": 16, "u32": 32, "u64": 64}[typ[:-2]]
-            if not isinstance(v, list) or any(not isinstance(x, int) or x < 0 or x >> bits for x in v):
+            if not isinstance(v, list) or any(not _is_int(x) or x < 0 or x >> bits for x in v):
                 problems.append(f"{section}.{name}: not a list of {typ[:-2]} values")
         else:
             bits = {"u8": 8, "u16": 16, "u32": 32, "u64": 64, "u128": 128, "i64": 64}[typ]
-            if not isinstance(v, int) or isinstance(v, bool):
+            if not _is_int(v):
                 problems.append(f"{section}.{name}: not an integer ({v!r})")
             elif typ == "i64":
                 if not -(1 << 63) <= v < (1 << 63):
@@ -244,7 +253,39 @@ def cpu_field_types(model):
 
 
 def check(vm, snap):
-    """Every reason `snap` cannot be loaded into `vm` (empty list: it can)."""
+    """Every reason `snap` cannot be loaded into `vm` (empty list: it can).  Never
+    raises for what a snapshot holds: anything the checks did not foresee is one more
+    problem, so restore() never starts on a snapshot it could not check."""
+    problems = _check_structure(snap)
+    if problems:
+        return problems
+    try:
+        return _check(vm, snap)
+    except Exception as e:        # noqa: BLE001 -- a defect of ours or an unforeseen damage
+        return [f"snapshot cannot be checked ({type(e).__name__}: {e})"]
+
+
+def _check_structure(snap):
+    """The containers every other check relies on (the file format checks the same)."""
+    problems = []
+    for what, v in (("machine type", snap.machine_type), ("CPU model", snap.cpu_model)):
+        if not isinstance(v, str):
+            problems.append(f"snapshot's {what} is not a string ({v!r})")
+    for what in ("identity", "sections", "schema", "versions"):
+        if not isinstance(getattr(snap, what), dict):
+            problems.append(f"snapshot's {what} is not an object")
+    if problems:
+        return problems
+    for name, v in snap.sections.items():
+        if not isinstance(v, dict):
+            problems.append(f"section '{name}' is not an object of fields")
+    for name, v in snap.schema.items():
+        if not isinstance(v, dict):
+            problems.append(f"schema of section '{name}' is not an object")
+    return problems
+
+
+def _check(vm, snap):
     problems = []
     from pyaarch64.machine.types import TYPES
     if snap.machine_type not in TYPES and snap.machine_type != vm.machine_type:
@@ -291,9 +332,15 @@ def check(vm, snap):
         if name not in snap.sections:
             problems.append(f"missing section '{name}'")
     for name, v in snap.versions.items():
-        if name in mine_versions and (not isinstance(v, int) or v > mine_versions[name]):
+        if name not in mine_versions:
+            problems.append(f"version given for unknown section '{name}'")
+        elif not _is_int(v) or v < 1:
+            problems.append(f"section '{name}' has version {v!r}: versions are integers from 1")
+        elif v > mine_versions[name]:
             problems.append(f"section '{name}' is version {v}: this pyaarch64 reads up to "
                             f"version {mine_versions[name]}")
+    if any(p.startswith("section '") and "has version" in p for p in problems):
+        return problems          # (the field checks below depend on the versions)
     cpu = vm.cpu
     s = snap.sections.get("cpu0")
     if s is not None:
@@ -306,16 +353,27 @@ def check(vm, snap):
             continue
         _check_fields(name, d, {f: t for f, t, _, _ in fields}, problems,
                       {f: v for f, _, v, _ in fields}, snap.versions.get(name, 1))
+        limits = getattr(dev, "STATE_MAX_LEN", {})
         for fname, typ, _, _ in fields:
-            if typ.endswith("[]") and fname != "rx" and isinstance(d.get(fname), list):
-                if len(d[fname]) != len(getattr(dev, fname)):
-                    problems.append(f"{name}.{fname}: {len(d[fname])} entries, this machine has "
-                                    f"{len(getattr(dev, fname))}")
+            if not typ.endswith("[]") or not isinstance(d, dict) or not isinstance(d.get(fname), list):
+                continue
+            n = len(d[fname])
+            if fname in limits:
+                if n > limits[fname]:
+                    problems.append(f"{name}.{fname}: {n} entries, at most {limits[fname]} fit")
+            elif n != len(getattr(dev, fname)):
+                problems.append(f"{name}.{fname}: {n} entries, this machine has "
+                                f"{len(getattr(dev, fname))}")
     b = snap.sections.get("board")
     if b is not None:
         _check_fields("board", b, dict(BOARD_FIELDS), problems)
-    if snap.ram is None or len(snap.ram) != vm.ram_size:
-        problems.append(f"ram: {len(snap.ram)} bytes, this machine has {vm.ram_size}")
+    ram_len = None
+    if isinstance(snap.ram, (bytes, bytearray)) or (
+            isinstance(snap.ram, np.ndarray) and snap.ram.dtype == np.uint8 and snap.ram.ndim == 1):
+        ram_len = len(snap.ram)
+    if ram_len != vm.ram_size:
+        problems.append(f"ram: {ram_len if ram_len is not None else 'no'} bytes, this machine has "
+                        f"{vm.ram_size}")
     return problems
 
 
@@ -396,10 +454,50 @@ def _field_diff(name, a, b):
 
 # --- restore ------------------------------------------------------------------------
 def restore(vm, snap):
-    """Load `snap` into `vm`, or raise SnapshotError and leave `vm` untouched."""
+    """Load `snap` into `vm`, or raise SnapshotError and leave `vm` untouched.  All or
+    nothing by construction: the whole snapshot is checked first; the CPU, device and
+    board state is then written with a copy of the old kept aside (put back if anything
+    fails), and RAM, validated and the same size, is swapped in last."""
     problems = check(vm, snap)
     if problems:
         raise SnapshotError(problems)
+    old = _keep(vm)
+    try:
+        _apply_state(vm, snap)
+    except Exception as e:        # noqa: BLE001 -- checked above; if it still fails, undo
+        _put_back(vm, old)
+        raise SnapshotError([f"loading failed and was undone ({type(e).__name__}: {e})"]) from e
+    _apply_ram(vm, snap)
+
+
+def _keep(vm):
+    """What _apply_state writes (small: no RAM, no caches)."""
+    cpu = vm.cpu
+    devs = [(dev, {f: (list(getattr(dev, f)) if isinstance(getattr(dev, f), list) else getattr(dev, f))
+                   for f, _, _, _ in fields})
+            for _, dev, _, fields, _ in device_sections(vm)]
+    return (cpu.regs.copy(), cpu.vregs.copy(), cpu.ctl.copy(), cpu.sysr.copy(), devs,
+            vm.start_time, getattr(vm, "state_gen", None))
+
+
+def _put_back(vm, old):
+    cpu = vm.cpu
+    regs, vregs, ctl, sysr, devs, start_time, gen = old
+    cpu.regs[:] = regs
+    cpu.vregs[:] = vregs
+    cpu.ctl[:] = ctl
+    cpu.sysr[:] = sysr
+    for dev, fields in devs:
+        for f, v in fields.items():
+            setattr(dev, f, v)
+        dev.post_load()
+    vm.start_time = start_time
+    if gen is not None:
+        vm.state_gen = gen
+    cpu.invalidate_code()
+
+
+def _apply_state(vm, snap):
     cpu = vm.cpu
     s = snap.sections["cpu0"]
     ctl = cpu.ctl
@@ -449,14 +547,20 @@ def restore(vm, snap):
             v = d.get(fname, default)
             setattr(dev, fname, list(v) if typ.endswith("[]") else v)
     vm.start_time = snap.sections["board"]["start_time"]
-    if snap.owned and isinstance(snap.ram, np.ndarray) and snap.ram.flags.c_contiguous:
-        vm.ram = snap.ram                          # a file's RAM: adopt it, no copy
-        snap.owned = False
-        cpu.attach_ram(vm.ram, vm.ram_base)
-    else:
-        vm.ram[:] = np.frombuffer(snap.ram, dtype=np.uint8) if isinstance(snap.ram, bytes) else snap.ram
-    cpu.invalidate_code()
     ctl[O.C_IRQ] = 0
     ctl[O.C_EXC_RUN] = 0                           # (exceptions.exc_stuck: a new streak)
     for dev in (vm.gic, vm.uart, vm.rtc):
         dev.post_load()                                  # re-derive interrupt lines
+
+
+def _apply_ram(vm, snap):
+    """The commit: RAM (checked: bytes or a uint8 array of this machine's size)."""
+    cpu = vm.cpu
+    if (snap.owned and isinstance(snap.ram, np.ndarray) and snap.ram.flags.c_contiguous
+            and snap.ram.dtype == np.uint8):
+        vm.ram = snap.ram                          # a file's RAM: adopt it, no copy
+        snap.owned = False
+        cpu.attach_ram(vm.ram, vm.ram_base)
+    else:
+        vm.ram[:] = np.frombuffer(snap.ram, dtype=np.uint8) if isinstance(snap.ram, (bytes, bytearray)) else snap.ram
+    cpu.invalidate_code()

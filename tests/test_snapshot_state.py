@@ -219,3 +219,67 @@ def test_unknown_machine_type_lists_the_known_ones():
         m.restore(snap)
     assert ("snapshot is of machine type 'virt-12.0', which this pyaarch64 does not know "
             "(it has virt-4.1, virt-4.2,") in str(e.value) and "virt-9.2)" in str(e.value)
+
+
+def _unchanged(m, before):
+    after = m.snapshot()
+    return after.sections == before.sections and bytes(after.ram) == bytes(before.ram)
+
+
+@pytest.mark.parametrize("edit, problem", [
+    (lambda s: s.sections.__setitem__("pl011", None), "section 'pl011' is not an object of fields"),
+    (lambda s: s.sections.__setitem__("cpu0", [1, 2]), "section 'cpu0' is not an object of fields"),
+    (lambda s: s.versions.__setitem__("cpu0", 0), "section 'cpu0' has version 0: versions are integers from 1"),
+    (lambda s: s.versions.__setitem__("gic", -1), "section 'gic' has version -1: versions are integers from 1"),
+    (lambda s: s.versions.__setitem__("gic", True), "section 'gic' has version True: versions are integers from 1"),
+    (lambda s: s.versions.__setitem__("nope", 1), "version given for unknown section 'nope'"),
+    (lambda s: s.sections["pl011"].__setitem__("rx", [65] * 100_000), "pl011.rx: 100000 entries, at most 16 fit"),
+    (lambda s: s.sections["gic"]["enabled"].__setitem__(3, True), "gic.enabled: not a list of u8 values"),
+    (lambda s: s.sections["cpu0"].__setitem__("x3", True), "cpu0.x3: not an integer (True)"),
+    (lambda s: setattr(s, "ram", None), "ram: no bytes, this machine has 134217728"),
+    (lambda s: setattr(s, "ram", bytes(100)), "ram: 100 bytes, this machine has 134217728"),
+    (lambda s: setattr(s, "schema", {"cpu0": 5}), "schema of section 'cpu0' is not an object"),
+    (lambda s: setattr(s, "identity", None), "snapshot's identity is not an object"),
+])
+def test_hostile_sections_are_refused_and_nothing_changes(edit, problem):
+    """The examples of issue 13: a section set to null, a section version of 0 or -1
+    (it switched the missing-field check off), a PL011 receive FIFO of 100,000 bytes,
+    True inside GIC lists, ...: refused, with the section and field named, and the
+    machine exactly as before."""
+    m = pyaarch64.Machine(machine="virt-7.2")
+    m.load_elf(timer_elf())
+    m.run(max_insns=100_000)
+    before = m.snapshot()
+    bad = copy.deepcopy(before)
+    edit(bad)
+    with pytest.raises(SnapshotError) as e:
+        m.restore(bad)
+    assert problem in e.value.problems, e.value.problems
+    assert _unchanged(m, before)
+
+
+def test_a_load_that_fails_while_writing_is_undone(monkeypatch):
+    """All or nothing by construction: should writing the state fail after the checks
+    passed (here a device's post_load), what was written is put back."""
+    m = pyaarch64.Machine(machine="virt-7.2")
+    m.load_elf(timer_elf())
+    m.run(max_insns=100_000)
+    before = m.snapshot()
+    other = pyaarch64.Machine(machine="virt-7.2")
+    other.load_elf(timer_elf())
+    other.run(max_insns=300_000)
+    snap = other.snapshot()
+    rtc = m._m.rtc
+    calls = []
+
+    def post_load():
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("device refused")
+    monkeypatch.setattr(rtc, "post_load", post_load)
+    with pytest.raises(SnapshotError) as e:
+        m.restore(snap)
+    assert e.value.problems == ["loading failed and was undone (RuntimeError: device refused)"]
+    assert _unchanged(m, before)
+    m.restore(snap)                                  # the machine still works
+    assert m.icount == other.icount
