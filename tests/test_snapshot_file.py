@@ -8,6 +8,7 @@ import pytest
 
 import pyaarch64
 from guestbuild import build, cli
+from fuzz import rebuild
 from pyaarch64.snapshot import format as F
 
 
@@ -66,29 +67,6 @@ def test_damaged_files_are_refused_with_a_reason(tmp_path):
         F.read(str(tmp_path / "nope.snap"))
 
 
-def _rebuild(data, edit_header=None, edit_blobs=None):
-    """A snapshot file with its header and/or RAM chunks edited and a valid checksum
-    (what a buggy or hostile writer produces)."""
-    import hashlib
-    import json
-    import struct
-    hstart = len(F.MAGIC) + 12
-    version, hlen = struct.unpack_from("<IQ", data, len(F.MAGIC))
-    header = json.loads(data[hstart:hstart + hlen])
-    blobs, p = [], hstart + hlen
-    for _, n in header["ram"]["chunks"]:
-        blobs.append(data[p:p + n])
-        p += n
-    if edit_blobs:
-        blobs = edit_blobs(header, blobs)
-        header["ram"]["chunks"] = [[i, len(b)] for (i, _), b in zip(header["ram"]["chunks"], blobs)]
-    if edit_header:
-        header = edit_header(header)
-    hb = json.dumps(header).encode()
-    body = F.MAGIC + struct.pack("<IQ", version, len(hb)) + hb + b"".join(blobs)
-    return body + hashlib.sha256(body).digest()
-
-
 def test_hostile_ram_encodings_are_refused(tmp_path):
     """Valid checksums, edited content: chunk indices outside RAM, repeated or not
     integers, chunks that inflate to one byte less or more than their size or to 64 MB
@@ -97,7 +75,7 @@ def test_hostile_ram_encodings_are_refused(tmp_path):
     m = guest()
     m.run(max_insns=100_000)
     data = F.encode(m.snapshot())
-    F.decode(_rebuild(data))                         # the rebuild itself is faithful
+    F.decode(rebuild(data))                         # the rebuild itself is faithful
 
     def chunks(f):
         def e(h):
@@ -115,7 +93,7 @@ def test_hostile_ram_encodings_are_refused(tmp_path):
     ]
     for edit, msg in cases:
         with pytest.raises(F.SnapshotFileError, match=msg):
-            F.decode(_rebuild(data, edit_header=edit))
+            F.decode(rebuild(data, edit_header=edit))
     blob_cases = [
         (lambda h, b: [zlib.compress(bytes(65535))] + b[1:], "does not inflate to exactly 65536 bytes"),
         (lambda h, b: [zlib.compress(bytes(65537))] + b[1:], "does not inflate to exactly 65536 bytes"),
@@ -123,7 +101,7 @@ def test_hostile_ram_encodings_are_refused(tmp_path):
     ]
     for edit, msg in blob_cases:
         with pytest.raises(F.SnapshotFileError, match=msg):
-            F.decode(_rebuild(data, edit_blobs=edit))
+            F.decode(rebuild(data, edit_blobs=edit))
 
 
 def test_write_is_atomic(tmp_path, monkeypatch):

@@ -1,0 +1,181 @@
+"""Hostile inputs, shared by the fuzz tests (tests/test_fuzz.py) and the long campaign
+(tests/fuzz_campaign.py): each `check_*` feeds one input to pyaarch64 the way a user
+or a file would, and returns "ok" (accepted) or "refused" (a clean, specific error);
+anything else -- another exception, a half-changed machine -- propagates or raises
+AssertionError.  Mutations are drawn from a `random.Random`, so a campaign and a
+hypothesis test can share them."""
+import copy
+import hashlib
+import json
+import os
+import struct
+
+import pyaarch64
+from guestbuild import build
+from pyaarch64.emu import cli as CLI
+from pyaarch64.machine.loader import KernelError
+from pyaarch64.snapshot import format as F
+from pyaarch64.snapshot.state import SnapshotError
+
+# values a hostile writer puts anywhere (JSON)
+NASTY = [None, True, False, 0, -1, 1, 255, 256, 2 ** 32, 2 ** 63, 2 ** 64, 2 ** 128, -(2 ** 63) - 1,
+         1.5, "", "x", "\udcff", [], {}, [0], [True], [-1], [2 ** 64], [0] * 5000, {"a": 1}]
+
+
+def rebuild(data, edit_header=None, edit_blobs=None):
+    """A snapshot file with its header and/or RAM chunks edited and a valid checksum
+    (what a buggy or hostile writer produces)."""
+    hstart = len(F.MAGIC) + 12
+    version, hlen = struct.unpack_from("<IQ", data, len(F.MAGIC))
+    header = json.loads(data[hstart:hstart + hlen])
+    blobs, p = [], hstart + hlen
+    for _, n in header["ram"]["chunks"]:
+        blobs.append(data[p:p + n])
+        p += n
+    if edit_blobs:
+        blobs = edit_blobs(header, blobs)
+        header["ram"]["chunks"] = [[i, len(b)] for (i, _), b in zip(header["ram"]["chunks"], blobs)]
+    if edit_header:
+        header = edit_header(header)
+    hb = json.dumps(header).encode("utf-8", "surrogatepass")
+    body = F.MAGIC + struct.pack("<IQ", version, len(hb)) + hb + b"".join(blobs)
+    return body + hashlib.sha256(body).digest()
+
+
+def _paths(obj, prefix=()):
+    """Every path into a JSON value (dict keys, list indices), the value's own first."""
+    yield prefix
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _paths(v, prefix + (k,))
+    elif isinstance(obj, list) and len(obj) <= 64:
+        for i, v in enumerate(obj):
+            yield from _paths(v, prefix + (i,))
+
+
+def mutate_header(rng, header, n=1):
+    """n edits at random places of a snapshot header: a value replaced by a nasty one,
+    a key deleted or added, a list cut or grown."""
+    header = copy.deepcopy(header)
+    for _ in range(n):
+        paths = [p for p in _paths(header) if p]
+        path = rng.choice(paths)
+        parent = header
+        for k in path[:-1]:
+            parent = parent[k]
+        k = path[-1]
+        what = rng.randrange(4)
+        if what == 0 and isinstance(parent, dict):
+            del parent[k]
+        elif what == 1 and isinstance(parent[k], list) and parent[k]:
+            parent[k] = parent[k][:rng.randrange(len(parent[k]))] if rng.random() < 0.5 else \
+                parent[k] + [rng.choice(parent[k])] * rng.randrange(1, 40)
+        elif what == 2 and isinstance(parent, dict):
+            parent["fuzz" + str(rng.randrange(100))] = rng.choice(NASTY)
+        else:
+            parent[k] = rng.choice(NASTY)
+    return header
+
+
+def fingerprint(m):
+    s = m.snapshot()
+    return json.dumps(s.sections, sort_keys=True), hashlib.sha256(bytes(s.ram)).hexdigest()
+
+
+def check_snapshot_bytes(m, data, before=None):
+    """Decode a snapshot file's bytes and load them into machine m: 'ok', or 'refused'
+    with m exactly as it was."""
+    try:
+        snap = F.decode(data)[0]
+    except F.SnapshotFileError:
+        return "refused"
+    before = before or fingerprint(m)
+    try:
+        m.restore(snap)
+    except SnapshotError:
+        assert fingerprint(m) == before, "a refused snapshot changed the machine"
+        return "refused"
+    return "ok"
+
+
+def check_elf_bytes(tmpdir, data):
+    """Load an ELF's bytes as a kernel: 'ok' or 'refused' (KernelError)."""
+    path = os.path.join(tmpdir, "fuzz.elf")
+    with open(path, "wb") as f:
+        f.write(data)
+    m = pyaarch64.Machine(machine="virt-7.2", ram_size=16 << 20)
+    try:
+        m.load_elf(path)
+    except KernelError:
+        return "refused"
+    return "ok"
+
+
+def mutate_elf(rng, data):
+    """An ELF with a few header or program-header fields overwritten."""
+    d = bytearray(data)
+    phoff = struct.unpack_from("<Q", d, 0x20)[0]
+    fields = [(0x04, 1), (0x05, 1), (0x10, 2), (0x12, 2), (0x18, 8), (0x20, 8), (0x28, 8), (0x36, 2),
+              (0x38, 2)] + [(phoff + o, w) for o, w in ((0, 4), (8, 8), (0x10, 8), (0x18, 8), (0x20, 8),
+                                                         (0x28, 8))]
+    for _ in range(rng.randrange(1, 4)):
+        off, w = rng.choice(fields)
+        if off + w > len(d):
+            continue
+        v = rng.choice([0, 1, (1 << (8 * w)) - 1, 1 << (8 * w - 1), rng.getrandbits(8 * w),
+                        len(d), len(d) + 1, 0x40000000, 0x48000000])
+        d[off:off + w] = (v & ((1 << (8 * w)) - 1)).to_bytes(w, "little")
+    if rng.random() < 0.2:
+        d = d[:rng.randrange(len(d))]
+    return bytes(d)
+
+
+WORDS = ["-M", "virt", "virt-7.2", "virt,gic-version=2", "-machine", "help", "dumpdtb=", "-cpu",
+         "max", "cortex-a57", "-m", "128M", "0", "1", "-1", "1G", "99999999999999999999999",
+         "16G", "17G", "4097", "-kernel", "-append", "-initrd", "-dtb", "-serial", "stdio",
+         "null", "file:", "-monitor", "unix:", "none", "-d", "in_asm,int", "help", "-D",
+         "-icount", "shift=3", "shift=99", "--max-insns", "-S", "-loadvm", "-nographic",
+         "-semihosting-config", "enable=on,arg=x", "--snapshot-store", "-smp", "2", "-display",
+         "-accel", "tcg", "-", "--", "=", "\udcff\udcfe", "x" * 300, ""]
+
+
+def argv_of(rng):
+    return [rng.choice(WORDS) for _ in range(rng.randrange(1, 7))]
+
+
+def check_argv(argv):
+    """Parse a command line: 'ok' or 'refused' (a UsageError's one line)."""
+    try:
+        CLI.parse_args(argv)
+    except CLI.UsageError as e:
+        assert str(e) and "\n" not in str(e), repr(str(e))
+        return "refused"
+    return "ok"
+
+
+class StreamMachine:
+    """A machine that runs random instruction words at EL1 or EL0 (fuzz_stream.S)."""
+
+    def __init__(self):
+        self.m = pyaarch64.Machine(machine="virt-7.2", ram_size=16 << 20)
+        self.elf = build("fuzz_stream.S")
+        self.m.load_elf(self.elf)
+        self.stream = _symbol(self.elf, "stream")
+        self.start = self.m.snapshot()
+
+    def run(self, words, el0, max_insns=20_000):
+        """Run the words; returns the StopReason's kind (whatever it is: the property
+        is that run() returns, with no exception)."""
+        self.m.restore(self.start)
+        self.m.reg_write("x0", 1 if el0 else 0)
+        self.m.mem_write(self.stream, b"".join(struct.pack("<I", w & 0xFFFFFFFF) for w in words))
+        return self.m.run(max_insns=max_insns).kind
+
+
+def _symbol(elf, name):
+    from elftools.elf.elffile import ELFFile
+    with open(elf, "rb") as f:
+        for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols():
+            if s.name == name:
+                return s["st_value"]
+    raise KeyError(name)
