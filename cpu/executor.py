@@ -184,11 +184,11 @@ def run(regs, ctl, sysr, sysmap, bus, budget, state):
                 exitc = ev
                 if exitc != 0:
                     break
+                pc = ctl[C_PC]
+                nzcv = np.int64(ctl[C_NZCV])
                 if exc_stuck(ctl, sysr, steps):
                     exitc = EXIT_EXC_STUCK
                     break
-                pc = ctl[C_PC]
-                nzcv = np.int64(ctl[C_NZCV])
                 continue
             vpage = pc >> U12
             e = ((vpage & TLB_IDX) + EXEC_BASE) << U1
@@ -210,11 +210,11 @@ def run(regs, ctl, sysr, sysmap, bus, budget, state):
                     ctl[C_EXIT_A] = pc
                     exitc = EXIT_FETCH_ABORT
                     break
+                pc = ctl[C_PC]
+                nzcv = np.int64(ctl[C_NZCV])
                 if exc_stuck(ctl, sysr, steps):
                     exitc = EXIT_EXC_STUCK
                     break
-                pc = ctl[C_PC]
-                nzcv = np.int64(ctl[C_NZCV])
                 continue
             ctl[C_VEC_PC] = M64
             page = hp >> 12
@@ -249,11 +249,11 @@ def run(regs, ctl, sysr, sysmap, bus, budget, state):
                     exitc = EXIT_UNDEF
                     ctl[C_EXIT_A] = pc
                     break
+                pc = ctl[C_PC]
+                nzcv = np.int64(ctl[C_NZCV])
                 if exc_stuck(ctl, sysr, steps):
                     exitc = EXIT_EXC_STUCK
                     break
-                pc = ctl[C_PC]
-                nzcv = np.int64(ctl[C_NZCV])
                 continue
             if IS_HOT[op]:
                 continue           # the hot loop stopped at the fetch, which is done now: it runs it
@@ -269,11 +269,11 @@ def run(regs, ctl, sysr, sysmap, bus, budget, state):
                 pc += np.uint64(4)
                 steps += U1
             else:                        # trapped to EL1
+                pc = ctl[C_PC]
+                nzcv = np.int64(ctl[C_NZCV])
                 if exc_stuck(ctl, sysr, steps):
                     exitc = EXIT_EXC_STUCK
                     break
-                pc = ctl[C_PC]
-                nzcv = np.int64(ctl[C_NZCV])
             exitc = 0
             continue
         rd = (w0 >> SH_RD) & M6

@@ -194,3 +194,14 @@ def test_mmu_unmapped_vector_stops():
     assert r.kind == "fetch-abort" and r.pc == 0x80000200, r
     assert m.reg_read("ESR_EL1") == 0x96000005           # translation fault, level 1
     assert m.reg_read("FAR_EL1") == 0x1000 and m.reg_read("ELR_EL1") == base
+
+
+def test_a_stuck_guest_comes_back_at_its_vector():
+    """An exception loop (vectors of UDF) ends run() with kind 'exception-loop' and the
+    machine where the guest is: at the vector, the exception taken (ELR, ESR set)."""
+    m = pyaarch64.Machine()
+    m.load_elf(build("cli_excloop.S"))
+    stop = m.run(max_insns=1000)
+    assert stop.kind == "exception-loop" and stop.pc == 0x40080A00
+    assert m.reg_read("pc") == 0x40080A00
+    assert (m.reg_read("ELR_EL1"), m.reg_read("ESR_EL1")) == (0x40080A00, 0x2000000)
