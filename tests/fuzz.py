@@ -179,3 +179,31 @@ def _symbol(elf, name):
             if s.name == name:
                 return s["st_value"]
     raise KeyError(name)
+
+
+def cli_words(tmpdir):
+    """Words for whole command lines: real files and hostile ones."""
+    hello = os.path.join(os.path.dirname(os.path.abspath(__file__)), "guest", "hello.elf")
+    return [hello, hello, "-kernel", hello, "/dev/zero", tmpdir, os.path.join(tmpdir, "nope"),
+            "-M", "virt-7.2", "virt-9.0", "virt,gic-version=3", "-cpu", "max", "-m", "1G", "3M",
+            "64K", "-append", "console=ttyAMA0 \udcff", "-initrd", "-dtb", "-serial", "null",
+            "stdio", "file:/dev/full", f"file:{tmpdir}", "-monitor", "none", "stdio",
+            f"unix:{tmpdir}/m.sock,server=on,wait=off", f"unix:{tmpdir}/{'x' * 120}", "-d",
+            "int,guest_errors", "unimp,nope", "-D", "/nonexistent/dir/log", f"{tmpdir}/log",
+            "-icount", "shift=2", "shift=200", "--max-insns", "1000", "-1", "-loadvm", "s1",
+            "--snapshot-store", tmpdir, "/dev/null", "-nographic", "-no-reboot", "-S",
+            "-semihosting", "-semihosting-config", "enable=on,arg=a", "-machine", "dumpdtb=",
+            f"dumpdtb={tmpdir}/x.dtb", "-smp", "1", "-display", "none"]
+
+
+def check_cli(argv, timeout=60):
+    """`pyaarch64 run ARGV` as a user runs it (no input): it must end by itself with a
+    status, and print no traceback.  Returns 'ok' (status 0) or 'refused'."""
+    import subprocess
+    import sys
+    r = subprocess.run([os.fsencode(sys.executable), b"-m", b"pyaarch64.emu.cli", b"run",
+                        b"--max-insns", b"200000"] + [os.fsencode(a) for a in argv],
+                       stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+    err = r.stderr.decode("latin-1")
+    assert "Traceback" not in err, err[-2000:]
+    return "ok" if r.returncode == 0 else "refused"

@@ -5,7 +5,10 @@
 
 Kinds: snapshot (header mutants of a real snapshot file, loaded into a running
 machine), elf (ELF header and program-header mutants as a kernel), argv (command
-lines), stream (random instruction words at EL0 and EL1, 20,000 instructions each).
+lines through the parser), cli (whole `pyaarch64 run` command lines with real and
+hostile files, one process each: it must end by itself with no traceback; slow, not
+in the default kinds), stream (random instruction words at EL0 and EL1, 20,000
+instructions each).
 For each kind it prints how many inputs were tried, accepted, refused cleanly, and
 anything else (an exception that is not the clean refusal, or a refused snapshot
 that changed the machine), with the seed of each failure to replay it.  Exits 1 if
@@ -55,6 +58,11 @@ def campaign(kind, n, seed, tmp):
     elif kind == "argv":
         def one(rng):
             return fuzz.check_argv(fuzz.argv_of(rng))
+    elif kind == "cli":
+        words = fuzz.cli_words(tmp)
+
+        def one(rng):
+            return fuzz.check_cli([rng.choice(words) for _ in range(rng.randrange(1, 8))])
     elif kind == "stream":
         sm = fuzz.StreamMachine()
 

@@ -105,3 +105,16 @@ def test_the_stream_machine_runs_what_it_is_given(stream_machine):
         kind = stream_machine.run([movz_x1] + ([] if el0 else hvc_off), el0, max_insns=1000)
         assert stream_machine.m.reg_read("x1") == 42
         assert kind == ("budget" if el0 else "poweroff")
+
+
+@pytest.mark.slow
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 2 ** 32))
+def test_whole_command_lines(seed):
+    """`pyaarch64 run` with random words (real and hostile files, sizes, devices,
+    options): it ends by itself and never prints a traceback."""
+    import tempfile
+    rng = random.Random(seed)
+    with tempfile.TemporaryDirectory() as d:
+        words = fuzz.cli_words(d)
+        fuzz.check_cli([rng.choice(words) for _ in range(rng.randrange(1, 8))])
