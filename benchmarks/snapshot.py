@@ -11,6 +11,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
+sys.path.insert(0, HERE)
 
 
 def measure(vm, label, rows):
@@ -42,7 +43,8 @@ def main(argv=None):
     vm.run(max_insns=1_000_000)
     measure(vm, "bare-metal timer.c at 1 M instructions", rows)
     if not a.no_linux:
-        g = os.path.expanduser("~/.cache/pyaarch64/guests")
+        import boot                     # (benchmarks/boot.py: the kernel and this checkout's initramfs)
+        kernel, initrd = boot.guest_paths()
         out = bytearray()
 
         def serial(data):
@@ -50,7 +52,7 @@ def main(argv=None):
             if b"Run /init" in out:
                 vm.cpu.ctl[O.C_STOP] = 1
         vm = VirtMachine("virt-7.2", ram_size=512 << 20, serial=serial)
-        vm.load_kernel(g + "/Image", initrd=g + "/initramfs.cpio.gz",
+        vm.load_kernel(kernel, initrd=initrd,
                        append="console=ttyAMA0 cryptomgr.notests")
         vm.run(max_insns=1_000_000_000)
         measure(vm, "Debian Linux at 'Run /init'", rows)

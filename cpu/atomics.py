@@ -6,10 +6,10 @@ from numba import njit
 
 from pyaarch64.cpu.ops import SINK, C_PC, C_EXCL_ADDR, C_EXCL_SIZE, C_EXCL_VAL, C_EXCL_VAL2
 from pyaarch64.cpu.opids import unpack_EXCL, unpack_ATOMIC
-from pyaarch64.cpu.memory import ACC_OK, FSC_ALIGN
+from pyaarch64.cpu.memory import ACC_OK, FSC_ALIGN, access_slow
 from pyaarch64.cpu.isa.ldst import XK_LDX, XK_STX, XK_LDXP, XK_STXP, XK_LDAR, XK_STLR, XK_CASP
 from pyaarch64.cpu.exceptions import data_abort
-from pyaarch64.cpu.memaccess import mem_rw, abort_status, zext
+from pyaarch64.cpu.memaccess import abort_status, zext
 from pyaarch64.cpu.exclusive import excl_hit
 
 U0 = np.uint64(0)
@@ -32,12 +32,12 @@ def excl(regs, ctl, sysr, bus, pc, rt, rn, rs, rt2, aux):
         return data_abort(regs, ctl, sysr, pc, addr, kind == XK_STX or kind == XK_STXP or kind == XK_STLR,
                           FSC_ALIGN)
     if kind == XK_LDX or kind == XK_LDAR or kind == XK_LDXP:
-        st, v, fva = mem_rw(ctl, sysr, bus, addr, nb, False, U0)
+        st, v, fva = access_slow(ctl, sysr, bus, addr, nb, False, U0)
         if st != ACC_OK:
             return abort_status(regs, ctl, sysr, pc, st, fva, False)
         v2 = U0
         if pair:
-            st, v2, fva = mem_rw(ctl, sysr, bus, addr + np.uint64(nb), nb, False, U0)
+            st, v2, fva = access_slow(ctl, sysr, bus, addr + np.uint64(nb), nb, False, U0)
             if st != ACC_OK:
                 return abort_status(regs, ctl, sysr, pc, st, fva, False)
         if kind != XK_LDAR:
@@ -49,7 +49,7 @@ def excl(regs, ctl, sysr, bus, pc, rt, rn, rs, rt2, aux):
         if pair:
             regs[rt2] = v2
     elif kind == XK_STLR:
-        st, v, fva = mem_rw(ctl, sysr, bus, addr, nb, True, zext(regs[rt], size))
+        st, v, fva = access_slow(ctl, sysr, bus, addr, nb, True, zext(regs[rt], size))
         if st != ACC_OK:
             return abort_status(regs, ctl, sysr, pc, st, fva, True)
     else:
@@ -57,19 +57,19 @@ def excl(regs, ctl, sysr, bus, pc, rt, rn, rs, rt2, aux):
         # still has the value the load-exclusive saw
         ok = ctl[C_EXCL_ADDR] == addr and ctl[C_EXCL_SIZE] == np.uint64(total)
         if ok:
-            st, cur, fva = mem_rw(ctl, sysr, bus, addr, nb, False, U0)
+            st, cur, fva = access_slow(ctl, sysr, bus, addr, nb, False, U0)
             if st != ACC_OK:
                 return abort_status(regs, ctl, sysr, pc, st, fva, True)
             ok = cur == ctl[C_EXCL_VAL]
             if ok and pair:
-                st, cur2, fva = mem_rw(ctl, sysr, bus, addr + np.uint64(nb), nb, False, U0)
+                st, cur2, fva = access_slow(ctl, sysr, bus, addr + np.uint64(nb), nb, False, U0)
                 ok = st == ACC_OK and cur2 == ctl[C_EXCL_VAL2]
         if ok:
-            st, v, fva = mem_rw(ctl, sysr, bus, addr, nb, True, zext(regs[rt], size))
+            st, v, fva = access_slow(ctl, sysr, bus, addr, nb, True, zext(regs[rt], size))
             if st != ACC_OK:
                 return abort_status(regs, ctl, sysr, pc, st, fva, True)
             if pair:
-                st, v, fva = mem_rw(ctl, sysr, bus, addr + np.uint64(nb), nb, True,
+                st, v, fva = access_slow(ctl, sysr, bus, addr + np.uint64(nb), nb, True,
                                     zext(regs[rt2], size))
                 if st != ACC_OK:
                     return abort_status(regs, ctl, sysr, pc, st, fva, True)
@@ -91,22 +91,22 @@ def cas(regs, ctl, sysr, bus, pc, rn, aux):
     addr = regs[rn]
     if (addr & np.uint64(total - 1)) != U0:
         return data_abort(regs, ctl, sysr, pc, addr, True, FSC_ALIGN)
-    st, old1, fva = mem_rw(ctl, sysr, bus, addr, nb, False, U0)
+    st, old1, fva = access_slow(ctl, sysr, bus, addr, nb, False, U0)
     if st != ACC_OK:
         return abort_status(regs, ctl, sysr, pc, st, fva, False)
     old2 = U0
     same = old1 == zext(regs[rs], size)          # slot 31 is ZR: reads 0
     if pair:
-        st, old2, fva = mem_rw(ctl, sysr, bus, addr + np.uint64(nb), nb, False, U0)
+        st, old2, fva = access_slow(ctl, sysr, bus, addr + np.uint64(nb), nb, False, U0)
         if st != ACC_OK:
             return abort_status(regs, ctl, sysr, pc, st, fva, False)
         same = same and old2 == zext(regs[rs + 1], size)
     if same:
-        st, _, fva = mem_rw(ctl, sysr, bus, addr, nb, True, zext(regs[rt], size))
+        st, _, fva = access_slow(ctl, sysr, bus, addr, nb, True, zext(regs[rt], size))
         if st != ACC_OK:
             return abort_status(regs, ctl, sysr, pc, st, fva, True)
         if pair:
-            st, _, fva = mem_rw(ctl, sysr, bus, addr + np.uint64(nb), nb, True,
+            st, _, fva = access_slow(ctl, sysr, bus, addr + np.uint64(nb), nb, True,
                                 zext(regs[rt + 1], size))
             if st != ACC_OK:
                 return abort_status(regs, ctl, sysr, pc, st, fva, True)
@@ -124,7 +124,7 @@ def atomic(regs, ctl, sysr, bus, pc, rt, rn, rs, aux):
     addr = regs[rn]
     if (addr & np.uint64(nb - 1)) != U0:
         return data_abort(regs, ctl, sysr, pc, addr, True, FSC_ALIGN)
-    st, old, fva = mem_rw(ctl, sysr, bus, addr, nb, False, U0)
+    st, old, fva = access_slow(ctl, sysr, bus, addr, nb, False, U0)
     if st != ACC_OK:
         return abort_status(regs, ctl, sysr, pc, st, fva, False)
     v = zext(regs[rs], size)
@@ -150,7 +150,7 @@ def atomic(regs, ctl, sysr, bus, pc, rt, rn, rs, aux):
         new = old if old <= v else v
     else:
         new = v
-    st, _, fva = mem_rw(ctl, sysr, bus, addr, nb, True, zext(new, size))
+    st, _, fva = access_slow(ctl, sysr, bus, addr, nb, True, zext(new, size))
     if st != ACC_OK:
         return abort_status(regs, ctl, sysr, pc, st, fva, True)
     regs[rt] = old

@@ -7,10 +7,10 @@ import numpy as np
 from numba import njit
 
 from pyaarch64.cpu.ops import C_PC, VREG
-from pyaarch64.cpu.memory import ACC_OK
+from pyaarch64.cpu.memory import ACC_OK, access_slow
 from pyaarch64.cpu.operands import fp_enabled, fp_mem_operands, writeback
 from pyaarch64.cpu.exceptions import take_exception, EC_FP_ACCESS, V_SYNC
-from pyaarch64.cpu.memaccess import mem_rw, abort_status
+from pyaarch64.cpu.memaccess import abort_status
 
 U0 = np.uint64(0)
 U1 = np.uint64(1)
@@ -49,13 +49,13 @@ def fp_mem(regs, ctl, sysr, bus, pc, w0, w1):
         v = vt if k == 0 else vt2
         if load:
             if lg == 4:
-                st, lo, fva = mem_rw(ctl, sysr, bus, a, 8, False, U0)
+                st, lo, fva = access_slow(ctl, sysr, bus, a, 8, False, U0)
                 if st != ACC_OK:
                     return abort_status(regs, ctl, sysr, pc, st, fva, False)
-                st, hi, fva = mem_rw(ctl, sysr, bus, a + np.uint64(8), 8, False, U0)
+                st, hi, fva = access_slow(ctl, sysr, bus, a + np.uint64(8), 8, False, U0)
             else:
                 hi = U0
-                st, lo, fva = mem_rw(ctl, sysr, bus, a, 1 << lg, False, U0)
+                st, lo, fva = access_slow(ctl, sysr, bus, a, 1 << lg, False, U0)
             if st != ACC_OK:
                 return abort_status(regs, ctl, sysr, pc, st, fva, False)
             if k == 0:
@@ -67,15 +67,15 @@ def fp_mem(regs, ctl, sysr, bus, pc, w0, w1):
         else:
             lo = regs[VREG + 2 * v]
             if lg == 4:
-                st, x, fva = mem_rw(ctl, sysr, bus, a, 8, True, lo)
+                st, x, fva = access_slow(ctl, sysr, bus, a, 8, True, lo)
                 if st != ACC_OK:
                     return abort_status(regs, ctl, sysr, pc, st, fva, True)
-                st, x, fva = mem_rw(ctl, sysr, bus, a + np.uint64(8), 8, True,
+                st, x, fva = access_slow(ctl, sysr, bus, a + np.uint64(8), 8, True,
                                     regs[VREG + 2 * v + 1])
             else:
                 if lg < 3:
                     lo &= (U1 << np.uint64(8 << lg)) - U1
-                st, x, fva = mem_rw(ctl, sysr, bus, a, 1 << lg, True, lo)
+                st, x, fva = access_slow(ctl, sysr, bus, a, 1 << lg, True, lo)
             if st != ACC_OK:
                 return abort_status(regs, ctl, sysr, pc, st, fva, True)
     if load:

@@ -1,5 +1,6 @@
 """Data accesses of the rare ops (the system group, FP loads and stores, SIMD
-structure loads and stores): `mem_rw` through the MMU and the soft TLB,
+structure loads and stores; they go through memory.access_slow, the MMU and the
+soft TLB, which also forgets decoded words a store overwrites):
 `abort_status` for the exception a failed access takes, `zext` for a store's value;
 and LDTR/STTR, which are nothing more than such an access.
 """
@@ -14,13 +15,6 @@ from pyaarch64.cpu.exceptions import data_abort
 U0 = np.uint64(0)
 U1 = np.uint64(1)
 M32 = np.uint64(0xFFFFFFFF)
-
-
-@njit(cache=True, _nrt=False)
-def mem_rw(ctl, sysr, bus, va, size, is_write, value, unpriv=False):
-    """Data access for rare ops (a store into decoded code forgets the words it
-    overwrote, memory.access1)."""
-    return access_slow(ctl, sysr, bus, va, size, is_write, value, unpriv)
 
 
 @njit(cache=True, _nrt=False)
@@ -45,12 +39,12 @@ def unpriv_ldst(regs, ctl, sysr, bus, pc, rt, rn, aux, imm, is_write):
     addr = regs[rn] + imm
     unpriv = ctl[C_EL] != U0
     if is_write:
-        st, v, fva = mem_rw(ctl, sysr, bus, addr, 1 << size, True,
+        st, v, fva = access_slow(ctl, sysr, bus, addr, 1 << size, True,
                             zext(regs[rt], size), unpriv)
         if st != ACC_OK:
             return abort_status(regs, ctl, sysr, pc, st, fva, True)
     else:
-        st, v, fva = mem_rw(ctl, sysr, bus, addr, 1 << size, False, U0, unpriv)
+        st, v, fva = access_slow(ctl, sysr, bus, addr, 1 << size, False, U0, unpriv)
         if st != ACC_OK:
             return abort_status(regs, ctl, sysr, pc, st, fva, False)
         if sign != SX_NONE and size < 3:

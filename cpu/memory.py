@@ -393,7 +393,7 @@ def acc_fsc(st):
 
 
 @njit(cache=True, _nrt=False)
-def access_slow(ctl, sysr, bus, va, size, is_write, value, unpriv):
+def access_slow(ctl, sysr, bus, va, size, is_write, value, unpriv=False):
     """Any data access the fast path could not do.  Returns (status, value, fault_va).
     unpriv: LDTR/STTR at EL1 (EL0 permissions, never entered in the soft TLB)."""
     if (va & np.uint64(size - 1)) == U0 and (va & PAGE_MASK) + np.uint64(size) <= np.uint64(4096):

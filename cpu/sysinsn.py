@@ -6,12 +6,12 @@ from numba import njit
 
 from pyaarch64.cpu.ops import C_PC, C_EL, C_DCZVA_LOG2
 from pyaarch64.cpu.sysregs import R_VAL, S_SCTLR_EL1, S_PAR_EL1, S_MAIR_EL1, key
-from pyaarch64.cpu.memory import (ram_offset, translate, tlb_flush, flush_decode, drop_code_page, ACC_OK,
-                                  tlb_fill_write,
+from pyaarch64.cpu.memory import (access_slow, ram_offset, translate, tlb_flush, flush_decode, drop_code_page,
+                                  ACC_OK, tlb_fill_write,
                                   A_READ, A_WRITE, I_ATTR_SH, I_SH_SH, SCTLR_M)
 from pyaarch64.cpu.exceptions import undefined, data_abort
 from pyaarch64.cpu.sysreg_access import sysreg_trap, SCTLR_DZE, SCTLR_UCI
-from pyaarch64.cpu.memaccess import mem_rw, abort_status
+from pyaarch64.cpu.memaccess import abort_status
 from pyaarch64.cpu.sysread import dczva_hit
 
 U0 = np.uint64(0)
@@ -73,7 +73,7 @@ def sys_insn(regs, ctl, sysr, bus, pc, k, rt):
                 ctl[C_PC] = pc + np.uint64(4)
                 return 0
         for off in range(0, np.int64(bs), 8):
-            st, v, fva = mem_rw(ctl, sysr, bus, base + np.uint64(off), 8, True, U0)
+            st, v, fva = access_slow(ctl, sysr, bus, base + np.uint64(off), 8, True, U0)
             if st != ACC_OK:
                 return abort_status(regs, ctl, sysr, pc, st, fva, True)
     elif k == K_IC_IALLU or k == K_IC_IALLUIS:

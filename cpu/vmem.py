@@ -1,7 +1,7 @@
 """Advanced SIMD structure loads and stores: LD1-LD4/ST1-ST4 (multiple structures),
 single-lane LD1-LD4/ST1-ST4, LD1R-LD4R, with no offset or post-index (immediate or Xm).
 
-Memory goes through memaccess.mem_rw (the MMU/soft TLB path of the other rare
+Memory goes through memory.access_slow (the MMU/soft TLB path of the other rare
 loads/stores).  A load changes no register unless every access succeeded; a store
 writes in increasing address order, so a fault leaves the bytes before the faulting
 access written (as QEMU does); the base register is written back only after the whole
@@ -14,9 +14,9 @@ from numba import njit
 from pyaarch64.cpu.ops import SH_AUX, SH_RD, SH_RM, SH_RN, VREG, C_PC, C_EL
 from pyaarch64.cpu.opids import unpack_SIMDX
 from pyaarch64.cpu.sysregs import R_VAL, S_SCTLR_EL1
-from pyaarch64.cpu.memory import ACC_OK, FSC_ALIGN, A_WRITE, translate, T_WRITE, TLB_ENTRIES
+from pyaarch64.cpu.memory import ACC_OK, FSC_ALIGN, A_WRITE, translate, T_WRITE, TLB_ENTRIES, access_slow
 from pyaarch64.cpu.exceptions import data_abort
-from pyaarch64.cpu.memaccess import mem_rw, abort_status
+from pyaarch64.cpu.memaccess import abort_status
 from pyaarch64.cpu.isa.simdx import SX_MULT
 from pyaarch64.cpu.ram import ld1st1_page
 
@@ -62,7 +62,7 @@ def ld1st1(regs, ctl, sysr, bus, pc, vt, addr, total, load, q):
         for j in range(nw):
             tt = (vt + j // wpr) & 31
             v = regs[VREG + 2 * tt + (j % wpr)]
-            st, x, fva = mem_rw(ctl, sysr, bus,
+            st, x, fva = access_slow(ctl, sysr, bus,
                                 addr + np.uint64(8 * j), 8, True, v)
             if st != ACC_OK:
                 return F_EXC, abort_status(regs, ctl, sysr, pc, st, fva, True)
@@ -76,7 +76,7 @@ def ld1st1(regs, ctl, sysr, bus, pc, vt, addr, total, load, q):
     a6 = U0
     a7 = U0
     for j in range(nw):
-        st, v, fva = mem_rw(ctl, sysr, bus,
+        st, v, fva = access_slow(ctl, sysr, bus,
                             addr + np.uint64(8 * j), 8, False, U0)
         if st != ACC_OK:
             return F_EXC, abort_status(regs, ctl, sysr, pc, st, fva, False)
@@ -167,7 +167,7 @@ def vldst(regs, ctl, sysr, bus, pc, w0, w1):
     nr = rpt * selem
     if load:
         for off in range(0, total, chunk):
-            st, v, fva = mem_rw(ctl, sysr, bus,
+            st, v, fva = access_slow(ctl, sysr, bus,
                                 addr + np.uint64(off), chunk, False, U0)
             if st != ACC_OK:
                 return abort_status(regs, ctl, sysr, pc, st, fva, False)
@@ -250,7 +250,7 @@ def vldst(regs, ctl, sysr, bus, pc, w0, w1):
                                           np.int64(ctl[C_EL]))
                 if fsc >= 0:
                     return data_abort(regs, ctl, sysr, pc, a2 & ~PAGE_OFF, True, fsc)
-            st, x, fva = mem_rw(ctl, sysr, bus, a, chunk, True, v)
+            st, x, fva = access_slow(ctl, sysr, bus, a, chunk, True, v)
             if st != ACC_OK:
                 return abort_status(regs, ctl, sysr, pc, st, fva, True)
     if wb:
