@@ -1,6 +1,6 @@
 """The memory side of the machine, handed through the jitted core as one value.
 
-    Bus(mem, tlb, pslot, slotpage, dcache, cb)
+    Bus(mem, tlb, pslot, slotpage, dcache, cb, dirty)
 
 mem       guest RAM (uint8, C-contiguous)
 tlb       the soft TLB (cpu/memory.py)
@@ -8,6 +8,9 @@ pslot     RAM page -> decode slot (-1: no decoded code in that page)
 slotpage  decode slot -> RAM page
 dcache    the decode cache: slot s, word i at dcache[(s << 11) | (i << 1)]
 cb        the board's MMIO callback (cpu/mmio.py), or None
+dirty     RAM page -> 1 when written since the last snapshot epoch (uint8; see
+          Cpu.new_epoch: a page enters the write TLB only through memory.access1
+          or DC ZVA, which mark it, and an epoch starts with the write TLB empty)
 
 A namedtuple: numba passes it as a tuple of its fields, so reading `bus.mem` in
 jitted code costs nothing, and it boxes and unboxes like the arrays it holds.
@@ -16,4 +19,4 @@ RAM is attached.
 """
 from collections import namedtuple
 
-Bus = namedtuple("Bus", "mem tlb pslot slotpage dcache cb")
+Bus = namedtuple("Bus", "mem tlb pslot slotpage dcache cb dirty")

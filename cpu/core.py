@@ -7,7 +7,7 @@ import numpy as np
 
 from pyaarch64.cpu import ops as O
 from pyaarch64.cpu import sysregs as SR
-from pyaarch64.cpu.memory import new_state, INVALID
+from pyaarch64.cpu.memory import new_state, INVALID, TLB_ENTRIES, T_WRITE
 from pyaarch64.cpu.models import get_model
 from pyaarch64.cpu import groups
 from pyaarch64.cpu import compilejobs
@@ -73,6 +73,8 @@ class Cpu:
         self.ctl[O.C_RAM_SIZE] = len(mem)
         self.pslot = np.full(len(mem) // 4096, -1, dtype=np.int32)
         self.slotpage[:] = -1           # (no slot in use: alloc_slot clears a slot it hands out)
+        self.dirty = np.ones(len(mem) // 4096, dtype=np.uint8)   # (no epoch yet: all of it)
+        self.tlb[0::2] = INVALID
 
     def attach_mmio(self, fn):
         """fn(addr, size, is_write, value) -> int.  Exceptions are caught and stop the
@@ -280,11 +282,31 @@ class Cpu:
             self.pslot[:] = -1
             self.slotpage[:] = -1
 
+    def new_epoch(self):
+        """Start a snapshot epoch: no RAM page counts as written.  The write TLB is
+        emptied, so a page the guest writes from now on enters it again through the
+        memory slow path, which marks it in `dirty` (as host writes do: mark_written)."""
+        self.dirty[:] = 0
+        self.tlb[2 * TLB_ENTRIES * T_WRITE:2 * TLB_ENTRIES * (T_WRITE + 1):2] = INVALID
+
+    def mark_written(self, off, n):
+        """The host wrote RAM [off, off+n) (loaders, DMA, the API): the pages count as
+        written in this epoch, and decoded code in them is forgotten."""
+        if n <= 0:
+            return
+        p0, p1 = off >> 12, (off + n - 1) >> 12
+        self.dirty[p0:p1 + 1] = 1
+        slots = self.pslot[p0:p1 + 1]
+        used = slots[slots >= 0]
+        if len(used):
+            self.slotpage[used] = -1
+            slots[slots >= 0] = -1
+
     # --- execution -----------------------------------------------------------
     def bus(self):
         """RAM, soft TLB, decode-slot maps and MMIO callback as the one value the
         jitted core passes around (cpu/bus.py)."""
-        return Bus(self.mem, self.tlb, self.pslot, self.slotpage, self.dcache, self._cb)
+        return Bus(self.mem, self.tlb, self.pslot, self.slotpage, self.dcache, self._cb, self.dirty)
 
     def run(self, budget):
         """Run up to `budget` instructions; returns an EXIT_* code (cpu.ops)."""

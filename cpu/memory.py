@@ -425,6 +425,7 @@ def access1(ctl, sysr, bus, va, size, is_write, value, unpriv):
         addend = np.uint64(off & ~0xFFF) - (vpage << U12)
         fill = not unpriv
         if is_write:
+            bus.dirty[page] = 1             # (written in this snapshot epoch: Cpu.new_epoch)
             s = np.int64(bus.pslot[page])
             if s >= 0:
                 # decoded code in this page: write, forget the decoded words the store

@@ -68,6 +68,7 @@ def sys_insn(regs, ctl, sysr, bus, pc, k, rt):
             hoff = ram_offset(ctl, pa)
             if hoff >= 0:
                 drop_code_page(bus.pslot, bus.slotpage, hoff >> 12)
+                bus.dirty[hoff >> 12] = 1
                 bus.mem[hoff:hoff + np.int64(bs)] = 0
                 tlb_fill_write(bus.tlb, base, hoff)         # the page's next blocks: sysread.dczva_hit
                 ctl[C_PC] = pc + np.uint64(4)

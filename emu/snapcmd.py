@@ -34,7 +34,7 @@ def inspect(path, die):
     ram = header["ram"]
     out = [f"file:             {path} ({len(data)} bytes)",
            f"format:           {header.get('format', '?')}",
-           f"section versions: " + (", ".join(f"{k} {v}" for k, v in sorted(header.get("versions", {}).items())) or "(none: all 1)"),
+           "section versions: " + (", ".join(f"{k} {v}" for k, v in sorted(header.get("versions", {}).items())) or "(none: all 1)"),
            f"machine type:     {header['machine_type']}",
            f"cpu model:        {header['cpu_model']}",
            f"written by:       pyaarch64 {header.get('emulator_version', '?')}",
@@ -49,8 +49,31 @@ def inspect(path, die):
         out.append(f"[{sec}]")
         for k, v in fields.items():
             out.append(f"  {k} ({types.get(k, '?')}) = {_fmt(v)}")
+    where, problems = loadable(snap)
+    out += ["", f"load check:       {where}"]
     print("\n".join(out))
+    if problems:
+        return die(f"snapshot '{path}' cannot be loaded: " + "; ".join(problems))
     return 0
+
+
+def loadable(snap):
+    """(what it was checked against, problems): the checks loadvm runs, against a
+    machine of the snapshot's own type, CPU model, RAM size and -icount shift."""
+    from pyaarch64 import __version__
+    from pyaarch64.machine.virt import VirtMachine
+    from pyaarch64.snapshot import state as S
+    shift = snap.sections.get("cpu0", {}).get("time.icount_shift", 0)
+    shift = shift if isinstance(shift, int) and 0 <= shift <= 10 else 0
+    try:
+        vm = VirtMachine(snap.machine_type, cpu=snap.cpu_model, ram_size=len(snap.ram),
+                         icount_shift=shift)
+    except ValueError as e:
+        return f"pyaarch64 {__version__} has no such machine", [str(e)]
+    where = (f"pyaarch64 {__version__}, {vm.machine_type} with {vm.cpu.model.name} and "
+             f"{len(snap.ram) >> 20} MiB")
+    problems = S.check(vm, snap)
+    return where + (": cannot be loaded" if problems else ": loads"), problems
 
 
 def _fmt(v):
@@ -106,19 +129,17 @@ def canonical_schema(machine, cpu=None, ram_size=128 << 20):
     from pyaarch64.snapshot import state as S
     from pyaarch64.cpu import sysregs as SR
     vm = VirtMachine(machine, cpu=cpu, ram_size=ram_size)
-    sections = {"cpu0": {"version": S.CPU_VERSION, "fields": S.cpu_field_types(vm.cpu.model)}}
-    if S.CPU_SINCE:
-        sections["cpu0"]["since"] = dict(S.CPU_SINCE)
-    for sec, _, ver, fields, needed in S.device_sections(vm):
-        d = {"version": ver, "fields": {f: t for f, t, _, _ in fields}}
-        later = {f: {"since": v, "default": dflt} for f, _, v, dflt in fields if v > 1}
+    sections = {}
+    for sec in S.sections_of(vm):
+        d = {"version": sec.version, "fields": sec.types()}
+        later = {f.name: {"since": f.since, "default": f.default}
+                 for f in sec.fields if f.since > 1}
         if later:
             d["since"] = later
-        if needed is not None:
-            d["optional"] = {"written when": needed,
-                             "defaults": {f: dflt for f, _, _, dflt in fields}}
-        sections[sec] = d
-    sections["board"] = {"version": S.BOARD_VERSION, "fields": dict(S.BOARD_FIELDS)}
+        if sec.needed is not None:
+            d["optional"] = {"written when": sec.needed,
+                             "defaults": {f.name: f.default for f in sec.fields}}
+        sections[sec.name] = d
     regs = {}
     for row in SR.ROWS:
         if row.migrate and SR.present(row, vm.cpu.model):

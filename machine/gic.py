@@ -25,6 +25,9 @@ CPU masks (bit c = CPU c): banked for SGIs/PPIs (INTID < 32), targets for SPIs.
 """
 
 from itertools import compress
+from operator import or_
+
+from pyaarch64.snapshot.schema import Field
 
 GIC_INTERNAL = 32
 GIC_NR_SGIS = 16
@@ -50,22 +53,33 @@ GICD_SIZE = 0x1000            # QEMU's distributor region; the rest of the 64 Ki
 GICC_SIZE = 0x2000            # CPU interface incl. GICC_DIR at 0x1000
 
 
+def _cpu_mask(gic):
+    """The bits a per-INTID CPU mask can have on this GIC (its snapshot bound)."""
+    return gic.all_cpus
+
+
 class GICv2:
     """Distributor + CPU interfaces.  `cpus[c]` is an object with
     set_irq_line(which, level) (0 = IRQ, 1 = FIQ)."""
 
     name = "gic"
-    # guest-visible state for snapshots: (attribute, type); lists are per CPU
+    # guest-visible state for snapshots (Field: attribute, type, values it may hold);
+    # lists are per CPU
     # (cpu_ctlr .. abpr), per CPU x 4 (apr, nsapr), per INTID (enabled .. target:
     # CPU masks), banked priorities (32 per CPU, then the SPIs) and per CPU x 16
     # (sgi_pending: source CPU masks).  Everything else is configuration (num_irq,
     # num_cpu), wiring (cpus, guest_error, dist, cpuif) or derived (irq_out,
     # fiq_out, _hot: see post_load).
     STATE_FIELDS = (
-        ("ctlr", "u32"), ("cpu_ctlr", "u32[]"), ("pmr", "u32[]"), ("bpr", "u32[]"),
-        ("abpr", "u32[]"), ("apr", "u32[]"), ("nsapr", "u32[]"), ("enabled", "u8[]"),
-        ("pending", "u8[]"), ("active", "u8[]"), ("level", "u8[]"), ("edge", "u8[]"),
-        ("group", "u8[]"), ("target", "u8[]"), ("priority", "u8[]"), ("sgi_pending", "u8[]"),
+        Field("ctlr", "u32", mask=CTLR_EN_GRP0 | CTLR_EN_GRP1),
+        Field("cpu_ctlr", "u32[]", mask=GICC_CTLR_MASK), Field("pmr", "u32[]", mask=0xFF),
+        Field("bpr", "u32[]", mask=7), Field("abpr", "u32[]", lo=1, hi=7),
+        Field("apr", "u32[]"), Field("nsapr", "u32[]"),
+        Field("enabled", "u8[]", mask=_cpu_mask), Field("pending", "u8[]", mask=_cpu_mask),
+        Field("active", "u8[]", mask=_cpu_mask), Field("level", "u8[]", mask=_cpu_mask),
+        Field("edge", "u8[]", mask=1), Field("group", "u8[]", mask=_cpu_mask),
+        Field("target", "u8[]", mask=_cpu_mask), Field("priority", "u8[]"),
+        Field("sgi_pending", "u8[]"),       # source CPU masks as GICD_SPENDSGIR wrote them
     )
 
     def __init__(self, num_irq=288, num_cpu=1, cpus=()):
@@ -121,7 +135,9 @@ class GICv2:
     def _rebuild_hot(self):
         """Derived (not state): the PPIs/SPIs with a pending latch or a line up,
         the only ones that can be pending.  Rebuild after restoring the lists."""
-        self._hot = {i for i in range(GIC_NR_SGIS, self.num_irq) if self.pending[i] or self.level[i]}
+        n = self.num_irq
+        self._hot = set(compress(range(GIC_NR_SGIS, n),
+                                 map(or_, self.pending[GIC_NR_SGIS:n], self.level[GIC_NR_SGIS:n])))
 
     def post_load(self):
         """After the state lists were restored (snapshots): rebuild derived data

@@ -34,6 +34,8 @@ FR_TXFF = 1 << 5
 FR_RXFF = 1 << 6
 FR_TXFE = 1 << 7
 
+from pyaarch64.snapshot.schema import Field
+
 ID = (0x11, 0x10, 0x14, 0x00, 0x0D, 0xF0, 0x05, 0xB1)   # 0xFE0..0xFFC
 
 
@@ -43,19 +45,29 @@ RX_LEVELS = (2, 4, 8, 12, 14)        # IFLS RXIFLSEL 0..4 for the 16-entry FIFO
 FIFO_DEPTH = 16
 
 
+def _rx_fits(rx, state):
+    """Without the FIFO (LCR_H.FEN clear) the receive side is one holding register."""
+    lcr = state.get("lcr")
+    if isinstance(lcr, int) and not lcr & 0x10 and len(rx) > 1:
+        return f"{len(rx)} characters, but with the FIFO disabled (LCR_H.FEN 0) only 1 fits"
+
+
 class PL011:
     name = "pl011"
-    # guest-visible state for snapshots: (attribute, type); everything else on the
-    # object is wiring (tx, irq, clock) or derived (irq_level: see post_load)
+    # guest-visible state for snapshots (Field: attribute, type, values it may hold);
+    # everything else on the object is wiring (tx, irq, clock) or derived
+    # (irq_level: see post_load)
     STATE_FIELDS = (
-        ("rx", "u8[]"), ("lcr", "u32"), ("cr", "u32"),
-        ("ibrd", "u32"), ("fbrd", "u32"), ("ifls", "u32"), ("imsc", "u32"), ("ris", "u32"),
-        ("dmacr", "u32"), ("rsr", "u32"), ("ilpr", "u32"),
+        Field("rx", "u8[]", max_len=FIFO_DEPTH, rule=_rx_fits),
+        Field("lcr", "u32", mask=0xFF), Field("cr", "u32", mask=0xFFFF),
+        # ILPR/IBRD/FBRD/IFLS/IMSC/DMACR keep all 32 bits written (see write())
+        Field("ibrd", "u32"), Field("fbrd", "u32"), Field("ifls", "u32"), Field("imsc", "u32"),
+        Field("ris", "u32", mask=INT_RX | INT_TX | INT_RT),
+        Field("dmacr", "u32"), Field("rsr", "u32", mask=0), Field("ilpr", "u32"),
     )
     # the receive timeout (TRM receive interrupts only) is state only while it runs
-    STATE_MAX_LEN = {"rx": FIFO_DEPTH}      # variable-length list fields: their bound
     STATE_SUBSECTIONS = (
-        ("rx-timeout", (("rt_deadline", "i64", 1, -1),), "rx_timeout_needed"),
+        ("rx-timeout", (Field("rt_deadline", "i64", 1, -1, lo=-1),), "rx_timeout_needed"),
     )
 
     def __init__(self, tx=None, irq=None, clock=None, trm_rx_interrupts=0):

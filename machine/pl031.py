@@ -12,6 +12,8 @@ DR and RIS/MIS are read-only, a write of MR equal to the current count raises th
 interrupt at once.
 """
 
+from pyaarch64.snapshot.schema import Field
+
 ID = (0x31, 0x10, 0x14, 0x00, 0x0D, 0xF0, 0x05, 0xB1)    # 0xFE0..0xFFC
 NS_PER_SEC = 1_000_000_000
 MASK32 = 0xFFFFFFFF
@@ -19,11 +21,13 @@ MASK32 = 0xFFFFFFFF
 
 class PL031:
     name = "pl031"
-    # guest-visible state for snapshots: (attribute, type); everything else on the
-    # object is wiring (clock, start_time, irq, guest_error) or derived (irq_level)
+    # guest-visible state for snapshots (Field: attribute, type, values it may hold);
+    # everything else on the object is wiring (clock, start_time, irq, guest_error)
+    # or derived (irq_level)
     STATE_FIELDS = (
-        ("tick_offset", "i64"), ("mr", "u32"), ("lr", "u32"), ("imsc", "u32"), ("ris", "u32"),
-        ("alarm_ns", "i64"),
+        Field("tick_offset", "i64"), Field("mr", "u32"), Field("lr", "u32"),
+        Field("imsc", "u32", mask=1), Field("ris", "u32", mask=1),
+        Field("alarm_ns", "i64", lo=-1),
     )
 
     def __init__(self, clock, start_time, irq=None, guest_error=None):

@@ -83,6 +83,10 @@ class VirtMachine:
         # run() returns it (a front end with a monitor pauses instead, see emu/cli.py)
         self.on_stuck = None
         self.state_gen = 0        # bumped when the whole state is replaced (loadvm, reset)
+        # weakref to the in-memory snapshot whose RAM this RAM is, but for the pages the
+        # CPU's dirty map marks (snapshot/state.py: restoring it copies only those)
+        self.ram_match = None
+        self.restore_pages = None     # RAM pages the last restore copied (-1: all)
 
     # --- memory ----------------------------------------------------------------
     def _ram_off(self, addr, n):
@@ -98,7 +102,7 @@ class VirtMachine:
     def write_memory(self, addr, data):
         off = self._ram_off(addr, len(data))
         self.ram[off:off + len(data)] = np.frombuffer(bytes(data), dtype=np.uint8)
-        self.cpu.invalidate_code()
+        self.cpu.mark_written(off, len(data))      # (decoded code there is forgotten)
 
     # --- devices -----------------------------------------------------------------
     def _uart_tx(self, data):
@@ -172,6 +176,7 @@ class VirtMachine:
         """System reset: devices and CPU to reset state, kernel reloaded."""
         self.state_gen += 1
         self.ram[:] = 0
+        self.cpu.dirty[:] = 1
         # as QEMU 7.2: the GIC resets; the PL011 and PL031 keep their registers
         reset_devices(self)
         if self._kernel:

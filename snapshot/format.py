@@ -28,6 +28,7 @@ import zlib
 import numpy as np
 
 from pyaarch64 import __version__
+from pyaarch64.snapshot.schema import Field, Section, is_int, validate
 from pyaarch64.snapshot.state import Snapshot
 
 MAGIC = b"PYAARCH64-SNAPSHOT\n"
@@ -43,8 +44,39 @@ class SnapshotFileError(ValueError):
     pass
 
 
-def _is_int(x):
-    return isinstance(x, int) and not isinstance(x, bool)
+def _ram_size_rule(size, _):
+    if size % 4096:
+        return f"{size} is not a RAM size (a multiple of 4 KiB)"
+
+
+def _chunks_rule(chunks, ram):
+    """Chunks in index order, each inside the RAM, none empty."""
+    size = ram.get("size")
+    if not is_int(size):
+        return None                                   # (said of 'size')
+    last = -1
+    for idx, n in chunks:
+        if not last < idx < (size + CHUNK - 1) // CHUNK or n == 0:
+            return (f"RAM chunk {idx} (of {n} bytes) lies outside {size} bytes of RAM, "
+                    f"is empty, repeats or is out of order")
+        last = idx
+
+
+# the header's JSON, declared (the same validator as a snapshot's state: schema.py);
+# unknown header keys are ignored (information a later writer may add)
+HEADER = Section("header", FORMAT_VERSION, [
+    Field("format", "u32", optional=True), Field("emulator_version", "str", optional=True),
+    Field("machine_type", "str"), Field("cpu_model", "str"), Field("identity", "object"),
+    Field("sections", "object{}"), Field("schema", "object{}"),
+    Field("versions", "object", optional=True, default={}), Field("ram", "object"),
+], extra_ok=True)
+RAM_INDEX = Section("ram", 1, [
+    Field("size", "u64", hi=MAX_RAM, rule=_ram_size_rule),
+    Field("chunk", "u32", choices=(CHUNK,)),
+    Field("compression", "str", rule=lambda v, _: None if v == "zlib" else
+          f"{v!r} is not a known compression (zlib)"),
+    Field("chunks", "u64[2][]", rule=_chunks_rule),
+])
 
 
 def encode(snap):
@@ -99,48 +131,25 @@ def decode(data, what="snapshot"):
         raise SnapshotFileError(f"{what}: unreadable header ({e})") from None
     if not isinstance(header, dict):
         raise SnapshotFileError(f"{what}: the header is not an object")
-    ram_info = header.get("ram")
-    if not isinstance(ram_info, dict):
-        raise SnapshotFileError(f"{what}: header has no 'ram' object")
-    chunks = ram_info.get("chunks")
-    if not isinstance(chunks, list) or not all(
-            isinstance(e, list) and len(e) == 2 and all(_is_int(x) for x in e) for e in chunks):
-        raise SnapshotFileError(f"{what}: ram.chunks is not a list of [index, length] pairs")
-    need = hstart + hlen + sum(n for _, n in chunks if n > 0)
+    problems = validate(HEADER, header)
+    if not problems:
+        problems = validate(RAM_INDEX, header["ram"])
+    if problems:
+        if hashlib.sha256(body).digest() != digest:
+            raise SnapshotFileError(f"{what}: checksum mismatch: the file is damaged or truncated")
+        raise SnapshotFileError(f"{what}: " + "; ".join(problems))
+    ram_info = header["ram"]
+    chunks, size, chunk = ram_info["chunks"], ram_info["size"], ram_info["chunk"]
+    need = hstart + hlen + sum(n for _, n in chunks)
     if need > len(body):
         raise SnapshotFileError(f"{what}: truncated (RAM needs {need - len(body)} more bytes)")
     if hashlib.sha256(body).digest() != digest:
         raise SnapshotFileError(f"{what}: checksum mismatch: the file is damaged")
     if need != len(body):
         raise SnapshotFileError(f"{what}: {len(body) - need} unexpected bytes after the RAM")
-    for k, typ in (("machine_type", str), ("cpu_model", str), ("identity", dict), ("sections", dict),
-                   ("schema", dict)):
-        if k not in header:
-            raise SnapshotFileError(f"{what}: header has no '{k}'")
-        if not isinstance(header[k], typ):
-            raise SnapshotFileError(f"{what}: header '{k}' is not {'a string' if typ is str else 'an object'}")
-    if not isinstance(header.get("versions", {}), dict):
-        raise SnapshotFileError(f"{what}: header 'versions' is not an object")
-    for k in ("sections", "schema"):
-        for sec, v in header[k].items():
-            if not isinstance(v, dict):
-                raise SnapshotFileError(f"{what}: {'section' if k == 'sections' else 'schema of'} "
-                                        f"'{sec}' is not an object")
-    size, chunk = ram_info.get("size"), ram_info.get("chunk")
-    if ram_info.get("compression") != "zlib" or chunk != CHUNK:
-        raise SnapshotFileError(f"{what}: unknown RAM encoding ({ram_info.get('compression')!r}, "
-                                f"chunks of {chunk!r} bytes)")
-    if not _is_int(size) or size < 0 or size % 4096 or size > MAX_RAM:
-        raise SnapshotFileError(f"{what}: ram.size {size!r} is not a RAM size (a multiple of 4 KiB, "
-                                f"at most {MAX_RAM >> 30} GiB)")
     ram = np.zeros(size, dtype=np.uint8)          # untouched pages cost nothing
     p = hstart + hlen
-    last = -1
     for idx, n in chunks:
-        if not last < idx < (size + chunk - 1) // chunk or n <= 0:
-            raise SnapshotFileError(f"{what}: RAM chunk {idx} (of {n} bytes) lies outside {size} bytes "
-                                    f"of RAM, repeats or is out of order")
-        last = idx
         want = min(chunk, size - idx * chunk)
         d = zlib.decompressobj()
         try:
@@ -154,6 +163,7 @@ def decode(data, what="snapshot"):
     return Snapshot(header["machine_type"], header["cpu_model"], header["identity"],
                     header["sections"], ram, header["schema"],
                     versions=header.get("versions", {})), header
+
 
 
 TMP_RE = re.compile(r"^\.snapshot-(?:(\d+)-)?[A-Za-z0-9_]+$")

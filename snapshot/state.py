@@ -11,16 +11,19 @@ sections of named, typed values:
     board    what the board keeps besides devices (the RTC's start time)
     ram      the guest RAM
 
-Sections are declared as data: each device's STATE_FIELDS are (name, type) or
-(name, type, since, default) -- a field added in section version `since` takes
-`default` when an older file lacks it -- its STATE_VERSION (default 1), the bound
-of each variable-length list (STATE_MAX_LEN; every other list has the length of the
-device's own), and its
-STATE_SUBSECTIONS: (name, fields, needed) triples; a subsection is written as the
-section "<device>/<name>" only when the device's method `needed` says so, and an
-absent subsection loads as its fields' defaults (QEMU's vmstate subsections).
-The CPU's fields come from the system-register table (CPU_SINCE: rows added later,
-defaulting to their reset value).
+Sections are declared as data (snapshot/schema.py: Field, Section), and the same
+declarations capture the state, restore it, give the schema a file embeds and
+validate what a snapshot holds (`check`: one validator, no other value checks).
+Each device declares STATE_FIELDS -- Field objects, or the short forms (name, type)
+and (name, type, since, default): a field added in section version `since` takes
+`default` when an older file lacks it -- with the values each may hold (masks,
+ranges, a variable list's max_len; every other list has the length of the device's
+own), its STATE_VERSION (default 1) and STATE_SUBSECTIONS: (name, fields, needed)
+triples; a subsection is written as the section "<device>/<name>" only when the
+device's method `needed` says so, and an absent subsection loads as its fields'
+defaults (QEMU's vmstate subsections).  The CPU's fields come from the
+system-register table (bits outside a row's writable mask keep their reset value;
+CPU_SINCE: rows added later, defaulting to their reset value).
 
 Nothing internal is stored: no slot numbers, op ids, encodings or storage forms
 (PMU counters are saved as the values the guest reads).  `restore` checks the
@@ -28,14 +31,15 @@ whole snapshot against this machine first and changes nothing when any check fai
 (every problem is reported, each naming its register, field or bit); only then
 does it write.  This module is the in-memory layer; the file format builds on it.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from operator import attrgetter
 
 import numpy as np
 
 from pyaarch64.cpu import ops as O
 from pyaarch64.cpu import sysregs as SR
+from pyaarch64.snapshot.schema import Field, Section, is_int, validate, with_defaults
 
-FORMAT_SECTIONS = ("cpu0", "gic", "pl011", "pl031", "board")
 DEVICE_SECTIONS = (("gic", "gic"), ("pl011", "uart"), ("pl031", "rtc"))   # section, board attr
 BOARD_FIELDS = (("start_time", "i64"),)
 CPU_VERSION = 1
@@ -70,32 +74,82 @@ class Snapshot:
     ram: bytes = b""
     schema: dict = field(default_factory=dict)    # section -> field -> type
     owned: bool = False     # ram (a numpy array) may become the machine's RAM on restore
+    adopted: bool = False   # it did: ram is gone (the machine has it), it cannot load again
+    # id(machine) -> what restoring it into a machine it was taken from or loaded into
+    # takes without checking it again (see _Fast); dropped by copies and by assigning
+    # a field
+    _fast: object = field(default=None, repr=False, compare=False)
+
+    def __setattr__(self, name, value):
+        if name != "_fast" and "_fast" in self.__dict__:
+            object.__setattr__(self, "_fast", None)
+        object.__setattr__(self, name, value)
+
+    def __copy__(self):
+        new = Snapshot(self.machine_type, self.cpu_model, self.identity, self.sections,
+                       self.ram, self.schema, self.owned, self.adopted)
+        new.versions = self.versions
+        return new
+
+    def __deepcopy__(self, memo):
+        import copy
+        ram = self.ram.copy() if isinstance(self.ram, np.ndarray) else copy.deepcopy(self.ram, memo)
+        new = Snapshot(*(copy.deepcopy(v, memo) for v in (self.machine_type, self.cpu_model,
+                                                            self.identity, self.sections)),
+                       ram, copy.deepcopy(self.schema, memo), False, self.adopted)
+        new.versions = copy.deepcopy(self.versions, memo)
+        return new
     versions: dict = field(default_factory=dict)  # section -> version (absent: 1)
 
 
 # --- declarations ---------------------------------------------------------------------
 def fields_of(decl):
-    """(name, type, since, default) for each entry of a STATE_FIELDS-like tuple."""
+    """Fields of a STATE_FIELDS-like tuple: Field objects, or the short forms
+    (name, type) and (name, type, since, default)."""
     out = []
     for f in decl:
-        if len(f) == 2:
-            out.append((f[0], f[1], 1, None))
+        if isinstance(f, Field):
+            out.append(f)
+        elif len(f) == 2:
+            out.append(Field(f[0], f[1]))
         else:
-            out.append(tuple(f))
+            out.append(Field(f[0], f[1], f[2], f[3]))
     return out
 
 
+def _bind(f, owner):
+    """A device's field with what depends on the device filled in: bounds given as
+    callables of the device, and a list's length (the device's own, unless the
+    list is variable, with max_len)."""
+    ch = {a: getattr(f, a)(owner) for a in ("mask", "lo", "hi", "max_len", "length")
+          if callable(getattr(f, a))}
+    if f.is_list and f.max_len is None and f.length is None and "max_len" not in ch:
+        ch.setdefault("length", len(getattr(owner, f.name)))
+    return replace(f, **ch) if ch else f
+
+
 def device_sections(vm):
-    """[(section name, device, version, fields, needed or None)] for the board's devices,
-    subsections included."""
+    """Section declarations of the board's devices, subsections included (a
+    subsection "<device>/<name>" has the device's version and a `needed` method)."""
     out = []
     for sec, attr in DEVICE_SECTIONS:
         dev = getattr(vm, attr)
         ver = getattr(dev, "STATE_VERSION", 1)
-        out.append((sec, dev, ver, fields_of(dev.STATE_FIELDS), None))
+        out.append(Section(sec, ver, [_bind(f, dev) for f in fields_of(dev.STATE_FIELDS)], dev))
         for sub, decl, needed in getattr(dev, "STATE_SUBSECTIONS", ()):
-            out.append((f"{sec}/{sub}", dev, ver, fields_of(decl), needed))
+            out.append(Section(f"{sec}/{sub}", ver, [_bind(f, dev) for f in fields_of(decl)],
+                               dev, needed))
     return out
+
+
+def board_section():
+    return Section("board", BOARD_VERSION, fields_of(BOARD_FIELDS))
+
+
+def sections_of(vm):
+    """Every section this machine writes (optional subsections included): cpu0, the
+    devices, the board."""
+    return [cpu_section(vm.cpu), *device_sections(vm), board_section()]
 
 
 # --- identity -----------------------------------------------------------------------
@@ -137,6 +191,61 @@ def _migrating_rows(model):
     return [r for r in SR.ROWS if r.migrate and SR.present(r, model)]
 
 
+# --- the CPU's section ---------------------------------------------------------------
+EXCL_SIZES = (0, 1, 2, 4, 8, 16)        # bytes a load-exclusive marked (0: none yet)
+
+
+def cpu_section(cpu):
+    """cpu0's declaration: general and vector registers, PSTATE, every migrating
+    system register of this CPU model (bits outside the machine type's writable
+    mask must keep their reset values; a row added after section version 1 takes
+    its reset value), the exclusive monitor and virtual time."""
+    f = [Field(f"x{i}", "u64") for i in range(31)]
+    f.append(Field("pc", "u64"))
+    f.append(Field("pstate", "u64", rule=_pstate_rule))
+    f += [Field(f"v{i}", "u128") for i in range(32)]
+    for row in _migrating_rows(cpu.model):
+        slot = SR.SLOT[row.name]
+        reset = int(cpu.sysr[slot, SR.R_RESET])
+        rule = None
+        if row.kind == SR.K_PLAIN and row.handler == SR.H_NONE:
+            rule = _fixed_bits_rule(cpu, row.name, reset, int(cpu.sysr[slot, SR.R_WMASK]))
+        f.append(Field(row.name, "u64", CPU_SINCE.get(row.name, 1), reset, rule=rule))
+    f += [Field("exclusive.addr", "u64"), Field("exclusive.size", "u64", choices=EXCL_SIZES),
+          Field("exclusive.value", "u64"), Field("exclusive.value2", "u64"),
+          Field("time.instructions", "u64"), Field("time.idle_ns", "u64"),
+          Field("time.icount_shift", "u8", rule=_icount_rule(int(cpu.ctl[O.C_ICOUNT_SHIFT])))]
+    return Section("cpu0", CPU_VERSION, f, cpu)
+
+
+def _pstate_rule(ps, _):
+    out = []
+    m = ps & 0x1F
+    if m not in (0, 4, 5):
+        out.append(f"mode field 0x{m:x} is not EL0t, EL1t or EL1h")
+    bad = ps & ~0xF01003C5 & M64
+    if bad:
+        out.append(f"bits 0x{bad:x} set outside NZCV, IL, DAIF and M")
+    return out
+
+
+def _fixed_bits_rule(cpu, name, reset, wmask):
+    def rule(v, _):
+        bad = (v ^ reset) & ~wmask & M64
+        if bad:
+            return (f"bits 0x{bad:x} differ from their fixed values (value 0x{v:x}, writable "
+                    f"mask 0x{wmask:x} in {cpu_type_note(cpu)})")
+    return rule
+
+
+def _icount_rule(mine):
+    def rule(shift, _):
+        if shift != mine:
+            return (f"the snapshot was taken with -icount shift={shift}, this machine runs "
+                    f"with shift={mine} (its clock would jump)")
+    return rule
+
+
 # --- capture ------------------------------------------------------------------------
 def cpu_state(cpu):
     ctl = cpu.ctl
@@ -157,11 +266,12 @@ def cpu_state(cpu):
     return s
 
 
-def device_state(dev, fields):
+def device_state(sec):
+    """A device section's values, read from the device by its declaration."""
     out = {}
-    for name, typ, _, _ in fields:
-        v = getattr(dev, name)
-        out[name] = list(v) if typ.endswith("[]") else int(v)
+    for f in sec.fields:
+        v = getattr(sec.owner, f.name)
+        out[f.name] = list(v) if f.is_list else int(v)
     return out
 
 
@@ -170,30 +280,25 @@ def save(vm, copy_ram=True):
     machine's RAM array: only for writing the snapshot out at once (savevm)."""
     snap = Snapshot(vm.machine_type, vm.cpu.model.name, identity_of(vm))
     snap.sections["cpu0"] = cpu_state(vm.cpu)
-    for sec, dev, _, fields, needed in device_sections(vm):
-        if needed is None or getattr(dev, needed)():
-            snap.sections[sec] = device_state(dev, fields)
+    for sec in device_sections(vm):
+        if sec.needed is None or getattr(sec.owner, sec.needed)():
+            snap.sections[sec.name] = device_state(sec)
     snap.sections["board"] = {"start_time": int(vm.start_time)}
     snap.ram = vm.ram.copy() if copy_ram else vm.ram
     snap.schema = schema_of(vm)
     snap.versions = versions_of(vm)
+    if copy_ram:
+        _remember(vm, snap)           # restored into vm: no checks, only the pages written
     return snap
 
 
 def versions_of(vm):
-    out = {"cpu0": CPU_VERSION, "board": BOARD_VERSION}
-    for sec, _, ver, _, _ in device_sections(vm):
-        out[sec] = ver
-    return out
+    return {sec.name: sec.version for sec in sections_of(vm)}
 
 
 def schema_of(vm):
     """field -> type for every section (and subsection) of this machine (files embed it)."""
-    out = {"cpu0": cpu_field_types(vm.cpu.model)}
-    for sec, _, _, fields, _ in device_sections(vm):
-        out[sec] = {name: typ for name, typ, _, _ in fields}
-    out["board"] = dict(BOARD_FIELDS)
-    return out
+    return {sec.name: sec.types() for sec in sections_of(vm)}
 
 
 # --- checks -------------------------------------------------------------------------
@@ -201,208 +306,117 @@ def _fmt(v):
     return hex(v) if isinstance(v, int) else repr(v)
 
 
-def _is_int(v):
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _check_fields(section, got, want_types, problems, since=None, file_version=1):
-    """since: field -> section version that added it; such a field may be absent from a
-    file of an older section version (it then takes its default)."""
-    since = since or {}
-    if not isinstance(got, dict):
-        problems.append(f"section '{section}' is not an object of fields")
-        return
-    for name in got:
-        if name not in want_types:
-            problems.append(f"{section}: unknown field '{name}'")
-    for name, typ in want_types.items():
-        if name not in got:
-            if since.get(name, 1) > file_version:
-                continue
-            problems.append(f"{section}: missing field '{name}'")
-            continue
-        v = got[name]
-        if typ.endswith("[]"):
-            bits = {"u8": 8, "u16": 16, "u32": 32, "u64": 64}[typ[:-2]]
-            if not isinstance(v, list) or any(not _is_int(x) or x < 0 or x >> bits for x in v):
-                problems.append(f"{section}.{name}: not a list of {typ[:-2]} values")
-        else:
-            bits = {"u8": 8, "u16": 16, "u32": 32, "u64": 64, "u128": 128, "i64": 64}[typ]
-            if not _is_int(v):
-                problems.append(f"{section}.{name}: not an integer ({v!r})")
-            elif typ == "i64":
-                if not -(1 << 63) <= v < (1 << 63):
-                    problems.append(f"{section}.{name}: {v} does not fit in i64")
-            elif v < 0 or v >> bits:
-                problems.append(f"{section}.{name}: {_fmt(v)} does not fit in {typ}")
-
-
-def cpu_field_types(model):
-    t = {f"x{i}": "u64" for i in range(31)}
-    t["pc"] = "u64"
-    t["pstate"] = "u64"
-    for i in range(32):
-        t[f"v{i}"] = "u128"
-    for row in _migrating_rows(model):
-        t[row.name] = "u64"
-    for n in ("exclusive.addr", "exclusive.size", "exclusive.value", "exclusive.value2",
-              "time.instructions", "time.idle_ns"):
-        t[n] = "u64"
-    t["time.icount_shift"] = "u8"
-    return t
-
-
 def check(vm, snap):
     """Every reason `snap` cannot be loaded into `vm` (empty list: it can).  Never
     raises for what a snapshot holds: anything the checks did not foresee is one more
     problem, so restore() never starts on a snapshot it could not check."""
-    problems = _check_structure(snap)
-    if problems:
-        return problems
     try:
         return _check(vm, snap)
     except Exception as e:        # noqa: BLE001 -- a defect of ours or an unforeseen damage
         return [f"snapshot cannot be checked ({type(e).__name__}: {e})"]
 
 
-def _check_structure(snap):
-    """The containers every other check relies on (the file format checks the same)."""
-    problems = []
-    for what, v in (("machine type", snap.machine_type), ("CPU model", snap.cpu_model)):
-        if not isinstance(v, str):
-            problems.append(f"snapshot's {what} is not a string ({v!r})")
-    for what in ("identity", "sections", "schema", "versions"):
-        if not isinstance(getattr(snap, what), dict):
-            problems.append(f"snapshot's {what} is not an object")
-    if problems:
-        return problems
-    for name, v in snap.sections.items():
-        if not isinstance(v, dict):
-            problems.append(f"section '{name}' is not an object of fields")
-    for name, v in snap.schema.items():
-        if not isinstance(v, dict):
-            problems.append(f"schema of section '{name}' is not an object")
-    return problems
+def snapshot_section(vm, secs=None):
+    """The snapshot as a whole, declared against this machine: what it is of (machine
+    type, CPU model, platform identity), which sections it has in which versions,
+    the types its embedded schema gives, and the RAM.  Its fields are named as the
+    Snapshot's attributes ('' section: problems read 'identity: ...')."""
+    secs = sections_of(vm) if secs is None else secs
+    return Section("", 1, [
+        Field("machine_type", "str", rule=lambda v, _: _machine_type_problem(vm, v)),
+        Field("cpu_model", "str", rule=lambda v, _: _cpu_model_problem(vm, v)),
+        Field("identity", "object", rule=lambda v, _: _identity_problems(vm, v)),
+        Field("sections", "object", rule=lambda v, _: _sections_problems(secs, v)),
+        Field("schema", "object{}", rule=lambda v, _: _schema_problems(secs, v)),
+        Field("versions", "object", rule=lambda v, _: _versions_problems(secs, v)),
+        Field("ram", "bytes", length=vm.ram_size),
+    ])
 
 
 def _check(vm, snap):
-    problems = []
-    from pyaarch64.machine.types import TYPES
-    if snap.machine_type not in TYPES and snap.machine_type != vm.machine_type:
-        problems.append(f"snapshot is of machine type '{snap.machine_type}', which this pyaarch64 "
-                        f"does not know (it has {', '.join(TYPES)})")
-    elif snap.machine_type != vm.machine_type:
-        problems.append(f"snapshot is of machine type '{snap.machine_type}', this machine is "
-                        f"'{vm.machine_type}'")
-    if snap.cpu_model != vm.cpu.model.name:
-        problems.append(f"snapshot is of CPU model '{snap.cpu_model}', this machine has "
-                        f"'{vm.cpu.model.name}'")
-    mine = identity_of(vm)
-    for name in sorted(set(mine) | set(snap.identity)):
-        a, b = snap.identity.get(name, IDENTITY_IMPLIED.get(name)), mine.get(name)
-        if a != b:
-            if name in ("machine_type", "cpu_model"):
-                continue                                      # said above
-            if a is None and b == 0 and id_space(name):
-                continue                   # an ID register added since: RAZ before, 0 now
-            if a is None:
-                problems.append(f"platform identity: this machine has {name} = {_fmt(b)}, "
-                                f"which the snapshot's platform did not have")
-                continue
-            if b is None:
-                problems.append(f"platform identity: the snapshot's platform has {name} = "
-                                f"{_fmt(a)}, which this machine does not have")
-                continue
-            problems.append(f"platform identity differs in {name}: snapshot {_fmt(a)}, "
-                            f"this machine {_fmt(b)}{_field_diff(name, a, b)}")
-    if snap.schema:
-        mine_schema = schema_of(vm)
-        for sec, fields in snap.schema.items():
-            for fname, typ in fields.items():
-                want = mine_schema.get(sec, {}).get(fname)
-                if want is not None and want != typ:
-                    problems.append(f"{sec}.{fname}: type {typ} in the snapshot, {want} here")
-    devsecs = device_sections(vm)
-    optional = {sec for sec, _, _, _, needed in devsecs if needed is not None}
-    mine_versions = versions_of(vm)
-    for name in snap.sections:
-        if name not in FORMAT_SECTIONS and name not in optional:
-            problems.append(f"unknown section '{name}'")
-    for name in FORMAT_SECTIONS:
-        if name not in snap.sections:
-            problems.append(f"missing section '{name}'")
-    for name, v in snap.versions.items():
-        if name not in mine_versions:
-            problems.append(f"version given for unknown section '{name}'")
-        elif not _is_int(v) or v < 1:
-            problems.append(f"section '{name}' has version {v!r}: versions are integers from 1")
-        elif v > mine_versions[name]:
-            problems.append(f"section '{name}' is version {v}: this pyaarch64 reads up to "
-                            f"version {mine_versions[name]}")
-    if any(p.startswith("section '") and "has version" in p for p in problems):
-        return problems          # (the field checks below depend on the versions)
-    cpu = vm.cpu
-    s = snap.sections.get("cpu0")
-    if s is not None:
-        _check_fields("cpu0", s, cpu_field_types(cpu.model), problems, CPU_SINCE,
-                      snap.versions.get("cpu0", 1))
-        _check_cpu_values(cpu, s, problems)
-    for name, dev, _, fields, _ in devsecs:
-        d = snap.sections.get(name)
-        if d is None:
-            continue
-        _check_fields(name, d, {f: t for f, t, _, _ in fields}, problems,
-                      {f: v for f, _, v, _ in fields}, snap.versions.get(name, 1))
-        limits = getattr(dev, "STATE_MAX_LEN", {})
-        for fname, typ, _, _ in fields:
-            if not typ.endswith("[]") or not isinstance(d, dict) or not isinstance(d.get(fname), list):
-                continue
-            n = len(d[fname])
-            if fname in limits:
-                if n > limits[fname]:
-                    problems.append(f"{name}.{fname}: {n} entries, at most {limits[fname]} fit")
-            elif n != len(getattr(dev, fname)):
-                problems.append(f"{name}.{fname}: {n} entries, this machine has "
-                                f"{len(getattr(dev, fname))}")
-    b = snap.sections.get("board")
-    if b is not None:
-        _check_fields("board", b, dict(BOARD_FIELDS), problems)
-    ram_len = None
-    if isinstance(snap.ram, (bytes, bytearray)) or (
-            isinstance(snap.ram, np.ndarray) and snap.ram.dtype == np.uint8 and snap.ram.ndim == 1):
-        ram_len = len(snap.ram)
-    if ram_len != vm.ram_size:
-        problems.append(f"ram: {ram_len if ram_len is not None else 'no'} bytes, this machine has "
-                        f"{vm.ram_size}")
+    if snap.adopted:
+        return ["this snapshot was loaded from its file once and its RAM became the machine's "
+                "(read the file again to load it again)"]
+    secs = sections_of(vm)
+    top = {k: getattr(snap, k) for k in ("machine_type", "cpu_model", "identity", "sections",
+                                          "schema", "versions", "ram")}
+    problems = validate(snapshot_section(vm, secs), top)
+    if not isinstance(snap.sections, dict) or not isinstance(snap.versions, dict) or \
+            _versions_problems(secs, snap.versions):
+        return problems          # (the section checks below rely on both)
+    for sec in secs:
+        if sec.name in snap.sections:
+            problems += validate(sec, snap.sections[sec.name], snap.versions.get(sec.name, 1))
     return problems
 
 
-def _check_cpu_values(cpu, s, problems):
-    shift = s.get("time.icount_shift")
-    if isinstance(shift, int) and shift != int(cpu.ctl[O.C_ICOUNT_SHIFT]):
-        problems.append(f"cpu0.time.icount_shift: the snapshot was taken with -icount shift={shift}, "
-                        f"this machine runs with shift={int(cpu.ctl[O.C_ICOUNT_SHIFT])} (its clock "
-                        f"would jump)")
-    ps = s.get("pstate")
-    if isinstance(ps, int):
-        m = ps & 0x1F
-        if m not in (0, 4, 5):
-            problems.append(f"cpu0.pstate: mode field 0x{m:x} is not EL0t, EL1t or EL1h")
-        bad = ps & ~0xF01003C5 & M64
-        if bad:
-            problems.append(f"cpu0.pstate: bits 0x{bad:x} set outside NZCV, IL, DAIF and M")
-    # values must keep the bits this machine type does not let software change
-    for row in _migrating_rows(cpu.model):
-        v = s.get(row.name)
-        if not isinstance(v, int) or row.kind != SR.K_PLAIN or row.handler != SR.H_NONE:
+def _machine_type_problem(vm, name):
+    from pyaarch64.machine.types import TYPES
+    if name == vm.machine_type:
+        return None
+    if name not in TYPES:
+        return (f"snapshot is of machine type '{name}', which this pyaarch64 does not know "
+                f"(it has {', '.join(TYPES)})")
+    return f"snapshot is of machine type '{name}', this machine is '{vm.machine_type}'"
+
+
+def _cpu_model_problem(vm, name):
+    if name != vm.cpu.model.name:
+        return f"snapshot is of CPU model '{name}', this machine has '{vm.cpu.model.name}'"
+
+
+def _identity_problems(vm, ident):
+    out = []
+    mine = identity_of(vm)
+    for name in sorted(set(mine) | set(ident)):
+        a, b = ident.get(name, IDENTITY_IMPLIED.get(name)), mine.get(name)
+        if a == b or name in ("machine_type", "cpu_model"):      # (those are said above)
             continue
-        slot = SR.SLOT[row.name]
-        wmask = int(cpu.sysr[slot, SR.R_WMASK])
-        reset = int(cpu.sysr[slot, SR.R_RESET])
-        bad = (v ^ reset) & ~wmask & M64
-        if bad:
-            problems.append(f"cpu0.{row.name}: bits 0x{bad:x} differ from their fixed values "
-                            f"(value 0x{v:x}, writable mask 0x{wmask:x} in {cpu_type_note(cpu)})")
+        if a is None and b == 0 and id_space(name):
+            continue                       # an ID register added since: RAZ before, 0 now
+        if a is None:
+            out.append(f"platform identity: this machine has {name} = {_fmt(b)}, "
+                       f"which the snapshot's platform did not have")
+        elif b is None:
+            out.append(f"platform identity: the snapshot's platform has {name} = "
+                       f"{_fmt(a)}, which this machine does not have")
+        else:
+            out.append(f"platform identity differs in {name}: snapshot {_fmt(a)}, "
+                       f"this machine {_fmt(b)}{_field_diff(name, a, b)}")
+    return out
+
+
+def _sections_problems(secs, got):
+    names = {sec.name for sec in secs}
+    out = [f"unknown section '{n}'" for n in got if n not in names]
+    out += [f"missing section '{sec.name}'" for sec in secs
+            if sec.needed is None and sec.name not in got]
+    return out
+
+
+def _schema_problems(secs, schema):
+    out = []
+    mine = {sec.name: sec.types() for sec in secs}
+    for sec, fields in schema.items():
+        for fname, typ in fields.items():
+            want = mine.get(sec, {}).get(fname)
+            if want is not None and want != typ:
+                out.append(f"{sec}.{fname}: type {typ} in the snapshot, {want} here")
+    return out
+
+
+def _versions_problems(secs, versions):
+    out = []
+    mine = {sec.name: sec.version for sec in secs}
+    for name, v in versions.items():
+        if name not in mine:
+            out.append(f"version given for unknown section '{name}'")
+        elif not is_int(v) or v < 1:
+            out.append(f"section '{name}' has version {v!r}: versions are integers from 1")
+        elif v > mine[name]:
+            out.append(f"section '{name}' is version {v}: this pyaarch64 reads up to "
+                       f"version {mine[name]}")
+    return out
 
 
 def cpu_type_note(cpu):
@@ -457,7 +471,16 @@ def restore(vm, snap):
     """Load `snap` into `vm`, or raise SnapshotError and leave `vm` untouched.  All or
     nothing by construction: the whole snapshot is checked first; the CPU, device and
     board state is then written with a copy of the old kept aside (put back if anything
-    fails), and RAM, validated and the same size, is swapped in last."""
+    fails), and RAM, validated and the same size, is swapped in last.
+
+    A snapshot is checked once per machine: one taken from `vm` (save) or loaded into
+    it before is restored from what was remembered then (_Fast), as long as its content
+    is unchanged, and only the RAM pages written since the machine last matched it are
+    copied back (the soft TLB's dirty tracking, Cpu.new_epoch)."""
+    f = snap._fast.get(id(vm)) if snap._fast else None
+    if f is not None and f.matches(vm, snap):
+        _restore_fast(vm, snap, f)
+        return
     problems = check(vm, snap)
     if problems:
         raise SnapshotError(problems)
@@ -468,14 +491,119 @@ def restore(vm, snap):
         _put_back(vm, old)
         raise SnapshotError([f"loading failed and was undone ({type(e).__name__}: {e})"]) from e
     _apply_ram(vm, snap)
+    if not snap.adopted:
+        _remember(vm, snap)
+
+
+# ctl entries that are machine state (the rest are host-side: counters, caches, group
+# addresses, configuration); the fast restore copies exactly these
+_ARCH_CTL = np.array([O.C_PC, O.C_NZCV, O.C_ICOUNT, O.C_EL, O.C_SPSEL, O.C_DAIF, O.C_IL,
+                      O.C_IDLE_NS, O.C_EXCL_ADDR, O.C_EXCL_SIZE, O.C_EXCL_VAL, O.C_EXCL_VAL2])
+
+
+class _Fast:
+    """A snapshot as it is in one machine: the content it was checked with (compared
+    on restore: ~10 us, so editing a snapshot in place is seen), the CPU's state
+    arrays and the devices' values as restoring it left them, and its RAM as an
+    array (read-only: a snapshot is a value)."""
+    __slots__ = ("vm", "content", "regs", "sysr", "ctl", "devices", "start_time", "ram_obj", "ram")
+
+    def matches(self, vm, snap):
+        return (self.vm() is vm and snap.ram is self.ram_obj and not snap.adopted
+                and _content(snap) == self.content)
+
+
+def _content(snap):
+    return (snap.machine_type, snap.cpu_model, snap.identity, snap.sections, snap.schema,
+            snap.versions)
+
+
+def _remember(vm, snap):
+    """After save or a checked restore, vm's state is snap's: remember it as _Fast, and
+    start a dirty-tracking epoch with snap as the RAM base."""
+    import copy
+    import weakref
+    cpu = vm.cpu
+    f = _Fast()
+    f.vm = weakref.ref(vm)
+    content = _content(snap)
+    known = snap._fast or {}
+    for k, g in list(known.items()):
+        if g.vm() is None:
+            del known[k]                     # (a machine gone)
+    same = [g.content for g in known.values() if g.content == content]
+    f.content = same[0] if same else copy.deepcopy(content)
+    f.regs = cpu.regs.copy()
+    f.sysr = cpu.sysr[:, SR.R_VAL].copy()
+    f.ctl = cpu.ctl[_ARCH_CTL].copy()
+    devs = {}
+    for sec in device_sections(vm):
+        devs.setdefault(sec.owner, []).extend((fd.name, fd.is_list) for fd in sec.fields)
+    f.devices = []
+    for dev, fields in devs.items():
+        names = tuple(n for n, _ in fields)
+        get = attrgetter(*names) if len(names) > 1 else (lambda d, n=names[0]: (getattr(d, n),))
+        values = tuple(v[:] if isinstance(v, list) else v for v in get(dev))
+        f.devices.append((dev, get, names, values))
+    f.start_time = vm.start_time
+    f.ram_obj = snap.ram
+    if isinstance(snap.ram, np.ndarray):
+        snap.ram.flags.writeable = False
+        f.ram = snap.ram
+    else:
+        f.ram = np.frombuffer(snap.ram, dtype=np.uint8)
+    known[id(vm)] = f
+    snap._fast = known
+    vm.ram_match = weakref.ref(snap)
+    cpu.new_epoch()
+
+
+def _restore_fast(vm, snap, f):
+    cpu = vm.cpu
+    ctl = cpu.ctl
+    if hasattr(vm, "state_gen"):
+        vm.state_gen += 1
+    base = getattr(vm, "ram_match", None)
+    if base is not None and base() is snap and len(cpu.dirty) % 8 == 0:
+        from pyaarch64.cpu.epoch import put_back
+        # CPU arrays, the pages written since vm's RAM was snap's, the soft TLB: one call
+        vm.restore_pages = put_back(cpu.regs, f.regs, cpu.sysr, f.sysr, ctl, _ARCH_CTL, f.ctl,
+                                    cpu.dirty.view(np.uint64), vm.ram, f.ram, cpu.pslot,
+                                    cpu.slotpage, cpu.tlb)
+    else:
+        cpu.regs[:] = f.regs
+        cpu.sysr[:, SR.R_VAL] = f.sysr
+        ctl[_ARCH_CTL] = f.ctl
+        vm.ram[:] = f.ram
+        vm.restore_pages = -1
+        cpu.invalidate_code()
+        import weakref
+        vm.ram_match = weakref.ref(snap)
+        cpu.new_epoch()
+    ctl[O.C_STOP] = 0
+    ctl[O.C_EXC_RUN] = 0
+    ctl[O.C_TLB_EL] = ctl[O.C_EL]
+    # devices: only those whose declared state differs from the snapshot's are written
+    # and re-derived (a device left alone drives the lines it drove then)
+    changed = []
+    for dev, get, names, values in f.devices:
+        if get(dev) != values:
+            for name, v in zip(names, values):
+                setattr(dev, name, v[:] if isinstance(v, list) else v)
+            changed.append(dev)
+    vm.start_time = f.start_time
+    if changed:
+        ctl[O.C_IRQ] = 0
+        for dev, _, _, _ in f.devices:
+            dev.post_load()
 
 
 def _keep(vm):
     """What _apply_state writes (small: no RAM, no caches)."""
     cpu = vm.cpu
-    devs = [(dev, {f: (list(getattr(dev, f)) if isinstance(getattr(dev, f), list) else getattr(dev, f))
-                   for f, _, _, _ in fields})
-            for _, dev, _, fields, _ in device_sections(vm)]
+    devs = [(sec.owner, {f.name: (list(getattr(sec.owner, f.name)) if f.is_list
+                                  else getattr(sec.owner, f.name)) for f in sec.fields})
+            for sec in device_sections(vm)]
     return (cpu.regs.copy(), cpu.vregs.copy(), cpu.ctl.copy(), cpu.sysr.copy(), devs,
             vm.start_time, getattr(vm, "state_gen", None))
 
@@ -499,7 +627,7 @@ def _put_back(vm, old):
 
 def _apply_state(vm, snap):
     cpu = vm.cpu
-    s = snap.sections["cpu0"]
+    s = with_defaults(cpu_section(cpu), snap.sections["cpu0"])   # rows added since: reset
     ctl = cpu.ctl
     if hasattr(vm, "state_gen"):
         vm.state_gen += 1            # a sleeping WFI must not go on sleeping for the old state
@@ -519,9 +647,6 @@ def _apply_state(vm, snap):
     ctl[O.C_SPSEL] = ps & 1
     ctl[O.C_PC] = s["pc"]
     rows = _migrating_rows(cpu.model)
-    s = dict(s)
-    for row in rows:                 # a register added since the file's version: reset value
-        s.setdefault(row.name, int(cpu.sysr[SR.SLOT[row.name], SR.R_RESET]))
     for row in rows:
         if row.handler in _MSR_HANDLERS or row.name in ("SP_EL0", "SP_EL1"):
             continue
@@ -541,25 +666,29 @@ def _apply_state(vm, snap):
     ctl[O.C_EXCL_VAL] = s["exclusive.value"]
     ctl[O.C_EXCL_VAL2] = s["exclusive.value2"]
     ctl[O.C_STOP] = 0
-    for name, dev, _, fields, _ in device_sections(vm):
-        d = snap.sections.get(name, {})           # an absent subsection: its defaults
-        for fname, typ, _, default in fields:
-            v = d.get(fname, default)
-            setattr(dev, fname, list(v) if typ.endswith("[]") else v)
+    devs = []
+    for sec in device_sections(vm):
+        d = with_defaults(sec, snap.sections.get(sec.name, {}))   # absent subsection: defaults
+        for f in sec.fields:
+            setattr(sec.owner, f.name, list(d[f.name]) if f.is_list else d[f.name])
+        if sec.owner not in devs:
+            devs.append(sec.owner)
     vm.start_time = snap.sections["board"]["start_time"]
     ctl[O.C_IRQ] = 0
     ctl[O.C_EXC_RUN] = 0                           # (exceptions.exc_stuck: a new streak)
-    for dev in (vm.gic, vm.uart, vm.rtc):
+    for dev in devs:
         dev.post_load()                                  # re-derive interrupt lines
 
 
 def _apply_ram(vm, snap):
     """The commit: RAM (checked: bytes or a uint8 array of this machine's size)."""
     cpu = vm.cpu
+    vm.ram_match = None
+    vm.restore_pages = -1                          # (all of it)
     if (snap.owned and isinstance(snap.ram, np.ndarray) and snap.ram.flags.c_contiguous
             and snap.ram.dtype == np.uint8):
         vm.ram = snap.ram                          # a file's RAM: adopt it, no copy
-        snap.owned = False
+        snap.owned, snap.adopted, snap.ram = False, True, None
         cpu.attach_ram(vm.ram, vm.ram_base)
     else:
         vm.ram[:] = np.frombuffer(snap.ram, dtype=np.uint8) if isinstance(snap.ram, (bytes, bytearray)) else snap.ram

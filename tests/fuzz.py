@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import struct
+import zlib
 
 import pyaarch64
 from guestbuild import build
@@ -71,10 +72,81 @@ def mutate_header(rng, header, n=1):
             parent[k] = parent[k][:rng.randrange(len(parent[k]))] if rng.random() < 0.5 else \
                 parent[k] + [rng.choice(parent[k])] * rng.randrange(1, 40)
         elif what == 2 and isinstance(parent, dict):
-            parent["fuzz" + str(rng.randrange(100))] = rng.choice(NASTY)
+            parent["fuzz" + str(rng.randrange(100))] = copy.deepcopy(rng.choice(NASTY))
         else:
-            parent[k] = rng.choice(NASTY)
+            parent[k] = copy.deepcopy(rng.choice(NASTY))
     return header
+
+
+def mutate_values(rng, header, n=1):
+    """n single-bit edits of the machine state (a bit flipped, or set just past a
+    field's bound, in a register, device field or list entry): the values a file
+    damaged inside valid JSON holds; many load (a flipped bit in x5 is a state like
+    any other) and must then run."""
+    header = copy.deepcopy(header)
+    secs = header["sections"]
+    for _ in range(n):
+        name = rng.choice(sorted(secs))
+        fields = secs[name]
+        if not fields:
+            continue
+        f = rng.choice(sorted(fields))
+        v = fields[f]
+        if isinstance(v, list):
+            if not v:
+                continue
+            i = rng.randrange(len(v))
+            v[i] = v[i] ^ (1 << rng.randrange(10))
+        elif isinstance(v, int):
+            k = rng.choice([rng.randrange(8), rng.randrange(32), rng.randrange(66), 127, 128])
+            fields[f] = v ^ (1 << k) if rng.random() < 0.8 else (1 << k) - rng.randrange(2)
+    return header
+
+
+def mutate_ram(rng, header, blobs):
+    """The RAM part edited (the header's chunk index follows the blobs' lengths unless
+    the edit is to the index itself): a chunk cut, padded, replaced by one that
+    inflates to one byte less or more, to 64 MiB, or by garbage; chunks dropped,
+    repeated, swapped or moved outside RAM."""
+    chunks = header["ram"]["chunks"]
+    blobs = list(blobs)
+    i = rng.randrange(len(blobs))
+    what = rng.randrange(9)
+    if what == 0:
+        blobs[i] = blobs[i][:rng.randrange(len(blobs[i]))] or b"x"
+    elif what == 1:
+        blobs[i] = blobs[i] + bytes(rng.randrange(1, 9))
+    elif what == 2:
+        blobs[i] = zlib.compress(bytes(F.CHUNK + rng.choice([-1, 1, F.CHUNK, 1 << 26])))
+    elif what == 3:
+        blobs[i] = bytes(rng.getrandbits(8) for _ in range(rng.randrange(1, 64)))
+    elif what == 4 and len(blobs) > 1:
+        del blobs[i], chunks[i]
+    elif what == 5:
+        blobs.insert(i, blobs[i])
+        chunks.insert(i, list(chunks[i]))
+    elif what == 6 and len(blobs) > 1:
+        j = rng.randrange(len(blobs))
+        chunks[i][0], chunks[j][0] = chunks[j][0], chunks[i][0]
+    elif what == 7:
+        chunks[i][0] = rng.choice([-1, header["ram"]["size"] // F.CHUNK, 2 ** 64, chunks[i][0] + 1])
+    else:
+        blobs[i] = bytearray(blobs[i])
+        k = rng.randrange(len(blobs[i]))
+        blobs[i][k] ^= 1 << rng.randrange(8)
+        blobs[i] = bytes(blobs[i])
+    return blobs
+
+
+def mutate_snapshot(rng, data):
+    """One hostile snapshot file made from a good one (`data`): its header edited
+    anywhere, its state's values edited bit by bit, or its RAM."""
+    kind = rng.randrange(3)
+    if kind == 0:
+        return "header", rebuild(data, edit_header=lambda h: mutate_header(rng, h, rng.randrange(1, 6)))
+    if kind == 1:
+        return "values", rebuild(data, edit_header=lambda h: mutate_values(rng, h, rng.randrange(1, 4)))
+    return "ram", rebuild(data, edit_blobs=lambda h, b: mutate_ram(rng, h, b))
 
 
 def fingerprint(m):
@@ -82,9 +154,10 @@ def fingerprint(m):
     return json.dumps(s.sections, sort_keys=True), hashlib.sha256(bytes(s.ram)).hexdigest()
 
 
-def check_snapshot_bytes(m, data, before=None):
-    """Decode a snapshot file's bytes and load them into machine m: 'ok', or 'refused'
-    with m exactly as it was."""
+def check_snapshot_bytes(m, data, before=None, run=0):
+    """Decode a snapshot file's bytes and load them into machine m: 'ok' (and, with
+    run=N, the loaded state runs: run() comes back within N instructions), or
+    'refused' with m exactly as it was."""
     try:
         snap = F.decode(data)[0]
     except F.SnapshotFileError:
@@ -95,6 +168,9 @@ def check_snapshot_bytes(m, data, before=None):
     except SnapshotError:
         assert fingerprint(m) == before, "a refused snapshot changed the machine"
         return "refused"
+    if run:
+        r = m.run(max_insns=run)
+        assert isinstance(r, pyaarch64.StopReason) and isinstance(r.kind, str), r
     return "ok"
 
 

@@ -1,10 +1,11 @@
 """A long fuzz campaign over pyaarch64's hostile inputs, with a summary.
 
     python tests/fuzz_campaign.py                       # 2,000 of each kind
-    python tests/fuzz_campaign.py --n 100000 --kinds snapshot,stream --seed 7
+    python tests/fuzz_campaign.py --n 100000 --kinds snapshot-values,stream --seed 7
 
-Kinds: snapshot (header mutants of a real snapshot file, loaded into a running
-machine), elf (ELF header and program-header mutants as a kernel), argv (command
+Kinds: snapshot, snapshot-values, snapshot-ram (mutants of a real snapshot file -- its
+header edited anywhere, its state's values bit by bit, its RAM chunks -- loaded into a
+running machine, which must then run 20,000 instructions if it accepted them), elf (ELF header and program-header mutants as a kernel), argv (command
 lines through the parser), cli (whole `pyaarch64 run` command lines with real and
 hostile files, one process each: it must end by itself with no traceback; slow, not
 in the default kinds), stream (random instruction words at EL0 and EL1, 20,000
@@ -32,7 +33,7 @@ import fuzz  # noqa: E402
 def campaign(kind, n, seed, tmp):
     out = collections.Counter()
     failures = []
-    if kind == "snapshot":
+    if kind in ("snapshot", "snapshot-values", "snapshot-ram"):
         import pyaarch64
         from guestbuild import build
         from pyaarch64.snapshot import format as F
@@ -41,11 +42,17 @@ def campaign(kind, n, seed, tmp):
         m.run(max_insns=300_000)
         data = F.encode(m.snapshot())
         base = F.decode(data)[0]
+        base.owned = False              # (restored again and again: never adopted as RAM)
         before = fuzz.fingerprint(m)
 
         def one(rng):
-            bad = fuzz.rebuild(data, edit_header=lambda h: fuzz.mutate_header(rng, h, rng.randrange(1, 6)))
-            r = fuzz.check_snapshot_bytes(m, bad, before)
+            if kind == "snapshot":
+                bad = fuzz.rebuild(data, edit_header=lambda h: fuzz.mutate_header(rng, h, rng.randrange(1, 6)))
+            elif kind == "snapshot-values":
+                bad = fuzz.rebuild(data, edit_header=lambda h: fuzz.mutate_values(rng, h, rng.randrange(1, 4)))
+            else:
+                bad = fuzz.rebuild(data, edit_blobs=lambda h, b: fuzz.mutate_ram(rng, h, b))
+            r = fuzz.check_snapshot_bytes(m, bad, before, run=20_000)
             if r == "ok":
                 m.restore(base)
             return r
@@ -86,7 +93,7 @@ def campaign(kind, n, seed, tmp):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=2000, help="inputs per kind")
-    ap.add_argument("--kinds", default="snapshot,elf,argv,stream")
+    ap.add_argument("--kinds", default="snapshot,snapshot-values,snapshot-ram,elf,argv,stream")
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args(argv)
     bad = 0

@@ -53,6 +53,15 @@ MUTATIONS = {
                 ("fast", "general", "step"), "the fast loops' stores overwrite decoded words without leaving"),
     "smc-forget": ("cpu/memory.py", "                forget_words(bus.dcache, s, off, size)\n", "",
                    ALL, "the slow path's stores into decoded code forget nothing"),
+    # dirty tracking for fast restores (tests/test_restore.py)
+    "dirty-store": ("cpu/memory.py", "            bus.dirty[page] = 1             # (written in this snapshot epoch: Cpu.new_epoch)\n",
+                    "", ("fast", "tlbflush"), "stores do not mark the pages they write"),
+    "dirty-zva": ("cpu/sysinsn.py", "                bus.dirty[hoff >> 12] = 1\n", "", ("fast",),
+                  "DC ZVA does not mark the page it zeroes"),
+    "dirty-epoch": ("cpu/core.py", "        self.tlb[2 * TLB_ENTRIES * T_WRITE:2 * TLB_ENTRIES * (T_WRITE + 1):2] = INVALID\n",
+                    "", ("fast",), "an epoch keeps the write TLB: pages written through it go unmarked"),
+    "dirty-host": ("cpu/core.py", "        self.dirty[p0:p1 + 1] = 1\n", "", ("fast",),
+                   "host writes (mem_write, loaders) are not marked"),
     # the vector loop's own code (cpu/hotvec.py) and the whole-word SIMD forms
     "vec-ld1": ("cpu/hotvec.py", "        st[rn] = addr + offs\n", "        st[rn] = addr\n",
                 ("fast", "general"), "the vector loop's LD1/ST1 forget the post-index writeback"),

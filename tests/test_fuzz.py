@@ -34,25 +34,51 @@ def snap_case():
     return m, data, json.loads(data[hstart:hstart + hlen]), fuzz.fingerprint(m)
 
 
-def _snapshot_property(snap_case, seed, n):
+def _snapshot_property(snap_case, bad):
+    """Refused cleanly (the machine as it was), or loaded and able to run."""
     m, data, header, before = snap_case
-    rng = random.Random(seed)
-    bad = fuzz.rebuild(data, edit_header=lambda h: fuzz.mutate_header(rng, h, n))
-    if fuzz.check_snapshot_bytes(m, bad, before) == "ok":
+    if fuzz.check_snapshot_bytes(m, bad, before, run=20_000) == "ok":
         m.restore(F.decode(data)[0])          # (an accepted mutant: back to the base state)
+
+
+def _header_mutant(snap_case, seed, n):
+    rng = random.Random(seed)
+    return fuzz.rebuild(snap_case[1], edit_header=lambda h: fuzz.mutate_header(rng, h, n))
+
+
+def _value_mutant(snap_case, seed, n):
+    rng = random.Random(seed)
+    return fuzz.rebuild(snap_case[1], edit_header=lambda h: fuzz.mutate_values(rng, h, n))
+
+
+def _ram_mutant(snap_case, seed):
+    rng = random.Random(seed)
+    return fuzz.rebuild(snap_case[1], edit_blobs=lambda h, b: fuzz.mutate_ram(rng, h, b))
 
 
 @FAST
 @given(seed=st.integers(0, 2 ** 32), n=st.integers(1, 4))
 def test_snapshot_header_mutants(snap_case, seed, n):
-    _snapshot_property(snap_case, seed, n)
+    _snapshot_property(snap_case, _header_mutant(snap_case, seed, n))
+
+
+@FAST
+@given(seed=st.integers(0, 2 ** 32), n=st.integers(1, 3))
+def test_snapshot_value_mutants(snap_case, seed, n):
+    _snapshot_property(snap_case, _value_mutant(snap_case, seed, n))
+
+
+@FAST
+@given(seed=st.integers(0, 2 ** 32))
+def test_snapshot_ram_mutants(snap_case, seed):
+    _snapshot_property(snap_case, _ram_mutant(snap_case, seed))
 
 
 @pytest.mark.slow
 @LONG
 @given(seed=st.integers(0, 2 ** 32), n=st.integers(1, 6))
-def test_snapshot_header_mutants_long(snap_case, seed, n):
-    _snapshot_property(snap_case, seed, n)
+def test_snapshot_mutants_long(snap_case, seed, n):
+    _snapshot_property(snap_case, fuzz.mutate_snapshot(random.Random(seed * 7 + n), snap_case[1])[1])
 
 
 def _elf_property(tmp_path, seed):

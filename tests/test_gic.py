@@ -389,14 +389,14 @@ def test_declared_state_fields_cover_all_state(which):
     decl = fields_of(dev.STATE_FIELDS)
     for _, sub, _ in getattr(dev, "STATE_SUBSECTIONS", ()):
         decl += fields_of(sub)
-    names = [f[0] for f in decl]
+    names = [f.name for f in decl]
     assert set(vars(dev)) == set(names) | wiring
-    for n, typ, _, _ in decl:
-        v = getattr(dev, n)
-        if typ.endswith("[]"):
-            assert type(v) is list and all(type(x) is int for x in v), n
+    for f in decl:
+        v = getattr(dev, f.name)
+        if f.is_list:
+            assert type(v) is list and all(type(x) is int for x in v), f.name
         else:
-            assert type(v) is int, n
+            assert type(v) is int, f.name
 
 
 def test_device_post_load_drives_lines_from_restored_state():

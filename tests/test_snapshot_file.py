@@ -83,12 +83,21 @@ def test_hostile_ram_encodings_are_refused(tmp_path):
             return h
         return e
     cases = [
-        (chunks(lambda c: [[-1, c[0][1]]] + c[1:]), "RAM chunk -1 .* lies outside"),
-        (chunks(lambda c: [[2048, c[0][1]]] + c[1:]), "RAM chunk 2048 .* lies outside"),
+        (chunks(lambda c: [[-1, c[0][1]]] + c[1:]), "ram.chunks: not a list of u64\\[2\\] values"),
+        (chunks(lambda c: [[2048, c[0][1]]] + c[1:]), "ram.chunks: RAM chunk 2048 .* lies outside"),
         (chunks(lambda c: [c[0], [c[0][0], c[1][1]]] + c[2:]), "repeats or is out of order"),
-        (chunks(lambda c: [[True, c[0][1]]] + c[1:]), "not a list of \\[index, length\\] pairs"),
-        (lambda h: dict(h, ram=dict(h["ram"], size=12345)), "ram.size 12345 is not a RAM size"),
-        (lambda h: dict(h, sections=None), "header 'sections' is not an object"),
+        (chunks(lambda c: [[c[0][0], 0]] + c[1:]), "ram.chunks: RAM chunk .* is empty"),
+        (chunks(lambda c: [[True, c[0][1]]] + c[1:]), "ram.chunks: not a list of u64\\[2\\] values"),
+        (chunks(lambda c: [c[0] + [1]] + c[1:]), "ram.chunks: not a list of u64\\[2\\] values"),
+        (lambda h: dict(h, ram=dict(h["ram"], size=12345)), "ram.size: 12345 is not a RAM size"),
+        (lambda h: dict(h, ram=dict(h["ram"], size=1 << 40)), "ram.size: 0x10000000000 is above"),
+        (lambda h: dict(h, ram=dict(h["ram"], compression="lz4")), "ram.compression: 'lz4' is not"),
+        (lambda h: dict(h, ram=dict(h["ram"], chunk=4096)), "ram.chunk: 0x1000 is not one of 0x10000"),
+        (lambda h: dict(h, sections=None), "header.sections: not an object of object values"),
+        (lambda h: dict(h, sections=dict(h["sections"], gic=7)),
+         "header.sections: not an object of object values \\('gic': 7\\)"),
+        (lambda h: {k: v for k, v in h.items() if k != "cpu_model"}, "header: missing field 'cpu_model'"),
+        (lambda h: dict(h, versions=[1]), "header.versions: not an object"),
         (lambda h: [h], "the header is not an object"),
     ]
     for edit, msg in cases:
@@ -168,8 +177,38 @@ def test_snapshot_inspect_prints_every_section_and_field_by_name(tmp_path):
                  "[gic]", "[pl011]", "[pl031]", "[board]"):
         assert line in out, line
     assert f"  pc (u64) = {hex(m.pc)}" in out
+    assert "load check:       pyaarch64 " in out and "virt-7.2 with cortex-a57 and 128 MiB: loads" in out
     rc, _, err = cli("snapshot", "inspect", str(tmp_path / "missing.snap"))
     assert rc == 1 and "cannot read snapshot" in err
+
+
+def test_snapshot_inspect_reports_what_loadvm_refuses(tmp_path):
+    """A file whose container is sound but whose state is not: inspect lists it and
+    then refuses it with the problems loading would name (exit status 1)."""
+    m = guest()
+    m.run(max_insns=100_000)
+    data = F.encode(m.snapshot())
+
+    def edit(h):
+        h["sections"]["pl011"]["lcr"] = 0x1FF
+        h["sections"]["gic"]["abpr"] = [0]
+        h["machine_type"] = "virt-7.1"
+        return h
+    path = tmp_path / "bad.snap"
+    path.write_bytes(rebuild(data, edit_header=edit))
+    rc, out, err = cli("snapshot", "inspect", str(path))
+    assert rc == 1 and "[pl011]" in out and "load check:       pyaarch64" in out
+    assert "virt-7.1 with cortex-a57 and 128 MiB: cannot be loaded" in out
+    assert err.count("pl011.lcr: 0x1ff has bits 0x100 set outside 0xff") == 1
+    assert "gic.abpr: entry 0: 0x0 is below 0x1" in err
+    assert "machine type" not in err and "identity" not in err   # checked against a virt-7.1
+    m2 = guest()
+    with pytest.raises(ValueError) as e:
+        m2.restore(F.read(str(path)))
+    assert "pl011.lcr: 0x1ff has bits 0x100 set outside 0xff" in str(e.value)
+    path.write_bytes(rebuild(data, edit_header=lambda h: dict(h, machine_type="virt-1.0")))
+    rc, out, err = cli("snapshot", "inspect", str(path))
+    assert rc == 1 and "no such machine" in out and "virt-1.0" in err
 
 
 def test_snapshot_schema_by_machine_type():
@@ -186,3 +225,22 @@ def test_snapshot_schema_by_machine_type():
     assert cli("snapshot", "schema", "-M", "virt")[1] == cli("snapshot", "schema", "-M", "virt-9.2")[1]
     rc, _, err = cli("snapshot", "schema", "-M", "virt-3.0")
     assert rc == 1 and "virt-4.1" in err
+
+
+def test_a_file_snapshot_loads_once_without_a_copy_then_says_so(tmp_path):
+    """read() gives a snapshot whose RAM array nobody else holds: restore adopts it (no
+    128 MiB copy).  Restoring the same object again must not silently keep the RAM the
+    guest has written since: it is refused with the reason."""
+    from pyaarch64.snapshot.state import SnapshotError
+    m = guest()
+    m.run(max_insns=100_000)
+    path = str(tmp_path / "s.snap")
+    F.write(path, m.snapshot())
+    snap = F.read(path)
+    m2 = guest()
+    m2.restore(snap)
+    assert m2._m.ram is not None and snap.ram is None
+    with pytest.raises(SnapshotError, match="loaded from its file once"):
+        m2.restore(snap)
+    m2.restore(F.read(path))                         # read again: fine
+

@@ -150,6 +150,7 @@ def test_subsection_written_only_when_needed_and_defaulted_when_absent():
     m = pyaarch64.Machine(machine="virt-9.2")       # PL011 with the TRM's receive timeout
     vm = m._m
     assert "pl011/rx-timeout" not in m.snapshot().sections
+    vm.uart.lcr = 0x10                              # FIFO enabled
     vm.uart.rx = [0x41, 0x42]
     vm.uart.rt_deadline = 123_456
     snap = m.snapshot()
@@ -234,12 +235,30 @@ def _unchanged(m, before):
     (lambda s: s.versions.__setitem__("gic", True), "section 'gic' has version True: versions are integers from 1"),
     (lambda s: s.versions.__setitem__("nope", 1), "version given for unknown section 'nope'"),
     (lambda s: s.sections["pl011"].__setitem__("rx", [65] * 100_000), "pl011.rx: 100000 entries, at most 16 fit"),
-    (lambda s: s.sections["gic"]["enabled"].__setitem__(3, True), "gic.enabled: not a list of u8 values"),
+    (lambda s: s.sections["gic"]["enabled"].__setitem__(3, True), "gic.enabled: not a list of u8 values (an entry is True)"),
     (lambda s: s.sections["cpu0"].__setitem__("x3", True), "cpu0.x3: not an integer (True)"),
-    (lambda s: setattr(s, "ram", None), "ram: no bytes, this machine has 134217728"),
+    (lambda s: setattr(s, "ram", None), "ram: not bytes (NoneType)"),
     (lambda s: setattr(s, "ram", bytes(100)), "ram: 100 bytes, this machine has 134217728"),
-    (lambda s: setattr(s, "schema", {"cpu0": 5}), "schema of section 'cpu0' is not an object"),
-    (lambda s: setattr(s, "identity", None), "snapshot's identity is not an object"),
+    (lambda s: setattr(s, "schema", {"cpu0": 5}), "schema: not an object of object values ('cpu0': 5)"),
+    (lambda s: setattr(s, "identity", None), "identity: not an object (None)"),
+    (lambda s: setattr(s, "machine_type", 7.2), "machine_type: not a string (7.2)"),
+    (lambda s: setattr(s, "versions", [1]), "versions: not an object ([1])"),
+    # values beyond what the declarations let the device or CPU hold
+    (lambda s: s.sections["pl011"].update(rx=[65, 66]),
+     "pl011.rx: 2 characters, but with the FIFO disabled (LCR_H.FEN 0) only 1 fits"),
+    (lambda s: s.sections["pl011"].update(lcr=0x100), "pl011.lcr: 0x100 has bits 0x100 set outside 0xff"),
+    (lambda s: s.sections["pl011"].update(ris=0x80), "pl011.ris: 0x80 has bits 0x80 set outside 0x70"),
+    (lambda s: s.sections["gic"]["level"].__setitem__(40, 2),
+     "gic.level: entry 40: 0x2 has bits 0x2 set outside 0x1"),
+    (lambda s: s.sections["gic"]["abpr"].__setitem__(0, 0), "gic.abpr: entry 0: 0x0 is below 0x1"),
+    (lambda s: s.sections["gic"].update(ctlr=4), "gic.ctlr: 0x4 has bits 0x4 set outside 0x3"),
+    (lambda s: s.sections["pl031"].update(alarm_ns=-5), "pl031.alarm_ns: -5 is below -1"),
+    (lambda s: s.sections["pl031"].update(alarm_ns=1 << 63), "pl031.alarm_ns: 0x8000000000000000 does not fit in i64"),
+    (lambda s: s.sections["cpu0"].update({"exclusive.size": 3}),
+     "cpu0.exclusive.size: 0x3 is not one of 0x0, 0x1, 0x2, 0x4, 0x8, 0x10"),
+    (lambda s: s.sections["cpu0"].update(pstate=0x3c9), "cpu0.pstate: mode field 0x9 is not EL0t, EL1t or EL1h"),
+    (lambda s: s.sections["cpu0"].update(v3=1 << 128), "cpu0.v3: 0x100000000000000000000000000000000 does not fit in u128"),
+    (lambda s: s.sections["board"].update(start_time="now"), "board.start_time: not an integer ('now')"),
 ])
 def test_hostile_sections_are_refused_and_nothing_changes(edit, problem):
     """The examples of issue 13: a section set to null, a section version of 0 or -1

@@ -1,0 +1,148 @@
+"""In-memory snapshot restore and the fuzz loop (issue 14, item 4), beside unicorn.
+
+    python benchmarks/restore.py [--seconds S] [--no-unicorn]
+
+restore    Machine.restore() of a snapshot of a 128 MiB machine after 0, 64 KiB,
+           1 MiB and 16 MiB of its RAM were written (by the host: mem_write; by the
+           guest: tests/guest/dirty.S running), median of many.
+snapshot   Machine.snapshot() of that machine (a copy of its RAM and state).
+fuzz loop  restore a snapshot taken at the entry of tests/guest/bench_parse.S, write
+           a 64-byte input, run the guest to its power-off (about 330 instructions):
+           execs per second.  unicorn runs the same ELF with the same loop:
+           context_restore, mem_write of the input, emu_start(entry, until=done).
+"""
+import argparse
+import os
+import statistics
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests"))
+
+INPUT = 0x40200000
+RAM = 128 << 20
+
+
+def timeit(fn, n):
+    out = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    return statistics.median(out)
+
+
+def restore_rows():
+    import pyaarch64
+    from guestbuild import build
+    rows = []
+    m = pyaarch64.Machine(machine="virt-7.2", ram_size=RAM)
+    m.load_elf(build("dirty.S"))
+    m.run(max_insns=40_000)
+    rows.append(("snapshot() of a 128 MiB machine", timeit(m.snapshot, 5) * 1e3, "ms"))
+    snap = m.snapshot()
+    m.restore(snap)
+    for label, size in (("nothing", 0), ("64 KiB", 64 << 10), ("1 MiB", 1 << 20), ("16 MiB", 16 << 20)):
+        data = bytes([0xA5]) * size
+
+        def one():
+            if size:
+                m.mem_write(0x40400000, data)
+            t = time.perf_counter()
+            m.restore(snap)
+            return time.perf_counter() - t
+        one()
+        ts = [one() for _ in range(50 if size < (16 << 20) else 10)]
+        rows.append((f"restore(), {label} written by the host since", statistics.median(ts) * 1e3, "ms"))
+
+    def guest_run():
+        m.run(max_insns=20_000)
+        t = time.perf_counter()
+        m.restore(snap)
+        return time.perf_counter() - t
+    ts = [guest_run() for _ in range(30)]
+    rows.append((f"restore(), after 20,000 guest instructions ({m._m.restore_pages} pages)",
+                 statistics.median(ts) * 1e3, "ms"))
+    return rows
+
+
+def inputs(n):
+    import random
+    rng = random.Random(1)
+    return [bytes(rng.getrandbits(8) for _ in range(64)) for _ in range(n)]
+
+
+def fuzz_pyaarch64(seconds):
+    import pyaarch64
+    from guestbuild import build
+    m = pyaarch64.Machine(machine="virt-7.2", ram_size=RAM)
+    m.load_elf(build("bench_parse.S"))
+    snap = m.snapshot()
+    data = inputs(1000)
+    n = 0
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        for d in data[:100]:
+            m.restore(snap)
+            m.mem_write(INPUT, d)
+            r = m.run(max_insns=10_000)
+            n += 1
+        assert r.kind == "poweroff", r
+    return n / (time.perf_counter() - t0)
+
+
+def fuzz_unicorn(seconds):
+    import unicorn as U
+    from unicorn.arm64_const import UC_ARM64_REG_PC
+    from elftools.elf.elffile import ELFFile
+    from guestbuild import build
+    path = build("bench_parse.S")
+    uc = U.Uc(U.UC_ARCH_ARM64, U.UC_MODE_ARM)
+    uc.mem_map(0x40000000, RAM)
+    with open(path, "rb") as f:
+        elf = ELFFile(f)
+        entry = elf.header.e_entry
+        for seg in elf.iter_segments():
+            if seg["p_type"] == "PT_LOAD":
+                uc.mem_write(seg["p_paddr"], seg.data())
+        done = next(s["st_value"] for s in elf.get_section_by_name(".symtab").iter_symbols()
+                    if s.name == "done")
+    uc.reg_write(UC_ARM64_REG_PC, entry)
+    ctx = uc.context_save()
+    data = inputs(1000)
+    n = 0
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        for d in data[:100]:
+            uc.context_restore(ctx)
+            uc.mem_write(INPUT, d)
+            uc.emu_start(entry, done)
+            n += 1
+    return n / (time.perf_counter() - t0)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--no-unicorn", action="store_true")
+    a = ap.parse_args(argv)
+    rows = restore_rows()
+    print("| measure | value | unit |")
+    print("|---|---:|---|")
+    for label, v, unit in rows:
+        print(f"| {label} | {v:.3f} | {unit} |")
+    # interleaved, twice each: machines are noisy
+    p, u = [], []
+    for _ in range(2):
+        p.append(fuzz_pyaarch64(a.seconds))
+        if not a.no_unicorn:
+            u.append(fuzz_unicorn(a.seconds))
+    print(f"| fuzz loop, pyaarch64 | {max(p):.0f} | execs/s |")
+    if u:
+        print(f"| fuzz loop, unicorn (same loop) | {max(u):.0f} | execs/s |")
+        print(f"| fuzz loop, pyaarch64 / unicorn | {max(p) / max(u):.2f} | |")
+
+
+if __name__ == "__main__":
+    main()
