@@ -1,22 +1,23 @@
 """The memory side of the machine, handed through the jitted core as one value.
 
-    Bus(mem, tlb, pslot, slotpage, dcache, cb, dirty)
+    Bus(mem, tlb, pslot, slotpage, dcache, dirty, hooks)
 
 mem       guest RAM (uint8, C-contiguous)
 tlb       the soft TLB (cpu/memory.py)
 pslot     RAM page -> decode slot (-1: no decoded code in that page)
 slotpage  decode slot -> RAM page
 dcache    the decode cache: slot s, word i at dcache[(s << 11) | (i << 1)]
-cb        the board's MMIO callback (cpu/mmio.py), or None
 dirty     RAM page -> 1 when written since the last snapshot epoch (uint8; see
           Cpu.new_epoch: a page enters the write TLB only through memory.access1
           or DC ZVA, which mark it, and an epoch starts with the write TLB empty)
+hooks     the code-hook table (cpu/hooks.py): [n, 0, begin, end, ...]
 
-A namedtuple: numba passes it as a tuple of its fields, so reading `bus.mem` in
+(The MMIO and hook callbacks are called through their addresses in ctl:
+cpu/mmio.py.)  A namedtuple: numba passes it as a tuple of its fields, so reading `bus.mem` in
 jitted code costs nothing, and it boxes and unboxes like the arrays it holds.
 `Cpu.bus()` makes one; the arrays are updated in place, never replaced, while a
 RAM is attached.
 """
 from collections import namedtuple
 
-Bus = namedtuple("Bus", "mem tlb pslot slotpage dcache cb dirty")
+Bus = namedtuple("Bus", "mem tlb pslot slotpage dcache dirty hooks")

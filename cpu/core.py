@@ -12,7 +12,8 @@ from pyaarch64.cpu.models import get_model
 from pyaarch64.cpu import groups
 from pyaarch64.cpu import compilejobs
 from pyaarch64.cpu.bus import Bus
-from pyaarch64.cpu.mmio import MMIO_CB
+from pyaarch64.cpu.mmio import MMIO_CB, address_of
+from pyaarch64.cpu.hooks import new_table
 
 
 # decode-cache slots, one 4 KiB code page each (16 KiB of decoded words: 32 MiB in all,
@@ -57,6 +58,9 @@ class Cpu:
         self.slotpage = np.full(DECODE_SLOTS, -1, dtype=np.int64)
         self.mem = None
         self._cb = None
+        self._args = None
+        self.hooks = new_table()
+        self.attach_hooks(None)
         self._groups_key = None
         self.ns_per_tick = ns_per_tick
         self.icount_shift = icount_shift
@@ -71,6 +75,7 @@ class Cpu:
         self.mem = mem
         self.ctl[O.C_RAM_BASE] = base
         self.ctl[O.C_RAM_SIZE] = len(mem)
+        self._args = None               # (run's arguments: the Bus holds these arrays)
         self.pslot = np.full(len(mem) // 4096, -1, dtype=np.int32)
         self.slotpage[:] = -1           # (no slot in use: alloc_slot clears a slot it hands out)
         self.dirty = np.ones(len(mem) // 4096, dtype=np.uint8)   # (no epoch yet: all of it)
@@ -90,6 +95,41 @@ class Cpu:
                 return 0
         self.callback_error = None
         self._cb = MMIO_CB(trampoline)
+        self.ctl[O.C_MMIO_FN] = address_of(self._cb)
+
+    def attach_hooks(self, fn):
+        """fn(pc, size, kind, value) -> HA_* for the addresses in self.hooks (see
+        cpu/hooks.py), or None (the table stays empty).  An exception is caught and
+        stops the run loop, as for MMIO."""
+        ctl = self.ctl
+
+        def trampoline(pc, size, kind, value):
+            try:
+                return fn(pc, size, kind, value) if fn is not None else 0
+            except BaseException as e:   # noqa: BLE001 -- reported after the run
+                self.callback_error = e
+                ctl[O.C_CB_ERR] = 1
+                return 0
+        self.callback_error = None
+        self._hcb = MMIO_CB(trampoline)
+        self.ctl[O.C_HOOK_FN] = address_of(self._hcb)
+
+    def set_hooks(self, ranges):
+        """The code-hook table: [(begin, end), ...] virtual address ranges; the decode
+        cache is dropped (hooked words decode to OP_HOOK)."""
+        from pyaarch64.cpu.hooks import HOOKS_MAX, HOOKS_N, HOOKS_FIRST
+        if len(ranges) > HOOKS_MAX:
+            raise ValueError(f"at most {HOOKS_MAX} hooked address ranges (got {len(ranges)})")
+        t = self.hooks
+        t[:] = 0
+        for k, (b, e) in enumerate(ranges):
+            t[HOOKS_FIRST + 2 * k] = b
+            t[HOOKS_FIRST + 2 * k + 1] = e
+        t[HOOKS_N] = len(ranges)
+        self.ctl[O.C_HOOK_DONE] = 0
+        if self.pslot is not None:
+            self.pslot[:] = -1
+            self.slotpage[:] = -1
 
     def set_irq_line(self, which, level):
         """Drive the PE's IRQ (which=0) or FIQ (which=1) input from the interrupt
@@ -306,13 +346,15 @@ class Cpu:
     def bus(self):
         """RAM, soft TLB, decode-slot maps and MMIO callback as the one value the
         jitted core passes around (cpu/bus.py)."""
-        return Bus(self.mem, self.tlb, self.pslot, self.slotpage, self.dcache, self._cb, self.dirty)
+        return Bus(self.mem, self.tlb, self.pslot, self.slotpage, self.dcache, self.dirty, self.hooks)
 
     def run(self, budget):
         """Run up to `budget` instructions; returns an EXIT_* code (cpu.ops)."""
         from pyaarch64.cpu.executor import run as _run
         from numba import typeof
-        args = (self.regs, self.ctl, self.sysr, self.sysmap, self.bus())
+        args = self._args
+        if args is None or args[4].mem is not self.mem:
+            args = self._args = (self.regs, self.ctl, self.sysr, self.sysmap, self.bus())
         self._fill_groups()
         step = self.exec_path == "step"
         budget = int(budget)
@@ -340,9 +382,9 @@ class Cpu:
         return groups.argtypes_of(self.regs, self.ctl, self.sysr, self.sysmap, self.bus())
 
     def _fill_groups(self):
-        """Addresses of the groups already compiled for this CPU's argument types (the
-        MMIO callback's presence changes them) into ctl; 0 loads on first use."""
-        key = self._cb is None          # the only argument whose type can change
+        """Addresses of the groups already compiled for this CPU's argument types into
+        ctl; 0 loads on first use."""
+        key = True                      # (the argument types do not change any more)
         if key == self._groups_key:
             return
         self._groups_key = key

@@ -26,14 +26,15 @@ from numba import njit
 from pyaarch64.cpu.ops import (SH_RD, SH_RN, SH_RM, SH_RA, SH_AUX, OPMASK,
                                C_DAIF, C_EL, C_EXCL_ADDR, C_EXIT_A, C_EXIT_B, C_EXIT_C, C_FEAT,
                                C_GROUP, C_HOT_CALLS, C_HOT_LEFT, C_HOT_W0, C_HOT_W1, C_ICOUNT,
+                               C_HOOK_DONE, C_HOOK_SEQ, C_HOOK_SEQN,
                                C_IL, C_IRQ, C_LEAVES, C_MEMSLOW, C_NZCV, C_PATH, C_PC, C_STOP,
                                C_TLB_EL, C_VEC_CALLS, C_VEC_INSNS, C_VEC_OPS, C_VEC_PC,
                                EXIT_BUDGET, EXIT_CB_ERROR, EXIT_DATA_ABORT, EXIT_EXC_LOOP,
                                EXIT_FETCH_ABORT, EXIT_HVC, EXIT_INTERNAL, EXIT_EXC_STUCK, EXIT_SMC, EXIT_STOP,
                                EXIT_TIMER, EXIT_UNDEF, EXIT_WFI, HOT_LEFT_INSN, PATH_FAST,
                                PATH_TLBFLUSH)
-from pyaarch64.cpu.opids import (HOT_FIRST, OP_CLREX, OP_CRC32, OP_MRS, OP_NONE, OP_ST, OP_STP,
-                                 OP_STRR, OP_UNDEF, OP_WFI, unpack_CRC32, unpack_MRS)
+from pyaarch64.cpu.opids import (HOT_FIRST, OP_CLREX, OP_CRC32, OP_HOOK, OP_MRS, OP_NONE, OP_ST,
+                                 OP_STP, OP_STRR, OP_UNDEF, OP_WFI, unpack_CRC32, unpack_MRS)
 from pyaarch64.cpu.alu import crc32
 from pyaarch64.cpu.memory import (TLB_ENTRIES, T_EXEC, fetch_page, alloc_slot, tlb_flush_data,
                                   access_slow, acc_fsc, tlb_check_el, branch_target,
@@ -43,6 +44,7 @@ from pyaarch64.cpu.exceptions import (undefined, data_abort, insn_abort, pc_alig
 from pyaarch64.cpu.isa._decoder import predecode
 from pyaarch64.cpu.groups import run_group, GROUP_OF, G_FP, G_SIMD, G_VEC
 from pyaarch64.cpu.hotloop import hot_call, hot_call_at, specialise, generic, IS_HOT, IS_MEM
+from pyaarch64.cpu.hooks import hooked, block_bytes, ends_block, ask, HOOKS_N, HK_CODE, HK_BLOCK, HA_ERROR, HA_STOP, HA_JUMP
 from pyaarch64.cpu.operands import mem_operands, writeback, sx_load
 
 U0 = np.uint64(0)
@@ -58,6 +60,7 @@ TLB_IDX = np.uint64(TLB_ENTRIES - 1)
 EXEC_BASE = np.uint64(T_EXEC * TLB_ENTRIES)
 U55 = np.uint64(55)
 TOP_NEG = np.uint64(0x1FF)
+HOOK_W0 = np.uint64(OP_HOOK)
 
 
 @njit(cache=True, _nrt=False)
@@ -102,9 +105,24 @@ def mem_slow(regs, ctl, sysr, bus, pc, op, w0, w1):
 
 
 @njit(cache=True, _nrt=False)
+def hook_stepped(ctl, pc, steps, hk_pc, hk_n0, hk_end):
+    """After a hooked instruction's step: if it retired, the next hooked PC that does
+    not follow it (or any, after a branch: hk_end) starts a block and its own hooks
+    are due again; if an exception came first (the PC moved), they are due again
+    when it runs."""
+    n_now = ctl[C_ICOUNT] + steps
+    if n_now != hk_n0:
+        ctl[C_HOOK_SEQ] = M64 if hk_end else hk_pc + np.uint64(4)
+        ctl[C_HOOK_SEQN] = n_now
+        ctl[C_HOOK_DONE] = U0
+    elif pc != hk_pc:
+        ctl[C_HOOK_DONE] = U0
+
+
+@njit(cache=True, _nrt=False)
 def run(regs, ctl, sysr, sysmap, bus, budget, state):
     """Execute up to `budget` instructions.  Returns an EXIT_* code."""
-    mem, tlb, pslot, dcache = bus.mem, bus.tlb, bus.pslot, bus.dcache
+    mem, tlb, pslot, dcache, hooks = bus.mem, bus.tlb, bus.pslot, bus.dcache, bus.hooks
     m32 = mem.view(np.uint32)
     pc = ctl[C_PC]
     nzcv = np.int64(ctl[C_NZCV])
@@ -114,13 +132,30 @@ def run(regs, ctl, sysr, sysmap, bus, budget, state):
     steps = U0
     exitc = 0
     vec = False            # run the vector loop (cpu/hotvec.py) instead of the integer one
+    # a hooked instruction's one step (cpu/hooks.py): 0 none, 1 its real words are in
+    # the slot for the next hot-loop call, 2 that call is over: OP_HOOK goes back
+    hk_state = 0
+    hk_di = U0
+    hk_slot = 0
+    hk_page = 0
+    hk_pc = U0
+    hk_n0 = U0
+    hk_end = False
     while True:
+        if hk_state == 2:
+            if bus.slotpage[hk_slot] == hk_page:
+                dcache[hk_di] = HOOK_W0
+                dcache[hk_di + U1] = U0
+            hook_stepped(ctl, pc, steps, hk_pc, hk_n0, hk_end)
+            hk_state = 0
+        elif hk_state == 1:
+            hk_state = 2
         if steps >= budget:
             exitc = EXIT_BUDGET
             break
         # ---- the common case: cpu/hotloop.py, until an instruction it leaves to us ----
         hb = budget - steps
-        if path != PATH_FAST:
+        if path != PATH_FAST or hk_state == 2:
             hb = U1
             if path == PATH_TLBFLUSH:
                 tlb_flush_data(tlb)    # every load and store through the memory slow path
@@ -155,6 +190,8 @@ def run(regs, ctl, sysr, sysmap, bus, budget, state):
             op = np.int64(w0 & OPMASK)
             if op >= HOT_FIRST:
                 op = generic(op)   # a hot-loop variant (ops.HOT_NAMES): aux is the generic op's
+            if op == OP_HOOK:
+                op = OP_NONE       # (the fetch below has what running it takes)
         if op == OP_NONE or op == OP_UNDEF:
             # ---- fetch ----------------------------------------------------------
             if ctl[C_STOP] != U0:
@@ -228,6 +265,50 @@ def run(regs, ctl, sysr, sysmap, bus, budget, state):
             op = np.int64(w0 & OPMASK)
             if op >= HOT_FIRST:
                 op = generic(op)       # a hot-loop variant (ops.HOT_NAMES): aux is the generic op's
+            if op == OP_HOOK:
+                # ---- an address with hooks (cpu/hooks.py): ask the host once ------
+                hw = np.uint64(hp >> 2) + idx
+                if ctl[C_HOOK_DONE] != pc + U1 and hooked(hooks, pc):
+                    ctl[C_PC] = pc
+                    ctl[C_NZCV] = np.uint64(nzcv)
+                    ctl[C_ICOUNT] += steps
+                    budget -= steps
+                    steps = U0
+                    kind = HK_CODE
+                    size = np.uint32(4)
+                    if pc != ctl[C_HOOK_SEQ] or ctl[C_ICOUNT] != ctl[C_HOOK_SEQN]:
+                        kind |= HK_BLOCK
+                        size = block_bytes(m32, hw, pc)
+                    act = ask(ctl, bus, pc, size, kind)
+                    if act == HA_ERROR:
+                        exitc = EXIT_CB_ERROR
+                        break
+                    ctl[C_HOOK_DONE] = pc + U1
+                    if act == HA_STOP or ctl[C_STOP] == U1:
+                        ctl[C_STOP] = U0
+                        exitc = EXIT_STOP
+                        break
+                    if act == HA_JUMP or ctl[C_PC] != pc:
+                        ctl[C_HOOK_DONE] = U0                # moved: this instruction does not run
+                        pc = ctl[C_PC]
+                        nzcv = np.int64(ctl[C_NZCV])
+                        continue
+                    nzcv = np.int64(ctl[C_NZCV])
+                # the instruction itself: its real words in the slot for one step
+                w0, w1 = predecode(m32[hw], feat)
+                w0 = specialise(w0)
+                if (w0 & OPMASK) == OP_MRS:
+                    w1 = np.uint64(np.int64(sysmap[unpack_MRS(np.int64(w0 >> SH_AUX))]))
+                dcache[di] = w0
+                dcache[di + U1] = w1
+                hk_state = 1
+                hk_di = di
+                hk_slot = cslot
+                hk_page = page
+                hk_pc = pc
+                hk_n0 = ctl[C_ICOUNT] + steps
+                hk_end = ends_block(m32[hw])
+                continue
             # ---- the instructions the hot loop leaves -----------------------------
             if op == OP_NONE:
                 # not decoded yet (a fresh slot is all zeros): decode, then the hot loop runs it
@@ -236,6 +317,9 @@ def run(regs, ctl, sysr, sysmap, bus, budget, state):
                 if (w0 & OPMASK) == OP_MRS:
                     # the register's slot for the hot loop's MRS (cpu/sysread.py)
                     w1 = np.uint64(np.int64(sysmap[unpack_MRS(np.int64(w0 >> SH_AUX))]))
+                if hooks[HOOKS_N] != U0 and hooked(hooks, pc):
+                    w0 = HOOK_W0               # hooked: the host is asked first (above)
+                    w1 = U0
                 dcache[di] = w0
                 dcache[di + U1] = w1
                 if (w0 & OPMASK) != U0:
@@ -343,6 +427,12 @@ def run(regs, ctl, sysr, sysmap, bus, budget, state):
             continue
         pc += np.uint64(4)
         steps += U1
+    if hk_state != 0:                          # a run that ends around a hooked step
+        if bus.slotpage[hk_slot] == hk_page:
+            dcache[hk_di] = HOOK_W0
+            dcache[hk_di + U1] = U0
+        if hk_state == 2:
+            hook_stepped(ctl, pc, steps, hk_pc, hk_n0, hk_end)
     ctl[C_PC] = pc
     ctl[C_NZCV] = np.uint64(nzcv)
     ctl[C_ICOUNT] += steps

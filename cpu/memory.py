@@ -16,7 +16,8 @@ import numpy as np
 from numba import njit
 
 from pyaarch64.cpu.ops import (C_RAM_BASE, C_RAM_SIZE, C_MMIO_ERR, C_CB_ERR, C_SLOT_RR, C_EL,
-                               C_TLB_EL)
+                               C_TLB_EL, C_MMIO_FN)
+from pyaarch64.cpu.mmio import call_c
 from pyaarch64.cpu.sysregs import (R_VAL, S_SCTLR_EL1, S_TCR_EL1, S_TTBR0_EL1, S_TTBR1_EL1,
                                    S_ID_AA64MMFR0_EL1)
 
@@ -450,7 +451,9 @@ def access1(ctl, sysr, bus, va, size, is_write, value, unpriv):
             bus.tlb[2 * e + 1] = addend
         return ACC_OK, _ram_read(bus.mem, off, size), U0
     # MMIO: the board's callback (a ctypes function: addr, size, is_write, value) -> value
-    v = bus.cb(pa, size, 1 if is_write else 0, value)
+    if ctl[C_MMIO_FN] == U0:
+        return ACC_ABORT, U0, va
+    v = call_c(ctl[C_MMIO_FN], pa, size, 1 if is_write else 0, value)
     if ctl[C_CB_ERR] != U0:
         return ACC_CBERR, U0, va
     if ctl[C_MMIO_ERR] != U0:

@@ -12,9 +12,9 @@ OP_NAMES = (
     'MADD', 'MADDL', 'MULH', 'DIV', 'DP1', 'CRC32', 'B', 'BL', 'BCOND', 'CBZ', 'TBZ', 'BR',
     'RET', 'LD', 'ST', 'LDRR', 'STRR', 'LDLIT', 'LDP', 'STP', 'PRFM', 'EXCL', 'ATOMIC', 'MRS',
     'MSR', 'MSRI', 'SYS', 'BARRIER', 'EXC', 'ERET', 'WFI', 'WFE', 'SEV', 'CLREX', 'LDT', 'STT',
-    'FPMEM', 'FPDP', 'SIMD', 'SIMDX',
+    'FPMEM', 'FPDP', 'SIMD', 'SIMDX', 'HOOK',
 )
-NOPS = 62
+NOPS = 63
 HOT_FIRST = 64
 HOT_NAMES = (
     'LDX', 'LDW', 'LDH', 'LDB', 'LDRRX', 'LDRRW', 'LDRRH', 'LDRRB', 'SUBSI64', 'SUBSI32',
@@ -90,6 +90,7 @@ OP_FPMEM = 58  # FP/SIMD register load/store: rd = Vt, ra = Vt2 (raw), rn = base
 OP_FPDP = 59  # floating point, scalar and Advanced SIMD (cpu/fpexec.py; fields: cpu/isa/fp.py)
 OP_SIMD = 60  # Advanced SIMD integer (cpu/simd_int.py; fields: cpu/isa/simd.py); rd/rn/rm raw V numbers
 OP_SIMDX = 61  # structures, copy, modified immediate, permutes, EXT, TBL/TBX, crypto (cpu/simd_perm.py); imm: the kind's fields (cpu/isa/simdx.py)
+OP_HOOK = 62  # not an instruction: the address has a code or block hook, a breakpoint or run(until=); the general path asks the host (cpu/hooks.py), then runs the instruction
 OP_LDX = 64  # = LD; LD, offset mode, zero-extending: 64/32/16/8-bit
 OP_LDW = 65  # = LD
 OP_LDH = 66  # = LD

@@ -109,6 +109,14 @@ C_EXC_RUN = 46      # exception entry, and how many entries in a row retired non
 C_EXC_FIRST = 47    # ELR_EL1 of the first exception of that run of entries
 C_GROUP = 48        # 48..55: addresses of the compiled instruction groups (cpu/groups.py; 0: not
                     # loaded yet).  Process-local, like every ctl slot: never in a snapshot
+# hooks (cpu/hooks.py)
+C_HOOK_DONE = 56    # 1 + the PC whose hooks the host has just run (its instruction runs next
+                    # without asking again); 0: none
+C_HOOK_SEQ = 57     # the PC after the last hooked instruction that retired, and the
+C_HOOK_SEQN = 58    # instruction count then: a hooked PC elsewhere starts a block
+C_MMIO_FN = 59      # address of the board's MMIO callback (cpu/mmio.py; 0: none, every
+                    # access outside RAM aborts)
+C_HOOK_FN = 62      # address of the hook callback (cpu/hooks.py)
 # MMU (slots kept apart from the rest)
 C_TLB_EL = 60       # the EL the soft TLB's entries were filled at
 C_VEC_PC = 61       # vector address of the exception just taken with the MMU on (~0: none):

@@ -36,6 +36,7 @@ class Machine:
         self._m = VirtMachine(machine=machine, cpu=cpu, ram_size=ram_size,
                               serial=serial or self.serial_output.extend,
                               semihosting=semihosting, semihosting_cmdline=cmdline)
+        self._m.hooks.owner = self          # hook callbacks get this machine
 
     # --- identity ------------------------------------------------------------------
     @property
@@ -114,11 +115,59 @@ class Machine:
                 raise ValueError(f"MMIO range 0x{addr:x}-0x{end:x} overlaps a device at 0x{base:x}")
         m.devices.append((addr, size, MmioDevice(read_fn, write_fn)))
 
+    # --- hooks and breakpoints --------------------------------------------------------
+    _NO_DATA = object()
+
+    def hook_add(self, kind, callback, begin=1, end=0, user_data=_NO_DATA):
+        """Call `callback` as the guest runs; returns a handle for hook_del.  Kinds:
+
+        'code'   callback(machine, address, size) before each instruction whose
+                 address is in [begin, end] (inclusive; begin > end: everywhere)
+        'block'  callback(machine, address, size) when a block starts in the range:
+                 after a taken branch, an exception or the run's start (size: the
+                 bytes to the block's first branch or the page end)
+
+        With user_data, it is passed as the last argument (Unicorn's shape).  The
+        callback sees the registers as they are before the instruction; it may read
+        and write registers and memory, call stop() (the run stops before the
+        instruction) or write the PC (the instruction does not run; execution goes on
+        there).  A hook costs nothing outside its range: hooked addresses decode to a
+        call into the host, the others run as before."""
+        if kind not in ("code", "block"):
+            raise ValueError(f"unknown hook kind {kind!r} (code, block)")
+        if not callable(callback):
+            raise TypeError("hook callback is not callable")
+        has = user_data is not Machine._NO_DATA
+        return self._m.hooks.add(kind, callback, int(begin), int(end),
+                                 user_data if has else None, has)
+
+    def hook_del(self, handle):
+        """Remove a hook hook_add returned; False if there is no such hook."""
+        return self._m.hooks.remove(handle)
+
+    def add_breakpoint(self, address):
+        """Stop runs before the instruction at virtual address `address` executes
+        (StopReason 'breakpoint'); running again continues from it."""
+        self._m.hooks.add_breakpoint(int(address))
+
+    def remove_breakpoint(self, address):
+        """Remove a breakpoint; False if there was none at `address`."""
+        return self._m.hooks.remove_breakpoint(int(address))
+
+    @property
+    def breakpoints(self):
+        return sorted(self._m.hooks.breakpoints)
+
     # --- running ---------------------------------------------------------------------
-    def run(self, max_insns=None):
-        """Run until the guest powers off, exits, faults with no handler, or
-        `max_insns` instructions retire.  Returns a StopReason."""
-        return self._m.run(max_insns=max_insns)
+    def run(self, max_insns=None, until=None, timeout=None):
+        """Run until the guest powers off, exits, faults with no handler, `max_insns`
+        instructions retire, the PC reaches `until` (before it runs), a breakpoint or
+        hook stops it, or `timeout` seconds pass.  Returns a StopReason."""
+        return self._m.run(max_insns=max_insns, until=until, timeout=timeout)
+
+    def step(self):
+        """Execute one instruction (or take one exception); returns a StopReason."""
+        return self._m.step()
 
     def stop(self):
         """Ask a running machine to stop (e.g. from an MMIO callback)."""

@@ -2,7 +2,7 @@
 semihosting on HLT #0xF000 when enabled.  (GIC, timer, RTC, virtio and the
 device tree come with the system-level work.)"""
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -16,6 +16,7 @@ from pyaarch64.machine.pl011 import PL011
 from pyaarch64.machine.virt_devices import attach_devices, reset_devices
 from pyaarch64.machine import psci
 from pyaarch64.machine import loader
+from pyaarch64.machine.hooks import Hooks
 from pyaarch64.machine.semihosting import Semihosting, SemihostingExit, HLT_SEMIHOSTING
 
 SLICE = 2_000_000          # instructions per run() call between host-side checks
@@ -27,7 +28,8 @@ class StopReason:
 
     kind: 'poweroff' | 'reset' | 'semihosting-exit' | 'budget' | 'undefined' |
           'fetch-abort' | 'data-abort' | 'exception-loop' | 'stopped' | 'halted' |
-          'callback-error'
+          'breakpoint' | 'until' | 'timeout' | 'callback-error'
+    error: for 'callback-error', the exception a hook or device callback raised
     """
     kind: str
     code: int = 0
@@ -35,6 +37,7 @@ class StopReason:
     address: int = 0
     insn: int = 0
     message: str = ""
+    error: BaseException = field(default=None, repr=False, compare=False)
 
     def __str__(self):
         return self.message or self.kind
@@ -67,6 +70,7 @@ class VirtMachine:
         self.timers = []
         attach_devices(self)
         self.cpu.attach_mmio(self._mmio)
+        self.hooks = Hooks(self)
         self.semihosting = Semihosting(self, semihosting_cmdline) if semihosting else None
         self.semihosting_userspace = semihosting_userspace
         self.tracer = tracer
@@ -87,6 +91,8 @@ class VirtMachine:
         # CPU's dirty map marks (snapshot/state.py: restoring it copies only those)
         self.ram_match = None
         self.restore_pages = None     # RAM pages the last restore copied (-1: all)
+        self._step_key = None         # step(): the state_gen its timer deadline is for
+        self._step_deadline = None
 
     # --- memory ----------------------------------------------------------------
     def _ram_off(self, addr, n):
@@ -138,6 +144,7 @@ class VirtMachine:
     def feed_input(self, data):
         """Host-side bytes typed into the serial console."""
         self.rx_pending += data
+        self._step_key = None               # (a receive timeout may start)
         self._deliver_rx()
 
     def _deliver_rx(self):
@@ -216,12 +223,21 @@ class VirtMachine:
         return self.image_end, top, top, self.image_end
 
     # --- running -----------------------------------------------------------------
-    def run(self, max_insns=None):
-        """Run until the guest stops the machine or `max_insns` instructions retire."""
+    def run(self, max_insns=None, until=None, timeout=None):
+        """Run until the guest stops the machine, `max_insns` instructions retire, the
+        PC reaches `until` (before that instruction runs), a breakpoint or hook stops
+        it, or `timeout` seconds of host time pass (checked between slices)."""
         cpu = self.cpu
         start = cpu.icount
         tracer = self.tracer
+        hooks = self.hooks
+        if until is not None or hooks.until is not None:
+            hooks.set_until(until)
+        deadline_host = None if timeout is None else time.monotonic() + timeout
         while True:
+            if deadline_host is not None and time.monotonic() >= deadline_host:
+                return StopReason("timeout", 0, cpu.pc, message=(
+                    f"time limit of {timeout} s reached at PC 0x{cpu.pc:x}"))
             if self.paused:
                 if self.poll is not None:
                     self.poll()
@@ -234,6 +250,8 @@ class VirtMachine:
                 shift = int(cpu.ctl[O.C_ICOUNT_SHIFT])
                 ahead = deadline - self.timer.now_ns()
                 budget = max(1, min(budget, (ahead + (1 << shift) - 1) >> shift))
+            if deadline_host is not None:
+                budget = min(budget, 200_000)
             if max_insns is not None:
                 left = max_insns - (cpu.icount - start)
                 if left <= 0:
@@ -260,6 +278,33 @@ class VirtMachine:
             r = self._handle_exit(ex)
             if r is not None:
                 return r
+
+    def step(self):
+        """Run one instruction (or take one exception): run(max_insns=1) without the
+        per-call work a single instruction cannot need -- the host-side timers are
+        synchronised only when virtual time could reach their next deadline, when
+        the state was replaced or a device re-planned (EXIT_TIMER)."""
+        cpu = self.cpu
+        if self.tracer is not None or self.paused or self.poll is not None:
+            return self.run(max_insns=1)
+        now = self.timer.now_ns()
+        key = self.state_gen
+        if key != self._step_key or (self._step_deadline is not None and
+                                     now + (1 << int(cpu.ctl[O.C_ICOUNT_SHIFT])) >= self._step_deadline):
+            self._step_deadline = self._sync_timers()
+            self._step_key = key
+        ex = cpu.run(1)
+        if self.rx_pending:
+            self._deliver_rx()
+        if ex == O.EXIT_BUDGET:
+            return StopReason("budget", pc=cpu.pc, message="instruction budget of 1 spent")
+        self._step_key = None
+        if ex == O.EXIT_TIMER:
+            return StopReason("budget", pc=cpu.pc, message="instruction budget of 1 spent")
+        r = self._handle_exit(ex)
+        if r is None:
+            return StopReason("budget", pc=cpu.pc, message="instruction budget of 1 spent")
+        return r
 
     def _handle_exit(self, ex):
         cpu = self.cpu
@@ -300,11 +345,14 @@ class VirtMachine:
         if ex == O.EXIT_WFI:
             return self._wfi()
         if ex == O.EXIT_STOP:
-            return StopReason("stopped", 0, cpu.pc, message="stopped")
+            r, self.hooks.stop_reason = self.hooks.stop_reason, None
+            return r or StopReason("stopped", 0, cpu.pc, message="stopped")
         if ex == O.EXIT_CB_ERROR:
             err = cpu.callback_error
+            cpu.callback_error = None
             ctl[O.C_CB_ERR] = 0
-            raise RuntimeError(f"device model error at PC 0x{cpu.pc:x}: {err!r}") from err
+            return StopReason("callback-error", 1, cpu.pc, message=(
+                f"a callback raised at PC 0x{cpu.pc:x}: {err!r}"), error=err)
         if ex == O.EXIT_FETCH_ABORT:
             a = int(ctl[O.C_EXIT_A])
             return StopReason("fetch-abort", 1, a, address=a, message=(

@@ -171,7 +171,10 @@ def identity_of(vm):
     ident["dtb.randomness"] = int(t.dtb_randomness)
     for row in SR.ROWS:
         if row.kind == SR.K_CONST and SR.present(row, cpu.model):
-            ident[row.name] = cpu.reg(row.name)
+            # the constant as the table holds it, not as MRS reads it now: CCSIDR_EL1
+            # depends on CSSELR_EL1 and DCZID_EL0.DZP on SCTLR_EL1.DZE and the EL
+            # (state, which must not make two machines of one platform differ)
+            ident[row.name] = int(cpu.sysr[SR.SLOT[row.name], SR.R_VAL])
     ident["CNTFRQ_EL0.reset"] = int(cpu.sysr[SR.SLOT["CNTFRQ_EL0"], SR.R_RESET])
     return ident
 

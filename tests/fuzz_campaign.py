@@ -44,8 +44,20 @@ def campaign(kind, n, seed, tmp):
         base = F.decode(data)[0]
         base.owned = False              # (restored again and again: never adopted as RAM)
         before = fuzz.fingerprint(m)
+        machine = [m]
 
         def one(rng):
+            try:
+                return one_snapshot(rng, machine[0])
+            except Exception:
+                # whatever went wrong, the next input starts from a fresh machine (one
+                # failure must not make every later input fail)
+                fresh = pyaarch64.Machine(machine="virt-7.2", ram_size=16 << 20)
+                fresh.restore(F.decode(data)[0])
+                machine[0] = fresh
+                raise
+
+        def one_snapshot(rng, m):
             if kind == "snapshot":
                 bad = fuzz.rebuild(data, edit_header=lambda h: fuzz.mutate_header(rng, h, rng.randrange(1, 6)))
             elif kind == "snapshot-values":

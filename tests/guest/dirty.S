@@ -4,7 +4,7 @@
  * the fast snapshot restore's tests (tests/test_restore.py): whatever it wrote since
  * a snapshot must be put back. */
     .section .text.boot, "ax"
-    .global _start
+    .global _start, patched
     .type _start, %function
 _start:
     adrp    x1, buf

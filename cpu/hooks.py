@@ -1,0 +1,89 @@
+"""Code hooks, block hooks, breakpoints and run(until=) in the jitted core.
+
+An address with any of them decodes to OP_HOOK (the predecoder consults the hook
+table `bus.hooks` when it decodes a word, so a hook costs nothing outside its
+range; adding or removing one drops the decode cache).  The hot loop leaves at an
+OP_HOOK; the general path (cpu/executor.py) then calls the host through ctl[C_HOOK_FN]
+-- a ctypes callback, as MMIO does: no exit from the jitted loop, the registers
+committed -- and, unless the host stopped the run or moved the PC, runs the
+instruction itself: its real decoded words go into the decode slot for one step
+of the hot loop and OP_HOOK comes back after it.
+
+The table (uint64): hooks[0] = number of ranges, hooks[1] = reserved, then
+[begin, end) pairs of virtual addresses.  The callback is called as
+hcb(pc, size, kind, 0) with kind HK_CODE, plus HK_BLOCK when the instruction starts
+a block (it does not follow the previous hooked instruction that retired, or that
+one was a branch or exception-generating instruction: ends_block) with
+`size` the block's length in bytes (to the first branch, exception-generating
+instruction or the page end); it returns HA_GO, HA_STOP (the run stops before the
+instruction) or HA_JUMP (the host changed the PC: the instruction does not run).
+"""
+import numpy as np
+from numba import njit
+
+from pyaarch64.cpu.mmio import call_c
+from pyaarch64.cpu.ops import C_CB_ERR, C_HOOK_FN
+
+HOOKS_N = 0
+HOOKS_FIRST = 2
+HOOKS_MAX = 1024                  # ranges
+HOOKS_WORDS = HOOKS_FIRST + 2 * HOOKS_MAX
+
+HK_CODE = 1
+HK_BLOCK = 2
+
+HA_GO = 0
+HA_STOP = 1
+HA_JUMP = 2
+HA_ERROR = 3                      # (the callback raised: ctl[C_CB_ERR])
+
+U0 = np.uint64(0)
+U4 = np.uint64(4)
+
+
+def new_table():
+    return np.zeros(HOOKS_WORDS, dtype=np.uint64)
+
+
+@njit(cache=True, _nrt=False)
+def hooked(hooks, pc):
+    """Whether virtual address pc lies in one of the table's ranges."""
+    n = np.int64(hooks[HOOKS_N])
+    for k in range(n):
+        i = HOOKS_FIRST + 2 * k
+        if hooks[i] <= pc < hooks[i + 1]:
+            return True
+    return False
+
+
+@njit(cache=True, _nrt=False)
+def ends_block(w):
+    """Whether instruction word w ends a block: a branch or an exception-generating
+    instruction (as a translation block ends in QEMU)."""
+    w = np.uint64(w)
+    return ((w & np.uint64(0x7C000000)) == np.uint64(0x14000000)          # B, BL
+            or (w & np.uint64(0xFF000010)) == np.uint64(0x54000000)       # B.cond
+            or (w & np.uint64(0x7C000000)) == np.uint64(0x34000000)       # CB(N)Z, TB(N)Z
+            or (w & np.uint64(0xFF000000)) == np.uint64(0xD4000000)       # SVC .. DCPS
+            or (w & np.uint64(0xFE000000)) == np.uint64(0xD6000000))      # BR, BLR, RET, ERET
+
+
+@njit(cache=True, _nrt=False)
+def block_bytes(m32, hw, pc):
+    """Bytes from pc to the end of its block: through the first branch or
+    exception-generating instruction, at most to the end of the page.  hw: the
+    index in m32 of the word at pc."""
+    n = np.int64(1024 - ((pc & np.uint64(0xFFF)) >> np.uint64(2)))
+    for k in range(n):
+        if ends_block(m32[hw + np.uint64(k)]):
+            return np.uint32(4 * (k + 1))
+    return np.uint32(4 * n)
+
+
+@njit(cache=True, _nrt=False)
+def ask(ctl, bus, pc, size, kind):
+    """Call the host's hook callback; HA_ERROR when it raised."""
+    a = call_c(ctl[C_HOOK_FN], pc, size, kind, U0)
+    if ctl[C_CB_ERR] != U0:
+        return HA_ERROR
+    return np.int64(a)

@@ -1,0 +1,150 @@
+"""Hooks and run control (issue 14, items 1-2): code and block hooks, breakpoints,
+run(until=, timeout=), step(); callbacks that read registers, move the PC, stop
+the run or raise; hooks on code that rewrites itself."""
+import pytest
+from elftools.elf.elffile import ELFFile
+
+import pyaarch64
+from guestbuild import build
+
+
+def guest(name="hooks.S"):
+    path = build(name)
+    m = pyaarch64.Machine(machine="virt-7.2")
+    m.load_elf(path)
+    with open(path, "rb") as f:
+        syms = {s.name: s["st_value"] for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols()}
+    return m, syms
+
+
+def test_code_hook_sees_each_execution_with_the_registers_before_it():
+    m, s = guest()
+    seen = []
+    m.hook_add("code", lambda mm, a, n: seen.append((a, n, mm.reg_read("x0"))), s["body"], s["body"])
+    r = m.run(max_insns=1000)
+    assert r.kind == "poweroff"
+    assert seen == [(s["body"], 4, i) for i in range(10)]
+    assert m.reg_read("x0") == 0x8400_0008 and int.from_bytes(m.mem_read(s["done"] + 0x1000 - 0x1000, 0), "little") == 0
+
+
+def test_code_hook_everywhere_counts_every_instruction_and_hook_del_stops_it():
+    m, s = guest()
+    n = []
+    h = m.hook_add("code", lambda mm, a, size: n.append(a))
+    r = m.run(max_insns=1000)
+    assert r.kind == "poweroff" and len(n) == m.icount
+    assert n[:3] == [s["_start"], s["_start"] + 4, s["body"]]
+    assert m.hook_del(h) and not m.hook_del(h)
+    m2, _ = guest()
+    m2.run(max_insns=1000)
+    assert m2.icount == m.icount
+
+
+def test_block_hooks_fire_where_blocks_start_with_their_size():
+    m, s = guest()
+    blocks = []
+    m.hook_add("block", lambda mm, a, size: blocks.append((a, size)))
+    assert m.run(max_insns=1000).kind == "poweroff"
+    start = s["_start"]
+    assert blocks[0] == (start, s["body"] + 8 - start + 4)     # to the b.ne
+    assert blocks[1:10] == [(s["body"], 12)] * 9                   # the taken b.ne
+    assert blocks[10] == (s["after"], 4)                           # fall through after b.ne: a new block
+    assert blocks[11] == (s["func"], 8)                            # bl
+    assert blocks[12] == (s["after"] + 4, s["done"] + 12 - s["after"] - 4)   # ret, to the hvc
+
+
+def test_breakpoint_stops_before_the_instruction_and_continue_runs_it():
+    m, s = guest()
+    m.add_breakpoint(s["func"])
+    r = m.run(max_insns=1000)
+    assert (r.kind, r.pc, m.pc, m.reg_read("x0")) == ("breakpoint", s["func"], s["func"], 10)
+    r = m.run(max_insns=1000)
+    assert r.kind == "poweroff" and m.reg_read("x0") == 0x8400_0008
+    assert m.remove_breakpoint(s["func"]) and not m.remove_breakpoint(s["func"])
+    assert m.breakpoints == []
+
+
+def test_run_until_and_step():
+    m, s = guest()
+    r = m.run(until=s["after"])
+    assert (r.kind, m.pc, m.reg_read("x0"), m.icount) == ("until", s["after"], 10, 2 + 30)
+    r = m.step()
+    assert (r.kind, m.pc, m.icount) == ("budget", s["func"], 33)
+    r = m.step()
+    assert m.reg_read("x0") == 110
+    r = m.run(until=s["done"])
+    assert r.kind == "until" and m.pc == s["done"]
+    assert m.run().kind == "poweroff"
+
+
+def test_a_callback_that_moves_the_pc_skips_the_instruction():
+    m, s = guest()
+
+    def skip(mm, a, size):
+        mm.pc = a + 4
+    m.hook_add("code", skip, s["body"], s["body"])
+    assert m.run(max_insns=1000).kind == "poweroff"
+    assert int.from_bytes(m.mem_read(_cell(m, s), 8), "little") == 100    # no add ran: 0 + 100
+
+
+def _cell(m, s):
+    # `adr x4, cell` ran: x4 holds the cell's address
+    return m.reg_read("x4")
+
+
+def test_stop_from_a_callback_stops_before_the_instruction():
+    m, s = guest()
+    calls = []
+
+    def stop_at_third(mm, a, size):
+        calls.append(mm.reg_read("x0"))
+        if len(calls) == 3:
+            mm.stop()
+    m.hook_add("code", stop_at_third, s["body"], s["body"])
+    r = m.run(max_insns=1000)
+    assert (r.kind, m.pc, m.reg_read("x0")) == ("stopped", s["body"], 2)
+    assert m.run(max_insns=1000).kind == "poweroff"
+    assert calls == list(range(10))                     # the third is not asked again
+
+
+def test_a_callback_that_raises_stops_the_run_with_the_error():
+    m, s = guest()
+
+    def boom(mm, a, size):
+        raise KeyError("boom")
+    m.hook_add("code", boom, s["func"], s["func"])
+    r = m.run(max_insns=1000)
+    assert r.kind == "callback-error" and isinstance(r.error, KeyError) and r.pc == s["func"]
+    assert "boom" in r.message
+
+
+def test_user_data_and_bad_kinds():
+    m, s = guest()
+    got = []
+    m.hook_add("code", lambda mm, a, size, ud: got.append(ud), s["func"], s["func"], user_data="x")
+    m.run(max_insns=1000)
+    assert got == ["x"]
+    with pytest.raises(ValueError, match="unknown hook kind"):
+        m.hook_add("bogus", print)
+    with pytest.raises(TypeError):
+        m.hook_add("code", 5)
+
+
+def test_timeout_stops_a_guest_that_never_ends():
+    m, s = guest()
+    m.pc = s["spin"]
+    r = m.run(timeout=0.2)
+    assert r.kind == "timeout" and m.pc == s["spin"]
+
+
+def test_hooks_on_code_that_rewrites_itself():
+    """dirty.S stores a new `add x3, x3, #imm` over `patched` every 256 iterations:
+    a hook there sees every execution, and the new code runs."""
+    ref, s = guest("dirty.S")
+    ref.run(max_insns=200_000)
+    m, s = guest("dirty.S")
+    seen = []
+    m.hook_add("code", lambda mm, a, size: seen.append(mm.reg_read("x2")), s["patched"], s["patched"])
+    m.run(max_insns=200_000)
+    assert m.reg_read("x3") == ref.reg_read("x3") and m.reg_read("x2") == ref.reg_read("x2")
+    assert seen == list(range(len(seen))) and len(seen) >= ref.reg_read("x2")
