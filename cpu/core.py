@@ -109,27 +109,42 @@ class Cpu:
             except BaseException as e:   # noqa: BLE001 -- reported after the run
                 self.callback_error = e
                 ctl[O.C_CB_ERR] = 1
+                ctl[O.C_STOP] = 1        # (an exception hook's caller goes on to a fetch)
                 return 0
         self.callback_error = None
         self._hcb = MMIO_CB(trampoline)
         self.ctl[O.C_HOOK_FN] = address_of(self._hcb)
 
-    def set_hooks(self, ranges):
-        """The code-hook table: [(begin, end), ...] virtual address ranges; the decode
-        cache is dropped (hooked words decode to OP_HOOK)."""
-        from pyaarch64.cpu.hooks import HOOKS_MAX, HOOKS_N, HOOKS_FIRST
-        if len(ranges) > HOOKS_MAX:
-            raise ValueError(f"at most {HOOKS_MAX} hooked address ranges (got {len(ranges)})")
+    def set_hooks(self, ranges, mem_ranges=(), exceptions=False):
+        """The hook table (cpu/hooks.py): code ranges [(begin, end), ...] (virtual,
+        end exclusive), memory ranges [(begin, end, MEM_R | MEM_W), ...], and whether
+        exception entries call the host.  Changed code ranges drop the decode cache
+        (hooked words decode to OP_HOOK), changed memory ranges the soft TLB (hooked
+        pages must not be in it)."""
+        from pyaarch64.cpu import hooks as H
+        if len(ranges) > H.HOOKS_MAX:
+            raise ValueError(f"at most {H.HOOKS_MAX} hooked code ranges (got {len(ranges)})")
+        if len(mem_ranges) > H.MEM_MAX:
+            raise ValueError(f"at most {H.MEM_MAX} hooked memory ranges (got {len(mem_ranges)})")
         t = self.hooks
+        old_code = t[:H.MEM_FIRST].copy()
+        old_mem = t[H.MEM_FIRST:].copy()
         t[:] = 0
         for k, (b, e) in enumerate(ranges):
-            t[HOOKS_FIRST + 2 * k] = b
-            t[HOOKS_FIRST + 2 * k + 1] = e
-        t[HOOKS_N] = len(ranges)
-        self.ctl[O.C_HOOK_DONE] = 0
-        if self.pslot is not None:
-            self.pslot[:] = -1
-            self.slotpage[:] = -1
+            t[H.HOOKS_FIRST + 2 * k] = b
+            t[H.HOOKS_FIRST + 2 * k + 1] = e
+        t[H.HOOKS_N] = len(ranges)
+        for k, (b, e, rw) in enumerate(mem_ranges):
+            t[H.MEM_FIRST + 3 * k:H.MEM_FIRST + 3 * k + 3] = (b, e, rw)
+        t[H.HOOKS_NMEM] = len(mem_ranges)
+        self.ctl[O.C_HOOK_FLAGS] = (O.HF_EXC if exceptions else 0) | (O.HF_MEM if mem_ranges else 0)
+        if (t[:H.MEM_FIRST] != old_code).any():
+            self.ctl[O.C_HOOK_DONE] = 0
+            if self.pslot is not None:
+                self.pslot[:] = -1
+                self.slotpage[:] = -1
+        if (t[H.MEM_FIRST:] != old_mem).any() or t[H.HOOKS_NMEM] != old_code[H.HOOKS_NMEM]:
+            self.tlb[0::2] = INVALID
 
     def set_irq_line(self, which, level):
         """Drive the PE's IRQ (which=0) or FIQ (which=1) input from the interrupt

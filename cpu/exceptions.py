@@ -11,12 +11,13 @@ from numba import njit
 from pyaarch64.cpu.ops import (
     SP, C_PC, C_NZCV, C_EL, C_SPSEL, C_DAIF, C_EXIT_A, C_EXIT_B, C_EXIT_C, C_EXCL_ADDR, C_EXC_COUNT,
     C_LAST_EXC, C_LAST_ESR, C_LAST_EXC_PC, C_UNDEF_COUNT, C_UNDEF_PC, C_IL, C_IRQ, C_VEC_PC,
-    C_ICOUNT, C_EXC_MARK, C_EXC_RUN, C_EXC_FIRST, EXC_STUCK_AFTER,
+    C_ICOUNT, C_EXC_MARK, C_EXC_RUN, C_EXC_FIRST, EXC_STUCK_AFTER, C_HOOK_FLAGS, HF_EXC,
     EXC_SVC, EXC_HVC, EXC_SMC, EXC_BRK,
     EXIT_HVC, EXIT_SMC, EXIT_HLT, EXIT_EXC_LOOP, EXIT_WFI)
 from pyaarch64.cpu.sysregs import (
     R_VAL, S_SP_EL0, S_SP_EL1, S_ELR_EL1, S_SPSR_EL1, S_ESR_EL1, S_FAR_EL1, S_VBAR_EL1, S_SCTLR_EL1)
 from pyaarch64.cpu.memory import ram_offset, identity, SCTLR_M
+from pyaarch64.cpu.hooks import call_host, HK_EXC
 
 U0 = np.uint64(0)
 U1 = np.uint64(1)
@@ -133,6 +134,10 @@ def take_exception(regs, ctl, sysr, ec, iss, far, has_far, ret_pc, vec):
     ctl[C_IL] = U0
     ctl[C_DAIF] = np.uint64(0xF)
     ctl[C_PC] = target
+    if (ctl[C_HOOK_FLAGS] & np.uint64(HF_EXC)) != U0:
+        # exception hooks (cpu/hooks.py): the entry is committed; the host may move
+        # the PC or stop the run (before the vector's first instruction)
+        call_host(ctl, ret_pc, np.uint64(ec), HK_EXC, np.uint64(vec))
     return 0
 
 

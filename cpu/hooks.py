@@ -25,12 +25,20 @@ from pyaarch64.cpu.mmio import call_c
 from pyaarch64.cpu.ops import C_CB_ERR, C_HOOK_FN
 
 HOOKS_N = 0
+HOOKS_NMEM = 1
 HOOKS_FIRST = 2
-HOOKS_MAX = 1024                  # ranges
-HOOKS_WORDS = HOOKS_FIRST + 2 * HOOKS_MAX
+HOOKS_MAX = 1024                  # code ranges
+MEM_FIRST = HOOKS_FIRST + 2 * HOOKS_MAX
+MEM_MAX = 256                     # memory ranges: (begin, end, MEM_R | MEM_W)
+HOOKS_WORDS = MEM_FIRST + 3 * MEM_MAX
+MEM_R = 1
+MEM_W = 2
 
 HK_CODE = 1
 HK_BLOCK = 2
+HK_EXC = 4                        # hcb(ELR, EC, HK_EXC, vector offset) after exception entry
+HK_READ = 8                       # hcb(va, size, HK_READ, value read)
+HK_WRITE = 16                     # hcb(va, size, HK_WRITE, value to be written)
 
 HA_GO = 0
 HA_STOP = 1
@@ -78,6 +86,34 @@ def block_bytes(m32, hw, pc):
         if ends_block(m32[hw + np.uint64(k)]):
             return np.uint32(4 * (k + 1))
     return np.uint32(4 * n)
+
+
+@njit(cache=True, _nrt=False)
+def mem_hooked(hooks, va, size, is_write):
+    """(the access [va, va+size) meets a memory hook of its kind, its page does)."""
+    n = np.int64(hooks[HOOKS_NMEM])
+    want = np.uint64(MEM_W if is_write else MEM_R)
+    p0 = va & ~np.uint64(0xFFF)
+    p1 = p0 + np.uint64(0x1000)
+    hit = False
+    page = False
+    for k in range(n):
+        i = MEM_FIRST + 3 * k
+        if (hooks[i + 2] & want) == U0:
+            continue
+        b, e = hooks[i], hooks[i + 1]
+        if b < p1 and p0 < e:
+            page = True
+            if b < va + np.uint64(size) and va < e:
+                hit = True
+    return hit, page
+
+
+@njit(cache=True, _nrt=False)
+def call_host(ctl, a, size, kind, value):
+    """The hook callback (for memory and exception hooks: its answer is not used; a
+    stop() sets ctl[C_STOP], an exception ctl[C_CB_ERR])."""
+    return call_c(ctl[C_HOOK_FN], a, size, kind, value)
 
 
 @njit(cache=True, _nrt=False)

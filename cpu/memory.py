@@ -16,8 +16,9 @@ import numpy as np
 from numba import njit
 
 from pyaarch64.cpu.ops import (C_RAM_BASE, C_RAM_SIZE, C_MMIO_ERR, C_CB_ERR, C_SLOT_RR, C_EL,
-                               C_TLB_EL, C_MMIO_FN)
+                               C_TLB_EL, C_MMIO_FN, C_HOOK_FLAGS, HF_MEM)
 from pyaarch64.cpu.mmio import call_c
+from pyaarch64.cpu.hooks import mem_hooked, call_host, HK_READ, HK_WRITE
 from pyaarch64.cpu.sysregs import (R_VAL, S_SCTLR_EL1, S_TCR_EL1, S_TTBR0_EL1, S_TTBR1_EL1,
                                    S_ID_AA64MMFR0_EL1)
 
@@ -418,13 +419,35 @@ def access1(ctl, sysr, bus, va, size, is_write, value, unpriv):
     fsc, pa = translate_cached(ctl, sysr, bus.mem, bus.tlb, va, A_WRITE if is_write else A_READ, el)
     if fsc >= 0:
         return ACC_FAULT + fsc, U0, va
+    fill = not unpriv
+    hit = False
+    if (ctl[C_HOOK_FLAGS] & HF_MEM) != U0:
+        # memory hooks (cpu/hooks.py): a hooked page never enters the soft TLB, so
+        # every access to it comes here; the host sees a write before it lands
+        hit, hpage = mem_hooked(bus.hooks, va, size, is_write)
+        fill = fill and not hpage
+        if hit and is_write:
+            call_host(ctl, va, size, HK_WRITE, value)
+            if ctl[C_CB_ERR] != U0:
+                return ACC_CBERR, U0, va
+    st, v, fva = access1_pa(ctl, bus, va, pa, size, is_write, value, fill)
+    if hit and not is_write and st == ACC_OK:
+        call_host(ctl, va, size, HK_READ, v)
+        if ctl[C_CB_ERR] != U0:
+            return ACC_CBERR, U0, va
+    return st, v, fva
+
+
+@njit(cache=True, _nrt=False)
+def access1_pa(ctl, bus, va, pa, size, is_write, value, fill):
+    """access1 after the translation: RAM (entering the page in the soft TLB when
+    `fill`) or MMIO."""
     off = ram_offset(ctl, pa)
     if off >= 0:
         page = off >> 12
         vpage = va >> U12
         idx = np.int64(vpage & np.uint64(TLB_ENTRIES - 1))
         addend = np.uint64(off & ~0xFFF) - (vpage << U12)
-        fill = not unpriv
         if is_write:
             bus.dirty[page] = 1             # (written in this snapshot epoch: Cpu.new_epoch)
             s = np.int64(bus.pslot[page])

@@ -117,6 +117,10 @@ C_HOOK_SEQN = 58    # instruction count then: a hooked PC elsewhere starts a blo
 C_MMIO_FN = 59      # address of the board's MMIO callback (cpu/mmio.py; 0: none, every
                     # access outside RAM aborts)
 C_HOOK_FN = 62      # address of the hook callback (cpu/hooks.py)
+C_HOOK_FLAGS = 63   # which other hooks exist: HF_EXC (exception entry), HF_MEM (the
+                    # memory-hook table of cpu/hooks.py is not empty)
+HF_EXC = 1
+HF_MEM = 2
 # MMU (slots kept apart from the rest)
 C_TLB_EL = 60       # the EL the soft TLB's entries were filled at
 C_VEC_PC = 61       # vector address of the exception just taken with the MMU on (~0: none):

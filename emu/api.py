@@ -11,6 +11,9 @@ Time is virtual (instructions retired), so runs are deterministic.
 from pyaarch64.machine.virt import VirtMachine, StopReason  # noqa: F401  (re-exported)
 
 
+KINDS = ("code", "block", "mem_read", "mem_write", "exception", "intr")
+
+
 class MmioDevice:
     """Adapter for user MMIO callbacks: read_fn(offset, size) -> int,
     write_fn(offset, size, value)."""
@@ -127,14 +130,28 @@ class Machine:
                  after a taken branch, an exception or the run's start (size: the
                  bytes to the block's first branch or the page end)
 
+        'mem_read', 'mem_write'
+                 callback(machine, access, address, size, value) for each load or
+                 store (RAM or MMIO, by virtual address) that touches [begin, end]:
+                 access 'read' (value: what was read) or 'write' (value: what is
+                 about to be written)
+        'exception'
+                 callback(machine, info) after each exception entry (info: an
+                 ExceptionInfo: kind svc/brk/undefined/data-abort/insn-abort/irq/...,
+                 ec, esr, far, return_address, vector)
+        'intr'   callback(machine, intno): the same with QEMU's exception number, as
+                 Unicorn's UC_HOOK_INTR
+
         With user_data, it is passed as the last argument (Unicorn's shape).  The
-        callback sees the registers as they are before the instruction; it may read
-        and write registers and memory, call stop() (the run stops before the
-        instruction) or write the PC (the instruction does not run; execution goes on
-        there).  A hook costs nothing outside its range: hooked addresses decode to a
-        call into the host, the others run as before."""
-        if kind not in ("code", "block"):
-            raise ValueError(f"unknown hook kind {kind!r} (code, block)")
+        callback sees committed state; it may read and write registers and memory,
+        call stop() (a code hook: the run stops before the instruction; a memory hook:
+        after the access; an exception hook: before the vector's first instruction)
+        or write the PC (a code hook: the instruction does not run; execution goes on
+        there).  A hook costs nothing outside its range: hooked code decodes to a
+        call into the host and hooked pages stay out of the soft TLB; the rest runs
+        as before."""
+        if kind not in KINDS:
+            raise ValueError(f"unknown hook kind {kind!r} ({', '.join(KINDS)})")
         if not callable(callback):
             raise TypeError("hook callback is not callable")
         has = user_data is not Machine._NO_DATA

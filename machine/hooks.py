@@ -13,15 +13,43 @@ Ranges are Unicorn's: `begin`..`end` inclusive, and begin > end means every addr
 """
 from dataclasses import dataclass
 
-from pyaarch64.cpu.hooks import HA_GO, HA_JUMP, HA_STOP, HK_BLOCK
+from pyaarch64.cpu.hooks import (HA_GO, HA_JUMP, HA_STOP, HK_BLOCK, HK_EXC, HK_READ, HK_WRITE,
+                                 MEM_R, MEM_W)
 
 ALL = (1, 0)                     # Unicorn's "every address"
 M64 = (1 << 64) - 1
 
 
+# exception classes (ESR_EL1.EC) by name, and QEMU's EXCP_* numbers (Unicorn's intno)
+EC_NAMES = {0x00: "undefined", 0x01: "wfi-trap", 0x07: "fp-access", 0x0E: "illegal-state",
+            0x15: "svc", 0x18: "sysreg-trap", 0x20: "insn-abort", 0x21: "insn-abort",
+            0x22: "pc-alignment", 0x24: "data-abort", 0x25: "data-abort", 0x26: "sp-alignment",
+            0x3C: "brk"}
+INTNO = {"undefined": 1, "svc": 2, "insn-abort": 3, "data-abort": 4, "irq": 5, "fiq": 6,
+         "brk": 7, "serror": 21, "hvc": 11, "smc": 13}
+
+
+@dataclass
+class ExceptionInfo:
+    """An exception entry, as exception hooks see it (after the entry: the PC is at
+    the vector, ESR/ELR/SPSR/FAR_EL1 are written)."""
+    kind: str                    # svc, brk, undefined, data-abort, insn-abort, irq, fiq, ...
+    ec: int                      # ESR_EL1.EC (0 for interrupts)
+    esr: int
+    far: int
+    return_address: int          # ELR_EL1
+    vector: int                  # where it continues
+    target_el: int = 1
+
+    @property
+    def intno(self):
+        """QEMU's exception number (Unicorn's UC_HOOK_INTR intno)."""
+        return INTNO.get(self.kind, 0)
+
+
 @dataclass
 class CodeHook:
-    kind: str                    # "code" or "block"
+    kind: str                    # code, block, mem_read, mem_write, exception, intr
     callback: object
     begin: int
     end: int                     # inclusive
@@ -87,7 +115,8 @@ class Hooks:
             self._sync()
 
     def _sync(self):
-        spans = sorted({h.span() for h in self.code.values()}
+        hs = list(self.code.values())
+        spans = sorted({h.span() for h in hs if h.kind in ("code", "block")}
                        | {(a, a + 4) for a in self.breakpoints | self.untils})
         merged = []
         for b, e in spans:
@@ -95,12 +124,20 @@ class Hooks:
                 merged[-1] = (merged[-1][0], max(merged[-1][1], e))
             else:
                 merged.append((b, e))
-        if tuple(merged) != self._spans:
-            self._spans = tuple(merged)
-            self.vm.cpu.set_hooks(merged)
+        mem = tuple(sorted({h.span() + (MEM_R if h.kind == "mem_read" else MEM_W,)
+                            for h in hs if h.kind in ("mem_read", "mem_write")}))
+        exc = any(h.kind in ("exception", "intr") for h in hs)
+        key = (tuple(merged), mem, exc)
+        if key != self._spans:
+            self._spans = key
+            self.vm.cpu.set_hooks(merged, mem, exc)
 
     # --- the core's callback -----------------------------------------------------------
     def dispatch(self, pc, size, kind, value):
+        if kind & (HK_READ | HK_WRITE):
+            return self._memory(pc, size, kind, value)
+        if kind & HK_EXC:
+            return self._exception(pc, size, value)
         cpu = self.vm.cpu
         for h in list(self.code.values()):
             if not h.covers(pc):
@@ -127,3 +164,34 @@ class Hooks:
                                           message=f"reached 0x{pc:x} (run until)")
             return HA_STOP
         return HA_GO
+
+    def _call(self, h, *args):
+        if h.has_user_data:
+            h.callback(self.owner, *args, h.user_data)
+        else:
+            h.callback(self.owner, *args)
+
+    def _memory(self, va, size, kind, value):
+        want = "mem_read" if kind & HK_READ else "mem_write"
+        access = "read" if kind & HK_READ else "write"
+        for h in list(self.code.values()):
+            if h.kind == want and (h.begin > h.end or (h.begin < va + size and va <= h.end)):
+                self._call(h, access, va, size, value)
+        return HA_GO
+
+    def _exception(self, elr, ec, vec):
+        cpu = self.vm.cpu
+        if vec == 0:
+            kind = EC_NAMES.get(ec, f"ec-0x{ec:02x}")
+        else:
+            kind = {0x80: "irq", 0x100: "fiq", 0x180: "serror"}.get(vec, "exception")
+        info = ExceptionInfo(kind, ec if vec == 0 else 0, cpu.reg("ESR_EL1") if vec == 0 else 0,
+                             cpu.reg("FAR_EL1") if kind in ("data-abort", "insn-abort") else 0,
+                             elr, cpu.pc)
+        for h in list(self.code.values()):
+            if h.kind == "exception":
+                self._call(h, info)
+            elif h.kind == "intr":
+                self._call(h, info.intno)
+        return HA_GO
+

@@ -344,13 +344,14 @@ class VirtMachine:
             return self._undef_here()
         if ex == O.EXIT_WFI:
             return self._wfi()
-        if ex == O.EXIT_STOP:
+        if ex == O.EXIT_STOP and cpu.callback_error is None:
             r, self.hooks.stop_reason = self.hooks.stop_reason, None
             return r or StopReason("stopped", 0, cpu.pc, message="stopped")
-        if ex == O.EXIT_CB_ERROR:
+        if ex == O.EXIT_CB_ERROR or ex == O.EXIT_STOP:
             err = cpu.callback_error
             cpu.callback_error = None
             ctl[O.C_CB_ERR] = 0
+            ctl[O.C_STOP] = 0
             return StopReason("callback-error", 1, cpu.pc, message=(
                 f"a callback raised at PC 0x{cpu.pc:x}: {err!r}"), error=err)
         if ex == O.EXIT_FETCH_ABORT:

@@ -148,3 +148,72 @@ def test_hooks_on_code_that_rewrites_itself():
     m.run(max_insns=200_000)
     assert m.reg_read("x3") == ref.reg_read("x3") and m.reg_read("x2") == ref.reg_read("x2")
     assert seen == list(range(len(seen))) and len(seen) >= ref.reg_read("x2")
+
+
+def test_memory_hooks_see_loads_stores_and_mmio_by_virtual_address():
+    m, s = guest()
+    seen = []
+
+    def on(mm, access, addr, size, value):
+        # a write is seen before it lands
+        seen.append((access, addr, size, value, mm.mem_read(addr, size) if access == "write" and addr >= 0x40000000 else None))
+    m.hook_add("mem_write", on, s["cell"], s["cell"] + 7)
+    m.hook_add("mem_read", on, s["cell"], s["cell"] + 7)
+    m.hook_add("mem_write", on, 0x09000000, 0x09000fff)
+    assert m.run(max_insns=1000).kind == "poweroff"
+    assert seen == [("write", s["cell"], 8, 110, bytes(8)), ("read", s["cell"], 8, 110, None),
+                    ("write", 0x09000000, 1, ord("!"), None)]
+    assert m.serial_output == b"!"
+
+
+def test_memory_hooks_stop_after_the_access_and_cost_only_their_page():
+    m, s = guest()
+
+    def stop(mm, access, addr, size, value):
+        mm.stop()
+    h = m.hook_add("mem_write", stop, s["cell"], s["cell"])
+    r = m.run(max_insns=1000)
+    assert r.kind == "stopped" and m.pc == s["after"] + 12               # after the str
+    assert int.from_bytes(m.mem_read(s["cell"], 8), "little") == 110       # the store landed
+    m.hook_del(h)
+    assert m.run(max_insns=1000).kind == "poweroff"
+
+
+def test_exception_hooks_see_each_entry_after_it_is_taken():
+    """exc.c takes SVC, BRK, undefined instructions, aborts, at EL1 and EL0: every
+    entry is reported with its class, syndrome and return address, and the guest's
+    output does not change."""
+    from guestbuild import build as b
+    path = b("exc.c", extra_sources=("vectors.S",))
+    ref = pyaarch64.Machine(machine="virt-7.2")
+    ref.load_elf(path)
+    ref.run(max_insns=50_000_000)
+    m = pyaarch64.Machine(machine="virt-7.2")
+    m.load_elf(path)
+    infos, intnos = [], []
+    m.hook_add("exception", lambda mm, info: infos.append((info, mm.pc, mm.reg_read("ELR_EL1"))))
+    m.hook_add("intr", lambda mm, n: intnos.append(n))
+    m.run(max_insns=50_000_000)
+    assert m.serial_output == ref.serial_output
+    kinds = [i.kind for i, _, _ in infos]
+    for k in ("svc", "brk", "undefined", "data-abort"):
+        assert k in kinds, k
+    for info, pc, elr in infos:
+        assert info.vector == pc and info.return_address == elr and info.target_el == 1
+        if info.kind == "svc":
+            assert info.ec == 0x15 and info.esr >> 26 == 0x15
+    assert intnos == [i.intno for i, _, _ in infos] and 2 in intnos and 7 in intnos
+
+
+def test_an_exception_hook_may_stop_the_run_at_the_vector():
+    from guestbuild import build as b
+    m = pyaarch64.Machine(machine="virt-7.2")
+    m.load_elf(b("exc.c", extra_sources=("vectors.S",)))
+
+    def first_svc(mm, info):
+        if info.kind == "svc":
+            mm.stop()
+    m.hook_add("exception", first_svc)
+    r = m.run(max_insns=50_000_000)
+    assert r.kind == "stopped" and m.pc == r.pc and (m.reg_read("ESR_EL1") >> 26) == 0x15
+    assert m.pc & 0x7FF in (0x000, 0x200, 0x400)                   # a synchronous vector

@@ -1,7 +1,7 @@
 /* For the hook and run-control tests (tests/test_hooks.py): a counted loop, a call,
  * a store, then power-off.  Labels are global so the tests can find them. */
     .section .text.boot, "ax"
-    .global _start, loop, body, after, func, done, spin
+    .global _start, loop, body, after, func, done, spin, cell
     .type _start, %function
 _start:
     mov     x0, #0
@@ -15,6 +15,10 @@ after:
     bl      func
     adr     x4, cell
     str     x0, [x4]
+    ldr     x5, [x4]
+    mov     x6, #0x09000000           // PL011 data register
+    mov     w7, #'!'
+    strb    w7, [x6]
 done:
     movz    w0, #0x0008
     movk    w0, #0x8400, lsl #16      // PSCI SYSTEM_OFF
