@@ -50,9 +50,11 @@ class Cpu:
     def __init__(self, model="cortex-a57", sysreg_overrides=None, ns_per_tick=16, icount_shift=0):
         self.model = get_model(model) if isinstance(model, str) else model
         # registers, soft TLB and decode cache: views of one array (see memory.new_state)
-        self.state, self.regs, self.tlb, self.dcache = new_state(O.NREGS, DECODE_SLOTS)
+        self.state, self.regs, self.tlb, self.dcache, (self._cov, cov_base) = new_state(
+            O.NREGS, DECODE_SLOTS)
         self.vregs = self.regs[O.VREG:O.VREG + 64].reshape(32, 2)   # V0..V31: (low, high)
         self.ctl = np.zeros(O.CTL_SIZE, dtype=np.uint64)
+        self.ctl[O.C_COV_BASE] = cov_base
         self.sysmap, self.sysr = SR.build(self.model, sysreg_overrides)
         self.pslot = None
         self.slotpage = np.full(DECODE_SLOTS, -1, dtype=np.int64)
@@ -391,8 +393,29 @@ class Cpu:
             if budget <= 0:
                 return O.EXIT_BUDGET
 
+    # --- coverage --------------------------------------------------------------
+    def set_coverage(self, size):
+        """Record AFL-shaped edge coverage into a bitmap of `size` bytes (a power of
+        two, 256 .. 1 MiB), or stop recording (size 0 or None).  Returns the bitmap
+        (a view: cpu/hotcov.py writes it) or None."""
+        from pyaarch64.cpu.memory import COV_MAX
+        if not size:
+            self.ctl[O.C_COV_ON] = 0
+            return None
+        if size & (size - 1) or not 256 <= size <= COV_MAX:
+            raise ValueError(f"coverage bitmap size {size}: a power of two from 256 to {COV_MAX}")
+        self.ctl[O.C_COV_MASK] = size - 1
+        self.ctl[O.C_COV_ON] = 1
+        self.reset_coverage()
+        return self._cov[:size]
+
+    def reset_coverage(self):
+        n = int(self.ctl[O.C_COV_MASK]) + 1
+        self._cov[:n] = 0
+        self.ctl[O.C_COV_PREV] = 0
+
     def _group_types(self, g=0):
-        if g == groups.G_VEC:
+        if g in (groups.G_VEC, groups.G_COV):
             return groups.loop_argtypes_of(self.state, self.ctl, self.pslot, self.mem, self.sysr)
         return groups.argtypes_of(self.regs, self.ctl, self.sysr, self.sysmap, self.bus())
 
@@ -416,7 +439,8 @@ class Cpu:
         key = (pending[0], self._group_types(pending[0]))
         if key not in groups._addr and not compilejobs.is_cached(*key):
             # a compile ahead: share it and the groups after it with a second process
-            later = groups.COMPILE_ORDER[groups.COMPILE_ORDER.index(g) + 1:]
+            later = (groups.COMPILE_ORDER[groups.COMPILE_ORDER.index(g) + 1:]
+                     if g in groups.COMPILE_ORDER else ())
             compilejobs.start(self, pending + [h for h in later if h not in pending], main_busy=False)
         while pending:
             for h in list(pending):

@@ -26,12 +26,12 @@ from numba import njit
 from pyaarch64.cpu.ops import (SH_RD, SH_RN, SH_RM, SH_RA, SH_AUX, OPMASK,
                                C_DAIF, C_EL, C_EXCL_ADDR, C_EXIT_A, C_EXIT_B, C_EXIT_C, C_FEAT,
                                C_GROUP, C_HOT_CALLS, C_HOT_LEFT, C_HOT_W0, C_HOT_W1, C_ICOUNT,
-                               C_HOOK_DONE, C_HOOK_SEQ, C_HOOK_SEQN,
+                               C_HOOK_DONE, C_HOOK_SEQ, C_HOOK_SEQN, C_COV_ON,
                                C_IL, C_IRQ, C_LEAVES, C_MEMSLOW, C_NZCV, C_PATH, C_PC, C_STOP,
                                C_TLB_EL, C_VEC_CALLS, C_VEC_INSNS, C_VEC_OPS, C_VEC_PC,
                                EXIT_BUDGET, EXIT_CB_ERROR, EXIT_DATA_ABORT, EXIT_EXC_LOOP,
                                EXIT_FETCH_ABORT, EXIT_HVC, EXIT_INTERNAL, EXIT_EXC_STUCK, EXIT_SMC, EXIT_STOP,
-                               EXIT_TIMER, EXIT_UNDEF, EXIT_WFI, HOT_LEFT_INSN, PATH_FAST,
+                               EXIT_TIMER, EXIT_UNDEF, EXIT_WFI, EXIT_GROUP, HOT_LEFT_INSN, PATH_FAST,
                                PATH_TLBFLUSH)
 from pyaarch64.cpu.opids import (HOT_FIRST, OP_CLREX, OP_CRC32, OP_HOOK, OP_MRS, OP_NONE, OP_ST,
                                  OP_STP, OP_STRR, OP_UNDEF, OP_WFI, unpack_CRC32, unpack_MRS)
@@ -42,7 +42,7 @@ from pyaarch64.cpu.memory import (TLB_ENTRIES, T_EXEC, fetch_page, alloc_slot, t
 from pyaarch64.cpu.exceptions import (undefined, data_abort, insn_abort, pc_align_fault,
                                       illegal_state, take_interrupt, wfi, exc_stuck)
 from pyaarch64.cpu.isa._decoder import predecode
-from pyaarch64.cpu.groups import run_group, GROUP_OF, G_FP, G_SIMD, G_VEC
+from pyaarch64.cpu.groups import run_group, GROUP_OF, G_FP, G_SIMD, G_VEC, G_COV
 from pyaarch64.cpu.hotloop import hot_call, hot_call_at, specialise, generic, IS_HOT, IS_MEM
 from pyaarch64.cpu.hooks import hooked, block_bytes, ends_block, ask, HOOKS_N, HK_CODE, HK_BLOCK, HA_ERROR, HA_STOP, HA_JUMP
 from pyaarch64.cpu.operands import mem_operands, writeback, sx_load
@@ -162,7 +162,15 @@ def run(regs, ctl, sysr, sysmap, bus, budget, state):
         ctl[C_PC] = pc
         ctl[C_NZCV] = np.uint64(nzcv)
         hv = ctl[C_GROUP + G_VEC]
-        if vec and hv != U0:
+        if ctl[C_COV_ON] != U0:
+            # edge coverage: the coverage loop (cpu/hotcov.py), loaded on first use
+            hc = ctl[C_GROUP + G_COV]
+            if hc == U0:
+                ctl[C_EXIT_A] = np.uint64(G_COV)
+                exitc = EXIT_GROUP
+                break
+            n = hot_call_at(hc, state, ctl, pslot, mem, hb, sysr)
+        elif vec and hv != U0:
             n = hot_call_at(hv, state, ctl, pslot, mem, hb, sysr)
             ctl[C_VEC_CALLS] += U1
             ctl[C_VEC_INSNS] += ctl[C_VEC_OPS]

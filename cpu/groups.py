@@ -28,7 +28,7 @@ from pyaarch64.cpu.ops import C_EXIT_A, C_GROUP, EXIT_GROUP
 from pyaarch64.cpu.opids import HOT_FIRST, OP_NAMES
 
 # group ids and their entry points (module, function)
-G_SYSTEM, G_FP, G_SIMD, G_VEC = 0, 1, 2, 3
+G_SYSTEM, G_FP, G_SIMD, G_VEC, G_COV = 0, 1, 2, 3, 4
 ENTRIES = {
     G_SYSTEM: ("pyaarch64.cpu.system", "slow_op"),      # sysregs, exceptions, exclusives, SYS, ...
     G_FP: ("pyaarch64.cpu.fpexec", "fp_group"),         # scalar and vector FP, FP loads/stores
@@ -36,8 +36,12 @@ ENTRIES = {
     # not an op group: the hot loop with FP/SIMD in it (cpu/hotvec.py), hotloop.hot_run's
     # signature; loaded with the FP and SIMD groups (VEC_WITH), called by hotloop.hot_call_at
     G_VEC: ("pyaarch64.cpu.hotvec", "hot_run_vec"),
+    # the integer hot loop recording edge coverage (cpu/hotcov.py): compiled when a
+    # machine first turns coverage on, never ahead
+    G_COV: ("pyaarch64.cpu.hotcov", "hot_run_cov"),
 }
-NAMES = {G_SYSTEM: "system", G_FP: "floating point", G_SIMD: "Advanced SIMD", G_VEC: "vector loop"}
+NAMES = {G_SYSTEM: "system", G_FP: "floating point", G_SIMD: "Advanced SIMD", G_VEC: "vector loop",
+         G_COV: "coverage loop"}
 NGROUPS = len(ENTRIES)
 VEC_WITH = (G_FP, G_SIMD, G_VEC)    # loading any of these loads all three
 # the order a guest usually first needs them in (a cold start's second process,
@@ -123,7 +127,7 @@ def address(g, argtypes):
             with compile_progress(f"the {NAMES[g]} group"):
                 disp.compile(argtypes)
             cres = disp.overloads[argtypes]
-            want = types.uint64 if g == G_VEC else types.int64
+            want = types.uint64 if g in (G_VEC, G_COV) else types.int64
             if cres.signature.return_type != want:
                 raise TypeError(f"group entry {mod}.{disp.__name__} returns {cres.signature.return_type}, not {want}")
             a = cres.library.get_pointer_to_function(cres.fndesc.llvm_func_name)

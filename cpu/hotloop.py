@@ -21,8 +21,9 @@ from numba.core.extending import intrinsic
 from pyaarch64.cpu.ops import (SH_RD, SH_RN, SH_RM, SH_RA, SH_AUX, OPMASK, AUX_CLEAR,
                                C_DAIF, C_EL, C_HOT_LEFT, C_HOT_W0, C_HOT_W1, C_IL, C_IRQ, C_NZCV,
                                C_PC, C_STOP, C_TLB_EL, C_VEC_OPS, C_VEC_PC, HOT_LEFT_FETCH,
-                               HOT_LEFT_INSN, MODE_OFF, SX_NONE, VREG)
-from pyaarch64.cpu.opids import (HOT_FIRST, HOT_GENERIC_OP, OP_ADC, OP_ADDI, OP_ADDR, OP_ADDSI,
+                               HOT_LEFT_INSN, MODE_OFF, SX_NONE, VREG,
+                               C_COV_MASK, C_COV_BASE, C_COV_PREV)
+from pyaarch64.cpu.opids import (HOT_FIRST, HOT_GENERIC_OP, HOT_NAMES, OP_ADC, OP_ADDI, OP_ADDR, OP_ADDSI,
                                  OP_ADDSR, OP_ADDX, OP_ADR, OP_ADRP, OP_B, OP_BARRIER, OP_BCOND,
                                  OP_BCONDM, OP_BFM, OP_BL, OP_BR, OP_CBZ, OP_CCMP, OP_CSEL,
                                  OP_DCZVA, OP_DIV, OP_DP1, OP_EXCL, OP_EXTR, OP_FPMEM, OP_LD,
@@ -93,6 +94,11 @@ HOT_LOOP_OPS = ("ADDI", "ADDSI", "LOGI", "MOVI", "MOVK", "ADR", "ADRP", "UBF", "
 IS_HOT = np.zeros(HOT_FIRST, dtype=np.bool_)
 for _n in HOT_LOOP_OPS:
     IS_HOT[OP_NAMES.index(_n)] = True
+# the ops that end a block (coverage: cpu/hotcov.py), by op id, hot variants included
+IS_BRANCH = np.zeros(HOT_FIRST + len(HOT_NAMES), dtype=np.bool_)
+for _n in ("B", "BL", "BCOND", "CBZ", "TBZ", "BR", "RET"):
+    IS_BRANCH[OP_NAMES.index(_n)] = True
+IS_BRANCH[HOT_FIRST + HOT_NAMES.index("BCONDM")] = True
 IS_MEM = np.zeros(HOT_FIRST, dtype=np.bool_)      # ... of which loads and stores
 for _n in ("LD", "ST", "LDRR", "STRR", "LDLIT", "LDP", "STP"):
     IS_MEM[OP_NAMES.index(_n)] = True
@@ -169,6 +175,9 @@ def vec_arm(st, ctl, pslot, mem, sysr, pc, w0, w1, nzcv):
     return np.int64(-1)
 
 
+COVER = False       # record edge coverage (the variant in cpu/hotcov.py)
+
+
 @njit(cache=True, _nrt=False)
 def hot_run(st, ctl, pslot, mem, budget, sysr):
     """Run up to `budget` (> 0) instructions of the common case; see the module doc.
@@ -180,6 +189,12 @@ def hot_run(st, ctl, pslot, mem, budget, sysr):
     nzcv = np.int64(ctl[C_NZCV])
     left = np.uint64(budget)
     cpage = NO_PAGE
+    # edge coverage (cpu/hotcov.py compiles this function with COVER = True; here the
+    # constant is False and the code below is not compiled in)
+    cov = st.view(np.uint8)
+    cmask = ctl[C_COV_MASK]
+    covbase = ctl[C_COV_BASE]
+    prev = ctl[C_COV_PREV]
     cbase = U0
     w0 = U0
     w1 = U0
@@ -626,8 +641,17 @@ def hot_run(st, ctl, pslot, mem, budget, sysr):
                 break
             nzcv = r
             nvec += U1
+        if COVER and (npc != pc + U4 or IS_BRANCH[op]):
+            # a branch, taken or not (the next block starts): AFL's edge
+            # (prev_loc ^ cur_loc), counted in a byte
+            cur = ((npc >> U4) ^ (npc << U8)) & cmask
+            i = covbase + (cur ^ prev)
+            cov[i] = np.uint8(cov[i] + np.uint8(1))
+            prev = cur >> U1
         pc = npc
         left -= U1
+    if COVER:
+        ctl[C_COV_PREV] = prev
     ctl[C_PC] = pc
     ctl[C_NZCV] = np.uint64(nzcv)
     ctl[C_VEC_OPS] = nvec

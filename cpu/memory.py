@@ -65,14 +65,20 @@ STATE_TLB = 128                                          # after the register fi
 STATE_DCACHE = (STATE_TLB + TLB_WORDS + SLOT_WORDS - 1) // SLOT_WORDS * SLOT_WORDS
 
 
+COV_MAX = 1 << 20        # bytes: the largest coverage bitmap (after the decode cache)
+
+
 def new_state(nregs, nslots):
-    """(state, regs, tlb, dcache): one array and its three views."""
+    """(state, regs, tlb, dcache, cov): one array and its views; cov is the coverage
+    bitmap's room (uint8, COV_MAX bytes, untouched unless coverage is on) and its
+    byte offset in the array."""
     assert nregs <= STATE_TLB
-    st = np.zeros(STATE_DCACHE + nslots * SLOT_WORDS, dtype=np.uint64)
+    end = STATE_DCACHE + nslots * SLOT_WORDS
+    st = np.zeros(end + COV_MAX // 8, dtype=np.uint64)
     regs = st[:nregs]
     tlb = st[STATE_TLB:STATE_TLB + TLB_WORDS]
     tlb[0::2] = INVALID
-    return st, regs, tlb, st[STATE_DCACHE:]
+    return st, regs, tlb, st[STATE_DCACHE:end], (st[end:].view(np.uint8), end * 8)
 
 
 @njit(cache=True, _nrt=False)

@@ -55,7 +55,7 @@ K_V3, K_S3, K_V2, K_S2, K_ACROSS, K_SPAIR, K_VELEM, K_SELEM, K_VSHIFT, K_SSHIFT 
 EXC_SVC, EXC_HVC, EXC_SMC, EXC_BRK, EXC_HLT = 1, 2, 3, 4, 5
 
 # --- control array layout ---------------------------------------------------
-CTL_SIZE = 64
+CTL_SIZE = 72
 C_PC = 0
 C_NZCV = 1          # N<<3 | Z<<2 | C<<1 | V
 C_ICOUNT = 2        # instructions retired since reset
@@ -121,6 +121,11 @@ C_HOOK_FLAGS = 63   # which other hooks exist: HF_EXC (exception entry), HF_MEM 
                     # memory-hook table of cpu/hooks.py is not empty)
 HF_EXC = 1
 HF_MEM = 2
+# coverage (cpu/hotcov.py): an AFL-shaped edge bitmap in the CPU's state array
+C_COV_ON = 64       # 1: the executor runs the coverage loop
+C_COV_PREV = 65     # AFL's prev_loc (the last branch target's hash >> 1)
+C_COV_MASK = 66     # bitmap size - 1 (a power of two)
+C_COV_BASE = 67     # byte offset of the bitmap in the state array (memory.STATE_COV)
 # MMU (slots kept apart from the rest)
 C_TLB_EL = 60       # the EL the soft TLB's entries were filled at
 C_VEC_PC = 61       # vector address of the exception just taken with the MMU on (~0: none):

@@ -175,6 +175,27 @@ class Machine:
     def breakpoints(self):
         return sorted(self._m.hooks.breakpoints)
 
+    # --- coverage ----------------------------------------------------------------------
+    def enable_coverage(self, size=65536):
+        """Record AFL-shaped edge coverage from now on: at each taken branch the byte
+        bitmap[hash(target) ^ prev] counts up (wrapping), prev = hash(target) >> 1.
+        `size` is the bitmap's length (a power of two, 256 bytes to 1 MiB).  Each
+        run() starts with a clear bitmap; `coverage` reads it.  Returns the bitmap (a
+        numpy uint8 view, valid until coverage is disabled or resized).  Coverage off
+        costs nothing (a separately compiled loop records it, compiled on first use)."""
+        self._coverage = self._m.cpu.set_coverage(int(size))
+        return self._coverage
+
+    def disable_coverage(self):
+        self._m.cpu.set_coverage(0)
+        self._coverage = None
+
+    @property
+    def coverage(self):
+        """The edge bitmap of the last run (numpy uint8 array), or None when coverage
+        is off."""
+        return getattr(self, "_coverage", None)
+
     # --- running ---------------------------------------------------------------------
     def run(self, max_insns=None, until=None, timeout=None):
         """Run until the guest powers off, exits, faults with no handler, `max_insns`

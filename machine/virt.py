@@ -233,6 +233,8 @@ class VirtMachine:
         hooks = self.hooks
         if until is not None or hooks.until is not None:
             hooks.set_until(until)
+        if cpu.ctl[O.C_COV_ON]:
+            cpu.reset_coverage()            # (edge coverage is per run)
         deadline_host = None if timeout is None else time.monotonic() + timeout
         while True:
             if deadline_host is not None and time.monotonic() >= deadline_host:
