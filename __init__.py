@@ -2,14 +2,34 @@
 
 The repository's top-level folders (cpu/, machine/, snapshot/, emu/) install as
 sub-packages of ``pyaarch64``.  Dependencies run downward only:
-emu -> machine/snapshot -> cpu.
+emu -> machine/snapshot -> cpu.  The embedding API (emu/api.py) and the
+exceptions are re-exported here:
+
+    Machine, StopReason, create_machine, ExceptionInfo
+    Error, MachineError, RegisterError, MemoryAccessError, KernelError,
+    SnapshotError, SnapshotFileError, UnknownMachineType, UnknownCpuModel
 """
 __version__ = "0.1.0"
+
+from pyaarch64.errors import Error, MachineError, RegisterError, MemoryAccessError  # noqa: E402,F401
+
+_LAZY = {
+    "Machine": "pyaarch64.emu.api", "StopReason": "pyaarch64.emu.api",
+    "create_machine": "pyaarch64.emu.api", "ExceptionInfo": "pyaarch64.machine.hooks",
+    "KernelError": "pyaarch64.machine.loader", "SnapshotError": "pyaarch64.snapshot.state",
+    "SnapshotFileError": "pyaarch64.snapshot.format",
+    "UnknownMachineType": "pyaarch64.machine.types", "UnknownCpuModel": "pyaarch64.cpu.models",
+}
 
 
 def __getattr__(name):
     # Lazy re-exports so `import pyaarch64` stays cheap (no numba import).
-    if name in ("Machine", "StopReason", "create_machine"):
-        from .emu import api
-        return getattr(api, name)
-    raise AttributeError(name)
+    mod = _LAZY.get(name)
+    if mod is None:
+        raise AttributeError(name)
+    import importlib
+    return getattr(importlib.import_module(mod), name)
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

@@ -13,6 +13,7 @@ from pyaarch64.cpu import groups
 from pyaarch64.cpu import compilejobs
 from pyaarch64.cpu.bus import Bus
 from pyaarch64.cpu.mmio import MMIO_CB, address_of
+from pyaarch64.errors import RegisterError
 from pyaarch64.cpu.hooks import new_table
 
 
@@ -32,6 +33,16 @@ def _vreg(n):
     if len(n) >= 2 and n[0] in _VWIDTH and n[1:].isdigit() and int(n[1:]) < 32:
         return _VWIDTH[n[0]], int(n[1:])
     return None
+
+
+def _width(n):
+    """The width in bits of register name n (lower case) for reg_write's range check."""
+    v = _vreg(n)
+    if v is not None:
+        return v[0]
+    if n[:1] == "w" and n[1:].isdigit():
+        return 32
+    return 64
 
 
 def exec_path():
@@ -220,7 +231,7 @@ class Cpu:
             return self.pstate()
         row = SR.find(n)
         if row is None or not SR.present(row, self.model):
-            raise KeyError(f"unknown register '{name}'")
+            raise RegisterError(f"unknown register '{name}'")
         return self._sysreg_value(row)
 
     def _sysreg_value(self, row):
@@ -267,7 +278,27 @@ class Cpu:
         return out
 
     def set_reg(self, name, value):
+        """Write a register by name: everything reg() reads (x/w, sp, pc, lr, fp,
+        nzcv, pstate/cpsr, el, v/q/d/s/h/b, system registers such as SP_EL0, FPCR,
+        FPSR).  A value must fit the register's width (a negative one is taken as
+        two's complement); RegisterError otherwise, and for unknown or read-only
+        registers."""
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise RegisterError(f"register '{name}': the value must be an integer, not {value!r}")
+        value = int(value)
         n = name.lower()
+        width = _width(n)
+        if not -(1 << (width - 1)) <= value < (1 << width):
+            raise RegisterError(f"value {value:#x} does not fit in {name} ({width} bits)")
+        value &= (1 << width) - 1
+        if n in ("pstate", "cpsr"):
+            self.set_pstate(value)
+            return
+        if n == "el":
+            if value not in (0, 1):
+                raise RegisterError(f"el {value}: this CPU has EL0 and EL1")
+            self.set_pstate((self.pstate() & ~0xF) | ((value << 2) | (self.pstate() & 1 if value else 0)))
+            return
         value_wide = value if _vreg(n) is not None else None
         value &= 0xFFFFFFFFFFFFFFFF
         if n == "pc":
@@ -295,7 +326,7 @@ class Cpu:
             return
         row = SR.find(n)
         if row is None or not SR.present(row, self.model):
-            raise KeyError(f"unknown register '{name}'")
+            raise RegisterError(f"unknown register '{name}'")
         slot = SR.SLOT[row.name]
         if slot == SR.S_NZCV:
             self.ctl[O.C_NZCV] = (value >> 28) & 0xF
@@ -304,7 +335,7 @@ class Cpu:
         elif slot == self._sp_slot():
             self.regs[O.SP] = value
         elif row.kind == SR.K_CONST or slot == SR.S_CURRENTEL or row.wel > 1:
-            raise KeyError(f"register '{row.name}' is read-only")
+            raise RegisterError(f"register '{row.name}' is read-only")
         elif row.handler in (SR.H_NONE, SR.H_TIMER) and row.kind == SR.K_PLAIN:
             self.sysr[slot, SR.R_VAL] = value             # raw: every bit, no side effect
         else:
@@ -322,8 +353,24 @@ class Cpu:
         sysr = self.sysr.copy()
         sysreg(regs, ctl, sysr, self.sysmap, np.uint64(0), SR.key(*row.enc), 0, False)
         if int(ctl[O.C_PC]) != 4:
-            raise KeyError(f"register '{row.name}' cannot be written")
+            raise RegisterError(f"register '{row.name}' cannot be written")
         self.sysr[:] = sysr
+
+    def set_pstate(self, ps):
+        """PSTATE from its SPSR image: NZCV, IL, DAIF, EL and SPSel (EL0t, EL1t, EL1h);
+        the stack pointer switches bank as an exception entry or return would."""
+        m = ps & 0x1F
+        if m not in (0, 4, 5) or ps & ~0xF01003C5 & 0xFFFFFFFFFFFFFFFF:
+            raise RegisterError(f"pstate {ps:#x}: mode 0x{m:x} or bits outside NZCV, IL, DAIF "
+                                f"and M (EL0t, EL1t, EL1h)")
+        old = self._sp_slot()
+        self.sysr[old, SR.R_VAL] = self.regs[O.SP]
+        self.ctl[O.C_EL] = m >> 2
+        self.ctl[O.C_SPSEL] = m & 1
+        self.regs[O.SP] = self.sysr[self._sp_slot(), SR.R_VAL]
+        self.ctl[O.C_NZCV] = (ps >> 28) & 0xF
+        self.ctl[O.C_IL] = (ps >> 20) & 1
+        self.ctl[O.C_DAIF] = (ps >> 6) & 0xF
 
     def pstate(self):
         el = int(self.ctl[O.C_EL])

@@ -5,6 +5,8 @@ ones QEMU 7.2 uses for its models of these cores.
 """
 from dataclasses import dataclass, field
 
+from pyaarch64.errors import MachineError
+
 # Feature names the decode tables may gate on (`feat=NAME`).  The bit position in
 # the feature mask is the index here; it is an in-memory detail, never saved.
 FEATURES = ("CRC32", "LSE", "AES", "SHA1", "SHA256", "PMULL", "FP", "ASIMD")
@@ -129,8 +131,8 @@ MODELS = {
 DEFAULT_MODEL = "cortex-a57"
 
 
-class UnknownCpuModel(ValueError):
-    pass
+class UnknownCpuModel(MachineError):
+    """A CPU model this pyaarch64 does not have."""
 
 
 def get_model(name):

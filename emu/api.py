@@ -9,6 +9,7 @@
 Time is virtual (instructions retired), so runs are deterministic.
 """
 from pyaarch64.machine.virt import VirtMachine, StopReason  # noqa: F401  (re-exported)
+from pyaarch64.errors import MachineError
 
 
 KINDS = ("code", "block", "mem_read", "mem_write", "exception", "intr")
@@ -33,12 +34,22 @@ class Machine:
     """A virt machine with one CPU.  Output written to the PL011 is collected in
     `serial_output` unless a `serial` callable (bytes -> None) is given."""
 
-    def __init__(self, machine="virt", cpu=None, ram_size=128 << 20, serial=None,
-                 semihosting=False, cmdline=None):
+    def __init__(self, machine: str = "virt", cpu: str | None = None, ram_size: int = 128 << 20,
+                 serial=None, semihosting: bool = False, cmdline: str | None = None,
+                 no_reboot: bool = False):
+        """machine: a machine type (virt-4.1 ... virt-9.2, or `virt`: the newest);
+        cpu: a CPU model (cortex-a53, cortex-a57, cortex-a72, max; default the
+        type's); ram_size: bytes of RAM at 0x4000_0000 (a multiple of 4 KiB);
+        serial: callable(bytes) for the PL011's output (default: collected in
+        serial_output); semihosting: answer HLT #0xF000 calls (cmdline: the
+        program's command line for SYS_GET_CMDLINE); no_reboot: a guest reset
+        (PSCI SYSTEM_RESET) stops run() with StopReason 'reset' instead of
+        rebooting the machine.  MachineError for what cannot be built."""
         self.serial_output = bytearray()
         self._m = VirtMachine(machine=machine, cpu=cpu, ram_size=ram_size,
                               serial=serial or self.serial_output.extend,
-                              semihosting=semihosting, semihosting_cmdline=cmdline)
+                              semihosting=semihosting, semihosting_cmdline=cmdline,
+                              no_reboot=no_reboot)
         self._m.hooks.owner = self          # hook callbacks get this machine
 
     # --- identity ------------------------------------------------------------------
@@ -48,12 +59,24 @@ class Machine:
         return self._m.machine_type
 
     @property
-    def cpu_model(self):
+    def cpu_model(self) -> str:
+        """The CPU model's name (cortex-a57, ...)."""
         return self._m.cpu.model.name
 
     # --- loading ---------------------------------------------------------------------
-    def load_elf(self, path):
-        """Load an ELF (or raw binary) as QEMU's -kernel does and point the CPU at it."""
+    def load_elf(self, path: str) -> None:
+        """Load an ELF executable as QEMU's -kernel does (its PT_LOAD segments at their
+        physical addresses) and point the CPU at its entry.  KernelError if the file
+        is not an ELF (load_kernel takes raw binaries and Linux Images)."""
+        from pyaarch64.machine.loader import KernelError, ELF_MAGIC
+        try:
+            with open(path, "rb") as f:
+                magic = f.read(4)
+        except OSError as e:
+            raise KernelError(f"cannot read '{path}': {e.strerror}") from None
+        if magic != ELF_MAGIC:
+            raise KernelError(f"'{path}' is not an ELF file (load_kernel loads raw binaries "
+                              f"and Linux Images)")
         self._m.load_kernel(path)
 
     def load_kernel(self, path, initrd=None, append=None, dtb=None):
@@ -68,16 +91,24 @@ class Machine:
         return getattr(info, "dtb", None) if info is not None else None
 
     # --- interrupts ----------------------------------------------------------------------
-    def set_irq(self, intid, level):
+    def set_irq(self, intid: int, level) -> None:
         """Drive a GIC input: a PPI (16..31) of CPU 0 or an SPI (32 + n)."""
-        self._m.gic.set_irq(intid, 1 if level else 0)
+        try:
+            self._m.gic.set_irq(intid, 1 if level else 0)
+        except ValueError as e:
+            raise MachineError(str(e)) from None
 
     # --- registers ----------------------------------------------------------------------
-    def reg_read(self, name):
-        """x0..x30, w0..w30, sp, pc, lr, fp, nzcv, pstate, el, or a system register name."""
+    def reg_read(self, name: str) -> int:
+        """x0..x30, w0..w30, sp, pc, lr, fp, nzcv, pstate (cpsr), el, v0..v31 (and
+        q/d/s/h/b), or a system register by its Arm ARM name (SP_EL0, FPCR, FPSR,
+        SCTLR_EL1, ...).  RegisterError for an unknown name."""
         return self._m.cpu.reg(name)
 
-    def reg_write(self, name, value):
+    def reg_write(self, name: str, value: int) -> None:
+        """Write any register reg_read reads (pstate/el switch the stack pointer's bank
+        as the CPU would).  The value must fit the register (negative: two's
+        complement); RegisterError otherwise, or for unknown or read-only registers."""
         self._m.cpu.set_reg(name, value)
 
     def sysregs(self):
@@ -87,7 +118,8 @@ class Machine:
         return self._m.cpu.sysregs()
 
     @property
-    def pc(self):
+    def pc(self) -> int:
+        """The program counter (settable: where the next run() starts)."""
         return self._m.cpu.pc
 
     @pc.setter
@@ -100,22 +132,31 @@ class Machine:
         return self._m.cpu.icount
 
     # --- memory ------------------------------------------------------------------------
-    def mem_read(self, addr, size):
+    def mem_read(self, addr: int, size: int) -> bytes:
+        """`size` bytes of RAM at physical address `addr`.  MemoryAccessError when the
+        range is not RAM."""
         return self._m.read_memory(addr, size)
 
-    def mem_write(self, addr, data):
+    def mem_write(self, addr: int, data: bytes) -> None:
+        """Write bytes to RAM at physical address `addr` (decoded code there is
+        forgotten; the pages count as written for fast restores).  MemoryAccessError
+        when the range is not RAM."""
         self._m.write_memory(addr, data)
 
-    def map_mmio(self, addr, size, read_fn=None, write_fn=None):
+    def map_mmio(self, addr: int, size: int, read_fn=None, write_fn=None) -> None:
         """Put a device at [addr, addr+size): read_fn(offset, size) -> int,
-        write_fn(offset, size, value).  Must not overlap RAM or another device."""
+        write_fn(offset, size, value).  Must not overlap RAM or another device;
+        MachineError otherwise."""
         m = self._m
+        if size <= 0 or addr < 0 or addr + size > 1 << 48:
+            raise MachineError(f"MMIO range 0x{addr:x}+{size}: a size above 0 inside the "
+                               f"48-bit physical address space")
         end = addr + size
         if addr < m.ram_base + m.ram_size and end > m.ram_base:
-            raise ValueError(f"MMIO range 0x{addr:x}-0x{end:x} overlaps RAM")
+            raise MachineError(f"MMIO range 0x{addr:x}-0x{end:x} overlaps RAM")
         for base, length, dev in m.devices:
             if addr < base + length and end > base:
-                raise ValueError(f"MMIO range 0x{addr:x}-0x{end:x} overlaps a device at 0x{base:x}")
+                raise MachineError(f"MMIO range 0x{addr:x}-0x{end:x} overlaps a device at 0x{base:x}")
         m.devices.append((addr, size, MmioDevice(read_fn, write_fn)))
 
     # --- hooks and breakpoints --------------------------------------------------------
@@ -151,9 +192,9 @@ class Machine:
         call into the host and hooked pages stay out of the soft TLB; the rest runs
         as before."""
         if kind not in KINDS:
-            raise ValueError(f"unknown hook kind {kind!r} ({', '.join(KINDS)})")
+            raise MachineError(f"unknown hook kind {kind!r} ({', '.join(KINDS)})")
         if not callable(callback):
-            raise TypeError("hook callback is not callable")
+            raise MachineError("hook callback is not callable")
         has = user_data is not Machine._NO_DATA
         return self._m.hooks.add(kind, callback, int(begin), int(end),
                                  user_data if has else None, has)
@@ -172,7 +213,8 @@ class Machine:
         return self._m.hooks.remove_breakpoint(int(address))
 
     @property
-    def breakpoints(self):
+    def breakpoints(self) -> list:
+        """The breakpoints' addresses, sorted."""
         return sorted(self._m.hooks.breakpoints)
 
     # --- coverage ----------------------------------------------------------------------
@@ -186,7 +228,8 @@ class Machine:
         self._coverage = self._m.cpu.set_coverage(int(size))
         return self._coverage
 
-    def disable_coverage(self):
+    def disable_coverage(self) -> None:
+        """Stop recording coverage (the normal loop runs again)."""
         self._m.cpu.set_coverage(0)
         self._coverage = None
 
@@ -212,7 +255,9 @@ class Machine:
         from pyaarch64.cpu import ops as O
         self._m.cpu.ctl[O.C_STOP] = 1
 
-    def reset(self):
+    def reset(self) -> None:
+        """System reset, as QEMU's system_reset: the CPU and the GIC to their reset
+        state, RAM cleared and the kernel loaded again (with its device tree)."""
         self._m.reset()
 
     def serial_input(self, data):

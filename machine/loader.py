@@ -25,6 +25,8 @@ import struct
 import zlib
 from dataclasses import dataclass, field
 
+from pyaarch64.errors import Error
+
 ELF_MAGIC = b"\x7fELF"
 GZIP_MAGIC = b"\x1f\x8b"
 ARM64_MAGIC = b"ARM\x64"
@@ -36,8 +38,8 @@ MAX_GUNZIP = 256 * MiB              # QEMU's limit for a decompressed kernel
 PAGE = 4096
 
 
-class KernelError(ValueError):
-    pass
+class KernelError(Error, ValueError):
+    """A kernel, ELF, initrd or device tree that cannot be loaded."""
 
 
 @dataclass

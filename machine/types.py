@@ -6,6 +6,8 @@ concrete name.  Our own guest-visible changes go into the newest type only.
 """
 from dataclasses import dataclass, field, replace
 
+from pyaarch64.errors import MachineError
+
 RAM_BASE = 0x4000_0000
 
 
@@ -93,8 +95,8 @@ NEWEST = list(TYPES)[-1]
 ALIASES = {"virt": NEWEST}
 
 
-class UnknownMachineType(ValueError):
-    pass
+class UnknownMachineType(MachineError):
+    """A machine type this pyaarch64 does not have."""
 
 
 def resolve(name):

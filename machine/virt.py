@@ -17,6 +17,7 @@ from pyaarch64.machine.virt_devices import attach_devices, reset_devices
 from pyaarch64.machine import psci
 from pyaarch64.machine import loader
 from pyaarch64.machine.hooks import Hooks
+from pyaarch64.errors import MachineError, MemoryAccessError
 from pyaarch64.machine.semihosting import Semihosting, SemihostingExit, HLT_SEMIHOSTING
 
 SLICE = 2_000_000          # instructions per run() call between host-side checks
@@ -58,7 +59,7 @@ class VirtMachine:
         self.cpu = Cpu(cpu or self.type.default_cpu, overrides, ns_per_tick, icount_shift)
         self.timer = GenericTimer(self.cpu)
         if ram_size <= 0 or ram_size % 4096:
-            raise ValueError("RAM size must be a positive multiple of 4 KiB")
+            raise MachineError(f"RAM size {ram_size}: a positive multiple of 4 KiB")
         self.ram_size = ram_size
         self.ram = np.zeros(ram_size, dtype=np.uint8)
         self.cpu.attach_ram(self.ram, self.ram_base)
@@ -91,6 +92,7 @@ class VirtMachine:
         # CPU's dirty map marks (snapshot/state.py: restoring it copies only those)
         self.ram_match = None
         self.restore_pages = None     # RAM pages the last restore copied (-1: all)
+        self.off_gen = None           # state_gen when the guest powered off / exited
         self._step_key = None         # step(): the state_gen its timer deadline is for
         self._step_deadline = None
 
@@ -98,7 +100,7 @@ class VirtMachine:
     def _ram_off(self, addr, n):
         off = addr - self.ram_base
         if off < 0 or off + n > self.ram_size:
-            raise ValueError(f"guest address range 0x{addr:x}+{n} is not RAM")
+            raise MemoryAccessError(f"guest address range 0x{addr:x}+{n} is not RAM")
         return off
 
     def read_memory(self, addr, n):
@@ -166,6 +168,7 @@ class VirtMachine:
         self._boot()
 
     def _boot(self):
+        self.state_gen += 1              # (a new guest: whatever ran before is gone)
         initrd, append, dtb = self._boot_args
         self.boot_info = loader.boot(self, self._kernel, initrd=initrd, append=append, dtb=dtb)
         self.entry, self.image_end = self.boot_info.pc, self.boot_info.image_high
@@ -228,6 +231,9 @@ class VirtMachine:
         PC reaches `until` (before that instruction runs), a breakpoint or hook stops
         it, or `timeout` seconds of host time pass (checked between slices)."""
         cpu = self.cpu
+        if self.off_gen is not None and self.off_gen == self.state_gen:
+            raise MachineError("the guest has powered off: reset() or restore() the machine "
+                               "(or load a kernel) before running it again")
         start = cpu.icount
         tracer = self.tracer
         hooks = self.hooks
@@ -279,7 +285,12 @@ class VirtMachine:
                 continue
             r = self._handle_exit(ex)
             if r is not None:
-                return r
+                return self._ended(r)
+
+    def _ended(self, r):
+        if r.kind in ("poweroff", "semihosting-exit"):
+            self.off_gen = self.state_gen       # run() refuses until reset/restore/boot
+        return r
 
     def step(self):
         """Run one instruction (or take one exception): run(max_insns=1) without the
@@ -287,7 +298,8 @@ class VirtMachine:
         synchronised only when virtual time could reach their next deadline, when
         the state was replaced or a device re-planned (EXIT_TIMER)."""
         cpu = self.cpu
-        if self.tracer is not None or self.paused or self.poll is not None:
+        if self.tracer is not None or self.paused or self.poll is not None or (
+                self.off_gen is not None and self.off_gen == self.state_gen):
             return self.run(max_insns=1)
         now = self.timer.now_ns()
         key = self.state_gen
@@ -306,7 +318,7 @@ class VirtMachine:
         r = self._handle_exit(ex)
         if r is None:
             return StopReason("budget", pc=cpu.pc, message="instruction budget of 1 spent")
-        return r
+        return self._ended(r)
 
     def _handle_exit(self, ex):
         cpu = self.cpu

@@ -28,6 +28,7 @@ import zlib
 import numpy as np
 
 from pyaarch64 import __version__
+from pyaarch64.errors import Error
 from pyaarch64.snapshot.schema import Field, Section, is_int, validate
 from pyaarch64.snapshot.state import Snapshot
 
@@ -40,8 +41,8 @@ _HEAD = struct.Struct("<IQ")
 MAX_RAM = 16 << 30          # the largest RAM the command line accepts (-m)
 
 
-class SnapshotFileError(ValueError):
-    pass
+class SnapshotFileError(Error, ValueError):
+    """A snapshot file that is damaged, truncated or not a pyaarch64 snapshot."""
 
 
 def _ram_size_rule(size, _):

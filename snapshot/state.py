@@ -36,6 +36,7 @@ from operator import attrgetter
 
 import numpy as np
 
+from pyaarch64.errors import Error
 from pyaarch64.cpu import ops as O
 from pyaarch64.cpu import sysregs as SR
 from pyaarch64.snapshot.schema import Field, Section, is_int, validate, with_defaults
@@ -57,7 +58,7 @@ M128 = (1 << 128) - 1
 _MSR_HANDLERS = {SR.H_PMCCNTR, SR.H_PMEVCNTR}
 
 
-class SnapshotError(ValueError):
+class SnapshotError(Error, ValueError):
     """A snapshot that cannot be loaded into this machine; `problems` lists why."""
 
     def __init__(self, problems):
