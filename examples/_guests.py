@@ -1,0 +1,17 @@
+"""Build the examples' guest programs (tests/guest/*.S, with aarch64-linux-gnu-gcc)
+and find their symbols."""
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests"))
+
+
+def guest(name):
+    """(path of the built ELF, {symbol: address})."""
+    from guestbuild import build
+    from elftools.elf.elffile import ELFFile
+    path = build(name)
+    with open(path, "rb") as f:
+        syms = {s.name: s["st_value"] for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols()}
+    return path, syms
