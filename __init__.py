@@ -5,7 +5,7 @@ sub-packages of ``pyaarch64``.  Dependencies run downward only:
 emu -> machine/snapshot -> cpu.  The embedding API (emu/api.py) and the
 exceptions are re-exported here:
 
-    Machine, StopReason, create_machine, ExceptionInfo
+    Machine, StopReason, create_machine, ExceptionInfo, map_harness (emu/cluster.py)
     Error, MachineError, RegisterError, MemoryAccessError, KernelError,
     SnapshotError, SnapshotFileError, UnknownMachineType, UnknownCpuModel
 """
@@ -19,6 +19,7 @@ _LAZY = {
     "KernelError": "pyaarch64.machine.loader", "SnapshotError": "pyaarch64.snapshot.state",
     "SnapshotFileError": "pyaarch64.snapshot.format",
     "UnknownMachineType": "pyaarch64.machine.types", "UnknownCpuModel": "pyaarch64.cpu.models",
+    "map_harness": "pyaarch64.emu.cluster",
 }
 
 
