@@ -82,12 +82,18 @@ class Cpu:
         self.reset()
 
     # --- wiring ------------------------------------------------------------
-    def attach_ram(self, mem, base):
-        """Give the CPU its RAM: a C-contiguous uint8 array mapped at `base`."""
+    def attach_ram(self, mem, base, size=None, extra=()):
+        """Give the CPU its RAM: a C-contiguous uint8 array whose first `size` bytes
+        (default: all) are mapped at `base`, and `extra` regions (guest base, size,
+        offset in the array) after them."""
         assert mem.dtype == np.uint8 and mem.flags.c_contiguous and len(mem) % 4096 == 0
+        assert len(extra) <= O.XRAM_MAX
         self.mem = mem
         self.ctl[O.C_RAM_BASE] = base
-        self.ctl[O.C_RAM_SIZE] = len(mem)
+        self.ctl[O.C_RAM_SIZE] = len(mem) if size is None else size
+        self.ctl[O.C_XRAM_N] = len(extra)
+        for k, (b, n, off) in enumerate(extra):
+            self.ctl[O.C_XRAM + 3 * k:O.C_XRAM + 3 * k + 3] = (b, n, off)
         self._args = None               # (run's arguments: the Bus holds these arrays)
         self.pslot = np.full(len(mem) // 4096, -1, dtype=np.int32)
         self.slotpage[:] = -1           # (no slot in use: alloc_slot clears a slot it hands out)

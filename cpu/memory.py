@@ -16,7 +16,7 @@ import numpy as np
 from numba import njit
 
 from pyaarch64.cpu.ops import (C_RAM_BASE, C_RAM_SIZE, C_MMIO_ERR, C_CB_ERR, C_SLOT_RR, C_EL,
-                               C_TLB_EL, C_MMIO_FN, C_HOOK_FLAGS, HF_MEM)
+                               C_TLB_EL, C_MMIO_FN, C_HOOK_FLAGS, HF_MEM, C_XRAM_N, C_XRAM)
 from pyaarch64.cpu.mmio import call_c
 from pyaarch64.cpu.hooks import mem_hooked, call_host, HK_READ, HK_WRITE
 from pyaarch64.cpu.sysregs import (R_VAL, S_SCTLR_EL1, S_TCR_EL1, S_TTBR0_EL1, S_TTBR1_EL1,
@@ -305,10 +305,16 @@ def translate_cached(ctl, sysr, mem, tlb, va, acc, el):
 
 @njit(cache=True, _nrt=False)
 def ram_offset(ctl, pa):
-    """Host offset of a PA in RAM, or -1 if the PA is not RAM."""
+    """Host offset of a PA in RAM, or -1 if the PA is not RAM: the board's RAM, then
+    the regions mapped besides it (ctl C_XRAM: base, size, offset in the array)."""
     base = ctl[C_RAM_BASE]
     if pa >= base and pa - base < ctl[C_RAM_SIZE]:
         return np.int64(pa - base)
+    for k in range(np.int64(ctl[C_XRAM_N])):
+        i = C_XRAM + 3 * k
+        b = ctl[i]
+        if pa >= b and pa - b < ctl[i + 1]:
+            return np.int64(ctl[i + 2] + (pa - b))
     return np.int64(-1)
 
 

@@ -55,7 +55,7 @@ K_V3, K_S3, K_V2, K_S2, K_ACROSS, K_SPAIR, K_VELEM, K_SELEM, K_VSHIFT, K_SSHIFT 
 EXC_SVC, EXC_HVC, EXC_SMC, EXC_BRK, EXC_HLT = 1, 2, 3, 4, 5
 
 # --- control array layout ---------------------------------------------------
-CTL_SIZE = 72
+CTL_SIZE = 96
 C_PC = 0
 C_NZCV = 1          # N<<3 | Z<<2 | C<<1 | V
 C_ICOUNT = 2        # instructions retired since reset
@@ -126,6 +126,11 @@ C_COV_ON = 64       # 1: the executor runs the coverage loop
 C_COV_PREV = 65     # AFL's prev_loc (the last branch target's hash >> 1)
 C_COV_MASK = 66     # bitmap size - 1 (a power of two)
 C_COV_BASE = 67     # byte offset of the bitmap in the state array (memory.STATE_COV)
+# RAM regions besides the board's RAM (the embedding API's map_ram): up to XRAM_MAX,
+# each (guest physical base, size, offset in the RAM array after the board's RAM)
+C_XRAM_N = 68
+C_XRAM = 69         # 69..92
+XRAM_MAX = 8
 # MMU (slots kept apart from the rest)
 C_TLB_EL = 60       # the EL the soft TLB's entries were filled at
 C_VEC_PC = 61       # vector address of the exception just taken with the MMU on (~0: none):

@@ -18,6 +18,7 @@ KINDS = ("code", "block", "mem_read", "mem_write", "exception", "intr")
 class MmioDevice:
     """Adapter for user MMIO callbacks: read_fn(offset, size) -> int,
     write_fn(offset, size, value)."""
+    name = "map_mmio"
 
     def __init__(self, read_fn, write_fn):
         self.read_fn, self.write_fn = read_fn, write_fn
@@ -132,16 +133,33 @@ class Machine:
         return self._m.cpu.icount
 
     # --- memory ------------------------------------------------------------------------
-    def mem_read(self, addr: int, size: int) -> bytes:
-        """`size` bytes of RAM at physical address `addr`.  MemoryAccessError when the
-        range is not RAM."""
-        return self._m.read_memory(addr, size)
+    def mem_read(self, addr: int, size: int, virtual: bool = False) -> bytes:
+        """`size` bytes of RAM at physical address `addr`, or with virtual=True at a
+        virtual address through the current translation (as a debugger reads:
+        page permissions do not matter).  MemoryAccessError when the range is not
+        RAM or does not translate."""
+        return self._m.read_memory(addr, size, virtual)
 
-    def mem_write(self, addr: int, data: bytes) -> None:
-        """Write bytes to RAM at physical address `addr` (decoded code there is
-        forgotten; the pages count as written for fast restores).  MemoryAccessError
-        when the range is not RAM."""
-        self._m.write_memory(addr, data)
+    def mem_write(self, addr: int, data: bytes, virtual: bool = False) -> None:
+        """Write bytes to RAM at physical address `addr` (virtual=True: a virtual
+        address, translated page by page).  Decoded code there is forgotten; the
+        pages count as written for fast restores.  MemoryAccessError when the range
+        is not RAM or does not translate."""
+        self._m.write_memory(addr, data, virtual)
+
+    def map_ram(self, address: int, size: int) -> None:
+        """More RAM at guest physical [address, address+size) besides the board's
+        (4 KiB aligned; up to 8 regions; not over the board's RAM or a device: for
+        example code linked at 0).  Unicorn's mem_map.  Snapshots taken before no
+        longer fit the machine; the ones taken after hold the region too."""
+        self._m.map_ram(int(address), int(size))
+
+    mem_map = map_ram
+
+    def mem_regions(self) -> list:
+        """[(begin, end, kind, name)] by physical address: 'ram' and each 'mmio'
+        device (the board's and map_mmio's)."""
+        return self._m.regions()
 
     def map_mmio(self, addr: int, size: int, read_fn=None, write_fn=None) -> None:
         """Put a device at [addr, addr+size): read_fn(offset, size) -> int,

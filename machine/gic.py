@@ -582,6 +582,7 @@ class GICv2:
 
 class GICDistributorView:
     """The distributor as an MMIO device (accesses come from CPU 0: one CPU today)."""
+    name = "gic-distributor"
 
     def __init__(self, gic):
         self.gic = gic
@@ -595,6 +596,7 @@ class GICDistributorView:
 
 class GICCpuInterfaceView:
     """One CPU's interface as an MMIO device."""
+    name = "gic-cpu-interface"
 
     def __init__(self, gic, cpu):
         self.gic = gic

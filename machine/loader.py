@@ -325,7 +325,9 @@ def _load_elf(board, path, data):
                 raise KernelError(f"could not load kernel '{path}': malformed ELF (a segment's "
                                   f"file size 0x{filesz:x} at offset 0x{seg['p_offset']:x} is "
                                   f"beyond the file or its memory size 0x{memsz:x})")
-            if pa < board.ram_base or pa + memsz > board.ram_base + board.ram_size:
+            in_ram = (board.is_ram(pa, memsz) if hasattr(board, "is_ram") else
+                      board.ram_base <= pa and pa + memsz <= board.ram_base + board.ram_size)
+            if not in_ram:
                 raise KernelError(
                     f"could not load kernel '{path}': segment at 0x{pa:x}-0x{pa + memsz:x} "
                     f"is outside RAM (0x{board.ram_base:x}-0x{board.ram_base + board.ram_size:x})")

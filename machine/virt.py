@@ -61,7 +61,10 @@ class VirtMachine:
         if ram_size <= 0 or ram_size % 4096:
             raise MachineError(f"RAM size {ram_size}: a positive multiple of 4 KiB")
         self.ram_size = ram_size
+        # the RAM array: the board's RAM, then the regions map_ram adds (extra_ram:
+        # (guest base, size, offset in the array))
         self.ram = np.zeros(ram_size, dtype=np.uint8)
+        self.extra_ram = []
         self.cpu.attach_ram(self.ram, self.ram_base)
         self.serial = serial
         self.uart = PL011(tx=self._uart_tx)
@@ -99,18 +102,95 @@ class VirtMachine:
     # --- memory ----------------------------------------------------------------
     def _ram_off(self, addr, n):
         off = addr - self.ram_base
-        if off < 0 or off + n > self.ram_size:
-            raise MemoryAccessError(f"guest address range 0x{addr:x}+{n} is not RAM")
-        return off
+        if 0 <= off and off + n <= self.ram_size:
+            return off
+        for base, size, at in self.extra_ram:
+            if base <= addr and addr + n <= base + size:
+                return at + addr - base
+        raise MemoryAccessError(f"guest address range 0x{addr:x}+{n} is not RAM")
 
-    def read_memory(self, addr, n):
+    def is_ram(self, addr, n):
+        try:
+            self._ram_off(addr, n)
+            return True
+        except MemoryAccessError:
+            return False
+
+    def attach_ram(self):
+        """(Re)attach the RAM array to the CPU (after it was replaced)."""
+        self.cpu.attach_ram(self.ram, self.ram_base, self.ram_size, self.extra_ram)
+
+    def map_ram(self, base, size):
+        """Add RAM at guest physical [base, base+size) (4 KiB aligned), where it collides
+        with neither the board's RAM, another region nor a device.  The RAM array is
+        reallocated (its contents kept); decoded code and the soft TLB start afresh,
+        and in-memory snapshots taken before no longer match the machine (a restore
+        is refused: the platform now has this region)."""
+        from pyaarch64.cpu.ops import XRAM_MAX
+        if size <= 0 or base % 4096 or size % 4096 or base < 0 or base + size > 1 << 48:
+            raise MachineError(f"RAM region 0x{base:x}+0x{size:x}: base and size must be "
+                               f"multiples of 4 KiB, size above 0, inside 48 bits")
+        if len(self.extra_ram) >= XRAM_MAX:
+            raise MachineError(f"at most {XRAM_MAX} RAM regions besides the board's")
+        for b, e, kind, name in self.regions():
+            if base < e and b < base + size:
+                raise MachineError(f"RAM region 0x{base:x}-0x{base + size:x} collides with "
+                                   f"{name} at 0x{b:x}-0x{e:x}")
+        at = len(self.ram)
+        ram = np.zeros(at + size, dtype=np.uint8)
+        ram[:at] = self.ram
+        self.ram = ram
+        self.extra_ram.append((base, size, at))
+        self.ram_match = None
+        self.attach_ram()
+        self.cpu.invalidate_code()
+
+    def read_memory(self, addr, n, virtual=False):
+        if virtual:
+            return b"".join(self.read_memory(pa, k) for pa, k in self._pages(addr, n))
         off = self._ram_off(addr, n)
         return self.ram[off:off + n].tobytes()
 
-    def write_memory(self, addr, data):
+    def write_memory(self, addr, data, virtual=False):
+        if virtual:
+            data = bytes(data)
+            at = 0
+            for pa, k in self._pages(addr, len(data)):
+                self.write_memory(pa, data[at:at + k])
+                at += k
+            return
         off = self._ram_off(addr, len(data))
         self.ram[off:off + len(data)] = np.frombuffer(bytes(data), dtype=np.uint8)
         self.cpu.mark_written(off, len(data))      # (decoded code there is forgotten)
+
+    def translate(self, va):
+        """The physical address of virtual address va in the current translation regime
+        (as a debugger sees it: page permissions do not matter).  MemoryAccessError
+        when the walk faults."""
+        from pyaarch64.cpu.memory import translate, A_READ, FSC_PERM
+        va &= 0xFFFFFFFFFFFFFFFF
+        fsc, pa, _ = translate(self.cpu.ctl, self.cpu.sysr, self.cpu.mem, np.uint64(va), A_READ, 1)
+        if fsc >= 0 and (fsc & ~3) != FSC_PERM:
+            raise MemoryAccessError(f"virtual address 0x{va:x} does not translate (fault status "
+                                    f"0x{int(fsc):02x})")
+        return int(pa)
+
+    def _pages(self, va, n):
+        """(physical address, length) for the page-sized pieces of [va, va+n)."""
+        out = []
+        while n > 0:
+            k = min(n, 0x1000 - (va & 0xFFF))
+            out.append((self.translate(va), k))
+            va, n = va + k, n - k
+        return out
+
+    def regions(self):
+        """[(begin, end, kind, name)]: RAM and every device, by physical address."""
+        out = [(self.ram_base, self.ram_base + self.ram_size, "ram", "ram")]
+        out += [(b, b + n, "ram", f"ram@0x{b:x}") for b, n, _ in self.extra_ram]
+        for base, length, dev in self.devices:
+            out.append((base, base + length, "mmio", getattr(dev, "name", type(dev).__name__)))
+        return sorted(out)
 
     # --- devices -----------------------------------------------------------------
     def _uart_tx(self, data):

@@ -162,6 +162,9 @@ def identity_of(vm):
     ident = {"machine_type": t.name, "cpu_model": cpu.model.name, "ram_size": vm.ram_size,
              "gic_num_irqs": t.gic_num_irqs, "psci_version": t.psci_version,
              "timer_ppis": list(t.timer_ppis)}
+    extra = getattr(vm, "extra_ram", None)
+    if extra:                     # (RAM regions the embedding API added: in the RAM after
+        ident["ram.regions"] = [[b, n] for b, n, _ in extra]     # the board's, in order)
     for name, (base, size) in sorted(t.memmap.items()):
         ident[f"memmap.{name}"] = [base, size if size is not None else vm.ram_size]
     for name, n in sorted(t.irqmap.items()):
@@ -333,7 +336,7 @@ def snapshot_section(vm, secs=None):
         Field("sections", "object", rule=lambda v, _: _sections_problems(secs, v)),
         Field("schema", "object{}", rule=lambda v, _: _schema_problems(secs, v)),
         Field("versions", "object", rule=lambda v, _: _versions_problems(secs, v)),
-        Field("ram", "bytes", length=vm.ram_size),
+        Field("ram", "bytes", length=len(vm.ram)),
     ])
 
 
@@ -693,7 +696,10 @@ def _apply_ram(vm, snap):
             and snap.ram.dtype == np.uint8):
         vm.ram = snap.ram                          # a file's RAM: adopt it, no copy
         snap.owned, snap.adopted, snap.ram = False, True, None
-        cpu.attach_ram(vm.ram, vm.ram_base)
+        if hasattr(vm, "attach_ram"):
+            vm.attach_ram()
+        else:
+            cpu.attach_ram(vm.ram, vm.ram_base)
     else:
         vm.ram[:] = np.frombuffer(snap.ram, dtype=np.uint8) if isinstance(snap.ram, (bytes, bytearray)) else snap.ram
     cpu.invalidate_code()

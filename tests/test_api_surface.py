@@ -115,3 +115,73 @@ def test_every_public_name_is_documented():
             undocumented.append(name)
     assert undocumented == []
     assert pyaarch64.Machine.__init__.__doc__ and pyaarch64.StopReason.__doc__
+
+
+def test_memory_through_the_current_translation_and_the_region_list():
+    """A level-1 block maps VA 0 .. 1 GiB to RAM at 0x4000_0000: virtual reads and
+    writes go there; an unmapped VA is a MemoryAccessError naming it."""
+    m = pyaarch64.Machine()
+    table = 0x4010_0000
+    m.mem_write(table, (0x4000_0000 | (1 << 10) | 0b01).to_bytes(8, "little"))   # block, AF
+    m.reg_write("TTBR0_EL1", table)
+    m.reg_write("TCR_EL1", 25 | (1 << 23) | (2 << 32))      # T0SZ 25, EPD1, IPS 40 bits
+    m.reg_write("MAIR_EL1", 0)
+    m.reg_write("SCTLR_EL1", m.reg_read("SCTLR_EL1") | 1)
+    m.mem_write(0x4000_1FFC, b"abcdefgh")                 # across a page boundary
+    assert m.mem_read(0x1FFC, 8, virtual=True) == b"abcdefgh"
+    m.mem_write(0x2000, b"XY", virtual=True)
+    assert m.mem_read(0x4000_2000, 2) == b"XY"
+    with pytest.raises(pyaarch64.MemoryAccessError, match="virtual address 0x40000000 does not translate"):
+        m.mem_read(0x4000_0000, 4, virtual=True)
+    m.map_mmio(0x0C00_0000, 0x1000, lambda o, s: 0, None)
+    regions = m.mem_regions()
+    assert (0x4000_0000, 0x4800_0000, "ram", "ram") in regions
+    assert (0x0900_0000, 0x0900_1000, "mmio", "pl011") in regions
+    assert (0x0C00_0000, 0x0C00_1000, "mmio", "map_mmio") in regions
+    assert [r[2:] for r in regions if r[3].startswith("gic")] == [("mmio", "gic-distributor"),
+                                                                  ("mmio", "gic-cpu-interface")]
+
+
+def _code(*words):
+    return b"".join(w.to_bytes(4, "little") for w in words)
+
+
+def test_ram_where_the_program_needs_it():
+    """Code at address 0 (Unicorn's mem_map): it runs, its stores are restored by a
+    fast restore, snapshots carry the region and a machine without it refuses them."""
+    from pyaarch64.snapshot import format as F
+    m = pyaarch64.Machine()
+    m.map_ram(0, 0x10000)
+    # movz x1, #0x100; mov x0, #5; str x0, [x1]; add x0, x0, #1; b .
+    m.mem_write(0, _code(0xD2802001, 0xD28000A0, 0xF9000020, 0x91000400, 0x14000000))
+    m.pc = 0
+    snap = m.snapshot()
+    m.run(max_insns=10)
+    assert m.reg_read("x0") == 6 and m.mem_read(0x100, 8) == (5).to_bytes(8, "little")
+    m.restore(snap)
+    assert m._m.restore_pages == 1 and m.mem_read(0x100, 8) == bytes(8) and m.pc == 0
+    other = pyaarch64.Machine()
+    with pytest.raises(pyaarch64.SnapshotError, match="ram.regions"):
+        other.restore(snap)
+    other.map_ram(0, 0x10000)
+    other.restore(F.decode(F.encode(snap))[0])
+    assert other.mem_read(0, 4) == _code(0xD2802001)
+    assert (0, 0x10000, "ram", "ram@0x0") in m.mem_regions()
+    for base, size, what in ((0x4000_0000, 0x1000, "collides with ram"),
+                             (0x0900_0000, 0x1000, "collides with pl011"),
+                             (0x8000, 0x1000, "collides with ram@0x0"),
+                             (0x123, 0x1000, "multiples of 4 KiB")):
+        with pytest.raises(pyaarch64.MachineError, match=what):
+            m.map_ram(base, size)
+
+
+def test_an_elf_linked_at_zero_loads_into_ram_mapped_there():
+    from guestbuild import build
+    path = build("at_zero.S", ldscript="link0.ld")
+    m = pyaarch64.Machine()
+    with pytest.raises(pyaarch64.KernelError, match="outside RAM"):
+        m.load_elf(path)
+    m.map_ram(0, 0x10000)
+    m.load_elf(path)
+    assert m.pc == 0 and m.run(max_insns=10_000).kind == "poweroff"
+    assert m.serial_output == b"Hello from pyaarch64!\n"
