@@ -134,7 +134,7 @@ class Cpu:
         self._hcb = MMIO_CB(trampoline)
         self.ctl[O.C_HOOK_FN] = address_of(self._hcb)
 
-    def set_hooks(self, ranges, mem_ranges=(), exceptions=False):
+    def set_hooks(self, ranges, mem_ranges=(), exceptions=False, invalid=False):
         """The hook table (cpu/hooks.py): code ranges [(begin, end), ...] (virtual,
         end exclusive), memory ranges [(begin, end, MEM_R | MEM_W), ...], and whether
         exception entries call the host.  Changed code ranges drop the decode cache
@@ -156,7 +156,8 @@ class Cpu:
         for k, (b, e, rw) in enumerate(mem_ranges):
             t[H.MEM_FIRST + 3 * k:H.MEM_FIRST + 3 * k + 3] = (b, e, rw)
         t[H.HOOKS_NMEM] = len(mem_ranges)
-        self.ctl[O.C_HOOK_FLAGS] = (O.HF_EXC if exceptions else 0) | (O.HF_MEM if mem_ranges else 0)
+        self.ctl[O.C_HOOK_FLAGS] = ((O.HF_EXC if exceptions else 0) | (O.HF_MEM if mem_ranges else 0)
+                                    | (O.HF_INVALID if invalid else 0))
         if (t[:H.MEM_FIRST] != old_code).any():
             self.ctl[O.C_HOOK_DONE] = 0
             if self.pslot is not None:

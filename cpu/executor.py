@@ -26,7 +26,8 @@ from numba import njit
 from pyaarch64.cpu.ops import (SH_RD, SH_RN, SH_RM, SH_RA, SH_AUX, OPMASK,
                                C_DAIF, C_EL, C_EXCL_ADDR, C_EXIT_A, C_EXIT_B, C_EXIT_C, C_FEAT,
                                C_GROUP, C_HOT_CALLS, C_HOT_LEFT, C_HOT_W0, C_HOT_W1, C_ICOUNT,
-                               C_HOOK_DONE, C_HOOK_SEQ, C_HOOK_SEQN, C_COV_ON,
+                               C_HOOK_DONE, C_HOOK_SEQ, C_HOOK_SEQN, C_COV_ON, C_HOOK_FLAGS, C_CB_ERR,
+                               HF_INVALID,
                                C_IL, C_IRQ, C_LEAVES, C_MEMSLOW, C_NZCV, C_PATH, C_PC, C_STOP,
                                C_TLB_EL, C_VEC_CALLS, C_VEC_INSNS, C_VEC_OPS, C_VEC_PC,
                                EXIT_BUDGET, EXIT_CB_ERROR, EXIT_DATA_ABORT, EXIT_EXC_LOOP,
@@ -37,14 +38,15 @@ from pyaarch64.cpu.opids import (HOT_FIRST, OP_CLREX, OP_CRC32, OP_HOOK, OP_MRS,
                                  OP_STP, OP_STRR, OP_UNDEF, OP_WFI, unpack_CRC32, unpack_MRS)
 from pyaarch64.cpu.alu import crc32
 from pyaarch64.cpu.memory import (TLB_ENTRIES, T_EXEC, fetch_page, alloc_slot, tlb_flush_data,
-                                  access_slow, acc_fsc, tlb_check_el, branch_target,
+                                  access_slow, acc_fsc, tlb_check_el, branch_target, FSC_EXT,
                                   ACC_OK, ACC_CBERR)
 from pyaarch64.cpu.exceptions import (undefined, data_abort, insn_abort, pc_align_fault,
                                       illegal_state, take_interrupt, wfi, exc_stuck)
 from pyaarch64.cpu.isa._decoder import predecode
 from pyaarch64.cpu.groups import run_group, GROUP_OF, G_FP, G_SIMD, G_VEC, G_COV
 from pyaarch64.cpu.hotloop import hot_call, hot_call_at, specialise, generic, IS_HOT, IS_MEM
-from pyaarch64.cpu.hooks import hooked, block_bytes, ends_block, ask, HOOKS_N, HK_CODE, HK_BLOCK, HA_ERROR, HA_STOP, HA_JUMP
+from pyaarch64.cpu.hooks import (hooked, block_bytes, ends_block, ask, call_host, HOOKS_N, HK_CODE,
+                                 HK_BLOCK, HK_INVALID, HA_ERROR, HA_STOP, HA_JUMP)
 from pyaarch64.cpu.operands import mem_operands, writeback, sx_load
 
 U0 = np.uint64(0)
@@ -243,6 +245,14 @@ def run(regs, ctl, sysr, sysmap, bus, budget, state):
                 hp = fetch_page(ctl, sysr, mem, tlb, pc)
             if hp < 0:
                 fsc = -1 - hp
+                if fsc == FSC_EXT and (ctl[C_HOOK_FLAGS] & HF_INVALID) != U0:
+                    # a fetch from no RAM: mem_invalid hooks may map some (cpu/hooks.py)
+                    ctl[C_PC] = pc
+                    ctl[C_NZCV] = np.uint64(nzcv)
+                    call_host(ctl, pc, np.uint32(4), HK_INVALID, U0)
+                    if ctl[C_CB_ERR] != U0:
+                        exitc = EXIT_CB_ERROR          # (or a retry: the host knows)
+                        break
                 if ctl[C_VEC_PC] == pc:
                     # the vector of the exception just taken cannot be fetched
                     ctl[C_EXIT_A] = pc

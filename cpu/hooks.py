@@ -39,6 +39,8 @@ HK_BLOCK = 2
 HK_EXC = 4                        # hcb(ELR, EC, HK_EXC, vector offset) after exception entry
 HK_READ = 8                       # hcb(va, size, HK_READ, value read)
 HK_WRITE = 16                     # hcb(va, size, HK_WRITE, value to be written)
+HK_INVALID = 32                   # hcb(pc, 4, HK_INVALID, 0): a fetch from no RAM (data
+                                  # accesses reach the board's MMIO callback instead)
 
 HA_GO = 0
 HA_STOP = 1

@@ -12,7 +12,7 @@ from pyaarch64.machine.virt import VirtMachine, StopReason  # noqa: F401  (re-ex
 from pyaarch64.errors import MachineError
 
 
-KINDS = ("code", "block", "mem_read", "mem_write", "exception", "intr")
+KINDS = ("code", "block", "mem_read", "mem_write", "exception", "intr", "mem_invalid")
 
 
 class MmioDevice:
@@ -200,6 +200,12 @@ class Machine:
                  ec, esr, far, return_address, vector)
         'intr'   callback(machine, intno): the same with QEMU's exception number, as
                  Unicorn's UC_HOOK_INTR
+        'mem_invalid'
+                 callback(machine, access, address, size, value) -> bool for an
+                 access ('read', 'write' or 'fetch') to a physical address with no RAM
+                 and no device in [begin, end]: return True after mapping something
+                 there (map_ram, map_mmio) and the instruction runs again; otherwise
+                 the access fails as without the hook (a guest external abort)
 
         With user_data, it is passed as the last argument (Unicorn's shape).  The
         callback sees committed state; it may read and write registers and memory,

@@ -13,10 +13,19 @@ Ranges are Unicorn's: `begin`..`end` inclusive, and begin > end means every addr
 """
 from dataclasses import dataclass
 
-from pyaarch64.cpu.hooks import (HA_GO, HA_JUMP, HA_STOP, HK_BLOCK, HK_EXC, HK_READ, HK_WRITE,
-                                 MEM_R, MEM_W)
+from pyaarch64.cpu import ops as O
+from pyaarch64.cpu.hooks import (HA_GO, HA_JUMP, HA_STOP, HK_BLOCK, HK_EXC, HK_INVALID, HK_READ,
+                                 HK_WRITE, MEM_R, MEM_W)
 
 ALL = (1, 0)                     # Unicorn's "every address"
+
+
+class _Retry(Exception):
+    """cpu.callback_error's value when an invalid-memory hook asks for the access to
+    be tried again (the instruction stops without effect and runs again)."""
+
+
+RETRY = _Retry()
 M64 = (1 << 64) - 1
 
 
@@ -75,6 +84,7 @@ class Hooks:
         self.untils = set()             # run(until=) addresses (kept: re-decoding costs)
         self.until = None               # the current run's
         self.stop_reason = None         # set when a hook stops the run
+        self.invalid = []               # mem_invalid hooks (CodeHook), called from the board
         self._next = 1
         self._spans = ()
         vm.cpu.attach_hooks(self.dispatch)
@@ -93,6 +103,26 @@ class Hooks:
         del self.code[handle]
         self._sync()
         return True
+
+    def invalid_access(self, access, addr, size, value):
+        """An access to a physical address with nothing behind it: the mem_invalid
+        hooks decide.  True: one of them returned True (it mapped memory): the
+        instruction stops without effect and runs again (cpu.callback_error = RETRY,
+        which ends the jitted loop)."""
+        retry = False
+        for h in list(self.invalid):
+            if h.covers(addr) or (h.begin <= addr + size - 1 <= h.end):
+                if h.has_user_data:
+                    r = h.callback(self.owner, access, addr, size, value, h.user_data)
+                else:
+                    r = h.callback(self.owner, access, addr, size, value)
+                retry = retry or bool(r)
+        if retry:
+            cpu = self.vm.cpu
+            cpu.callback_error = RETRY
+            cpu.ctl[O.C_CB_ERR] = 1
+            cpu.ctl[O.C_STOP] = 1
+        return retry
 
     def add_breakpoint(self, addr):
         if addr not in self.breakpoints:
@@ -116,6 +146,7 @@ class Hooks:
 
     def _sync(self):
         hs = list(self.code.values())
+        self.invalid = [h for h in hs if h.kind == "mem_invalid"]
         spans = sorted({h.span() for h in hs if h.kind in ("code", "block")}
                        | {(a, a + 4) for a in self.breakpoints | self.untils})
         merged = []
@@ -127,13 +158,16 @@ class Hooks:
         mem = tuple(sorted({h.span() + (MEM_R if h.kind == "mem_read" else MEM_W,)
                             for h in hs if h.kind in ("mem_read", "mem_write")}))
         exc = any(h.kind in ("exception", "intr") for h in hs)
-        key = (tuple(merged), mem, exc)
+        key = (tuple(merged), mem, exc, bool(self.invalid))
         if key != self._spans:
             self._spans = key
-            self.vm.cpu.set_hooks(merged, mem, exc)
+            self.vm.cpu.set_hooks(merged, mem, exc, bool(self.invalid))
 
     # --- the core's callback -----------------------------------------------------------
     def dispatch(self, pc, size, kind, value):
+        if kind & HK_INVALID:
+            self.invalid_access("fetch", pc, size, 0)
+            return HA_GO
         if kind & (HK_READ | HK_WRITE):
             return self._memory(pc, size, kind, value)
         if kind & HK_EXC:

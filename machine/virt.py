@@ -16,7 +16,7 @@ from pyaarch64.machine.pl011 import PL011
 from pyaarch64.machine.virt_devices import attach_devices, reset_devices
 from pyaarch64.machine import psci
 from pyaarch64.machine import loader
-from pyaarch64.machine.hooks import Hooks
+from pyaarch64.machine.hooks import Hooks, RETRY
 from pyaarch64.errors import MachineError, MemoryAccessError
 from pyaarch64.machine.semihosting import Semihosting, SemihostingExit, HLT_SEMIHOSTING
 
@@ -216,6 +216,9 @@ class VirtMachine:
                         self.cpu.ctl[O.C_STOP] = 2
                     return v
                 return dev.read(addr - base, size)
+        if self.hooks.invalid and self.hooks.invalid_access(
+                "write" if is_write else "read", addr, size, value):
+            return 0                # (the access is tried again: Hooks.invalid_access)
         if self.tracer is not None:
             self.tracer.guest_error(
                 f"Invalid {'write' if is_write else 'read'} at addr 0x{addr:X}, size {size}, "
@@ -438,6 +441,11 @@ class VirtMachine:
             return self._undef_here()
         if ex == O.EXIT_WFI:
             return self._wfi()
+        if ex in (O.EXIT_CB_ERROR, O.EXIT_STOP) and cpu.callback_error is RETRY:
+            cpu.callback_error = None       # an invalid-memory hook mapped something: again
+            ctl[O.C_CB_ERR] = 0
+            ctl[O.C_STOP] = 0
+            return None
         if ex == O.EXIT_STOP and cpu.callback_error is None:
             r, self.hooks.stop_reason = self.hooks.stop_reason, None
             return r or StopReason("stopped", 0, cpu.pc, message="stopped")

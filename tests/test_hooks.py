@@ -217,3 +217,37 @@ def test_an_exception_hook_may_stop_the_run_at_the_vector():
     r = m.run(max_insns=50_000_000)
     assert r.kind == "stopped" and m.pc == r.pc and (m.reg_read("ESR_EL1") >> 26) == 0x15
     assert m.pc & 0x7FF in (0x000, 0x200, 0x400)                   # a synchronous vector
+
+
+def _words(*ws):
+    return b"".join(w.to_bytes(4, "little") for w in ws)
+
+
+def test_invalid_memory_hooks_may_map_memory_and_retry():
+    """A load from 0x1000_0000 and then a branch to 0x2000_0000, neither mapped: the hook
+    maps RAM (with data, with code) and the instructions run again; a hook that
+    declines leaves the access failing as before."""
+    m = pyaarch64.Machine(machine="virt-7.2")
+    # movz x1, #0x1000, lsl #16; ldr x0, [x1]; movz x2, #0x2000, lsl #16; br x2
+    m.mem_write(0x4000_0000, _words(0xD2A20001, 0xF9400020, 0xD2A40002, 0xD61F0040))
+    m.pc = 0x4000_0000
+    seen = []
+
+    def on_invalid(mm, access, addr, size, value):
+        seen.append((access, addr, size))
+        if access == "read":
+            mm.map_ram(0x1000_0000, 0x1000)
+            mm.mem_write(0x1000_0000, (0x1234).to_bytes(8, "little"))
+        else:
+            mm.map_ram(0x2000_0000, 0x1000)
+            mm.mem_write(0x2000_0000, _words(0x91000400, 0x14000000))   # add x0, x0, #1; b .
+        return True
+    m.hook_add("mem_invalid", on_invalid)
+    r = m.run(max_insns=20)
+    assert r.kind == "budget" and m.reg_read("x0") == 0x1235 and m.pc == 0x2000_0004
+    assert seen == [("read", 0x1000_0000, 8), ("fetch", 0x2000_0000, 4)]
+    m2 = pyaarch64.Machine(machine="virt-7.2")
+    m2.mem_write(0x4000_0000, _words(0xD2A20001, 0xF9400020))
+    m2.pc = 0x4000_0000
+    m2.hook_add("mem_invalid", lambda mm, *a: False)
+    assert m2.run(max_insns=20).kind == "data-abort"
