@@ -31,6 +31,8 @@ def put_back(regs, f_regs, sysr, f_sysr, ctl, idx, f_ctl, dirty64, mem, base, ps
     for k in range(idx.shape[0]):
         ctl[idx[k]] = f_ctl[k]
     n = 0
+    m64 = mem.view(np.uint64)
+    b64 = base.view(np.uint64)
     for w in range(dirty64.shape[0]):
         v = dirty64[w]
         if v == U0:
@@ -40,9 +42,9 @@ def put_back(regs, f_regs, sysr, f_sysr, ctl, idx, f_ctl, dirty64, mem, base, ps
             if (v >> np.uint64(8 * k)) & np.uint64(0xFF) == U0:
                 continue
             p = w * 8 + k
-            o = p << 12
-            for j in range(o, o + 4096):
-                mem[j] = base[j]
+            o = p << 9                      # (in 64-bit words)
+            for j in range(o, o + 512):
+                m64[j] = b64[j]
             s = pslot[p]
             if s >= 0:
                 slotpage[s] = -1
