@@ -1,6 +1,6 @@
 """The memory side of the machine, handed through the jitted core as one value.
 
-    Bus(mem, tlb, pslot, slotpage, dcache, dirty, hooks)
+    Bus(mem, tlb, pslot, slotpage, dcache, dirty, hooks, prot)
 
 mem       guest RAM (uint8, C-contiguous)
 tlb       the soft TLB (cpu/memory.py)
@@ -11,6 +11,8 @@ dirty     RAM page -> 1 when written since the last snapshot epoch (uint8; see
           Cpu.new_epoch: a page enters the write TLB only through memory.access1
           or DC ZVA, which mark it, and an epoch starts with the write TLB empty)
 hooks     the code-hook table (cpu/hooks.py): [n, 0, begin, end, ...]
+prot      RAM page -> what the harness forbids there (cpu/hooks.py PROT_NO_*; 0: nothing):
+          such a page never enters the soft TLB, its accesses come to the slow path
 
 (The MMIO and hook callbacks are called through their addresses in ctl:
 cpu/mmio.py.)  A namedtuple: numba passes it as a tuple of its fields, so reading `bus.mem` in
@@ -20,4 +22,4 @@ RAM is attached.
 """
 from collections import namedtuple
 
-Bus = namedtuple("Bus", "mem tlb pslot slotpage dcache dirty hooks")
+Bus = namedtuple("Bus", "mem tlb pslot slotpage dcache dirty hooks prot")

@@ -98,6 +98,8 @@ class Cpu:
         self.pslot = np.full(len(mem) // 4096, -1, dtype=np.int32)
         self.slotpage[:] = -1           # (no slot in use: alloc_slot clears a slot it hands out)
         self.dirty = np.ones(len(mem) // 4096, dtype=np.uint8)   # (no epoch yet: all of it)
+        self.prot = np.zeros(len(mem) // 4096, dtype=np.uint8)
+        self.ctl[O.C_HOOK_FLAGS] = int(self.ctl[O.C_HOOK_FLAGS]) & ~O.HF_PROT
         self.tlb[0::2] = INVALID
 
     def attach_mmio(self, fn):
@@ -157,7 +159,8 @@ class Cpu:
             t[H.MEM_FIRST + 3 * k:H.MEM_FIRST + 3 * k + 3] = (b, e, rw)
         t[H.HOOKS_NMEM] = len(mem_ranges)
         self.ctl[O.C_HOOK_FLAGS] = ((O.HF_EXC if exceptions else 0) | (O.HF_MEM if mem_ranges else 0)
-                                    | (O.HF_INVALID if invalid else 0))
+                                    | (O.HF_INVALID if invalid else 0)
+                                    | (int(self.ctl[O.C_HOOK_FLAGS]) & O.HF_PROT))
         if (t[:H.MEM_FIRST] != old_code).any():
             self.ctl[O.C_HOOK_DONE] = 0
             if self.pslot is not None:
@@ -417,7 +420,8 @@ class Cpu:
     def bus(self):
         """RAM, soft TLB, decode-slot maps and MMIO callback as the one value the
         jitted core passes around (cpu/bus.py)."""
-        return Bus(self.mem, self.tlb, self.pslot, self.slotpage, self.dcache, self.dirty, self.hooks)
+        return Bus(self.mem, self.tlb, self.pslot, self.slotpage, self.dcache, self.dirty, self.hooks,
+                   self.prot)
 
     def run(self, budget):
         """Run up to `budget` instructions; returns an EXIT_* code (cpu.ops)."""
@@ -446,6 +450,14 @@ class Cpu:
                 return ex
             if budget <= 0:
                 return O.EXIT_BUDGET
+
+    def protect(self, off, n, forbid):
+        """Forbid accesses (hooks.PROT_NO_* bits) to the RAM pages [off, off+n) of the
+        RAM array (0: allow everything again); the soft TLB is emptied."""
+        self.prot[off >> 12:(off + n + 4095) >> 12] = forbid
+        flags = int(self.ctl[O.C_HOOK_FLAGS]) & ~O.HF_PROT
+        self.ctl[O.C_HOOK_FLAGS] = flags | (O.HF_PROT if self.prot.any() else 0)
+        self.tlb[0::2] = INVALID
 
     # --- coverage --------------------------------------------------------------
     def set_coverage(self, size):

@@ -27,7 +27,7 @@ from pyaarch64.cpu.ops import (SH_RD, SH_RN, SH_RM, SH_RA, SH_AUX, OPMASK,
                                C_DAIF, C_EL, C_EXCL_ADDR, C_EXIT_A, C_EXIT_B, C_EXIT_C, C_FEAT,
                                C_GROUP, C_HOT_CALLS, C_HOT_LEFT, C_HOT_W0, C_HOT_W1, C_ICOUNT,
                                C_HOOK_DONE, C_HOOK_SEQ, C_HOOK_SEQN, C_COV_ON, C_HOOK_FLAGS, C_CB_ERR,
-                               HF_INVALID,
+                               HF_INVALID, HF_PROT,
                                C_IL, C_IRQ, C_LEAVES, C_MEMSLOW, C_NZCV, C_PATH, C_PC, C_STOP,
                                C_TLB_EL, C_VEC_CALLS, C_VEC_INSNS, C_VEC_OPS, C_VEC_PC,
                                EXIT_BUDGET, EXIT_CB_ERROR, EXIT_DATA_ABORT, EXIT_EXC_LOOP,
@@ -46,7 +46,8 @@ from pyaarch64.cpu.isa._decoder import predecode
 from pyaarch64.cpu.groups import run_group, GROUP_OF, G_FP, G_SIMD, G_VEC, G_COV
 from pyaarch64.cpu.hotloop import hot_call, hot_call_at, specialise, generic, IS_HOT, IS_MEM
 from pyaarch64.cpu.hooks import (hooked, block_bytes, ends_block, ask, call_host, HOOKS_N, HK_CODE,
-                                 HK_BLOCK, HK_INVALID, HA_ERROR, HA_STOP, HA_JUMP)
+                                 HK_BLOCK, HK_INVALID, HK_PROT, PROT_NO_X, HA_ERROR, HA_STOP,
+                                 HA_JUMP)
 from pyaarch64.cpu.operands import mem_operands, writeback, sx_load
 
 U0 = np.uint64(0)
@@ -273,6 +274,14 @@ def run(regs, ctl, sysr, sysmap, bus, budget, state):
                 continue
             ctl[C_VEC_PC] = M64
             page = hp >> 12
+            if (ctl[C_HOOK_FLAGS] & HF_PROT) != U0 and (bus.prot[page] & PROT_NO_X) != 0:
+                # a page mem_protect forbids executing: out of the exec TLB, ask the host
+                tlb[((vpage & TLB_IDX) + EXEC_BASE) << U1] = M64
+                ctl[C_PC] = pc
+                ctl[C_NZCV] = np.uint64(nzcv)
+                call_host(ctl, pc, np.uint32(4), HK_PROT, U2)
+                exitc = EXIT_CB_ERROR
+                break
             cslot = np.int64(pslot[page])
             if cslot < 0:
                 cslot = alloc_slot(ctl, bus, page)

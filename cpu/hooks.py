@@ -41,6 +41,9 @@ HK_READ = 8                       # hcb(va, size, HK_READ, value read)
 HK_WRITE = 16                     # hcb(va, size, HK_WRITE, value to be written)
 HK_INVALID = 32                   # hcb(pc, 4, HK_INVALID, 0): a fetch from no RAM (data
                                   # accesses reach the board's MMIO callback instead)
+HK_PROT = 64                      # hcb(va, size, HK_PROT, 0 read / 1 write / 2 fetch): an
+                                  # access Machine.mem_protect forbids (bus.prot)
+PROT_NO_R, PROT_NO_W, PROT_NO_X = 1, 2, 4     # bus.prot[page] bits
 
 HA_GO = 0
 HA_STOP = 1

@@ -16,9 +16,10 @@ import numpy as np
 from numba import njit
 
 from pyaarch64.cpu.ops import (C_RAM_BASE, C_RAM_SIZE, C_MMIO_ERR, C_CB_ERR, C_SLOT_RR, C_EL,
-                               C_TLB_EL, C_MMIO_FN, C_HOOK_FLAGS, HF_MEM, C_XRAM_N, C_XRAM)
+                               C_TLB_EL, C_MMIO_FN, C_HOOK_FLAGS, HF_MEM, HF_PROT, C_XRAM_N, C_XRAM)
 from pyaarch64.cpu.mmio import call_c
-from pyaarch64.cpu.hooks import mem_hooked, call_host, HK_READ, HK_WRITE
+from pyaarch64.cpu.hooks import (mem_hooked, call_host, HK_READ, HK_WRITE, HK_PROT, PROT_NO_R,
+                                 PROT_NO_W)
 from pyaarch64.cpu.sysregs import (R_VAL, S_SCTLR_EL1, S_TCR_EL1, S_TTBR0_EL1, S_TTBR1_EL1,
                                    S_ID_AA64MMFR0_EL1)
 
@@ -460,6 +461,15 @@ def access1_pa(ctl, bus, va, pa, size, is_write, value, fill):
         vpage = va >> U12
         idx = np.int64(vpage & np.uint64(TLB_ENTRIES - 1))
         addend = np.uint64(off & ~0xFFF) - (vpage << U12)
+        if (ctl[C_HOOK_FLAGS] & HF_PROT) != U0 and bus.prot[page] != 0:
+            # a page the harness protects (Machine.mem_protect): never in the soft TLB;
+            # a forbidden access asks the host, which retries or stops the run
+            fill = False
+            if (bus.prot[page] & (PROT_NO_W if is_write else PROT_NO_R)) != 0:
+                call_host(ctl, va, size, HK_PROT, U1 if is_write else U0)
+                if ctl[C_CB_ERR] != U0:
+                    return ACC_CBERR, U0, va
+                return ACC_ABORT, U0, va
         if is_write:
             bus.dirty[page] = 1             # (written in this snapshot epoch: Cpu.new_epoch)
             s = np.int64(bus.pslot[page])

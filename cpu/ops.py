@@ -122,6 +122,7 @@ C_HOOK_FLAGS = 63   # which other hooks exist: HF_EXC (exception entry), HF_MEM 
 HF_EXC = 1
 HF_MEM = 2
 HF_INVALID = 4      # mem_invalid hooks: a fetch from no RAM asks the host first
+HF_PROT = 8         # some RAM page has harness protections (bus.prot, Machine.mem_protect)
 # coverage (cpu/hotcov.py): an AFL-shaped edge bitmap in the CPU's state array
 C_COV_ON = 64       # 1: the executor runs the coverage loop
 C_COV_PREV = 65     # AFL's prev_loc (the last branch target's hash >> 1)

@@ -68,7 +68,7 @@ def sys_insn(regs, ctl, sysr, bus, pc, k, rt):
         if fsc < 0 and ((ctl[C_HOOK_FLAGS] & np.uint64(HF_MEM)) == U0
                         or not mem_hooked(bus.hooks, base, np.int64(bs), True)[1]):
             hoff = ram_offset(ctl, pa)
-            if hoff >= 0:
+            if hoff >= 0 and bus.prot[hoff >> 12] == 0:
                 drop_code_page(bus.pslot, bus.slotpage, hoff >> 12)
                 bus.dirty[hoff >> 12] = 1
                 bus.mem[hoff:hoff + np.int64(bs)] = 0

@@ -156,6 +156,18 @@ class Machine:
 
     mem_map = map_ram
 
+    def mem_protect(self, address: int, size: int, perms="rwx") -> None:
+        """Forbid, on the RAM pages [address, address+size) (physical, 4 KiB aligned),
+        the accesses `perms` leaves out: a string of r, w, x (or Unicorn's bits
+        1 read, 2 write, 4 exec).  A forbidden access asks the mem_invalid hooks
+        (access 'read-prot', 'write-prot' or 'fetch-prot'; True: try it again),
+        else the run stops with StopReason 'protection' before the instruction.
+        The guest's own MMU permissions are separate (its exceptions).  Host access
+        (mem_read/mem_write) is not restricted."""
+        if isinstance(perms, int):
+            perms = "".join(c for c, b in (("r", 1), ("w", 2), ("x", 4)) if perms & b)
+        self._m.protect(int(address), int(size), perms)
+
     def mem_regions(self) -> list:
         """[(begin, end, kind, name)] by physical address: 'ram' and each 'mmio'
         device (the board's and map_mmio's)."""

@@ -14,8 +14,8 @@ Ranges are Unicorn's: `begin`..`end` inclusive, and begin > end means every addr
 from dataclasses import dataclass
 
 from pyaarch64.cpu import ops as O
-from pyaarch64.cpu.hooks import (HA_GO, HA_JUMP, HA_STOP, HK_BLOCK, HK_EXC, HK_INVALID, HK_READ,
-                                 HK_WRITE, MEM_R, MEM_W)
+from pyaarch64.cpu.hooks import (HA_GO, HA_JUMP, HA_STOP, HK_BLOCK, HK_EXC, HK_INVALID, HK_PROT,
+                                 HK_READ, HK_WRITE, MEM_R, MEM_W)
 
 ALL = (1, 0)                     # Unicorn's "every address"
 
@@ -26,6 +26,15 @@ class _Retry(Exception):
 
 
 RETRY = _Retry()
+
+
+class ProtectionFault(Exception):
+    """cpu.callback_error's value when an access mem_protect forbids is not retried:
+    the run stops with StopReason 'protection'."""
+
+    def __init__(self, access, address, size):
+        super().__init__(f"{access} of {size} bytes at 0x{address:x}, which mem_protect forbids")
+        self.access, self.address, self.size = access, address, size
 M64 = (1 << 64) - 1
 
 
@@ -165,6 +174,14 @@ class Hooks:
 
     # --- the core's callback -----------------------------------------------------------
     def dispatch(self, pc, size, kind, value):
+        if kind & HK_PROT:
+            access = ("read", "write", "fetch")[value]
+            if not self.invalid_access(f"{access}-prot", pc, size, 0):
+                cpu = self.vm.cpu
+                cpu.callback_error = ProtectionFault(access, pc, size)
+                cpu.ctl[O.C_CB_ERR] = 1
+                cpu.ctl[O.C_STOP] = 1
+            return HA_GO
         if kind & HK_INVALID:
             self.invalid_access("fetch", pc, size, 0)
             return HA_GO

@@ -16,7 +16,7 @@ from pyaarch64.machine.pl011 import PL011
 from pyaarch64.machine.virt_devices import attach_devices, reset_devices
 from pyaarch64.machine import psci
 from pyaarch64.machine import loader
-from pyaarch64.machine.hooks import Hooks, RETRY
+from pyaarch64.machine.hooks import Hooks, RETRY, ProtectionFault
 from pyaarch64.errors import MachineError, MemoryAccessError
 from pyaarch64.machine.semihosting import Semihosting, SemihostingExit, HLT_SEMIHOSTING
 
@@ -29,7 +29,7 @@ class StopReason:
 
     kind: 'poweroff' | 'reset' | 'semihosting-exit' | 'budget' | 'undefined' |
           'fetch-abort' | 'data-abort' | 'exception-loop' | 'stopped' | 'halted' |
-          'breakpoint' | 'until' | 'timeout' | 'callback-error'
+          'breakpoint' | 'until' | 'timeout' | 'protection' | 'callback-error'
     error: for 'callback-error', the exception a hook or device callback raised
     """
     kind: str
@@ -183,6 +183,21 @@ class VirtMachine:
             out.append((self.translate(va), k))
             va, n = va + k, n - k
         return out
+
+    def protect(self, addr, size, perms):
+        """Forbid what `perms` (r, w, x) leaves out on the RAM pages [addr, addr+size)
+        (physical, 4 KiB aligned, RAM only); perms 'rwx' allows everything again."""
+        from pyaarch64.cpu.hooks import PROT_NO_R, PROT_NO_W, PROT_NO_X
+        if addr % 4096 or size % 4096 or size <= 0:
+            raise MachineError(f"mem_protect 0x{addr:x}+0x{size:x}: 4 KiB aligned, size above 0")
+        if set(perms) - set("rwx"):
+            raise MachineError(f"mem_protect: perms {perms!r} is not a subset of 'rwx'")
+        off = self._ram_off(addr, size)
+        if self._ram_off(addr + size - 4096, 4096) != off + size - 4096:
+            raise MachineError(f"mem_protect 0x{addr:x}+0x{size:x} spans more than one RAM region")
+        forbid = ((0 if "r" in perms else PROT_NO_R) | (0 if "w" in perms else PROT_NO_W)
+                  | (0 if "x" in perms else PROT_NO_X))
+        self.cpu.protect(off, size, forbid)
 
     def regions(self):
         """[(begin, end, kind, name)]: RAM and every device, by physical address."""
@@ -441,6 +456,12 @@ class VirtMachine:
             return self._undef_here()
         if ex == O.EXIT_WFI:
             return self._wfi()
+        if ex in (O.EXIT_CB_ERROR, O.EXIT_STOP) and isinstance(cpu.callback_error, ProtectionFault):
+            f, cpu.callback_error = cpu.callback_error, None
+            ctl[O.C_CB_ERR] = 0
+            ctl[O.C_STOP] = 0
+            return StopReason("protection", 1, cpu.pc, address=f.address,
+                              message=f"{f} (PC 0x{cpu.pc:x})")
         if ex in (O.EXIT_CB_ERROR, O.EXIT_STOP) and cpu.callback_error is RETRY:
             cpu.callback_error = None       # an invalid-memory hook mapped something: again
             ctl[O.C_CB_ERR] = 0

@@ -251,3 +251,33 @@ def test_invalid_memory_hooks_may_map_memory_and_retry():
     m2.pc = 0x4000_0000
     m2.hook_add("mem_invalid", lambda mm, *a: False)
     assert m2.run(max_insns=20).kind == "data-abort"
+
+
+def test_mem_protect_stops_or_asks_the_invalid_hook():
+    """A page made read-only: the store stops the run ('protection') before it lands;
+    a mem_invalid hook that lifts the protection lets it run again; a page made
+    non-executable stops a branch into it; 'rwx' allows everything again."""
+    m, s = guest()
+    page = s["cell"] & ~0xFFF
+    m.mem_protect(page, 0x1000, "rx")
+    r = m.run(max_insns=1000)
+    assert (r.kind, r.address, m.pc) == ("protection", s["cell"], s["after"] + 8)
+    assert "write of 8 bytes at" in r.message and m.mem_read(s["cell"], 8) == bytes(8)
+    seen = []
+
+    def lift(mm, access, addr, size, value):
+        seen.append(access)
+        mm.mem_protect(page, 0x1000, "rwx")
+        return True
+    m.hook_add("mem_invalid", lift)
+    assert m.run(max_insns=1000).kind == "poweroff" and seen == ["write-prot"]
+    assert int.from_bytes(m.mem_read(s["cell"], 8), "little") == 110
+    m2, s2 = guest()
+    m2.mem_protect(s2["func"] & ~0xFFF, 0x1000, 5)              # r-x: Unicorn's bits
+    m2.mem_protect(s2["func"] & ~0xFFF, 0x1000, "r")            # no exec at all
+    r = m2.run(max_insns=1000)
+    assert r.kind == "protection" and "fetch of 4 bytes" in r.message and m2.pc == s2["_start"]
+    with pytest.raises(pyaarch64.MachineError):
+        m2.mem_protect(0x123, 0x1000, "r")
+    with pytest.raises(pyaarch64.MachineError):
+        m2.mem_protect(0x4000_0000, 0x1000, "q")
