@@ -111,6 +111,7 @@ class Machine:
         as the CPU would).  The value must fit the register (negative: two's
         complement); RegisterError otherwise, or for unknown or read-only registers."""
         self._m.cpu.set_reg(name, value)
+        self._m._step_key = None            # (a timer register may have changed)
 
     def sysregs(self):
         """Every readable system register of the CPU model, name -> value (the table
