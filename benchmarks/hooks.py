@@ -35,11 +35,9 @@ def mix_run(elf, setup):
 
 def hook_call_cost():
     import pyaarch64
-    from guestbuild import build
-    from elftools.elf.elffile import ELFFile
+    from guestbuild import build, symbols
     path = build("dirty.S")
-    with open(path, "rb") as f:
-        syms = {s.name: s["st_value"] for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols()}
+    syms = symbols(path)
     n = 2_000_000
     out = []
     for hooked in (False, True, False, True):
@@ -70,22 +68,12 @@ def hook_call_cost():
 def unicorn_costs():
     import unicorn as U
     from unicorn.arm64_const import UC_ARM64_REG_PC
-    from guestbuild import build
-    from elftools.elf.elffile import ELFFile
+    from guestbuild import build, symbols
+    from restore import unicorn_machine
     path = build("dirty.S")
-    uc = U.Uc(U.UC_ARCH_ARM64, U.UC_MODE_ARM)
-    uc.mem_map(0x40000000, 128 << 20)
+    uc, entry = unicorn_machine(path)
     uc.mem_map(0x09000000, 0x1000)
-    with open(path, "rb") as f:
-        elf = ELFFile(f)
-        entry = elf.header.e_entry
-        for seg in elf.iter_segments():
-            if seg["p_type"] == "PT_LOAD":
-                uc.mem_write(seg["p_paddr"], seg.data())
-        syms = {s.name: s["st_value"] for s in elf.get_section_by_name(".symtab").iter_symbols()}
-    # dirty.S uses DC ZVA and IC IVAU: unicorn runs it at EL0 where those trap unless
-    # allowed; measure the loop from `loop` on with the stores only
-    uc.reg_write(UC_ARM64_REG_PC, entry)
+    syms = symbols(path)
     calls = [0]
 
     def cb(u, a, size, ud):

@@ -19,6 +19,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
+sys.path.insert(0, HERE)
 
 INPUT = 0x40200000
 RAM = 128 << 20
@@ -73,53 +74,59 @@ def inputs(n):
     return [bytes(rng.getrandbits(8) for _ in range(64)) for _ in range(n)]
 
 
+def execs_per_second(one, seconds):
+    """How many times per second one(data) runs, over `seconds`, on 100 inputs in turn."""
+    data = inputs(100)
+    n = 0
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        for d in data:
+            one(d)
+        n += len(data)
+    return n / (time.perf_counter() - t0)
+
+
 def fuzz_pyaarch64(seconds):
     import pyaarch64
     from guestbuild import build
     m = pyaarch64.Machine(machine="virt-7.2", ram_size=RAM)
     m.load_elf(build("bench_parse.S"))
     snap = m.snapshot()
-    data = inputs(1000)
-    n = 0
-    t0 = time.perf_counter()
-    while time.perf_counter() - t0 < seconds:
-        for d in data[:100]:
-            m.restore(snap)
-            m.mem_write(INPUT, d)
-            r = m.run(max_insns=10_000)
-            n += 1
+
+    def one(d):
+        m.restore(snap)
+        m.mem_write(INPUT, d)
+        r = m.run(max_insns=10_000)
         assert r.kind == "poweroff", r
-    return n / (time.perf_counter() - t0)
+    return execs_per_second(one, seconds)
 
 
 def fuzz_unicorn(seconds):
+    from guestbuild import build, symbols
+    path = build("bench_parse.S")
+    uc, entry = unicorn_machine(path)
+    done = symbols(path)["done"]
+    ctx = uc.context_save()
+
+    def one(d):
+        uc.context_restore(ctx)
+        uc.mem_write(INPUT, d)
+        uc.emu_start(entry, done)
+    return execs_per_second(one, seconds)
+
+
+def unicorn_machine(path, ram=RAM):
+    """A unicorn with RAM at 0x4000_0000, the ELF's segments in it, PC at its entry."""
     import unicorn as U
     from unicorn.arm64_const import UC_ARM64_REG_PC
-    from elftools.elf.elffile import ELFFile
-    from guestbuild import build
-    path = build("bench_parse.S")
+    from run import load_segments
     uc = U.Uc(U.UC_ARCH_ARM64, U.UC_MODE_ARM)
-    uc.mem_map(0x40000000, RAM)
-    with open(path, "rb") as f:
-        elf = ELFFile(f)
-        entry = elf.header.e_entry
-        for seg in elf.iter_segments():
-            if seg["p_type"] == "PT_LOAD":
-                uc.mem_write(seg["p_paddr"], seg.data())
-        done = next(s["st_value"] for s in elf.get_section_by_name(".symtab").iter_symbols()
-                    if s.name == "done")
+    uc.mem_map(0x40000000, ram)
+    entry, segs = load_segments(path)
+    for addr, data in segs:
+        uc.mem_write(addr, data)
     uc.reg_write(UC_ARM64_REG_PC, entry)
-    ctx = uc.context_save()
-    data = inputs(1000)
-    n = 0
-    t0 = time.perf_counter()
-    while time.perf_counter() - t0 < seconds:
-        for d in data[:100]:
-            uc.context_restore(ctx)
-            uc.mem_write(INPUT, d)
-            uc.emu_start(entry, done)
-            n += 1
-    return n / (time.perf_counter() - t0)
+    return uc, entry
 
 
 def main(argv=None):

@@ -428,7 +428,7 @@ class Cpu:
         from pyaarch64.cpu.executor import run as _run
         from numba import typeof
         args = self._args
-        if args is None or args[4].mem is not self.mem:
+        if args is None:                # (attach_ram drops it: the Bus holds its arrays)
             args = self._args = (self.regs, self.ctl, self.sysr, self.sysmap, self.bus())
         self._fill_groups()
         step = self.exec_path == "step"
@@ -487,11 +487,10 @@ class Cpu:
 
     def _fill_groups(self):
         """Addresses of the groups already compiled for this CPU's argument types into
-        ctl; 0 loads on first use."""
-        key = True                      # (the argument types do not change any more)
-        if key == self._groups_key:
+        ctl, once (the types do not change); 0 loads on first use."""
+        if self._groups_key:
             return
-        self._groups_key = key
+        self._groups_key = True
         for g in range(groups.NGROUPS):
             self.ctl[O.C_GROUP + g] = groups._addr.get((g, self._group_types(g)), 0)
 

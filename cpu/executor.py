@@ -107,6 +107,17 @@ def mem_slow(regs, ctl, sysr, bus, pc, op, w0, w1):
     return 0
 
 
+@njit(cache=True, _nrt=False, forceinline=True)
+def decode_word(word, feat, sysmap):
+    """The decode-cache words of an instruction word: predecoded, specialised to a
+    hot-loop variant, and for MRS the register's slot (cpu/sysread.py)."""
+    w0, w1 = predecode(word, feat)
+    w0 = specialise(w0)
+    if (w0 & OPMASK) == OP_MRS:
+        w1 = np.uint64(np.int64(sysmap[unpack_MRS(np.int64(w0 >> SH_AUX))]))
+    return w0, w1
+
+
 @njit(cache=True, _nrt=False)
 def hook_stepped(ctl, pc, steps, hk_pc, hk_n0, hk_end):
     """After a hooked instruction's step: if it retired, the next hooked PC that does
@@ -322,10 +333,7 @@ def run(regs, ctl, sysr, sysmap, bus, budget, state):
                         continue
                     nzcv = np.int64(ctl[C_NZCV])
                 # the instruction itself: its real words in the slot for one step
-                w0, w1 = predecode(m32[hw], feat)
-                w0 = specialise(w0)
-                if (w0 & OPMASK) == OP_MRS:
-                    w1 = np.uint64(np.int64(sysmap[unpack_MRS(np.int64(w0 >> SH_AUX))]))
+                w0, w1 = decode_word(m32[hw], feat, sysmap)
                 dcache[di] = w0
                 dcache[di + U1] = w1
                 hk_state = 1
@@ -339,11 +347,7 @@ def run(regs, ctl, sysr, sysmap, bus, budget, state):
             # ---- the instructions the hot loop leaves -----------------------------
             if op == OP_NONE:
                 # not decoded yet (a fresh slot is all zeros): decode, then the hot loop runs it
-                w0, w1 = predecode(m32[np.uint64(hp >> 2) + idx], feat)
-                w0 = specialise(w0)
-                if (w0 & OPMASK) == OP_MRS:
-                    # the register's slot for the hot loop's MRS (cpu/sysread.py)
-                    w1 = np.uint64(np.int64(sysmap[unpack_MRS(np.int64(w0 >> SH_AUX))]))
+                w0, w1 = decode_word(m32[np.uint64(hp >> 2) + idx], feat, sysmap)
                 if hooks[HOOKS_N] != U0 and hooked(hooks, pc):
                     w0 = HOOK_W0               # hooked: the host is asked first (above)
                     w1 = U0

@@ -10,22 +10,8 @@ cur >> 1; the bitmap lives in the CPU's state array (memory.new_state).  Branche
 the general path runs (exception entry and return, hooked addresses) and FP/SIMD
 code (which the integer loop leaves) are not recorded.
 """
-from types import FunctionType
-
-from numba import njit
-
 from pyaarch64.cpu import hotloop
 
-
-def _coverage_loop():
-    py = getattr(hotloop.hot_run, "py_func", hotloop.hot_run)     # (NUMBA_DISABLE_JIT: a plain function)
-    g = dict(py.__globals__)
-    g["COVER"] = True
-    f = FunctionType(py.__code__, g, "hot_run_cov", py.__defaults__, py.__closure__)
-    f.__qualname__ = "hot_run_cov"
-    f.__module__ = __name__             # cached with this module (cpu/jitcache.py)
-    f.__doc__ = "The coverage loop: hotloop.hot_run with COVER = True (see the module doc)."
-    return njit(cache=True, _nrt=False)(f)
-
-
-hot_run_cov = _coverage_loop()
+hot_run_cov = hotloop.variant(
+    "hot_run_cov", __name__, "The coverage loop: hotloop.hot_run with COVER = True (see the module doc).",
+    {"cache": True, "_nrt": False}, COVER=True)

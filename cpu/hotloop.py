@@ -13,6 +13,8 @@ It leaves without side effects on an instruction it cannot finish, so the caller
 simply executes the instruction at the returned PC.  Returns the number of
 instructions it retired; PC and NZCV go back through `ctl`.
 """
+from types import FunctionType
+
 import numpy as np
 from numba import njit, types, config
 from numba.core import cgutils
@@ -176,6 +178,20 @@ def vec_arm(st, ctl, pslot, mem, sysr, pc, w0, w1, nzcv):
 
 
 COVER = False       # record edge coverage (the variant in cpu/hotcov.py)
+
+
+def variant(name, module, doc, jit_options, **names):
+    """hot_run compiled again as `name` with some of its global names bound to other
+    values (vec_arm: cpu/hotvec.py; COVER: cpu/hotcov.py), cached with `module`
+    (cpu/jitcache.py keys the cache per module)."""
+    py = getattr(hot_run, "py_func", hot_run)        # (NUMBA_DISABLE_JIT: a plain function)
+    g = dict(py.__globals__)
+    g.update(names)
+    f = FunctionType(py.__code__, g, name, py.__defaults__, py.__closure__)
+    f.__qualname__ = name
+    f.__module__ = module
+    f.__doc__ = doc
+    return njit(**jit_options)(f)
 
 
 @njit(cache=True, _nrt=False)

@@ -19,8 +19,6 @@ the vector loop when the integer loop leaves at an FP/SIMD op and back when a ve
 loop call runs none (ctl[C_VEC_OPS]).  It is compiled with the FP and SIMD groups
 (cpu/groups.py G_VEC), lazily: integer-only guests never pay for it.
 """
-from types import FunctionType
-
 import numpy as np
 from numba import njit
 
@@ -102,16 +100,6 @@ def vec_arm(st, ctl, pslot, mem, sysr, pc, w0, w1, nzcv):
     return nzcv
 
 
-def _vector_loop():
-    """hotloop.hot_run compiled again with this module's vec_arm in it."""
-    py = getattr(hotloop.hot_run, "py_func", hotloop.hot_run)     # (NUMBA_DISABLE_JIT: a plain function)
-    g = dict(py.__globals__)
-    g["vec_arm"] = vec_arm
-    f = FunctionType(py.__code__, g, "hot_run_vec", py.__defaults__, py.__closure__)
-    f.__qualname__ = "hot_run_vec"
-    f.__module__ = __name__             # cached with this module (cpu/jitcache.py)
-    f.__doc__ = "The vector loop: hotloop.hot_run with hotvec.vec_arm (see the module doc)."
-    return njit(cache=True)(f)
-
-
-hot_run_vec = _vector_loop()
+hot_run_vec = hotloop.variant(
+    "hot_run_vec", __name__, "The vector loop: hotloop.hot_run with hotvec.vec_arm (see the module doc).",
+    {"cache": True}, vec_arm=vec_arm)

@@ -9,9 +9,6 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 
 def guest(name):
     """(path of the built ELF, {symbol: address})."""
-    from guestbuild import build
-    from elftools.elf.elffile import ELFFile
+    from guestbuild import build, symbols
     path = build(name)
-    with open(path, "rb") as f:
-        syms = {s.name: s["st_value"] for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols()}
-    return path, syms
+    return path, symbols(path)

@@ -74,8 +74,9 @@ class CodeHook:
     user_data: object = None
     has_user_data: bool = False
 
-    def covers(self, pc):
-        return self.begin > self.end or self.begin <= pc <= self.end
+    def covers(self, pc, size=1):
+        """Whether [pc, pc+size) meets the range."""
+        return self.begin > self.end or (self.begin < pc + size and pc <= self.end)
 
     def span(self):
         """[begin, end) for the CPU's table."""
@@ -120,7 +121,7 @@ class Hooks:
         which ends the jitted loop)."""
         retry = False
         for h in list(self.invalid):
-            if h.covers(addr) or (h.begin <= addr + size - 1 <= h.end):
+            if h.covers(addr, size):
                 if h.has_user_data:
                     r = h.callback(self.owner, access, addr, size, value, h.user_data)
                 else:
@@ -226,7 +227,7 @@ class Hooks:
         want = "mem_read" if kind & HK_READ else "mem_write"
         access = "read" if kind & HK_READ else "write"
         for h in list(self.code.values()):
-            if h.kind == want and (h.begin > h.end or (h.begin < va + size and va <= h.end)):
+            if h.kind == want and h.covers(va, size):
                 self._call(h, access, va, size, value)
         return HA_GO
 

@@ -55,6 +55,13 @@ def build(name, extra_sources=(), cflags=(), ldscript="link.ld"):
     return out
 
 
+def symbols(elf):
+    """{symbol: address} of a built guest (its .symtab)."""
+    from elftools.elf.elffile import ELFFile
+    with open(elf, "rb") as f:
+        return {s.name: s["st_value"] for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols()}
+
+
 def run_guest(elf, max_insns=50_000_000, **kw):
     """Run an ELF on a fresh virt machine in this process.
     Returns (serial output as str, StopReason, machine)."""

@@ -62,6 +62,13 @@ MUTATIONS = {
                     "", ("fast",), "an epoch keeps the write TLB: pages written through it go unmarked"),
     "dirty-host": ("cpu/core.py", "        self.dirty[p0:p1 + 1] = 1\n", "", ("fast",),
                    "host writes (mem_write, loaders) are not marked"),
+    # hooks and coverage (tests/test_hooks.py, tests/test_coverage.py)
+    "hook-back": ("cpu/executor.py", "            if bus.slotpage[hk_slot] == hk_page:\n                dcache[hk_di] = HOOK_W0\n",
+                  "            if bus.slotpage[hk_slot] == hk_page:\n                pass\n", ("fast", "general"),
+                  "a hooked instruction keeps its real words after its step: later visits skip the hook"),
+    "cov-fall": ("cpu/hotloop.py", "        if COVER and (npc != pc + U4 or IS_BRANCH[op]):\n",
+                 "        if COVER and npc != pc + U4:\n", ("fast",),
+                 "coverage records taken branches only: a branch not taken starts no edge"),
     # the vector loop's own code (cpu/hotvec.py) and the whole-word SIMD forms
     "vec-ld1": ("cpu/hotvec.py", "        st[rn] = addr + offs\n", "        st[rn] = addr\n",
                 ("fast", "general"), "the vector loop's LD1/ST1 forget the post-index writeback"),

@@ -2,19 +2,15 @@
 run(until=, timeout=), step(); callbacks that read registers, move the PC, stop
 the run or raise; hooks on code that rewrites itself."""
 import pytest
-from elftools.elf.elffile import ELFFile
-
 import pyaarch64
-from guestbuild import build
+from guestbuild import build, symbols
 
 
 def guest(name="hooks.S"):
     path = build(name)
     m = pyaarch64.Machine(machine="virt-7.2")
     m.load_elf(path)
-    with open(path, "rb") as f:
-        syms = {s.name: s["st_value"] for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols()}
-    return m, syms
+    return m, symbols(path)
 
 
 def test_code_hook_sees_each_execution_with_the_registers_before_it():
