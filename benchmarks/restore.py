@@ -8,8 +8,11 @@ restore    Machine.restore() of a snapshot of a 128 MiB machine after 0, 64 KiB,
 snapshot   Machine.snapshot() of that machine (a copy of its RAM and state).
 fuzz loop  restore a snapshot taken at the entry of tests/guest/bench_parse.S, write
            a 64-byte input, run the guest to its power-off (about 330 instructions):
-           execs per second.  unicorn runs the same ELF with the same loop:
-           context_restore, mem_write of the input, emu_start(entry, until=done).
+           execs per second: with restore(), mem_write() and run() a call each,
+           and with Machine.run_inputs() taking 100 inputs a call (the same loop,
+           with no Python between runs that end the simple way).  unicorn runs the
+           same ELF with the same loop: context_restore, mem_write of the input,
+           emu_start(entry, until=done).
 """
 import argparse
 import os
@@ -101,6 +104,25 @@ def fuzz_pyaarch64(seconds):
     return execs_per_second(one, seconds)
 
 
+def fuzz_pyaarch64_batched(seconds):
+    """The same loop through Machine.run_inputs, 100 inputs a call (a fuzzer's
+    generation of mutants)."""
+    import pyaarch64
+    from guestbuild import build
+    m = pyaarch64.Machine(machine="virt-7.2", ram_size=RAM)
+    m.load_elf(build("bench_parse.S"))
+    snap = m.snapshot()
+    data = inputs(100)
+    m.run_inputs(snap, data, INPUT)          # (compiled or loaded from the cache)
+    n = 0
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        rs = m.run_inputs(snap, data, INPUT, max_insns=10_000)
+        assert rs[-1].kind == "poweroff", rs[-1]
+        n += len(data)
+    return n / (time.perf_counter() - t0)
+
+
 def fuzz_unicorn(seconds):
     from guestbuild import build, symbols
     path = build("bench_parse.S")
@@ -140,15 +162,18 @@ def main(argv=None):
     for label, v, unit in rows:
         print(f"| {label} | {v:.3f} | {unit} |")
     # interleaved, twice each: machines are noisy
-    p, u = [], []
+    p, b, u = [], [], []
     for _ in range(2):
         p.append(fuzz_pyaarch64(a.seconds))
+        b.append(fuzz_pyaarch64_batched(a.seconds))
         if not a.no_unicorn:
             u.append(fuzz_unicorn(a.seconds))
-    print(f"| fuzz loop, pyaarch64 | {max(p):.0f} | execs/s |")
+    print(f"| fuzz loop, pyaarch64 (restore, mem_write, run) | {max(p):.0f} | execs/s |")
+    print(f"| fuzz loop, pyaarch64 run_inputs (100 a call) | {max(b):.0f} | execs/s |")
     if u:
         print(f"| fuzz loop, unicorn (same loop) | {max(u):.0f} | execs/s |")
         print(f"| fuzz loop, pyaarch64 / unicorn | {max(p) / max(u):.2f} | |")
+        print(f"| fuzz loop, pyaarch64 run_inputs / unicorn | {max(b) / max(u):.2f} | |")
 
 
 if __name__ == "__main__":

@@ -108,6 +108,7 @@ class Cpu:
         ctl = self.ctl
 
         def trampoline(addr, size, is_write, value):
+            ctl[O.C_HOST_CALLS] += 1
             try:
                 return fn(addr, size, is_write, value) & 0xFFFFFFFFFFFFFFFF
             except BaseException as e:   # noqa: BLE001 -- reported after the run
@@ -125,6 +126,7 @@ class Cpu:
         ctl = self.ctl
 
         def trampoline(pc, size, kind, value):
+            ctl[O.C_HOST_CALLS] += 1
             try:
                 return fn(pc, size, kind, value) if fn is not None else 0
             except BaseException as e:   # noqa: BLE001 -- reported after the run

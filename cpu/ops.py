@@ -132,6 +132,9 @@ C_COV_BASE = 67     # byte offset of the bitmap in the state array (memory.STATE
 # each (guest physical base, size, offset in the RAM array after the board's RAM)
 C_XRAM_N = 68
 C_XRAM = 69         # 69..92
+# calls into the host (MMIO and hook callbacks, counted by their trampolines in
+# cpu/core.py): a batch run that called the host ends in the host (cpu/batch.py)
+C_HOST_CALLS = 93
 XRAM_MAX = 8
 # MMU (slots kept apart from the rest)
 C_TLB_EL = 60       # the EL the soft TLB's entries were filled at

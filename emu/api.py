@@ -8,6 +8,8 @@
 
 Time is virtual (instructions retired), so runs are deterministic.
 """
+import numpy as np
+
 from pyaarch64.machine.virt import VirtMachine, StopReason  # noqa: F401  (re-exported)
 from pyaarch64.errors import MachineError
 
@@ -263,6 +265,7 @@ class Machine:
         numpy uint8 view, valid until coverage is disabled or resized).  Coverage off
         costs nothing (a separately compiled loop records it, compiled on first use)."""
         self._coverage = self._m.cpu.set_coverage(int(size))
+        self._seen = None
         return self._coverage
 
     def disable_coverage(self) -> None:
@@ -276,12 +279,41 @@ class Machine:
         is off."""
         return getattr(self, "_coverage", None)
 
+    @property
+    def coverage_seen(self):
+        """The bitmap entries any run_inputs() run has reached since coverage was
+        enabled (numpy uint8, 1 = reached; clear it to start over), or None when
+        coverage is off."""
+        cov = getattr(self, "_coverage", None)
+        if cov is None:
+            return None
+        seen = getattr(self, "_seen", None)
+        if seen is None or len(seen) != len(cov):
+            seen = self._seen = np.zeros(len(cov), np.uint8)
+        return seen
+
     # --- running ---------------------------------------------------------------------
     def run(self, max_insns=None, until=None, timeout=None):
         """Run until the guest powers off, exits, faults with no handler, `max_insns`
         instructions retire, the PC reaches `until` (before it runs), a breakpoint or
         hook stops it, or `timeout` seconds pass.  Returns a StopReason."""
         return self._m.run(max_insns=max_insns, until=until, timeout=timeout)
+
+    def run_inputs(self, snap, inputs, address: int, max_insns: int = 10_000,
+                   virtual: bool = False) -> list:
+        """A fuzzer's loop in one call: for each input (bytes), restore `snap`, write
+        the input at `address` (physical, or with virtual=True through the snapshot's
+        translation), and run(max_insns=).  Returns one StopReason per input, as the
+        loop in Python would.  With coverage on, each StopReason's new_edges counts
+        the bitmap entries its run reached that no earlier run had (`coverage_seen`
+        gets them) and `coverage` holds the last run's bitmap.
+
+        Runs that power off or spend their budget without calling the host (no MMIO
+        access, no hook) go round without Python in between: many times faster than
+        the loop in Python.  Anything else (a fault, a stop, a device access, WFI,
+        semihosting) is finished as run() would and the devices restored."""
+        return self._m.run_inputs(snap, inputs, int(address), max_insns, virtual,
+                                  self.coverage_seen)
 
     def step(self):
         """Execute one instruction (or take one exception); returns a StopReason."""

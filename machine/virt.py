@@ -2,6 +2,7 @@
 semihosting on HLT #0xF000 when enabled.  (GIC, timer, RTC, virtio and the
 device tree come with the system-level work.)"""
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,6 +21,7 @@ from pyaarch64.machine.hooks import Hooks, RETRY, ProtectionFault
 from pyaarch64.errors import MachineError, MemoryAccessError
 from pyaarch64.machine.semihosting import Semihosting, SemihostingExit, HLT_SEMIHOSTING
 
+_OFF_MESSAGE = "guest powered off (PSCI SYSTEM_OFF)"
 SLICE = 2_000_000          # instructions per run() call between host-side checks
 
 
@@ -31,6 +33,8 @@ class StopReason:
           'fetch-abort' | 'data-abort' | 'exception-loop' | 'stopped' | 'halted' |
           'breakpoint' | 'until' | 'timeout' | 'protection' | 'callback-error'
     error: for 'callback-error', the exception a hook or device callback raised
+    new_edges: for Machine.run_inputs with coverage on, the bitmap entries this run
+          reached that no run before it had
     """
     kind: str
     code: int = 0
@@ -39,6 +43,7 @@ class StopReason:
     insn: int = 0
     message: str = ""
     error: BaseException = field(default=None, repr=False, compare=False)
+    new_edges: int = 0
 
     def __str__(self):
         return self.message or self.kind
@@ -324,10 +329,11 @@ class VirtMachine:
         return self.image_end, top, top, self.image_end
 
     # --- running -----------------------------------------------------------------
-    def run(self, max_insns=None, until=None, timeout=None):
+    def run(self, max_insns=None, until=None, timeout=None, go_on=False):
         """Run until the guest stops the machine, `max_insns` instructions retire, the
         PC reaches `until` (before that instruction runs), a breakpoint or hook stops
-        it, or `timeout` seconds of host time pass (checked between slices)."""
+        it, or `timeout` seconds of host time pass (checked between slices).  go_on:
+        the same run goes on (its edge coverage is not cleared: run_inputs)."""
         cpu = self.cpu
         if self.off_gen is not None and self.off_gen == self.state_gen:
             raise MachineError("the guest has powered off: reset() or restore() the machine "
@@ -337,7 +343,7 @@ class VirtMachine:
         hooks = self.hooks
         if until is not None or hooks.until is not None:
             hooks.set_until(until)
-        if cpu.ctl[O.C_COV_ON]:
+        if cpu.ctl[O.C_COV_ON] and not go_on:
             cpu.reset_coverage()            # (edge coverage is per run)
         deadline_host = None if timeout is None else time.monotonic() + timeout
         while True:
@@ -427,13 +433,131 @@ class VirtMachine:
             return StopReason("budget", pc=cpu.pc, message="instruction budget of 1 spent")
         return self._ended(r)
 
+    def run_inputs(self, snap, inputs, address, max_insns, virtual=False, seen=None):
+        """For each input: restore `snap`, write the input at `address` (physical, or
+        virtual through the snapshot's translation), run(max_insns=).  Returns one
+        StopReason per input; with coverage on, each carries new_edges (bitmap entries
+        `seen` did not have; `seen` gets them).  Runs that end by powering off or
+        spending their budget without calling the host go round in one jitted loop
+        (cpu/batch.py); any other run is finished here, as run() would, and the
+        devices are restored before the next input."""
+        from pyaarch64.snapshot.state import restore, fast_of
+        from pyaarch64.cpu import batch as B
+        from pyaarch64.cpu.groups import compile_progress
+        cpu = self.cpu
+        max_insns = int(max_insns)
+        if max_insns <= 0:
+            raise MachineError(f"max_insns must be above 0 (got {max_insns})")
+        datas = [d if type(d) is bytes else bytes(d) for d in inputs]
+        if not datas:
+            return []
+        lens = np.fromiter(map(len, datas), np.int64, len(datas))
+        n, width = len(datas), max(1, int(lens.max()))
+        cover = bool(cpu.ctl[O.C_COV_ON])
+        cov = cpu._cov[:int(cpu.ctl[O.C_COV_MASK]) + 1] if cover else np.zeros(8, np.uint8)
+        if seen is None or not cover:
+            seen = np.zeros(len(cov), np.uint8)
+        if not virtual:
+            self._ram_off(address, width)      # (refused before anything changes)
+        restore(self, snap)                    # (checked once per machine, then remembered)
+        if self.hooks.until is not None:
+            self.hooks.set_until(None)
+        pages = list(self._pages(address, width)) if virtual else [(address, width)]
+        chunks = np.array([(self._ram_off(pa, k), k) for pa, k in pages], np.int64)
+        fast = fast_of(self, snap)
+        deadline = self._timers()
+        if deadline is not None:
+            shift = int(cpu.ctl[O.C_ICOUNT_SHIFT])
+            if (deadline - self.timer.now_ns()) >> shift < max_insns:
+                fast = None                    # (a timer fires within the budget: run() copes)
+        if (fast is None or self.tracer is not None or self.paused
+                or self.poll is not None or cpu.exec_path == "step"):
+            return self._run_inputs_slowly(snap, datas, address, max_insns, virtual, cov, seen,
+                                           cover)
+        f, idx = fast
+        data = np.frombuffer(b"".join(d.ljust(width, b"\0") for d in datas),
+                             np.uint8).reshape(n, width)
+        out = np.zeros((n, 3), np.int64)
+        results = [None] * n
+        ic0 = self.cpu.icount
+        if cpu._args is None:
+            cpu._args = (cpu.regs, cpu.ctl, cpu.sysr, cpu.sysmap, cpu.bus())
+        exe = B.executor_address(cpu)
+        cpu._fill_groups()
+        i = 0
+        while i < n:
+            with compile_progress("the batch runner") if not B.run_batch.signatures else nullcontext():
+                i, ex = B.run_batch(np.uint64(exe), *cpu._args, cpu.state, f.regs, f.sysr, idx, f.ctl, f.ram, data,
+                                    lens, chunks, i, max_insns, out, cov, seen)
+            self.state_gen += 1
+            if i >= n:
+                break
+            r = self._finish_input(ex, max_insns, ic0)
+            if cover:
+                r.new_edges = int(B.new_edges(cov, seen, False))
+            results[i] = r
+            i += 1
+            if i < n:
+                restore(self, snap)            # (the devices too: the run called the host)
+        budget_msgs = {}
+        for k, (end, pc, new) in enumerate(out.tolist()):
+            if results[k] is None:
+                if end == B.END_POWEROFF:
+                    results[k] = StopReason("poweroff", 0, pc, message=_OFF_MESSAGE, new_edges=new)
+                else:
+                    msg = budget_msgs.get(pc)
+                    if msg is None:
+                        msg = budget_msgs[pc] = (f"instruction budget of {max_insns} spent at "
+                                                 f"PC 0x{pc:x}")
+                    results[k] = StopReason("budget", 0, pc, message=msg, new_edges=new)
+        self.off_gen = (self.state_gen if results[-1].kind in ("poweroff", "semihosting-exit")
+                        else None)
+        return results
+
+    def _finish_input(self, ex, max_insns, ic0):
+        """Finish the run a batch left live at exit `ex` (its input's run started at
+        instruction count ic0), as run(max_insns=) would have."""
+        cpu = self.cpu
+        r = None
+        if ex == O.EXIT_GROUP:
+            cpu._load_group(int(cpu.ctl[O.C_EXIT_A]))
+        elif ex == O.EXIT_TIMER:
+            self._step_key = None
+        elif ex != O.EXIT_BUDGET:
+            r = self._handle_exit(ex)
+            if r is not None:
+                return self._ended(r)
+        left = max_insns - (cpu.icount - ic0)
+        if left > 0:
+            r = self.run(max_insns=left, go_on=True)
+            if r.kind != "budget":
+                return r
+        return StopReason("budget", pc=cpu.pc, message=(
+            f"instruction budget of {max_insns} spent at PC 0x{cpu.pc:x}"))
+
+    def _run_inputs_slowly(self, snap, datas, address, max_insns, virtual, cov, seen, cover):
+        """run_inputs one run() at a time (a tracer, a paused board, the step path, or
+        a timer due within the budget)."""
+        from pyaarch64.snapshot.state import restore
+        from pyaarch64.cpu.batch import new_edges
+        results = []
+        for k, d in enumerate(datas):
+            if k:
+                restore(self, snap)
+            self.write_memory(address, d, virtual)
+            r = self.run(max_insns=max_insns)
+            if cover:
+                r.new_edges = int(new_edges(cov, seen, False))
+            results.append(r)
+        return results
+
     def _handle_exit(self, ex):
         cpu = self.cpu
         ctl = cpu.ctl
         if ex == O.EXIT_HVC:
             what = psci.call(cpu, self.type.psci_version)
             if what == "poweroff" or what == "off":
-                return StopReason("poweroff", 0, cpu.pc, message="guest powered off (PSCI SYSTEM_OFF)")
+                return StopReason("poweroff", 0, cpu.pc, message=_OFF_MESSAGE)
             if what == "wfi":
                 return None if int(cpu.ctl[O.C_IRQ]) & 3 else self._wfi()
             if what == "reset":

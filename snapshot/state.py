@@ -520,6 +520,18 @@ class _Fast:
                 and _content(snap) == self.content)
 
 
+def fast_of(vm, snap):
+    """What a fast restore of `snap` into `vm` copies from -- (its _Fast, the ctl
+    indices it sets) -- when vm's RAM matches snap right now and the dirty map is
+    word-scannable (cpu/batch.py puts it back in one jitted loop); else None."""
+    f = snap._fast.get(id(vm)) if snap._fast else None
+    base = getattr(vm, "ram_match", None)
+    if (f is None or base is None or base() is not snap or len(vm.cpu.dirty) % 8
+            or not f.matches(vm, snap)):
+        return None
+    return f, _ARCH_CTL
+
+
 def _content(snap):
     return (snap.machine_type, snap.cpu_model, snap.identity, snap.sections, snap.schema,
             snap.versions)

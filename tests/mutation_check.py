@@ -62,6 +62,16 @@ MUTATIONS = {
                     "", ("fast",), "an epoch keeps the write TLB: pages written through it go unmarked"),
     "dirty-host": ("cpu/core.py", "        self.dirty[p0:p1 + 1] = 1\n", "", ("fast",),
                    "host writes (mem_write, loaders) are not marked"),
+    # run_inputs (tests/test_run_inputs.py)
+    "batch-host": ("cpu/batch.py", "        if ctl[C_HOST_CALLS] != calls:\n            return i, ex\n", "",
+                   ("fast",), "a batch run that called the host goes on without the devices restored"),
+    "batch-input": ("cpu/batch.py", "                dirty[p] = 1                 # (written: the next put_back copies it back)\n",
+                    "", ("fast",), "the pages an input is written to are not marked"),
+    "batch-timer": ("machine/virt.py", "                fast = None                    # (a timer fires within the budget: run() copes)\n",
+                    "                pass\n", ("fast",), "run_inputs batches runs a timer deadline falls in"),
+    "batch-go-on": ("machine/virt.py", "        if cpu.ctl[O.C_COV_ON] and not go_on:\n",
+                    "        if cpu.ctl[O.C_COV_ON]:\n", ("fast",),
+                    "a run the host finishes for run_inputs loses the coverage it had"),
     # hooks and coverage (tests/test_hooks.py, tests/test_coverage.py)
     "hook-back": ("cpu/executor.py", "            if bus.slotpage[hk_slot] == hk_page:\n                dcache[hk_di] = HOOK_W0\n",
                   "            if bus.slotpage[hk_slot] == hk_page:\n                pass\n", ("fast", "general"),
