@@ -19,7 +19,8 @@ OPTIONS = {
     "-d": True, "-D": True, "-icount": True, "-version": False, "-help": False, "-h": False,
     "--help": False, "--version": False, "-no-reboot": False, "-display": True, "-accel": True,
     "--max-insns": True, "-smp": True, "-initrd": True, "-dtb": True, "-loadvm": True,
-    "--snapshot-store": True, "-monitor": True, "-S": False,
+    "--snapshot-store": True, "-monitor": True, "-S": False, "-rtc": True, "-nodefaults": False,
+    "-echr": True, "-pidfile": True, "-snapshot": False,
 }
 # QEMU options we recognise but do not implement yet: a clear error, not "invalid option"
 LATER = {
@@ -29,7 +30,6 @@ LATER = {
     "-qmp": "QMP is not implemented yet",
     "-s": "the gdb stub is not implemented yet",
     "-gdb": "the gdb stub is not implemented yet",
-    "-snapshot": "snapshots are not implemented yet",
 }
 LATER_ARG = {"-bios", "-drive", "-device", "-qmp", "-gdb"}
 
@@ -41,9 +41,11 @@ Runs an AArch64 guest on QEMU's `virt` board (same options as qemu-system-aarch6
 Standard options:
 -h or -help     display this help and exit
 -version        display version information and exit
--M machine[,dumpdtb=FILE]
+-M machine[,prop=value...]
                 select the machine type (-M help for a list); `virt` is the newest;
-                dumpdtb=FILE writes the guest's device tree blob to FILE and exits
+                dumpdtb=FILE writes the guest's device tree blob to FILE and exits;
+                gic-version=2, secure=off, virtualization=off, highmem=on|off,
+                accel=tcg, dtb-randomness=off as QEMU (-M virt,help lists them)
 -cpu cpu        select the CPU model (-cpu help for a list; default cortex-a57)
 -m size         RAM size in MiB, or with a suffix: 128M, 1G (default 128M)
 -smp 1          number of CPUs (only 1 for now)
@@ -67,13 +69,70 @@ Standard options:
 -no-reboot      exit instead of rebooting when the guest asks for a reset
 -d item1,...    log items to stderr or the -D file (-d help for a list)
 -D logfile      write -d logs to logfile
--icount shift=N each instruction is 2^N ns of virtual time (default shift=0)
+-icount [shift=]N|auto[,sleep=on|off]
+                virtual time: each instruction is 2^N ns (deterministic); auto: N
+                adapts so that virtual time keeps up with the host clock; sleep=on
+                (the default): an idle guest waits for its timers in host time
+                (a 1 s sleep takes a second, idle costs no CPU); sleep=off: virtual
+                time jumps over idle periods.  Without -icount: shift=auto,sleep=on
+                (time as on the host, as QEMU); -icount shift=N,sleep=off makes a
+                run fully deterministic
+-rtc [base=utc|localtime|DATE][,clock=vm|host]
+                the RTC's start (DATE: 2006-06-17T16:01:21 or 2006-06-17, UTC)
+                and what it counts: vm (virtual time, the default) or host time
+-nodefaults     no default serial port or monitor (only what -serial/-monitor give)
+-echr chr       the -nographic escape character (default 0x01, Ctrl-A)
+-pidfile file   write the process id to file
+-snapshot       (no disks to protect yet: accepted, changes nothing)
 --max-insns N   stop with an error if the guest has not finished after N instructions
 """
 
 
 class UsageError(Exception):
     pass
+
+
+# -M virt,PROP=VALUE: the values accepted (None: any) and what the board offers
+MACHINE_PROPS = {
+    "help": (None, ""),
+    "accel": (("tcg",), "only accel=tcg is available"),
+    "dumpdtb": (None, ""),
+    "dtb-randomness": (("off", "false", "no"), "only dtb-randomness=off is available (device "
+                       "trees carry no random seeds: boots are deterministic)"),
+    "gic-version": (("2",), "the board has a GICv2; GICv3 is not implemented yet"),
+    "secure": (("off", "false", "no"), "there is no EL3 (secure=on is not implemented)"),
+    "virtualization": (("off", "false", "no"), "there is no EL2 (virtualization=on is not "
+                       "implemented)"),
+    "highmem": (("on", "off", "true", "false", "yes", "no"), "on or off"),
+}
+MACHINE_PROPS_HELP = """virt-type options:
+  accel=<string>          - tcg (the only accelerator)
+  dtb-randomness=<bool>   - off: no random seeds in the device tree (always)
+  dumpdtb=<string>        - write the device tree blob to this file and exit
+  gic-version=<string>    - 2 (GICv3 is not implemented yet)
+  highmem=<bool>          - on|off (no device is placed above 4 GiB either way)
+  secure=<bool>           - off (no EL3)
+  virtualization=<bool>   - off (no EL2)
+"""
+
+
+def parse_rtc_base(v, where):
+    """-rtc base=: epoch seconds (utc: None, now; localtime: now shifted by the local
+    time zone's offset; a date: that instant, UTC)."""
+    import calendar
+    import time as _time
+    if v == "utc":
+        return None
+    if v == "localtime":
+        t = int(_time.time())
+        return t + _time.localtime(t).tm_gmtoff
+    for fmt in ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"):
+        try:
+            return calendar.timegm(_time.strptime(v, fmt))
+        except ValueError:
+            pass
+    raise UsageError(f"{where}: invalid date format (use utc, localtime, "
+                     f"2006-06-17T16:01:21 or 2006-06-17)")
 
 
 def die(msg, code=1):
@@ -119,7 +178,9 @@ def parse_args(argv):
             "loadvm": None, "store": None, "monitor": None, "start_paused": False,
             "ram": 128 << 20, "kernel": None, "nographic": False, "no_reboot": False,
             "help": False, "version": False, "machine_help": False, "cpu_help": False,
-            "d_help": False, "initrd": None, "dtb": None, "dumpdtb": None}
+            "d_help": False, "initrd": None, "dtb": None, "dumpdtb": None,
+            "icount_auto": True, "sleep": True, "rtc_base": None, "rtc_clock": "vm",
+            "nodefaults": False, "echr": 1, "pidfile": None, "props_help": False}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -156,17 +217,19 @@ def parse_args(argv):
             props = parse_kv(",".join(rest))
             if mtype is not None and mtype.startswith("type="):
                 mtype = mtype[5:]
-            if mtype == "help" or "help" in props:
+            if mtype == "help":
                 opts["machine_help"] = True
+            if "help" in props:
+                opts["props_help"] = True
             for k in props:
-                if k not in ("help", "accel", "dumpdtb", "dtb-randomness"):
-                    raise UsageError(f"{name} {val}: unknown machine property '{k}'")
-                if k == "accel" and props[k][-1] != "tcg":
-                    raise UsageError(f"{name} {val}: only accel=tcg is available")
-                if k == "dtb-randomness" and props[k][-1] not in ("off", "false", "no"):
-                    raise UsageError(f"{name} {val}: only dtb-randomness=off is available "
-                                     f"(device trees carry no random seeds: boots are "
-                                     f"deterministic)")
+                v = props[k][-1]
+                if k not in MACHINE_PROPS:
+                    raise UsageError(f"{name} {val}: unknown machine property '{k}' "
+                                     f"(-M virt,help lists them)")
+                ok = MACHINE_PROPS[k][0]
+                if ok is not None and v not in ok:
+                    raise UsageError(f"{name} {val}: {k}={v} is not available "
+                                     f"({MACHINE_PROPS[k][1]})")
             if "dumpdtb" in props:
                 opts["dumpdtb"] = props["dumpdtb"][-1]
             if mtype is not None:
@@ -231,19 +294,62 @@ def parse_args(argv):
         elif name == "-D":
             opts["D"] = val
         elif name == "-icount":
+            opts["icount_auto"] = False             # (-icount without shift: shift=0)
             kv = parse_kv(val)
-            if list(kv) == [val] and val.isdigit():
+            if list(kv) == [val]:
                 kv = {"shift": [val]}
+            elif val.split(",")[0] in kv and "=" not in val.split(",")[0]:
+                kv["shift"] = [val.split(",")[0]]       # -icount 3,sleep=off
+                del kv[val.split(",")[0]]
             for k, vs in kv.items():
+                v = vs[-1]
                 if k == "shift":
-                    if not vs[-1].isdigit() or int(vs[-1]) > 10:
+                    if v == "auto":
+                        opts["icount_auto"] = True
+                        opts["icount"] = 0
+                    elif not v.isdigit() or int(v) > 10:
                         raise UsageError(f"-icount {val}: shift must be a number from 0 to 10 "
-                                         f"(shift=auto is not supported)")
-                    opts["icount"] = int(vs[-1])
-                elif k in ("align", "sleep"):
-                    pass
+                                         f"or auto")
+                    else:
+                        opts["icount_auto"] = False
+                        opts["icount"] = int(v)
+                elif k == "sleep":
+                    if v not in ("on", "off"):
+                        raise UsageError(f"-icount {val}: sleep must be on or off")
+                    opts["sleep"] = v == "on"
+                elif k == "align":
+                    if v not in ("on", "off"):
+                        raise UsageError(f"-icount {val}: align must be on or off")
                 else:
                     raise UsageError(f"-icount {val}: unknown property '{k}'")
+        elif name == "-rtc":
+            for k, vs in parse_kv(val).items():
+                v = vs[-1]
+                if k == "base":
+                    opts["rtc_base"] = parse_rtc_base(v, f"-rtc {val}")
+                elif k == "clock":
+                    if v not in ("vm", "host", "rt"):
+                        raise UsageError(f"-rtc {val}: clock must be vm, host or rt")
+                    opts["rtc_clock"] = "vm" if v == "vm" else "host"
+                elif k == "driftfix":
+                    if v not in ("none", "slew"):
+                        raise UsageError(f"-rtc {val}: driftfix must be none or slew")
+                else:
+                    raise UsageError(f"-rtc {val}: unknown property '{k}'")
+        elif name == "-nodefaults":
+            opts["nodefaults"] = True
+        elif name == "-echr":
+            try:
+                c = int(val, 0)
+            except ValueError:
+                c = -1
+            if not 0 <= c <= 255:
+                raise UsageError(f"-echr {val}: a character code from 0 to 255 (e.g. 0x14 for Ctrl-T)")
+            opts["echr"] = c
+        elif name == "-pidfile":
+            opts["pidfile"] = val
+        elif name == "-snapshot":
+            pass            # (no disk to protect: nothing to do until disks exist)
         elif name == "-no-reboot":
             opts["no_reboot"] = True
         elif name == "-display":
@@ -316,6 +422,9 @@ def main(argv=None):
         from pyaarch64.machine.types import help_text
         print(help_text())
         return 0
+    if opts["props_help"]:
+        sys.stdout.write(MACHINE_PROPS_HELP)
+        return 0
     if opts["cpu_help"]:
         from pyaarch64.cpu.models import MODELS, DEFAULT_MODEL
         print("Available CPUs:")
@@ -362,7 +471,14 @@ def run(opts):
         return die(f"could not load kernel '{kpath}': No such file or directory")
 
     from pyaarch64.emu.console import open_serial, ConsoleQuit, StdioChardev
-    serial_spec = opts["serial"] or ("mon:stdio" if opts["nographic"] else "stdio")
+    serial_spec = opts["serial"] or ("null" if opts["nodefaults"] else
+                                     "mon:stdio" if opts["nographic"] else "stdio")
+    if opts["pidfile"] is not None:
+        try:
+            with open(opts["pidfile"], "w") as f:
+                f.write(f"{os.getpid()}\n")
+        except OSError as e:
+            return die(f"-pidfile {opts['pidfile']}: cannot create pid file: {e.strerror}")
     logf = None
     if opts["D"]:
         try:
@@ -370,7 +486,8 @@ def run(opts):
         except OSError as e:
             return die(f"-D {opts['D']}: cannot open log file: {e.strerror}")
     try:
-        serial = open_serial(serial_spec, mux_stdio=opts["nographic"])
+        serial = open_serial(serial_spec, mux_stdio=opts["nographic"] and not opts["nodefaults"],
+                             echr=opts["echr"])
     except ValueError as e:
         return die(str(e))
 
@@ -387,7 +504,9 @@ def run(opts):
         m = VirtMachine(machine=opts["machine"], cpu=opts["cpu"], ram_size=opts["ram"],
                         serial=serial.write, semihosting=opts["semihosting"],
                         semihosting_cmdline=cmdline, icount_shift=opts["icount"],
-                        tracer=tracer, no_reboot=opts["no_reboot"])
+                        tracer=tracer, no_reboot=opts["no_reboot"],
+                        icount_auto=opts["icount_auto"], sleep=opts["sleep"],
+                        rtc_base=opts["rtc_base"], rtc_clock=opts["rtc_clock"])
         m.load_kernel(kpath, initrd=opts["initrd"], append=opts["append"], dtb=opts["dtb"])
     except KernelError as e:
         serial.close()
@@ -445,6 +564,8 @@ def run(opts):
         serial.flush()
     m.poll = poll
     m.wait_input = serial.wait_input
+    if mon_io is not None:
+        m.can_wake = lambda: True            # (the monitor may still act: reset, loadvm, quit)
     if mon_io is not None:
         # a guest stuck in an exception loop: with a monitor of its own (-monitor) the
         # user may still act (inspect, system_reset, loadvm), so pause; else stop

@@ -64,9 +64,10 @@ class StdioChardev(Chardev):
     """Guest output to stdout; input from stdin through a reader thread.
     With mux=True, Ctrl-A escapes are interpreted (h, x, c, C-a)."""
 
-    def __init__(self, mux=False, stdin=None, stdout=None):
+    def __init__(self, mux=False, stdin=None, stdout=None, echr=1):
         self.out = stdout or sys.stdout.buffer
         self.mux = mux
+        self.echr = echr             # the escape character (-echr; Ctrl-A by default)
         self.q = queue.Queue()
         self.escape = False
         self.tty_state = None
@@ -160,13 +161,13 @@ class StdioChardev(Chardev):
                     raise ConsoleQuit()
                 if b == ord("h"):
                     self.write(MUX_HELP.encode())
-                elif b == 1:
-                    out.append(1)
+                elif b == self.echr:
+                    out.append(b)
                 elif b == ord("c"):
                     self._switch()
                 # t, s, b: timestamps / disk commit / break are not supported: ignored
                 continue
-            if b == 1:
+            if b == self.echr:
                 self.escape = True
                 continue
             if self.in_monitor:
@@ -215,10 +216,10 @@ class StdioChardev(Chardev):
             self.tty_state = None
 
 
-def open_serial(spec, mux_stdio=False):
-    """Backend for a -serial argument."""
+def open_serial(spec, mux_stdio=False, echr=1):
+    """Backend for a -serial argument (echr: the mux's escape character)."""
     if spec in ("stdio", "mon:stdio"):
-        return StdioChardev(mux=mux_stdio or spec == "mon:stdio")
+        return StdioChardev(mux=mux_stdio or spec == "mon:stdio", echr=echr)
     if spec in ("null", "none"):
         return NullChardev()
     if spec.startswith("file:"):

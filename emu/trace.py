@@ -18,9 +18,12 @@ LOG_ITEMS = {
 
 ERET_INSN = 0xD69F03E0
 # QEMU's exception numbers and names for what we raise
+# (interrupts: 5 [IRQ], 6 [FIQ]; debug exceptions as QEMU raises them: breakpoints
+# and watchpoints as aborts, software step as UNDEF)
 _EXC = {0x00: (1, "UNDEF"), 0x15: (2, "SVC"), 0x20: (3, "PABT"), 0x21: (3, "PABT"),
         0x22: (3, "PABT"), 0x24: (4, "DABT"), 0x25: (4, "DABT"), 0x3C: (7, "BKPT"),
-        0x26: (4, "DABT")}
+        0x26: (4, "DABT"), 0x30: (3, "PABT"), 0x31: (3, "PABT"), 0x34: (4, "DABT"),
+        0x35: (4, "DABT")}
 
 
 def help_text():
@@ -117,15 +120,26 @@ class Tracer:
             self.w(f"Exception return from AArch64 EL{el_from} to AArch64 "
                    f"EL{int(m.cpu.ctl[O.C_EL])} PC 0x{m.cpu.pc:x}\n")
 
+    def attach(self, vm):
+        """Log exceptions as they are taken (an exception hook: the PC is then at the
+        vector, whatever runs after it in the same step)."""
+        self.vm = vm
+        if "int" in self.items:
+            vm.hooks.add("exception", self._entered, 1, 0)
+
     def exception(self, m):
-        cpu = m.cpu
+        """After a slice in which exceptions were taken (the run loop)."""
         self._flush_block()
         self.block_start = True
         self.pending_eret = None
-        if "int" not in self.items:
-            return
-        ec = int(cpu.ctl[O.C_LAST_EXC])
-        num, name = _EXC.get(ec, (1, "UNDEF"))
+
+    def _entered(self, _owner, info):
+        cpu = self.vm.cpu
+        self._flush_block()
+        if info.kind in ("irq", "fiq"):
+            num, name = (5, "IRQ") if info.kind == "irq" else (6, "FIQ")
+        else:
+            num, name = _EXC.get(info.ec, (1, "UNDEF"))
         esr = cpu.reg("ESR_EL1")
         spsr = cpu.reg("SPSR_EL1")
         el_from = (spsr >> 2) & 3
@@ -134,8 +148,8 @@ class Tracer:
                  f"...with ESR 0x{esr >> 26:x}/0x{esr:x}\n"]
         if num in (3, 4):
             lines.append(f"...with FAR 0x{cpu.reg('FAR_EL1'):x}\n")
-        lines.append(f"...with ELR 0x{cpu.reg('ELR_EL1'):x}\n")
-        lines.append(f"...to EL1 PC 0x{cpu.pc:x} PSTATE 0x{cpu.pstate():x}\n")
+        lines.append(f"...with ELR 0x{info.return_address:x}\n")
+        lines.append(f"...to EL1 PC 0x{info.vector:x} PSTATE 0x{cpu.pstate():x}\n")
         self.w("".join(lines))
 
     def undefined(self, m):

@@ -1,9 +1,9 @@
 """Arm PrimeCell real-time clock (PL031), as on QEMU 7.2's virt board.
 
 The counter (DR) counts seconds: the board's start time (host epoch seconds
-captured when the machine was created) plus elapsed *virtual* seconds, plus the
-offset the guest set by writing LR.  So a run is deterministic for a given start
-time.  The match interrupt (DR == MR) is scheduled as a host-side timer
+captured when the machine was created, or -rtc base=) plus elapsed *virtual*
+seconds, plus the offset the guest set by writing LR.  So a run is deterministic
+for a given start time.  With -rtc clock=host it counts host seconds instead.  The match interrupt (DR == MR) is scheduled as a host-side timer
 (deadline_ns/expire, polled by the board's run loop).
 
 Guest-visible details as QEMU 7.2: LR reads back the last value written (0 at
@@ -79,11 +79,27 @@ class PL031:
         self.ris = 1
         self._update()
 
-    # host-side timer interface (board.timers)
+    def use_host_clock(self, virtual_ns):
+        """-rtc clock=host: count host time from now (the board's start time is the
+        count now) instead of virtual time.  The match interrupt is then due at a
+        host time; the board, which plans in virtual time, is told the virtual time
+        as far ahead as that (virtual_ns() -> the board's virtual time)."""
+        import time
+        t0 = time.monotonic_ns()
+        self.clock = lambda: time.monotonic_ns() - t0
+        self._virtual_ns = virtual_ns
+
+    # host-side timer interface (board.timers): deadlines in the board's virtual ns
     def deadline_ns(self):
-        return None if self.alarm_ns < 0 else self.alarm_ns
+        if self.alarm_ns < 0:
+            return None
+        if hasattr(self, "_virtual_ns"):          # (-rtc clock=host)
+            return self._virtual_ns() + max(0, self.alarm_ns - self.clock())
+        return self.alarm_ns
 
     def expire(self, now_ns):
+        if hasattr(self, "_virtual_ns"):
+            now_ns = self.clock()
         if 0 <= self.alarm_ns <= now_ns:
             self.alarm_ns = -1
             self._match()

@@ -113,9 +113,9 @@ def resolve(name):
 
 
 def help_text():
-    lines = ["Supported machines are:"]
+    """`-M help` as QEMU prints it: the alias first, then the types, newest first."""
+    lines = ["Supported machines are:",
+             f"{'virt':<20} QEMU {TYPES[NEWEST].qemu_version} ARM Virtual Machine (alias of {NEWEST})"]
     for n, t in reversed(TYPES.items()):
-        alias = " (alias of virt)" if n == NEWEST else ""
-        lines.append(f"{n:<16} QEMU {t.qemu_version} ARM Virtual Machine{alias}")
-    lines.insert(1, f"{'virt':<16} QEMU {TYPES[NEWEST].qemu_version} ARM Virtual Machine (alias of {NEWEST})")
+        lines.append(f"{n:<20} QEMU {t.qemu_version} ARM Virtual Machine")
     return "\n".join(lines)

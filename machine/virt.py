@@ -54,7 +54,14 @@ class VirtMachine:
 
     def __init__(self, machine="virt", cpu=None, ram_size=128 << 20, serial=None,
                  semihosting=False, semihosting_cmdline=None, icount_shift=0, tracer=None,
-                 no_reboot=False, semihosting_userspace=False):
+                 no_reboot=False, semihosting_userspace=False, icount_auto=False,
+                 sleep=False, rtc_base=None, rtc_clock="vm"):
+        """icount_shift: each instruction is 2**shift ns of virtual time; icount_auto:
+        the shift adapts so that virtual time keeps up with the host clock (as QEMU's
+        -icount shift=auto); sleep: an idle guest (WFI) waits for its next timer in
+        host time instead of jumping there (the CLI's default; the embedding API's is
+        False: deterministic).  rtc_base: the RTC's start (epoch seconds; None: now),
+        rtc_clock: 'vm' (the RTC counts virtual time) or 'host' (host time)."""
         self.type = T.resolve(machine)
         self.machine_type = self.type.name
         ns_per_tick = max(1, 1_000_000_000 // self.type.cntfrq)
@@ -83,8 +90,16 @@ class VirtMachine:
         self.semihosting = Semihosting(self, semihosting_cmdline) if semihosting else None
         self.semihosting_userspace = semihosting_userspace
         self.tracer = tracer
+        if tracer is not None and hasattr(tracer, "attach"):
+            tracer.attach(self)
         self.no_reboot = no_reboot
-        self.start_time = int(time.time())
+        self.start_time = int(time.time()) if rtc_base is None else int(rtc_base)
+        self.sleep = sleep
+        self.icount_auto = self.cpu.icount_auto = icount_auto
+        self._pace = None         # icount_auto: (host ns, virtual ns) at the last adjustment
+        self._drift = 0           # icount_auto: virtual minus host time, accumulated (ns)
+        if rtc_clock == "host":
+            self.rtc.use_host_clock(self.virtual_ns)
         self.entry = self.ram_base
         self.image_end = self.ram_base
         self._kernel = None
@@ -92,6 +107,9 @@ class VirtMachine:
         self.poll = None          # host-side callback between run slices (console input)
         self.wait_input = None    # wait_input(timeout) -> False when no input can ever come
         self.paused = False       # the monitor's `stop`: the run loop only polls the host
+        # can_wake() -> True while something outside the guest may still act on it (a
+        # monitor, QMP or gdb connection): a WFI nothing can end then waits, not halts
+        self.can_wake = None
         # called with the StopReason when the guest is stuck in an exception loop; None:
         # run() returns it (a front end with a monitor pauses instead, see emu/cli.py)
         self.on_stuck = None
@@ -381,10 +399,15 @@ class VirtMachine:
                     tracer.undefined(self)
                 if int(cpu.ctl[O.C_EXC_COUNT]) != exc0:
                     tracer.exception(self)
+            gen = self.state_gen
             if self.poll is not None:
                 self.poll()
             if self.rx_pending:
                 self._deliver_rx()
+            if self.icount_auto:
+                self._pace_shift()
+            if self.state_gen != gen:
+                continue        # a front end replaced the state (reset, loadvm): ex was the old one's
             if ex == O.EXIT_TIMER:
                 self._step_key = None           # a device re-planned its deadline
                 continue
@@ -695,9 +718,10 @@ class VirtMachine:
         return None
 
     def _wfi(self):
-        """WFI with nothing pending: sleep until the next timer deadline (virtual time
-        jumps there: deterministic), or, with none armed, until console input; if
-        no interrupt can ever come, stop and say so."""
+        """WFI with nothing pending: sleep until the next timer deadline -- virtual
+        time jumps there (deterministic), or with `sleep` it passes in host time --
+        or, with none armed, until console input or a front end acts; if nothing can
+        ever end the wait, stop and say so."""
         cpu = self.cpu
         while True:
             deadline = self._sync_timers()
@@ -706,18 +730,61 @@ class VirtMachine:
             if int(cpu.ctl[O.C_STOP]) == 1:
                 cpu.ctl[O.C_STOP] = 0
                 return StopReason("stopped", 0, cpu.pc, message="stopped")
-            if deadline is not None:
+            if deadline is not None and not self.sleep:
                 self.timer.sleep_until(deadline)
                 continue
-            if self.wait_input is not None and self.wait_input(0.05):
-                gen = self.state_gen
-                if self.poll is not None:
-                    self.poll()
-                if self.rx_pending:
-                    self._deliver_rx()
-                if self.paused or self.state_gen != gen:
-                    return None     # the monitor stopped the machine or replaced its state
-                continue
-            return StopReason("halted", 1, cpu.pc, message=(
-                f"guest is waiting for an interrupt (WFI at PC 0x{cpu.pc - 4:x}) "
-                f"but none can arrive: no timer will fire and no input is pending"))
+            wait = 0.05
+            if deadline is not None:
+                wait = min(wait, max(0, deadline - self.timer.now_ns()) / 1e9)
+            t0 = time.monotonic_ns()
+            if self.wait_input is not None and self.wait_input(wait):
+                pass
+            elif deadline is not None or (self.can_wake is not None and self.can_wake()):
+                if self.wait_input is not None:     # (no input can come: it returned at once)
+                    time.sleep(wait)
+            else:
+                return StopReason("halted", 1, cpu.pc, message=(
+                    f"guest is waiting for an interrupt (WFI at PC 0x{cpu.pc - 4:x}) "
+                    f"but none can arrive: no timer will fire and no input is pending"))
+            if deadline is not None:                # (virtual time passes as host time did)
+                self.timer.sleep_until(min(deadline, self.timer.now_ns()
+                                           + time.monotonic_ns() - t0))
+            gen = self.state_gen
+            if self.poll is not None:
+                self.poll()
+            if self.rx_pending:
+                self._deliver_rx()
+            if self.paused or self.state_gen != gen:
+                return None     # the monitor stopped the machine or replaced its state
+
+    # --- -icount shift=auto -------------------------------------------------------
+    PACE_SLACK_NS = 20_000_000      # drift (either way) that moves the shift by one
+
+    def _pace_shift(self):
+        """icount_auto, between slices: keep virtual time near the host clock.  The
+        drift (virtual minus host time since the last call, summed; intervals of
+        half a second or more -- a pause, a monitor command -- are left out) moves
+        the shift down when virtual time runs ahead and up when it falls behind."""
+        now_h, now_v = time.monotonic_ns(), self.timer.now_ns()
+        if self._pace is not None:
+            dh, dv = now_h - self._pace[0], now_v - self._pace[1]
+            if 0 <= dh < 500_000_000 and 0 <= dv < 1 << 62:
+                self._drift = max(-10**9, min(10**9, self._drift + dv - dh))
+                shift = int(self.cpu.ctl[O.C_ICOUNT_SHIFT])
+                if self._drift > self.PACE_SLACK_NS and shift > 0:
+                    self.set_icount_shift(shift - 1)
+                    self._drift = 0
+                elif self._drift < -self.PACE_SLACK_NS and shift < 10:
+                    self.set_icount_shift(shift + 1)
+                    self._drift = 0
+        self._pace = (now_h, now_v)
+
+    def set_icount_shift(self, shift):
+        """Change the instruction's length in virtual time without moving the clock
+        now: the difference goes into the idle-time term (modulo 2**64, as the
+        jitted side computes virtual time)."""
+        ctl = self.cpu.ctl
+        n, old = int(ctl[O.C_ICOUNT]), int(ctl[O.C_ICOUNT_SHIFT])
+        ctl[O.C_IDLE_NS] = (int(ctl[O.C_IDLE_NS]) + (n << old) - (n << shift)) & ((1 << 64) - 1)
+        ctl[O.C_ICOUNT_SHIFT] = shift
+        self._step_key = None

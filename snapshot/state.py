@@ -221,7 +221,8 @@ def cpu_section(cpu):
     f += [Field("exclusive.addr", "u64"), Field("exclusive.size", "u64", choices=EXCL_SIZES),
           Field("exclusive.value", "u64"), Field("exclusive.value2", "u64"),
           Field("time.instructions", "u64"), Field("time.idle_ns", "u64"),
-          Field("time.icount_shift", "u8", rule=_icount_rule(int(cpu.ctl[O.C_ICOUNT_SHIFT])))]
+          Field("time.icount_shift", "u8", rule=None if getattr(cpu, "icount_auto", False)
+                else _icount_rule(int(cpu.ctl[O.C_ICOUNT_SHIFT])))]
     return Section("cpu0", CPU_VERSION, f, cpu)
 
 
@@ -513,7 +514,8 @@ class _Fast:
     on restore: ~10 us, so editing a snapshot in place is seen), the CPU's state
     arrays and the devices' values as restoring it left them, and its RAM as an
     array (read-only: a snapshot is a value)."""
-    __slots__ = ("vm", "content", "regs", "sysr", "ctl", "devices", "start_time", "ram_obj", "ram")
+    __slots__ = ("vm", "content", "regs", "sysr", "ctl", "devices", "start_time", "ram_obj", "ram",
+                 "shift")
 
     def matches(self, vm, snap):
         return (self.vm() is vm and snap.ram is self.ram_obj and not snap.adopted
@@ -555,6 +557,7 @@ def _remember(vm, snap):
     f.regs = cpu.regs.copy()
     f.sysr = cpu.sysr[:, SR.R_VAL].copy()
     f.ctl = cpu.ctl[_ARCH_CTL].copy()
+    f.shift = int(snap.sections["cpu0"]["time.icount_shift"])
     devs = {}
     for sec in device_sections(vm):
         devs.setdefault(sec.owner, []).extend((fd.name, fd.is_list) for fd in sec.fields)
@@ -602,6 +605,8 @@ def _restore_fast(vm, snap, f):
     ctl[O.C_STOP] = 0
     ctl[O.C_EXC_RUN] = 0
     ctl[O.C_TLB_EL] = ctl[O.C_EL]
+    if getattr(cpu, "icount_auto", False):
+        ctl[O.C_ICOUNT_SHIFT] = f.shift
     # devices: only those whose declared state differs from the snapshot's are written
     # and re-derived (a device left alone drives the lines it drove then)
     changed = []
@@ -652,6 +657,8 @@ def _apply_state(vm, snap):
         vm.state_gen += 1            # a sleeping WFI must not go on sleeping for the old state
     ctl[O.C_ICOUNT] = s["time.instructions"]
     ctl[O.C_IDLE_NS] = s["time.idle_ns"]
+    if getattr(cpu, "icount_auto", False):       # (-icount shift=auto: go on from its shift)
+        ctl[O.C_ICOUNT_SHIFT] = s["time.icount_shift"]
     for i in range(31):
         cpu.regs[i] = s[f"x{i}"]
     for i in range(32):

@@ -40,7 +40,7 @@ def loop_in_python(m, snap, inputs, max_insns, virtual=False):
     return out
 
 
-INPUTS = [b"hash me", b"W\x11", b"hash me too" * 5, b"Phello\0", b"L", b"W\x22",
+INPUTS = [b"hash me", b"W\x11", b"hash me too" * 5, b"Phello\0", b"L", b"W\x22", b"R1",
           b"X", b"", b"W\x33", b"P\0", bytes(range(1, 65)), b"Pbye\0", b"L", b"x" * 64]
 
 

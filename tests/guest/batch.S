@@ -7,6 +7,9 @@
  *   'W'  store the input's second byte into one word of each of 64 pages from
  *        0x40300000 (pages the next restore must copy back), power off
  *   'X'  an undefined instruction with no vector to take it
+ *   'R'  count down a loop of its own, set the PL031's match register (the RTC
+ *        plans a new deadline: the run leaves the jitted loop with EXIT_TIMER and
+ *        the host finishes it), then hash
  *   else hash the 64 bytes (djb2) into INPUT + 64 and power off through PSCI. */
     .section .text.boot, "ax"
     .global _start, entry
@@ -23,6 +26,9 @@ entry:
     b.eq    wide
     cmp     w2, #'X'
     b.eq    undef
+    cmp     w2, #'R'
+    b.eq    rtc
+hash:
     mov     x2, #64
     mov     x3, #0x1505
     mov     x4, x1
@@ -53,6 +59,14 @@ wide:
     b       off
 undef:
     udf     #0
+rtc:
+    mov     x6, #3
+4:  subs    x6, x6, #1
+    b.ne    4b
+    movz    x4, #0x0901, lsl #16      // PL031
+    mov     w5, #0x7fffffff
+    str     w5, [x4, #4]              // MR
+    b       hash
 off:
     movz    w0, #0x0008
     movk    w0, #0x8400, lsl #16      // PSCI SYSTEM_OFF
