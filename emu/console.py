@@ -14,6 +14,15 @@ MUX_HELP = ("\n\rC-a h    print this help\n"
             "\rC-a C-a  sends C-a\n\r")
 
 
+def mux_help(echr=1):
+    """The mux's Ctrl-A h text, naming the escape character as QEMU does (C-t for
+    -echr 0x14; a character that is not a control key by its code)."""
+    if echr == 1:
+        return MUX_HELP
+    name = f"C-{chr(ord('a') + echr - 1)}" if 1 <= echr <= 26 else f"\\x{echr:02x}"
+    return MUX_HELP.replace("C-a", name)
+
+
 class ConsoleQuit(Exception):
     """Ctrl-A x: leave the emulator."""
 
@@ -160,7 +169,7 @@ class StdioChardev(Chardev):
                     self.flush()
                     raise ConsoleQuit()
                 if b == ord("h"):
-                    self.write(MUX_HELP.encode())
+                    self.write(mux_help(self.echr).encode("latin-1"))
                 elif b == self.echr:
                     out.append(b)
                 elif b == ord("c"):

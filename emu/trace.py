@@ -66,11 +66,14 @@ class Tracer:
         if i >= 0:
             a = self._sorted[i]
             name, size = self.symbols[a]
-            if pc < a + max(size, 1) or size == 0:
+            if pc < a + size:
                 return name
         return ""
 
     def disas(self, pc, insn):
+        q = qemu_form(insn)
+        if q is not None:
+            return q
         if self._cs is None:
             import capstone
             self._cs = capstone.Cs(capstone.CS_ARCH_ARM64, capstone.CS_MODE_ARM)
@@ -83,10 +86,12 @@ class Tracer:
         cpu = m.cpu
         pc = cpu.pc
         insn = m._insn_at(pc)
+        new_block = self.prev_pc is None or pc != self.prev_pc + 4 or self.block_start
+        if new_block:
+            self._flush_block()             # (the block that ended with the ERET first)
         if self.pending_eret is not None:
             self._log_eret(m)
-        if self.prev_pc is None or pc != self.prev_pc + 4 or self.block_start:
-            self._flush_block()
+        if new_block:
             self.block_start = False
             if "exec" in self.items:
                 self.w(f"Trace 0: 0x0 [00000000/{pc:016x}/00000000/00000000] {self.symbol(pc)}\n")
@@ -121,36 +126,42 @@ class Tracer:
                    f"EL{int(m.cpu.ctl[O.C_EL])} PC 0x{m.cpu.pc:x}\n")
 
     def attach(self, vm):
-        """Log exceptions as they are taken (an exception hook: the PC is then at the
-        vector, whatever runs after it in the same step)."""
+        """Exceptions are logged and traced as they are taken (an exception hook:
+        the PC is then at the vector, before the step that took the exception
+        runs the vector's first instruction)."""
         self.vm = vm
-        if "int" in self.items:
+        if self.step_mode:
             vm.hooks.add("exception", self._entered, 1, 0)
 
     def exception(self, m):
-        """After a slice in which exceptions were taken (the run loop)."""
-        self._flush_block()
-        self.block_start = True
-        self.pending_eret = None
+        """After a slice in which exceptions were taken (the run loop): the hook did
+        the work."""
 
     def _entered(self, _owner, info):
         cpu = self.vm.cpu
+        if (info.kind in ("irq", "fiq") and self.block and self.block[-1][0] == info.return_address
+                and self.prev_pc == info.return_address):
+            self.block.pop()                # (traced before the step, but the interrupt came first)
         self._flush_block()
-        if info.kind in ("irq", "fiq"):
-            num, name = (5, "IRQ") if info.kind == "irq" else (6, "FIQ")
-        else:
-            num, name = _EXC.get(info.ec, (1, "UNDEF"))
-        esr = cpu.reg("ESR_EL1")
-        spsr = cpu.reg("SPSR_EL1")
-        el_from = (spsr >> 2) & 3
-        lines = [f"Taking exception {num} [{name}] on CPU 0\n",
-                 f"...from EL{el_from} to EL1\n",
-                 f"...with ESR 0x{esr >> 26:x}/0x{esr:x}\n"]
-        if num in (3, 4):
-            lines.append(f"...with FAR 0x{cpu.reg('FAR_EL1'):x}\n")
-        lines.append(f"...with ELR 0x{info.return_address:x}\n")
-        lines.append(f"...to EL1 PC 0x{info.vector:x} PSTATE 0x{cpu.pstate():x}\n")
-        self.w("".join(lines))
+        self.block_start = True
+        self.pending_eret = None
+        if "int" in self.items:
+            if info.kind in ("irq", "fiq"):
+                num, name = (5, "IRQ") if info.kind == "irq" else (6, "FIQ")
+            else:
+                num, name = _EXC.get(info.ec, (1, "UNDEF"))
+            esr = cpu.reg("ESR_EL1")
+            spsr = cpu.reg("SPSR_EL1")
+            el_from = (spsr >> 2) & 3
+            lines = [f"Taking exception {num} [{name}] on CPU 0\n",
+                     f"...from EL{el_from} to EL1\n",
+                     f"...with ESR 0x{esr >> 26:x}/0x{esr:x}\n"]
+            if num in (3, 4):
+                lines.append(f"...with FAR 0x{cpu.reg('FAR_EL1'):x}\n")
+            lines.append(f"...with ELR 0x{info.return_address:x}\n")
+            lines.append(f"...to EL1 PC 0x{info.vector:x} PSTATE 0x{cpu.pstate():x}\n")
+            self.w("".join(lines))
+        self.before(self.vm)            # (the vector's first instruction runs in this step)
 
     def undefined(self, m):
         self._flush_block()
@@ -178,9 +189,30 @@ def _ends_block(insn):
         return True
     if (insn & 0xFF000000) == 0xD4000000:        # SVC/HVC/SMC/BRK/HLT
         return True
-    if (insn & 0xFFC00000) == 0xD5000000 and (insn & 0xFFFFF0FF) != 0xD503201F:
-        return (insn & 0x00300000) != 0 or (insn & 0xFFFFF0FF) == 0xD50330DF   # MSR/SYS, ISB
+    if (insn & 0xFFC00000) == 0xD5000000:        # system instructions, as QEMU's TBs end:
+        if insn & (1 << 21):
+            return False                         # MRS, SYSL (reads) do not end one
+        if (insn >> 19) & 3:
+            return True                          # MSR (register), SYS
+        crn = (insn >> 12) & 0xF
+        if crn == 2:
+            return ((insn >> 5) & 0x7F) in (1, 2, 3)        # YIELD, WFE, WFI (not NOP, SEV)
+        if crn == 3:
+            return (insn >> 5) & 7 == 6          # ISB (not DSB, DMB, CLREX)
+        return crn == 4                          # MSR (immediate): DAIFSet/Clr, SPSel, ...
     return False
+
+
+def qemu_form(insn):
+    """An instruction QEMU 7.2's disassembler prints unlike capstone, as QEMU does
+    (MOVZ/MOVN/MOVK keep their names and a shifted 16-bit immediate), or None."""
+    if (insn & 0x1F800000) == 0x12800000 and ((insn >> 29) & 3) != 1:
+        name = {0: "movn", 2: "movz", 3: "movk"}[(insn >> 29) & 3]
+        reg = ("x" if insn >> 31 else "w") + (str(insn & 31) if insn & 31 != 31 else "zr")
+        hw = (insn >> 21) & 3
+        imm = (insn >> 5) & 0xFFFF
+        return f"{name:<8} {reg}, #0x{imm:x}" + (f", lsl #{16 * hw}" if hw else "")
+    return None
 
 
 def dump_cpu(cpu, sysregs=False):

@@ -351,7 +351,9 @@ def _load_elf(board, path, data):
 
 
 def elf_symbols(path):
-    """{address: (name, size)} of the ELF's function symbols (for -d in_asm), or {}."""
+    """{address: (name, size)} of the ELF's function symbols (for -d in_asm), or {}.
+    As QEMU: functions only (STT_FUNC), and an address is in one when it lies within
+    its size (a label without .type/.size names nothing)."""
     try:
         from elftools.elf.elffile import ELFFile
         with open(path, "rb") as f:
@@ -364,7 +366,7 @@ def elf_symbols(path):
                 return {}
             out = {}
             for s in tab.iter_symbols():
-                if s["st_info"]["type"] in ("STT_FUNC", "STT_NOTYPE") and s.name and s["st_value"]:
+                if s["st_info"]["type"] == "STT_FUNC" and s.name and s["st_value"]:
                     if not s.name.startswith("$"):
                         out.setdefault(s["st_value"], (s.name, s["st_size"]))
             return out
