@@ -24,6 +24,9 @@ COMMANDS = (
     ("help|?", "[cmd]", "show the help"),
     ("info", "[subcommand]", "show various information about the system state"),
     ("loadvm", "tag", "restore a VM snapshot from its tag"),
+    ("log", "item1[,...]", "activate logging of the specified items"),
+    ("logfile", "filename", "output logs to 'filename'"),
+    ("print|p", "/fmt expr", "print expression value (use $reg for CPU register access)"),
     ("quit|q", "", "quit the emulator"),
     ("savevm", "[tag]", "save a VM snapshot. If no tag is provided, a new snapshot is created"),
     ("stop|s", "", "stop emulation"),
@@ -32,6 +35,9 @@ COMMANDS = (
     ("xp", "/fmt addr", "physical memory dump starting at 'addr'"),
 )
 INFO = (
+    ("cpus", "show infos for each CPU"),
+    ("mtree", "show memory tree"),
+    ("qtree", "show device tree"),
     ("registers", "show the cpu registers"),
     ("snapshots", "show the currently saved VM snapshots"),
     ("status", "show the current VM status (running|paused)"),
@@ -48,6 +54,7 @@ class Monitor:
         self.vm = vm
         self.store = store
         self.version = version
+        self.logfile = None          # `logfile`: where `log` writes (None: stderr)
 
     # --- one command ---------------------------------------------------------------
     def execute(self, line):
@@ -56,7 +63,7 @@ class Monitor:
             return ""
         cmd, _, rest = line.partition(" ")
         rest = rest.strip()
-        name = {"c": "cont", "?": "help", "q": "quit", "s": "stop"}.get(cmd, cmd)
+        name = {"c": "cont", "?": "help", "q": "quit", "s": "stop", "p": "print"}.get(cmd, cmd)
         fn = getattr(self, "cmd_" + name, None)
         if fn is None:
             return f"unknown command: '{cmd}'\r\n"
@@ -91,6 +98,13 @@ class Monitor:
             return f"{self.version} (pyaarch64)\r\n"
         if sub == "registers":
             return self.registers()
+        if sub == "cpus":
+            import threading
+            return f"* CPU #0: thread_id={threading.get_native_id()}\r\n"
+        if sub == "mtree":
+            return self.mtree()
+        if sub == "qtree":
+            return self.qtree()
         if not sub:
             return "".join(f"info {s}  -- {t}\r\n" for s, t in INFO)
         return f"unknown command: 'info {sub}'\r\n"
@@ -144,6 +158,70 @@ class Monitor:
             return f"Error: {e}\r\n"
         return ""
 
+    def cmd_print(self, rest):
+        fmt, expr = "/d", rest
+        if rest.startswith("/"):
+            fmt, _, expr = rest.partition(" ")
+        if not expr.strip():
+            return "missing argument\r\nTry \"help print\" for more information\r\n"
+        count, kind, size = _parse_fmt(fmt[1:])
+        if kind is None:
+            return f"invalid char in format: '{size}'\r\nTry \"help print\" for more information\r\n"
+        try:
+            v = evaluate(expr, self.vm) & M64
+        except ExprError as e:
+            return f"{e}\r\nTry \"help print\" for more information\r\n"
+        if kind == "x":
+            text = f"{v:#x}" if v else "0"
+        elif kind == "u":
+            text = str(v)
+        else:                                   # (d, the default; i prints as d)
+            text = str(v - (1 << 64) if v >> 63 else v)
+        return text + "\r\n"
+
+    def cmd_log(self, rest):
+        from pyaarch64.emu.trace import parse_items, Tracer, LOG_ITEMS
+        spec = rest.split()[0] if rest else ""
+        if not spec:
+            return ("missing argument\r\nTry \"help log\" for more information\r\n")
+        vm = self.vm
+        items = None
+        if spec != "none":
+            try:
+                items = parse_items(spec)
+            except ValueError:
+                names = ", ".join(LOG_ITEMS)
+                return f"Invalid log mask '{spec}': the items are {names}, or none\r\n"
+        old = vm.tracer
+        if old is not None:
+            old.finish()
+            old.detach()
+        if items is None:
+            vm.tracer = None
+            return ""
+        out = open(self.logfile, "a") if self.logfile else None
+        symbols = getattr(old, "symbols", None)
+        if symbols is None and getattr(vm, "_kernel", None):
+            from pyaarch64.machine.loader import elf_symbols
+            symbols = elf_symbols(vm._kernel)
+        vm.tracer = Tracer(items, out=out, symbols=symbols)
+        vm.tracer.attach(vm)
+        return ""
+
+    def cmd_logfile(self, rest):
+        path = rest.strip()
+        if not path:
+            return "missing argument\r\nTry \"help logfile\" for more information\r\n"
+        try:
+            open(path, "w").close()             # (as QEMU: the file starts empty)
+        except OSError as e:
+            return f"could not open log file '{path}': {e.strerror}\r\n"
+        self.logfile = path
+        t = self.vm.tracer
+        if t is not None:
+            t.out = open(path, "a")
+        return ""
+
     def cmd_x(self, rest):
         return self._dump(rest, physical=False)
 
@@ -151,6 +229,35 @@ class Monitor:
         return self._dump(rest, physical=True)
 
     # --- helpers -------------------------------------------------------------------
+    def mtree(self):
+        """`info mtree` in QEMU's shape: the system address space's regions."""
+        lines = ["address-space: cpu-memory-0", "address-space: memory",
+                 "  0000000000000000-ffffffffffffffff (prio 0, i/o): system"]
+        for b, e, kind, name in self.vm.regions():
+            label = {"ram": "mach-virt.ram", "gic-distributor": "gic_dist",
+                     "gic-cpu-interface": "gic_cpu"}.get(name, name)
+            lines.append(f"    {b:016x}-{e - 1:016x} (prio 0, {'ram' if kind == 'ram' else 'i/o'}): {label}")
+        return "".join(l + "\r\n" for l in lines) + "\r\n"
+
+    def qtree(self):
+        """`info qtree` in QEMU's shape: the board's devices on the system bus."""
+        vm = self.vm
+        mm, irq = vm.type.memmap, vm.type.irqmap
+        lines = ["bus: main-system-bus", "  type System"]
+        devs = (("pl031", "rtc", ()), ("pl011", "uart", ('chardev = "serial0"',)))
+        for qname, key, props in devs:
+            lines += [f'  dev: {qname}, id ""', '    gpio-out "sysbus-irq" 1']
+            lines += [f"    {p}" for p in props]
+            lines.append(f"    mmio {mm[key][0]:016x}/{mm[key][1]:016x}")
+        gic = getattr(vm, "gic", None)
+        if gic is not None:
+            n = getattr(gic, "num_irq", 288)
+            lines += ['  dev: arm_gic, id ""', "    num-cpu = 1 (0x1)", f"    num-irq = {n} (0x{n:x})",
+                      "    revision = 2 (0x2)", '    gpio-out "sysbus-irq" 4',
+                      f"    mmio {mm['gic_dist'][0]:016x}/0000000000001000",
+                      f"    mmio {mm['gic_cpu'][0]:016x}/0000000000002000"]
+        return "".join(l + "\r\n" for l in lines)
+
     def registers(self):
         from pyaarch64.emu.trace import dump_cpu
         cpu = self.vm.cpu
@@ -171,12 +278,13 @@ class Monitor:
         if kind is None:
             return f"invalid char in format: '{size}'\r\nTry \"help x\" for more information\r\n"
         try:
-            addr = int(addr_s.strip(), 0)
-        except ValueError:
-            return f"invalid expression: '{addr_s.strip()}'\r\n"
+            addr = evaluate(addr_s, self.vm) & M64
+        except ExprError as e:
+            return f"{e}\r\nTry \"help {'xp' if physical else 'x'}\" for more information\r\n"
         out = []
         if kind == "i":
             import capstone
+            from pyaarch64.emu.trace import qemu_form
             md = capstone.Cs(capstone.CS_ARCH_ARM64, capstone.CS_MODE_ARM)
             for k in range(count):
                 a = addr + 4 * k
@@ -185,8 +293,10 @@ class Monitor:
                     out.append(f"Cannot access memory\r\n")
                     break
                 w = int.from_bytes(b, "little")
-                ins = next(md.disasm(b, a), None)
-                text = f"{ins.mnemonic:<8} {ins.op_str}" if ins else f".word    0x{w:08x}"
+                text = qemu_form(w)
+                if text is None:
+                    ins = next(md.disasm(b, a), None)
+                    text = f"{ins.mnemonic:<8} {ins.op_str}" if ins else f".word    0x{w:08x}"
                 out.append(f"0x{a:08x}:  {w:08x}  {text.rstrip()}\r\n")
             return "".join(out)
         per_line = {1: 8, 2: 8, 4: 4, 8: 2}[size]
@@ -222,6 +332,91 @@ class Monitor:
             return vm.read_memory(addr, n)
         except ValueError:
             return None
+
+
+M64 = (1 << 64) - 1
+
+
+class ExprError(Exception):
+    pass
+
+
+def evaluate(text, vm):
+    """An HMP expression: numbers (0x.., 0.., decimal), $registers ($pc, $sp, $lr,
+    $x0..$x30, $w0..$w30, $el, $nzcv, $pstate and system registers by name, e.g.
+    $sctlr_el1), + - * / % & | ^ ~ << >> and parentheses, with C precedence.
+    (QEMU 7.2 knows no AArch64 register names in HMP: `p $pc` says "unknown
+    register" there; here it is the PC.)"""
+    import re
+    toks = re.findall(r"\s*(0[xX][0-9a-fA-F]+|\d+|\$[A-Za-z_][A-Za-z0-9_]*|<<|>>|[-+*/%&|^~()])",
+                      text)
+    if "".join(toks).replace(" ", "") != text.replace(" ", "").replace("\t", ""):
+        raise ExprError(f"invalid expression: '{text.strip()}'")
+    toks = [t.strip() for t in toks]
+    pos = [0]
+
+    def peek():
+        return toks[pos[0]] if pos[0] < len(toks) else None
+
+    def take():
+        pos[0] += 1
+        return toks[pos[0] - 1]
+
+    def unary():
+        t = peek()
+        if t is None:
+            raise ExprError("unexpected end of expression")
+        take()
+        if t == "-":
+            return -unary()
+        if t == "+":
+            return unary()
+        if t == "~":
+            return ~unary()
+        if t == "(":
+            v = binary(0)
+            if peek() != ")":
+                raise ExprError("')' expected")
+            take()
+            return v
+        if t.startswith("$"):
+            return register(t[1:])
+        if t[0].isdigit():
+            return int(t, 16) if t[:2] in ("0x", "0X") else int(t, 8) if t != "0" and t[0] == "0" else int(t)
+        raise ExprError(f"invalid char in expression: '{t}'")
+
+    levels = (("|",), ("^",), ("&",), ("<<", ">>"), ("+", "-"), ("*", "/", "%"))
+
+    def binary(lv):
+        if lv == len(levels):
+            return unary()
+        v = binary(lv + 1)
+        while peek() in levels[lv]:
+            op = take()
+            w = binary(lv + 1)
+            if op in "/%" and w == 0:
+                raise ExprError("division by zero")
+            v = {"|": v | w, "^": v ^ w, "&": v & w, "<<": v << (w & 63), ">>": (v & M64) >> (w & 63),
+                 "+": v + w, "-": v - w, "*": v * w, "/": (v & M64) // (w & M64) if op == "/" else 0,
+                 "%": (v & M64) % (w & M64) if op == "%" else 0}[op]
+            v &= M64
+        return v
+
+    def register(name):
+        n = name.lower()
+        try:
+            return vm.cpu.reg(n) if n not in ("pstate",) else vm.cpu.pstate()
+        except Exception:   # noqa: BLE001 -- any unknown name
+            pass
+        try:
+            return vm.cpu.reg(name.upper())
+        except Exception:   # noqa: BLE001
+            raise ExprError("unknown register") from None
+
+    v = binary(0)
+    if peek() is not None:
+        raise ExprError(f"invalid expression: '{text.strip()}'")
+    return v
 
 
 def _parse_fmt(f):

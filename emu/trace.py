@@ -130,8 +130,13 @@ class Tracer:
         the PC is then at the vector, before the step that took the exception
         runs the vector's first instruction)."""
         self.vm = vm
-        if self.step_mode:
-            vm.hooks.add("exception", self._entered, 1, 0)
+        self._hook = vm.hooks.add("exception", self._entered, 1, 0) if self.step_mode else None
+
+    def detach(self):
+        """Stop tracing (HMP `log none`, or another `log`)."""
+        if getattr(self, "_hook", None) is not None:
+            self.vm.hooks.remove(self._hook)
+            self._hook = None
 
     def exception(self, m):
         """After a slice in which exceptions were taken (the run loop): the hook did

@@ -382,6 +382,7 @@ class VirtMachine:
                 budget = max(1, min(budget, (ahead + (1 << shift) - 1) >> shift))
             if deadline_host is not None:
                 budget = min(budget, 200_000)
+            tracer = self.tracer              # (the monitor's `log` may change it)
             if max_insns is not None:
                 left = max_insns - (cpu.icount - start)
                 if left <= 0:
