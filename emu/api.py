@@ -39,7 +39,7 @@ class Machine:
 
     def __init__(self, machine: str = "virt", cpu: str | None = None, ram_size: int = 128 << 20,
                  serial=None, semihosting: bool = False, cmdline: str | None = None,
-                 no_reboot: bool = False):
+                 no_reboot: bool = False, icount_shift: int = 0, realtime: bool = False):
         """machine: a machine type (virt-4.1 ... virt-9.2, or `virt`: the newest);
         cpu: a CPU model (cortex-a53, cortex-a57, cortex-a72, max; default the
         type's); ram_size: bytes of RAM at 0x4000_0000 (a multiple of 4 KiB);
@@ -47,12 +47,19 @@ class Machine:
         serial_output); semihosting: answer HLT #0xF000 calls (cmdline: the
         program's command line for SYS_GET_CMDLINE); no_reboot: a guest reset
         (PSCI SYSTEM_RESET) stops run() with StopReason 'reset' instead of
-        rebooting the machine.  MachineError for what cannot be built."""
+        rebooting the machine; icount_shift: each instruction is 2**shift ns of
+        virtual time (0..10); realtime: time as on the command line -- the shift
+        adapts to the host clock and a sleeping guest waits in host time (runs are
+        then not deterministic; docs/time.md).  MachineError for what cannot be
+        built."""
+        if not 0 <= int(icount_shift) <= 10:
+            raise MachineError(f"icount_shift {icount_shift}: from 0 to 10")
         self.serial_output = bytearray()
         self._m = VirtMachine(machine=machine, cpu=cpu, ram_size=ram_size,
                               serial=serial or self.serial_output.extend,
                               semihosting=semihosting, semihosting_cmdline=cmdline,
-                              no_reboot=no_reboot)
+                              no_reboot=no_reboot, icount_shift=int(icount_shift),
+                              icount_auto=bool(realtime), sleep=bool(realtime))
         self._m.hooks.owner = self          # hook callbacks get this machine
 
     # --- identity ------------------------------------------------------------------

@@ -248,3 +248,21 @@ def test_nodefaults_pidfile_echr_snapshot(tmp_path):
     assert out.endswith("QEMU: Terminated\n\r"), (out, err)
     rc, _, err = cli("run", "-echr", "300", hello)
     assert rc == 1 and "-echr 300" in err
+
+
+def test_the_embedding_api_is_deterministic_unless_asked():
+    import pyaarch64
+    runs = []
+    for _ in range(2):
+        m = pyaarch64.Machine(machine="virt-7.2", icount_shift=3)
+        m.load_elf(ref_guest())
+        m.run(max_insns=2_000_000)                 # ticks every 2 guest seconds: jumps
+        runs.append((bytes(m.serial_output), m._m.virtual_ns()))
+    assert runs[0] == runs[1] and runs[0][0].count(b"tick") >= 5
+    with pytest.raises(pyaarch64.MachineError, match="icount_shift 11"):
+        pyaarch64.Machine(icount_shift=11)
+    m = pyaarch64.Machine(machine="virt-7.2", realtime=True)
+    m.load_elf(ref_guest())
+    t = time.monotonic()
+    m.run(until=None, timeout=2.5)
+    assert 2.4 <= time.monotonic() - t and bytes(m.serial_output).count(b"tick") <= 1
