@@ -27,6 +27,10 @@ class SnapshotStore:
     def __init__(self, path):
         self.path = path
 
+    def path_of(self, tag):
+        """The file of `tag` (StoreError if the tag cannot name one)."""
+        return self._file(tag)
+
     def _file(self, tag):
         if not TAG_RE.match(tag) or tag in (".", ".."):
             raise StoreError(f"invalid snapshot tag '{tag}'")
