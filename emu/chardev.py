@@ -80,7 +80,7 @@ def parse_legacy(opt, val):
         return _server_spec(opt, val, "unix", _props(opt, val, parts, ("server", "wait")), path=path)
     if kind == "tcp":
         addr, *parts = rest.split(",")
-        host, _, port = addr.rpartition(":")
+        host, _, port = addr.rpartition(":") if ":" in addr else (None, "", None)
         return _server_spec(opt, val, "tcp", _props(opt, val, parts, ("server", "wait")),
                             host=host, port=port)
     raise ChardevError(f"{opt} {val}: only unix:PATH,server=on, tcp:127.0.0.1:PORT,server=on "

@@ -528,6 +528,7 @@ def run(opts):
         return True
     m.poll = poll
     m.wait_input = wait_input if frontends else serial.wait_input
+    m.on_guest_reset = lambda: mon.emit("RESET", {"guest": True, "reason": "guest-reset"})
     if mon_io is not None:
         # a guest stuck in an exception loop: with a monitor of its own (-monitor) the
         # user may still act (inspect, system_reset, loadvm), so pause; else stop
@@ -535,7 +536,7 @@ def run(opts):
             sys.stderr.write(f"pyaarch64: {r}; the VM is paused (monitor: info registers, "
                              f"system_reset, loadvm, quit)\n")
             sys.stderr.flush()
-            m.paused = True
+            mon.stop()                  # (STOP to QMP clients)
         m.on_stuck = on_stuck
     try:
         while True:

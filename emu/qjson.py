@@ -122,6 +122,10 @@ def _message(e, text):
     if msg == "Expecting ',' delimiter":
         return "expected separator in dict" if _innermost(text, e.pos) == "{" else \
             "expected separator in list"
+    if msg.startswith("Invalid control character"):
+        return "invalid control character in string"
+    if msg.startswith("Invalid \\"):
+        return "invalid escape sequence in string"
     return msg[0].lower() + msg[1:]
 
 

@@ -297,14 +297,14 @@ class Qmp:
         return rsp, after
 
     def _check_request(self, req, session):
-        name = None
+        name = key = None
         for k, v in req.items():
             if k == "execute" or (k == "exec-oob" and session.oob):
                 if not isinstance(v, str):
                     raise QmpError(f"QMP input member '{k}' must be a string")
                 if name is not None:
-                    raise QmpError("QMP input member 'exec-oob' clashes with 'execute'")
-                name = v
+                    raise QmpError(f"QMP input member '{k}' clashes with '{key}'")
+                name, key = v, k
             elif k == "arguments":
                 if not isinstance(v, dict):
                     raise QmpError("QMP input member 'arguments' must be an object")

@@ -1,6 +1,7 @@
 /* For the QMP tests: waits in WFI for a byte on the PL011 (RX interrupt through the
  * GIC, masked at the CPU: it only wakes the WFI); each byte but 'q' prints
- * "count N C" with N counting up from 1 (state a snapshot carries); 'q' powers off. */
+ * "count N C" with N counting up from 1 (state a snapshot carries); 'q' powers off,
+ * 'r' resets the machine (PSCI SYSTEM_RESET). */
 #include "lib.h"
 
 #define UART 0x09000000UL
@@ -23,6 +24,10 @@ int main(void) {
         char c = (char)(*reg(UART) & 0xff);
         if (c == 'q')
             break;
+        if (c == 'r') {
+            register uint64_t x0 asm("x0") = 0x84000009;
+            asm volatile("hvc #0" : "+r"(x0));
+        }
         printf_("count %d %c\n", ++n, c);
     }
     guest_exit(0);
