@@ -32,7 +32,7 @@ def _props(opt, val, parts, allowed):
     kv = {}
     for p in parts:
         if not p:
-            continue
+            raise ChardevError(f"{opt} {val}: empty property (a stray ',')")
         k, _, v = p.partition("=")
         if k == "nowait" and not _:         # QEMU's old spelling of wait=off
             k, v = "wait", "off"
@@ -177,6 +177,18 @@ class Port:
             except queue.Empty:
                 return
 
+    def _pump(self, conn, read):
+        """Queue what read(n) gives until it ends (b"" or an error)."""
+        while True:
+            try:
+                data = read(65536)
+            except OSError:
+                data = b""
+            if not data:
+                self._put(("close", conn))
+                return
+            self._put(("data", conn, data))
+
 
 class Listener(Port):
     """A unix or loopback TCP server socket (spec from parse_legacy/parse_chardev)."""
@@ -247,22 +259,11 @@ class Listener(Port):
                     return
             conn = Conn(sock.sendall, lambda s=sock: _hangup(s))
             self._put(("open", conn))
-            while True:
-                try:
-                    data = sock.recv(65536)
-                except OSError:
-                    data = b""
-                if not data:
-                    break
-                self._put(("data", conn, data))
-            self._put(("close", conn))
+            self._pump(conn, sock.recv)
             sock = None
 
     def close(self):
-        try:
-            self.srv.close()
-        except OSError:
-            pass
+        self.srv.close()
         if self.path is not None:
             try:
                 os.unlink(self.path)
@@ -290,19 +291,9 @@ class StdioPort(Port):
             out.flush()
         self.conn = Conn(write, lambda: None)
         self._put(("open", self.conn))
-        threading.Thread(target=self._reader, daemon=True).start()
-
-    def _reader(self):
         fd = sys.stdin.fileno()
-        while True:
-            try:
-                data = os.read(fd, 65536)
-            except OSError:
-                data = b""
-            if not data:
-                self._put(("close", self.conn))
-                return
-            self._put(("data", self.conn, data))
+        threading.Thread(target=self._pump, args=(self.conn, lambda n: os.read(fd, n)),
+                         daemon=True).start()
 
     def close(self):
         pass

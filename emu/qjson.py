@@ -100,7 +100,7 @@ def parse(raw):
         return ("value", json.loads(text, parse_constant=_no_constant))
     except json.JSONDecodeError as e:
         return ("error", "JSON parse error, " + _message(e, text))
-    except (RecursionError, ValueError):
+    except RecursionError:
         return ("error", "JSON nesting depth limit exceeded")
 
 

@@ -13,7 +13,6 @@ the reply, waiting, pending, concluded; a failure: the reply, aborting, conclude
 and the error in query-jobs).  Our snapshots live in the snapshot store, which stands
 in for QEMU's block nodes: its node name is "snapshot-store" (see docs/qmp.md).
 """
-import datetime
 import re
 import threading
 import time
@@ -179,9 +178,6 @@ class Qmp:
         job = self.jobs.get(args["id"])
         if job is None:
             raise QmpError("Job not found")
-        if job.status != "concluded":
-            raise QmpError(f"Job '{job.id}' in state '{job.status}' cannot accept command verb "
-                           f"'dismiss'")
         self._job_status(job, "null")
         del self.jobs[job.id]
         return {}
@@ -215,7 +211,7 @@ class Qmp:
         """Check everything first, so a job that fails leaves the VM as it was (QEMU
         leaves a failed load paused in restore-vm: we do not, as HMP's loadvm)."""
         from pyaarch64.snapshot import format as F
-        from pyaarch64.snapshot.state import save, SnapshotError
+        from pyaarch64.snapshot.state import save
         from pyaarch64.snapshot.store import StoreError
         tag, store = args["tag"], self.mon.store
         for node in args["devices"] + ([args["vmstate"]] if "vmstate" in args else []):
@@ -253,8 +249,9 @@ class Qmp:
                 store.save(tag, save(self.vm, copy_ram=False))
             else:
                 self.mon.load(snap)
-        except (StoreError, OSError, SnapshotError) as e:
-            raise QmpError(str(e)) from None
+        except OSError as e:
+            raise QmpError(f"cannot write the snapshot: {e.strerror} (snapshot store "
+                           f"{store.path})") from None
         finally:
             if was_running:
                 self.mon.cont()

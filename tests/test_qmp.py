@@ -32,9 +32,9 @@ def norm(b):
 class Emu:
     """`pyaarch64 run ... qmp_count.elf` with the serial port on pipes."""
 
-    def __init__(self, tmp_path, *args, qmp=True, wait_sock=True):
+    def __init__(self, tmp_path, *args, qmp=True, wait_sock=True, store=None):
         self.sock = str(tmp_path / "qmp.sock")
-        self.store = str(tmp_path / "store")
+        self.store = store or str(tmp_path / "store")
         cmd = [sys.executable, "-m", "pyaarch64.emu.cli", "run", "-M", "virt-7.2",
                "--snapshot-store", self.store, *args]
         if qmp:
@@ -343,7 +343,11 @@ def test_snapshot_jobs_resume_the_guest_where_it_was_saved(emu):
             from pyaarch64.snapshot.store import SnapshotStore
             SnapshotStore(e.store).save("a53", save(VirtMachine("virt-7.2", cpu="cortex-a53")))
             await c.execute("snapshot-load", dict(snap, **{"job-id": "bad3", "tag": "a53"}))
+            with open(os.path.join(e.store, "junk.snap"), "wb") as f:
+                f.write(b"not a snapshot")
+            await c.execute("snapshot-load", dict(snap, **{"job-id": "bad4", "tag": "junk"}))
             jobs = {j["id"]: j for j in await c.execute("query-jobs")}
+            assert "junk" in jobs["bad4"]["error"] and jobs["bad4"]["status"] == "concluded"
             assert jobs["bad1"]["error"] == "invalid snapshot tag 'no/such'"
             assert jobs["bad2"]["error"] == "Snapshot 'a53' does not exist in one or more devices"
             assert "snapshot is of CPU model 'cortex-a53'" in jobs["bad3"]["error"]
@@ -429,10 +433,20 @@ def test_no_shutdown_reset_and_prelaunch(emu):
     assert e.finish() == 0
 
 
-def test_no_reboot_guest_reset_is_a_shutdown(emu):
-    e = emu("-no-reboot")
+def test_no_reboot_guest_reset_is_a_shutdown(emu, tmp_path):
+    """-no-reboot: a guest reset is SHUTDOWN (guest-reset).  Also: a store that cannot
+    be written fails the job and the VM runs on; no -name: `info name` says nothing."""
+    (tmp_path / "file").write_text("")
+    e = emu("-no-reboot", store=str(tmp_path / "file"))
     r = negotiated(e.sock)
     e.serial(b"ready\n")
+    msgs = r.ask("snapshot-save", 7, job_id="s", tag="s", vmstate="snapshot-store", devices=[])
+    assert [x for x in events(msgs) if x[0] != "JOB_STATUS_CHANGE"] == [
+        ("STOP", None), ("RESUME", None), ("return", {})]
+    assert r.ask("query-jobs")[0]["return"][0]["error"] == \
+        f"cannot write the snapshot: File exists (snapshot store {tmp_path / 'file'})"
+    assert r.ask("query-status")[0]["return"]["status"] == "running"
+    assert r.ask("human-monitor-command", command_line="info name") == [{"return": ""}]
     e.type(b"r")
     assert events([json.loads(r.lines(1))]) == [("SHUTDOWN", {"guest": True, "reason": "guest-reset"})]
     assert e.finish() == 0
@@ -584,6 +598,14 @@ def test_tcp_chardev_mon_and_stdio(emu, tmp_path):
     while not buf.endswith(b"(qemu) "):
         buf += h.recv(4096)
     assert b"monitor - type 'help' for more information\r\n" in buf
+    h.close()                                   # leave, come back: a new banner
+    h = socket.socket(socket.AF_UNIX)
+    h.connect(hsock)
+    h.settimeout(30)
+    buf = b""
+    while not buf.endswith(b"(qemu) "):
+        buf += h.recv(4096)
+    assert b"monitor - type 'help' for more information\r\n" in buf
     h.sendall(b"stop\n")
     for r in tcp:
         assert events([json.loads(r.lines(1))]) == [("STOP", None)]
@@ -608,6 +630,9 @@ def test_tcp_chardev_mon_and_stdio(emu, tmp_path):
 def test_wait_on_waits_for_the_client(emu, tmp_path):
     """server=on without wait=off: as QEMU, nothing runs until a client connects."""
     serial = tmp_path / "serial.txt"
+    stale = socket.socket(socket.AF_UNIX)            # left by an emulator that was killed
+    stale.bind(str(tmp_path / "w.sock"))
+    stale.close()
     e = emu("-serial", f"file:{serial}", "-qmp", f"unix:{tmp_path / 'w.sock'},server=on", qmp=False)
     e.wait_for(lambda: b"waiting for connection" in e.err, "the waiting message")
     assert bytes(e.err) == (f"pyaarch64: -qmp unix:{tmp_path / 'w.sock'},server=on: info: waiting "
@@ -622,6 +647,14 @@ def test_wait_on_waits_for_the_client(emu, tmp_path):
     assert serial.read_bytes() == b"ready\n"
     r.ask("quit", 2)
     assert e.finish() == 0
+    # Ctrl-C while waiting
+    e = emu("-serial", "null", "-qmp", f"unix:{tmp_path / 'w2.sock'},server,wait=on", qmp=False)
+    e.wait_for(lambda: b"waiting for connection" in e.err, "the waiting message")
+    e.p.send_signal(2)
+    assert e.finish() == 1
+    assert bytes(e.err).endswith(f"pyaarch64: -qmp unix:{tmp_path / 'w2.sock'},server,wait=on: "
+                                 f"interrupted while waiting for a connection\n".encode())
+    assert not os.path.exists(tmp_path / "w2.sock")
 
 
 @pytest.mark.parametrize("args, msg", [
@@ -633,7 +666,8 @@ def test_wait_on_waits_for_the_client(emu, tmp_path):
      "the client connects)"),
     (["-qmp", "unix:,server=on"], "-qmp unix:,server=on: no socket path"),
     (["-qmp", "unix:/tmp/x,server=on,telnet=on"], "-qmp unix:/tmp/x,server=on,telnet=on: unknown property 'telnet'"),
-    (["-qmp", "unix:/tmp/x,server=on,wait=maybe"], "-qmp unix:/tmp/x,server=on,wait=maybe: wait must be on or off"),
+    (["-qmp", "unix:/tmp/x,server,wait=maybe"], "-qmp unix:/tmp/x,server,wait=maybe: wait must be on or off"),
+    (["-qmp", "unix:/tmp/x,server=on,"], "-qmp unix:/tmp/x,server=on,: empty property (a stray ',')"),
     (["-qmp", "pty"], "-qmp pty: only unix:PATH,server=on, tcp:127.0.0.1:PORT,server=on and stdio are available"),
     (["-qmp", "stdio"], "-qmp stdio: stdio is already used by the serial port (use -serial null or "
      "-serial file:PATH)"),
@@ -671,6 +705,10 @@ def test_socket_errors(tmp_path):
     rc, _, err = cli("run", "-serial", "null", "-qmp", f"unix:{f},server=on,wait=off", build("qmp_count.c"))
     assert (rc, err) == (1, f"pyaarch64: -qmp unix:{f},server=on,wait=off: Failed to bind socket: "
                             f"'{f}' exists and is not a socket (not replaced)\n")
+    rc, _, err = cli("run", "-serial", "null", "-qmp", f"unix:{tmp_path}/no/q.sock,server=on,wait=off",
+                     build("qmp_count.c"))
+    assert (rc, err) == (1, f"pyaarch64: -qmp unix:{tmp_path}/no/q.sock,server=on,wait=off: Failed to "
+                            f"bind socket: No such file or directory\n")
     long = "/tmp/" + "x" * 120
     rc, _, err = cli("run", "-serial", "null", "-qmp", f"unix:{long},server=on,wait=off", build("qmp_count.c"))
     assert (rc, err) == (1, f"pyaarch64: -qmp unix:{long},server=on,wait=off: Failed to bind socket: "
@@ -681,10 +719,12 @@ def test_socket_errors(tmp_path):
     port = busy.getsockname()[1]
     rc, _, err = cli("run", "-serial", "null", "-chardev", f"socket,id=q,host=127.0.0.1,port={port},"
                      f"server=on,wait=off", "-mon", "chardev=q,mode=control",
-                     "-qmp", f"unix:{tmp_path / 'ok.sock'},server=on,wait=off", build("qmp_count.c"))
+                     "-qmp", f"unix:{tmp_path / 'ok.sock'},server=on,wait=off",
+                     "-monitor", f"unix:{tmp_path / 'hmp.sock'},server=on,wait=off", build("qmp_count.c"))
     busy.close()
     assert rc == 1 and "Failed to bind socket: Address already in use" in err
-    assert not (tmp_path / "ok.sock").exists()          # the one opened first was closed
+    assert not (tmp_path / "ok.sock").exists()          # the ones opened first were closed
+    assert not (tmp_path / "hmp.sock").exists()
 
 
 def test_json_writer():
@@ -694,3 +734,47 @@ def test_json_writer():
     assert qjson.dumps({"a": "\u00e9\x1b\"\\/\n\U0001F600", "b": [None, 1.5, -2]}) == \
         '{"a": "\\u00E9\\u001B\\"\\\\/\\n\\uD83D\\uDE00", "b": [null, 1.5, -2]}'
     assert qjson.Splitter().feed(b'{"a"') == []
+
+
+def test_ports_in_process(tmp_path):
+    """The transport's edges: a client's data and leaving as queued events, a read that
+    fails ends the connection, closing twice, hanging up on a socket already gone, a
+    write that fails marks the connection dead."""
+    from pyaarch64.emu import chardev
+    spec = chardev.parse_legacy("-qmp", f"unix:{tmp_path / 'p.sock'},server=on,wait=off")
+    port = chardev.open_port(spec)
+    c = socket.socket(socket.AF_UNIX)
+    c.connect(str(tmp_path / "p.sock"))
+    c.sendall(b"hi")
+    c.close()
+    evs = []
+    for _ in range(100):
+        evs += list(port.events())
+        if evs and evs[-1][0] == "close":
+            break
+        time.sleep(0.05)
+    assert [e[0] for e in evs] == ["open", "data", "close"] and evs[1][2] == b"hi"
+    port.close()
+    port.close()                        # (the socket file is gone already: fine)
+    assert not os.path.exists(tmp_path / "p.sock")
+
+    def broken(n):
+        raise OSError(5, "I/O error")
+    port._pump("conn", broken)
+    assert list(port.events()) == [("close", "conn")]
+    chardev._hangup(socket.socket())        # not connected (ENOTCONN): no error
+    died = []
+    conn = Conn(broken, lambda: died.append(1))
+    conn.send(b"x")
+    conn.t.join(5)
+    assert conn.dead and died == [1]
+
+
+def test_splitter_limits_and_messages(monkeypatch):
+    monkeypatch.setattr(qjson, "MAX_SIZE", 100)
+    sp = qjson.Splitter()
+    assert sp.feed(b'{"a": "' + b"x" * 200) == [("error", "JSON token size limit exceeded")]
+    assert qjson.parse(b"[" * 100000 + b"]" * 100000) == ("error", "JSON nesting depth limit exceeded")
+    assert qjson.parse(b"42abc") == ("error", "JSON parse error, extra data")
+    assert qjson.parse(b'{"a": "x\\"]", "b": [1] "c": 2}') == \
+        ("error", "JSON parse error, expected separator in dict")
