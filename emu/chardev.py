@@ -128,7 +128,8 @@ class Conn:
         self._write = write
         self._shutdown = shutdown
         self.q = queue.Queue()
-        self.pending = 0
+        self.pending = 0                    # bytes queued, not yet written
+        self.lock = threading.Lock()
         self.dead = False
         self.t = threading.Thread(target=self._writer, daemon=True)
         self.t.start()
@@ -136,11 +137,14 @@ class Conn:
     def send(self, data):
         if self.dead:
             return
-        if self.pending + len(data) > SEND_LIMIT:        # the client stopped reading
+        with self.lock:
+            full = self.pending + len(data) > SEND_LIMIT     # the client stopped reading
+            if not full:
+                self.pending += len(data)
+        if full:
             self.dead = True
             self.q.put(None)
             return
-        self.pending += len(data)
         self.q.put(data)
 
     def _writer(self):
@@ -153,7 +157,8 @@ class Conn:
             except (OSError, ValueError):
                 self.dead = True
                 break
-            self.pending -= len(data)
+            with self.lock:
+                self.pending -= len(data)
         self._shutdown()
 
     def close(self, timeout=2.0):
