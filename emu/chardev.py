@@ -222,10 +222,10 @@ class Listener(Port):
         self.srv.listen(1)
         first = None
         if spec["wait"]:                # as QEMU: block until the first client connects
-            sys.stderr.write(f"pyaarch64: {label}: info: waiting for connection on: "
-                             f"disconnected:{spec['desc']}\n")
-            sys.stderr.flush()
             try:
+                sys.stderr.write(f"pyaarch64: {label}: info: waiting for connection on: "
+                                 f"disconnected:{spec['desc']}\n")
+                sys.stderr.flush()
                 first, _ = self.srv.accept()
             except KeyboardInterrupt:
                 self.close()
