@@ -558,6 +558,7 @@ def run(opts):
         return 0
     except KeyboardInterrupt:
         serial.close()
+        mon.emit("SHUTDOWN", {"guest": False, "reason": "host-signal"})     # (QMP clients)
         return die("terminating on signal 2", 1)
     finally:
         if tracer is not None:

@@ -433,6 +433,16 @@ def test_no_shutdown_reset_and_prelaunch(emu):
     assert e.finish() == 0
 
 
+def test_ctrl_c_is_a_shutdown_event(emu):
+    e = emu("-serial", "null")
+    r = negotiated(e.sock)
+    assert r.ask("query-status")[0]["return"]["status"] == "running"
+    e.p.send_signal(2)
+    assert events([json.loads(r.lines(1))]) == [("SHUTDOWN", {"guest": False,
+                                                              "reason": "host-signal"})]
+    assert e.finish() == 1 and bytes(e.err).endswith(b"pyaarch64: terminating on signal 2\n")
+
+
 def test_no_reboot_guest_reset_is_a_shutdown(emu, tmp_path):
     """-no-reboot: a guest reset is SHUTDOWN (guest-reset).  Also: a store that cannot
     be written fails the job and the VM runs on; no -name: `info name` says nothing."""
