@@ -788,3 +788,25 @@ def test_splitter_limits_and_messages(monkeypatch):
     assert qjson.parse(b"42abc") == ("error", "JSON parse error, extra data")
     assert qjson.parse(b'{"a": "x\\"]", "b": [1] "c": 2}') == \
         ("error", "JSON parse error, expected separator in dict")
+
+
+def test_no_shutdown_without_qmp():
+    """-no-shutdown with only an HMP monitor on stdio: the guest powers off (PSCI), the
+    emulator stays, paused, in "shutdown"; `quit` ends it."""
+    hello = os.path.join(os.path.dirname(__file__), "guest", "hello.elf")
+    p = subprocess.Popen([sys.executable, "-m", "pyaarch64.emu.cli", "run", "-serial", "null",
+                          "-monitor", "stdio", "-no-shutdown", hello], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out = b""
+        while not out.endswith(b"(qemu) "):
+            d = os.read(p.stdout.fileno(), 4096)
+            assert d, out
+            out += d
+        time.sleep(0.5)                             # the guest is off by now
+        p.stdin.write(b"info status\nquit\n")
+        p.stdin.flush()
+        rest, err = p.communicate(timeout=30)
+        assert b"VM status: paused (shutdown)\r\n" in rest and p.returncode == 0, (rest, err)
+    finally:
+        p.kill()
