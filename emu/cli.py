@@ -486,7 +486,7 @@ def run(opts):
             return die(f"-monitor {mspec}: {e.strerror}")
     # --- front ends that poll() serves between run slices: QMP, -mon ---------------
     from pyaarch64.emu.chardev import ChardevError, INPUT
-    from pyaarch64.emu.qmp import open_frontends
+    from pyaarch64.emu.qmp_server import open_frontends
     try:
         stdio_users = ["the serial port"] * isinstance(serial, StdioChardev) + \
             ["-monitor stdio"] * (mspec == "stdio")

@@ -1,6 +1,7 @@
 """The QMP server: QEMU 7.2's machine protocol over a unix or loopback TCP socket or
 stdio (`-qmp`, `-mon chardev=ID,mode=control`).
 
+`Qmp` holds the commands and the jobs (emu/qmp_server.py: the sessions and ports).
 A session gets the greeting, must negotiate with `qmp_capabilities`, then runs
 commands; each reply echoes the request's `id`.  Events (STOP, RESUME, RESET,
 POWERDOWN, SHUTDOWN, JOB_STATUS_CHANGE) go to every negotiated session, before the
@@ -17,8 +18,6 @@ import re
 import threading
 import time
 
-from pyaarch64.emu import qjson
-from pyaarch64.emu.chardev import open_port, ChardevError
 from pyaarch64.emu.monitor import MonitorQuit, MonitorError
 
 STORE_NODE = "snapshot-store"
@@ -260,7 +259,7 @@ class Qmp:
     def dispatch(self, req, session):
         """-> (reply dict, after) where after() runs once the reply is sent (or None)."""
         if not isinstance(req, dict):
-            return _error("QMP input must be a JSON object"), None
+            return error_reply("QMP input must be a JSON object"), None
         rid = req.get("id", _NO_ID)
         try:
             name = self._check_request(req, session)
@@ -277,12 +276,13 @@ class Qmp:
             check_args(args, schema)
             ret = fn(args, session) if name == "qmp_capabilities" else fn(args)
         except QmpError as e:
-            return _error(str(e), e.cls, rid), None
+            return error_reply(str(e), e.cls, rid), None
         except MonitorQuit:
             ret = _Quit({})
         except Exception as e:      # noqa: BLE001 -- no request ends the VM: report, go on
-            return _error(f"internal error in '{req.get('execute')}': {type(e).__name__}: {e} "
-                          f"(the VM goes on; please report this)", rid=rid), None
+            return error_reply(f"internal error in '{req.get('execute')}': "
+                               f"{type(e).__name__}: {e} (the VM goes on; please report this)",
+                               rid=rid), None
         after = None
         if isinstance(ret, _After):
             ret, after = {}, ret.fn
@@ -331,119 +331,8 @@ def _quit():
     raise MonitorQuit()
 
 
-def _error(desc, cls="GenericError", rid=_NO_ID):
+def error_reply(desc, cls="GenericError", rid=_NO_ID):
     rsp = {"error": {"class": cls, "desc": desc}}
     if rid is not _NO_ID:
         rsp["id"] = rid
     return rsp
-
-
-class Session:
-    def __init__(self, qmp, conn):
-        self.qmp = qmp
-        self.conn = conn
-        self.splitter = qjson.Splitter()
-        self.negotiated = False
-        self.oob = False
-        self.send(qmp.greeting())
-
-    def send(self, obj):
-        self.conn.send(qjson.dumps(obj).encode("ascii") + b"\r\n")
-
-    def feed(self, data):
-        for kind, val in self.splitter.feed(data):
-            if kind == "error":
-                self.send(_error(val))
-                continue
-            rsp, after = self.qmp.dispatch(val, self)
-            self.send(rsp)
-            if after is not None:
-                after()                 # MonitorQuit propagates: the emulator ends
-
-
-class QmpServer:
-    """One -qmp (or -mon mode=control) port: a front end the CLI polls."""
-
-    def __init__(self, qmp, spec):
-        self.qmp = qmp
-        self.port = open_port(spec)
-        self.sessions = {}
-
-    def poll(self):
-        for ev in self.port.events():
-            conn = ev[1]
-            if ev[0] == "open":
-                s = self.sessions[conn] = Session(self.qmp, conn)
-                self.qmp.sessions.append(s)
-            elif ev[0] == "data":
-                if conn in self.sessions:
-                    self.sessions[conn].feed(ev[2])
-            else:
-                s = self.sessions.pop(conn, None)
-                if s is not None:
-                    self.qmp.sessions.remove(s)
-                conn.close()
-
-    def close(self):
-        for conn in self.sessions:
-            conn.close()
-        self.port.close()
-
-
-class HmpServer:
-    """-mon chardev=ID,mode=readline: the human monitor on a chardev."""
-
-    def __init__(self, monitor, spec):
-        from pyaarch64.emu.monitor_io import MonitorSession
-        self.session_class = MonitorSession
-        self.monitor = monitor
-        self.port = open_port(spec)
-        self.sessions = {}
-
-    def poll(self):
-        for ev in self.port.events():
-            conn = ev[1]
-            if ev[0] == "open":
-                s = self.sessions[conn] = self.session_class(self.monitor, conn.send)
-                s.greet()
-            elif ev[0] == "data":
-                if conn in self.sessions:
-                    self.sessions[conn].feed(ev[2])          # MonitorQuit propagates
-            else:
-                self.sessions.pop(conn, None)
-                conn.close()
-
-    def close(self):
-        for conn in self.sessions:
-            conn.close()
-        self.port.close()
-
-
-def open_frontends(opts, monitor, machine_name, stdio_users=()):
-    """The QMP/HMP servers the command line asks for (opts from emu/cli.py):
-    -qmp SPEC..., and -mon chardev=ID,mode=... with its -chardev.  stdio_users: what
-    already has stdio (it serves one of them only)."""
-    qmp = None
-    out = []
-    wanted = [(spec, "control") for spec in opts["qmp"]]
-    for cid, mode in opts["mon"]:
-        wanted.append((opts["chardevs"][cid], mode))
-    stdio_users = list(stdio_users)
-    for spec, _ in wanted:
-        if spec["kind"] == "stdio":
-            if stdio_users:
-                raise ChardevError(f"{spec['label']}: stdio is already used by {stdio_users[0]} "
-                                   f"(use -serial null or -serial file:PATH)")
-            stdio_users.append(spec["label"])
-    try:
-        for spec, mode in wanted:
-            if mode == "control":
-                qmp = qmp or Qmp(monitor, machine_name)
-                out.append(QmpServer(qmp, spec))
-            else:
-                out.append(HmpServer(monitor, spec))
-    except Exception:
-        for fe in out:
-            fe.close()
-        raise
-    return out
