@@ -303,13 +303,18 @@ def test_snapshot_jobs_resume_the_guest_where_it_was_saved(emu):
         await c.connect(e.sock)
         snap = {"vmstate": "snapshot-store", "devices": []}
         with c.listener() as listener:
-            async def evs():
-                return [(ev["event"], ev.get("data", {}).get("status")) for ev in listener.clear()]
+            def brief(ev):
+                return ev["event"], ev.get("data", {}).get("status")
+
+            async def evs():                # the events received so far
+                return [brief(ev) for ev in listener.clear()]
+
+            async def take(n):              # the next n events
+                return [brief(await asyncio.wait_for(listener.get(), 30)) for _ in range(n)]
             e.type(b"ab")
             e.serial(b"count 2 b\n")
             await c.execute("snapshot-save", dict(snap, **{"job-id": "j1", "tag": "two"}))
-            await asyncio.sleep(0.2)
-            assert await evs() == [("JOB_STATUS_CHANGE", "created"), ("JOB_STATUS_CHANGE", "running"),
+            assert await take(7) == [("JOB_STATUS_CHANGE", "created"), ("JOB_STATUS_CHANGE", "running"),
                                    ("STOP", None), ("RESUME", None),
                                    ("JOB_STATUS_CHANGE", "waiting"), ("JOB_STATUS_CHANGE", "pending"),
                                    ("JOB_STATUS_CHANGE", "concluded")]
@@ -331,8 +336,7 @@ def test_snapshot_jobs_resume_the_guest_where_it_was_saved(emu):
             await c.execute("stop")
             await c.execute("snapshot-save", dict(snap, **{"job-id": "j3", "tag": "three"}))
             await c.execute("snapshot-load", dict(snap, **{"job-id": "j4", "tag": "three"}))
-            await asyncio.sleep(0.2)
-            assert [x for x in await evs() if x[0] != "JOB_STATUS_CHANGE"] == [("STOP", None)]
+            assert [x for x in await take(11) if x[0] != "JOB_STATUS_CHANGE"] == [("STOP", None)]
             assert (await c.execute("query-status"))["status"] == "paused"
             await c.execute("cont")
             # a bad tag, a snapshot of another CPU: the job fails, nothing changes
@@ -797,16 +801,25 @@ def test_no_shutdown_without_qmp():
     p = subprocess.Popen([sys.executable, "-m", "pyaarch64.emu.cli", "run", "-serial", "null",
                           "-monitor", "stdio", "-no-shutdown", hello], stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
+    def reply():
         out = b""
         while not out.endswith(b"(qemu) "):
             d = os.read(p.stdout.fileno(), 4096)
             assert d, out
             out += d
-        time.sleep(0.5)                             # the guest is off by now
-        p.stdin.write(b"info status\nquit\n")
+        return out
+    try:
+        reply()                                     # the banner
+        for _ in range(300):                        # until the guest is off
+            p.stdin.write(b"info status\n")
+            p.stdin.flush()
+            if b"VM status: paused (shutdown)\r\n" in reply():
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError("the VM never reached status shutdown")
+        p.stdin.write(b"quit\n")
         p.stdin.flush()
-        rest, err = p.communicate(timeout=30)
-        assert b"VM status: paused (shutdown)\r\n" in rest and p.returncode == 0, (rest, err)
+        assert p.wait(30) == 0
     finally:
         p.kill()
