@@ -7,6 +7,7 @@ Every bad input gets one clear line on stderr and a non-zero exit status.
 import os
 import re
 import sys
+import time
 
 from pyaarch64 import __version__
 
@@ -21,17 +22,17 @@ OPTIONS = {
     "--max-insns": True, "-smp": True, "-initrd": True, "-dtb": True, "-loadvm": True,
     "--snapshot-store": True, "-monitor": True, "-S": False, "-rtc": True, "-nodefaults": False,
     "-echr": True, "-pidfile": True, "-snapshot": False,
+    "-qmp": True, "-chardev": True, "-mon": True, "-name": True, "-no-shutdown": False,
 }
 # QEMU options we recognise but do not implement yet: a clear error, not "invalid option"
 LATER = {
     "-bios": "firmware loading is not implemented yet",
     "-drive": "block devices are not implemented yet",
     "-device": "extra devices are not implemented yet",
-    "-qmp": "QMP is not implemented yet",
     "-s": "the gdb stub is not implemented yet",
     "-gdb": "the gdb stub is not implemented yet",
 }
-LATER_ARG = {"-bios", "-drive", "-device", "-qmp", "-gdb"}
+LATER_ARG = {"-bios", "-drive", "-device", "-gdb"}
 
 USAGE = f"""\
 usage: {PROG} run [options] [kernel]
@@ -58,6 +59,14 @@ Standard options:
 -nographic      no display: serial port and monitor on stdio, with Ctrl-A escapes
                 (Ctrl-A h help, Ctrl-A c monitor, Ctrl-A x quit)
 -monitor dev    stdio | none | unix:PATH,server=on[,wait=off] (the HMP monitor)
+-qmp dev        QMP server: unix:PATH,server=on[,wait=off] | tcp:127.0.0.1:PORT,server=on
+                [,wait=off] | stdio (loopback only; wait=on, the default, waits for a client)
+-chardev socket,id=ID,path=PATH|host=127.0.0.1,port=PORT,server=on[,wait=off] | stdio,id=ID
+-mon chardev=ID[,mode=control|readline]
+                a QMP (control) or HMP (readline, the default) monitor on that chardev
+-name NAME      the VM's name (-name guest=NAME also): `info name`, QMP query-name
+-no-shutdown    when the guest powers off, stay, paused (status "shutdown"), instead
+                of exiting
 -S              start with the CPU stopped (continue with the monitor's `cont`)
 -loadvm tag     start from the snapshot `tag` (saved with the monitor's savevm)
 --snapshot-store dir
@@ -180,7 +189,8 @@ def parse_args(argv):
             "help": False, "version": False, "machine_help": False, "cpu_help": False,
             "d_help": False, "initrd": None, "dtb": None, "dumpdtb": None,
             "icount_auto": True, "sleep": True, "rtc_base": None, "rtc_clock": "vm",
-            "nodefaults": False, "echr": 1, "pidfile": None, "props_help": False}
+            "nodefaults": False, "echr": 1, "pidfile": None, "props_help": False,
+            "qmp": [], "chardevs": {}, "mon": [], "name": None, "no_shutdown": False}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -372,6 +382,19 @@ def parse_args(argv):
             opts["monitor"] = val
         elif name == "-S":
             opts["start_paused"] = True
+        elif name in ("-qmp", "-chardev", "-mon"):
+            parse_monitor_option(opts, name, val)
+        elif name == "-name":
+            first, _, rest = val.partition(",")
+            kv = parse_kv(val if "=" in first else rest)
+            if "=" not in first:                    # -name NAME[,...]: guest=NAME
+                kv["guest"] = [first]
+            for k in kv:
+                if k not in ("guest", "process", "debug-threads"):
+                    raise UsageError(f"-name {val}: unknown property '{k}'")
+            opts["name"] = kv.get("guest", [None])[-1]
+        elif name == "-no-shutdown":
+            opts["no_shutdown"] = True
         elif name == "-loadvm":
             opts["loadvm"] = val
         elif name == "--snapshot-store":
@@ -380,7 +403,41 @@ def parse_args(argv):
             if not val.isdigit() or int(val) <= 0:
                 raise UsageError(f"--max-insns {val}: must be a positive number")
             opts["max_insns"] = int(val)
+    check_monitors(opts)
     return opts
+
+
+def parse_monitor_option(opts, name, val):
+    """-qmp, -chardev, -mon (emu/chardev.py has their grammar)."""
+    from pyaarch64.emu.chardev import parse_legacy, parse_chardev, parse_mon, ChardevError
+    try:
+        if name == "-qmp":
+            opts["qmp"].append(parse_legacy(name, val))
+        elif name == "-chardev":
+            cid, spec = parse_chardev(val)
+            if cid in opts["chardevs"]:
+                raise UsageError(f"-chardev {val}: duplicate chardev id '{cid}'")
+            opts["chardevs"][cid] = spec
+        else:
+            opts["mon"].append(parse_mon(val) + (val,))
+    except ChardevError as e:
+        raise UsageError(str(e)) from None
+
+
+def check_monitors(opts):
+    """Every -mon names a -chardev of its own; every -chardev is used by a -mon."""
+    used = {}
+    for cid, _, val in opts["mon"]:
+        if cid not in opts["chardevs"]:
+            raise UsageError(f"-mon {val}: chardev '{cid}' not found")
+        if cid in used:
+            raise UsageError(f"-mon {val}: chardev '{cid}' is already in use")
+        used[cid] = val
+    for cid, spec in opts["chardevs"].items():
+        if cid not in used:
+            raise UsageError(f"{spec['label']}: chardev '{cid}' is not used by any -mon (chardevs "
+                             f"serve monitors only)")
+    opts["mon"] = [(cid, mode) for cid, mode, _ in opts["mon"]]
 
 
 def _fast_numba_start():
@@ -527,7 +584,7 @@ def run(opts):
         except (SnapshotError, SnapshotFileError) as e:
             serial.close()
             return die(f"-loadvm {opts['loadvm']}: {e}")
-    mon = Monitor(m, store, version=__version__)
+    mon = Monitor(m, store, version=__version__, name=opts["name"])
     mon_io = None
     mspec = opts["monitor"]
     if mspec is None and isinstance(serial, StdioChardev) and serial.mux:
@@ -546,11 +603,24 @@ def run(opts):
         except OSError as e:
             serial.close()
             return die(f"-monitor {mspec}: {e.strerror}")
+    # --- front ends that poll() serves between run slices: QMP, -mon ---------------
+    from pyaarch64.emu.chardev import ChardevError, INPUT
+    from pyaarch64.emu.qmp_server import open_frontends
+    try:
+        stdio_users = ["the serial port"] * isinstance(serial, StdioChardev) + \
+            ["-monitor stdio"] * (mspec == "stdio")
+        frontends = open_frontends(opts, mon, m.machine_type, stdio_users)
+    except ChardevError as e:
+        serial.close()
+        if mon_io is not None:
+            mon_io.close()
+        return die(str(e))
+    # ---
     if opts["start_paused"]:
-        if mon_io is None and getattr(serial, "monitor", None) is None:
+        if mon_io is None and getattr(serial, "monitor", None) is None and not frontends:
             serial.close()
-            return die("-S: no monitor to continue from (use -nographic or -monitor)")
-        m.paused = True
+            return die("-S: no monitor to continue from (use -nographic, -monitor or -qmp)")
+        m.paused, mon.reason = True, "prelaunch"
 
     def poll():
         data = serial.poll()
@@ -561,11 +631,25 @@ def run(opts):
                 mon_io.poll()
             except MonitorQuit:
                 raise ConsoleQuit() from None
+        for fe in frontends:
+            try:
+                fe.poll()
+            except MonitorQuit:
+                raise ConsoleQuit() from None
         serial.flush()
+
+    def wait_input(timeout):
+        # with a front end a client may always act: input can come (WFI waits on)
+        if serial.wait_input(0):
+            return True
+        INPUT.wait(timeout)
+        INPUT.clear()
+        return True
     m.poll = poll
-    m.wait_input = serial.wait_input
-    if mon_io is not None:
-        m.can_wake = lambda: True            # (the monitor may still act: reset, loadvm, quit)
+    m.wait_input = wait_input if frontends else serial.wait_input
+    m.on_guest_reset = lambda: mon.emit("RESET", {"guest": True, "reason": "guest-reset"})
+    if mon_io is not None or frontends:
+        m.can_wake = lambda: True            # (a monitor may still act: reset, loadvm, quit)
     if mon_io is not None:
         # a guest stuck in an exception loop: with a monitor of its own (-monitor) the
         # user may still act (inspect, system_reset, loadvm), so pause; else stop
@@ -573,10 +657,21 @@ def run(opts):
             sys.stderr.write(f"pyaarch64: {r}; the VM is paused (monitor: info registers, "
                              f"system_reset, loadvm, quit)\n")
             sys.stderr.flush()
-            m.paused = True
+            mon.stop()                  # (STOP to QMP clients)
         m.on_stuck = on_stuck
     try:
-        r = m.run(max_insns=opts["max_insns"])
+        while True:
+            r = m.run(max_insns=opts["max_insns"])
+            if r.kind == "poweroff":
+                mon.guest_shutdown(opts["no_shutdown"])          # SHUTDOWN [, STOP]
+                if opts["no_shutdown"]:     # stay, paused, until a reset or a loadvm
+                    while m.off_gen == m.state_gen:
+                        poll()
+                        m.wait_input(0.05) or time.sleep(0.05)
+                    continue
+            elif r.kind == "reset":         # -no-reboot
+                mon.emit("SHUTDOWN", {"guest": True, "reason": "guest-reset"})
+            break
     except ConsoleQuit:
         serial.close()
         if mon_io is not None:
@@ -584,15 +679,18 @@ def run(opts):
         return 0
     except KeyboardInterrupt:
         serial.close()
+        mon.emit("SHUTDOWN", {"guest": False, "reason": "host-signal"})     # (QMP clients)
         return die("terminating on signal 2", 1)
     finally:
-        if tracer is not None:
-            tracer.finish()
+        if m.tracer is not None:
+            m.tracer.finish()                # (the monitor's `log` may have replaced it)
         serial.flush()
         if logf:
             logf.close()
         if mon_io is not None:
             mon_io.close()                 # (a unix: monitor removes its socket file)
+        for fe in frontends:
+            fe.close()                     # (sends what is queued, removes socket files)
     serial.close()
     if r.kind == "poweroff":
         return 0

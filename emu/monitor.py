@@ -30,6 +30,7 @@ COMMANDS = (
     ("quit|q", "", "quit the emulator"),
     ("savevm", "[tag]", "save a VM snapshot. If no tag is provided, a new snapshot is created"),
     ("stop|s", "", "stop emulation"),
+    ("system_powerdown", "", "send system power down event"),
     ("system_reset", "", "reset the system"),
     ("x", "/fmt addr", "virtual memory dump starting at 'addr'"),
     ("xp", "/fmt addr", "physical memory dump starting at 'addr'"),
@@ -38,6 +39,7 @@ INFO = (
     ("cpus", "show infos for each CPU"),
     ("mtree", "show memory tree"),
     ("qtree", "show device tree"),
+    ("name", "show the current VM name"),
     ("registers", "show the cpu registers"),
     ("snapshots", "show the currently saved VM snapshots"),
     ("status", "show the current VM status (running|paused)"),
@@ -49,12 +51,63 @@ class MonitorQuit(Exception):
     """`quit`: leave the emulator."""
 
 
+class MonitorError(Exception):
+    """A command refused, in QEMU's words (HMP prints "Error: " + it, QMP a GenericError)."""
+
+
 class Monitor:
-    def __init__(self, vm, store, version="0.1.0"):
+    """The HMP commands, and the VM's run state and events that HMP and QMP share.
+
+    Run state as QEMU names it: "running" (vm.paused False), or paused for a reason:
+    "paused" (stop), "prelaunch" (-S, or a reset while paused), "shutdown" (the guest
+    powered off under -no-shutdown).  `emit` hands events (STOP, RESUME, RESET,
+    POWERDOWN, SHUTDOWN) to the `listeners` (the QMP servers)."""
+
+    def __init__(self, vm, store, version="0.1.0", name=None):
         self.vm = vm
         self.store = store
         self.version = version
         self.logfile = None          # `logfile`: where `log` writes (None: stderr)
+        self.name = name                # -name
+        self.reason = "paused"          # why vm.paused: paused | prelaunch | shutdown
+        self.listeners = []             # listener(event, data or None)
+
+    # --- run state and events (HMP and QMP) ----------------------------------------
+    def status(self):
+        return "running" if not self.vm.paused else self.reason
+
+    def emit(self, event, data=None):
+        for fn in self.listeners:
+            fn(event, data)
+
+    def stop(self):
+        if not self.vm.paused:
+            self.vm.paused, self.reason = True, "paused"
+            self.emit("STOP")
+
+    def cont(self):
+        if self.vm.paused and self.reason == "shutdown":
+            raise MonitorError("Resetting the Virtual Machine is required")
+        if self.vm.paused:
+            self.vm.paused, self.reason = False, "paused"
+            self.emit("RESUME")
+
+    def system_reset(self):
+        self.vm.reset()
+        self.emit("RESET", {"guest": False, "reason": "host-qmp-system-reset"})
+        if self.vm.paused:                  # as QEMU: a reset VM that does not run is
+            self.reason = "prelaunch"       # in prelaunch (so `cont` works after shutdown)
+
+    def guest_shutdown(self, no_shutdown):
+        """The guest powered off: SHUTDOWN; under -no-shutdown also pause (STOP)."""
+        self.emit("SHUTDOWN", {"guest": True, "reason": "guest-shutdown"})
+        if no_shutdown:
+            self.stop()
+            self.reason = "shutdown"
+
+    def quit(self):
+        self.emit("SHUTDOWN", {"guest": False, "reason": "host-qmp-quit"})
+        raise MonitorQuit()
 
     # --- one command ---------------------------------------------------------------
     def execute(self, line):
@@ -86,7 +139,11 @@ class Monitor:
     def cmd_info(self, rest):
         sub = rest.split()[0] if rest else ""
         if sub == "status":
-            return f"VM status: {'paused' if self.vm.paused else 'running'}\r\n"
+            st = self.status()
+            return ("VM status: running\r\n" if st == "running" else
+                    "VM status: paused\r\n" if st == "paused" else f"VM status: paused ({st})\r\n")
+        if sub == "name":
+            return f"{self.name}\r\n" if self.name is not None else ""
         if sub == "snapshots":
             good, bad = self.store.scan()
             lines = format_listing(good)
@@ -110,18 +167,27 @@ class Monitor:
         return f"unknown command: 'info {sub}'\r\n"
 
     def cmd_stop(self, rest):
-        self.vm.paused = True
+        self.stop()
         return ""
 
     def cmd_cont(self, rest):
-        self.vm.paused = False
+        try:
+            self.cont()
+        except MonitorError as e:
+            return f"Error: {e}\r\n"
         return ""
 
     def cmd_quit(self, rest):
-        raise MonitorQuit()
+        self.quit()
 
     def cmd_system_reset(self, rest):
-        self.vm.reset()
+        self.system_reset()
+        return ""
+
+    def cmd_system_powerdown(self, rest):
+        # no power button device yet: the event only; a guest that ignores it (as
+        # every guest here) keeps running, as on QEMU
+        self.emit("POWERDOWN")
         return ""
 
     def cmd_savevm(self, rest):
@@ -143,10 +209,17 @@ class Monitor:
         except F.SnapshotFileError as e:
             return f"Error: {e}\r\n"
         try:
-            restore(self.vm, snap)        # all or nothing: a refused snapshot changes nothing
+            self.load(snap)
         except SnapshotError as e:
             return "".join(f"Error: {p}\r\n" for p in e.problems)
         return ""
+
+    def load(self, snap):
+        """Restore `snap`, all or nothing (a refused snapshot changes nothing).  A VM the
+        guest powered off (-no-shutdown) holds a live state again: paused, not shutdown."""
+        restore(self.vm, snap)
+        if self.reason == "shutdown":
+            self.reason = "paused"
 
     def cmd_delvm(self, rest):
         if not rest:

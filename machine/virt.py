@@ -113,6 +113,7 @@ class VirtMachine:
         # called with the StopReason when the guest is stuck in an exception loop; None:
         # run() returns it (a front end with a monitor pauses instead, see emu/cli.py)
         self.on_stuck = None
+        self.on_guest_reset = None    # called after the guest reset the machine (PSCI)
         self.state_gen = 0        # bumped when the whole state is replaced (loadvm, reset)
         # weakref to the in-memory snapshot whose RAM this RAM is, but for the pages the
         # CPU's dirty map marks (snapshot/state.py: restoring it copies only those)
@@ -588,6 +589,8 @@ class VirtMachine:
                 if self.no_reboot:
                     return StopReason("reset", 0, cpu.pc, message="guest requested a reset (PSCI SYSTEM_RESET)")
                 self.reset()
+                if self.on_guest_reset is not None:
+                    self.on_guest_reset()       # (the CLI: QMP's RESET event)
             return None
         if ex == O.EXIT_SMC:
             # no EL3: SMC is UNDEFINED

@@ -27,6 +27,10 @@ class SnapshotStore:
     def __init__(self, path):
         self.path = path
 
+    def path_of(self, tag):
+        """The file of `tag` (StoreError if the tag cannot name one)."""
+        return self._file(tag)
+
     def _file(self, tag):
         if not TAG_RE.match(tag) or tag in (".", ".."):
             raise StoreError(f"invalid snapshot tag '{tag}'")
@@ -108,12 +112,16 @@ def _vm_clock(path):
             raise ValueError("damaged header") from None
     try:
         cpu = header["sections"]["cpu0"]
-        clock = cpu.get("time.virtual_ns", cpu["time.instructions"] + cpu["time.idle_ns"])
+        n, idle, shift = (cpu["time.instructions"], cpu["time.idle_ns"],
+                          cpu.get("time.icount_shift", 0))
     except (TypeError, KeyError, AttributeError):
         raise ValueError("damaged header (no VM clock)") from None
-    if not isinstance(clock, int) or isinstance(clock, bool) or clock < 0:
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (n, idle, shift)) \
+            or shift > 63:
         raise ValueError("damaged header (bad VM clock)")
-    return clock
+    # virtual time as the CPU computes it (cpu/timer.py): modulo 2**64, the idle term
+    # holding what a change of -icount shift=auto folded into it
+    return ((n << shift) + idle) & ((1 << 64) - 1)
 
 
 def format_listing(entries):

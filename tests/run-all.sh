@@ -28,7 +28,7 @@ if [ ${#need[@]} -gt 0 ]; then
     fi
 fi
 python3 -m pip install -q -e '.[test]' 2>&1 | grep -v -e '^WARNING: Running pip as' -e 'notice' || true
-python3 -c 'import pyaarch64, numba, capstone, unicorn, distributed, tqdm' # fail loudly if the install did not work
+python3 -c 'import pyaarch64, numba, capstone, unicorn, distributed, tqdm, qemu.qmp' # fail loudly if the install did not work
 # The Linux boot tests (tests/test_linux_boot.py) need Debian's arm64 kernel and
 # busybox-static, fetched once into ~/.cache/pyaarch64/guests (about 60 MB; never
 # into the repository).  PYAARCH64_LINUX=0 leaves them out.

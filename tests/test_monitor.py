@@ -184,7 +184,7 @@ def test_monitor_on_a_unix_socket_with_S(tmp_path):
             return buf.decode("latin-1")
         assert until(b"(qemu) ").endswith("monitor - type 'help' for more information\r\n(qemu) ")
         c.sendall(b"info status\n")
-        assert "VM status: paused\r\n(qemu) " in until(b"paused\r\n(qemu) ")
+        assert "VM status: paused (prelaunch)\r\n(qemu) " in until(b"paused (prelaunch)\r\n(qemu) ")
         time.sleep(0.3)
         assert not (tmp_path / "serial.txt").read_bytes()              # -S: nothing ran
         c.sendall(b"cont\n")

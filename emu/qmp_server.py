@@ -1,0 +1,118 @@
+"""The QMP and `-mon` servers: sessions on the ports of emu/chardev.py, the commands
+of emu/qmp.py.  `open_frontends` builds what the command line asks for; the CLI polls
+each between run slices (their poll() runs a client's requests) and closes them at the
+end (queued replies are sent, socket files removed)."""
+from pyaarch64.emu import qjson
+from pyaarch64.emu.chardev import open_port, ChardevError
+from pyaarch64.emu.qmp import Qmp, error_reply
+
+
+class Session:
+    def __init__(self, qmp, conn):
+        self.qmp = qmp
+        self.conn = conn
+        self.splitter = qjson.Splitter()
+        self.negotiated = False
+        self.oob = False
+        self.send(qmp.greeting())
+
+    def send(self, obj):
+        self.conn.send(qjson.dumps(obj).encode("ascii") + b"\r\n")
+
+    def feed(self, data):
+        for kind, val in self.splitter.feed(data):
+            if kind == "error":
+                self.send(error_reply(val))
+                continue
+            rsp, after = self.qmp.dispatch(val, self)
+            self.send(rsp)
+            if after is not None:
+                after()                 # MonitorQuit propagates: the emulator ends
+
+
+class QmpServer:
+    """One -qmp (or -mon mode=control) port: a front end the CLI polls."""
+
+    def __init__(self, qmp, spec):
+        self.qmp = qmp
+        self.port = open_port(spec)
+        self.sessions = {}
+
+    def poll(self):
+        for ev in self.port.events():
+            conn = ev[1]
+            if ev[0] == "open":
+                s = self.sessions[conn] = Session(self.qmp, conn)
+                self.qmp.sessions.append(s)
+            elif ev[0] == "data":
+                if conn in self.sessions:
+                    self.sessions[conn].feed(ev[2])
+            else:
+                s = self.sessions.pop(conn, None)
+                if s is not None:
+                    self.qmp.sessions.remove(s)
+                conn.close()
+
+    def close(self):
+        for conn in self.sessions:
+            conn.close()
+        self.port.close()
+
+
+class HmpServer:
+    """-mon chardev=ID,mode=readline: the human monitor on a chardev."""
+
+    def __init__(self, monitor, spec):
+        from pyaarch64.emu.monitor_io import MonitorSession
+        self.session_class = MonitorSession
+        self.monitor = monitor
+        self.port = open_port(spec)
+        self.sessions = {}
+
+    def poll(self):
+        for ev in self.port.events():
+            conn = ev[1]
+            if ev[0] == "open":
+                s = self.sessions[conn] = self.session_class(self.monitor, conn.send)
+                s.greet()
+            elif ev[0] == "data":
+                if conn in self.sessions:
+                    self.sessions[conn].feed(ev[2])          # MonitorQuit propagates
+            else:
+                self.sessions.pop(conn, None)
+                conn.close()
+
+    def close(self):
+        for conn in self.sessions:
+            conn.close()
+        self.port.close()
+
+
+def open_frontends(opts, monitor, machine_name, stdio_users=()):
+    """The QMP/HMP servers the command line asks for (opts from emu/cli.py):
+    -qmp SPEC..., and -mon chardev=ID,mode=... with its -chardev.  stdio_users: what
+    already has stdio (it serves one of them only)."""
+    qmp = None
+    out = []
+    wanted = [(spec, "control") for spec in opts["qmp"]]
+    for cid, mode in opts["mon"]:
+        wanted.append((opts["chardevs"][cid], mode))
+    stdio_users = list(stdio_users)
+    for spec, _ in wanted:
+        if spec["kind"] == "stdio":
+            if stdio_users:
+                raise ChardevError(f"{spec['label']}: stdio is already used by {stdio_users[0]} "
+                                   f"(use -serial null or -serial file:PATH)")
+            stdio_users.append(spec["label"])
+    try:
+        for spec, mode in wanted:
+            if mode == "control":
+                qmp = qmp or Qmp(monitor, machine_name)
+                out.append(QmpServer(qmp, spec))
+            else:
+                out.append(HmpServer(monitor, spec))
+    except Exception:
+        for fe in out:
+            fe.close()
+        raise
+    return out
