@@ -14,6 +14,7 @@ from pyaarch64.cpu.exceptions import undefined, data_abort
 from pyaarch64.cpu.sysreg_access import sysreg_trap, SCTLR_DZE, SCTLR_UCI
 from pyaarch64.cpu.memaccess import abort_status
 from pyaarch64.cpu.sysread import dczva_hit
+from pyaarch64.cpu.debug import wp_check, FSC_DEBUG
 
 U0 = np.uint64(0)
 U1 = np.uint64(1)
@@ -65,6 +66,11 @@ def sys_insn(regs, ctl, sysr, bus, pc, k, rt):
         # the common case (Linux clears pages with it): one translation, RAM, zeroed
         # in place; a page with decoded code loses its decode slot
         fsc, pa, info = translate(ctl, sysr, bus.mem, base, A_WRITE, np.int64(el))
+        if fsc < 0 and (ctl[C_DBG] & np.uint64(DBG_WP)) != U0:
+            # a guest watchpoint on the block (cpu/debug.py): before any byte is zeroed
+            whit, wfar, _ = wp_check(ctl, sysr, base, bs, True, False)
+            if whit:
+                return data_abort(regs, ctl, sysr, pc, wfar, True, FSC_DEBUG)
         if fsc < 0 and (ctl[C_DBG] & np.uint64(DBG_WP)) == U0 and (
                 (ctl[C_HOOK_FLAGS] & np.uint64(HF_MEM)) == U0
                 or not mem_hooked(bus.hooks, base, np.int64(bs), True)[1]):

@@ -6,7 +6,8 @@ sections of named, typed values:
 
     cpu0     x0..x30, pc, pstate (SPSR layout), v0..v31 (128-bit), every system
              register whose table row says `migrate`, by its Arm ARM name; the
-             exclusive monitor; virtual time (instructions retired, time slept)
+             exclusive monitor; virtual time (instructions retired, time slept);
+             pstate.ss (PSTATE.SS) in the machine types with the debug architecture
     gic      the GICv2's STATE_FIELDS          pl011, pl031   theirs
     board    what the board keeps besides devices (the RTC's start time)
     ram      the guest RAM

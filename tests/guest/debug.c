@@ -23,9 +23,9 @@ struct exc_frame {
 
 extern char vectors[];
 extern char bp_a[], bp_b[], el0_code[], el0_bp[], step1[], step2[], step3[], step4[],
-    step5[], step6[], el0_step[];
+    step5[], step6[], step7[], el0_step[];
 static volatile uint64_t base;           /* ELR is printed relative to it */
-static volatile int steps_left, exc_count;
+static volatile int steps_left, exc_count, steps_seen;
 static volatile uint64_t el0_return;
 static uint64_t el0_stack[256] __attribute__((aligned(16)));
 static volatile uint64_t watched[8] __attribute__((aligned(64)));
@@ -75,6 +75,7 @@ void exc_handler(struct exc_frame *f, uint64_t vec) {
         wp_off();
         break;
     case 0x32: case 0x33:
+        steps_seen = 1;
         if (--steps_left > 0) {
             f->spsr |= SPSR_SS;
         } else {
@@ -138,7 +139,10 @@ static uint64_t wp_access(const char *title, uint64_t wvr, uint64_t wcr, int kin
                  "5: cmp %w[k], #4\n\tb.ne 6f\n\tldp %[v], x10, [%[p]]\n\tb 9f\n"
                  "6: cmp %w[k], #5\n\tb.ne 7f\n\tstp %[v], %[v], [%[p]]\n\tb 9f\n"
                  "7: cmp %w[k], #6\n\tb.ne 8f\n\tldr %[v], [%[p]]\n\tb 9f\n"   /* unaligned */
-                 "8: str %[v], [%[p], #8]\n\tstr %[v], [%[p]]\n"   /* the page, then the word */
+                 "8: cmp %w[k], #7\n\tb.ne 10f\n\t"
+                 "str %[v], [%[p], #8]\n\tstr %[v], [%[p]]\n\tb 9f\n"   /* the page, then the word */
+                 "10: cmp %w[k], #8\n\tb.ne 11f\n\tldtr %[v], [%[p]]\n\tb 9f\n"
+                 "11: dc zva, %[p]\n"
                  "9: msr daifset, #8"
                  : [v] "+r"(v) : [p] "r"(p), [k] "r"(kind), [b] "r"(&base)
                  : "x9", "x10", "memory", "cc");
@@ -172,7 +176,7 @@ asm(".text\n"
 /* software-stepped sequences, entered at EL1h by an ERET with SPSR_EL1 = EL1h | D clear |
  * SS (step6: SS clear), left by a branch back to the caller (x20) */
 asm(".text\n"
-    ".global step1, step2, step3, step4, step5, step6\n"
+    ".global step1, step2, step3, step4, step5, step6, step7\n"
     "step1: mov x0, #1\n"
     "       add x0, x0, #2\n"
     "       b 1f\n"
@@ -196,6 +200,11 @@ asm(".text\n"
     "step5: mov x0, #10\n"
     "       br x20\n"
     "step6: mov x0, #11\n"
+    "       br x20\n"
+    "step7: msr cntv_ctl_el0, xzr\n"
+    "       cbz x22, 1f\n"                   /* (no stepping seen: a WFI would sleep for ever) */
+    "       wfi\n"
+    "1:     mov x0, #12\n"
     "       br x20\n");
 
 static void step_el1(const char *title, char *code, int n, uint64_t mdscr, uint64_t ss) {
@@ -206,11 +215,12 @@ static void step_el1(const char *title, char *code, int n, uint64_t mdscr, uint6
     MSR(mdscr_el1, mdscr);
     asm volatile("adr x20, 1f\n\t"
                  "msr elr_el1, %[code]\n\tmsr spsr_el1, %[spsr]\n\t"
-                 "mov x2, %[ex]\n\tmov x21, #0x08100000\n\t"
+                 "mov x2, %[ex]\n\tmov x21, #0x08100000\n\tmov x22, %[sw]\n\t"
                  "eret\n"
                  "1: msr daifset, #0xf"
-                 :: [code] "r"(code), [spsr] "r"(0x5 | ss), [ex] "r"(&ex_word)
-                 : "x0", "x1", "x2", "x3", "x4", "x20", "x21", "x30", "memory", "cc");
+                 :: [code] "r"(code), [spsr] "r"(0x5 | ss), [ex] "r"(&ex_word),
+                    [sw] "r"((uint64_t)steps_seen)
+                 : "x0", "x1", "x2", "x3", "x4", "x20", "x21", "x22", "x30", "memory", "cc");
     printf_("  exceptions=%d mdscr=%lx\n", exc_count - c0, MRS(mdscr_el1));
     MSR(mdscr_el1, 0);
 }
@@ -324,6 +334,20 @@ int main(void) {
     wp_access("wp ldr unaligned over it", w + 8, WCR(3, 3, 0x01, 0), 6, 4);
     wp_access("wp store-only, a store next to it then to it", w, WCR(3, 2, 0xff, 0), 7, 0);
     wp_access("wp PAC=0b10 (EL0 only) at EL1", w, WCR(2, 3, 0xff, 0), 0, 0);
+    wp_access("wp PAC=0b10 (EL0 only), ldtr at EL1", w, WCR(2, 3, 0xff, 0), 8, 0);
+    wp_access("wp PAC=0b01 (EL1 only), ldtr at EL1", w, WCR(1, 3, 0xff, 0), 8, 0);
+    for (int i = 0; i < 8; i++)
+        watched[i] = 0x1111111111111111ull * (i + 1);
+    wp_access("wp on the third word, dc zva of the block", w + 16, WCR(3, 2, 0xff, 0), 9, 0);
+    printf_("  watched[0]=%lx\n", watched[0]);
+    MSR(contextidr_el1, 0x55);
+    MSR(dbgbvr4_el1, 0x55);
+    MSR(dbgbcr4_el1, BCR(3, 0xf, 3, 0));
+    wp_access("wp linked to a CONTEXTIDR match (0x55 == 0x55)", w, WCR(3, 3, 0xff, 0) | (1ull << 20) | (4ull << 16), 0, 0);
+    MSR(contextidr_el1, 0x56);
+    wp_access("wp linked to a CONTEXTIDR match (0x56 != 0x55)", w, WCR(3, 3, 0xff, 0) | (1ull << 20) | (4ull << 16), 0, 0);
+    MSR(contextidr_el1, 0);
+    bp_off();
     MSR(mdscr_el1, MDSCR_MDE);
     wp_access("wp KDE clear", w, WCR(3, 3, 0xff, 0), 0, 0);
     MSR(mdscr_el1, MDSCR_KDE);
@@ -341,6 +365,7 @@ int main(void) {
     step_el1("step EL1: a BRK", step3, 2, MDSCR_SS | MDSCR_KDE, SPSR_SS);
     step_el1("step EL1: an aborting load", step4, 2, MDSCR_SS | MDSCR_KDE, SPSR_SS);
     step_el1("step EL1: ERET with SPSR.SS clear", step5, 2, MDSCR_SS | MDSCR_KDE, 0);
+    step_el1("step EL1: a timer register write and a WFI", step7, 5, MDSCR_SS | MDSCR_KDE, SPSR_SS);
     step_el1("step EL1, KDE clear: inactive", step6, 2, MDSCR_SS, SPSR_SS);
     MSR(oslar_el1, 1);
     step_el1("step EL1, OS lock set: inactive", step6, 2, MDSCR_SS | MDSCR_KDE, SPSR_SS);
