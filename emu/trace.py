@@ -20,7 +20,10 @@ ERET_INSN = 0xD69F03E0
 # QEMU's exception numbers and names for what we raise
 _EXC = {0x00: (1, "UNDEF"), 0x15: (2, "SVC"), 0x20: (3, "PABT"), 0x21: (3, "PABT"),
         0x22: (3, "PABT"), 0x24: (4, "DABT"), 0x25: (4, "DABT"), 0x3C: (7, "BKPT"),
-        0x26: (4, "DABT")}
+        0x26: (4, "DABT"),
+        # the debug exceptions (cpu/debug.py): breakpoint, software step, watchpoint
+        0x30: (3, "PABT"), 0x31: (3, "PABT"), 0x32: (1, "UNDEF"), 0x33: (1, "UNDEF"),
+        0x34: (4, "DABT"), 0x35: (4, "DABT")}
 
 
 def help_text():
