@@ -168,3 +168,34 @@ def test_old_snapshots_have_no_step_state():
         m = pyaarch64.Machine(machine=mtype)
         assert "pstate.ss" not in m.snapshot().sections["cpu0"]
     assert "pstate.ss" in pyaarch64.Machine(machine="virt-10.0").snapshot().sections["cpu0"]
+
+
+@pytest.mark.parametrize("irq", [False, True])
+def test_pending_step_and_an_interrupt(irq):
+    """A pending software step (MDSCR_EL1.SS, PSTATE.SS = 0) is taken before the next
+    instruction (ESR ISV = 0), unless an unmasked interrupt is pending: that is taken
+    first (as QEMU 7.2 does), with SPSR.SS = 0, and the step comes after its return."""
+    import numpy as np
+    from pyaarch64.cpu import ops as O
+    from pyaarch64.cpu.core import Cpu
+    base = 0x4000_0000
+    mem = np.zeros(1 << 16, dtype=np.uint8)
+    mem.view(np.uint32)[:] = 0xD503201F                  # NOP everywhere
+    cpu = Cpu("cortex-a57", debug_arch=True)
+    cpu.attach_ram(mem, base)
+    cpu.set_reg("VBAR_EL1", base + 0x800)
+    cpu.set_reg("OSLAR_EL1", 0)                         # (the OS lock is set at reset)
+    cpu.set_reg("MDSCR_EL1", (1 << 13) | 1)             # KDE, SS
+    cpu.set_pstate(0x5)                                 # EL1h, DAIF clear
+    cpu.pc = base
+    assert int(cpu.ctl[O.C_SS]) == 0 and int(cpu.ctl[O.C_DBG]) & O.DBG_SS
+    if irq:
+        cpu.set_irq_line(0, True)
+    cpu.run(1)
+    if irq:
+        assert cpu.pc == base + 0x800 + 0x280 + 4        # the IRQ vector, one NOP run there
+        assert cpu.reg("ESR_EL1") == 0 and cpu.reg("SPSR_EL1") == 0x5
+    else:
+        assert cpu.pc == base + 0x800 + 0x200 + 4        # the synchronous vector
+        assert cpu.reg("ESR_EL1") == 0xCE000022 and cpu.reg("ELR_EL1") == base
+        assert cpu.reg("SPSR_EL1") == 0x5
