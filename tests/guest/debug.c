@@ -22,6 +22,7 @@ struct exc_frame {
 #define SPSR_SS (1ull << 21)
 
 extern char vectors[];
+extern char el0_load[], el0_store[];
 extern char bp_a[], bp_b[], el0_code[], el0_bp[], step1[], step2[], step3[], step4[],
     step5[], step6[], step7[], el0_step[];
 static volatile uint64_t base;           /* ELR is printed relative to it */
@@ -151,19 +152,27 @@ static uint64_t wp_access(const char *title, uint64_t wvr, uint64_t wcr, int kin
     return v;
 }
 
-static void el0_run(uint64_t code, uint64_t spsr) {
-    asm volatile("adr x9, 1f\n\tstr x9, [%[res]]\n\t"
+static void el0_run_x1(uint64_t code, uint64_t spsr, uint64_t x1) {
+    asm volatile("adr x9, 1f\n\tstr x9, [%[res]]\n\tmov x1, %[x1]\n\t"
                  "msr sp_el0, %[stk]\n\tmsr elr_el1, %[code]\n\tmsr spsr_el1, %[spsr]\n\t"
                  "eret\n1:"
                  :: [res] "r"(&el0_return), [stk] "r"(el0_stack + 256), [code] "r"(code),
-                    [spsr] "r"(spsr)
+                    [spsr] "r"(spsr), [x1] "r"(x1)
                  : "x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11",
                    "x12", "x13", "x14", "x15", "x16", "x17", "x30", "memory", "cc");
 }
 
+static void el0_run(uint64_t code, uint64_t spsr) {
+    el0_run_x1(code, spsr, 0);
+}
+
 /* EL0 code: a breakpoint target, then back through SVC #0x42 */
 asm(".text\n"
-    ".global el0_code, el0_bp, el0_step\n"
+    ".global el0_code, el0_bp, el0_step, el0_load, el0_store\n"
+    "el0_load: ldr x0, [x1]\n"
+    "          svc #0x42\n"
+    "el0_store: str x0, [x1, #8]\n"
+    "          svc #0x42\n"
     "el0_code: mov x0, #5\n"
     "el0_bp:   add x0, x0, #1\n"
     "          svc #0x42\n"
@@ -350,6 +359,22 @@ int main(void) {
     bp_off();
     MSR(mdscr_el1, MDSCR_MDE);
     wp_access("wp KDE clear", w, WCR(3, 3, 0xff, 0), 0, 0);
+    {
+        puts_("wp EL0 load (PAC=0b10)\n");
+        base = (uint64_t)el0_load;
+        MSR(dbgwvr1_el1, w);
+        MSR(dbgwcr1_el1, WCR(2, 3, 0xff, 0));
+        el0_run_x1((uint64_t)el0_load, 0, w);
+        puts_("wp EL0 store (PAC=0b01: EL1 only)\n");
+        base = (uint64_t)el0_store;
+        MSR(dbgwcr1_el1, WCR(1, 3, 0xff, 0));
+        el0_run_x1((uint64_t)el0_store, 0, w);
+        puts_("wp EL0 store (PAC=0b11), MASK 4\n");
+        MSR(dbgwcr1_el1, WCR(3, 2, 0xff, 4));
+        el0_run_x1((uint64_t)el0_store, 0, w);
+        wp_off();
+        base = 0;
+    }
     MSR(mdscr_el1, MDSCR_KDE);
     wp_access("wp MDE clear", w, WCR(3, 3, 0xff, 0), 0, 0);
     MSR(mdscr_el1, MDSCR_MDE | MDSCR_KDE);
