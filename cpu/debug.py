@@ -27,8 +27,9 @@ watchpoints with LSC, BAS (contiguous bytes from the lowest set bit; WVR[2] set:
 ignored) or MASK (3..31; 1 and 2 reserved: never hit; MASK wins over BAS), linked
 ones (WT) through the same context match.  Debug exceptions are generated from EL0
 always and from EL1 with MDSCR_EL1.KDE and PSTATE.D clear, never while the OS lock
-(OSLSR_EL1.OSLK) or the OS double lock (OSDLR_EL1.DLK) is set (the architecture:
-QEMU 7.2 tests OSLSR bit 0 instead of OSLK and so ignores the OS lock);
+(OSLSR_EL1.OSLK) or the OS double lock (OSDLR_EL1.DLK) is set (the architecture;
+QEMU 7.2 honours the double lock but takes these exceptions with OSLK set, as if it
+tested OSLSR bit 0, OSLM[0]: tests/guest/debug.c shows it);
 breakpoints and watchpoints also need MDSCR_EL1.MDE.
 """
 import numpy as np

@@ -4,9 +4,10 @@ tests/guest/debug.c sets hardware breakpoints and watchpoints, software-steps, u
 BRK and checks the enables (MDSCR_EL1.MDE/KDE, PSTATE.D, OS lock, OS double lock),
 printing ESR/ELR/SPSR/FAR of every exception.  expected/debug.txt is QEMU 7.2's
 output of the same ELF; ours matches it line for line on the newest machine type,
-except where QEMU 7.2 departs from the Arm ARM: it ignores the OS lock (it tests
-OSLSR_EL1 bit 0, OSLM[0], instead of OSLK), so there the sections titled "... OS lock
-set ..." take debug exceptions and ours, as the architecture says, take none.
+except where QEMU 7.2 departs from the Arm ARM: it ignores the OS lock (it takes
+debug exceptions with OSLSR_EL1.OSLK set, as if it tested bit 0, OSLM[0]; the OS
+double lock it honours), so there the sections titled "... OS lock set ..." take
+debug exceptions and ours, as the architecture says, take none.
 
 Older machine types keep their behaviour: the debug registers are stored and never
 act.  Snapshots of the newest type carry PSTATE.SS ("pstate.ss") and the armed
