@@ -25,7 +25,9 @@ from numba.core.extending import intrinsic
 from pyaarch64.cpu.epoch import put_back
 from pyaarch64.cpu.groups import call_at_codegen
 from pyaarch64.cpu.ops import (C_PC, C_ICOUNT, C_STOP, C_EXC_RUN, C_TLB_EL, C_EL, C_COV_ON,
-                               C_COV_PREV, C_HOST_CALLS, EXIT_BUDGET, EXIT_HVC)
+                               C_COV_PREV, C_HOST_CALLS, EXIT_BUDGET, EXIT_HVC, C_DBG, DBG_BP,
+                               DBG_WP)
+from pyaarch64.cpu.memory import flush_decode, tlb_flush
 
 U0 = np.uint64(0)
 PSCI_SYSTEM_OFF = np.uint64(0x84000008)
@@ -121,6 +123,9 @@ def run_batch(exe, regs, ctl, sysr, sysmap, bus, state, f_regs, f_sysr, idx, f_c
     for i in range(start, data.shape[0]):
         put_back(regs, f_regs, sysr, f_sysr, ctl, idx, f_ctl, d64, mem, base, pslot, slotpage,
                  bus.tlb)
+        if (ctl[C_DBG] & np.uint64(DBG_BP | DBG_WP)) != U0:
+            flush_decode(pslot, slotpage)    # armed guest breakpoints/watchpoints (cpu/debug.py):
+            tlb_flush(bus.tlb)               # the decode cache and soft TLB as they say now
         ctl[C_STOP] = U0
         ctl[C_EXC_RUN] = U0
         ctl[C_TLB_EL] = ctl[C_EL]

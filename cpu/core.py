@@ -58,8 +58,11 @@ def exec_path():
 class Cpu:
     """State of one AArch64 PE.  Arrays are shared with the jitted executor."""
 
-    def __init__(self, model="cortex-a57", sysreg_overrides=None, ns_per_tick=16, icount_shift=0):
+    def __init__(self, model="cortex-a57", sysreg_overrides=None, ns_per_tick=16, icount_shift=0,
+                 debug_arch=False):
         self.model = get_model(model) if isinstance(model, str) else model
+        # the self-hosted debug architecture acts (cpu/debug.py; the machine type says)
+        self.debug_arch = bool(debug_arch)
         # registers, soft TLB and decode cache: views of one array (see memory.new_state)
         self.state, self.regs, self.tlb, self.dcache, (self._cov, cov_base) = new_state(
             O.NREGS, DECODE_SLOTS)
@@ -188,6 +191,8 @@ class Cpu:
         self.ctl[O.C_SPSEL] = 1
         self.ctl[O.C_DAIF] = 0xF
         self.ctl[O.C_IL] = 0
+        self.ctl[O.C_SS] = 0
+        self.ctl[O.C_DBG] = O.DBG_ON if self.debug_arch else 0
         self.ctl[O.C_EXCL_ADDR] = 0xFFFFFFFFFFFFFFFF
         self.ctl[O.C_VEC_PC] = 0xFFFFFFFFFFFFFFFF
         self.ctl[O.C_EXC_RUN] = 0          # (exceptions.exc_stuck: a new streak)
@@ -354,6 +359,8 @@ class Cpu:
             self._msr(row, value)
         if slot in (SR.S_SCTLR_EL1, SR.S_TCR_EL1, SR.S_TTBR0_EL1, SR.S_TTBR1_EL1):
             self.tlb[0::2] = INVALID          # the soft TLB caches translations
+        if slot == SR.S_MDSCR_EL1 or SR.S_OSLAR_EL1 <= slot <= SR.S_DBG_LAST:
+            self.debug_refresh()
 
     def _msr(self, row, value):
         """MSR at EL1 through the executor's code (PMU counters, set/clear pairs, ...)."""
@@ -389,6 +396,19 @@ class Cpu:
         m = (el << 2) | (int(self.ctl[O.C_SPSEL]) if el else 0)
         return ((int(self.ctl[O.C_NZCV]) << 28) | (int(self.ctl[O.C_IL]) << 20)
                 | (int(self.ctl[O.C_DAIF]) << 6) | m)
+
+    def debug_refresh(self, changed=True):
+        """Re-derive the debug architecture's flags (cpu/debug.py) after the host wrote
+        its registers (set_reg, a snapshot restore); `changed`: drop the decode cache and
+        the soft TLB where breakpoints or watchpoints are or were armed."""
+        if not self.debug_arch:
+            return
+        from pyaarch64.cpu.debug import flags
+        old = int(self.ctl[O.C_DBG])
+        new = int(flags(self.ctl, self.sysr))
+        self.ctl[O.C_DBG] = new
+        if changed and (old | new) & (O.DBG_BP | O.DBG_WP):
+            self.invalidate_code()
 
     def invalidate_code(self):
         """Call after writing guest RAM from the host (loaders, DMA).  Plain numpy:

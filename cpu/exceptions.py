@@ -11,13 +11,14 @@ from numba import njit
 from pyaarch64.cpu.ops import (
     SP, C_PC, C_NZCV, C_EL, C_SPSEL, C_DAIF, C_EXIT_A, C_EXIT_B, C_EXIT_C, C_EXCL_ADDR, C_EXC_COUNT,
     C_LAST_EXC, C_LAST_ESR, C_LAST_EXC_PC, C_UNDEF_COUNT, C_UNDEF_PC, C_IL, C_IRQ, C_VEC_PC,
-    C_ICOUNT, C_EXC_MARK, C_EXC_RUN, C_EXC_FIRST, EXC_STUCK_AFTER, C_HOOK_FLAGS, HF_EXC,
+    C_ICOUNT, C_EXC_MARK, C_EXC_RUN, C_EXC_FIRST, EXC_STUCK_AFTER, C_HOOK_FLAGS, HF_EXC, C_SS,
     EXC_SVC, EXC_HVC, EXC_SMC, EXC_BRK,
     EXIT_HVC, EXIT_SMC, EXIT_HLT, EXIT_EXC_LOOP, EXIT_WFI)
 from pyaarch64.cpu.sysregs import (
     R_VAL, S_SP_EL0, S_SP_EL1, S_ELR_EL1, S_SPSR_EL1, S_ESR_EL1, S_FAR_EL1, S_VBAR_EL1, S_SCTLR_EL1)
 from pyaarch64.cpu.memory import ram_offset, identity, SCTLR_M
 from pyaarch64.cpu.hooks import call_host, HK_EXC
+from pyaarch64.cpu.debug import ss_active, FSC_DEBUG
 
 U0 = np.uint64(0)
 U1 = np.uint64(1)
@@ -39,6 +40,9 @@ EC_PC_ALIGN = 0x22
 EC_DABT_LOWER = 0x24
 EC_DABT_SAME = 0x25
 EC_SP_ALIGN = 0x26
+EC_BKPT_LOWER = 0x30          # the debug exceptions (cpu/debug.py); + 1: from EL1
+EC_STEP_LOWER = 0x32
+EC_WATCH_LOWER = 0x34
 EC_BRK64 = 0x3C
 
 # vector offsets
@@ -69,7 +73,7 @@ def pstate_bits(ctl):
     """SPSR image of the current PSTATE (AArch64)."""
     el = ctl[C_EL]
     m = (el << np.uint64(2)) | (ctl[C_SPSEL] if el != U0 else U0)
-    return ((ctl[C_NZCV] << np.uint64(28)) | (ctl[C_IL] << np.uint64(20))
+    return ((ctl[C_NZCV] << np.uint64(28)) | (ctl[C_SS] << np.uint64(21)) | (ctl[C_IL] << np.uint64(20))
             | (ctl[C_DAIF] << np.uint64(6)) | m)
 
 
@@ -132,6 +136,7 @@ def take_exception(regs, ctl, sysr, ec, iss, far, has_far, ret_pc, vec):
             sysr[S_FAR_EL1, R_VAL] = far
     switch_sp(regs, ctl, sysr, 1, 1)
     ctl[C_IL] = U0
+    ctl[C_SS] = U0
     ctl[C_DAIF] = np.uint64(0xF)
     ctl[C_PC] = target
     if (ctl[C_HOOK_FLAGS] & np.uint64(HF_EXC)) != U0:
@@ -152,8 +157,12 @@ def undefined(regs, ctl, sysr, pc):
 def data_abort(regs, ctl, sysr, pc, va, is_write, fsc):
     """Data abort with fault status `fsc` (memory.FSC_*: translation, access flag,
     permission or address size fault with its level, alignment fault, external
-    abort for addresses with no device behind them); ISS = WnR | DFSC."""
+    abort for addresses with no device behind them); ISS = WnR | DFSC.  The debug
+    fault status (a watchpoint, cpu/debug.py) is the watchpoint exception: EC
+    0x34/0x35, ISS = WnR | 0x22, FAR = the watched address."""
     ec = EC_DABT_LOWER if ctl[C_EL] == U0 else EC_DABT_SAME
+    if fsc == FSC_DEBUG:
+        ec = EC_WATCH_LOWER + (0 if ctl[C_EL] == U0 else 1)
     iss = fsc | ((1 if is_write else 0) << 6)
     return take_exception(regs, ctl, sysr, ec, iss, va, True, pc, V_SYNC)
 
@@ -199,6 +208,10 @@ def eret(regs, ctl, sysr, pc):
     ctl[C_NZCV] = (spsr >> np.uint64(28)) & np.uint64(0xF)
     ctl[C_DAIF] = (spsr >> np.uint64(6)) & np.uint64(0xF)
     switch_sp(regs, ctl, sysr, new_el, new_spsel)
+    # PSTATE.SS from SPSR.SS where software step is active after the return
+    ctl[C_SS] = U0
+    if ((spsr >> np.uint64(21)) & U1) != U0 and ss_active(ctl, sysr):
+        ctl[C_SS] = U1
     if new_el == 0:
         target &= M64
     ctl[C_PC] = target
@@ -237,6 +250,7 @@ def wfi(regs, ctl, sysr, pc):
 @njit(cache=True, _nrt=False)
 def exc_insn(regs, ctl, sysr, pc, kind, imm):
     if kind == EXC_SVC:
+        ctl[C_SS] = U0       # a stepped SVC completes: SPSR.SS = 0 (the step is pending)
         return take_exception(regs, ctl, sysr, EC_SVC64, imm, U0, False, pc + np.uint64(4), V_SYNC)
     if kind == EXC_BRK:
         return take_exception(regs, ctl, sysr, EC_BRK64, imm, U0, False, pc, V_SYNC)
@@ -246,12 +260,32 @@ def exc_insn(regs, ctl, sysr, pc, kind, imm):
         if ctl[C_EL] == U0:
             return undefined(regs, ctl, sysr, pc)
         ctl[C_PC] = pc + np.uint64(4)
+        ctl[C_SS] = U0
         return EXIT_HVC
     if kind == EXC_SMC:
         if ctl[C_EL] == U0:
             return undefined(regs, ctl, sysr, pc)
         ctl[C_PC] = pc + np.uint64(4)
+        ctl[C_SS] = U0
         return EXIT_SMC
     # HLT: the board decides (semihosting) -- PC still at the HLT
     ctl[C_PC] = pc
     return EXIT_HLT
+
+
+@njit(cache=True, _nrt=False)
+def breakpoint_exc(regs, ctl, sysr, pc):
+    """A hardware breakpoint before the instruction at pc (cpu/debug.py): EC 0x30/0x31,
+    ISS 0x22, ELR = pc, FAR = 0 (UNKNOWN: QEMU 7.2 writes 0)."""
+    ec = EC_BKPT_LOWER + (0 if ctl[C_EL] == U0 else 1)
+    return take_exception(regs, ctl, sysr, ec, FSC_DEBUG, U0, True, pc, V_SYNC)
+
+
+@njit(cache=True, _nrt=False)
+def step_exc(regs, ctl, sysr, pc, isv, ex):
+    """The software step exception before the instruction at pc: EC 0x32/0x33, ISS =
+    ISV (the step completed an instruction: EX is valid) | EX (that instruction was a
+    load-exclusive) | 0x22."""
+    ec = EC_STEP_LOWER + (0 if ctl[C_EL] == U0 else 1)
+    iss = FSC_DEBUG | ((1 << 24) if isv else 0) | ((1 << 6) if ex else 0)
+    return take_exception(regs, ctl, sysr, ec, iss, U0, False, pc, V_SYNC)

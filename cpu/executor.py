@@ -30,6 +30,7 @@ from pyaarch64.cpu.ops import (SH_RD, SH_RN, SH_RM, SH_RA, SH_AUX, OPMASK,
                                HF_INVALID, HF_PROT,
                                C_IL, C_IRQ, C_LEAVES, C_MEMSLOW, C_NZCV, C_PATH, C_PC, C_STOP,
                                C_TLB_EL, C_VEC_CALLS, C_VEC_INSNS, C_VEC_OPS, C_VEC_PC,
+                               C_DBG, C_SS, C_EXC_COUNT, DBG_BP, DBG_SS,
                                EXIT_BUDGET, EXIT_CB_ERROR, EXIT_DATA_ABORT, EXIT_EXC_LOOP,
                                EXIT_FETCH_ABORT, EXIT_HVC, EXIT_INTERNAL, EXIT_EXC_STUCK, EXIT_SMC, EXIT_STOP,
                                EXIT_TIMER, EXIT_UNDEF, EXIT_WFI, EXIT_GROUP, HOT_LEFT_INSN, PATH_FAST,
@@ -41,7 +42,9 @@ from pyaarch64.cpu.memory import (TLB_ENTRIES, T_EXEC, fetch_page, alloc_slot, t
                                   access_slow, acc_fsc, tlb_check_el, branch_target, FSC_EXT,
                                   ACC_OK, ACC_CBERR)
 from pyaarch64.cpu.exceptions import (undefined, data_abort, insn_abort, pc_align_fault,
-                                      illegal_state, take_interrupt, wfi, exc_stuck)
+                                      illegal_state, take_interrupt, wfi, exc_stuck,
+                                      breakpoint_exc, step_exc)
+from pyaarch64.cpu.debug import bp_armed_at, bp_fires, ss_active, is_ldex
 from pyaarch64.cpu.isa._decoder import predecode
 from pyaarch64.cpu.groups import run_group, GROUP_OF, G_FP, G_SIMD, G_VEC, G_COV
 from pyaarch64.cpu.hotloop import hot_call, hot_call_at, specialise, generic, IS_HOT, IS_MEM
@@ -134,6 +137,25 @@ def hook_stepped(ctl, pc, steps, hk_pc, hk_n0, hk_end):
 
 
 @njit(cache=True, _nrt=False)
+def ldex_at(ctl, sysr, bus, pc):
+    """The instruction at pc is a load-exclusive (a software step of it reports EX);
+    False when it cannot be fetched (it will take its abort)."""
+    if (pc & U3) != U0:
+        return False
+    hp = fetch_page(ctl, sysr, bus.mem, bus.tlb, pc)
+    if hp < 0:
+        return False
+    return is_ldex(bus.mem.view(np.uint32)[np.uint64(hp >> 2) + ((pc & PAGE_MASK) >> U2)])
+
+
+@njit(cache=True, _nrt=False)
+def irq_due(ctl):
+    """An unmasked IRQ or FIQ is pending (taken at the next fetch)."""
+    return ctl[C_IRQ] != U0 and (ctl[C_IRQ] & ~(((ctl[C_DAIF] >> U1) & U1)
+                                                 | ((ctl[C_DAIF] & U1) << U1))) != U0
+
+
+@njit(cache=True, _nrt=False)
 def run(regs, ctl, sysr, sysmap, bus, budget, state):
     """Execute up to `budget` instructions.  Returns an EXIT_* code."""
     mem, tlb, pslot, dcache, hooks = bus.mem, bus.tlb, bus.pslot, bus.dcache, bus.hooks
@@ -155,6 +177,13 @@ def run(regs, ctl, sysr, sysmap, bus, budget, state):
     hk_pc = U0
     hk_n0 = U0
     hk_end = False
+    # software step (cpu/debug.py): the stepped instruction runs alone; armed from its
+    # start (instruction count and exception count then, whether it is a load-exclusive)
+    # until it retires (the step exception follows) or an exception is taken first
+    ss_armed = False
+    ss_n0 = U0
+    ss_e0 = U0
+    ss_ex = False
     while True:
         if hk_state == 2:
             if bus.slotpage[hk_slot] == hk_page:
@@ -164,12 +193,44 @@ def run(regs, ctl, sysr, sysmap, bus, budget, state):
             hk_state = 0
         elif hk_state == 1:
             hk_state = 2
+        if ss_armed or (ctl[C_DBG] & np.uint64(DBG_SS)) != U0:
+            # ---- software step: MDSCR_EL1.SS set (only then: costs nothing otherwise) ----
+            isv = -1
+            if ss_armed:
+                if ctl[C_EXC_COUNT] != ss_e0:
+                    ss_armed = False       # an exception came first (its SPSR.SS says how far)
+                elif ctl[C_ICOUNT] + steps != ss_n0:
+                    ss_armed = False       # retired: the step exception (unless an SVC/HVC/SMC
+                    if ctl[C_SS] != U0:    # completed it already: then it is pending)
+                        isv = 1
+            if isv < 0 and not ss_armed and ss_active(ctl, sysr):
+                if ctl[C_SS] == U0:
+                    if not irq_due(ctl):   # pending: before the next instruction (an interrupt first)
+                        isv = 0
+                else:
+                    ss_armed = True
+                    ss_n0 = ctl[C_ICOUNT] + steps
+                    ss_e0 = ctl[C_EXC_COUNT]
+                    ss_ex = ldex_at(ctl, sysr, bus, pc)
+            if isv >= 0:
+                ctl[C_SS] = U0
+                ctl[C_PC] = pc
+                ctl[C_NZCV] = np.uint64(nzcv)
+                exitc = step_exc(regs, ctl, sysr, pc, isv == 1, isv == 1 and ss_ex)
+                if exitc != 0:
+                    break
+                pc = ctl[C_PC]
+                nzcv = np.int64(ctl[C_NZCV])
+                if exc_stuck(ctl, sysr, steps):
+                    exitc = EXIT_EXC_STUCK
+                    break
+                continue
         if steps >= budget:
             exitc = EXIT_BUDGET
             break
         # ---- the common case: cpu/hotloop.py, until an instruction it leaves to us ----
         hb = budget - steps
-        if path != PATH_FAST or hk_state == 2:
+        if path != PATH_FAST or hk_state == 2 or ss_armed:
             hb = U1
             if path == PATH_TLBFLUSH:
                 tlb_flush_data(tlb)    # every load and store through the memory slow path
@@ -304,6 +365,19 @@ def run(regs, ctl, sysr, sysmap, bus, budget, state):
             if op >= HOT_FIRST:
                 op = generic(op)       # a hot-loop variant (ops.HOT_NAMES): aux is the generic op's
             if op == OP_HOOK:
+                if (ctl[C_DBG] & np.uint64(DBG_BP)) != U0 and bp_fires(ctl, sysr, pc):
+                    # ---- a guest breakpoint (cpu/debug.py): before the host's hooks ----
+                    ctl[C_PC] = pc
+                    ctl[C_NZCV] = np.uint64(nzcv)
+                    exitc = breakpoint_exc(regs, ctl, sysr, pc)
+                    if exitc != 0:
+                        break
+                    pc = ctl[C_PC]
+                    nzcv = np.int64(ctl[C_NZCV])
+                    if exc_stuck(ctl, sysr, steps):
+                        exitc = EXIT_EXC_STUCK
+                        break
+                    continue
                 # ---- an address with hooks (cpu/hooks.py): ask the host once ------
                 hw = np.uint64(hp >> 2) + idx
                 if ctl[C_HOOK_DONE] != pc + U1 and hooked(hooks, pc):
@@ -348,8 +422,9 @@ def run(regs, ctl, sysr, sysmap, bus, budget, state):
             if op == OP_NONE:
                 # not decoded yet (a fresh slot is all zeros): decode, then the hot loop runs it
                 w0, w1 = decode_word(m32[np.uint64(hp >> 2) + idx], feat, sysmap)
-                if hooks[HOOKS_N] != U0 and hooked(hooks, pc):
-                    w0 = HOOK_W0               # hooked: the host is asked first (above)
+                if ((hooks[HOOKS_N] != U0 and hooked(hooks, pc))
+                        or ((ctl[C_DBG] & np.uint64(DBG_BP)) != U0 and bp_armed_at(sysr, pc))):
+                    w0 = HOOK_W0               # hooked or a guest breakpoint: asked first (above)
                     w1 = U0
                 dcache[di] = w0
                 dcache[di + U1] = w1
@@ -374,6 +449,8 @@ def run(regs, ctl, sysr, sysmap, bus, budget, state):
                 continue           # the hot loop stopped at the fetch, which is done now: it runs it
         if op == OP_WFI:
             exitc = wfi(regs, ctl, sysr, pc)
+            if exitc == EXIT_WFI and ss_armed:
+                exitc = -1                 # a stepped WFI does not sleep (the step exception follows)
             if exitc == EXIT_WFI:
                 pc += np.uint64(4)
                 steps += U1
@@ -458,6 +535,18 @@ def run(regs, ctl, sysr, sysmap, bus, budget, state):
             continue
         pc += np.uint64(4)
         steps += U1
+    if ss_armed and ctl[C_EXC_COUNT] == ss_e0 and ctl[C_ICOUNT] + steps != ss_n0 and ctl[C_SS] != U0:
+        # the run ends right after a stepped instruction retired: its step exception now
+        # (after HVC/SMC/HLT, which the board finishes, it stays pending: ISS.ISV = 0)
+        ctl[C_SS] = U0
+        if exitc == EXIT_BUDGET or exitc == EXIT_STOP or exitc == EXIT_TIMER:
+            ctl[C_PC] = pc
+            ctl[C_NZCV] = np.uint64(nzcv)
+            ev = step_exc(regs, ctl, sysr, pc, True, ss_ex)
+            if ev != 0:
+                exitc = ev
+            pc = ctl[C_PC]
+            nzcv = np.int64(ctl[C_NZCV])
     if hk_state != 0:                          # a run that ends around a hooked step
         if bus.slotpage[hk_slot] == hk_page:
             dcache[hk_di] = HOOK_W0

@@ -16,7 +16,9 @@ import numpy as np
 from numba import njit
 
 from pyaarch64.cpu.ops import (C_RAM_BASE, C_RAM_SIZE, C_MMIO_ERR, C_CB_ERR, C_SLOT_RR, C_EL,
-                               C_TLB_EL, C_MMIO_FN, C_HOOK_FLAGS, HF_MEM, HF_PROT, C_XRAM_N, C_XRAM)
+                               C_TLB_EL, C_MMIO_FN, C_HOOK_FLAGS, HF_MEM, HF_PROT, C_XRAM_N, C_XRAM,
+                               C_DBG, DBG_WP)
+from pyaarch64.cpu.debug import wp_check, FSC_DEBUG
 from pyaarch64.cpu.mmio import call_c
 from pyaarch64.cpu.hooks import (mem_hooked, call_host, HK_READ, HK_WRITE, HK_PROT, PROT_NO_R,
                                  PROT_NO_W)
@@ -434,6 +436,13 @@ def access1(ctl, sysr, bus, va, size, is_write, value, unpriv):
         return ACC_FAULT + fsc, U0, va
     fill = not unpriv
     hit = False
+    if (ctl[C_DBG] & np.uint64(DBG_WP)) != U0:
+        # guest watchpoints (cpu/debug.py): their pages never enter the soft TLB; a hit
+        # is taken before the access (the debug fault status: exceptions.data_abort)
+        whit, wfar, wpage = wp_check(ctl, sysr, va, size, is_write, unpriv)
+        fill = fill and not wpage
+        if whit:
+            return ACC_FAULT + FSC_DEBUG, U0, wfar
     if (ctl[C_HOOK_FLAGS] & HF_MEM) != U0:
         # memory hooks (cpu/hooks.py): a hooked page never enters the soft TLB, so
         # every access to it comes here; the host sees a write before it lands

@@ -135,6 +135,14 @@ C_XRAM = 69         # 69..92
 # calls into the host (MMIO and hook callbacks, counted by their trampolines in
 # cpu/core.py): a batch run that called the host ends in the host (cpu/batch.py)
 C_HOST_CALLS = 93
+# the self-hosted debug architecture (cpu/debug.py)
+C_DBG = 94          # DBG_* flags: derived from the machine type and the debug registers
+C_SS = 95           # PSTATE.SS (software step; machine state, saved as cpu0 "pstate.ss")
+DBG_ON = 1          # the machine type has the debug architecture (else the registers are
+                    # stored and never act, as before virt-10.0)
+DBG_BP = 2          # some breakpoint is armed: its address decodes to OP_HOOK
+DBG_WP = 4          # some watchpoint is armed: its pages stay out of the soft TLB
+DBG_SS = 8          # MDSCR_EL1.SS is set: the executor checks the step state machine
 XRAM_MAX = 8
 # MMU (slots kept apart from the rest)
 C_TLB_EL = 60       # the EL the soft TLB's entries were filled at

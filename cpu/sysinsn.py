@@ -4,7 +4,7 @@ address translation (AT, with its PAR_EL1).
 import numpy as np
 from numba import njit
 
-from pyaarch64.cpu.ops import C_PC, C_EL, C_DCZVA_LOG2, C_HOOK_FLAGS, HF_MEM
+from pyaarch64.cpu.ops import C_PC, C_EL, C_DCZVA_LOG2, C_HOOK_FLAGS, HF_MEM, C_DBG, DBG_WP
 from pyaarch64.cpu.hooks import mem_hooked
 from pyaarch64.cpu.sysregs import R_VAL, S_SCTLR_EL1, S_PAR_EL1, S_MAIR_EL1, key
 from pyaarch64.cpu.memory import (access_slow, ram_offset, translate, tlb_flush, flush_decode, drop_code_page,
@@ -14,6 +14,7 @@ from pyaarch64.cpu.exceptions import undefined, data_abort
 from pyaarch64.cpu.sysreg_access import sysreg_trap, SCTLR_DZE, SCTLR_UCI
 from pyaarch64.cpu.memaccess import abort_status
 from pyaarch64.cpu.sysread import dczva_hit
+from pyaarch64.cpu.debug import wp_check, FSC_DEBUG
 
 U0 = np.uint64(0)
 U1 = np.uint64(1)
@@ -65,8 +66,14 @@ def sys_insn(regs, ctl, sysr, bus, pc, k, rt):
         # the common case (Linux clears pages with it): one translation, RAM, zeroed
         # in place; a page with decoded code loses its decode slot
         fsc, pa, info = translate(ctl, sysr, bus.mem, base, A_WRITE, np.int64(el))
-        if fsc < 0 and ((ctl[C_HOOK_FLAGS] & np.uint64(HF_MEM)) == U0
-                        or not mem_hooked(bus.hooks, base, np.int64(bs), True)[1]):
+        if fsc < 0 and (ctl[C_DBG] & np.uint64(DBG_WP)) != U0:
+            # a guest watchpoint on the block (cpu/debug.py): before any byte is zeroed
+            whit, wfar, _ = wp_check(ctl, sysr, base, bs, True, False)
+            if whit:
+                return data_abort(regs, ctl, sysr, pc, wfar, True, FSC_DEBUG)
+        if fsc < 0 and (ctl[C_DBG] & np.uint64(DBG_WP)) == U0 and (
+                (ctl[C_HOOK_FLAGS] & np.uint64(HF_MEM)) == U0
+                or not mem_hooked(bus.hooks, base, np.int64(bs), True)[1]):
             hoff = ram_offset(ctl, pa)
             if hoff >= 0 and bus.prot[hoff >> 12] == 0:
                 drop_code_page(bus.pslot, bus.slotpage, hoff >> 12)

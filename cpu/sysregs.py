@@ -150,11 +150,16 @@ PMU_N = 6          # event counters of cortex-a53/a57/a72 (PMCR_EL0.N)
 PMU_MASK = 0x80000000 | ((1 << PMU_N) - 1)
 
 
+DBG_NBP = 6        # breakpoint and watchpoint register pairs (ID_AA64DFR0_EL1 BRPs/WRPs of
+DBG_NWP = 4        # every model here; cpu/debug.py reads the counts from the register)
+
+
 def _debug():
     rows = [
-        # OS lock and debug registers Linux resets at boot (no self-hosted debug yet:
-        # breakpoints/watchpoints are stored, never hit).  6 + 4 of them, as
-        # ID_AA64DFR0_EL1 says; QEMU 7.2 keeps all 64 bits of BVR/BCR/WCR, WVR[1:0] RES0
+        # OS lock and the breakpoint/watchpoint registers, 6 + 4 as ID_AA64DFR0_EL1 says;
+        # QEMU 7.2 keeps all 64 bits of BVR/BCR/WCR, WVR[1:0] RES0.  They act (cpu/debug.py)
+        # in the machine types with the debug architecture; before those they are stored
+        # and never hit
         _special("OSLAR_EL1", (2, 0, 1, 0, 4), 0, 1, NO, 1, handler=H_OSLAR, migrate=False,
                  gdb=False),                                   # write-only: OSLSR.OSLK
         _special("OSLSR_EL1", (2, 0, 1, 1, 4), 0xA, 0, 1, NO),
@@ -164,10 +169,10 @@ def _debug():
         # EL0 may read it; QEMU 7.2 ignores MDSCR_EL1.TDCC (T_TDCC), so do we
         _const("MDCCSR_EL0", (2, 3, 0, 1, 0), rel=0),
     ]
-    for n in range(6):
+    for n in range(DBG_NBP):
         rows.append(_plain(f"DBGBVR{n}_EL1", (2, 0, 0, n, 4)))
         rows.append(_plain(f"DBGBCR{n}_EL1", (2, 0, 0, n, 5)))
-    for n in range(4):
+    for n in range(DBG_NWP):
         rows.append(_plain(f"DBGWVR{n}_EL1", (2, 0, 0, n, 6), wmask=ALL & ~3))
         rows.append(_plain(f"DBGWCR{n}_EL1", (2, 0, 0, n, 7)))
     return tuple(rows)
@@ -344,6 +349,18 @@ S_TTBR1_EL1 = SLOT["TTBR1_EL1"]
 S_MAIR_EL1 = SLOT["MAIR_EL1"]
 S_ID_AA64MMFR0_EL1 = SLOT["ID_AA64MMFR0_EL1"]
 S_MDSCR_EL1 = SLOT["MDSCR_EL1"]
+# the debug architecture's registers (cpu/debug.py): BVR<n>/BCR<n> and WVR<n>/WCR<n> pairs
+S_OSDLR_EL1 = SLOT["OSDLR_EL1"]
+S_CONTEXTIDR_EL1 = SLOT["CONTEXTIDR_EL1"]
+S_ID_AA64DFR0_EL1 = SLOT["ID_AA64DFR0_EL1"]
+S_DBGBVR0 = SLOT["DBGBVR0_EL1"]
+S_DBGWVR0 = SLOT["DBGWVR0_EL1"]
+S_DBG_LAST = SLOT[f"DBGWCR{DBG_NWP - 1}_EL1"]
+assert all(SLOT[f"DBGBVR{n}_EL1"] == S_DBGBVR0 + 2 * n and SLOT[f"DBGBCR{n}_EL1"] == S_DBGBVR0 + 2 * n + 1
+           for n in range(DBG_NBP))
+assert all(SLOT[f"DBGWVR{n}_EL1"] == S_DBGWVR0 + 2 * n and SLOT[f"DBGWCR{n}_EL1"] == S_DBGWVR0 + 2 * n + 1
+           for n in range(DBG_NWP))
+assert S_OSLAR_EL1 < S_OSDLR_EL1 < S_DBGBVR0 < S_DBG_LAST   # (one range: debug.touches)
 S_PMCR = SLOT["PMCR_EL0"]
 S_PMCNTENSET = SLOT["PMCNTENSET_EL0"]
 S_PMOVSSET = SLOT["PMOVSSET_EL0"]

@@ -40,7 +40,7 @@ class Machine:
     def __init__(self, machine: str = "virt", cpu: str | None = None, ram_size: int = 128 << 20,
                  serial=None, semihosting: bool = False, cmdline: str | None = None,
                  no_reboot: bool = False, icount_shift: int = 0, realtime: bool = False):
-        """machine: a machine type (virt-4.1 ... virt-9.2, or `virt`: the newest);
+        """machine: a machine type (virt-4.1 ... virt-10.0, or `virt`: the newest);
         cpu: a CPU model (cortex-a53, cortex-a57, cortex-a72, max; default the
         type's); ram_size: bytes of RAM at 0x4000_0000 (a multiple of 4 KiB);
         serial: callable(bytes) for the PL011's output (default: collected in

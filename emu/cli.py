@@ -98,7 +98,11 @@ Standard options:
 
 
 class UsageError(Exception):
-    pass
+    """A bad command line, in one line: control characters from the arguments are
+    shown escaped (an argument of "\\n" must not break the message in two)."""
+
+    def __init__(self, msg):
+        super().__init__("".join(c if c.isprintable() else repr(c)[1:-1] for c in str(msg)))
 
 
 # -M virt,PROP=VALUE: the values accepted (None: any) and what the board offers

@@ -20,10 +20,13 @@ ERET_INSN = 0xD69F03E0
 # QEMU's exception numbers and names for what we raise
 # (interrupts: 5 [IRQ], 6 [FIQ]; debug exceptions as QEMU raises them: breakpoints
 # and watchpoints as aborts, software step as UNDEF)
-_EXC = {0x00: (1, "UNDEF"), 0x15: (2, "SVC"), 0x20: (3, "PABT"), 0x21: (3, "PABT"),
-        0x22: (3, "PABT"), 0x24: (4, "DABT"), 0x25: (4, "DABT"), 0x3C: (7, "BKPT"),
-        0x26: (4, "DABT"), 0x30: (3, "PABT"), 0x31: (3, "PABT"), 0x34: (4, "DABT"),
-        0x35: (4, "DABT")}
+_EXC = {0x00: (1, "Undefined Instruction"), 0x15: (2, "SVC"), 0x20: (3, "Prefetch Abort"),
+        0x21: (3, "Prefetch Abort"), 0x22: (3, "Prefetch Abort"), 0x24: (4, "Data Abort"),
+        0x25: (4, "Data Abort"), 0x3C: (7, "Breakpoint"), 0x26: (4, "Data Abort"),
+        # the debug exceptions (cpu/debug.py): breakpoint, software step, watchpoint
+        0x30: (3, "Prefetch Abort"), 0x31: (3, "Prefetch Abort"),
+        0x32: (1, "Undefined Instruction"), 0x33: (1, "Undefined Instruction"),
+        0x34: (4, "Data Abort"), 0x35: (4, "Data Abort")}
 
 
 def help_text():
@@ -154,7 +157,7 @@ class Tracer:
             if info.kind in ("irq", "fiq"):
                 num, name = (5, "IRQ") if info.kind == "irq" else (6, "FIQ")
             else:
-                num, name = _EXC.get(info.ec, (1, "UNDEF"))
+                num, name = _EXC.get(info.ec, (1, "Undefined Instruction"))
             esr = cpu.reg("ESR_EL1")
             spsr = cpu.reg("SPSR_EL1")
             el_from = (spsr >> 2) & 3

@@ -42,9 +42,11 @@ M64 = (1 << 64) - 1
 EC_NAMES = {0x00: "undefined", 0x01: "wfi-trap", 0x07: "fp-access", 0x0E: "illegal-state",
             0x15: "svc", 0x18: "sysreg-trap", 0x20: "insn-abort", 0x21: "insn-abort",
             0x22: "pc-alignment", 0x24: "data-abort", 0x25: "data-abort", 0x26: "sp-alignment",
-            0x3C: "brk"}
+            0x30: "breakpoint", 0x31: "breakpoint", 0x32: "software-step",
+            0x33: "software-step", 0x34: "watchpoint", 0x35: "watchpoint", 0x3C: "brk"}
 INTNO = {"undefined": 1, "svc": 2, "insn-abort": 3, "data-abort": 4, "irq": 5, "fiq": 6,
-         "brk": 7, "serror": 21, "hvc": 11, "smc": 13}
+         "brk": 7, "serror": 21, "hvc": 11, "smc": 13,
+         "breakpoint": 3, "software-step": 1, "watchpoint": 4}      # (QEMU raises them as these)
 
 
 @dataclass

@@ -68,7 +68,8 @@ class VirtMachine:
         overrides = dict(self.type.sysreg_overrides)
         overrides.setdefault("CNTFRQ_EL0", {})
         overrides["CNTFRQ_EL0"] = dict(overrides["CNTFRQ_EL0"], reset=self.type.cntfrq)
-        self.cpu = Cpu(cpu or self.type.default_cpu, overrides, ns_per_tick, icount_shift)
+        self.cpu = Cpu(cpu or self.type.default_cpu, overrides, ns_per_tick, icount_shift,
+                       debug_arch=self.type.props.get("cpu.debug-arch", 0) == 1)
         self.timer = GenericTimer(self.cpu)
         if ram_size <= 0 or ram_size % 4096:
             raise MachineError(f"RAM size {ram_size}: a positive multiple of 4 KiB")

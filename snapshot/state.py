@@ -6,7 +6,8 @@ sections of named, typed values:
 
     cpu0     x0..x30, pc, pstate (SPSR layout), v0..v31 (128-bit), every system
              register whose table row says `migrate`, by its Arm ARM name; the
-             exclusive monitor; virtual time (instructions retired, time slept)
+             exclusive monitor; virtual time (instructions retired, time slept);
+             pstate.ss (PSTATE.SS) in the machine types with the debug architecture
     gic      the GICv2's STATE_FIELDS          pl011, pl031   theirs
     board    what the board keeps besides devices (the RTC's start time)
     ram      the guest RAM
@@ -210,6 +211,10 @@ def cpu_section(cpu):
     f = [Field(f"x{i}", "u64") for i in range(31)]
     f.append(Field("pc", "u64"))
     f.append(Field("pstate", "u64", rule=_pstate_rule))
+    if cpu.debug_arch:
+        # PSTATE.SS (software step), state in the machine types with the debug
+        # architecture only (cpu/debug.py; their debug registers were saved already)
+        f.append(Field("pstate.ss", "u8", hi=1))
     f += [Field(f"v{i}", "u128") for i in range(32)]
     for row in _migrating_rows(cpu.model):
         slot = SR.SLOT[row.name]
@@ -260,6 +265,8 @@ def cpu_state(cpu):
     s = {f"x{i}": int(cpu.regs[i]) for i in range(31)}
     s["pc"] = cpu.pc
     s["pstate"] = cpu.pstate()
+    if cpu.debug_arch:
+        s["pstate.ss"] = int(ctl[O.C_SS])
     for i in range(32):
         s[f"v{i}"] = int(cpu.vregs[i, 0]) | (int(cpu.vregs[i, 1]) << 64)
     for row in _migrating_rows(cpu.model):
@@ -506,7 +513,8 @@ def restore(vm, snap):
 # ctl entries that are machine state (the rest are host-side: counters, caches, group
 # addresses, configuration); the fast restore copies exactly these
 _ARCH_CTL = np.array([O.C_PC, O.C_NZCV, O.C_ICOUNT, O.C_EL, O.C_SPSEL, O.C_DAIF, O.C_IL,
-                      O.C_IDLE_NS, O.C_EXCL_ADDR, O.C_EXCL_SIZE, O.C_EXCL_VAL, O.C_EXCL_VAL2])
+                      O.C_IDLE_NS, O.C_EXCL_ADDR, O.C_EXCL_SIZE, O.C_EXCL_VAL, O.C_EXCL_VAL2,
+                      O.C_SS, O.C_DBG])      # (C_DBG: derived from the debug registers, restored with them)
 
 
 class _Fast:
@@ -607,6 +615,8 @@ def _restore_fast(vm, snap, f):
     ctl[O.C_TLB_EL] = ctl[O.C_EL]
     if getattr(cpu, "icount_auto", False):
         ctl[O.C_ICOUNT_SHIFT] = f.shift
+    if int(ctl[O.C_DBG]) & (O.DBG_BP | O.DBG_WP):
+        cpu.invalidate_code()            # armed breakpoints/watchpoints: as the registers say now
     # devices: only those whose declared state differs from the snapshot's are written
     # and re-derived (a device left alone drives the lines it drove then)
     changed = []
@@ -671,6 +681,7 @@ def _apply_state(vm, snap):
     ctl[O.C_DAIF] = (ps >> 6) & 0xF
     ctl[O.C_EL] = (ps >> 2) & 3
     ctl[O.C_SPSEL] = ps & 1
+    ctl[O.C_SS] = s.get("pstate.ss") or 0
     ctl[O.C_PC] = s["pc"]
     rows = _migrating_rows(cpu.model)
     for row in rows:
@@ -692,6 +703,7 @@ def _apply_state(vm, snap):
     ctl[O.C_EXCL_VAL] = s["exclusive.value"]
     ctl[O.C_EXCL_VAL2] = s["exclusive.value2"]
     ctl[O.C_STOP] = 0
+    cpu.debug_refresh(changed=False)                 # (the caller drops the decode cache)
     devs = []
     for sec in device_sections(vm):
         d = with_defaults(sec, snap.sections.get(sec.name, {}))   # absent subsection: defaults

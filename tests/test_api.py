@@ -14,7 +14,7 @@ def hello():
 
 def test_run_hello_and_stop_reason():
     m = pyaarch64.Machine(cpu="cortex-a57")
-    assert m.machine_type == "virt-9.2"          # the alias is resolved at creation
+    assert m.machine_type == "virt-10.0"         # the alias is resolved at creation
     m.load_elf(hello())
     assert m.pc == 0x40080000
     assert m.reg_read("CurrentEL") == 1 << 2 and m.reg_read("DAIF") == 0x3C0

@@ -123,7 +123,7 @@ def test_raw_binary_loads_at_start_of_ram(tmp_path):
 
 def test_help_lists():
     rc, out, _ = cli("run", "-M", "help")
-    assert rc == 0 and "virt-4.1" in out and "virt-9.2" in out and "alias of virt-9.2" in out
+    assert rc == 0 and "virt-4.1" in out and "virt-10.0" in out and "alias of virt-10.0" in out
     rc, out, _ = cli("run", "-cpu", "help")
     assert rc == 0 and "cortex-a57" in out and "(default)" in out
     rc, out, _ = cli("run", "-d", "help")

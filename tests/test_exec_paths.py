@@ -24,7 +24,8 @@ SUITE = ["test_guests.py::test_guest_matches_expected",
          "--deselect", "test_guests.py::test_guest_matches_expected[sysregs.c]",
          "test_guests.py::test_guest_other_model_matches_expected", "test_diff_unicorn.py",
          "test_diff_fp.py", "test_diff_simd.py", "test_diff_simdx.py", "test_guest_simdx.py",
-         "test_restore.py", "test_hooks.py", "test_coverage.py", "test_run_inputs.py"]
+         "test_restore.py", "test_hooks.py", "test_coverage.py", "test_run_inputs.py",
+         "test_debug_arch.py"]
 PATHS = {
     "general": SUITE,
     "tlbflush": SUITE,

@@ -37,7 +37,8 @@ CPU_MODULES = ("pyaarch64.cpu.executor", "pyaarch64.cpu.alu", "pyaarch64.cpu.mem
                "pyaarch64.cpu.isa.fp", "pyaarch64.cpu.fpvec", "pyaarch64.cpu.isa.simd",
                "pyaarch64.cpu.simd_int", "pyaarch64.cpu.isa.simdx", "pyaarch64.cpu.vmem",
                "pyaarch64.cpu.simd_perm", "pyaarch64.cpu.crypto", "pyaarch64.cpu.hotloop",
-               "pyaarch64.cpu.fpformat", "pyaarch64.cpu.fpfast", "pyaarch64.cpu.hostfp")
+               "pyaarch64.cpu.fpformat", "pyaarch64.cpu.fpfast", "pyaarch64.cpu.hostfp",
+               "pyaarch64.cpu.debug")
 # modules whose jitted functions compute with host floats on purpose: there the check is
 # that no function's arguments or result are float (see unintended_floats)
 HOST_FLOAT_MODULES = ("pyaarch64.cpu.hostfp",)
@@ -49,7 +50,8 @@ MUST_CHECK = ("pyaarch64.cpu.executor.run", "pyaarch64.cpu.hotloop.hot_run", "py
               "pyaarch64.cpu.memory.walk", "pyaarch64.cpu.memory.translate_cached",
               "pyaarch64.cpu.memory.translate", "pyaarch64.cpu.memaccess.unpriv_ldst",
               "pyaarch64.cpu.sysinsn.at_par", "pyaarch64.cpu.simd_int.run_same",
-              "pyaarch64.cpu.simd_int.run_shift")
+              "pyaarch64.cpu.simd_int.run_shift", "pyaarch64.cpu.debug.bp_fires",
+              "pyaarch64.cpu.debug.wp_check", "pyaarch64.cpu.debug.ss_active")
 
 
 # --- type inference only -------------------------------------------------------------

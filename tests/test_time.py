@@ -51,6 +51,16 @@ def test_d_logs_match_qemus(items, tmp_path):
     assert log.read_text().splitlines()[:len(want) - 1] == want[:-1]
 
 
+def test_d_int_names_exceptions_as_qemu(tmp_path):
+    """QEMU 7.2 names EXCP_UDEF "Undefined Instruction" (checked: qemu-system-aarch64
+    -d int on cli_excloop.S prints `Taking exception 1 [Undefined Instruction]`)."""
+    log = tmp_path / "log.txt"
+    cli("run", "-M", "virt-7.2", *DETERMINISTIC, "--max-insns", "1000", "-d", "int", "-D",
+        str(log), build("cli_excloop.S"), timeout=300)
+    first = log.read_text().splitlines()[0]
+    assert first == "Taking exception 1 [Undefined Instruction] on CPU 0"
+
+
 # --- pacing ---------------------------------------------------------------------------
 
 def test_the_command_line_paces_an_idle_guest_to_the_host_clock():
