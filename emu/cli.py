@@ -20,6 +20,7 @@ OPTIONS = {
     "--help": False, "--version": False, "-no-reboot": False, "-display": True, "-accel": True,
     "--max-insns": True, "-smp": True, "-initrd": True, "-dtb": True, "-loadvm": True,
     "--snapshot-store": True, "-monitor": True, "-S": False,
+    "-s": False, "-gdb": True,                                      # gdb stub
 }
 # QEMU options we recognise but do not implement yet: a clear error, not "invalid option"
 LATER = {
@@ -27,11 +28,9 @@ LATER = {
     "-drive": "block devices are not implemented yet",
     "-device": "extra devices are not implemented yet",
     "-qmp": "QMP is not implemented yet",
-    "-s": "the gdb stub is not implemented yet",
-    "-gdb": "the gdb stub is not implemented yet",
     "-snapshot": "snapshots are not implemented yet",
 }
-LATER_ARG = {"-bios", "-drive", "-device", "-qmp", "-gdb"}
+LATER_ARG = {"-bios", "-drive", "-device", "-qmp"}
 
 USAGE = f"""\
 usage: {PROG} run [options] [kernel]
@@ -56,7 +55,11 @@ Standard options:
 -nographic      no display: serial port and monitor on stdio, with Ctrl-A escapes
                 (Ctrl-A h help, Ctrl-A c monitor, Ctrl-A x quit)
 -monitor dev    stdio | none | unix:PATH,server=on[,wait=off] (the HMP monitor)
--S              start with the CPU stopped (continue with the monitor's `cont`)
+-S              start with the CPU stopped (continue with the monitor's `cont`
+                or gdb's `continue`)
+-gdb dev        accept a gdb connection on dev: tcp:[HOST]:PORT (HOST defaults to
+                127.0.0.1), unix:PATH,server=on, or none (see docs/gdb.md)
+-s              shorthand for -gdb tcp::1234
 -loadvm tag     start from the snapshot `tag` (saved with the monitor's savevm)
 --snapshot-store dir
                 where savevm/loadvm keep snapshots (default: KERNEL.snapshots/
@@ -119,7 +122,8 @@ def parse_args(argv):
             "loadvm": None, "store": None, "monitor": None, "start_paused": False,
             "ram": 128 << 20, "kernel": None, "nographic": False, "no_reboot": False,
             "help": False, "version": False, "machine_help": False, "cpu_help": False,
-            "d_help": False, "initrd": None, "dtb": None, "dumpdtb": None}
+            "d_help": False, "initrd": None, "dtb": None, "dumpdtb": None,
+            "gdb": None}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -266,6 +270,14 @@ def parse_args(argv):
             opts["monitor"] = val
         elif name == "-S":
             opts["start_paused"] = True
+        elif name in ("-s", "-gdb"):                                  # gdb stub
+            from pyaarch64.emu.gdbstub import parse_device, GdbError, DEFAULT_DEVICE
+            dev = DEFAULT_DEVICE if name == "-s" else val
+            try:
+                parse_device(dev)
+            except GdbError as e:
+                raise UsageError(f"{name} {val or ''}".rstrip() + f": {e}") from None
+            opts["gdb"] = (name, dev)
         elif name == "-loadvm":
             opts["loadvm"] = val
         elif name == "--snapshot-store":
@@ -409,6 +421,14 @@ def run(opts):
             serial.close()
             return die(f"-loadvm {opts['loadvm']}: {e}")
     mon = Monitor(m, store, version=__version__)
+    from pyaarch64.emu.gdbstub import GdbServer, GdbError            # gdb stub
+    gdb = mon.gdbserver = GdbServer(m, mon)
+    if opts["gdb"] is not None:
+        try:
+            gdb.start(opts["gdb"][1])
+        except GdbError as e:
+            serial.close()
+            return die(f"{opts['gdb'][0]}: {e}")
     mon_io = None
     mspec = opts["monitor"]
     if mspec is None and isinstance(serial, StdioChardev) and serial.mux:
@@ -428,7 +448,7 @@ def run(opts):
             serial.close()
             return die(f"-monitor {mspec}: {e.strerror}")
     if opts["start_paused"]:
-        if mon_io is None and getattr(serial, "monitor", None) is None:
+        if mon_io is None and getattr(serial, "monitor", None) is None and not gdb.listening:
             serial.close()
             return die("-S: no monitor to continue from (use -nographic or -monitor)")
         m.paused = True
@@ -442,9 +462,10 @@ def run(opts):
                 mon_io.poll()
             except MonitorQuit:
                 raise ConsoleQuit() from None
+        gdb.poll()                                                  # gdb stub
         serial.flush()
     m.poll = poll
-    m.wait_input = serial.wait_input
+    m.wait_input = gdb.wrap_wait(serial.wait_input)
     if mon_io is not None:
         # a guest stuck in an exception loop: with a monitor of its own (-monitor) the
         # user may still act (inspect, system_reset, loadvm), so pause; else stop
@@ -455,7 +476,7 @@ def run(opts):
             m.paused = True
         m.on_stuck = on_stuck
     try:
-        r = m.run(max_insns=opts["max_insns"])
+        r = gdb.run(max_insns=opts["max_insns"])      # m.run(), gdb's stops handled
     except ConsoleQuit:
         serial.close()
         if mon_io is not None:
@@ -472,12 +493,15 @@ def run(opts):
             logf.close()
         if mon_io is not None:
             mon_io.close()                 # (a unix: monitor removes its socket file)
+        gdb.close()                                                 # gdb stub
     serial.close()
     if r.kind == "poweroff":
         return 0
     if r.kind == "semihosting-exit":
         return r.code & 0xFF
     if r.kind == "reset":
+        return 0
+    if r.kind == "killed":                                          # gdb's kill
         return 0
     if r.kind == "budget":
         return die(f"guest did not finish within {opts['max_insns']} instructions "

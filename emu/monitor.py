@@ -21,6 +21,7 @@ PROMPT = "(qemu) "
 COMMANDS = (
     ("cont|c", "", "resume emulation"),
     ("delvm", "tag", "delete a VM snapshot from its tag"),
+    ("gdbserver", "[device]", "start gdbserver on given device (default 'tcp::1234'), stop with 'none'"),
     ("help|?", "[cmd]", "show the help"),
     ("info", "[subcommand]", "show various information about the system state"),
     ("loadvm", "tag", "restore a VM snapshot from its tag"),
@@ -48,6 +49,7 @@ class Monitor:
         self.vm = vm
         self.store = store
         self.version = version
+        self.gdbserver = None     # the gdb stub (emu/gdbstub.py GdbServer), set by the CLI
 
     # --- one command ---------------------------------------------------------------
     def execute(self, line):
@@ -79,7 +81,8 @@ class Monitor:
     def cmd_info(self, rest):
         sub = rest.split()[0] if rest else ""
         if sub == "status":
-            return f"VM status: {'paused' if self.vm.paused else 'running'}\r\n"
+            p = self.vm.paused                   # (True, or the reason: "debug" = gdb)
+            return f"VM status: {'running' if not p else 'paused' + (f' ({p})' if isinstance(p, str) else '')}\r\n"
         if sub == "snapshots":
             good, bad = self.store.scan()
             lines = format_listing(good)
@@ -102,6 +105,11 @@ class Monitor:
     def cmd_cont(self, rest):
         self.vm.paused = False
         return ""
+
+    def cmd_gdbserver(self, rest):
+        if self.gdbserver is None:
+            return "gdbserver: not available here\r\n"
+        return self.gdbserver.monitor_command(rest)
 
     def cmd_quit(self, rest):
         raise MonitorQuit()
