@@ -276,8 +276,8 @@ def parse_args(argv):
             try:
                 parse_device(dev)
             except GdbError as e:
-                raise UsageError(f"{name} {val or ''}".rstrip() + f": {e}") from None
-            opts["gdb"] = (name, dev)
+                raise UsageError(f"{name} {dev}: {e}") from None
+            opts["gdb"] = ("-s" if name == "-s" else f"-gdb {dev}", dev)
         elif name == "-loadvm":
             opts["loadvm"] = val
         elif name == "--snapshot-store":

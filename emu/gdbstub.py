@@ -59,7 +59,7 @@ def parse_device(spec):
         return None
     kind, sep, rest = spec.partition(":")
     if not sep or kind not in ("tcp", "unix"):
-        raise GdbError(f"'{spec}': use tcp:[HOST]:PORT, unix:PATH,server=on or none")
+        raise GdbError("use tcp:[HOST]:PORT, unix:PATH,server=on or none")
     addr, *props = rest.split(",")
     for p in props:
         k, _, v = p.partition("=")
@@ -68,12 +68,12 @@ def parse_device(spec):
                       ("ipv4", "on")):
             continue
         if k in ("server", "wait", "nowait", "nodelay"):
-            raise GdbError(f"'{spec}': {p} is not available (the stub is always a server "
+            raise GdbError(f"{p} is not available (the stub is always a server "
                            f"that does not wait for gdb)")
-        raise GdbError(f"'{spec}': unknown property '{k}'")
+        raise GdbError(f"unknown property '{k}'")
     if kind == "unix":
         if not addr:
-            raise GdbError(f"'{spec}': no socket path")
+            raise GdbError("no socket path")
         return ("unix", addr)
     host, sep, port = addr.rpartition(":")
     if not sep:
@@ -81,7 +81,7 @@ def parse_device(spec):
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
     if not port.isdigit() or not 0 < int(port) < 65536:
-        raise GdbError(f"'{spec}': the port must be a number from 1 to 65535")
+        raise GdbError("the port must be a number from 1 to 65535")
     return ("tcp", host or "127.0.0.1", int(port))
 
 
@@ -255,7 +255,7 @@ class GdbServer:
                 infos = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM, 0,
                                            socket.AI_PASSIVE)
             except socket.gaierror as e:
-                raise GdbError(f"'{spec}': address resolution failed for {host}:{port}: "
+                raise GdbError(f"address resolution failed for {host}:{port}: "
                                f"{e.strerror}") from None
             last = None
             for fam, typ, proto, _, addr in infos:
@@ -271,7 +271,7 @@ class GdbServer:
                 self.listener = s
                 break
             else:
-                raise GdbError(f"'{spec}': Failed to find an available port: "
+                raise GdbError(f"Failed to find an available port: "
                                f"{os.strerror(last.errno) if last and last.errno else last}")
         else:
             path = dev[1]
@@ -281,7 +281,7 @@ class GdbServer:
                 st = None
             if st is not None:
                 if not stat.S_ISSOCK(st.st_mode):
-                    raise GdbError(f"'{spec}': {path} exists and is not a socket (not replaced)")
+                    raise GdbError(f"{path} exists and is not a socket (not replaced)")
                 os.unlink(path)
             s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             old = os.umask(0o177)
@@ -290,7 +290,7 @@ class GdbServer:
                 s.listen(1)
             except OSError as e:
                 s.close()
-                raise GdbError(f"'{spec}': Failed to bind socket: "
+                raise GdbError(f"Failed to bind socket: "
                                f"{e.strerror or e}") from None
             finally:
                 os.umask(old)
