@@ -261,10 +261,19 @@ def test_raw_protocol(tmp_path, prog):
         assert c.ask("Tp01.01") == "OK" and c.ask("T5") == "E22"
         assert bytes.fromhex(c.ask("qThreadExtraInfo,p1.1")) == b"CPU#0 [running]"
         assert c.ask("vCont?") == "vCont;c;C;s;S;t"
-        # bad checksums are refused with '-', garbage between packets is skipped
+        # bad checksums are refused with '-', garbage between packets is skipped, a '-'
+        # from the client gets the last packet again, a runaway packet is dropped
         c.raw(b"$g#00")
         assert c.byte() == b"-"
+        c.raw(b"$g#zz")
+        assert c.byte() == b"-"
         c.raw(b"junk\r\n")
+        assert c.ask("qC") == "QCp01.01"
+        c.raw(b"-")
+        assert c.packet() == "QCp01.01"
+        c.raw(b"$" + b"a" * 20000)
+        assert c.byte() == b"-"
+        assert c.ask("") == ""                                      # empty packet
         assert c.ask("p20") == s["_start"].to_bytes(8, "little").hex()
         # malformed packets: an error, never a crash
         for bad in ("m", "mzz,4", "m40080000", "M40080000,4:zz", "p", "pzz", "P21", "Z0,zz",
@@ -286,6 +295,11 @@ def test_raw_protocol(tmp_path, prog):
         assert c.ask("p42") == "00000000"                           # fpsr: 32 bits
         g = c.ask("g")
         assert c.ask("G" + g) == "OK" and c.ask("g") == g
+        assert c.ask("G" + "00" * 12) == "OK" and c.ask("p0") == "00" * 8     # short: x0 only
+        assert c.ask("G" + g) == "OK"
+        assert c.ask("P42=00000008") == "OK" and c.ask("p42") == "00000008"   # fpsr
+        assert c.ask("P43=00000001") == "OK" and c.ask("p43") == "00000001"   # fpcr
+        assert c.ask("P42=00000000") == "OK" and c.ask("P43=00000000") == "OK"
         # memory: m/M/X through the translation
         a = s["counter"]
         assert c.ask(f"M{a:x},8:0102030405060708") == "OK"
@@ -293,7 +307,9 @@ def test_raw_protocol(tmp_path, prog):
         assert c.ask(b"X%x,4:" % a + bytes([0x7D, 0x23 ^ 0x20, 0x24, 0x7D, 0x5D, 0x2A])) == "OK"
         assert c.ask(f"m{a:x},4") == "23247d2a"                     # }-escaped binary
         assert c.ask(f"X{a:x},0:") == "OK"
+        assert c.ask(f"X{a:x},4:ab") == "E22"
         assert c.ask(f"M{a:x},8:00") == "E22"
+        assert c.ask("M10,4:00000000") == "E14"                    # not RAM
         # target description, in pieces
         x = c.ask("qXfer:features:read:target.xml:0,ffb")
         assert x.startswith("l<?xml") and "<architecture>aarch64</architecture>" in x
@@ -314,9 +330,13 @@ def test_raw_protocol(tmp_path, prog):
         # breakpoints: a step ignores one at the PC, continue stops at it
         assert c.ask(f"Z0,{s['_start']:x},4") == "OK"
         assert c.ask(f"Z1,{s['main']:x},4") == "OK"
+        assert c.ask("vAttach;1") == "T05thread:p01.01;"
+        assert c.ask("vCont;c:p2.1") == "OK"                        # nothing for our thread
         assert c.ask("vCont;s:p1.1;c:p1.-1") == "T05thread:p01.01;"
         assert c.ask("p20") == (s["_start"] + 4).to_bytes(8, "little").hex()
         assert c.ask(f"z0,{s['_start']:x},4") == "OK"
+        assert c.ask("S05") == "T05thread:p01.01;"                  # step, signal ignored
+        assert c.ask("p20") == (s["_start"] + 8).to_bytes(8, "little").hex()
         assert c.ask("vCont;c") == "T05hwbreak:;thread:p01.01;"
         assert c.ask("p20") == s["main"].to_bytes(8, "little").hex()
         assert c.ask("c") == "T05hwbreak:;thread:p01.01;"          # not skipped: again
@@ -324,6 +344,7 @@ def test_raw_protocol(tmp_path, prog):
         # a write watchpoint stops before the store; resuming does not stop there again
         assert c.ask(f"M{a:x},8:0102030405060708") == "OK"
         assert c.ask(f"Z2,{a:x},8") == "OK"
+        assert c.ask(f"Z2,{a + 4:x},4") == "OK"                     # overlapping: one report
         r = c.ask("c")
         assert r == f"T05watch:{a:x};thread:p01.01;", r
         pc = int.from_bytes(bytes.fromhex(c.ask("p20")), "little")
@@ -332,7 +353,7 @@ def test_raw_protocol(tmp_path, prog):
         assert c.ask(f"m{a:x},8") == "0102030405060708"
         assert c.ask("s") == "T05thread:p01.01;"
         assert c.ask(f"m{a:x},8") != "0102030405060708"             # the store ran
-        assert c.ask(f"z2,{a:x},8") == "OK"
+        assert c.ask(f"z2,{a:x},8") == "OK" and c.ask(f"z2,{a + 4:x},4") == "OK"
         # a read watchpoint, reported at the load; continue past it runs the load
         assert c.ask(f"Z3,{s['limit']:x},8") == "OK"
         assert c.ask("c") == f"T05rwatch:{s['limit']:x};thread:p01.01;"
@@ -352,10 +373,35 @@ def test_raw_protocol(tmp_path, prog):
     assert "gdb_prog: counter=" in emu.output()
 
 
+def hmp_client(path):
+    m = socket.socket(socket.AF_UNIX)
+    t0 = time.monotonic()
+    while True:
+        try:
+            m.connect(path)
+            break
+        except OSError:
+            assert time.monotonic() - t0 < 30
+            time.sleep(0.05)
+    m.settimeout(10)
+
+    def hmp(line):
+        m.sendall(line.encode() + b"\r")
+        data = b""
+        while not data.endswith(b"(qemu) "):
+            data += m.recv(4096)
+        return data.decode("latin-1").split("\r\n", 1)[1].replace("(qemu) ", "")
+    hmp("")                                             # (the greeting)
+    hmp("")
+    return hmp
+
+
 def test_ctrl_c_interrupts_a_running_guest_and_a_second_gdb_waits(tmp_path):
     spin = build("cli_spin.S")
     port = free_port()
-    emu = Emu(tmp_path, "-gdb", f"tcp::{port}", spin, port=port)
+    mon = str(tmp_path / "mon.sock")
+    emu = Emu(tmp_path, "-gdb", f"tcp::{port}", "-monitor", f"unix:{mon},server=on", spin,
+              port=port)
     try:
         c = connect(port)
         c.ask("qSupported")                            # no multiprocess: plain thread ids
@@ -377,6 +423,13 @@ def test_ctrl_c_interrupts_a_running_guest_and_a_second_gdb_waits(tmp_path):
         assert c.packet() == "T02thread:01;"
         c.raw(b"\x03")                                 # stopped already: nothing to say
         assert c.ask("vCont;t") == "OK"
+        hmp = hmp_client(mon)
+        c.send("c")
+        time.sleep(0.2)
+        assert hmp("info status") == "VM status: running\r\n"
+        assert hmp("stop") == ""                       # the monitor stops it: gdb hears SIGINT
+        assert c.packet() == "T02thread:01;"
+        assert hmp("info status") == "VM status: paused\r\n"
         c.send("k")
         assert c.packet() == "W00"
         rc, _, err = emu.finish()
@@ -408,6 +461,29 @@ def test_semihosting_exit_status_and_guest_crash_reach_gdb(tmp_path):
         emu.kill()
     assert rc == 0
     assert "undefined instruction 0x00000000 at PC 0x40080000" in err
+    # --max-insns spent: gdb hears the emulator end (SIGKILL)
+    port = free_port()
+    emu = Emu(tmp_path, "--max-insns", "10000", "-gdb", f"tcp::{port}", build("cli_spin.S"),
+              port=port)
+    try:
+        c = connect(port)
+        assert c.ask("c") == "X09"
+        rc, _, err = emu.finish()
+    finally:
+        emu.kill()
+    assert rc == 2 and "within 10000 instructions" in err
+    # `monitor quit` through gdb ends the emulator
+    port = free_port()
+    emu = Emu(tmp_path, "-S", "-gdb", f"tcp::{port}", build("cli_spin.S"), port=port)
+    try:
+        c = connect(port)
+        c.send("qRcmd," + b"quit".hex())
+        with pytest.raises(EOFError):
+            c.packet()
+        rc, _, err = emu.finish()
+    finally:
+        emu.kill()
+    assert rc == 0, err
 
 
 def test_unix_socket_hmp_gdbserver_and_disconnect(tmp_path, prog):
@@ -426,23 +502,19 @@ def test_unix_socket_hmp_gdbserver_and_disconnect(tmp_path, prog):
         c = Rsp(u)
         assert c.ask("qSupported:multiprocess+") .startswith("PacketSize=1000;")
         assert c.ask(f"Z0,{symbols(prog)['leaf']:x},4") == "OK"
+        assert c.ask(f"Z2,{symbols(prog)['counter']:x},8") == "OK"
         u.close()                                      # gone without detaching
-        m = socket.socket(socket.AF_UNIX)
-        m.connect(mon)
-        m.settimeout(10)
-
-        def hmp(line):
-            m.sendall(line.encode() + b"\r")
-            data = b""
-            while not data.endswith(b"(qemu) "):
-                data += m.recv(4096)
-            return data.decode("latin-1").split("\r\n", 1)[1].replace("(qemu) ", "")
-        hmp("")
-        hmp("")
+        hmp = hmp_client(mon)
+        u = socket.socket(socket.AF_UNIX)
+        u.connect(sock)
+        c = Rsp(u)
+        assert c.ask("?") == "T05thread:01;"
         port = free_port()
         assert hmp(f"gdbserver tcp::{port}") == (f"Waiting for gdb connection on device "
                                                    f"'tcp::{port}'\r\n")
         assert not os.path.exists(sock)                # the old device is closed
+        with pytest.raises((EOFError, OSError)):       # and its gdb disconnected
+            c.packet()
         assert hmp("gdbserver bogus") == ("use tcp:[HOST]:PORT, unix:PATH,server=on "
                                           "or none\r\nCould not open gdbserver on device "
                                           "'bogus'\r\n")
@@ -462,7 +534,97 @@ def test_unix_socket_hmp_gdbserver_and_disconnect(tmp_path, prog):
     finally:
         emu.kill()
     assert rc == 0, err
-    assert "help" and not os.path.exists(sock)
+    assert not os.path.exists(sock)
+
+
+def test_unix_socket_paths(tmp_path):
+    from guestbuild import cli
+    plain = tmp_path / "plain"
+    plain.write_text("x")
+    rc, out, err = cli("run", build("cli_spin.S"), "-gdb", f"unix:{plain}")
+    assert rc == 1 and err == f"pyaarch64: -gdb unix:{plain}: {plain} exists and is not a " \
+                              f"socket (not replaced)\n"
+    rc, out, err = cli("run", build("cli_spin.S"), "-gdb", f"unix:{tmp_path}/no/such/sock")
+    assert rc == 1 and err == (f"pyaarch64: -gdb unix:{tmp_path}/no/such/sock: Failed to bind "
+                               f"socket: No such file or directory\n")
+    stale = tmp_path / "stale.sock"
+    old = socket.socket(socket.AF_UNIX)
+    old.bind(str(stale))
+    old.close()                                        # a socket file nobody listens on
+    emu = Emu(tmp_path, "-gdb", f"unix:{stale}", build("cli_spin.S"))
+    try:
+        t0 = time.monotonic()
+        while True:
+            u = socket.socket(socket.AF_UNIX)
+            try:
+                u.connect(str(stale))
+                break
+            except OSError:
+                u.close()
+                assert emu.p.poll() is None and time.monotonic() - t0 < 30
+                time.sleep(0.05)
+        c = Rsp(u)
+        assert c.ask("?") == "T05thread:01;"            # replaced and listening
+        c.send("k")
+        assert c.packet() == "W00"
+        rc, _, err = emu.finish()
+    finally:
+        emu.kill()
+    assert rc == 0
+
+
+def test_parse_device_and_connection_corners():
+    from pyaarch64.emu.gdbstub import parse_device, GdbError, _Conn
+    assert parse_device("tcp:[::1]:1234") == ("tcp", "::1", 1234)
+    assert parse_device("tcp:localhost:99,server=on,wait=off,nowait,nodelay,ipv4=on") == \
+        ("tcp", "localhost", 99)
+    assert parse_device("tcp::1") == ("tcp", "127.0.0.1", 1)
+    assert parse_device("unix:/x,server") == ("unix", "/x")
+    assert parse_device("none") is None
+    with pytest.raises(GdbError, match="the port after a colon"):
+        parse_device("tcp:1234")
+    a, b = socket.socketpair()
+    c = _Conn(a)
+    c.send(b"a$b#c}d*e")                               # the framing characters, escaped
+    assert b.recv(100) == b"$a}\x04b}\x03c}]d}\x0ae#%02x" % (
+        sum(b"a}\x04b}\x03c}]d}\x0ae") & 0xFF)
+    assert c.read() is True and c.buf == b""            # nothing there yet
+    b.close()
+    assert c.read() is False and c.closed               # the peer went away
+    c.send("OK")                                        # (to nobody: ignored)
+    a2, b2 = socket.socketpair()
+    c2 = _Conn(a2)
+    b2.close()
+    c2.send("x" * 1000000)                              # a write error closes it
+    assert c2.closed
+    c.close()
+    c2.close()
+
+
+def test_stops_that_cross(tmp_path, prog):
+    """In-process corners: a Ctrl-C that arrives in the slice where a breakpoint hits
+    is answered once; a packet that makes the stub fail inside is an error reply."""
+    from pyaarch64.machine.virt import VirtMachine, StopReason
+    from pyaarch64.emu.gdbstub import GdbServer, _Conn
+    m = VirtMachine(machine="virt-7.2")
+    m.load_kernel(prog)
+    g = GdbServer(m, None)
+    a, b = socket.socketpair()
+    g.conn = _Conn(a)
+    g.conn.noack = True
+    g.sw.add(m.cpu.pc)
+    g._interrupt()                                      # Ctrl-C: the stop flag is up...
+    r = g._stopped(StopReason("breakpoint", 0, m.cpu.pc))   # ...but a breakpoint came first
+    assert r is None and g._want is None and int(m.cpu.ctl[0]) >= 0
+    from pyaarch64.cpu import ops as O
+    assert int(m.cpu.ctl[O.C_STOP]) == 0 and m.paused == "debug"
+    b.settimeout(5)
+    assert b.recv(100) == b"$T05thread:01;#%02x" % (sum(b"T05thread:01;") & 0xFF)
+    g._handle = None                                    # (a defect inside the stub)
+    g._packet(b"qC")
+    assert b.recv(100) == b"$E22#a9"
+    g.conn.close()
+    b.close()
 
 
 def test_gdbserver_none_and_help(tmp_path):
