@@ -421,12 +421,7 @@ class GdbServer:
         vm, cpu = self.vm, self.vm.cpu
         start = cpu.icount
         while True:
-            left = None
-            if max_insns is not None:
-                left = max_insns - (cpu.icount - start)
-                if left <= 0:
-                    return self._final(StopReason("budget", pc=cpu.pc, message=(
-                        f"instruction budget of {max_insns} spent at PC 0x{cpu.pc:x}")))
+            left = None if max_insns is None else max_insns - (cpu.icount - start)
             want, self._want = self._want, None
             try:
                 if want == "stop":

@@ -385,14 +385,16 @@ def hmp_client(path):
             time.sleep(0.05)
     m.settimeout(10)
 
-    def hmp(line):
-        m.sendall(line.encode() + b"\r")
+    def upto_prompt():
         data = b""
         while not data.endswith(b"(qemu) "):
             data += m.recv(4096)
-        return data.decode("latin-1").split("\r\n", 1)[1].replace("(qemu) ", "")
-    hmp("")                                             # (the greeting)
-    hmp("")
+        return data.decode("latin-1")
+
+    def hmp(line):
+        m.sendall(line.encode() + b"\r")
+        return upto_prompt().split("\r\n", 1)[1][:-len("(qemu) ")]
+    upto_prompt()                                       # the greeting
     return hmp
 
 
