@@ -440,6 +440,26 @@ def test_ctrl_c_interrupts_a_running_guest_and_a_second_gdb_waits(tmp_path):
     assert rc == 0 and "Terminated via GDBstub" in err
 
 
+def test_ctrl_c_wakes_a_guest_in_wfi(tmp_path):
+    port = free_port()
+    emu = Emu(tmp_path, "-S", "-gdb", f"tcp::{port}", build("gdb_wfi.S"), port=port)
+    try:
+        c = connect(port)
+        c.send("c")
+        time.sleep(0.3)
+        assert emu.p.poll() is None                    # (no "none can arrive": gdb can)
+        c.raw(b"\x03")
+        assert c.packet() == "T02thread:01;"
+        pc = int.from_bytes(bytes.fromhex(c.ask("p20")), "little")
+        assert pc in (0x40080000, 0x40080004)          # at or past the WFI
+        c.send("k")
+        assert c.packet() == "W00"
+        rc, _, err = emu.finish()
+    finally:
+        emu.kill()
+    assert rc == 0
+
+
 def test_semihosting_exit_status_and_guest_crash_reach_gdb(tmp_path):
     port = free_port()
     emu = Emu(tmp_path, "-S", "-semihosting", "-gdb", f"tcp::{port}", build("cli_exit.S"),
