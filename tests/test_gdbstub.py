@@ -357,7 +357,9 @@ def test_raw_protocol(tmp_path, prog):
         # a read watchpoint, reported at the load; continue past it runs the load
         assert c.ask(f"Z3,{s['limit']:x},8") == "OK"
         assert c.ask("c") == f"T05rwatch:{s['limit']:x};thread:p01.01;"
+        before = c.ask(f"m{a:x},8")
         assert c.ask("c") == f"T05rwatch:{s['limit']:x};thread:p01.01;"
+        assert c.ask(f"m{a:x},8") != before                         # a loop iteration later
         assert c.ask(f"z3,{s['limit']:x},8") == "OK"
         assert c.ask(f"Z4,{a:x},8") == "OK" and c.ask(f"z4,{a:x},8") == "OK"
         # a packet while running stops the VM (SIGINT), as QEMU
@@ -621,6 +623,26 @@ def test_parse_device_and_connection_corners():
     assert c2.closed
     c.close()
     c2.close()
+
+
+def test_step_masks_interrupts(prog):
+    """A single step runs the instruction, not an interrupt that is pending (QEMU's
+    default step mode); the interrupt line comes back from the GIC afterwards."""
+    from pyaarch64.machine.virt import VirtMachine
+    from pyaarch64.emu.gdbstub import GdbServer
+    from pyaarch64.cpu import ops as O
+    m = VirtMachine(machine="virt-7.2")
+    m.load_kernel(prog)
+    g = GdbServer(m, None)
+    m.cpu.set_reg("VBAR_EL1", 0x40100000)
+    m.cpu.set_reg("cpsr", 0x5)                          # EL1h, interrupts unmasked
+    m.gic.irq_out[0] = 1                                # (as if the GIC raised IRQ)
+    m.cpu.set_irq_line(0, 1)
+    pc = m.cpu.pc
+    assert g._step().kind == "budget"
+    assert m.cpu.pc == pc + 4 and int(m.cpu.ctl[O.C_IRQ]) == 1
+    m.write_memory(0x40100280, (0x14000000).to_bytes(4, "little"))     # b . at the vector
+    assert m.run(max_insns=2).kind == "budget" and m.cpu.pc == 0x40100280   # taken now
 
 
 def test_stops_that_cross(tmp_path, prog):
