@@ -213,6 +213,7 @@ class Rsp:
             while b"#" not in self.buf or len(self.buf) < self.buf.index(b"#") + 3:
                 self._fill()
             start = self.buf.index(b"$")
+            assert self.ack or start == 0, self.buf        # no-ack mode: nothing between
             end = self.buf.index(b"#", start)
             body = self.buf[start + 1:end]
             assert int(self.buf[end + 1:end + 3], 16) == sum(body) & 0xFF
@@ -329,7 +330,8 @@ def test_raw_protocol(tmp_path, prog):
         assert c.ask("qAttached") == "1"
         # breakpoints: a step ignores one at the PC, continue stops at it
         assert c.ask(f"Z0,{s['_start']:x},4") == "OK"
-        assert c.ask(f"Z1,{s['main']:x},4") == "OK"
+        assert c.ask(f"Z0,{s['main']:x},4") == "OK"
+        assert c.ask(f"Z1,{s['leaf']:x},4") == "OK"
         assert c.ask("vAttach;1") == "T05thread:p01.01;"
         assert c.ask("vCont;c:p2.1") == "OK"                        # nothing for our thread
         assert c.ask("vCont;s:p1.1;c:p1.-1") == "T05thread:p01.01;"
@@ -337,10 +339,13 @@ def test_raw_protocol(tmp_path, prog):
         assert c.ask(f"z0,{s['_start']:x},4") == "OK"
         assert c.ask("S05") == "T05thread:p01.01;"                  # step, signal ignored
         assert c.ask("p20") == (s["_start"] + 8).to_bytes(8, "little").hex()
-        assert c.ask("vCont;c") == "T05hwbreak:;thread:p01.01;"
+        assert c.ask("vCont;c") == "T05swbreak:;thread:p01.01;"
         assert c.ask("p20") == s["main"].to_bytes(8, "little").hex()
+        assert c.ask(f"z0,{s['main']:x},4") == "OK"
+        assert c.ask("vCont;c") == "T05hwbreak:;thread:p01.01;"
+        assert c.ask("p20") == s["leaf"].to_bytes(8, "little").hex()
         assert c.ask("c") == "T05hwbreak:;thread:p01.01;"          # not skipped: again
-        assert c.ask(f"z1,{s['main']:x},4") == "OK"
+        assert c.ask(f"z1,{s['leaf']:x},4") == "OK"
         # a write watchpoint stops before the store; resuming does not stop there again
         assert c.ask(f"M{a:x},8:0102030405060708") == "OK"
         assert c.ask(f"Z2,{a:x},8") == "OK"
@@ -559,6 +564,27 @@ def test_unix_socket_hmp_gdbserver_and_disconnect(tmp_path, prog):
         emu.kill()
     assert rc == 0, err
     assert not os.path.exists(sock)
+
+
+def test_disconnect_leaves_no_breakpoints(tmp_path, prog):
+    port = free_port()
+    mon = str(tmp_path / "mon.sock")
+    emu = Emu(tmp_path, "-S", "-gdb", f"tcp::{port}", "-monitor", f"unix:{mon},server=on",
+              prog, port=port)
+    try:
+        c = connect(port)
+        assert c.ask(f"Z0,{symbols(prog)['leaf']:x},4") == "OK"
+        assert c.ask(f"Z2,{symbols(prog)['counter']:x},8") == "OK"
+        c.s.close()                                    # gdb gone without detaching
+        hmp = hmp_client(mon)
+        time.sleep(0.2)
+        assert hmp("info status") == "VM status: paused (debug)\r\n"   # as QEMU: still
+        assert hmp("cont") == ""
+        rc, _, err = emu.finish(timeout=20)            # (would wait at leaf forever)
+    finally:
+        emu.kill()
+    assert rc == 0, err
+    assert "gdb_prog: counter=30 sink=6" in emu.output()
 
 
 def test_unix_socket_paths(tmp_path):
