@@ -450,7 +450,8 @@ def run(opts):
     if opts["start_paused"]:
         if mon_io is None and getattr(serial, "monitor", None) is None and not gdb.listening:
             serial.close()
-            return die("-S: no monitor to continue from (use -nographic or -monitor)")
+            return die("-S: no monitor or gdb stub to continue from (use -nographic, -monitor, "
+                       "-s or -gdb)")
         m.paused = True
 
     def poll():
