@@ -181,6 +181,15 @@ class _Conn:
             else:
                 del buf[0]               # noise between packets
 
+    def gone(self):
+        """Whether the peer has closed (what it sent before is still read first)."""
+        if self.buf or not select.select([self.sock], [], [], 0)[0]:
+            return False
+        try:
+            return self.sock.recv(1, socket.MSG_PEEK) == b""
+        except OSError:                   # (ECONNRESET: select said it would not block)
+            return True
+
     def close(self):
         self.closed = True
         self.sock.close()
@@ -358,6 +367,8 @@ class GdbServer:
                 s, _ = self.listener.accept()
             except OSError:                   # (BlockingIOError: nobody is knocking)
                 return
+            if self.conn is not None and self.conn.gone():
+                self._disconnect()        # (the last gdb left just before this one came)
             if self.conn is not None:
                 s.close()                 # one gdb at a time
                 continue

@@ -671,6 +671,38 @@ def test_step_masks_interrupts(prog):
     assert m.run(max_insns=2).kind == "budget" and m.cpu.pc == 0x40100280   # taken now
 
 
+def test_a_gdb_that_reconnects_at_once(prog):
+    """gdb closes and a new one connects before the stub has seen the close: the new
+    one is taken (a second gdb while the first is there is refused)."""
+    from pyaarch64.machine.virt import VirtMachine
+    from pyaarch64.emu.gdbstub import GdbServer
+    m = VirtMachine(machine="virt-7.2")
+    m.load_kernel(prog)
+    g = GdbServer(m, None)
+    port = free_port()
+    g.start(f"tcp::{port}")
+    try:
+        c1 = socket.create_connection(("127.0.0.1", port), timeout=5)
+        g.poll()
+        first = g.conn
+        assert first is not None
+        c1.close()
+        c2 = socket.create_connection(("127.0.0.1", port), timeout=5)
+        time.sleep(0.1)
+        g.poll()
+        assert g.conn is not None and g.conn is not first
+        c3 = socket.create_connection(("127.0.0.1", port), timeout=5)
+        c2.sendall(b"$?#3f")
+        time.sleep(0.1)
+        g.poll()
+        assert c3.recv(10) == b""                        # refused: c2 is there
+        assert c2.recv(100) == b"+$T05thread:01;#%02x" % (sum(b"T05thread:01;") & 0xFF)
+        c2.close()
+        c3.close()
+    finally:
+        g.close()
+
+
 def test_stops_that_cross(tmp_path, prog):
     """In-process corners: a Ctrl-C that arrives in the slice where a breakpoint hits
     is answered once; a packet that makes the stub fail inside is an error reply."""
