@@ -312,7 +312,12 @@ class GdbServer:
             self.unix_path = None
         self.device = None
 
-    close = stop_listening
+    def close(self):
+        """The emulator ends (monitor quit, Ctrl-A x, ...): a gdb still attached hears that
+        it exited (as QEMU's gdb_exit), then the device closes."""
+        if self.conn is not None:
+            self.conn.send("W00")
+        self.stop_listening()
 
     def monitor_command(self, rest):
         """HMP `gdbserver [device]`: QEMU's messages."""
