@@ -164,7 +164,6 @@ def test_registers_read_watch_access_watch_writes_and_detach(tmp_path, prog):
 
 
 def test_kill_ends_the_emulator(tmp_path, prog):
-    port = free_port()
     emu = Emu(tmp_path, "-S", "-s", prog, port=1234) if not _listening(1234) else None
     if emu is None:
         pytest.skip("port 1234 is busy")
@@ -832,7 +831,7 @@ KSYMS = ("start_kernel",)      # (text symbols only: the kernel has no KALLSYMS_
 def kernel_symbols(tmp_path):
     import hashlib
     from shellconsole import Console
-    from test_linux_boot import IMAGE, BUSYBOX, GUESTS, mkinitramfs
+    from test_linux_boot import IMAGE, GUESTS, mkinitramfs
     with open(IMAGE, "rb") as f:
         tag = hashlib.sha256(f.read()).hexdigest()[:16]
     cache = os.path.join(GUESTS, f"kallsyms-{tag}.txt")
