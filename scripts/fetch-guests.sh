@@ -7,8 +7,7 @@
 #   scripts/fetch-guests.sh [CACHE_DIR]
 #
 # Produces in CACHE_DIR:  Image (raw arm64 kernel Image), vmlinuz (as shipped),
-# kernel-config, System.map (the kernel's symbols: the gdb stub's Linux test), busybox
-# (static arm64), VERSIONS (package names and versions).
+# kernel-config, busybox (static arm64), VERSIONS (package names and versions).
 # Idempotent: does nothing when all outputs exist (delete them to refetch).
 # Environment: KERNEL_PKG=linux-image-6.1.0-56-arm64 pins the kernel package.
 #
@@ -20,18 +19,10 @@ CACHE=${1:-${PYAARCH64_GUESTS:-$HOME/.cache/pyaarch64/guests}}
 mkdir -p "$CACHE"
 CACHE=$(cd "$CACHE" && pwd)
 
-MAP_ONLY=
 if [ -s "$CACHE/Image" ] && [ -s "$CACHE/busybox" ] && [ -s "$CACHE/VERSIONS" ]; then
-    if [ -s "$CACHE/System.map" ] || [ -e "$CACHE/System.map.none" ]; then
-        echo "guests already in $CACHE"
-        cat "$CACHE/VERSIONS"
-        exit 0
-    fi
-    # a cache from before System.map was kept: add the map of the very same kernel
-    # package (the gdb stub's Linux test breaks at start_kernel by its address)
-    MAP_ONLY=1
-    KERNEL_PKG=$(sed -n 's/^kernel \([^ ]*\) .*/\1/p' "$CACHE/VERSIONS")
-    KERNEL_VER=$(sed -n 's/^kernel [^ ]* \([^ ]*\) .*/\1/p' "$CACHE/VERSIONS")
+    echo "guests already in $CACHE"
+    cat "$CACHE/VERSIONS"
+    exit 0
 fi
 
 SUDO=
@@ -59,18 +50,6 @@ WORK=$(mktemp -d)
 chmod 755 "$WORK"        # apt-get download runs as _apt where it can
 trap 'rm -rf "$WORK"' EXIT INT TERM
 cd "$WORK"
-if [ -n "$MAP_ONLY" ]; then
-    if ! apt-get download "$KERNEL_PKG:arm64=$KERNEL_VER" >/dev/null 2>&1; then
-        echo "fetch-guests: $KERNEL_PKG $KERNEL_VER is no longer downloadable: no System.map" >&2
-        : > "$CACHE/System.map.none"
-        exit 0
-    fi
-    dpkg-deb -x "$KERNEL_PKG"_*_arm64.deb k
-    cp k/boot/System.map-* System.map
-    mv -f System.map "$CACHE/System.map"
-    echo "added System.map to $CACHE"
-    exit 0
-fi
 apt-get download "$KERNEL_PKG:arm64" busybox-static:arm64 >/dev/null
 
 KDEB=$(ls "$KERNEL_PKG"_*_arm64.deb)
@@ -92,7 +71,6 @@ if [ "$(dd if=Image bs=1 skip=56 count=4 2>/dev/null | od -An -tx1 | tr -d ' \n'
     exit 1
 fi
 cp k/boot/config-* kernel-config 2>/dev/null || true
-cp k/boot/System.map-* System.map 2>/dev/null || : > System.map.none
 cp b/bin/busybox busybox
 chmod 755 busybox
 
@@ -104,7 +82,7 @@ chmod 755 busybox
 } > VERSIONS
 
 # move into place last (a partial download never looks complete)
-for f in vmlinuz Image kernel-config System.map System.map.none busybox; do
+for f in vmlinuz Image kernel-config busybox; do
     [ -e "$f" ] && mv -f "$f" "$CACHE/$f"
 done
 mv -f VERSIONS "$CACHE/VERSIONS"
