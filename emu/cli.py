@@ -23,16 +23,15 @@ OPTIONS = {
     "--snapshot-store": True, "-monitor": True, "-S": False, "-rtc": True, "-nodefaults": False,
     "-echr": True, "-pidfile": True, "-snapshot": False,
     "-qmp": True, "-chardev": True, "-mon": True, "-name": True, "-no-shutdown": False,
+    "-s": False, "-gdb": True,                                      # gdb stub
 }
 # QEMU options we recognise but do not implement yet: a clear error, not "invalid option"
 LATER = {
     "-bios": "firmware loading is not implemented yet",
     "-drive": "block devices are not implemented yet",
     "-device": "extra devices are not implemented yet",
-    "-s": "the gdb stub is not implemented yet",
-    "-gdb": "the gdb stub is not implemented yet",
 }
-LATER_ARG = {"-bios", "-drive", "-device", "-gdb"}
+LATER_ARG = {"-bios", "-drive", "-device"}
 
 USAGE = f"""\
 usage: {PROG} run [options] [kernel]
@@ -67,7 +66,11 @@ Standard options:
 -name NAME      the VM's name (-name guest=NAME also): `info name`, QMP query-name
 -no-shutdown    when the guest powers off, stay, paused (status "shutdown"), instead
                 of exiting
--S              start with the CPU stopped (continue with the monitor's `cont`)
+-S              start with the CPU stopped (continue with the monitor's `cont`
+                or gdb's `continue`)
+-gdb dev        accept a gdb connection on dev: tcp:[HOST]:PORT (HOST defaults to
+                127.0.0.1), unix:PATH,server=on, or none (see docs/gdb.md)
+-s              shorthand for -gdb tcp::1234
 -loadvm tag     start from the snapshot `tag` (saved with the monitor's savevm)
 --snapshot-store dir
                 where savevm/loadvm keep snapshots (default: KERNEL.snapshots/
@@ -194,7 +197,8 @@ def parse_args(argv):
             "d_help": False, "initrd": None, "dtb": None, "dumpdtb": None,
             "icount_auto": True, "sleep": True, "rtc_base": None, "rtc_clock": "vm",
             "nodefaults": False, "echr": 1, "pidfile": None, "props_help": False,
-            "qmp": [], "chardevs": {}, "mon": [], "name": None, "no_shutdown": False}
+            "qmp": [], "chardevs": {}, "mon": [], "name": None, "no_shutdown": False,
+            "gdb": None}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -399,6 +403,14 @@ def parse_args(argv):
             opts["name"] = kv.get("guest", [None])[-1]
         elif name == "-no-shutdown":
             opts["no_shutdown"] = True
+        elif name in ("-s", "-gdb"):                                  # gdb stub
+            from pyaarch64.emu.gdbstub import parse_device, GdbError, DEFAULT_DEVICE
+            dev = DEFAULT_DEVICE if name == "-s" else val
+            try:
+                parse_device(dev)
+            except GdbError as e:
+                raise UsageError(f"{name} {dev}: {e}") from None
+            opts["gdb"] = ("-s" if name == "-s" else f"-gdb {dev}", dev)
         elif name == "-loadvm":
             opts["loadvm"] = val
         elif name == "--snapshot-store":
@@ -589,6 +601,14 @@ def run(opts):
             serial.close()
             return die(f"-loadvm {opts['loadvm']}: {e}")
     mon = Monitor(m, store, version=__version__, name=opts["name"])
+    from pyaarch64.emu.gdbstub import GdbServer, GdbError            # gdb stub
+    gdb = mon.gdbserver = GdbServer(m, mon)
+    if opts["gdb"] is not None:
+        try:
+            gdb.start(opts["gdb"][1])
+        except GdbError as e:
+            serial.close()
+            return die(f"{opts['gdb'][0]}: {e}")
     mon_io = None
     mspec = opts["monitor"]
     if mspec is None and isinstance(serial, StdioChardev) and serial.mux:
@@ -618,12 +638,15 @@ def run(opts):
         serial.close()
         if mon_io is not None:
             mon_io.close()
+        gdb.close()
         return die(str(e))
     # ---
     if opts["start_paused"]:
-        if mon_io is None and getattr(serial, "monitor", None) is None and not frontends:
+        if (mon_io is None and getattr(serial, "monitor", None) is None and not frontends
+                and not gdb.listening):
             serial.close()
-            return die("-S: no monitor to continue from (use -nographic, -monitor or -qmp)")
+            return die("-S: no monitor or gdb stub to continue from (use -nographic, -monitor, "
+                       "-qmp, -s or -gdb)")
         m.paused, mon.reason = True, "prelaunch"
 
     def poll():
@@ -640,6 +663,7 @@ def run(opts):
                 fe.poll()
             except MonitorQuit:
                 raise ConsoleQuit() from None
+        gdb.poll()                                                  # gdb stub
         serial.flush()
 
     def wait_input(timeout):
@@ -650,7 +674,7 @@ def run(opts):
         INPUT.clear()
         return True
     m.poll = poll
-    m.wait_input = wait_input if frontends else serial.wait_input
+    m.wait_input = gdb.wrap_wait(wait_input if frontends else serial.wait_input)
     m.on_guest_reset = lambda: mon.emit("RESET", {"guest": True, "reason": "guest-reset"})
     if mon_io is not None or frontends:
         m.can_wake = lambda: True            # (a monitor may still act: reset, loadvm, quit)
@@ -665,7 +689,7 @@ def run(opts):
         m.on_stuck = on_stuck
     try:
         while True:
-            r = m.run(max_insns=opts["max_insns"])
+            r = gdb.run(max_insns=opts["max_insns"])      # m.run(), gdb's stops handled
             if r.kind == "poweroff":
                 mon.guest_shutdown(opts["no_shutdown"])          # SHUTDOWN [, STOP]
                 if opts["no_shutdown"]:     # stay, paused, until a reset or a loadvm
@@ -695,12 +719,15 @@ def run(opts):
             mon_io.close()                 # (a unix: monitor removes its socket file)
         for fe in frontends:
             fe.close()                     # (sends what is queued, removes socket files)
+        gdb.close()                                                 # gdb stub
     serial.close()
     if r.kind == "poweroff":
         return 0
     if r.kind == "semihosting-exit":
         return r.code & 0xFF
     if r.kind == "reset":
+        return 0
+    if r.kind == "killed":                                          # gdb's kill
         return 0
     if r.kind == "budget":
         return die(f"guest did not finish within {opts['max_insns']} instructions "

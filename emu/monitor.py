@@ -21,6 +21,7 @@ PROMPT = "(qemu) "
 COMMANDS = (
     ("cont|c", "", "resume emulation"),
     ("delvm", "tag", "delete a VM snapshot from its tag"),
+    ("gdbserver", "[device]", "start gdbserver on given device (default 'tcp::1234'), stop with 'none'"),
     ("help|?", "[cmd]", "show the help"),
     ("info", "[subcommand]", "show various information about the system state"),
     ("loadvm", "tag", "restore a VM snapshot from its tag"),
@@ -71,10 +72,12 @@ class Monitor:
         self.name = name                # -name
         self.reason = "paused"          # why vm.paused: paused | prelaunch | shutdown
         self.listeners = []             # listener(event, data or None)
+        self.gdbserver = None           # the gdb stub (emu/gdbstub.py GdbServer), set by the CLI
 
     # --- run state and events (HMP and QMP) ----------------------------------------
     def status(self):
-        return "running" if not self.vm.paused else self.reason
+        p = self.vm.paused                  # (True, or "debug": stopped by gdb)
+        return "running" if not p else p if isinstance(p, str) else self.reason
 
     def emit(self, event, data=None):
         for fn in self.listeners:
@@ -176,6 +179,11 @@ class Monitor:
         except MonitorError as e:
             return f"Error: {e}\r\n"
         return ""
+
+    def cmd_gdbserver(self, rest):
+        if self.gdbserver is None:
+            return "gdbserver: not available here\r\n"
+        return self.gdbserver.monitor_command(rest)
 
     def cmd_quit(self, rest):
         self.quit()

@@ -8,6 +8,7 @@ need=()
 command -v aarch64-linux-gnu-gcc >/dev/null || need+=(gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu)
 command -v qemu-system-aarch64 >/dev/null || need+=(qemu-system-arm)
 command -v dtc >/dev/null || need+=(device-tree-compiler)
+command -v gdb-multiarch >/dev/null || need+=(gdb-multiarch)
 # In CI (CI set, as CI services do) or with PYAARCH64_REQUIRE_TOOLS=1 a missing tool is a
 # failure, not a skip (tests/tools.py does the same for each test).
 ci="${CI:-}"

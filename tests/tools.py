@@ -21,6 +21,7 @@ INSTALL = {
     "aarch64-linux-gnu-objcopy": "apt-get install binutils-aarch64-linux-gnu",
     "qemu-system-aarch64": "apt-get install qemu-system-arm",
     "dtc": "apt-get install device-tree-compiler",
+    "gdb-multiarch": "apt-get install gdb-multiarch",
     "unicorn": "pip install -e '.[test]'",
 }
 PYTHON_MODULES = {"unicorn"}
