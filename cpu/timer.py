@@ -69,4 +69,6 @@ class GenericTimer:
         """WFI: let virtual time jump to `ns` without retiring instructions."""
         now = self.now_ns()
         if ns > now:
-            self.cpu.ctl[O.C_IDLE_NS] = min(int(self.cpu.ctl[O.C_IDLE_NS]) + ns - now, M64)
+            # modulo 2**64, as the core computes virtual time: the idle term may hold
+            # what a change of -icount shift=auto folded into it, "negative" included
+            self.cpu.ctl[O.C_IDLE_NS] = (int(self.cpu.ctl[O.C_IDLE_NS]) + ns - now) & M64

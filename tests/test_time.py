@@ -123,6 +123,24 @@ def test_changing_the_shift_does_not_move_the_clock_and_snapshots_follow_it():
     assert auto.virtual_ns() == m.virtual_ns()
 
 
+def test_sleeping_after_the_shift_went_up_reaches_the_deadline():
+    """A larger shift folds a "negative" difference into the idle term (modulo 2**64);
+    WFI's jump to a deadline must add modulo 2**64 too.  (It clamped: after Linux's
+    boot raised the shift, virtual time stopped at the first WFI and the shell hung.)"""
+    m = VirtMachine(machine="virt-7.2", icount_auto=True)
+    m.load_kernel(ref_guest())
+    out = bytearray()
+    m.serial = out.extend
+    m.run(max_insns=20)                              # (busy so far: no idle time yet)
+    m.set_icount_shift(7)
+    assert int(m.cpu.ctl[33]) > 1 << 63              # (the idle term wrapped)
+    now = m.virtual_ns()
+    m.timer.sleep_until(now + 12345)
+    assert m.virtual_ns() == now + 12345
+    r = m.run(max_insns=1_000_000)                   # (sleep off: WFIs jump to each tick)
+    assert r.kind == "budget" and out.count(b"tick") >= 3, (r, out)
+
+
 def test_icount_and_rtc_options_are_checked():
     hello = build("hello.S")
     for args, msg in ((("-icount", "shift=11"), "shift must be a number from 0 to 10 or auto"),
