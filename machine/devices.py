@@ -80,7 +80,7 @@ class Registry:
         self.entries = []
         self.mmio = []          # (base, length, handler): MMIO dispatch order
         self.timers = []        # device objects with deadlines, in registry order
-        self.timed = ()         # handlers whose accesses may move a deadline
+        self.timed = []         # handlers whose accesses may move a deadline
 
     def add(self, dev):
         """Register `dev` (a Device with obj and regions); returns it."""
@@ -90,7 +90,7 @@ class Registry:
         order = [d for d in self.entries if d.hot] + [d for d in self.entries if not d.hot]
         self.mmio[:] = [(r.base, r.length, r.handler) for d in order for r in d.regions]
         self.timers[:] = [d.obj for d in self.entries if d.timer]
-        self.timed = tuple(r.handler for d in self.entries if d.timer for r in d.regions)
+        self.timed[:] = [r.handler for d in self.entries if d.timer for r in d.regions]
         return dev
 
     def __iter__(self):

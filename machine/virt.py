@@ -87,6 +87,7 @@ class VirtMachine:
         self.registry = Registry()
         self.devices = self.registry.mmio
         self.timers = self.registry.timers
+        self._timed = self.registry.timed
         attach_devices(self)
         self.cpu.attach_mmio(self._mmio)
         self.hooks = Hooks(self)
@@ -243,7 +244,7 @@ class VirtMachine:
         for base, length, dev in self.devices:
             if base <= addr < base + length:
                 if is_write:
-                    if dev in self.registry.timed:
+                    if dev in self._timed:
                         before = dev.deadline_ns()
                         dev.write(addr - base, size, value)
                         if dev.deadline_ns() != before and not int(self.cpu.ctl[O.C_STOP]):
@@ -251,7 +252,7 @@ class VirtMachine:
                         return 0
                     dev.write(addr - base, size, value)
                     return 0
-                if dev in self.registry.timed:
+                if dev in self._timed:
                     before = dev.deadline_ns()
                     v = dev.read(addr - base, size)
                     if dev.deadline_ns() != before and not int(self.cpu.ctl[O.C_STOP]):
