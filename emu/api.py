@@ -12,6 +12,7 @@ import numpy as np
 
 from pyaarch64.machine.virt import VirtMachine, StopReason  # noqa: F401  (re-exported)
 from pyaarch64.errors import MachineError
+from pyaarch64.machine.devices import Device, Region
 
 
 KINDS = ("code", "block", "mem_read", "mem_write", "exception", "intr", "mem_invalid")
@@ -197,7 +198,9 @@ class Machine:
         for base, length, dev in m.devices:
             if addr < base + length and end > base:
                 raise MachineError(f"MMIO range 0x{addr:x}-0x{end:x} overlaps a device at 0x{base:x}")
-        m.devices.append((addr, size, MmioDevice(read_fn, write_fn)))
+        # a registry entry without state, device-tree node or timer
+        dev = MmioDevice(read_fn, write_fn)
+        m.registry.add(Device(f"map_mmio@0x{addr:x}", dev, (Region(addr, size, dev),)))
 
     # --- hooks and breakpoints --------------------------------------------------------
     _NO_DATA = object()

@@ -314,29 +314,27 @@ class Monitor:
         """`info mtree` in QEMU's shape: the system address space's regions."""
         lines = ["address-space: cpu-memory-0", "address-space: memory",
                  "  0000000000000000-ffffffffffffffff (prio 0, i/o): system"]
+        labels = {"ram": "mach-virt.ram"}
+        for d in getattr(self.vm, "registry", ()):
+            labels.update((r.region_name, r.label) for r in d.regions if r.label)
         for b, e, kind, name in self.vm.regions():
-            label = {"ram": "mach-virt.ram", "gic-distributor": "gic_dist",
-                     "gic-cpu-interface": "gic_cpu"}.get(name, name)
+            label = labels.get(name, name)
             lines.append(f"    {b:016x}-{e - 1:016x} (prio 0, {'ram' if kind == 'ram' else 'i/o'}): {label}")
         return "".join(l + "\r\n" for l in lines) + "\r\n"
 
     def qtree(self):
         """`info qtree` in QEMU's shape: the board's devices on the system bus."""
         vm = self.vm
-        mm, irq = vm.type.memmap, vm.type.irqmap
         lines = ["bus: main-system-bus", "  type System"]
-        devs = (("pl031", "rtc", ()), ("pl011", "uart", ('chardev = "serial0"',)))
-        for qname, key, props in devs:
-            lines += [f'  dev: {qname}, id ""', '    gpio-out "sysbus-irq" 1']
+        # each device with a `qtree` in its declaration, newest first (as QEMU's bus
+        # lists its children)
+        for d in reversed(list(getattr(vm, "registry", ()))):
+            if d.qtree is None:
+                continue
+            qname, props = d.qtree(d.obj)
+            lines.append(f'  dev: {qname}, id ""')
             lines += [f"    {p}" for p in props]
-            lines.append(f"    mmio {mm[key][0]:016x}/{mm[key][1]:016x}")
-        gic = getattr(vm, "gic", None)
-        if gic is not None:
-            n = getattr(gic, "num_irq", 288)
-            lines += ['  dev: arm_gic, id ""', "    num-cpu = 1 (0x1)", f"    num-irq = {n} (0x{n:x})",
-                      "    revision = 2 (0x2)", '    gpio-out "sysbus-irq" 4',
-                      f"    mmio {mm['gic_dist'][0]:016x}/0000000000001000",
-                      f"    mmio {mm['gic_cpu'][0]:016x}/0000000000002000"]
+            lines += [f"    mmio {r.base:016x}/{r.length:016x}" for r in d.regions]
         return "".join(l + "\r\n" for l in lines)
 
     def registers(self):

@@ -1,7 +1,8 @@
 """The virt board's device tree, built from the machine type's data.
 
 build_virt_fdt(mtype, cpu_model, ram_base, ram_size, bootargs, initrd) returns an
-`Fdt` with the nodes QEMU 7.2 writes for the devices we model, with the same names,
+`Fdt` with the nodes QEMU 7.2 writes for the devices we model (each device's node
+comes from its declaration: machine/devices.py, virt_devices.py), with the same names,
 properties, values and order (so `dtc -O dts` of both lines up).  Phandles are
 allocated in QEMU's order, so the numbers of the nodes we share match too.
 
@@ -82,11 +83,24 @@ def set_chosen(chosen, bootargs=None, initrd=None, first=False):
         chosen.set(name, value, first=first)
 
 
+class FdtContext:
+    """What a device's fdt(ctx) writer gets: the tree, its root, the machine type,
+    the phandles of the clock and the interrupt controller ("clock", "intc"); the
+    console's writer sets stdout_path (/chosen's stdout-path)."""
+
+    def __init__(self, tree, root, mtype, phandles):
+        self.tree, self.root, self.mtype, self.phandles = tree, root, mtype, phandles
+        self.stdout_path = None
+
+
 def build_virt_fdt(mtype, cpu_model, ram_base, ram_size, bootargs=None, initrd=None,
-                   ncpus=1):
+                   ncpus=1, devices=None):
     """The virt tree for machine type `mtype` (a MachineType), CPU model name, RAM,
-    kernel command line and initrd (start, size) or None."""
-    mm, irq = mtype.memmap, mtype.irqmap
+    kernel command line and initrd (start, size) or None.  devices: the board's
+    registry (machine/devices.py), whose entries write their own nodes; None: the
+    virt board's declarations (machine/virt_devices.py: the tree without a board)."""
+    if devices is None:
+        from pyaarch64.machine.virt_devices import VIRT_DEVICES as devices
     tree = Fdt()
     root = tree.root
     # phandles in QEMU's allocation order: clock, cpus (with a cpu-map), GIC
@@ -103,27 +117,12 @@ def build_virt_fdt(mtype, cpu_model, ram_base, ram_size, bootargs=None, initrd=N
     _psci_node(root.add("psci"), mtype.psci_version)
     _memory_node(root.add(f"memory@{ram_base:x}"), ram_base, ram_size)
 
-    for name, clocks, clock_names in (("rtc", [clk_ph], ["apb_pclk"]),
-                                      ("uart", [clk_ph, clk_ph], ["uartclk", "apb_pclk"])):
-        base, size = mm[name]
-        dev = "pl031" if name == "rtc" else "pl011"
-        n = root.add(f"{dev}@{base:x}")
-        n.set("clock-names", clock_names)
-        n.set("clocks", clocks)
-        n.set("interrupts", [SPI, irq[name], IRQ_LEVEL_HIGH])
-        n.set("reg", u64(base, size))
-        n.set("compatible", [f"arm,{dev}", "arm,primecell"])
-
-    dist, cpui = mm["gic_dist"], mm["gic_cpu"]
-    gic = root.add(f"intc@{dist[0]:x}")
-    gic.set("phandle", gic_ph)
-    gic.set("reg", u64(dist[0], dist[1], cpui[0], cpui[1]))
-    gic.set("compatible", "arm,cortex-a15-gic")
-    gic.set("ranges")
-    gic.set("#size-cells", 2)
-    gic.set("#address-cells", 2)
-    gic.set("interrupt-controller")
-    gic.set("#interrupt-cells", 3)
+    # the devices' nodes, newest first (QEMU's libfdt puts a new node before its
+    # siblings: the virt board's creation order gic, pl011, pl031 comes out reversed)
+    ctx = FdtContext(tree, root, mtype, {"clock": clk_ph, "intc": gic_ph})
+    for dev in reversed(list(devices)):
+        if dev.fdt is not None:
+            dev.fdt(ctx)
 
     cpus = root.add("cpus")
     cpus.set("#size-cells", 0)
@@ -159,17 +158,18 @@ def build_virt_fdt(mtype, cpu_model, ram_base, ram_size, bootargs=None, initrd=N
 
     chosen = root.add("chosen")
     set_chosen(chosen, bootargs, initrd)
-    chosen.set("stdout-path", f"/pl011@{mm['uart'][0]:x}")
+    if ctx.stdout_path is not None:
+        chosen.set("stdout-path", ctx.stdout_path)
     if mtype.dtb_randomness:
         chosen.set("rng-seed", os.urandom(32))
         chosen.set("kaslr-seed", os.urandom(8))
     return tree
 
 
-def virt_dtb(mtype, cpu_model, ram_base, ram_size, bootargs=None, initrd=None):
+def virt_dtb(mtype, cpu_model, ram_base, ram_size, bootargs=None, initrd=None, devices=None):
     """The virt DTB bytes, padded to QEMU's size."""
     return build_virt_fdt(mtype, cpu_model, ram_base, ram_size, bootargs,
-                          initrd).to_blob(min_size=QEMU_FDT_SIZE)
+                          initrd, devices=devices).to_blob(min_size=QEMU_FDT_SIZE)
 
 
 class DtbFileError(ValueError):

@@ -233,7 +233,7 @@ def boot(target, kernel, initrd=None, append=None, dtb=None):
             except D.DtbFileError as e:
                 raise KernelError(str(e)) from None
         return D.virt_dtb(target.type, target.cpu_model, base, target.ram_size, append,
-                          initrd_range)
+                          initrd_range, devices=getattr(target, "registry", None))
 
     if info.kind in ("elf", "none"):
         if initrd is not None:

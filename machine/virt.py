@@ -13,7 +13,7 @@ from pyaarch64.cpu.core import Cpu
 from pyaarch64.cpu.timer import GenericTimer
 from pyaarch64.cpu import sysregs as SR
 from pyaarch64.machine import types as T
-from pyaarch64.machine.pl011 import PL011
+from pyaarch64.machine.devices import Registry
 from pyaarch64.machine.virt_devices import attach_devices, reset_devices
 from pyaarch64.machine import psci
 from pyaarch64.machine import loader
@@ -80,11 +80,14 @@ class VirtMachine:
         self.extra_ram = []
         self.cpu.attach_ram(self.ram, self.ram_base)
         self.serial = serial
-        self.uart = PL011(tx=self._uart_tx)
-        self.devices = [(self.type.memmap["uart"][0], self.type.memmap["uart"][1], self.uart)]
+        # the devices, each declared once (machine/devices.py, virt_devices.py); the
+        # registry keeps the MMIO dispatch table (base, length, handler) and the
         # host-side timers (objects with deadline_ns() -> absolute virtual ns or None,
-        # and expire(now_ns)); the run loop stops at the earliest deadline
-        self.timers = []
+        # and expire(now_ns); the run loop stops at the earliest deadline) in step
+        self.registry = Registry()
+        self.devices = self.registry.mmio
+        self.timers = self.registry.timers
+        self._timed = self.registry.timed
         attach_devices(self)
         self.cpu.attach_mmio(self._mmio)
         self.hooks = Hooks(self)
@@ -228,8 +231,8 @@ class VirtMachine:
         """[(begin, end, kind, name)]: RAM and every device, by physical address."""
         out = [(self.ram_base, self.ram_base + self.ram_size, "ram", "ram")]
         out += [(b, b + n, "ram", f"ram@0x{b:x}") for b, n, _ in self.extra_ram]
-        for base, length, dev in self.devices:
-            out.append((base, base + length, "mmio", getattr(dev, "name", type(dev).__name__)))
+        for r in self.registry.regions():
+            out.append((r.base, r.end, "mmio", r.region_name))
         return sorted(out)
 
     # --- devices -----------------------------------------------------------------
@@ -241,7 +244,7 @@ class VirtMachine:
         for base, length, dev in self.devices:
             if base <= addr < base + length:
                 if is_write:
-                    if dev in self.timers:
+                    if dev in self._timed:
                         before = dev.deadline_ns()
                         dev.write(addr - base, size, value)
                         if dev.deadline_ns() != before and not int(self.cpu.ctl[O.C_STOP]):
@@ -249,7 +252,7 @@ class VirtMachine:
                         return 0
                     dev.write(addr - base, size, value)
                     return 0
-                if dev in self.timers:
+                if dev in self._timed:
                     before = dev.deadline_ns()
                     v = dev.read(addr - base, size)
                     if dev.deadline_ns() != before and not int(self.cpu.ctl[O.C_STOP]):
@@ -310,7 +313,8 @@ class VirtMachine:
         self.state_gen += 1
         self.ram[:] = 0
         self.cpu.dirty[:] = 1
-        # as QEMU 7.2: the GIC resets; the PL011 and PL031 keep their registers
+        # as QEMU 7.2: the GIC resets; the PL011 and PL031 keep their registers (each
+        # device's declaration says which it does)
         reset_devices(self)
         if self._kernel:
             self._boot()        # kernel, initrd, DTB and stub again, CPU reset

@@ -9,6 +9,8 @@ sections of named, typed values:
              exclusive monitor; virtual time (instructions retired, time slept);
              pstate.ss (PSTATE.SS) in the machine types with the debug architecture
     gic      the GICv2's STATE_FIELDS          pl011, pl031   theirs
+             (one section per device with state in the board's registry,
+             machine/devices.py: named as the device, in registry order)
     board    what the board keeps besides devices (the RTC's start time)
     ram      the guest RAM
 
@@ -42,7 +44,6 @@ from pyaarch64.cpu import ops as O
 from pyaarch64.cpu import sysregs as SR
 from pyaarch64.snapshot.schema import Field, Section, is_int, validate, with_defaults
 
-DEVICE_SECTIONS = (("gic", "gic"), ("pl011", "uart"), ("pl031", "rtc"))   # section, board attr
 BOARD_FIELDS = (("start_time", "i64"),)
 CPU_VERSION = 1
 BOARD_VERSION = 1
@@ -132,10 +133,14 @@ def _bind(f, owner):
 
 def device_sections(vm):
     """Section declarations of the board's devices, subsections included (a
-    subsection "<device>/<name>" has the device's version and a `needed` method)."""
+    subsection "<device>/<name>" has the device's version and a `needed` method):
+    one section per device with state in the board's registry (machine/devices.py),
+    named as the device, in registry order."""
     out = []
-    for sec, attr in DEVICE_SECTIONS:
-        dev = getattr(vm, attr)
+    for d in vm.registry:
+        if not d.has_state:
+            continue
+        sec, dev = d.name, d.obj
         ver = getattr(dev, "STATE_VERSION", 1)
         out.append(Section(sec, ver, [_bind(f, dev) for f in fields_of(dev.STATE_FIELDS)], dev))
         for sub, decl, needed in getattr(dev, "STATE_SUBSECTIONS", ()):
