@@ -369,7 +369,7 @@ class Monitor:
                 a = addr + 4 * k
                 b = self._read(a, 4, physical)
                 if b is None:
-                    out.append(f"Cannot access memory\r\n")
+                    out.append("Cannot access memory\r\n")
                     break
                 w = int.from_bytes(b, "little")
                 text = qemu_form(w)

@@ -22,7 +22,7 @@ fed back with -dtb does, and Linux then hangs silently on QEMU).
 """
 import os
 
-from pyaarch64.machine.fdt import Fdt, FdtError, Node, u64
+from pyaarch64.machine.fdt import Fdt, FdtError, u64
 
 # What QEMU 7.2 calls each CPU model in the device tree (its dtb_compatible); `max`
 # starts from the Cortex-A57 there and keeps its name.

@@ -11,7 +11,6 @@ from pyaarch64.cpu import ops as O
 from pyaarch64.cpu import opids as OI
 from pyaarch64.cpu.core import Cpu
 from pyaarch64.cpu.timer import GenericTimer
-from pyaarch64.cpu import sysregs as SR
 from pyaarch64.machine import types as T
 from pyaarch64.machine.devices import Registry
 from pyaarch64.machine.virt_devices import attach_devices, reset_devices
@@ -32,6 +31,7 @@ class StopReason:
     kind: 'poweroff' | 'reset' | 'semihosting-exit' | 'budget' | 'undefined' |
           'fetch-abort' | 'data-abort' | 'exception-loop' | 'stopped' | 'halted' |
           'breakpoint' | 'until' | 'timeout' | 'protection' | 'callback-error'
+          (and 'killed', which only the command line's gdb stub returns: gdb's kill)
     error: for 'callback-error', the exception a hook or device callback raised
     new_edges: for Machine.run_inputs with coverage on, the bitmap entries this run
           reached that no run before it had
