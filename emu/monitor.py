@@ -244,14 +244,11 @@ class Monitor:
         if rest.startswith("/"):
             fmt, _, expr = rest.partition(" ")
         if not expr.strip():
-            return "missing argument\r\nTry \"help print\" for more information\r\n"
-        count, kind, size = _parse_fmt(fmt[1:])
-        if kind is None:
-            return f"invalid char in format: '{size}'\r\nTry \"help print\" for more information\r\n"
-        try:
-            v = evaluate(expr, self.vm) & M64
-        except ExprError as e:
-            return f"{e}\r\nTry \"help print\" for more information\r\n"
+            return _try_help("missing argument", "print")
+        parsed = self._format_and_value(fmt, expr, "print")
+        if isinstance(parsed, str):
+            return parsed
+        _, kind, _, v = parsed
         if kind == "x":
             text = f"{v:#x}" if v else "0"
         elif kind == "u":
@@ -264,7 +261,7 @@ class Monitor:
         from pyaarch64.emu.trace import parse_items, Tracer, LOG_ITEMS
         spec = rest.split()[0] if rest else ""
         if not spec:
-            return ("missing argument\r\nTry \"help log\" for more information\r\n")
+            return _try_help("missing argument", "log")
         vm = self.vm
         items = None
         if spec != "none":
@@ -292,7 +289,7 @@ class Monitor:
     def cmd_logfile(self, rest):
         path = rest.strip()
         if not path:
-            return "missing argument\r\nTry \"help logfile\" for more information\r\n"
+            return _try_help("missing argument", "logfile")
         try:
             open(path, "w").close()             # (as QEMU: the file starts empty)
         except OSError as e:
@@ -349,17 +346,26 @@ class Monitor:
             lines.append(" ".join(q))
         return "\r\nCPU#0\r\n" + "".join(l + "\r\n" for l in lines)
 
+    def _format_and_value(self, fmt, expr, cmd, fmt_cmd=None):
+        """'/fmt' and an expression -> (count, kind, size, value), or the error text
+        (QEMU's wording, then "Try "help cmd" ..."; a bad format names fmt_cmd, as
+        x and xp both say "help x")."""
+        count, kind, size = _parse_fmt(fmt[1:])
+        if kind is None:
+            return _try_help(f"invalid char in format: '{size}'", fmt_cmd or cmd)
+        try:
+            return count, kind, size, evaluate(expr, self.vm) & M64
+        except ExprError as e:
+            return _try_help(str(e), cmd)
+
     def _dump(self, rest, physical):
         fmt, _, addr_s = rest.partition(" ")
         if not fmt.startswith("/"):
             fmt, addr_s = "/1x", rest
-        count, kind, size = _parse_fmt(fmt[1:])
-        if kind is None:
-            return f"invalid char in format: '{size}'\r\nTry \"help x\" for more information\r\n"
-        try:
-            addr = evaluate(addr_s, self.vm) & M64
-        except ExprError as e:
-            return f"{e}\r\nTry \"help {'xp' if physical else 'x'}\" for more information\r\n"
+        parsed = self._format_and_value(fmt, addr_s, "xp" if physical else "x", "x")
+        if isinstance(parsed, str):
+            return parsed
+        count, kind, size, addr = parsed
         out = []
         if kind == "i":
             import capstone
@@ -414,6 +420,10 @@ class Monitor:
 
 
 M64 = (1 << 64) - 1
+
+
+def _try_help(msg, cmd):
+    return f"{msg}\r\nTry \"help {cmd}\" for more information\r\n"
 
 
 class ExprError(Exception):

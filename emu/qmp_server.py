@@ -30,11 +30,11 @@ class Session:
                 after()                 # MonitorQuit propagates: the emulator ends
 
 
-class QmpServer:
-    """One -qmp (or -mon mode=control) port: a front end the CLI polls."""
+class _PortServer:
+    """A front end the CLI polls: a port (emu/chardev.py) whose connections each get
+    a session; subclasses say how a session opens and closes."""
 
-    def __init__(self, qmp, spec):
-        self.qmp = qmp
+    def __init__(self, spec):
         self.port = open_port(spec)
         self.sessions = {}
 
@@ -42,16 +42,18 @@ class QmpServer:
         for ev in self.port.events():
             conn = ev[1]
             if ev[0] == "open":
-                s = self.sessions[conn] = Session(self.qmp, conn)
-                self.qmp.sessions.append(s)
+                self.sessions[conn] = self.opened(conn)
             elif ev[0] == "data":
                 if conn in self.sessions:
-                    self.sessions[conn].feed(ev[2])
+                    self.sessions[conn].feed(ev[2])          # MonitorQuit propagates
             else:
                 s = self.sessions.pop(conn, None)
                 if s is not None:
-                    self.qmp.sessions.remove(s)
+                    self.closed(s)
                 conn.close()
+
+    def closed(self, session):
+        pass
 
     def close(self):
         for conn in self.sessions:
@@ -59,33 +61,35 @@ class QmpServer:
         self.port.close()
 
 
-class HmpServer:
+class QmpServer(_PortServer):
+    """One -qmp (or -mon mode=control) port."""
+
+    def __init__(self, qmp, spec):
+        self.qmp = qmp
+        super().__init__(spec)
+
+    def opened(self, conn):
+        s = Session(self.qmp, conn)
+        self.qmp.sessions.append(s)
+        return s
+
+    def closed(self, session):
+        self.qmp.sessions.remove(session)
+
+
+class HmpServer(_PortServer):
     """-mon chardev=ID,mode=readline: the human monitor on a chardev."""
 
     def __init__(self, monitor, spec):
         from pyaarch64.emu.monitor_io import MonitorSession
         self.session_class = MonitorSession
         self.monitor = monitor
-        self.port = open_port(spec)
-        self.sessions = {}
+        super().__init__(spec)
 
-    def poll(self):
-        for ev in self.port.events():
-            conn = ev[1]
-            if ev[0] == "open":
-                s = self.sessions[conn] = self.session_class(self.monitor, conn.send)
-                s.greet()
-            elif ev[0] == "data":
-                if conn in self.sessions:
-                    self.sessions[conn].feed(ev[2])          # MonitorQuit propagates
-            else:
-                self.sessions.pop(conn, None)
-                conn.close()
-
-    def close(self):
-        for conn in self.sessions:
-            conn.close()
-        self.port.close()
+    def opened(self, conn):
+        s = self.session_class(self.monitor, conn.send)
+        s.greet()
+        return s
 
 
 def open_frontends(opts, monitor, machine_name, stdio_users=()):
