@@ -136,6 +136,8 @@ def canonical_schema(machine, cpu=None, ram_size=128 << 20):
                  for f in sec.fields if f.since > 1}
         if later:
             d["since"] = later
+        if sec.since > 1:
+            d["board since"] = sec.since      # older files: absent, the device at reset
         if sec.needed is not None:
             d["optional"] = {"written when": sec.needed,
                              "defaults": {f.name: f.default for f in sec.fields}}

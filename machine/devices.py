@@ -20,6 +20,13 @@ A `Device` says everything the rest of the emulator needs to know about one devi
     hot      MMIO dispatch tries its regions before the others' (the console)
     create   a declaration in a board's plan: create(board) -> (obj, regions, irqs);
              Device.on(board) is the registered copy
+    since    the board section version (snapshot/state.py BOARD_VERSION) from which
+             snapshots hold this device: a device added to machine types that already
+             existed says the version that added it; a snapshot saved before (an
+             older board section) has no section for it and loads with the device at
+             its reset state (obj.reset())
+    identity the platform-identity entries (snapshot/state.py identity_of) that came
+             with it ("memmap.gpio", ...): a snapshot older than `since` lacks them
 
 MMIO dispatch (`Registry.mmio`: (base, length, handler) triples, hot devices first,
 then in registry order), the host-side timers (`Registry.timers`), system reset,
@@ -61,6 +68,8 @@ class Device:
     qtree: object = None
     hot: bool = False
     create: object = None
+    since: int = 1
+    identity: tuple = ()
 
     def on(self, board):
         """This declaration's device on `board` (create(board) makes it)."""

@@ -213,6 +213,8 @@ class Section:
     owner: object = None
     needed: str | None = None
     extra_ok: bool = False          # unknown fields are ignored (the file header only)
+    since: int = 1                  # the board section version from which snapshots hold
+                                    # it (older files: absent, the device at its reset)
 
     def types(self):
         return {f.name: f.type for f in self.fields}

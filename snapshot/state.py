@@ -46,7 +46,10 @@ from pyaarch64.snapshot.schema import Field, Section, is_int, validate, with_def
 
 BOARD_FIELDS = (("start_time", "i64"),)
 CPU_VERSION = 1
-BOARD_VERSION = 1
+# board section versions: 1 the first release; 2 QEMU virt's devices joined every
+# machine type (issue 16: a device declared with since=2 -- machine/devices.py -- is
+# absent from a version-1 file and loads at its reset state)
+BOARD_VERSION = 2
 # cpu0 fields added after section version 1: name -> version (default: reset value)
 CPU_SINCE = {}
 # platform-identity fields added after the first release, with the value every machine
@@ -142,10 +145,11 @@ def device_sections(vm):
             continue
         sec, dev = d.name, d.obj
         ver = getattr(dev, "STATE_VERSION", 1)
-        out.append(Section(sec, ver, [_bind(f, dev) for f in fields_of(dev.STATE_FIELDS)], dev))
+        out.append(Section(sec, ver, [_bind(f, dev) for f in fields_of(dev.STATE_FIELDS)], dev,
+                           since=d.since))
         for sub, decl, needed in getattr(dev, "STATE_SUBSECTIONS", ()):
             out.append(Section(f"{sec}/{sub}", ver, [_bind(f, dev) for f in fields_of(decl)],
-                               dev, needed))
+                               dev, needed, since=d.since))
     return out
 
 
@@ -336,7 +340,19 @@ def check(vm, snap):
         return [f"snapshot cannot be checked ({type(e).__name__}: {e})"]
 
 
-def snapshot_section(vm, secs=None):
+def board_version(snap_versions):
+    """The board section version a snapshot was written with (1 when unsaid)."""
+    v = snap_versions.get("board", 1) if isinstance(snap_versions, dict) else 1
+    return v if is_int(v) and v >= 1 else 1
+
+
+def _added_identity(vm, board_v):
+    """Identity entries of devices added after board version board_v (a snapshot of
+    that version was saved before they existed: it lacks them)."""
+    return {name for d in vm.registry if d.since > board_v for name in d.identity}
+
+
+def snapshot_section(vm, secs=None, board_v=BOARD_VERSION):
     """The snapshot as a whole, declared against this machine: what it is of (machine
     type, CPU model, platform identity), which sections it has in which versions,
     the types its embedded schema gives, and the RAM.  Its fields are named as the
@@ -345,8 +361,8 @@ def snapshot_section(vm, secs=None):
     return Section("", 1, [
         Field("machine_type", "str", rule=lambda v, _: _machine_type_problem(vm, v)),
         Field("cpu_model", "str", rule=lambda v, _: _cpu_model_problem(vm, v)),
-        Field("identity", "object", rule=lambda v, _: _identity_problems(vm, v)),
-        Field("sections", "object", rule=lambda v, _: _sections_problems(secs, v)),
+        Field("identity", "object", rule=lambda v, _: _identity_problems(vm, v, board_v)),
+        Field("sections", "object", rule=lambda v, _: _sections_problems(secs, v, board_v)),
         Field("schema", "object{}", rule=lambda v, _: _schema_problems(secs, v)),
         Field("versions", "object", rule=lambda v, _: _versions_problems(secs, v)),
         Field("ram", "bytes", length=len(vm.ram)),
@@ -360,7 +376,7 @@ def _check(vm, snap):
     secs = sections_of(vm)
     top = {k: getattr(snap, k) for k in ("machine_type", "cpu_model", "identity", "sections",
                                           "schema", "versions", "ram")}
-    problems = validate(snapshot_section(vm, secs), top)
+    problems = validate(snapshot_section(vm, secs, board_version(snap.versions)), top)
     if not isinstance(snap.sections, dict) or not isinstance(snap.versions, dict) or \
             _versions_problems(secs, snap.versions):
         return problems          # (the section checks below rely on both)
@@ -385,13 +401,16 @@ def _cpu_model_problem(vm, name):
         return f"snapshot is of CPU model '{name}', this machine has '{vm.cpu.model.name}'"
 
 
-def _identity_problems(vm, ident):
+def _identity_problems(vm, ident, board_v=BOARD_VERSION):
     out = []
     mine = identity_of(vm)
+    added = _added_identity(vm, board_v)
     for name in sorted(set(mine) | set(ident)):
         a, b = ident.get(name, IDENTITY_IMPLIED.get(name)), mine.get(name)
         if a == b or name in ("machine_type", "cpu_model"):      # (those are said above)
             continue
+        if a is None and name in added:
+            continue                       # a device that joined the type since the snapshot
         if a is None and b == 0 and id_space(name):
             continue                       # an ID register added since: RAZ before, 0 now
         if a is None:
@@ -406,11 +425,11 @@ def _identity_problems(vm, ident):
     return out
 
 
-def _sections_problems(secs, got):
+def _sections_problems(secs, got, board_v=BOARD_VERSION):
     names = {sec.name for sec in secs}
     out = [f"unknown section '{n}'" for n in got if n not in names]
     out += [f"missing section '{sec.name}'" for sec in secs
-            if sec.needed is None and sec.name not in got]
+            if sec.needed is None and sec.name not in got and sec.since <= board_v]
     return out
 
 
@@ -710,7 +729,14 @@ def _apply_state(vm, snap):
     ctl[O.C_STOP] = 0
     cpu.debug_refresh(changed=False)                 # (the caller drops the decode cache)
     devs = []
+    board_v = board_version(snap.versions)
     for sec in device_sections(vm):
+        if sec.since > board_v and sec.name not in snap.sections:
+            # a device the snapshot's machine did not have yet: its power-on state
+            sec.owner.reset()
+            if sec.owner not in devs:
+                devs.append(sec.owner)
+            continue
         d = with_defaults(sec, snap.sections.get(sec.name, {}))   # absent subsection: defaults
         for f in sec.fields:
             setattr(sec.owner, f.name, list(d[f.name]) if f.is_list else d[f.name])

@@ -119,3 +119,56 @@ def test_virt_board_orders_are_as_before():
     assert [d.name for d in m.registry if d.reset] == ["gic"]
     assert [s.name for s in S.sections_of(m)] == ["cpu0", "gic", "pl011", "pl011/rx-timeout",
                                                    "pl031", "board"]
+
+
+# --- a device that joined machine types that already existed (issue 16 item 8) --------
+def _aged(snap):
+    """`snap` as a release before board version 2 wrote it: no section or identity
+    entry of devices that came with version 2, board section version 1."""
+    old = S.Snapshot(snap.machine_type, snap.cpu_model, dict(snap.identity),
+                     {k: v for k, v in snap.sections.items() if k != "scratch"}, snap.ram)
+    old.identity.pop("memmap.scratch", None)
+    old.schema = {k: v for k, v in snap.schema.items() if k != "scratch"}
+    old.versions = dict(snap.versions, board=1)
+    return old
+
+
+def board_with_late_scratch():
+    m = VirtMachine(machine="virt-7.2")
+    s = Scratch()
+    m.registry.add(Device("scratch", s, (Region(BASE, 0x1000, s),), reset=True,
+                          since=2, identity=("memmap.scratch",)))
+    return m, s
+
+
+def test_a_snapshot_from_before_a_device_existed_loads_it_at_reset(monkeypatch):
+    ident = S.identity_of
+    monkeypatch.setattr(S, "identity_of", lambda vm: dict(ident(vm), **(
+        {"memmap.scratch": [BASE, 0x1000]} if vm.registry.get("scratch") else {})))
+    m, s = board_with_late_scratch()
+    s.value = 0x55
+    snap = S.save(m)
+    assert snap.versions["board"] == S.BOARD_VERSION == 2
+    old = _aged(snap)
+    s.value = 0x77
+    m2, s2 = board_with_late_scratch()
+    s2.value = 0x99
+    S.restore(m2, old)                   # board v1: no 'scratch' section, no identity entry
+    assert s2.value == 0                 # the device at its power-on state
+    # and through a file
+    m3, s3 = board_with_late_scratch()
+    s3.value = 0x42
+    S.restore(m3, decode(encode(old))[0])
+    assert s3.value == 0
+    # a current file must have it: the same omission at board version 2 is refused
+    bad = _aged(snap)
+    bad.versions["board"] = 2
+    with pytest.raises(S.SnapshotError) as e:
+        S.restore(m2, bad)
+    text = str(e.value)
+    assert "missing section 'scratch'" in text
+    assert "memmap.scratch" in text and "did not have" in text
+    # a device present from the start (since=1) is never optional
+    m4, _ = board_with_scratch()
+    with pytest.raises(S.SnapshotError, match="missing section 'scratch'"):
+        S.restore(m4, _aged(S.save(m4)))

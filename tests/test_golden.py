@@ -53,6 +53,52 @@ def test_schema_regenerates_byte_identical(mtype, cpu):
         f"the snapshot schema of released type {mtype} changed (see {path})"
 
 
+def _history():
+    """(board version, schema file) for every frozen schema (schemas/board-v<N>/)."""
+    out = []
+    for d in sorted(os.listdir(G.SCHEMAS)):
+        if d.startswith("board-v"):
+            for f in sorted(os.listdir(os.path.join(G.SCHEMAS, d))):
+                out.append((int(d[len("board-v"):]), os.path.join(d, f)))
+    return out
+
+
+@pytest.mark.parametrize("board_v,rel", _history(), ids=lambda v: str(v))
+def test_schema_history_is_kept_and_only_added_to(board_v, rel):
+    """A type's schema as board version N left it is still there, unchanged: the same
+    sections in the same versions and fields, the same identity, the same system
+    registers; what is new is a device that came with a later board version (sections
+    marked 'board since' > N, identity entries only those devices have)."""
+    from pyaarch64.snapshot import state as S
+    with open(os.path.join(G.SCHEMAS, rel)) as f:
+        old = json.load(f)
+    with open(os.path.join(G.SCHEMAS, os.path.basename(rel))) as f:
+        new = json.load(f)
+    assert new["system_registers"] == old["system_registers"]
+    assert (new["machine_type"], new["cpu_model"], new["format"]) == \
+        (old["machine_type"], old["cpu_model"], old["format"])
+    for name, sec in old["sections"].items():
+        if name == "board":
+            assert new["sections"][name]["fields"] == sec["fields"]
+            continue
+        assert new["sections"].get(name) == sec, f"section {name} changed"
+    added = {n for n, sec in new["sections"].items() if n not in old["sections"]}
+    for n in added:
+        assert new["sections"][n].get("board since", 1) > board_v, \
+            f"section {n} is new in {rel} without a board version that adds it"
+    assert new["sections"]["board"]["version"] == S.BOARD_VERSION > board_v or \
+        new["sections"]["board"]["version"] == board_v
+    from pyaarch64.machine.virt import VirtMachine
+    allowed = S._added_identity(VirtMachine(machine=old["machine_type"], cpu=old["cpu_model"]),
+                                board_v)
+    for k, v in new["identity"].items():
+        if k in old["identity"]:
+            assert old["identity"][k] == v, f"identity {k} changed"
+        else:
+            assert k in allowed, f"identity {k} is new without a device that adds it"
+    assert set(old["identity"]) <= set(new["identity"])
+
+
 def test_every_machine_type_has_a_golden():
     missing = [G.golden_name(t, c) for t, c in G.wanted() if G.golden_name(t, c) not in MANIFEST]
     assert not missing, f"no golden snapshot for {missing}: run python tests/golden/make_goldens.py"
