@@ -7,7 +7,11 @@
 #   scripts/fetch-guests.sh [CACHE_DIR]
 #
 # Produces in CACHE_DIR:  Image (raw arm64 kernel Image), vmlinuz (as shipped),
-# kernel-config, busybox (static arm64), VERSIONS (package names and versions).
+# kernel-config, busybox (static arm64), VERSIONS (package names and versions), and
+# modules/: the kernel's modules for the board's devices that Debian builds as modules
+# (virtio-mmio and its blk/console/rng drivers, gpio-keys + evdev for the power
+# button, ext4 and what it needs, qemu_fw_cfg), with modules/modules.load listing
+# them in an order insmod can load them (each after the modules it depends on).
 # Idempotent: does nothing when all outputs exist (delete them to refetch).
 # Environment: KERNEL_PKG=linux-image-6.1.0-56-arm64 pins the kernel package.
 #
@@ -19,7 +23,8 @@ CACHE=${1:-${PYAARCH64_GUESTS:-$HOME/.cache/pyaarch64/guests}}
 mkdir -p "$CACHE"
 CACHE=$(cd "$CACHE" && pwd)
 
-if [ -s "$CACHE/Image" ] && [ -s "$CACHE/busybox" ] && [ -s "$CACHE/VERSIONS" ]; then
+if [ -s "$CACHE/Image" ] && [ -s "$CACHE/busybox" ] && [ -s "$CACHE/VERSIONS" ] &&
+        [ -s "$CACHE/modules/modules.load" ]; then
     echo "guests already in $CACHE"
     cat "$CACHE/VERSIONS"
     exit 0
@@ -74,6 +79,45 @@ cp k/boot/config-* kernel-config 2>/dev/null || true
 cp b/bin/busybox busybox
 chmod 755 busybox
 
+# the modules, with the ones they depend on (the .modinfo "depends=" of each), in load order
+PY=$(command -v python3 || command -v python)
+mkdir modules
+"$PY" - k/lib/modules modules <<'PYEOF'
+import os, shutil, sys
+src, out = sys.argv[1], sys.argv[2]
+WANT = ["virtio_mmio", "virtio_blk", "virtio_console", "virtio-rng", "evdev", "gpio_keys",
+        "crc32c_generic", "ext4", "qemu_fw_cfg"]
+found = {}
+for root, _, files in os.walk(src):
+    for f in files:
+        if f.endswith(".ko"):
+            found[f[:-3]] = os.path.join(root, f)
+def depends(name):
+    data = open(found[name], "rb").read()
+    for item in data.split(b"\0"):
+        if item.startswith(b"depends="):
+            return [d for d in item[8:].decode().split(",") if d]
+    return []
+order = []
+def visit(name):
+    key = name if name in found else name.replace("_", "-")
+    if key not in found:
+        key = name.replace("-", "_")
+    if key not in found:
+        sys.exit(f"fetch-guests: module {name} is not in the kernel package")
+    if key in order:
+        return
+    for d in depends(key):
+        visit(d)
+    order.append(key)
+for w in WANT:
+    visit(w)
+for m in order:
+    shutil.copy(found[m], os.path.join(out, m + ".ko"))
+with open(os.path.join(out, "modules.load"), "w") as f:
+    f.write("".join(m + ".ko\n" for m in order))
+PYEOF
+
 {
     echo "kernel $KERNEL_PKG $(dpkg-deb -f "$KDEB" Version) $(basename "$VMLINUZ")"
     echo "busybox busybox-static $(dpkg-deb -f "$BDEB" Version)"
@@ -85,6 +129,7 @@ chmod 755 busybox
 for f in vmlinuz Image kernel-config busybox; do
     [ -e "$f" ] && mv -f "$f" "$CACHE/$f"
 done
+rm -rf "$CACHE/modules" && mv modules "$CACHE/modules"
 mv -f VERSIONS "$CACHE/VERSIONS"
 echo "guests in $CACHE"
 cat "$CACHE/VERSIONS"

@@ -1,10 +1,15 @@
 #!/bin/sh
 # Build a small, reproducible initramfs around a static busybox:
 #
-#   scripts/mkinitramfs.sh [BUSYBOX] [OUT]
+#   scripts/mkinitramfs.sh [BUSYBOX] [OUT] [MODULES_DIR]
 #
 # defaults: BUSYBOX=~/.cache/pyaarch64/guests/busybox (from scripts/fetch-guests.sh),
 #           OUT=~/.cache/pyaarch64/guests/initramfs.cpio.gz
+#           MODULES_DIR: none; given (e.g. ~/.cache/pyaarch64/guests/modules from
+#           scripts/fetch-guests.sh), its .ko files and modules.load go into
+#           /lib/modules and /init loads them all (insmod, in modules.load order) before
+#           anything else: the drivers of virtio-mmio, virtio-blk/console/rng,
+#           gpio-keys and ext4 are modules in Debian's kernel
 #
 # The archive is a gzip'd "newc" cpio written by the Python below (no root, no mknod,
 # no cpio binary): directories, /bin/busybox, /init and a /dev/console character
@@ -25,6 +30,11 @@ set -eu
 GUESTS=${PYAARCH64_GUESTS:-$HOME/.cache/pyaarch64/guests}
 BUSYBOX=${1:-$GUESTS/busybox}
 OUT=${2:-$GUESTS/initramfs.cpio.gz}
+MODULES=${3:-}
+if [ -n "$MODULES" ] && [ ! -s "$MODULES/modules.load" ]; then
+    echo "mkinitramfs: no modules.load in '$MODULES' (run scripts/fetch-guests.sh)" >&2
+    exit 1
+fi
 
 if [ ! -s "$BUSYBOX" ]; then
     echo "mkinitramfs: busybox '$BUSYBOX' not found (run scripts/fetch-guests.sh first)" >&2
@@ -33,7 +43,7 @@ fi
 PY=$(command -v python3 || command -v python)
 mkdir -p "$(dirname "$OUT")"
 
-"$PY" - "$BUSYBOX" "$OUT" <<'PYEOF'
+"$PY" - "$BUSYBOX" "$OUT" "$MODULES" <<'PYEOF'
 import gzip
 import io
 import os
@@ -44,6 +54,9 @@ INIT = r'''#!/bin/busybox sh
 /bin/busybox mount -t sysfs sysfs /sys
 /bin/busybox mount -t devtmpfs devtmpfs /dev 2>/dev/null
 /bin/busybox --install -s
+if [ -f /lib/modules/modules.load ]; then
+    for m in $(cat /lib/modules/modules.load); do insmod /lib/modules/$m; done
+fi
 export PATH=/sbin:/usr/sbin:/bin:/usr/bin HOME=/root TERM=vt100
 opts=
 for a in $(cat /proc/cmdline); do
@@ -83,7 +96,7 @@ def entry(out, ino, name, mode, data=b"", rdev=(0, 0), nlink=1):
     out.write(b"\0" * (-len(data) % 4))
 
 
-busybox, dest = sys.argv[1], sys.argv[2]
+busybox, dest, modules = sys.argv[1], sys.argv[2], sys.argv[3]
 with open(busybox, "rb") as f:
     bb = f.read()
 buf = io.BytesIO()
@@ -97,6 +110,14 @@ entry(buf, ino, "bin/busybox", S_IFREG | 0o755, bb); ino += 1
 entry(buf, ino, "bin/sh", S_IFLNK | 0o777, b"busybox"); ino += 1
 entry(buf, ino, "init", S_IFREG | 0o755, INIT.encode()); ino += 1
 entry(buf, ino, "etc/inittab", S_IFREG | 0o644, INITTAB.encode()); ino += 1
+if modules:
+    for d in ("lib", "lib/modules"):
+        entry(buf, ino, d, S_IFDIR | 0o755, nlink=2); ino += 1
+    with open(os.path.join(modules, "modules.load")) as f:
+        names = f.read().split()
+    for n in names + ["modules.load"]:
+        with open(os.path.join(modules, n), "rb") as f:
+            entry(buf, ino, "lib/modules/" + n, S_IFREG | 0o644, f.read()); ino += 1
 entry(buf, 0, "TRAILER!!!", 0, nlink=1)
 raw = buf.getvalue()
 raw += b"\0" * (-len(raw) % 512)
