@@ -10,6 +10,10 @@ import sys
 import time
 
 from pyaarch64 import __version__
+from pyaarch64.emu.blockopts import (BlockOptError, parse_drive, parse_device, device_help,
+                                     plug_devices)
+from pyaarch64.errors import MachineError
+from pyaarch64.machine.blockdev import DriveError
 
 PROG = "pyaarch64"
 
@@ -24,14 +28,13 @@ OPTIONS = {
     "-echr": True, "-pidfile": True, "-snapshot": False,
     "-qmp": True, "-chardev": True, "-mon": True, "-name": True, "-no-shutdown": False,
     "-s": False, "-gdb": True,                                      # gdb stub
+    "-drive": True, "-device": True,                                # virtio devices
 }
 # QEMU options we recognise but do not implement yet: a clear error, not "invalid option"
 LATER = {
     "-bios": "firmware loading is not implemented yet",
-    "-drive": "block devices are not implemented yet",
-    "-device": "extra devices are not implemented yet",
 }
-LATER_ARG = {"-bios", "-drive", "-device"}
+LATER_ARG = {"-bios"}
 
 USAGE = f"""\
 usage: {PROG} run [options] [kernel]
@@ -198,7 +201,7 @@ def parse_args(argv):
             "icount_auto": True, "sleep": True, "rtc_base": None, "rtc_clock": "vm",
             "nodefaults": False, "echr": 1, "pidfile": None, "props_help": False,
             "qmp": [], "chardevs": {}, "mon": [], "name": None, "no_shutdown": False,
-            "gdb": None}
+            "gdb": None, "drives": [], "devices": [], "snapshot": False, "device_help": False}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -367,7 +370,21 @@ def parse_args(argv):
         elif name == "-pidfile":
             opts["pidfile"] = val
         elif name == "-snapshot":
-            pass            # (no disk to protect: nothing to do until disks exist)
+            opts["snapshot"] = True         # every drive: writes to a throw-away overlay
+        elif name == "-drive":
+            try:
+                opts["drives"].append(parse_drive(val, len(opts["drives"])))
+            except BlockOptError as e:
+                raise UsageError(str(e)) from None
+        elif name == "-device":
+            try:
+                dev = parse_device(val)
+            except BlockOptError as e:
+                raise UsageError(str(e)) from None
+            if dev["driver"] == "help":
+                opts["device_help"] = True
+            else:
+                opts["devices"].append(dev)
         elif name == "-no-reboot":
             opts["no_reboot"] = True
         elif name == "-display":
@@ -404,10 +421,10 @@ def parse_args(argv):
         elif name == "-no-shutdown":
             opts["no_shutdown"] = True
         elif name in ("-s", "-gdb"):                                  # gdb stub
-            from pyaarch64.emu.gdbstub import parse_device, GdbError, DEFAULT_DEVICE
+            from pyaarch64.emu.gdbstub import parse_device as parse_gdb_device, GdbError, DEFAULT_DEVICE
             dev = DEFAULT_DEVICE if name == "-s" else val
             try:
-                parse_device(dev)
+                parse_gdb_device(dev)
             except GdbError as e:
                 raise UsageError(f"{name} {dev}: {e}") from None
             opts["gdb"] = ("-s" if name == "-s" else f"-gdb {dev}", dev)
@@ -508,6 +525,9 @@ def main(argv=None):
         from pyaarch64.emu.trace import help_text
         print(help_text())
         return 0
+    if opts["device_help"]:
+        sys.stdout.write(device_help())
+        return 0
     return run(opts)
 
 
@@ -580,8 +600,13 @@ def run(opts):
                         tracer=tracer, no_reboot=opts["no_reboot"],
                         icount_auto=opts["icount_auto"], sleep=opts["sleep"],
                         rtc_base=opts["rtc_base"], rtc_clock=opts["rtc_clock"])
+        plug_devices(m, opts["drives"], opts["devices"], opts["snapshot"],
+                     warn=lambda w: sys.stderr.write(f"{PROG}: {w}"))
         m.load_kernel(kpath, initrd=opts["initrd"], append=opts["append"], dtb=opts["dtb"])
     except KernelError as e:
+        serial.close()
+        return die(str(e))
+    except (BlockOptError, DriveError, MachineError) as e:
         serial.close()
         return die(str(e))
 

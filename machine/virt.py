@@ -85,6 +85,7 @@ class VirtMachine:
         # host-side timers (objects with deadline_ns() -> absolute virtual ns or None,
         # and expire(now_ns); the run loop stops at the earliest deadline) in step
         self.registry = Registry()
+        self.drives = {}          # drive id -> Drive (machine/blockdev.py), plugged devices' disks
         self.devices = self.registry.mmio
         self.timers = self.registry.timers
         self._timed = self.registry.timed

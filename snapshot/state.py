@@ -181,6 +181,10 @@ def identity_of(vm):
         ident[f"irqmap.{name}"] = n
     for name, v in sorted(t.props.items()):
         ident[f"prop.{name}"] = v
+    for d in vm.registry:                 # devices plugged by the command line
+        plugged = getattr(d.obj, "identity", None)
+        if callable(plugged):
+            ident.update(plugged())
     ident["dtb.cpu_map"] = int(t.dtb_cpu_map)
     ident["dtb.randomness"] = int(t.dtb_randomness)
     for row in SR.ROWS:
