@@ -613,6 +613,8 @@ def run(opts):
     from pyaarch64.snapshot.store import SnapshotStore, default_store_for
     from pyaarch64.emu.monitor import Monitor, MonitorQuit
     store = SnapshotStore(opts["store"] or default_store_for(kpath))
+    for drive in m.drives.values():          # keep the store's snapshots of each disk exact
+        drive.watch_files(store.disk_files())
     if opts["loadvm"] is not None:
         from pyaarch64.snapshot.state import restore, SnapshotError
         from pyaarch64.snapshot.format import SnapshotFileError

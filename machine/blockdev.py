@@ -5,7 +5,8 @@ A `Drive` is one `-drive file=...,format=raw` image, in 4 KiB clusters:
   * writable (the default): the guest's writes go straight to the file, as QEMU's;
   * read-only (`readonly=on`): writes fail with an I/O error in the device;
   * `snapshot=on` / `-snapshot`: writes go to a throw-away overlay in memory and the
-    file is never changed (QEMU's temporary overlay).
+    file is never changed (QEMU's temporary overlay); a snapshot's side map is then
+    the overlay as it was, and nothing needs preserving later.
 
 The drive records which clusters the guest has used (read or written): that is
 what a snapshot's disk depends on.
@@ -73,6 +74,7 @@ class Drive:
         self.overlay = {}          # snapshot=on: cluster -> bytes (the guest's writes)
         self.used = set()          # clusters the guest read or wrote
         self.watchers = []         # weakrefs to the Side maps of snapshots of this disk
+        self.kept = []             # side maps in files (the store's): watched while open
 
     def close(self):
         if self.fd is not None:
@@ -130,11 +132,33 @@ class Drive:
     def watch(self, side):
         self.watchers = [w for w in self.watchers if w() is not None and w() is not side]
         self.watchers.append(weakref.ref(side))
+        side.drive = weakref.ref(self)
+        if side.path is not None:
+            self.keep(side)
+
+    def keep(self, side):
+        """Watch a side map in a file for as long as the drive is open (one per file:
+        a side map written again to the same file replaces the old)."""
+        for old in self.kept:
+            if old is not side and old.path == side.path:
+                old.closed = True
+        self.kept = [k for k in self.kept if not k.closed and k is not side] + [side]
+
+    def watch_files(self, paths):
+        """Watch the side maps in `paths` that are of this drive's image (a later
+        process keeps the snapshot store's snapshots of the disk exact)."""
+        for p in paths:
+            if Side.image_of(p) == self.path:
+                side = Side.open(p)
+                if side.error() is None:
+                    self.watch(side)
 
     def unwatch(self, side):
         self.watchers = [w for w in self.watchers if w() is not None and w() is not side]
 
     def _before_change(self, clusters):
+        if self.snapshot:
+            return       # (the file never changes: every snapshot's disk stays exact)
         sides = [w() for w in self.watchers]
         sides = [s for s in sides if s is not None and not s.closed]
         if not sides:
@@ -187,13 +211,12 @@ class Drive:
         if self.snapshot:
             self.overlay = {c: side.get(c) for c in side.clusters()}
         else:
-            cs = sorted(side.clusters())
-            self._before_change(cs)
-            for c in cs:
-                data = side.get(c)
-                if self._file_read(c * CLUSTER, CLUSTER) != data:
-                    os.pwrite(self.fd, data[:max(0, min(CLUSTER, self.size - c * CLUSTER))],
-                              c * CLUSTER)
+            want = {c: side.get(c) for c in side.clusters()}
+            changed = sorted(c for c, data in want.items() if self.cluster(c) != data)
+            self._before_change(changed)
+            for c in changed:
+                os.pwrite(self.fd, want[c][:max(0, min(CLUSTER, self.size - c * CLUSTER))],
+                          c * CLUSTER)
         self.used = set(expand(ident.get("used", [])))
         self.watch(side)
 
@@ -211,6 +234,7 @@ class Side:
         self.index = {}
         self.closed = False
         self._error = None
+        self.drive = None                  # weakref to the drive it watches
 
     def __contains__(self, c):
         return c in self.data or c in self.index
@@ -232,6 +256,9 @@ class Side:
         if self.path is None:
             self.data[c] = bytes(content)
             return
+        if not os.path.exists(self.path):
+            self.closed = True               # (deleted with its snapshot: delvm)
+            return
         with open(self.path, "ab") as f:
             f.write(self._REC.pack(c) + bytes(content))
             self.index[c] = f.tell() - CLUSTER
@@ -250,6 +277,9 @@ class Side:
                 f.write(content)
         os.replace(tmp, path)
         self.path, self.index, self.data = path, index, {}
+        drive = self.drive() if self.drive is not None else None
+        if drive is not None:
+            drive.keep(self)
 
     @classmethod
     def open(cls, path):
