@@ -10,8 +10,8 @@ import sys
 import time
 
 from pyaarch64 import __version__
-from pyaarch64.emu.blockopts import (BlockOptError, parse_drive, parse_device, device_help,
-                                     plug_devices)
+from pyaarch64.emu.deviceopts import (BlockOptError, parse_drive, parse_device, device_help,
+                                      parse_object, plug_devices)
 from pyaarch64.errors import MachineError
 from pyaarch64.machine.blockdev import DriveError
 
@@ -28,7 +28,7 @@ OPTIONS = {
     "-echr": True, "-pidfile": True, "-snapshot": False,
     "-qmp": True, "-chardev": True, "-mon": True, "-name": True, "-no-shutdown": False,
     "-s": False, "-gdb": True,                                      # gdb stub
-    "-drive": True, "-device": True,                                # virtio devices
+    "-drive": True, "-device": True, "-object": True,               # virtio devices
 }
 # QEMU options we recognise but do not implement yet: a clear error, not "invalid option"
 LATER = {
@@ -201,7 +201,8 @@ def parse_args(argv):
             "icount_auto": True, "sleep": True, "rtc_base": None, "rtc_clock": "vm",
             "nodefaults": False, "echr": 1, "pidfile": None, "props_help": False,
             "qmp": [], "chardevs": {}, "mon": [], "name": None, "no_shutdown": False,
-            "gdb": None, "drives": [], "devices": [], "snapshot": False, "device_help": False}
+            "gdb": None, "drives": [], "devices": [], "snapshot": False, "device_help": False,
+            "objects": []}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -385,6 +386,11 @@ def parse_args(argv):
                 opts["device_help"] = True
             else:
                 opts["devices"].append(dev)
+        elif name == "-object":
+            try:
+                opts["objects"].append(parse_object(val))
+            except BlockOptError as e:
+                raise UsageError(str(e)) from None
         elif name == "-no-reboot":
             opts["no_reboot"] = True
         elif name == "-display":
@@ -601,7 +607,7 @@ def run(opts):
                         icount_auto=opts["icount_auto"], sleep=opts["sleep"],
                         rtc_base=opts["rtc_base"], rtc_clock=opts["rtc_clock"])
         plug_devices(m, opts["drives"], opts["devices"], opts["snapshot"],
-                     warn=lambda w: sys.stderr.write(f"{PROG}: {w}"))
+                     warn=lambda w: sys.stderr.write(f"{PROG}: {w}"), objects=opts["objects"])
         m.load_kernel(kpath, initrd=opts["initrd"], append=opts["append"], dtb=opts["dtb"])
     except KernelError as e:
         serial.close()

@@ -121,7 +121,7 @@ def test_a_changed_image_is_refused_by_name(tmp_path):
 
 # --- whole machines -----------------------------------------------------------------
 def machine(img, snapshot=False):
-    from pyaarch64.emu.blockopts import parse_drive, parse_device, plug_devices
+    from pyaarch64.emu.deviceopts import parse_drive, parse_device, plug_devices
     from pyaarch64.machine.virt import VirtMachine
     out = bytearray()
     m = VirtMachine(machine="virt", serial=out.extend)

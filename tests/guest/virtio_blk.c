@@ -18,6 +18,8 @@ static void w32(uint64_t a, uint32_t v) { *(volatile uint32_t *)a = v; }
 static uint8_t r8(uint64_t a) { return *(volatile uint8_t *)a; }
 static uint16_t r16(uint64_t a) { return *(volatile uint16_t *)a; }
 static void mb(void) { asm volatile("dsb sy" ::: "memory"); }
+static uint64_t cntvct(void) { uint64_t v; asm volatile("isb; mrs %0, cntvct_el0" : "=r"(v)); return v; }
+static uint64_t cntfrq(void) { uint64_t v; asm volatile("mrs %0, cntfrq_el0" : "=r"(v)); return v; }
 
 struct desc { uint64_t addr; uint32_t len; uint16_t flags, next; };
 /* the queue: descriptors, available ring (+used_event), used ring at the next page */
@@ -39,7 +41,8 @@ static void set(int i, void *addr, uint32_t len, uint16_t flags, uint16_t next) 
 }
 
 /* QEMU completes a request that reaches the disk asynchronously (an error at once):
- * wait for the used index to move, a bounded while */
+ * wait for the used index to move, a bounded while (1 s; 5 ms where nothing comes) */
+static uint64_t wait_div = 1;       /* wait at most 1/wait_div s for the completion */
 static void submit(int head) {
     uint16_t before = USED[1];
     AVAIL[2 + avail_idx % QN] = head;
@@ -48,7 +51,8 @@ static void submit(int head) {
     mb();
     w32(T31 + 0x50, 0);
     mb();
-    for (int i = 0; i < 2000000 && USED[1] == before; i++) mb();
+    uint64_t t0 = cntvct(), hz = cntfrq();
+    while (USED[1] == before && cntvct() - t0 < hz / wait_div) mb();
 }
 
 static void used_last(const char *what) {
@@ -182,6 +186,7 @@ int main(void) {
     printf_("data %x %x\n", buf[0], buf[511]);
 
     puts_("== a looping chain breaks the device\n");
+    wait_div = 200;
     hdr.type = 0; hdr.sector = 0; status = 0xee;
     set(0, &hdr, 16, 1, 1);
     set(1, buf, 512, 3, 0);                 /* 1 -> 0 -> 1 ... */

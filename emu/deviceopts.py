@@ -1,7 +1,10 @@
-"""QEMU's -drive and -device for the virt board's virtio-mmio devices.
+"""QEMU's -drive, -device and -object for the virt board's virtio-mmio devices.
 
     -drive file=F,format=raw,if=none,id=ID[,readonly=on][,snapshot=on][,cache=..][,discard=..]
     -device virtio-blk-device,drive=ID[,serial=S][,id=X]
+    -device virtio-rng-device[,seed=N][,rng=ID][,id=X]   deterministic unless rng= names
+    -object rng-random,id=ID[,filename=/dev/urandom]      one of these (host entropy)
+    -object rng-builtin,id=ID
     -snapshot                     every drive's writes go to a throw-away overlay
 
 parse_drive / parse_device turn an option's value into a dict (UsageError with QEMU's
@@ -16,7 +19,9 @@ DRIVE_KEYS = {"file", "format", "if", "id", "readonly", "snapshot", "cache", "di
 ONOFF = {"on": True, "off": False, "true": True, "false": False, "yes": True, "no": False}
 DEVICES = {
     "virtio-blk-device": "virtio block device (drive=ID, serial=S)",
+    "virtio-rng-device": "virtio RNG (deterministic: seed=N; host entropy: rng=ID of an -object rng-*)",
 }
+OBJECTS = ("rng-random", "rng-builtin")
 
 
 class BlockOptError(Error, ValueError):
@@ -79,25 +84,56 @@ def parse_device(val):
     if driver not in DEVICES:
         raise BlockOptError(f"-device {val}: '{driver}' is not a valid device model name "
                             f"(-device help lists them)")
-    if driver == "virtio-blk-device":
-        for k in kv:
-            if k not in ("drive", "serial", "id"):
-                raise BlockOptError(f"-device {val}: property '{k}' not found")
-        if "drive" not in kv:
-            raise BlockOptError(f"-device {val}: drive property not set")
+    allowed = {"virtio-blk-device": ("drive", "serial", "id"),
+               "virtio-rng-device": ("seed", "rng", "id")}[driver]
+    for k in kv:
+        if k not in allowed:
+            raise BlockOptError(f"-device {val}: property '{k}' not found")
+    if driver == "virtio-blk-device" and "drive" not in kv:
+        raise BlockOptError(f"-device {val}: drive property not set")
+    if "seed" in kv:
+        try:
+            kv["seed"] = int(kv["seed"], 0)
+            if not 0 <= kv["seed"] < 1 << 64:
+                raise ValueError
+        except ValueError:
+            raise BlockOptError(f"-device {val}: seed={kv['seed']}: an integer from 0 "
+                                f"to 2**64-1") from None
     return dict(kv, driver=driver)
+
+
+def parse_object(val):
+    kind = val.split(",")[0]
+    kv = _kv(val)
+    kv.pop(kind, None)
+    if kind.startswith("qom-type="):
+        kind = kind[len("qom-type="):]
+    if kind not in OBJECTS:
+        raise BlockOptError(f"-object {val}: object type '{kind}' is not available "
+                            f"(only {', '.join(OBJECTS)})")
+    for k in kv:
+        if k not in ("id", "filename"):
+            raise BlockOptError(f"-object {val}: Property '{kind}.{k}' not found")
+    if "id" not in kv:
+        raise BlockOptError(f"-object {val}: Parameter 'id' is missing")
+    if kind == "rng-random" and kv.get("filename", "/dev/urandom") not in (
+            "/dev/urandom", "/dev/random"):
+        raise BlockOptError(f"-object {val}: only /dev/urandom or /dev/random")
+    return dict(kv, kind=kind)
 
 
 def device_help():
     return "".join(f'name "{n}", bus virtio-bus, desc "{d}"\n' for n, d in DEVICES.items())
 
 
-def plug_devices(vm, drives, devices, snapshot=False, warn=None):
+def plug_devices(vm, drives, devices, snapshot=False, warn=None, objects=()):
     """Open `drives` and plug `devices` into vm; returns {drive id: Drive}.  A drive
     serves one device at most (as QEMU)."""
     from pyaarch64.machine.blockdev import Drive
     from pyaarch64.machine.virtio.blk import VirtioBlk
+    from pyaarch64.machine.virtio.rng import VirtioRng
     from pyaarch64.machine.virt_devices import plug_virtio
+    objs = {o["id"]: o for o in objects}
     by_id = {}
     for d in drives:
         if d["id"] in by_id:
@@ -106,7 +142,15 @@ def plug_devices(vm, drives, devices, snapshot=False, warn=None):
     opened, used = {}, set()
     try:
         for dev in devices:
-            if dev["driver"] == "virtio-blk-device":
+            if dev["driver"] == "virtio-rng-device":
+                if "rng" in dev and dev["rng"] not in objs:
+                    raise BlockOptError(f"-device virtio-rng-device,rng={dev['rng']}: "
+                                        f"Property 'virtio-rng-device.rng' can't find "
+                                        f"value '{dev['rng']}'")
+                rng = VirtioRng(seed=dev.get("seed", 0), host="rng" in dev)
+                rng.qdev_id = dev.get("id", "")
+                plug_virtio(vm, rng)
+            elif dev["driver"] == "virtio-blk-device":
                 did = dev["drive"]
                 if did not in by_id:
                     raise BlockOptError(f"-device virtio-blk-device,drive={did}: Property "
