@@ -77,3 +77,65 @@ def test_virtio_rng_is_the_hwrng(guests):
         q = session(["qemu-system-aarch64", *args(*guests, "-device", "virtio-rng-device")],
                     [RNG_INFO])
         assert q[0] == one[0]
+
+
+def console_session(argv, sockdir):
+    """virtconsole (hvc0) and a named virtserialport on unix sockets: what the guest
+    sees and what crosses each port in both directions."""
+    import socket
+    c = Console(argv)
+    out = {}
+    try:
+        c.expect(BANNER, TIMEOUT)
+        c.shell_ready(TIMEOUT)
+        socks = []
+        for name in ("c0", "c1"):
+            s = socket.socket(socket.AF_UNIX)
+            s.connect(os.path.join(sockdir, name))
+            s.settimeout(TIMEOUT)
+            socks.append(s)
+        for cmd in ("ls /dev/hvc0 /dev/vport*", "cat /sys/class/virtio-ports/*/name",
+                    "cat /sys/bus/virtio/devices/virtio0/features",
+                    "echo to-hvc > /dev/hvc0; echo to-port > /dev/vport0p1"):
+            out[cmd] = c.command(cmd, TIMEOUT)
+        out["hvc0 ->"] = recv_line(socks[0])
+        out["vport0p1 ->"] = recv_line(socks[1])
+        socks[1].sendall(b"from-host\n")
+        out["-> vport0p1"] = c.command("head -c 10 /dev/vport0p1", TIMEOUT)
+        socks[0].sendall(b"hvcin\n")
+        out["-> hvc0"] = c.command("head -c 6 /dev/hvc0", TIMEOUT)
+        c.send("poweroff\n")
+        c.expect(rb"reboot: Power down", TIMEOUT)
+        assert c.wait(60) == 0
+        return out
+    finally:
+        c.close()
+
+
+def recv_line(s):
+    got = b""
+    while not got.endswith(b"\n"):
+        data = s.recv(100)
+        if not data:
+            break
+        got += data
+    return got
+
+
+def console_args(guests, sockdir):
+    return args(*guests, "-chardev", f"socket,id=c0,path={sockdir}/c0,server=on,wait=off",
+                "-chardev", f"socket,id=c1,path={sockdir}/c1,server=on,wait=off",
+                "-device", "virtio-serial-device", "-device", "virtconsole,chardev=c0",
+                "-device", "virtserialport,chardev=c1,name=org.test.port")
+
+
+def test_virtio_console_ports_like_qemu(guests, tmp_path):
+    got = console_session(ours(*console_args(guests, tmp_path)), tmp_path)
+    assert got["ls /dev/hvc0 /dev/vport*"] == "/dev/hvc0      /dev/vport0p0  /dev/vport0p1\n"
+    assert got["cat /sys/class/virtio-ports/*/name"] == "org.test.port\n"
+    assert got["hvc0 ->"] == b"to-hvc\r\n" and got["vport0p1 ->"] == b"to-port\n"
+    assert got["-> vport0p1"] == "from-host\n" and got["-> hvc0"] == "hvcin\n"
+    if have("qemu-system-aarch64"):
+        q = tmp_path / "q"
+        q.mkdir()
+        assert console_session(["qemu-system-aarch64", *console_args(guests, q)], q) == got

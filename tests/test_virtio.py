@@ -122,3 +122,40 @@ def test_virtio_rng_guest_on_qemu():
         assert _mask_bytes(ours) == _mask_bytes(out), (ours, out)
         maybe_regen("virtio_rng", ours)
     assert _mask_bytes(out) == _mask_bytes(expected("virtio_rng"))
+
+
+# --- virtio-console ----------------------------------------------------------------------
+def test_virtio_serial_waiting_messages_and_input_are_snapshot_state():
+    from pyaarch64.machine.virt import VirtMachine
+    from pyaarch64.machine.virtio.console import VirtioSerial, Port, DEVICE_READY, PORT_READY
+    from pyaarch64.machine.virt_devices import plug_virtio
+    from pyaarch64.snapshot import state as S
+    from pyaarch64.snapshot.format import encode, decode
+
+    def board():
+        m = VirtMachine(machine="virt")
+        dev = VirtioSerial()
+        plug_virtio(m, dev)
+        dev.add_port(Port(0, console=True))
+        dev.add_port(Port(1, name="org.test"))
+        return m, dev
+    m, dev = board()
+    dev._control(0, DEVICE_READY, 1)          # as if the driver said so (no buffers yet)
+    dev._control(1, PORT_READY, 1)
+    dev.input(1, b"typed")
+    snap = S.save(m)
+    assert dev.pending_ctrl and dev.pending_rx
+    want = (dev.pending_ctrl, dev.pending_rx, dev.ready)
+    dev.reset()
+    S.restore(m, snap)
+    assert (dev.pending_ctrl, dev.pending_rx, dev.ready) == want
+    m2, dev2 = board()
+    S.restore(m2, decode(encode(snap))[0])
+    assert (dev2.pending_ctrl, dev2.pending_rx, dev2.ready) == want
+    # a machine with other ports is another platform
+    m3 = VirtMachine(machine="virt")
+    d3 = VirtioSerial()
+    plug_virtio(m3, d3)
+    d3.add_port(Port(0, console=True))
+    with pytest.raises(S.SnapshotError, match="device.virtio-mmio.31.port1"):
+        S.restore(m3, snap)

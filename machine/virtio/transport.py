@@ -75,8 +75,13 @@ class VirtioMMIO:
 
     def identity(self):
         """Platform identity entries: which device is plugged here."""
-        return {} if self.backend is None else {
-            f"device.virtio-mmio.{self.index}": self.backend.qtree_name}
+        if self.backend is None:
+            return {}
+        out = {f"device.virtio-mmio.{self.index}": self.backend.qtree_name}
+        more = getattr(self.backend, "identity", None)
+        if callable(more):
+            out.update({f"device.virtio-mmio.{self.index}.{k}": v for k, v in more().items()})
+        return out
 
     _QFIELDS = ("num", "align", "pfn", "last_avail", "used_idx")
 
