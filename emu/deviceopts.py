@@ -161,7 +161,7 @@ def plug_devices(vm, drives, devices, snapshot=False, warn=None, objects=()):
         by_id[d["id"]] = d
     opened, used = {}, set()
     try:
-        for dev in devices:
+        for index, dev in enumerate(devices):
             if dev["driver"] == "virtio-serial-device":
                 serial = VirtioSerial()
                 serial.qdev_id = dev.get("id", "")
@@ -212,6 +212,7 @@ def plug_devices(vm, drives, devices, snapshot=False, warn=None, objects=()):
                          f"remove the restrictions.\n")
                 drive = Drive(did, spec["file"], readonly=spec["readonly"],
                               snapshot=spec["snapshot"] or snapshot)
+                drive.device_index = index
                 opened[did] = drive
                 blk = VirtioBlk(drive, serial=dev.get("serial", ""))
                 blk.qdev_id = dev.get("id", "")

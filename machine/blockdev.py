@@ -63,6 +63,8 @@ def expand(rs):
 class Drive:
     def __init__(self, id, path, readonly=False, snapshot=False):
         self.id = id
+        self.filename = path               # as the user gave it (info block)
+        self.device_index = 0              # its device's place among -device (info block)
         self.path = os.path.abspath(path)
         self.readonly = bool(readonly)
         self.snapshot = bool(snapshot)

@@ -186,6 +186,11 @@ def test_store_deletes_a_snapshots_disk_with_it(tmp_path):
     store = SnapshotStore(str(tmp_path / "store"))
     store.save("one", S.save(m, copy_ram=False))
     assert [os.path.basename(p) for p in store.disk_files()] == ["one.snap.disk-d0"]
+    m.drives["d0"].write(0, b"y" * 512)         # (the side map grows: info snapshots counts it)
+    (tag, size, _, _), = store.list()
+    assert tag == "one" and size == sum(os.path.getsize(os.path.join(store.path, n))
+                                        for n in ("one.snap", "one.snap.disk-d0"))
+    assert os.path.getsize(os.path.join(store.path, "one.snap.disk-d0")) > 4096
     store.delete("one")
     assert store.disk_files() == []
     m.drives["d0"].write(0, b"x" * 512)         # a deleted side map is not recreated
@@ -236,3 +241,24 @@ def test_cli_device_help():
     r = subprocess.run([sys.executable, "-m", "pyaarch64.emu.cli", "run", "-device", "help"],
                        capture_output=True, text=True)
     assert r.returncode == 0 and 'name "virtio-blk-device", bus virtio-bus' in r.stdout
+
+
+def test_info_block(tmp_path):
+    from pyaarch64.emu.monitor import Monitor
+    from pyaarch64.emu.deviceopts import parse_drive, parse_device, plug_devices
+    from pyaarch64.machine.virt import VirtMachine
+    a, b = make_image(tmp_path / "a.img"), make_image(tmp_path / "b.img")
+    m = VirtMachine(machine="virt")
+    plug_devices(m, [parse_drive(f"file={a},format=raw,if=none,id=d0", 0),
+                     parse_drive(f"file={b},format=raw,if=none,id=d1,readonly=on", 1)],
+                 [parse_device("virtio-rng-device"), parse_device("virtio-blk-device,drive=d0"),
+                  parse_device("virtio-blk-device,drive=d1")])
+    mon = Monitor(m, None)
+    # as QEMU 7.2 prints it (its node names #blockNNN are its own)
+    assert mon.execute("info block") == (
+        f"d0 (#block0): {a} (raw)\r\n    Attached to:      /machine/peripheral-anon/device[1]\r\n"
+        f"    Cache mode:       writeback\r\n\r\n"
+        f"d1 (#block1): {b} (raw, read-only)\r\n    Attached to:      /machine/peripheral-anon/device[2]\r\n"
+        f"    Cache mode:       writeback\r\n")
+    assert mon.execute("info block d1").startswith("d1 (#block1)")
+    assert mon.execute("info block nope") == "Error: Device 'nope' not found\r\n"
