@@ -15,6 +15,8 @@ from pyaarch64.snapshot.schema import Field
 
 QUEUE_SIZE = 8
 BLOCK = 32
+MAX_REQUEST = 64 * 1024     # bytes one request gets at most (a guest's 512 MB buffer must
+                            # not stall the host; the driver asks again for more)
 
 
 class VirtioRng:
@@ -57,7 +59,7 @@ class VirtioRng:
             chain = t.pop(n)
             if chain is None:
                 break
-            size = chain.in_len()
+            size = min(chain.in_len(), MAX_REQUEST)
             data = os.urandom(size) if self.host else self.stream(size)
             q.scatter(chain.writable, data)
             done.append((chain, size))
