@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from guestbuild import build
-from test_virtio import make_image, blk_args, IMAGE_SIZE
+from test_virtio import make_image, blk_args
 
 from pyaarch64.machine.blockdev import Drive, Side, CLUSTER
 from pyaarch64.snapshot import state as S

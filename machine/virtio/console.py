@@ -134,33 +134,22 @@ class VirtioSerial:
 
     def _transmit(self, n, t):
         port = self._port_of_queue(n)
-        q = t.queues[n]
-        done = []
-        while True:
-            chain = t.pop(n)
-            if chain is None:
-                break
+
+        def send(chain, q):
             data = q.gather(chain.readable)
             if port is not None and port.output is not None and data:
                 port.output(data)
-            done.append((chain, 0))
-        if done:
-            t.complete(n, done)
+            return 0
+        t.serve(n, send)
 
     def _control_in(self, t):
-        q = t.queues[CTRL_TX]
-        done = []
-        while True:
-            chain = t.pop(CTRL_TX)
-            if chain is None:
-                break
+        def control(chain, q):
             msg = q.gather(chain.readable)
-            done.append((chain, 0))
             if len(msg) < _CTRL.size:
                 raise VirtqError("virtio-serial: a control message shorter than its header")
             self._control(*_CTRL.unpack_from(msg))
-        if done:
-            t.complete(CTRL_TX, done)
+            return 0
+        t.serve(CTRL_TX, control)
         self._flush_ctrl(t)
         self._flush_rx(t)
 
@@ -235,18 +224,12 @@ class VirtioSerial:
             if not self.guest_open >> nr & 1:
                 rest += _records(nr, data)
                 continue
-            qn = rx_queue(nr)
-            q = t.queues[qn]
-            done = []
-            while data:
-                chain = t.pop(qn)
-                if chain is None:
-                    break
+
+            def fill(chain, q, data=data):
                 k = q.scatter(chain.writable, bytes(data[:chain.in_len()]))
                 del data[:k]
-                done.append((chain, k))
-            if done:
-                t.complete(qn, done)
+                return k
+            t.serve(rx_queue(nr), fill, more=lambda data=data: bool(data))
             rest += _records(nr, data)
         self._rx = rest
 

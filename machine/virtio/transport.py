@@ -276,6 +276,20 @@ class VirtioMMIO:
     def pop(self, n):
         return self.queues[n].pop(self.page(), self.event_idx)
 
+    def serve(self, n, fn, more=None):
+        """Serve every chain the driver has made available on queue n (while more()
+        says so): fn(chain, queue) handles one and returns the bytes it wrote; then
+        they all go on the used ring."""
+        q = self.queues[n]
+        done = []
+        while more is None or more():
+            chain = self.pop(n)
+            if chain is None:
+                break
+            done.append((chain, fn(chain, q)))
+        if done:
+            self.complete(n, done)
+
     def complete(self, n, chains):
         """Put [(chain, written)] on queue n's used ring and interrupt as the driver asks."""
         q = self.queues[n]
