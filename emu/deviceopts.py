@@ -74,7 +74,7 @@ def parse_drive(val, n):
                             f"(use if=none with -device virtio-blk-device)")
     if kv.get("media", "disk") != "disk":
         raise BlockOptError(f"{opt}: media={kv['media']} is not supported (disk only)")
-    return {"id": kv.get("id", f"none{n}"), "file": kv["file"], "format": fmt,
+    return {"id": kv.get("id", f"none{n}"), "file": kv["file"], "format": fmt, "opt": opt,
             "readonly": _onoff(opt, "readonly", kv.get("readonly", "off")),
             "snapshot": _onoff(opt, "snapshot", kv.get("snapshot", "off"))}
 
@@ -146,7 +146,7 @@ def device_help():
 def plug_devices(vm, drives, devices, snapshot=False, warn=None, objects=()):
     """Open `drives` and plug `devices` into vm; returns {drive id: Drive}.  A drive
     serves one device at most (as QEMU)."""
-    from pyaarch64.machine.blockdev import Drive
+    from pyaarch64.machine.blockdev import Drive, DriveError, DriveLocked
     from pyaarch64.machine.virtio.blk import VirtioBlk
     from pyaarch64.machine.virtio.rng import VirtioRng
     from pyaarch64.machine.virt_devices import plug_virtio
@@ -210,8 +210,13 @@ def plug_devices(vm, drives, devices, snapshot=False, warn=None, objects=()):
                          f"is dangerous for raw images, write operations on block 0 will be "
                          f"restricted.\n         Specify the 'raw' format explicitly to "
                          f"remove the restrictions.\n")
-                drive = Drive(did, spec["file"], readonly=spec["readonly"],
-                              snapshot=spec["snapshot"] or snapshot)
+                try:
+                    drive = Drive(did, spec["file"], readonly=spec["readonly"],
+                                  snapshot=spec["snapshot"] or snapshot)
+                except DriveLocked as e:          # (QEMU names the device here, ...
+                    raise BlockOptError(f"-device virtio-blk-device,drive={did}: {e}") from None
+                except DriveError as e:           # ... and the drive here)
+                    raise BlockOptError(f"{spec['opt']}: {e}") from None
                 drive.device_index = index
                 opened[did] = drive
                 blk = VirtioBlk(drive, serial=dev.get("serial", ""))

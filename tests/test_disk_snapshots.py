@@ -109,6 +109,7 @@ def test_a_changed_image_is_refused_by_name(tmp_path):
     assert f"drive 'd0': image {d.path} changed since the snapshot was taken" in p
     with open(img, "ab") as f:
         f.write(b"\x00" * 512)
+    d.close()
     d2 = Drive("d0", img)
     (p,) = d2.problems(ident, side)
     assert f"is {16 * CLUSTER + 512} bytes, the snapshot's was {16 * CLUSTER} bytes" in p
@@ -217,7 +218,12 @@ def test_cli_snapshot_option_leaves_the_image_untouched(tmp_path):
 
 @pytest.mark.parametrize("args,message", [
     (["-drive", "file=NOPE,format=raw,if=none,id=d0", "-device", "virtio-blk-device,drive=d0"],
-     "Could not open '{tmp}/NOPE': No such file or directory"),
+     "-drive file={tmp}/NOPE,format=raw,if=none,id=d0: Could not open '{tmp}/NOPE': No such "
+     "file or directory"),
+    (["-drive", "file=IMG,format=raw,if=none,id=d0", "-device", "virtio-blk-device,drive=d0",
+      "-drive", "file=IMG,format=raw,if=none,id=d1", "-device", "virtio-blk-device,drive=d1"],
+     "-device virtio-blk-device,drive=d1: Failed to get \"write\" lock\nIs another process "
+     "using the image [{tmp}/IMG]?"),
     (["-drive", "file=IMG,format=qcow2,if=none,id=d0"], "format 'qcow2' is not supported"),
     (["-drive", "file=IMG,format=raw"], "if=virtio (the virt board's default) is a virtio-blk PCI"),
     (["-drive", "file=IMG,if=none,id=d0,bogus=1"], "Invalid parameter 'bogus'"),
@@ -235,6 +241,24 @@ def test_cli_drive_errors(tmp_path, args, message):
     r = cli("-M", "virt", "-nographic", "-kernel", elf, *args)
     assert r.returncode == 1
     assert message.format(tmp=tmp_path) in r.stderr, r.stderr
+
+
+def test_an_image_has_one_writer(tmp_path):
+    """As QEMU's image locking: a writer has the image to itself, readers share it."""
+    from pyaarch64.machine.blockdev import DriveLocked
+    img = image(tmp_path)
+    w = Drive("d0", img)
+    with pytest.raises(DriveLocked, match='Failed to get "write" lock'):
+        Drive("d1", img)
+    with pytest.raises(DriveLocked, match='Failed to get shared "write" lock'):
+        Drive("d1", img, readonly=True)
+    w.close()
+    r1, r2 = Drive("d1", img, readonly=True), Drive("d2", img, snapshot=True)
+    with pytest.raises(DriveLocked):
+        Drive("d3", img)
+    r1.close()
+    r2.close()
+    Drive("d3", img).close()
 
 
 def test_cli_device_help():
