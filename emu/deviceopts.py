@@ -153,10 +153,11 @@ def plug_devices(vm, drives, devices, snapshot=False, warn=None, objects=()):
     from pyaarch64.machine.virtio.console import VirtioSerial, Port
     objs = {o["id"]: o for o in objects}
     serial = None
-    vm.serial_ports = []          # (VirtioSerial, Port, chardev id): the CLI wires them
+    # (VirtioSerial, Port, chardev id): the CLI wires them
+    vm.serial_ports = getattr(vm, "serial_ports", [])
     by_id = {}
     for d in drives:
-        if d["id"] in by_id:
+        if d["id"] in by_id or d["id"] in getattr(vm, "drives", {}):
             raise BlockOptError(f"-drive id={d['id']}: Duplicate ID '{d['id']}' for drive")
         by_id[d["id"]] = d
     opened, used = {}, set()
