@@ -267,3 +267,20 @@ def test_gicv2m_registers_and_msis():
     assert pulses == [80, 143, 100, 81]
     assert errors == ["gicv2m_read: bad size 2\n", "gicv2m_write: bad size 1\n",
                       "gicv2m_write: Bad offset 44\n"]
+
+
+@pytest.mark.parametrize("golden", ["virt-4.1.snap", "virt-7.2.snap"])
+def test_a_board_v1_golden_loads_the_new_devices_at_reset(golden):
+    """Snapshots saved before the board had them (board version 1: no pl061 or
+    gpio-key section, no gpio/gic_v2m identity entries) load with the PL061 and the
+    button at their reset state."""
+    from pyaarch64.snapshot.format import read
+    snap = read(os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden", golden))
+    assert snap.versions.get("board", 1) == 1 and "pl061" not in snap.sections
+    m = VirtMachine(machine=snap.machine_type, cpu=snap.cpu_model)
+    for off in (0x400, 0x404, 0x410):
+        m.gpio.write(off, 4, 0xff)
+    m.powerdown()
+    S.restore(m, snap)
+    assert all(getattr(m.gpio, f.name) == 0 for f in m.gpio.STATE_FIELDS)
+    assert m.power_button.deadline_ns() is None and not m.gic.level[39]
