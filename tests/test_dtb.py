@@ -24,14 +24,12 @@ QEMU_ONLY_NODES = {
     "/fw-cfg@9020000",                # fw_cfg
     "/platform-bus@c000000",          # dynamic sysbus devices
     "/pcie@10000000",                 # PCIe host bridge (ECAM)
-    "/pl061@9030000",                 # PL061 GPIO ...
-    "/gpio-keys", "/gpio-keys/poweroff",   # ... and the power button on it
     "/pmu",                           # PMU: not modelled yet
-    "/intc@8000000/v2m@8020000",      # GICv2m MSI frame
 }
 
-# properties whose cells are phandles (in the nodes we emit)
+# properties whose cells are phandles (in the nodes we emit); gpios: <phandle line flags>
 REFS = ("interrupt-parent", "clocks", "cpu")
+FIRST_CELL_REFS = ("gpios",)
 
 
 def fake_image(path, image_size=0x20_0000):
@@ -54,9 +52,10 @@ def resolved(blob):
         for k, v in n.props:
             if k == "phandle":
                 v = "<phandle>"
-            elif k in REFS:
-                v = tuple(ph.get(c, f"<dangling {c:#x}>")
-                          for c in struct.unpack(f">{len(v) // 4}I", v))
+            elif k in REFS or k in FIRST_CELL_REFS:
+                c = struct.unpack(f">{len(v) // 4}I", v)
+                n_refs = len(c) if k in REFS else 1
+                v = tuple(ph.get(x, f"<dangling {x:#x}>") for x in c[:n_refs]) + c[n_refs:]
             out.append((k, v))
         props[path] = out
         children[path] = [(path.rstrip("/") + "/" + c.name) for c in n.children]
@@ -71,6 +70,10 @@ def assert_same_as_qemu(ours, qemu):
     for path in op:
         assert op[path] == qp[path], path      # same properties, values, order
         assert oc[path] == [c for c in qc[path] if c not in QEMU_ONLY_NODES], path
+    # and the same phandle numbers (QEMU's allocation order: clock, CPUs, GIC, GICv2m,
+    # PL061), so the raw cells line up too
+    assert {p: n for n, p in Fdt.from_blob(ours).phandles().items()} == \
+        {p: n for n, p in Fdt.from_blob(qemu).phandles().items() if p in op}
 
 
 def qemu_dumpdtb(tmp_path, *args, machine="virt"):
