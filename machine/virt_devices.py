@@ -9,6 +9,11 @@ board.registry and wires its interrupt lines:
            of CPU 0 and SPIs 32+
     pl011  board.uart at memmap["uart"], SPI irqmap["uart"], receive timeout timer
     pl031  board.rtc at memmap["rtc"], SPI irqmap["rtc"], match timer
+    pflash0, pflash1
+           the CFI flash banks (machine/pflash.py) at memmap["flash"], 64 MiB each:
+           board.pflash[unit]; their bytes are board.flash_storage(unit), a ROM device
+           in read-array mode (board.flash_romd)
+    fw_cfg board.fw_cfg at memmap["fw_cfg"] (machine/fwcfg.py), DMA into RAM
 
 Addresses and IRQ numbers come from the machine type (machine/types.py).  Adding a
 device is one more Device here (or board.registry.add(...) on a running board).
@@ -117,13 +122,90 @@ def _rtc(board):
     return rtc, (Region(base, length, rtc),), (intid,)
 
 
+# --- the CFI flash banks (QEMU creates them first) and fw_cfg (last) -----------------
+def _pflash(unit):
+    def create(board):
+        from pyaarch64.machine.pflash import PFlash, BANK_SIZE
+        base = board.type.memmap["flash"][0] + unit * BANK_SIZE
+        dev = PFlash(f"pflash{unit}", board.flash_storage(unit),
+                     romd=functools.partial(board.flash_romd, unit),
+                     changed=functools.partial(board.flash_changed, unit))
+        board.pflash[unit] = dev
+        return dev, (Region(base, BANK_SIZE, dev, name=f"virt.flash{unit}",
+                            label=f"virt.flash{unit}"),), ()
+    return create
+
+
+def _flash_fdt(ctx):
+    from pyaarch64.machine.pflash import BANK_SIZE
+    base, size = ctx.mtype.memmap["flash"]
+    n = ctx.root.add(f"flash@{base:x}")
+    n.set("bank-width", 4)
+    n.set("reg", u64(*[v for k in range(size // BANK_SIZE)
+                       for v in (base + k * BANK_SIZE, BANK_SIZE)]))
+    n.set("compatible", "cfi-flash")
+
+
+def _pflash_qtree(dev):
+    return "cfi.pflash01", [f'drive = "{"" if dev.file is None else "pflash" + dev.name[-1]}"',
+                            "num-blocks = 256 (0x100)", "sector-length = 262144 (0x40000)",
+                            "width = 4 (0x4)", "device-width = 2 (0x2)",
+                            "max-device-width = 2 (0x2)", "big-endian = false",
+                            "secure = false", "id0 = 137 (0x89)", "id1 = 24 (0x18)",
+                            "id2 = 0 (0x0)", "id3 = 0 (0x0)", f'name = "virt.{dev.name[1:]}"',
+                            "old-multiple-chip-handling = false"]
+
+
+def _fw_cfg(board):
+    from pyaarch64.machine.fwcfg import FwCfg
+    fw = board.fw_cfg = FwCfg(board.read_memory, board.dma_write,
+                              nographic=getattr(board, "nographic", False))
+    fw.on_invalid = board.mmio_error
+    base, _ = board.type.memmap["fw_cfg"]
+    # QEMU's three regions (data, selector, DMA), listed as its qtree lists them
+    return fw, tuple(Region(base + off, n, _Window(fw, off, f"fwcfg.{what}"))
+                     for off, n, what in ((8, 2, "ctl"), (0, 8, "data"), (16, 8, "dma"))), ()
+
+
+class _Window:
+    """One register window of a device whose registers span several regions: the
+    offset inside the region plus `delta` is the device's."""
+
+    def __init__(self, dev, delta, name):
+        self.dev, self.delta, self.name = dev, delta, name
+
+    def read(self, offset, size):
+        return self.dev.read(offset + self.delta, size)
+
+    def write(self, offset, size, value):
+        self.dev.write(offset + self.delta, size, value)
+
+
+def _fw_cfg_fdt(ctx):
+    base, size = ctx.mtype.memmap["fw_cfg"]
+    n = ctx.root.add(f"fw-cfg@{base:x}")
+    n.set("dma-coherent")
+    n.set("reg", u64(base, size))
+    n.set("compatible", "qemu,fw-cfg-mmio")
+
+
 VIRT_DEVICES = (
+    # board version 2: QEMU's virt had them in every machine type (issue 16 item 8)
+    Device("pflash0", create=_pflash(0), reset=True, fdt=_flash_fdt, qtree=_pflash_qtree,
+           since=2, identity=("memmap.flash", "pflash0.image")),
+    Device("pflash1", create=_pflash(1), reset=True, qtree=_pflash_qtree,
+           since=2, identity=("pflash1.image",)),
     Device("gic", create=_gic, reset=True, fdt=_gic_fdt, qtree=_gic_qtree),
     Device("pl011", create=_uart, timer=True, hot=True, fdt=_uart_fdt,
            qtree=lambda uart: ("pl011", ['gpio-out "sysbus-irq" 1', 'chardev = "serial0"'])),
     Device("pl031", create=_rtc, timer=True,
            fdt=lambda ctx: _primecell_fdt(ctx, "pl031", "rtc", ["apb_pclk"]),
            qtree=lambda rtc: ("pl031", ['gpio-out "sysbus-irq" 1'])),
+    Device("fw_cfg", create=_fw_cfg, reset=True, fdt=_fw_cfg_fdt,
+           qtree=lambda fw: ("fw_cfg_mem", ["data_width = 8 (0x8)", "dma_enabled = true",
+                                            "x-file-slots = 32 (0x20)",
+                                            "acpi-mr-restore = true"]),
+           since=2, identity=("memmap.fw_cfg", "fw_cfg.items")),
 )
 
 

@@ -68,7 +68,8 @@ def test_one_declaration_puts_a_device_everywhere():
     assert s.value == 0x1234 and m.cpu.reg("x3") == 0x1234
     # snapshots: its section, saved and restored (checked, then fast)
     snap = S.save(m)
-    assert list(snap.sections) == ["cpu0", "gic", "pl011", "pl031", "scratch", "board"]
+    assert list(snap.sections) == ["cpu0", "pflash0", "pflash1", "gic", "pl011", "pl031",
+                                   "fw_cfg", "scratch", "board"]
     assert snap.sections["scratch"] == {"value": 0x1234}
     assert snap.schema["scratch"] == {"value": "u32"}
     for _ in range(2):
@@ -90,7 +91,7 @@ def test_one_declaration_puts_a_device_everywhere():
     info = loader.boot(m, None)
     tree = Fdt.from_blob(info.dtb)
     names = [c.name for c in tree.root.children]
-    assert names.index(f"scratch@{BASE:x}") == names.index("pl031@9010000") - 1
+    assert names.index(f"scratch@{BASE:x}") == names.index("fw-cfg@9020000") - 1
     assert tree.root.find(f"/scratch@{BASE:x}").get("compatible") is not None
     tree.root.remove_child(tree.root.child(f"scratch@{BASE:x}"))
     assert tree.to_blob(min_size=D.QEMU_FDT_SIZE) == loader.boot(VirtMachine(machine="virt-7.2"), None).dtb
@@ -113,12 +114,17 @@ def test_virt_board_orders_are_as_before():
     """Sections in the order files have them, MMIO dispatch with the UART first,
     timers UART then RTC, and only the GIC reset by a system reset."""
     m = VirtMachine(machine="virt-7.2")
-    assert [d.name for d in m.registry] == ["gic", "pl011", "pl031"]
-    assert [dev for _, _, dev in m.devices] == [m.uart, m.gic.dist, m.gic.cpuif[0], m.rtc]
+    # (board version 2 added the flash banks -- QEMU creates them first -- and fw_cfg)
+    assert [d.name for d in m.registry] == ["pflash0", "pflash1", "gic", "pl011", "pl031",
+                                            "fw_cfg"]
+    fw = [r.handler for r in m.registry.get("fw_cfg").regions]
+    assert [dev for _, _, dev in m.devices] == [m.uart, m.pflash[0], m.pflash[1], m.gic.dist,
+                                                m.gic.cpuif[0], m.rtc] + fw
     assert m.timers == [m.uart, m.rtc]
-    assert [d.name for d in m.registry if d.reset] == ["gic"]
-    assert [s.name for s in S.sections_of(m)] == ["cpu0", "gic", "pl011", "pl011/rx-timeout",
-                                                   "pl031", "board"]
+    assert [d.name for d in m.registry if d.reset] == ["pflash0", "pflash1", "gic", "fw_cfg"]
+    assert [s.name for s in S.sections_of(m)] == ["cpu0", "pflash0", "pflash1", "gic", "pl011",
+                                                   "pl011/rx-timeout", "pl031", "fw_cfg",
+                                                   "board"]
 
 
 # --- a device that joined machine types that already existed (issue 16 item 8) --------
