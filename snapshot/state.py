@@ -495,6 +495,12 @@ ID_FIELDS = {
 
 def _field_diff(name, a, b):
     """' (PartNum: 0xd07 vs 0xd03)' for an ID register whose named fields differ."""
+    if name.endswith(".image"):
+        return (" (the flash bank's firmware image -- [size, SHA-256] -- is not the one "
+                "the snapshot was taken with)")
+    if name == "fw_cfg.items":
+        return (" (fw_cfg offers other items: a firmware boot's -kernel, -initrd or -append "
+                "differ)")
     if not isinstance(a, int) or not isinstance(b, int):
         return ""
     fields = ID_FIELDS.get(name)
