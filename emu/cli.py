@@ -10,6 +10,10 @@ import sys
 import time
 
 from pyaarch64 import __version__
+from pyaarch64.emu.deviceopts import (BlockOptError, parse_drive, parse_device, device_help,
+                                      parse_object, plug_devices)
+from pyaarch64.errors import MachineError
+from pyaarch64.machine.blockdev import DriveError
 
 PROG = "pyaarch64"
 
@@ -24,13 +28,12 @@ OPTIONS = {
     "-echr": True, "-pidfile": True, "-snapshot": False,
     "-qmp": True, "-chardev": True, "-mon": True, "-name": True, "-no-shutdown": False,
     "-s": False, "-gdb": True,                                      # gdb stub
-    "-bios": True, "-drive": True,                                  # firmware in flash
+    "-bios": True,                                                  # firmware in flash
+    "-drive": True, "-device": True, "-object": True,               # virtio devices, pflash
 }
 # QEMU options we recognise but do not implement yet: a clear error, not "invalid option"
-LATER = {
-    "-device": "extra devices are not implemented yet",
-}
-LATER_ARG = {"-device"}
+LATER = {}
+LATER_ARG = set()
 
 USAGE = f"""\
 usage: {PROG} run [options] [kernel]
@@ -195,22 +198,19 @@ def parse_kv(s):
 
 
 PFLASH_UNITS = 2
-DRIVE_KEYS = ("if", "file", "format", "unit", "readonly", "index", "bus")
+PFLASH_KEYS = ("if", "file", "format", "unit", "readonly", "index", "bus", "snapshot")
 
 
-def parse_drive(opts, val):
-    """-drive if=pflash,file=F[,format=raw][,unit=N][,readonly=on|off]: opts["pflash"]
-    unit -> (file, readonly).  A unit not given takes the next free one (as QEMU)."""
+def parse_pflash_drive(opts, val):
+    """-drive if=pflash,file=F[,format=raw][,unit=N][,readonly=on|off][,snapshot=on]:
+    opts["pflash"] unit -> (file, readonly, snapshot).  A unit not given takes the next
+    free one (as QEMU)."""
     kv = parse_kv(val)
     for k in kv:
-        if k not in DRIVE_KEYS:
+        if k not in PFLASH_KEYS:
             raise UsageError(f"-drive {val}: unknown or unsupported property '{k}' "
-                             f"(if, file, format, unit, readonly)")
+                             f"(if, file, format, unit, readonly, snapshot)")
     get = {k: v[-1] for k, v in kv.items()}
-    iface = get.get("if", "ide")
-    if iface != "pflash":
-        raise UsageError(f"-drive {val}: if={iface} is not supported (the board has no "
-                         f"{iface} bus; if=pflash: the CFI flash banks)")
     if get.get("format", "raw") != "raw":
         raise UsageError(f"-drive {val}: format={get['format']} is not supported (raw only)")
     if not get.get("file"):
@@ -218,6 +218,9 @@ def parse_drive(opts, val):
     ro = get.get("readonly", "off")
     if ro not in ("on", "off", "true", "false", "yes", "no"):
         raise UsageError(f"-drive {val}: Parameter 'read-only' expects 'on' or 'off'")
+    snap = get.get("snapshot", "off")
+    if snap not in ("on", "off", "true", "false", "yes", "no"):
+        raise UsageError(f"-drive {val}: Parameter 'snapshot' expects 'on' or 'off'")
     if get.get("bus", "0") != "0":
         raise UsageError(f"-drive {val}: machine type does not support if=pflash,"
                          f"bus={get['bus']}")
@@ -233,7 +236,8 @@ def parse_drive(opts, val):
                          f"unit={unit}")
     if unit in opts["pflash"]:
         raise UsageError(f"-drive {val}: drive with bus=0, unit={unit} exists")
-    opts["pflash"][unit] = (get["file"], ro in ("on", "true", "yes"))
+    opts["pflash"][unit] = (get["file"], ro in ("on", "true", "yes"),
+                            snap in ("on", "true", "yes"))
 
 
 def parse_args(argv):
@@ -246,7 +250,8 @@ def parse_args(argv):
             "icount_auto": True, "sleep": True, "rtc_base": None, "rtc_clock": "vm",
             "nodefaults": False, "echr": 1, "pidfile": None, "props_help": False,
             "qmp": [], "chardevs": {}, "mon": [], "name": None, "no_shutdown": False,
-            "gdb": None, "bios": None, "pflash": {}}
+            "gdb": None, "drives": [], "devices": [], "snapshot": False, "device_help": False,
+            "objects": [], "bios": None, "pflash": {}}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -322,8 +327,6 @@ def parse_args(argv):
             opts["append"] = val
         elif name == "-bios":
             opts["bios"] = val
-        elif name == "-drive":
-            parse_drive(opts, val)
         elif name == "-initrd":
             opts["initrd"] = val
         elif name == "-dtb":
@@ -419,7 +422,28 @@ def parse_args(argv):
         elif name == "-pidfile":
             opts["pidfile"] = val
         elif name == "-snapshot":
-            pass            # (no disk to protect: nothing to do until disks exist)
+            opts["snapshot"] = True         # every drive: writes to a throw-away overlay
+        elif name == "-drive" and parse_kv(val).get("if", [""])[-1] == "pflash":
+            parse_pflash_drive(opts, val)
+        elif name == "-drive":
+            try:
+                opts["drives"].append(parse_drive(val, len(opts["drives"])))
+            except BlockOptError as e:
+                raise UsageError(str(e)) from None
+        elif name == "-device":
+            try:
+                dev = parse_device(val)
+            except BlockOptError as e:
+                raise UsageError(str(e)) from None
+            if dev["driver"] == "help":
+                opts["device_help"] = True
+            else:
+                opts["devices"].append(dev)
+        elif name == "-object":
+            try:
+                opts["objects"].append(parse_object(val))
+            except BlockOptError as e:
+                raise UsageError(str(e)) from None
         elif name == "-no-reboot":
             opts["no_reboot"] = True
         elif name == "-display":
@@ -456,10 +480,10 @@ def parse_args(argv):
         elif name == "-no-shutdown":
             opts["no_shutdown"] = True
         elif name in ("-s", "-gdb"):                                  # gdb stub
-            from pyaarch64.emu.gdbstub import parse_device, GdbError, DEFAULT_DEVICE
+            from pyaarch64.emu.gdbstub import parse_device as parse_gdb_device, GdbError, DEFAULT_DEVICE
             dev = DEFAULT_DEVICE if name == "-s" else val
             try:
-                parse_device(dev)
+                parse_gdb_device(dev)
             except GdbError as e:
                 raise UsageError(f"{name} {dev}: {e}") from None
             opts["gdb"] = ("-s" if name == "-s" else f"-gdb {dev}", dev)
@@ -560,6 +584,9 @@ def main(argv=None):
         from pyaarch64.emu.trace import help_text
         print(help_text())
         return 0
+    if opts["device_help"]:
+        sys.stdout.write(device_help())
+        return 0
     return run(opts)
 
 
@@ -641,10 +668,12 @@ def run(opts):
                         tracer=tracer, no_reboot=opts["no_reboot"],
                         icount_auto=opts["icount_auto"], sleep=opts["sleep"],
                         rtc_base=opts["rtc_base"], rtc_clock=opts["rtc_clock"])
-        for unit, (path, readonly) in sorted(opts["pflash"].items()):
-            m.attach_pflash(unit, path, readonly)
+        for unit, (path, readonly, snap) in sorted(opts["pflash"].items()):
+            m.attach_pflash(unit, path, readonly, snapshot=snap or opts["snapshot"])
         if opts["bios"] is not None:
             m.load_bios(opts["bios"])
+        plug_devices(m, opts["drives"], opts["devices"], opts["snapshot"],
+                     warn=lambda w: sys.stderr.write(f"{PROG}: {w}"), objects=opts["objects"])
         if firmware:
             m.fw_cfg.set_nographic(opts["nographic"])
             m.boot_firmware(kpath, initrd=opts["initrd"], append=opts["append"],
@@ -654,10 +683,15 @@ def run(opts):
     except KernelError as e:
         serial.close()
         return die(str(e))
+    except (BlockOptError, DriveError, MachineError) as e:
+        serial.close()
+        return die(str(e))
 
     from pyaarch64.snapshot.store import SnapshotStore, default_store_for
     from pyaarch64.emu.monitor import Monitor, MonitorQuit
     store = SnapshotStore(opts["store"] or default_store_for(guest_file))
+    for drive in m.drives.values():          # keep the store's snapshots of each disk exact
+        drive.watch_files(store.disk_files())
     if opts["loadvm"] is not None:
         from pyaarch64.snapshot.state import restore, SnapshotError
         from pyaarch64.snapshot.format import SnapshotFileError

@@ -329,10 +329,11 @@ class Monitor:
         for d in reversed(list(getattr(vm, "registry", ()))):
             if d.qtree is None:
                 continue
-            qname, props = d.qtree(d.obj)
+            qname, props, *bus = d.qtree(d.obj)
             lines.append(f'  dev: {qname}, id ""')
             lines += [f"    {p}" for p in props]
             lines += [f"    mmio {r.base:016x}/{r.length:016x}" for r in d.regions]
+            lines += [f"    {p}" for p in (bus[0] if bus else ())]
         return "".join(l + "\r\n" for l in lines)
 
     def registers(self):

@@ -125,6 +125,7 @@ class PFlash:
         self.image_id = None          # (size, sha256 hex) of an image base
         self.file = None              # a writable drive's path: programs persist there
         self.image_path = None        # the file the bank's contents came from
+        self.loaded = False           # a writable drive's contents were loaded
         self._fh = None
         self.dirty = bytearray(NSECTORS)   # sectors that may differ from the base
         self.romd_on = True
@@ -144,8 +145,10 @@ class PFlash:
 
     def attach_file(self, path, data):
         """A writable -drive if=pflash file (BANK_SIZE bytes): its contents are the
-        bank's, and what the guest programs or erases is written back to it."""
+        bank's, and what the guest programs or erases is written back to `path`
+        (None: -snapshot, nowhere)."""
         self.file = path
+        self.loaded = True
         self.image = None
         self.image_id = None
         self.storage[:] = np.frombuffer(data, dtype=np.uint8)
@@ -158,7 +161,7 @@ class PFlash:
     def used(self):
         """The bank holds something: an image, a file, or what the guest programmed
         or erased since power-on (else it is QEMU's blank bank of zeros)."""
-        return self.image is not None or self.file is not None or any(self.dirty)
+        return self.image is not None or self.loaded or any(self.dirty)
 
     def _nonblank(self):
         st = self.storage.reshape(NSECTORS, SECTOR)

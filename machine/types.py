@@ -28,8 +28,9 @@ class MachineType:
         "uart": (0x0900_0000, 0x1000),
         "rtc": (0x0901_0000, 0x1000),
         "fw_cfg": (0x0902_0000, 0x18),
+        "virtio": (0x0a00_0000, 0x200),         # 32 transports, 0x200 apart
     })
-    irqmap: dict = field(default_factory=lambda: {"uart": 1, "rtc": 2})
+    irqmap: dict = field(default_factory=lambda: {"uart": 1, "rtc": 2, "virtio": 16})
     timer_ppis: tuple = (13, 14, 11, 10)   # secure phys, non-secure phys, virt, hyp
     gic_num_irqs: int = 288                 # 256 SPIs + 32 SGIs/PPIs
     # per-register reset value / writable mask overrides, by Arm ARM name

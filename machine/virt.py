@@ -108,6 +108,7 @@ class VirtMachine:
         # host-side timers (objects with deadline_ns() -> absolute virtual ns or None,
         # and expire(now_ns); the run loop stops at the earliest deadline) in step
         self.registry = Registry()
+        self.drives = {}          # drive id -> Drive (machine/blockdev.py), plugged devices' disks
         self.devices = self.registry.mmio
         self.timers = self.registry.timers
         self._timed = self.registry.timed
@@ -421,10 +422,12 @@ class VirtMachine:
         self.pflash[0].load_image(data, readonly=False)
         self.pflash[0].image_path = path
 
-    def attach_pflash(self, unit, path, readonly=False):
+    def attach_pflash(self, unit, path, readonly=False, snapshot=False):
         """QEMU's -drive if=pflash,file=PATH,format=raw,unit=UNIT[,readonly=on]: the
         file (exactly one bank, 64 MiB) is the bank's contents; a writable drive
-        keeps what the guest programs.  Raises loader.KernelError."""
+        keeps what the guest programs (snapshot=True, -snapshot: the file is left
+        untouched, what the guest programs lives as long as the machine).  Raises
+        loader.KernelError."""
         from pyaarch64.machine.pflash import BANK_SIZE
         if unit not in self.pflash:
             raise loader.KernelError(f"machine type does not support if=pflash,bus=0,unit={unit}")
@@ -440,7 +443,7 @@ class VirtMachine:
         if readonly:
             self.pflash[unit].load_image(data, readonly=True)
         else:
-            self.pflash[unit].attach_file(path, data)
+            self.pflash[unit].attach_file(None if snapshot else path, data)
         self.pflash[unit].image_path = path
 
     def boot_firmware(self, kernel=None, initrd=None, append=None, dtb=None):

@@ -23,11 +23,12 @@ reset_devices(board) is what a system reset does to them (see its docstring).
 import functools
 
 from pyaarch64.machine.devices import Device, Region
-from pyaarch64.machine.dtb import SPI, IRQ_LEVEL_HIGH
+from pyaarch64.machine.dtb import SPI, IRQ_LEVEL_HIGH, IRQ_EDGE_RISING
 from pyaarch64.machine.fdt import u64
 from pyaarch64.machine.gic import GICv2, GICD_SIZE, GICC_SIZE, GIC_INTERNAL
 from pyaarch64.machine.pl011 import PL011
 from pyaarch64.machine.pl031 import PL031
+from pyaarch64.machine.virtio.transport import VirtioMMIO, SLOT_SIZE
 
 
 def _guest_error(board, msg):
@@ -189,6 +190,40 @@ def _fw_cfg_fdt(ctx):
     n.set("compatible", "qemu,fw-cfg-mmio")
 
 
+# --- the 32 virtio-mmio transports ----------------------------------------------------
+NUM_VIRTIO = 32
+
+
+def _virtio(index):
+    def create(board):
+        t = board.type
+        base = t.memmap["virtio"][0] + index * SLOT_SIZE
+        intid = GIC_INTERNAL + t.irqmap["virtio"] + index
+        dev = VirtioMMIO(board, index, irq=IrqLine(board.gic, intid),
+                         guest_error=functools.partial(_guest_error, board))
+        return dev, (Region(base, SLOT_SIZE, dev),), (intid,)
+
+    def fdt(ctx):
+        base = ctx.mtype.memmap["virtio"][0] + index * SLOT_SIZE
+        n = ctx.root.add(f"virtio_mmio@{base:x}")
+        n.set("dma-coherent")
+        n.set("interrupts", [SPI, ctx.mtype.irqmap["virtio"] + index, IRQ_EDGE_RISING])
+        n.set("reg", u64(base, SLOT_SIZE))
+        n.set("compatible", "virtio,mmio")
+
+    def qtree(dev):
+        props = ['gpio-out "sysbus-irq" 1', "format_transport_address = true",
+                 "force-legacy = true", "ioeventfd = false"]
+        bus = [f"bus: virtio-mmio-bus.{index}", "  type virtio-mmio-bus"]
+        if dev.backend is not None:
+            bus.append(f'  dev: {dev.backend.qtree_name}, id "{getattr(dev.backend, "qdev_id", "")}"')
+        return "virtio-mmio", props, bus
+
+    # a transport resets with the board (its device goes back to its power-on state)
+    return Device(f"virtio-mmio@{0x0a00_0000 + index * SLOT_SIZE:x}", create=create, reset=True,
+                  fdt=fdt, qtree=qtree, since=2, identity=("memmap.virtio", "irqmap.virtio"))
+
+
 VIRT_DEVICES = (
     # board version 2: QEMU's virt had them in every machine type (issue 16 item 8)
     Device("pflash0", create=_pflash(0), reset=True, fdt=_flash_fdt, qtree=_pflash_qtree,
@@ -201,12 +236,27 @@ VIRT_DEVICES = (
     Device("pl031", create=_rtc, timer=True,
            fdt=lambda ctx: _primecell_fdt(ctx, "pl031", "rtc", ["apb_pclk"]),
            qtree=lambda rtc: ("pl031", ['gpio-out "sysbus-irq" 1'])),
+    # QEMU creates the transports from the top down (the last one first)
+    *(_virtio(i) for i in reversed(range(NUM_VIRTIO))),
     Device("fw_cfg", create=_fw_cfg, reset=True, fdt=_fw_cfg_fdt,
            qtree=lambda fw: ("fw_cfg_mem", ["data_width = 8 (0x8)", "dma_enabled = true",
                                             "x-file-slots = 32 (0x20)",
                                             "acpi-mr-restore = true"]),
            since=2, identity=("memmap.fw_cfg", "fw_cfg.items")),
 )
+
+
+def plug_virtio(board, backend):
+    """Plug a virtio device into the highest free transport, as QEMU's -device does
+    (the first at 0x0a003e00); returns the transport."""
+    from pyaarch64.errors import MachineError
+    free = [d.obj for d in board.registry if isinstance(d.obj, VirtioMMIO) and d.obj.backend is None]
+    if not free:
+        raise MachineError(f"no free virtio-mmio transport for {backend.qtree_name} "
+                           f"(the board has {NUM_VIRTIO})")
+    t = max(free, key=lambda o: o.index)
+    t.plug(backend)
+    return t
 
 
 def attach_devices(board):

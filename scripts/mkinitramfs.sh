@@ -25,6 +25,9 @@
 #   quick   power off right after the marker
 #   shell   after the checks, busybox init runs a login shell on the console
 #           (etc/inittab; `poweroff` in the shell powers the machine off)
+#   root    (with MODULES_DIR) right after the marker, mount the ext4 root file
+#           system on /dev/vda (virtio-blk) and switch_root to its /sbin/init
+#           (scripts/mkrootfs.sh builds one)
 set -eu
 
 GUESTS=${PYAARCH64_GUESTS:-$HOME/.cache/pyaarch64/guests}
@@ -65,6 +68,12 @@ done
 has() { for o in $opts; do [ "$o" = "$1" ] && return 0; done; return 1; }
 echo PYAARCH64-INIT-OK
 if has quick; then poweroff -f; fi
+if has root; then
+    mkdir -p /newroot
+    mount -t ext4 /dev/vda /newroot && exec switch_root /newroot /sbin/init
+    echo "PYAARCH64-NO-ROOT"
+    poweroff -f
+fi
 uname -a
 cat /proc/cpuinfo
 ls /

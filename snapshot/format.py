@@ -242,7 +242,16 @@ def write(path, snap):
         except OSError:
             pass
         raise
+    # the disks: each drive's side map beside the file, appended to from now on
+    for did, side in sorted(getattr(snap, "disks", {}).items()):
+        drive = side.drive() if side.drive is not None else None
+        side.persist(disk_path(path, did), drive.path if drive is not None else "")
     return len(data)
+
+
+def disk_path(path, drive_id):
+    """The file of a snapshot's disk side map for one drive."""
+    return f"{path}.disk-{drive_id}"
 
 
 def read(path):
@@ -253,4 +262,8 @@ def read(path):
         raise SnapshotFileError(f"cannot read snapshot '{path}': {e.strerror}") from None
     snap = decode(data, f"snapshot '{path}'")[0]
     snap.owned = True          # its RAM array belongs to nobody else: restore may adopt it
+    drives = snap.sections.get("drives")
+    if isinstance(drives, dict):
+        from pyaarch64.machine.blockdev import Side
+        snap.disks = {did: Side.open(disk_path(path, did)) for did in drives}
     return snap

@@ -85,6 +85,9 @@ class Snapshot:
     # takes without checking it again (see _Fast); dropped by copies and by assigning
     # a field
     _fast: object = field(default=None, repr=False, compare=False)
+    # drive id -> the snapshot's disk side map (machine/blockdev.py Side): the disk is
+    # the image file except where the side map says otherwise
+    disks: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __setattr__(self, name, value):
         if name != "_fast" and "_fast" in self.__dict__:
@@ -95,6 +98,7 @@ class Snapshot:
         new = Snapshot(self.machine_type, self.cpu_model, self.identity, self.sections,
                        self.ram, self.schema, self.owned, self.adopted)
         new.versions = self.versions
+        new.disks = self.disks
         return new
 
     def __deepcopy__(self, memo):
@@ -104,6 +108,7 @@ class Snapshot:
                                                             self.identity, self.sections)),
                        ram, copy.deepcopy(self.schema, memo), False, self.adopted)
         new.versions = copy.deepcopy(self.versions, memo)
+        new.disks = self.disks          # (a side map is shared: it describes one disk state)
         return new
     versions: dict = field(default_factory=dict)  # section -> version (absent: 1)
 
@@ -157,10 +162,28 @@ def board_section():
     return Section("board", BOARD_VERSION, fields_of(BOARD_FIELDS))
 
 
+def _drive_rule(v, _):
+    if set(v) != {"size", "used", "sha256"}:
+        return "a drive's disk identity has size, used and sha256"
+    if not is_int(v["size"]) or not isinstance(v["sha256"], str) or len(v["sha256"]) != 64 \
+            or not isinstance(v["used"], list) or not all(
+                isinstance(r, list) and len(r) == 2 and all(is_int(x) and x >= 0 for x in r)
+                for r in v["used"]):
+        return "a drive's disk identity is malformed"
+
+
+def drives_section(vm):
+    """The disks of the machine's drives (machine/blockdev.py): per drive id, the
+    image's identity as the snapshot saw it (size, the clusters used, their hash);
+    the content is the snapshot's side map (Snapshot.disks, a file beside it)."""
+    return Section("drives", 1, [Field(d, "object", rule=_drive_rule) for d in sorted(vm.drives)])
+
+
 def sections_of(vm):
     """Every section this machine writes (optional subsections included): cpu0, the
-    devices, the board."""
-    return [cpu_section(vm.cpu), *device_sections(vm), board_section()]
+    devices, the board (and the drives, when it has any)."""
+    drives = [drives_section(vm)] if getattr(vm, "drives", None) else []
+    return [cpu_section(vm.cpu), *device_sections(vm), board_section(), *drives]
 
 
 # --- identity -----------------------------------------------------------------------
@@ -181,6 +204,10 @@ def identity_of(vm):
         ident[f"irqmap.{name}"] = n
     for name, v in sorted(t.props.items()):
         ident[f"prop.{name}"] = v
+    for d in vm.registry:                 # devices plugged by the command line
+        plugged = getattr(d.obj, "identity", None)
+        if callable(plugged):
+            ident.update(plugged())
     for d in getattr(vm, "registry", ()):
         pid = getattr(d.obj, "platform_identity", None)
         if pid is not None:
@@ -312,6 +339,12 @@ def save(vm, copy_ram=True):
         if sec.needed is None or getattr(sec.owner, sec.needed)():
             snap.sections[sec.name] = device_state(sec)
     snap.sections["board"] = {"start_time": int(vm.start_time)}
+    if getattr(vm, "drives", None):
+        snap.sections["drives"] = {}
+        for did, drive in sorted(vm.drives.items()):
+            side, ident = drive.take()
+            snap.disks[did] = side
+            snap.sections["drives"][did] = ident
     snap.ram = vm.ram.copy() if copy_ram else vm.ram
     snap.schema = schema_of(vm)
     snap.versions = versions_of(vm)
@@ -387,6 +420,10 @@ def _check(vm, snap):
     for sec in secs:
         if sec.name in snap.sections:
             problems += validate(sec, snap.sections[sec.name], snap.versions.get(sec.name, 1))
+    if not problems and getattr(vm, "drives", None):
+        disks = snap.disks if isinstance(snap.disks, dict) else {}
+        for did, drive in sorted(vm.drives.items()):
+            problems += drive.problems(snap.sections["drives"][did], disks.get(did))
     return problems
 
 
@@ -540,8 +577,15 @@ def restore(vm, snap):
         _put_back(vm, old)
         raise SnapshotError([f"loading failed and was undone ({type(e).__name__}: {e})"]) from e
     _apply_ram(vm, snap)
+    _apply_disks(vm, snap)
     if not snap.adopted:
         _remember(vm, snap)
+
+
+def _apply_disks(vm, snap):
+    """The drives' views become the snapshot's disks (checked before)."""
+    for did, drive in sorted(getattr(vm, "drives", {}).items()):
+        drive.load(snap.sections["drives"][did], snap.disks[did])
 
 
 # ctl entries that are machine state (the rest are host-side: counters, caches, group
@@ -571,8 +615,8 @@ def fast_of(vm, snap):
     f = snap._fast.get(id(vm)) if snap._fast else None
     base = getattr(vm, "ram_match", None)
     if (f is None or base is None or base() is not snap or len(vm.cpu.dirty) % 8
-            or not f.matches(vm, snap)):
-        return None
+            or not f.matches(vm, snap) or getattr(vm, "drives", None)):
+        return None                       # (a disk is restored by the host)
     return f, _ARCH_CTL
 
 
@@ -667,6 +711,8 @@ def _restore_fast(vm, snap, f):
         ctl[O.C_IRQ] = 0
         for dev, _, _, _ in f.devices:
             dev.post_load()
+    if getattr(vm, "drives", None):
+        _apply_disks(vm, snap)
 
 
 def _keep(vm):

@@ -1,8 +1,10 @@
-"""The snapshot store: `savevm`/`loadvm`/`delvm`/`info snapshots` without any disk.
+"""The snapshot store: `savevm`/`loadvm`/`delvm`/`info snapshots`.
 
 One file per tag (`<tag>.snap`, snapshot/format.py) in a directory chosen by the
 user (`--snapshot-store DIR`) or, by default, `<kernel>.snapshots/` next to the
-kernel.  Writes are atomic; the listing reads each file's header.
+kernel; beside it, for a machine with drives, one `<tag>.snap.disk-<drive id>` per
+drive: the snapshot's disk side map (machine/blockdev.py), deleted with the tag.
+Writes are atomic; the listing reads each file's header.
 """
 import datetime
 import json
@@ -38,7 +40,24 @@ class SnapshotStore:
 
     def save(self, tag, snap):
         os.makedirs(self.path, exist_ok=True)
-        return F.write(self._file(tag), snap)
+        path = self._file(tag)
+        n = F.write(path, snap)
+        keep = {F.disk_path(path, d) for d in getattr(snap, "disks", {})}
+        for p in self.disk_files(tag):
+            if p not in keep:
+                os.unlink(p)               # (a drive the tag's earlier snapshot had)
+        return n
+
+    def disk_files(self, tag=None):
+        """The disk side-map files of `tag` (None: of every snapshot in the store)."""
+        try:
+            names = os.listdir(self.path)
+        except OSError:
+            return []
+        pre = None if tag is None else os.path.basename(self._file(tag)) + ".disk-"
+        return [os.path.join(self.path, n) for n in sorted(names)
+                if (".snap.disk-" in n if pre is None else n.startswith(pre))
+                and not n.endswith(".tmp")]
 
     def exists(self, tag):
         try:
@@ -57,6 +76,8 @@ class SnapshotStore:
         if not os.path.exists(path):
             raise StoreError(f"Snapshot '{tag}' does not exist")
         os.unlink(path)
+        for p in self.disk_files(tag):
+            os.unlink(p)
 
     def list(self):
         """[(tag, size in bytes, mtime, virtual clock ns)] oldest first."""

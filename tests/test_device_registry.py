@@ -91,6 +91,7 @@ def test_one_declaration_puts_a_device_everywhere():
     info = loader.boot(m, None)
     tree = Fdt.from_blob(info.dtb)
     names = [c.name for c in tree.root.children]
+    # (written newest first: before the board's last declared device)
     assert names.index(f"scratch@{BASE:x}") == names.index("fw-cfg@9020000") - 1
     assert tree.root.find(f"/scratch@{BASE:x}").get("compatible") is not None
     tree.root.remove_child(tree.root.child(f"scratch@{BASE:x}"))
@@ -114,17 +115,23 @@ def test_virt_board_orders_are_as_before():
     """Sections in the order files have them, MMIO dispatch with the UART first,
     timers UART then RTC, and only the GIC reset by a system reset."""
     m = VirtMachine(machine="virt-7.2")
-    # (board version 2 added the flash banks -- QEMU creates them first -- and fw_cfg)
+    # (board version 2 added the flash banks -- QEMU creates them first --, the
+    # virtio-mmio transports and fw_cfg)
+    virtio = [f"virtio-mmio@{0xa000000 + 0x200 * i:x}" for i in reversed(range(32))]
     assert [d.name for d in m.registry] == ["pflash0", "pflash1", "gic", "pl011", "pl031",
-                                            "fw_cfg"]
+                                            *virtio, "fw_cfg"]
+    assert [dev for _, _, dev in m.devices][:6] == [m.uart, m.pflash[0], m.pflash[1], m.gic.dist,
+                                                    m.gic.cpuif[0], m.rtc]
     fw = [r.handler for r in m.registry.get("fw_cfg").regions]
-    assert [dev for _, _, dev in m.devices] == [m.uart, m.pflash[0], m.pflash[1], m.gic.dist,
-                                                m.gic.cpuif[0], m.rtc] + fw
+    assert [dev for _, _, dev in m.devices][-3:] == fw
     assert m.timers == [m.uart, m.rtc]
-    assert [d.name for d in m.registry if d.reset] == ["pflash0", "pflash1", "gic", "fw_cfg"]
-    assert [s.name for s in S.sections_of(m)] == ["cpu0", "pflash0", "pflash1", "gic", "pl011",
-                                                   "pl011/rx-timeout", "pl031", "fw_cfg",
-                                                   "board"]
+    assert [d.name for d in m.registry if d.reset] == ["pflash0", "pflash1", "gic", *virtio,
+                                                       "fw_cfg"]
+    # (an empty virtio-mmio transport has no state: no section)
+    assert [s.name for s in S.sections_of(m)] == ["cpu0", "pflash0", "pflash0/blk-write",
+                                                   "pflash1", "pflash1/blk-write", "gic",
+                                                   "pl011", "pl011/rx-timeout", "pl031",
+                                                   "fw_cfg", "board"]
 
 
 # --- a device that joined machine types that already existed (issue 16 item 8) --------

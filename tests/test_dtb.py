@@ -26,7 +26,7 @@ QEMU_ONLY_NODES = {
     "/gpio-keys", "/gpio-keys/poweroff",   # ... and the power button on it
     "/pmu",                           # PMU: not modelled yet
     "/intc@8000000/v2m@8020000",      # GICv2m MSI frame
-} | {f"/virtio_mmio@{0xa000000 + 0x200 * i:x}" for i in range(32)}   # virtio-mmio x32
+}
 
 # properties whose cells are phandles (in the nodes we emit)
 REFS = ("interrupt-parent", "clocks", "cpu")

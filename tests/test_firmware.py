@@ -233,7 +233,7 @@ def test_pflash_drive_for_bank_0_is_firmware(tmp_path):
      '-drive if=pflash,format=raw: A block device must be specified for "file"'),
     (["-drive", "if=pflash,file=FULL,cache=none"],
      "-drive if=pflash,file=FULL,cache=none: unknown or unsupported property 'cache' "
-     "(if, file, format, unit, readonly)"),
+     "(if, file, format, unit, readonly, snapshot)"),
 ])
 def test_cli_errors(tmp_path, args, message):
     files = {"BIG": BANK + 4096, "SMALL": 4096, "FULL": BANK}
