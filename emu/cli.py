@@ -83,7 +83,7 @@ Standard options:
 -loadvm tag     start from the snapshot `tag` (saved with the monitor's savevm)
 --snapshot-store dir
                 where savevm/loadvm keep snapshots (default: KERNEL.snapshots/
-                next to the kernel file)
+                next to the kernel file; without -kernel, next to the -bios file)
 -serial dev     stdio | mon:stdio | null | none | file:PATH
 -semihosting    enable semihosting (same as -semihosting-config enable=on)
 -semihosting-config enable=on|off[,target=native|auto][,arg=STR...]
@@ -104,7 +104,8 @@ Standard options:
 -nodefaults     no default serial port or monitor (only what -serial/-monitor give)
 -echr chr       the -nographic escape character (default 0x01, Ctrl-A)
 -pidfile file   write the process id to file
--snapshot       (no disks to protect yet: accepted, changes nothing)
+-snapshot       drives' writes (virtio disks, pflash files) go to a throw-away overlay:
+                their files stay untouched
 --max-insns N   stop with an error if the guest has not finished after N instructions
 """
 

@@ -70,6 +70,7 @@ class FwCfg:
         self.read_memory = read_memory
         self.write_memory = write_memory
         self.items = {}
+        self._identity = None
         self.files = {}            # name -> bytes
         self.on_invalid = None     # called for an access QEMU's constraints refuse
         self.add(SIGNATURE, b"QEMU")
@@ -86,6 +87,7 @@ class FwCfg:
     # --- items -----------------------------------------------------------------
     def add(self, key, data):
         self.items[key] = bytes(data)
+        self._identity = None
 
     def add_file(self, name, data):
         """A named file; selectors FILE_FIRST + its place in name order (QEMU keeps
@@ -105,6 +107,7 @@ class FwCfg:
             directory += struct.pack(">IHH", len(self.files[n]), FILE_FIRST + i, 0)
             directory += n.encode().ljust(MAX_PATH, b"\0")
         self.items[FILE_DIR] = directory
+        self._identity = None
 
     def set_nographic(self, on):
         """QEMU's FW_CFG_NOGRAPHIC: 1 with -nographic."""
@@ -126,13 +129,16 @@ class FwCfg:
     def platform_identity(self):
         """The items as a hash: what a snapshot's machine offered its firmware (the
         kernel, initrd and command line of a firmware boot) must be this one's."""
+        if self._identity is not None:
+            return self._identity
         h = hashlib.sha256()
         for k in sorted(self.items):
             if k == NOGRAPHIC:
                 continue            # (how QEMU's display was set: not the guest's platform)
             h.update(struct.pack("<HQ", k, len(self.items[k])))
             h.update(self.items[k])
-        return {"fw_cfg.items": h.hexdigest()}
+        self._identity = {"fw_cfg.items": h.hexdigest()}      # (until an item changes)
+        return dict(self._identity)
 
     # --- state ---------------------------------------------------------------------
     def reset(self):

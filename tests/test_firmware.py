@@ -367,3 +367,19 @@ def test_uboot_boots_linux_through_fw_cfg(tmp_path):
     assert "loading kernel to address 0000000040400000 size " in out
     assert "Starting kernel ..." in out
     assert "PYAARCH64-INIT-OK" in out and "PYAARCH64-DONE" in out and "Power down" in out
+
+
+@need_uboot
+@pytest.mark.slow
+def test_uboot_reset_starts_it_again():
+    """`reset` (PSCI SYSTEM_RESET): the board resets, the firmware image is copied into
+    the flash again and U-Boot starts from the beginning."""
+    con = uboot()
+    con.expect("Hit any key to stop autoboot", 300)
+    con.send("\r")
+    con.expect("=> ", 60)
+    con.send("reset\r")
+    con.expect("resetting ...", 60)
+    con.expect(r"U-Boot 2023\.01", 120)
+    text = uboot_session(con, ["version"])
+    assert text.count("Loading Environment from Flash...") == 2
