@@ -352,14 +352,21 @@ def test_uboot_savevm_at_the_prompt_loadvm_in_a_new_process(tmp_path):
     assert rc == 1 and "pflash0.image" in err and "firmware image" in err
 
 
-@need_uboot
-@pytest.mark.slow
-def test_uboot_boots_linux_through_fw_cfg(tmp_path):
-    """U-Boot's first boot target, qfw, loads the kernel and initrd from fw_cfg by DMA
-    and Linux runs /init to its end (the guests of tests/test_linux_boot.py)."""
-    from test_linux_boot import IMAGE, BUSYBOX, APPEND, mkinitramfs
+def linux_guests(request):
+    from test_linux_boot import IMAGE, BUSYBOX, linux_enabled
+    if not linux_enabled(request.config):
+        pytest.skip("Linux boots run with --linux or PYAARCH64_LINUX=1")
     if not (os.path.exists(IMAGE) and os.path.exists(BUSYBOX)):
         pytest.skip("no kernel/busybox: run scripts/fetch-guests.sh")
+
+
+@need_uboot
+@pytest.mark.slow
+def test_uboot_boots_linux_through_fw_cfg(request, tmp_path):
+    """U-Boot's first boot target, qfw, loads the kernel and initrd from fw_cfg by DMA
+    and Linux runs /init to its end (the guests of tests/test_linux_boot.py)."""
+    from test_linux_boot import IMAGE, APPEND, mkinitramfs
+    linux_guests(request)
     rd = mkinitramfs(tmp_path / "initramfs.cpio.gz")
     rc, out, err = cli("run", *UBOOT_ARGS, "-kernel", IMAGE, "-initrd", str(rd),
                        "-append", APPEND, timeout=900)
@@ -383,3 +390,46 @@ def test_uboot_reset_starts_it_again():
     con.expect(r"U-Boot 2023\.01", 120)
     text = uboot_session(con, ["version"])
     assert text.count("Loading Environment from Flash...") == 2
+
+
+@pytest.mark.slow
+def test_linux_fw_cfg_driver_sees_the_items(request, tmp_path):
+    """Debian's qemu_fw_cfg module (the initramfs with the kernel's modules) reads the
+    revision, the directory and a file through DMA, as under QEMU 7.2 -- whose directory
+    also has its ACPI, SMBIOS and TPM tables (which move etc/boot-fail-wait's key)."""
+    from shellconsole import Console
+    from test_linux_boot import IMAGE, BUSYBOX, GUESTS, ROOT
+    linux_guests(request)
+    rd = str(tmp_path / "initramfs-mods.cpio.gz")
+    r = subprocess.run(["sh", os.path.join(ROOT, "scripts", "mkinitramfs.sh"), BUSYBOX, rd,
+                        os.path.join(GUESTS, "modules")], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    fw = "/sys/firmware/qemu_fw_cfg"
+    cmds = [f"cat {fw}/rev", f"ls {fw}/by_name {fw}/by_name/etc",
+            f"od -An -tx1 {fw}/by_name/etc/boot-fail-wait/raw",
+            f"cat {fw}/by_name/bootorder/size {fw}/by_name/etc/boot-fail-wait/key"]
+    args = ["-M", "virt", "-cpu", "cortex-a57", "-m", "512", "-nographic", "-kernel", IMAGE,
+            "-initrd", rd, "-append", "console=ttyAMA0 cryptomgr.notests pyinit=shell"]
+
+    def session(argv):
+        c = Console(argv)
+        try:
+            c.expect(rb"poweroff to power off\r?\n", 600)
+            c.shell_ready(600)
+            out = [c.command(cmd, 300) for cmd in cmds]
+            c.send("poweroff\n")
+            c.expect(rb"reboot: Power down", 300)
+            return out
+        finally:
+            c.close()
+    ours = session([sys.executable, "-m", "pyaarch64.emu.cli", "run", *args])
+    assert ours == ["3\n", f"{fw}/by_name:\nbios-geometry  bootorder      etc\n\n"
+                    f"{fw}/by_name/etc:\nboot-fail-wait\n", " ff ff ff ff\n", "0\n34\n"]
+    import shutil
+    if shutil.which(QEMU):
+        theirs = session([QEMU, *args])
+        assert theirs[0] == ours[0] and theirs[2] == ours[2]
+        assert theirs[3] == "0\n36\n"      # (after acpi/rsdp and acpi/tables)
+        assert "etc:\nacpi            boot-fail-wait  smbios          table-loader    tpm\n" \
+            in theirs[1]
