@@ -65,6 +65,19 @@ def _copy_sparse(dst, src, chunk=1 << 18):
             dst[a:a + chunk] = part
 
 
+def _replace_sparse(dst, src, chunk=1 << 16):
+    """dst[:] = src, copying only the chunks that differ from zero on either side (a
+    snapshot file's RAM is mostly untouched zero pages: they stay untouched here)."""
+    n = len(src) // chunk * chunk
+    d2, s2 = dst[:n].reshape(-1, chunk), src[:n].reshape(-1, chunk)
+    snz, dnz = s2.any(axis=1), d2.any(axis=1)
+    for i in np.flatnonzero(snz):
+        d2[i] = s2[i]
+    for i in np.flatnonzero(dnz & ~snz):
+        d2[i] = 0
+    dst[n:] = src[n:]
+
+
 class VirtMachine:
     ram_base = T.RAM_BASE
 
@@ -176,7 +189,7 @@ class VirtMachine:
         n = len(self.ram)
         if self.ram.__array_interface__["data"][0] != self.mem.__array_interface__["data"][0]:
             view = self.mem[:n]
-            view[:] = self.ram
+            _replace_sparse(view, self.ram)
             self.ram = view
         self._mapped_units = self._rom_units()
         self.cpu.attach_ram(self.mem, self.ram_base, self.ram_size, self._mapped())
