@@ -126,6 +126,7 @@ class PFlash:
         self.file = None              # a writable drive's path: programs persist there
         self.image_path = None        # the file the bank's contents came from
         self.loaded = False           # a writable drive's contents were loaded
+        self.drive = None             # QEMU's name of the -drive behind it ("pflash1")
         self._fh = None
         self.dirty = bytearray(NSECTORS)   # sectors that may differ from the base
         self.romd_on = True

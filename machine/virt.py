@@ -458,6 +458,7 @@ class VirtMachine:
         else:
             self.pflash[unit].attach_file(None if snapshot else path, data)
         self.pflash[unit].image_path = path
+        self.pflash[unit].drive = f"pflash{unit}"
 
     def boot_firmware(self, kernel=None, initrd=None, append=None, dtb=None):
         """Boot the firmware in flash bank 0, as QEMU does with -bios or a pflash

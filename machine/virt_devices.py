@@ -148,7 +148,7 @@ def _flash_fdt(ctx):
 
 
 def _pflash_qtree(dev):
-    return "cfi.pflash01", [f'drive = "{"" if dev.file is None else "pflash" + dev.name[-1]}"',
+    return "cfi.pflash01", [f'drive = "{dev.drive or ""}"',
                             "num-blocks = 256 (0x100)", "sector-length = 262144 (0x40000)",
                             "width = 4 (0x4)", "device-width = 2 (0x2)",
                             "max-device-width = 2 (0x2)", "big-endian = false",
