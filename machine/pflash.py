@@ -104,7 +104,10 @@ class PFlash:
     changed behind the CPU."""
 
     STATE_FIELDS = (
-        Field("wcycle", "u8", hi=3), Field("cmd", "u8"), Field("status", "u8"),
+        Field("wcycle", "u8", hi=3),
+        Field("cmd", "u8", choices=(0x00, 0x10, 0x20, 0x28, 0x40, 0x50, 0x60, 0x70, 0x90, 0x98,
+                                    0xE8)),
+        Field("status", "u8"),
         Field("counter", "u64"),
         Field("content", "str", rule=lambda v, _: PFlash.content_problem(v)),
     )

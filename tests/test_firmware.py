@@ -10,7 +10,6 @@ import re
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 
 from guestbuild import build, cli, run_guest
@@ -433,3 +432,16 @@ def test_linux_fw_cfg_driver_sees_the_items(request, tmp_path):
         assert theirs[3] == "0\n36\n"      # (after acpi/rsdp and acpi/tables)
         assert "etc:\nacpi            boot-fail-wait  smbios          table-loader    tpm\n" \
             in theirs[1]
+
+
+def test_flash_state_values_are_checked():
+    """A snapshot's flash state is validated like every section: a command the state
+    machine has no state for, or a broken content, is refused by name."""
+    from pyaarch64.machine.virt import VirtMachine
+    from pyaarch64.snapshot.state import save, restore, SnapshotError
+    m = VirtMachine(machine="virt-7.2")
+    snap = save(m)
+    snap.sections["pflash1"] = dict(snap.sections["pflash1"], cmd=0x77, content="!")
+    with pytest.raises(SnapshotError) as e:
+        restore(m, snap)
+    assert "pflash1.cmd" in str(e.value) and "pflash1.content" in str(e.value)
