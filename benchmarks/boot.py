@@ -4,6 +4,7 @@ same run; report wall time, CPU time and (for pyaarch64) guest instructions and 
     python benchmarks/boot.py [--marker 'Run /init as init process'] [--notests] [--machine virt-7.2]
                               [--no-qemu] [--runs N]
     python benchmarks/boot.py --shell [--notests]     # boot to the busybox shell's prompt
+    python benchmarks/boot.py --disk [--notests]      # ... from an ext4 root on virtio-blk
 
 The guests come from scripts/fetch-guests.sh and scripts/mkinitramfs.sh (cache dir
 ~/.cache/pyaarch64/guests, or $PYAARCH64_GUESTS).  pyaarch64 runs in-process (the numba
@@ -24,6 +25,31 @@ GUESTS = os.environ.get("PYAARCH64_GUESTS", os.path.expanduser("~/.cache/pyaarch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 INITRD = []
+DISK = {}
+
+
+def disk_paths():
+    """(initramfs with the kernel's modules, ext4 root image) built from this checkout's
+    scripts (mkinitramfs.sh MODULES_DIR, mkrootfs.sh); both engines boot the image with
+    -snapshot, so it stays as built."""
+    if not DISK:
+        b = os.path.join(HERE, "build")
+        os.makedirs(b, exist_ok=True)
+        bb = os.path.join(GUESTS, "busybox")
+        DISK["initrd"] = os.path.join(b, "initramfs-mods.cpio.gz")
+        DISK["root"] = os.path.join(b, "rootfs.ext4")
+        subprocess.run(["sh", os.path.join(HERE, "..", "scripts", "mkinitramfs.sh"), bb,
+                        DISK["initrd"], os.path.join(GUESTS, "modules")], check=True,
+                       stdout=subprocess.DEVNULL)
+        subprocess.run(["sh", os.path.join(HERE, "..", "scripts", "mkrootfs.sh"), bb,
+                        DISK["root"]], check=True, stdout=subprocess.DEVNULL)
+    return DISK["initrd"], DISK["root"]
+
+
+def disk_args():
+    _, root = disk_paths()
+    return ["-drive", f"file={root},format=raw,if=none,id=root",
+            "-device", "virtio-blk-device,drive=root"]
 
 
 def guest_paths():
@@ -40,10 +66,12 @@ def guest_paths():
     return k, INITRD[0]
 
 
-def run_pyaarch64(machine, append, marker, max_insns):
+def run_pyaarch64(machine, append, marker, max_insns, disk=False):
     from pyaarch64.machine.virt import VirtMachine
     from pyaarch64.cpu import ops as O
     kernel, initrd = guest_paths()
+    if disk:
+        initrd = disk_paths()[0]
     out = bytearray()
     box = {}
 
@@ -61,6 +89,10 @@ def run_pyaarch64(machine, append, marker, max_insns):
     t0 = time.perf_counter()
     c0 = time.process_time()
     m = VirtMachine(machine, cpu="cortex-a57", ram_size=512 << 20, serial=serial)
+    if disk:
+        from pyaarch64.emu.deviceopts import parse_drive, parse_device, plug_devices
+        a = disk_args()
+        plug_devices(m, [parse_drive(a[1], 0)], [parse_device(a[3])], snapshot=True)
     m.load_kernel(kernel, initrd=initrd, append=append)
     r = m.run(max_insns=max_insns)
     t1 = box.get("t", time.perf_counter())
@@ -69,11 +101,15 @@ def run_pyaarch64(machine, append, marker, max_insns):
             "mips": m.cpu.icount / (t1 - t0) / 1e6, "stop": str(r)}
 
 
-def run_qemu(machine, append, marker, timeout):
+def run_qemu(machine, append, marker, timeout, disk=False):
     kernel, initrd = guest_paths()
+    extra = []
+    if disk:
+        initrd = disk_paths()[0]
+        extra = disk_args() + ["-snapshot"]
     cmd = ["qemu-system-aarch64", "-M", machine, "-cpu", "cortex-a57", "-m", "512", "-nographic",
            "-monitor", "none", "-serial", "stdio", "-kernel", kernel, "-initrd", initrd,
-           "-append", append]
+           "-append", append, *extra]
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, stderr=subprocess.STDOUT)
@@ -107,16 +143,21 @@ def main(argv=None):
     ap.add_argument("--max-insns", type=int, default=3_000_000_000)
     ap.add_argument("--shell", action="store_true",
                     help="boot to the shell prompt (pyinit=shell, marker '/ # ')")
+    ap.add_argument("--disk", action="store_true",
+                    help="boot to the shell of an ext4 root on virtio-blk (pyinit=root)")
     a = ap.parse_args(argv)
     append = "console=ttyAMA0" + (" cryptomgr.notests" if a.notests else "")
     if a.shell:
         append += " pyinit=shell"
         a.marker = "/ # "
+    if a.disk:
+        append += " pyinit=root"
+        a.marker = "poweroff to power off"
     rows = []
     for _ in range(a.runs):
-        rows.append(run_pyaarch64(a.machine, append, a.marker, a.max_insns))
+        rows.append(run_pyaarch64(a.machine, append, a.marker, a.max_insns, a.disk))
         if not a.no_qemu and shutil.which("qemu-system-aarch64"):
-            rows.append(run_qemu(a.machine, append, a.marker, 600))
+            rows.append(run_qemu(a.machine, append, a.marker, 600, a.disk))
     print(f"boot to {a.marker!r}, -M {a.machine} -cpu cortex-a57 -m 512, -append {append!r}")
     print("| engine | reached | wall s | CPU s | guest insns | MIPS |")
     print("|---|---|---:|---:|---:|---:|")

@@ -202,6 +202,46 @@ class Machine:
         dev = MmioDevice(read_fn, write_fn)
         m.registry.add(Device(f"map_mmio@0x{addr:x}", dev, (Region(addr, size, dev),)))
 
+    def add_device(self, driver: str, **props) -> None:
+        """Plug a virtio device into the next free virtio-mmio transport, as the command
+        line's -device (QEMU's order: the first at 0x0a003e00):
+
+            m.add_device("virtio-blk-device", file="disk.img", readonly=False,
+                         snapshot=True, serial="")       # a raw image (snapshot: a
+                                                         # throw-away overlay)
+            m.add_device("virtio-rng-device", seed=0)    # host=True: host entropy
+
+        Snapshots of the machine then hold the device (and a disk's state, see
+        README "Disks").  MachineError for a bad device or property."""
+        from pyaarch64.emu.deviceopts import BlockOptError, plug_devices
+        m = self._m
+        try:
+            if driver == "virtio-blk-device":
+                unknown = set(props) - {"file", "readonly", "snapshot", "serial", "id"}
+                if unknown or "file" not in props:
+                    raise MachineError(f"virtio-blk-device: give file= (and readonly=, "
+                                       f"snapshot=, serial=, id=); not {sorted(unknown)}")
+                did = props.get("id") or f"drive{len(m.drives)}"
+                drive = {"id": did, "file": props["file"], "format": "raw",
+                         "readonly": bool(props.get("readonly")),
+                         "snapshot": bool(props.get("snapshot")), "opt": f"drive {did}"}
+                dev = {"driver": driver, "drive": did, "serial": props.get("serial", "")}
+                plug_devices(m, [drive], [dev])
+            elif driver == "virtio-rng-device":
+                unknown = set(props) - {"seed", "host"}
+                if unknown:
+                    raise MachineError(f"virtio-rng-device: seed= or host=, not {sorted(unknown)}")
+                objs = [{"id": "_host", "kind": "rng-random"}] if props.get("host") else []
+                dev = {"driver": driver, "seed": int(props.get("seed", 0))}
+                if objs:
+                    dev["rng"] = "_host"
+                plug_devices(m, [], [dev], objects=objs)
+            else:
+                raise MachineError(f"add_device: '{driver}' is not available (virtio-blk-device, "
+                                   f"virtio-rng-device)")
+        except BlockOptError as e:
+            raise MachineError(str(e)) from None
+
     # --- hooks and breakpoints --------------------------------------------------------
     _NO_DATA = object()
 

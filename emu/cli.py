@@ -518,8 +518,19 @@ def parse_monitor_option(opts, name, val):
 
 
 def check_monitors(opts):
-    """Every -mon names a -chardev of its own; every -chardev is used by a -mon."""
+    """Every -mon names a -chardev of its own; every -chardev is used by a -mon or a
+    virtio-serial port (-device virtconsole|virtserialport,chardev=ID)."""
     used = {}
+    for dev in opts["devices"]:
+        cid = dev.get("chardev")
+        if cid is not None:
+            if cid not in opts["chardevs"]:
+                raise UsageError(f"-device {dev['driver']},chardev={cid}: Property 'chardev' "
+                                 f"can't find value '{cid}'")
+            if cid in used:
+                raise UsageError(f"-device {dev['driver']},chardev={cid}: chardev '{cid}' is "
+                                 f"already in use")
+            used[cid] = dev["driver"]
     for cid, _, val in opts["mon"]:
         if cid not in opts["chardevs"]:
             raise UsageError(f"-mon {val}: chardev '{cid}' not found")
@@ -528,8 +539,8 @@ def check_monitors(opts):
         used[cid] = val
     for cid, spec in opts["chardevs"].items():
         if cid not in used:
-            raise UsageError(f"{spec['label']}: chardev '{cid}' is not used by any -mon (chardevs "
-                             f"serve monitors only)")
+            raise UsageError(f"{spec['label']}: chardev '{cid}' is not used by any -mon or "
+                             f"virtio-serial port")
     opts["mon"] = [(cid, mode) for cid, mode, _ in opts["mon"]]
 
 
@@ -734,11 +745,12 @@ def run(opts):
             return die(f"-monitor {mspec}: {e.strerror}")
     # --- front ends that poll() serves between run slices: QMP, -mon ---------------
     from pyaarch64.emu.chardev import ChardevError, INPUT
-    from pyaarch64.emu.qmp_server import open_frontends
+    from pyaarch64.emu.qmp_server import open_frontends, open_serial_ports
     try:
         stdio_users = ["the serial port"] * isinstance(serial, StdioChardev) + \
             ["-monitor stdio"] * (mspec == "stdio")
         frontends = open_frontends(opts, mon, m.machine_type, stdio_users)
+        frontends += open_serial_ports(m, opts["chardevs"], stdio_users)
     except ChardevError as e:
         serial.close()
         if mon_io is not None:

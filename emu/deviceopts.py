@@ -5,6 +5,9 @@
     -device virtio-rng-device[,seed=N][,rng=ID][,id=X]   deterministic unless rng= names
     -object rng-random,id=ID[,filename=/dev/urandom]      one of these (host entropy)
     -object rng-builtin,id=ID
+    -device virtio-serial-device[,id=X]                   virtio-console, with ports:
+    -device virtconsole,chardev=ID[,name=N][,nr=K]        a console port (hvc0)
+    -device virtserialport,chardev=ID,name=N[,nr=K]       a named port
     -snapshot                     every drive's writes go to a throw-away overlay
 
 parse_drive / parse_device turn an option's value into a dict (UsageError with QEMU's
@@ -20,6 +23,9 @@ ONOFF = {"on": True, "off": False, "true": True, "false": False, "yes": True, "n
 DEVICES = {
     "virtio-blk-device": "virtio block device (drive=ID, serial=S)",
     "virtio-rng-device": "virtio RNG (deterministic: seed=N; host entropy: rng=ID of an -object rng-*)",
+    "virtio-serial-device": "virtio serial (virtio-console) device: ports are virtconsole/virtserialport",
+    "virtconsole": "a console port of virtio-serial-device (chardev=ID, name=N, nr=K)",
+    "virtserialport": "a port of virtio-serial-device (chardev=ID, name=N, nr=K)",
 }
 OBJECTS = ("rng-random", "rng-builtin")
 
@@ -68,7 +74,7 @@ def parse_drive(val, n):
                             f"(use if=none with -device virtio-blk-device)")
     if kv.get("media", "disk") != "disk":
         raise BlockOptError(f"{opt}: media={kv['media']} is not supported (disk only)")
-    return {"id": kv.get("id", f"none{n}"), "file": kv["file"], "format": fmt,
+    return {"id": kv.get("id", f"none{n}"), "file": kv["file"], "format": fmt, "opt": opt,
             "readonly": _onoff(opt, "readonly", kv.get("readonly", "off")),
             "snapshot": _onoff(opt, "snapshot", kv.get("snapshot", "off"))}
 
@@ -85,12 +91,23 @@ def parse_device(val):
         raise BlockOptError(f"-device {val}: '{driver}' is not a valid device model name "
                             f"(-device help lists them)")
     allowed = {"virtio-blk-device": ("drive", "serial", "id"),
-               "virtio-rng-device": ("seed", "rng", "id")}[driver]
+               "virtio-rng-device": ("seed", "rng", "id"),
+               "virtio-serial-device": ("id",),
+               "virtconsole": ("chardev", "name", "nr", "id"),
+               "virtserialport": ("chardev", "name", "nr", "id")}[driver]
     for k in kv:
         if k not in allowed:
             raise BlockOptError(f"-device {val}: property '{k}' not found")
     if driver == "virtio-blk-device" and "drive" not in kv:
         raise BlockOptError(f"-device {val}: drive property not set")
+    if "nr" in kv:
+        try:
+            kv["nr"] = int(kv["nr"], 0)
+            if not 0 <= kv["nr"] < 31:
+                raise ValueError
+        except ValueError:
+            raise BlockOptError(f"-device {val}: nr={kv['nr']}: a port number from 0 to 30") \
+                from None
     if "seed" in kv:
         try:
             kv["seed"] = int(kv["seed"], 0)
@@ -129,20 +146,48 @@ def device_help():
 def plug_devices(vm, drives, devices, snapshot=False, warn=None, objects=()):
     """Open `drives` and plug `devices` into vm; returns {drive id: Drive}.  A drive
     serves one device at most (as QEMU)."""
-    from pyaarch64.machine.blockdev import Drive
+    from pyaarch64.machine.blockdev import Drive, DriveError, DriveLocked
     from pyaarch64.machine.virtio.blk import VirtioBlk
     from pyaarch64.machine.virtio.rng import VirtioRng
     from pyaarch64.machine.virt_devices import plug_virtio
+    from pyaarch64.machine.virtio.console import VirtioSerial, Port
     objs = {o["id"]: o for o in objects}
+    serial = None
+    # (VirtioSerial, Port, chardev id): the CLI wires them
+    vm.serial_ports = getattr(vm, "serial_ports", [])
     by_id = {}
     for d in drives:
-        if d["id"] in by_id:
+        if d["id"] in by_id or d["id"] in getattr(vm, "drives", {}):
             raise BlockOptError(f"-drive id={d['id']}: Duplicate ID '{d['id']}' for drive")
         by_id[d["id"]] = d
     opened, used = {}, set()
     try:
-        for dev in devices:
-            if dev["driver"] == "virtio-rng-device":
+        for index, dev in enumerate(devices):
+            if dev["driver"] == "virtio-serial-device":
+                serial = VirtioSerial()
+                serial.qdev_id = dev.get("id", "")
+                plug_virtio(vm, serial)
+            elif dev["driver"] in ("virtconsole", "virtserialport"):
+                drv = dev["driver"]
+                if serial is None:
+                    raise BlockOptError(f"-device {drv}: No 'virtio-serial-bus' bus found for "
+                                        f"device '{drv}'")
+                console = drv == "virtconsole"
+                nr = dev.get("nr", serial.free_nr(console))
+                if nr is None:
+                    raise BlockOptError(f"-device {drv}: virtio-serial-bus: Out of port numbers")
+                if nr in serial.ports:
+                    raise BlockOptError(f"-device {drv}: virtio-serial-bus: A port already "
+                                        f"exists at id {nr}")
+                if nr == 0 and not console:
+                    raise BlockOptError(f"-device {drv}: virtio-serial-bus: Port number 0 on "
+                                        f"virtio-serial devices reserved for virtconsole devices "
+                                        f"for backward compatibility")
+                port = Port(nr, console=console, name=dev.get("name", ""))
+                port.host_connected = "chardev" not in dev
+                serial.add_port(port)
+                vm.serial_ports.append((serial, port, dev.get("chardev")))
+            elif dev["driver"] == "virtio-rng-device":
                 if "rng" in dev and dev["rng"] not in objs:
                     raise BlockOptError(f"-device virtio-rng-device,rng={dev['rng']}: "
                                         f"Property 'virtio-rng-device.rng' can't find "
@@ -166,8 +211,14 @@ def plug_devices(vm, drives, devices, snapshot=False, warn=None, objects=()):
                          f"is dangerous for raw images, write operations on block 0 will be "
                          f"restricted.\n         Specify the 'raw' format explicitly to "
                          f"remove the restrictions.\n")
-                drive = Drive(did, spec["file"], readonly=spec["readonly"],
-                              snapshot=spec["snapshot"] or snapshot)
+                try:
+                    drive = Drive(did, spec["file"], readonly=spec["readonly"],
+                                  snapshot=spec["snapshot"] or snapshot)
+                except DriveLocked as e:          # (QEMU names the device here, ...
+                    raise BlockOptError(f"-device virtio-blk-device,drive={did}: {e}") from None
+                except DriveError as e:           # ... and the drive here)
+                    raise BlockOptError(f"{spec['opt']}: {e}") from None
+                drive.device_index = index
                 opened[did] = drive
                 blk = VirtioBlk(drive, serial=dev.get("serial", ""))
                 blk.qdev_id = dev.get("id", "")

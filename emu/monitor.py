@@ -37,6 +37,7 @@ COMMANDS = (
     ("xp", "/fmt addr", "physical memory dump starting at 'addr'"),
 )
 INFO = (
+    ("block", "show info of one block device or all block devices"),
     ("cpus", "show infos for each CPU"),
     ("mtree", "show memory tree"),
     ("qtree", "show device tree"),
@@ -161,6 +162,11 @@ class Monitor:
         if sub == "cpus":
             import threading
             return f"* CPU #0: thread_id={threading.get_native_id()}\r\n"
+        if sub == "block":
+            try:
+                return self.block(rest.split()[1:])
+            except MonitorError as e:
+                return f"Error: {e}\r\n"
         if sub == "mtree":
             return self.mtree()
         if sub == "qtree":
@@ -319,6 +325,25 @@ class Monitor:
             lines.append(f"    {b:016x}-{e - 1:016x} (prio 0, "
                          f"{kind if kind in ('ram', 'romd') else 'i/o'}): {label}")
         return "".join(l + "\r\n" for l in lines) + "\r\n"
+
+    def block(self, args):
+        """`info block [ID]` in QEMU's shape: each drive, its image, how it is attached."""
+        drives = getattr(self.vm, "drives", {})
+        want = [a for a in args if not a.startswith("-")]
+        if want and want[0] not in drives:
+            raise MonitorError(f"Device '{want[0]}' not found")
+        out = []
+        for i, (did, d) in enumerate(drives.items()):
+            if want and did != want[0]:
+                continue
+            flags = "raw" + (", read-only" if d.readonly else "")
+            out += [f"{did} (#block{i}): {d.filename} ({flags})",
+                    f"    Attached to:      /machine/peripheral-anon/device[{d.device_index}]",
+                    "    Cache mode:       writeback"]
+            if d.snapshot:
+                out.append("    Snapshot:         writes go to a throw-away overlay (-snapshot)")
+            out.append("")
+        return "".join(l + "\r\n" for l in out[:-1] or out)
 
     def qtree(self):
         """`info qtree` in QEMU's shape: the board's devices on the system bus."""

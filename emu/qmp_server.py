@@ -92,16 +92,16 @@ class HmpServer(_PortServer):
         return s
 
 
-def open_frontends(opts, monitor, machine_name, stdio_users=()):
+def open_frontends(opts, monitor, machine_name, stdio_users=None):
     """The QMP/HMP servers the command line asks for (opts from emu/cli.py):
     -qmp SPEC..., and -mon chardev=ID,mode=... with its -chardev.  stdio_users: what
-    already has stdio (it serves one of them only)."""
+    already has stdio (it serves one of them only; the ones opened here are added)."""
     qmp = None
     out = []
     wanted = [(spec, "control") for spec in opts["qmp"]]
     for cid, mode in opts["mon"]:
         wanted.append((opts["chardevs"][cid], mode))
-    stdio_users = list(stdio_users)
+    stdio_users = [] if stdio_users is None else stdio_users
     for spec, _ in wanted:
         if spec["kind"] == "stdio":
             if stdio_users:
@@ -115,6 +115,58 @@ def open_frontends(opts, monitor, machine_name, stdio_users=()):
                 out.append(QmpServer(qmp, spec))
             else:
                 out.append(HmpServer(monitor, spec))
+    except Exception:
+        for fe in out:
+            fe.close()
+        raise
+    return out
+
+
+class SerialPortServer(_PortServer):
+    """A virtio-serial port's chardev (-device virtconsole|virtserialport,chardev=ID):
+    a connection is the host side of the port (PORT_OPEN to the guest), its bytes
+    the port's input; what the guest transmits goes to the connection (and is
+    dropped while there is none, as QEMU's unconnected chardev does)."""
+
+    def __init__(self, device, port, spec):
+        self.device, self.vport = device, port
+        super().__init__(spec)
+
+    def opened(self, conn):
+        self.vport.output = conn.send
+        self.device.host_open(self.vport.nr, True)
+        return _PortInput(self.device, self.vport.nr)
+
+    def closed(self, session):
+        self.vport.output = None
+        self.device.host_open(self.vport.nr, False)
+
+
+class _PortInput:
+    def __init__(self, device, nr):
+        self.device, self.nr = device, nr
+
+    def feed(self, data):
+        self.device.input(self.nr, data)
+
+
+def open_serial_ports(vm, chardevs, stdio_users):
+    """The front ends of vm's virtio-serial ports that name a chardev."""
+    out = []
+    try:
+        for device, port, cid in getattr(vm, "serial_ports", ()):
+            if cid is None:
+                continue
+            if cid not in chardevs:
+                raise ChardevError(f"-device {'virtconsole' if port.console else 'virtserialport'}"
+                                   f",chardev={cid}: Property 'chardev' can't find value '{cid}'")
+            spec = chardevs[cid]
+            if spec["kind"] == "stdio":
+                if stdio_users:
+                    raise ChardevError(f"{spec['label']}: stdio is already used by "
+                                       f"{stdio_users[0]} (use -serial null or -serial file:PATH)")
+                stdio_users.append(spec["label"])
+            out.append(SerialPortServer(device, port, spec))
     except Exception:
         for fe in out:
             fe.close()

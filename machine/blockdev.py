@@ -29,6 +29,7 @@ Loading then makes the drive's view the snapshot's disk (writing the side map's
 clusters into the file, or into the overlay with snapshot=on), watched by that
 snapshot from then on.
 """
+import fcntl
 import hashlib
 import os
 import struct
@@ -42,6 +43,11 @@ SECTOR = 512
 
 class DriveError(Error, ValueError):
     """A drive that cannot be opened or a disk state that cannot be loaded."""
+
+
+class DriveLocked(DriveError):
+    """The image is in use (another drive or process writes it, or reads it while
+    this one would write)."""
 
 
 def ranges(indices):
@@ -63,6 +69,8 @@ def expand(rs):
 class Drive:
     def __init__(self, id, path, readonly=False, snapshot=False):
         self.id = id
+        self.filename = path               # as the user gave it (info block)
+        self.device_index = 0              # its device's place among -device (info block)
         self.path = os.path.abspath(path)
         self.readonly = bool(readonly)
         self.snapshot = bool(snapshot)
@@ -70,6 +78,16 @@ class Drive:
             self.fd = os.open(self.path, os.O_RDONLY if readonly or snapshot else os.O_RDWR)
         except OSError as e:
             raise DriveError(f"Could not open '{path}': {e.strerror}") from None
+        # as QEMU's image locking: a writer has the image to itself, readers share it
+        # (two writers would also break each other's snapshots' copy-on-write)
+        try:
+            fcntl.flock(self.fd, (fcntl.LOCK_SH if readonly or snapshot else fcntl.LOCK_EX)
+                        | fcntl.LOCK_NB)
+        except OSError:
+            os.close(self.fd)
+            kind = "shared \"write\"" if readonly or snapshot else "\"write\""
+            raise DriveLocked(f"Failed to get {kind} lock\nIs another process using the image "
+                              f"[{path}]?") from None
         self.size = os.fstat(self.fd).st_size
         self.overlay = {}          # snapshot=on: cluster -> bytes (the guest's writes)
         self.used = set()          # clusters the guest read or wrote

@@ -26,8 +26,8 @@
 #   shell   after the checks, busybox init runs a login shell on the console
 #           (etc/inittab; `poweroff` in the shell powers the machine off)
 #   root    (with MODULES_DIR) right after the marker, mount the ext4 root file
-#           system on /dev/vda (virtio-blk) and switch_root to its /sbin/init
-#           (scripts/mkrootfs.sh builds one)
+#           system on /dev/vda (virtio-blk; pyroot=/dev/vda1 for a partition) and
+#           switch_root to its /sbin/init (scripts/mkrootfs.sh builds one)
 set -eu
 
 GUESTS=${PYAARCH64_GUESTS:-$HOME/.cache/pyaarch64/guests}
@@ -62,15 +62,19 @@ if [ -f /lib/modules/modules.load ]; then
 fi
 export PATH=/sbin:/usr/sbin:/bin:/usr/bin HOME=/root TERM=vt100
 opts=
+rootdev=/dev/vda
 for a in $(cat /proc/cmdline); do
-    case "$a" in pyinit=*) opts=$(echo "${a#pyinit=}" | tr , ' ');; esac
+    case "$a" in
+        pyinit=*) opts=$(echo "${a#pyinit=}" | tr , ' ');;
+        pyroot=*) rootdev=${a#pyroot=};;
+    esac
 done
 has() { for o in $opts; do [ "$o" = "$1" ] && return 0; done; return 1; }
 echo PYAARCH64-INIT-OK
 if has quick; then poweroff -f; fi
 if has root; then
     mkdir -p /newroot
-    mount -t ext4 /dev/vda /newroot && exec switch_root /newroot /sbin/init
+    mount -t ext4 $rootdev /newroot && exec switch_root /newroot /sbin/init
     echo "PYAARCH64-NO-ROOT"
     poweroff -f
 fi

@@ -16,6 +16,9 @@
 # /sbin/init is busybox init: /etc/init.d/rcS mounts proc, sysfs and devtmpfs and
 # prints PYAARCH64-ROOT-OK, then a shell runs on the console (`poweroff` unmounts
 # and powers off).  Needs mkfs.ext4 (e2fsprogs 1.43+).
+#
+# PYAARCH64_ROOTFS_EXTRA=DIR copies DIR's contents into the root as well (e.g. /boot and
+# /extlinux for a firmware's distro boot: scripts/mkbootdisk.sh).
 set -eu
 
 GUESTS=${PYAARCH64_GUESTS:-$HOME/.cache/pyaarch64/guests}
@@ -54,6 +57,9 @@ echo "pyaarch64 root file system shell; poweroff to power off"
 EOT
 chmod 755 "$R/etc/init.d/rcS"
 echo "written by mkrootfs" > "$R/data/hello.txt"
+if [ -n "${PYAARCH64_ROOTFS_EXTRA:-}" ]; then
+    cp -R "$PYAARCH64_ROOTFS_EXTRA"/. "$R"/
+fi
 rm -f "$OUT"
 # fixed UUID, hash seed and timestamps: the same busybox gives the same image
 E2FSPROGS_FAKE_TIME=1700000000 mkfs.ext4 -q -F -d "$R" -U 6a0b1c2d-3e4f-4a5b-8c6d-7e8f90a1b2c3 \

@@ -80,7 +80,8 @@ class SnapshotStore:
             os.unlink(p)
 
     def list(self):
-        """[(tag, size in bytes, mtime, virtual clock ns)] oldest first."""
+        """[(tag, size in bytes, mtime, virtual clock ns)] oldest first (the size
+        includes the snapshot's disk side maps)."""
         return self.scan()[0]
 
     def scan(self):
@@ -108,7 +109,13 @@ class SnapshotStore:
                 bad.append((name[:-5], str(e) if isinstance(e, ValueError) and str(e) else
                             "damaged header"))
                 continue
-            out.append((name[:-5], st.st_size, st.st_mtime, clock))
+            disks = 0
+            for d in self.disk_files(name[:-5]):
+                try:
+                    disks += os.path.getsize(d)
+                except OSError:
+                    pass
+            out.append((name[:-5], st.st_size + disks, st.st_mtime, clock))
         out.sort(key=lambda e: (e[2], e[0]))
         return out, bad
 

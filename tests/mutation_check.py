@@ -29,8 +29,33 @@ from test_exec_paths import SUITE  # noqa: E402
 
 ALL = ("fast", "general", "tlbflush", "step")
 
-# name -> (file, original text (must occur exactly once), mutated text, paths, what it breaks)
+# name -> (file, original text (must occur exactly once), mutated text, paths, what it
+# breaks[, the test files that must catch it: default SUITE])
+DEVICE_TESTS = ("test_virtio.py", "test_disk_snapshots.py")
 MUTATIONS = {
+    # devices (machine/): one path is enough, they are host code
+    "virtio-event": ("machine/virtio/transport.py",
+                     "        if empty or q.need_interrupt(old, self.page(), self.event_idx):\n",
+                     "        if q.need_interrupt(old, self.page(), self.event_idx):\n", ("fast",),
+                     "virtio: no interrupt when the queue runs empty (NOTIFY_ON_EMPTY)", DEVICE_TESTS),
+    "virtio-indirect": ("machine/virtio/queue.py",
+                        "                table, size, i, seen, indirect = addr, n // 16, 0, 0, True\n",
+                        "                table, size, i, seen, indirect = addr, n // 16, 1, 0, True\n",
+                        ("fast",), "virtio: an indirect table is read from its second entry",
+                        DEVICE_TESTS),
+    "blk-range": ("machine/virtio/blk.py",
+                  "        return nbytes % SECTOR == 0 and sector + nbytes // SECTOR <= self.drive.sectors\n",
+                  "        return nbytes % SECTOR == 0\n", ("fast",),
+                  "virtio-blk: requests past the end of the disk are not refused", DEVICE_TESTS),
+    "disk-cow": ("machine/blockdev.py", "                    s.preserve(c, old)\n", "                    pass\n",
+                 ("fast",), "a write after a snapshot does not preserve the old cluster", DEVICE_TESTS),
+    "disk-load": ("snapshot/state.py", "    _apply_ram(vm, snap)\n    _apply_disks(vm, snap)\n",
+                  "    _apply_ram(vm, snap)\n", ("fast",),
+                  "a checked (file) restore leaves the disk as it is", DEVICE_TESTS),
+    "disk-ident": ("machine/blockdev.py", "        if mine[\"sha256\"] != ident.get(\"sha256\"):\n",
+                   "        if False:\n", ("fast",), "a changed image is not refused", DEVICE_TESTS),
+    "rng-pos": ("machine/virtio/rng.py", "        self.pos += n\n", "", ("fast",),
+                "virtio-rng: the stream never moves on", DEVICE_TESTS),
     # the hot loop's arms: the one definition every path executes
     "addsr": ("cpu/hotloop.py", "                r = a - b if sub else a + b\n                if w:\n"
               "                    r &= M32\n            st[rd] = r\n        elif op == OP_MOVI:",

@@ -9,6 +9,8 @@ command -v aarch64-linux-gnu-gcc >/dev/null || need+=(gcc-aarch64-linux-gnu binu
 command -v qemu-system-aarch64 >/dev/null || need+=(qemu-system-arm)
 command -v dtc >/dev/null || need+=(device-tree-compiler)
 command -v gdb-multiarch >/dev/null || need+=(gdb-multiarch)
+command -v mkfs.ext4 >/dev/null && command -v debugfs >/dev/null || need+=(e2fsprogs)
+[ -e /usr/lib/u-boot/qemu_arm64/u-boot.bin ] || need+=(u-boot-qemu)
 # In CI (CI set, as CI services do) or with PYAARCH64_REQUIRE_TOOLS=1 a missing tool is a
 # failure, not a skip (tests/tools.py does the same for each test).
 ci="${CI:-}"

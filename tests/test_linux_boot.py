@@ -36,11 +36,32 @@ def linux_enabled(config):
     return config.getoption("--linux") or os.environ.get("PYAARCH64_LINUX") == "1"
 
 
-def mkinitramfs(out):
-    r = subprocess.run([os.path.join(ROOT, "scripts", "mkinitramfs.sh"), BUSYBOX, str(out)],
-                       capture_output=True, text=True, timeout=120)
+MODULES = os.path.join(GUESTS, "modules")
+
+
+def mkinitramfs(out, modules=False):
+    """Build the initramfs at `out`; modules=True: with the kernel's modules for the
+    board's virtio, gpio-keys and ext4 drivers (loaded by /init first)."""
+    extra = []
+    if modules:
+        assert os.path.exists(os.path.join(MODULES, "modules.load")), \
+            f"no kernel modules in {MODULES}: run scripts/fetch-guests.sh"
+        extra = [MODULES]
+    r = subprocess.run(["sh", os.path.join(ROOT, "scripts", "mkinitramfs.sh"), BUSYBOX, str(out),
+                        *extra], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     return out
+
+
+def guest_files(request, tmp_path_factory, modules=False):
+    """(kernel Image, initramfs path) for a module-scoped fixture; skips unless the
+    Linux boots were asked for and the guests are there."""
+    if not linux_enabled(request.config):
+        pytest.skip("Linux boots run with --linux or PYAARCH64_LINUX=1")
+    if not (os.path.exists(IMAGE) and os.path.exists(BUSYBOX)):
+        pytest.skip(f"no kernel/busybox in {GUESTS}: run scripts/fetch-guests.sh")
+    d = tmp_path_factory.mktemp("guests")
+    return IMAGE, str(mkinitramfs(d / "initramfs.cpio.gz", modules))
 
 
 def newc_entries(data):
@@ -77,12 +98,7 @@ def test_initramfs_is_reproducible_and_complete(tmp_path):
 
 @pytest.fixture(scope="module")
 def linux_guests(request, tmp_path_factory):
-    if not linux_enabled(request.config):
-        pytest.skip("Linux boots run with --linux or PYAARCH64_LINUX=1")
-    if not (os.path.exists(IMAGE) and os.path.exists(BUSYBOX)):
-        pytest.skip(f"no kernel/busybox in {GUESTS}: run scripts/fetch-guests.sh")
-    rd = mkinitramfs(tmp_path_factory.mktemp("linux") / "initramfs.cpio.gz")
-    return IMAGE, str(rd)
+    return guest_files(request, tmp_path_factory)
 
 
 def boot_command(emulator, image, initrd):

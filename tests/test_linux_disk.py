@@ -16,12 +16,11 @@ import sys
 import pytest
 
 from shellconsole import Console
-from test_linux_boot import IMAGE, BUSYBOX, GUESTS, ROOT, linux_enabled
+from test_linux_boot import BUSYBOX, ROOT, guest_files
 from tools import need
 
 pytestmark = pytest.mark.slow
 
-MODULES = os.path.join(GUESTS, "modules")
 APPEND = "console=ttyAMA0 cryptomgr.notests pyinit=root"
 BANNER = rb"poweroff to power off\r?\n"
 TIMEOUT = int(os.environ.get("PYAARCH64_LINUX_TIMEOUT", "600"))
@@ -29,18 +28,7 @@ TIMEOUT = int(os.environ.get("PYAARCH64_LINUX_TIMEOUT", "600"))
 
 @pytest.fixture(scope="module")
 def guests(request, tmp_path_factory):
-    if not linux_enabled(request.config):
-        pytest.skip("Linux boots run with --linux or PYAARCH64_LINUX=1")
-    if not (os.path.exists(IMAGE) and os.path.exists(BUSYBOX)):
-        pytest.skip(f"no kernel/busybox in {GUESTS}: run scripts/fetch-guests.sh")
-    assert os.path.exists(os.path.join(MODULES, "modules.load")), \
-        f"no kernel modules in {MODULES}: run scripts/fetch-guests.sh"
-    d = tmp_path_factory.mktemp("disk")
-    initrd = str(d / "initramfs-mods.cpio.gz")
-    r = subprocess.run(["sh", os.path.join(ROOT, "scripts", "mkinitramfs.sh"), BUSYBOX, initrd,
-                        MODULES], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
-    return IMAGE, initrd
+    return guest_files(request, tmp_path_factory, modules=True)
 
 
 def rootfs(tmp_path):
@@ -115,6 +103,7 @@ def test_root_on_disk_savevm_more_writes_loadvm(guests, tmp_path):
         c.close()
     assert debugfs_cat(img, "/data/f") == "one\n"
     assert debugfs_cat(img, "/data/g") == ""
+    need("e2fsck")
     r = subprocess.run(["e2fsck", "-fn", img], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
 

@@ -7,18 +7,16 @@ entropy), as under QEMU 7.2.
 Runs with --linux / PYAARCH64_LINUX=1 (guests from scripts/fetch-guests.sh).
 """
 import os
-import subprocess
 import sys
 
 import pytest
 
 from shellconsole import Console
-from test_linux_boot import IMAGE, BUSYBOX, GUESTS, ROOT, linux_enabled
+from test_linux_boot import guest_files
 from tools import have
 
 pytestmark = pytest.mark.slow
 
-MODULES = os.path.join(GUESTS, "modules")
 APPEND = "console=ttyAMA0 cryptomgr.notests pyinit=shell"
 BANNER = rb"poweroff to power off\r?\n"
 TIMEOUT = int(os.environ.get("PYAARCH64_LINUX_TIMEOUT", "600"))
@@ -28,16 +26,7 @@ READ_RNG = "dd if=/dev/hwrng bs=32 count=1 2>/dev/null | md5sum"
 
 @pytest.fixture(scope="module")
 def guests(request, tmp_path_factory):
-    if not linux_enabled(request.config):
-        pytest.skip("Linux boots run with --linux or PYAARCH64_LINUX=1")
-    if not (os.path.exists(IMAGE) and os.path.exists(BUSYBOX)):
-        pytest.skip(f"no kernel/busybox in {GUESTS}: run scripts/fetch-guests.sh")
-    d = tmp_path_factory.mktemp("virtio")
-    initrd = str(d / "initramfs-mods.cpio.gz")
-    r = subprocess.run(["sh", os.path.join(ROOT, "scripts", "mkinitramfs.sh"), BUSYBOX, initrd,
-                        MODULES], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
-    return IMAGE, initrd
+    return guest_files(request, tmp_path_factory, modules=True)
 
 
 def args(image, initrd, *extra):
@@ -46,11 +35,13 @@ def args(image, initrd, *extra):
 
 
 def session(argv, cmds):
+    """Boot to the shell, run `cmds` (a list of commands: their outputs; or a callable
+    of the Console: what it returns), power off."""
     c = Console(argv)
     try:
         c.expect(BANNER, TIMEOUT)
         c.shell_ready(TIMEOUT)
-        out = [c.command(cmd, TIMEOUT) for cmd in cmds]
+        out = cmds(c) if callable(cmds) else [c.command(cmd, TIMEOUT) for cmd in cmds]
         c.send("poweroff\n")
         c.expect(rb"reboot: Power down", TIMEOUT)
         assert c.wait(60) == 0
@@ -77,3 +68,59 @@ def test_virtio_rng_is_the_hwrng(guests):
         q = session(["qemu-system-aarch64", *args(*guests, "-device", "virtio-rng-device")],
                     [RNG_INFO])
         assert q[0] == one[0]
+
+
+def console_session(argv, sockdir):
+    """virtconsole (hvc0) and a named virtserialport on unix sockets: what the guest
+    sees and what crosses each port in both directions."""
+    import socket
+
+    def body(c):
+        out = {}
+        socks = []
+        for name in ("c0", "c1"):
+            s = socket.socket(socket.AF_UNIX)
+            s.connect(os.path.join(sockdir, name))
+            s.settimeout(TIMEOUT)
+            socks.append(s)
+        for cmd in ("ls /dev/hvc0 /dev/vport*", "cat /sys/class/virtio-ports/*/name",
+                    "cat /sys/bus/virtio/devices/virtio0/features",
+                    "echo to-hvc > /dev/hvc0; echo to-port > /dev/vport0p1"):
+            out[cmd] = c.command(cmd, TIMEOUT)
+        out["hvc0 ->"] = recv_line(socks[0])
+        out["vport0p1 ->"] = recv_line(socks[1])
+        socks[1].sendall(b"from-host\n")
+        out["-> vport0p1"] = c.command("head -c 10 /dev/vport0p1", TIMEOUT)
+        socks[0].sendall(b"hvcin\n")
+        out["-> hvc0"] = c.command("head -c 6 /dev/hvc0", TIMEOUT)
+        return out
+    return session(argv, body)
+
+
+def recv_line(s):
+    got = b""
+    while not got.endswith(b"\n"):
+        data = s.recv(100)
+        if not data:
+            break
+        got += data
+    return got
+
+
+def console_args(guests, sockdir):
+    return args(*guests, "-chardev", f"socket,id=c0,path={sockdir}/c0,server=on,wait=off",
+                "-chardev", f"socket,id=c1,path={sockdir}/c1,server=on,wait=off",
+                "-device", "virtio-serial-device", "-device", "virtconsole,chardev=c0",
+                "-device", "virtserialport,chardev=c1,name=org.test.port")
+
+
+def test_virtio_console_ports_like_qemu(guests, tmp_path):
+    got = console_session(ours(*console_args(guests, tmp_path)), tmp_path)
+    assert got["ls /dev/hvc0 /dev/vport*"] == "/dev/hvc0      /dev/vport0p0  /dev/vport0p1\n"
+    assert got["cat /sys/class/virtio-ports/*/name"] == "org.test.port\n"
+    assert got["hvc0 ->"] == b"to-hvc\r\n" and got["vport0p1 ->"] == b"to-port\n"
+    assert got["-> vport0p1"] == "from-host\n" and got["-> hvc0"] == "hvcin\n"
+    if have("qemu-system-aarch64"):
+        q = tmp_path / "q"
+        q.mkdir()
+        assert console_session(["qemu-system-aarch64", *console_args(guests, q)], q) == got

@@ -696,7 +696,7 @@ def test_wait_on_waits_for_the_client(emu, tmp_path):
     (["-chardev", "socket,id=a,path=x,server=on", "-chardev", "stdio,id=a"], "-chardev stdio,id=a: duplicate "
      "chardev id 'a'"),
     (["-chardev", "socket,id=a,path=x,server=on"], "-chardev socket,id=a,path=x,server=on: chardev 'a' is not "
-     "used by any -mon (chardevs serve monitors only)"),
+     "used by any -mon or virtio-serial port"),
     (["-mon", "chardev=nope"], "-mon chardev=nope: chardev 'nope' not found"),
     (["-mon", "mode=control"], "-mon mode=control: no chardev (give chardev=ID)"),
     (["-mon", "chardev=a,mode=json"], "-mon chardev=a,mode=json: mode must be control (QMP) or readline (HMP)"),

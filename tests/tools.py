@@ -15,6 +15,7 @@ import shutil
 
 import pytest
 
+UBOOT = "/usr/lib/u-boot/qemu_arm64/u-boot.bin"      # Debian's u-boot-qemu
 INSTALL = {
     "aarch64-linux-gnu-gcc": "apt-get install gcc-aarch64-linux-gnu",
     "aarch64-linux-gnu-as": "apt-get install binutils-aarch64-linux-gnu",
@@ -22,9 +23,14 @@ INSTALL = {
     "qemu-system-aarch64": "apt-get install qemu-system-arm",
     "dtc": "apt-get install device-tree-compiler",
     "gdb-multiarch": "apt-get install gdb-multiarch",
+    "mkfs.ext4": "apt-get install e2fsprogs",
+    "debugfs": "apt-get install e2fsprogs",
+    "e2fsck": "apt-get install e2fsprogs",
+    UBOOT: "apt-get install u-boot-qemu",
     "unicorn": "pip install -e '.[test]'",
 }
 PYTHON_MODULES = {"unicorn"}
+FILES = {UBOOT}                   # tools that are a file, not a command
 
 
 def required():
@@ -34,6 +40,8 @@ def required():
 
 
 def installed(tool):
+    if tool in FILES:
+        return os.path.exists(tool)
     if tool in PYTHON_MODULES:
         return importlib.util.find_spec(tool) is not None
     return shutil.which(tool) is not None

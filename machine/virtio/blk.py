@@ -86,14 +86,7 @@ class VirtioBlk:
 
     # --- requests ------------------------------------------------------------------------
     def notify(self, n, t):
-        done = []
-        while True:
-            chain = t.pop(n)
-            if chain is None:
-                break
-            done.append((chain, self._request(chain, t.queues[n])))
-        if done:
-            t.complete(n, done)
+        t.serve(n, self._request)
 
     def _request(self, chain, q):
         if chain.out_len() < 16 or chain.in_len() < 1:

@@ -14,8 +14,8 @@ used_event; otherwise the available ring's NO_INTERRUPT flag).  Guest memory is 
 and written through the board (vm.read_memory / write_memory: a DMA write marks the
 pages written, so decoded code and snapshot dirty tracking see it).
 
-A malformed chain (a loop, an index past the table, a buffer outside RAM) is the
-driver's error: VirtqError, which the transport turns into the device's NEEDS_RESET
+A malformed chain (a loop, an index past the table, a buffer outside RAM, more
+descriptors than the queue has entries, which the spec forbids) is the driver's error: VirtqError, which the transport turns into the device's NEEDS_RESET
 state as QEMU's virtio_error does, with a guest-error log line; the host never fails.
 """
 import struct
@@ -121,6 +121,7 @@ class VirtQueue:
             raise VirtqError(f"Guest says index {head} is available (queue size {self.num})")
         chain = Chain(head)
         size, i, seen, indirect = self.num, head, 0, False
+        total = 0
         while True:
             addr, n, flags, nxt = _DESC.unpack(self._read(table + 16 * i, 16))
             if flags & DESC_F_INDIRECT:
@@ -139,8 +140,11 @@ class VirtQueue:
             else:
                 chain.readable.append((addr, n))
             seen += 1
+            total += 1
             if seen > size:
                 raise VirtqError("Looped descriptor")
+            if total > self.num:        # (the spec's limit; bounds an indirect table's walk)
+                raise VirtqError(f"Descriptor chain longer than the queue ({self.num})")
             if not flags & DESC_F_NEXT:
                 return chain
             i = nxt

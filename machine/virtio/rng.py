@@ -15,6 +15,8 @@ from pyaarch64.snapshot.schema import Field
 
 QUEUE_SIZE = 8
 BLOCK = 32
+MAX_REQUEST = 64 * 1024     # bytes one request gets at most (a guest's 512 MB buffer must
+                            # not stall the host; the driver asks again for more)
 
 
 class VirtioRng:
@@ -51,15 +53,9 @@ class VirtioRng:
         return bytes(out[at:at + n])
 
     def notify(self, n, t):
-        done = []
-        q = t.queues[n]
-        while True:
-            chain = t.pop(n)
-            if chain is None:
-                break
-            size = chain.in_len()
-            data = os.urandom(size) if self.host else self.stream(size)
-            q.scatter(chain.writable, data)
-            done.append((chain, size))
-        if done:
-            t.complete(n, done)
+        t.serve(n, self._request)
+
+    def _request(self, chain, q):
+        size = min(chain.in_len(), MAX_REQUEST)
+        q.scatter(chain.writable, os.urandom(size) if self.host else self.stream(size))
+        return size

@@ -75,8 +75,13 @@ class VirtioMMIO:
 
     def identity(self):
         """Platform identity entries: which device is plugged here."""
-        return {} if self.backend is None else {
-            f"device.virtio-mmio.{self.index}": self.backend.qtree_name}
+        if self.backend is None:
+            return {}
+        out = {f"device.virtio-mmio.{self.index}": self.backend.qtree_name}
+        more = getattr(self.backend, "identity", None)
+        if callable(more):
+            out.update({f"device.virtio-mmio.{self.index}.{k}": v for k, v in more().items()})
+        return out
 
     _QFIELDS = ("num", "align", "pfn", "last_avail", "used_idx")
 
@@ -270,6 +275,20 @@ class VirtioMMIO:
 
     def pop(self, n):
         return self.queues[n].pop(self.page(), self.event_idx)
+
+    def serve(self, n, fn, more=None):
+        """Serve every chain the driver has made available on queue n (while more()
+        says so): fn(chain, queue) handles one and returns the bytes it wrote; then
+        they all go on the used ring."""
+        q = self.queues[n]
+        done = []
+        while more is None or more():
+            chain = self.pop(n)
+            if chain is None:
+                break
+            done.append((chain, fn(chain, q)))
+        if done:
+            self.complete(n, done)
 
     def complete(self, n, chains):
         """Put [(chain, written)] on queue n's used ring and interrupt as the driver asks."""
