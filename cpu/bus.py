@@ -12,7 +12,9 @@ dirty     RAM page -> 1 when written since the last snapshot epoch (uint8; see
           or DC ZVA, which mark it, and an epoch starts with the write TLB empty)
 hooks     the code-hook table (cpu/hooks.py): [n, 0, begin, end, ...]
 prot      RAM page -> what the harness forbids there (cpu/hooks.py PROT_NO_*; 0: nothing):
-          such a page never enters the soft TLB, its accesses come to the slow path
+          such a page never enters the soft TLB, its accesses come to the slow path;
+          PROT_ROM: a ROM device's page (Cpu.set_rom): read and executed as RAM, never in
+          the write TLB, its writes go to the board's MMIO callback
 
 (The MMIO and hook callbacks are called through their addresses in ctl:
 cpu/mmio.py.)  A namedtuple: numba passes it as a tuple of its fields, so reading `bus.mem` in

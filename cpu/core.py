@@ -425,6 +425,42 @@ class Cpu:
         self.dirty[:] = 0
         self.tlb[2 * TLB_ENTRIES * T_WRITE:2 * TLB_ENTRIES * (T_WRITE + 1):2] = INVALID
 
+    def set_regions(self, extra):
+        """Replace the RAM regions besides the board's RAM ((guest base, size, offset
+        in the array), as attach_ram's `extra`) without reallocating anything: a ROM
+        device switching between RAM-backed reads and MMIO.  The soft TLB is emptied
+        and a running loop stops after this instruction (C_STOP 2: it re-plans), so
+        no page of the old mapping is used again."""
+        assert len(extra) <= O.XRAM_MAX
+        self.ctl[O.C_XRAM_N] = len(extra)
+        for k, (b, n, off) in enumerate(extra):
+            self.ctl[O.C_XRAM + 3 * k:O.C_XRAM + 3 * k + 3] = (b, n, off)
+        self.tlb[0::2] = INVALID
+        if not int(self.ctl[O.C_STOP]):
+            self.ctl[O.C_STOP] = 2
+
+    def set_rom(self, off, n, rom=True):
+        """Make the pages [off, off+n) of the RAM array a ROM device's (hooks.PROT_ROM:
+        reads and fetches as RAM, writes to the MMIO callback), or plain RAM again."""
+        from pyaarch64.cpu.hooks import PROT_ROM
+        pages = self.prot[off >> 12:(off + n + 4095) >> 12]
+        pages[:] = (pages | PROT_ROM) if rom else (pages & ~PROT_ROM)
+        flags = int(self.ctl[O.C_HOOK_FLAGS]) & ~O.HF_PROT
+        self.ctl[O.C_HOOK_FLAGS] = flags | (O.HF_PROT if self.prot.any() else 0)
+        self.tlb[0::2] = INVALID
+
+    def forget_code(self, off, n):
+        """A device changed [off, off+n) of the RAM array behind the CPU (a flash
+        program or erase): decoded code there is forgotten.  Unlike mark_written
+        the pages do not count as written RAM (they are not the snapshot's RAM)."""
+        if n <= 0:
+            return
+        slots = self.pslot[off >> 12:((off + n - 1) >> 12) + 1]
+        used = slots[slots >= 0]
+        if len(used):
+            self.slotpage[used] = -1
+            slots[slots >= 0] = -1
+
     def mark_written(self, off, n):
         """The host wrote RAM [off, off+n) (loaders, DMA, the API): the pages count as
         written in this epoch, and decoded code in them is forgotten."""
@@ -476,7 +512,9 @@ class Cpu:
     def protect(self, off, n, forbid):
         """Forbid accesses (hooks.PROT_NO_* bits) to the RAM pages [off, off+n) of the
         RAM array (0: allow everything again); the soft TLB is emptied."""
-        self.prot[off >> 12:(off + n + 4095) >> 12] = forbid
+        from pyaarch64.cpu.hooks import PROT_ROM
+        pages = self.prot[off >> 12:(off + n + 4095) >> 12]
+        pages[:] = (pages & PROT_ROM) | forbid
         flags = int(self.ctl[O.C_HOOK_FLAGS]) & ~O.HF_PROT
         self.ctl[O.C_HOOK_FLAGS] = flags | (O.HF_PROT if self.prot.any() else 0)
         self.tlb[0::2] = INVALID

@@ -44,6 +44,11 @@ HK_INVALID = 32                   # hcb(pc, 4, HK_INVALID, 0): a fetch from no R
 HK_PROT = 64                      # hcb(va, size, HK_PROT, 0 read / 1 write / 2 fetch): an
                                   # access Machine.mem_protect forbids (bus.prot)
 PROT_NO_R, PROT_NO_W, PROT_NO_X = 1, 2, 4     # bus.prot[page] bits
+PROT_HOST = 7                     # the harness's bits (Machine.mem_protect)
+# a ROM device's page (the board's CFI flash in read-array mode, Cpu.set_rom): reads and
+# instruction fetches are RAM, every write goes to the board's MMIO callback (the
+# device's command state machine) and never to the array
+PROT_ROM = 8
 
 HA_GO = 0
 HA_STOP = 1

@@ -21,7 +21,7 @@ from pyaarch64.cpu.ops import (C_RAM_BASE, C_RAM_SIZE, C_MMIO_ERR, C_CB_ERR, C_S
 from pyaarch64.cpu.debug import wp_check, FSC_DEBUG
 from pyaarch64.cpu.mmio import call_c
 from pyaarch64.cpu.hooks import (mem_hooked, call_host, HK_READ, HK_WRITE, HK_PROT, PROT_NO_R,
-                                 PROT_NO_W)
+                                 PROT_NO_W, PROT_HOST, PROT_ROM)
 from pyaarch64.cpu.sysregs import (R_VAL, S_SCTLR_EL1, S_TCR_EL1, S_TTBR0_EL1, S_TTBR1_EL1,
                                    S_ID_AA64MMFR0_EL1)
 
@@ -465,12 +465,15 @@ def access1_pa(ctl, bus, va, pa, size, is_write, value, fill):
     """access1 after the translation: RAM (entering the page in the soft TLB when
     `fill`) or MMIO."""
     off = ram_offset(ctl, pa)
+    if (off >= 0 and is_write and (ctl[C_HOOK_FLAGS] & HF_PROT) != U0
+            and (bus.prot[off >> 12] & PROT_ROM) != 0):
+        off = np.int64(-1)      # a ROM device's page: the write goes to the device (MMIO)
     if off >= 0:
         page = off >> 12
         vpage = va >> U12
         idx = np.int64(vpage & np.uint64(TLB_ENTRIES - 1))
         addend = np.uint64(off & ~0xFFF) - (vpage << U12)
-        if (ctl[C_HOOK_FLAGS] & HF_PROT) != U0 and bus.prot[page] != 0:
+        if (ctl[C_HOOK_FLAGS] & HF_PROT) != U0 and (bus.prot[page] & PROT_HOST) != 0:
             # a page the harness protects (Machine.mem_protect): never in the soft TLB;
             # a forbidden access asks the host, which retries or stops the run
             fill = False

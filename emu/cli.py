@@ -28,13 +28,12 @@ OPTIONS = {
     "-echr": True, "-pidfile": True, "-snapshot": False,
     "-qmp": True, "-chardev": True, "-mon": True, "-name": True, "-no-shutdown": False,
     "-s": False, "-gdb": True,                                      # gdb stub
-    "-drive": True, "-device": True, "-object": True,               # virtio devices
+    "-bios": True,                                                  # firmware in flash
+    "-drive": True, "-device": True, "-object": True,               # virtio devices, pflash
 }
 # QEMU options we recognise but do not implement yet: a clear error, not "invalid option"
-LATER = {
-    "-bios": "firmware loading is not implemented yet",
-}
-LATER_ARG = {"-bios"}
+LATER = {}
+LATER_ARG = set()
 
 USAGE = f"""\
 usage: {PROG} run [options] [kernel]
@@ -58,6 +57,13 @@ Standard options:
 -initrd file    initial ram disk for a Linux kernel (at RAM + 128 MiB)
 -append cmdline kernel command line (/chosen bootargs; semihosting GET_CMDLINE)
 -dtb file       use this device tree blob instead of the generated one
+-bios file      firmware (e.g. U-Boot's qemu_arm64 u-boot.bin) at the start of flash
+                bank 0, up to 64 MiB; the CPU starts there, the device tree is at the
+                start of RAM and -kernel/-initrd/-append go to the firmware by fw_cfg
+-drive if=pflash,file=F[,format=raw][,unit=0|1][,readonly=on|off]
+                a 64 MiB raw file as CFI flash bank 0 (firmware: booted as -bios) or
+                1 (e.g. U-Boot's environment); what the guest programs is written
+                back to the file unless readonly=on
 -nographic      no display: serial port and monitor on stdio, with Ctrl-A escapes
                 (Ctrl-A h help, Ctrl-A c monitor, Ctrl-A x quit)
 -monitor dev    stdio | none | unix:PATH,server=on[,wait=off] (the HMP monitor)
@@ -77,7 +83,7 @@ Standard options:
 -loadvm tag     start from the snapshot `tag` (saved with the monitor's savevm)
 --snapshot-store dir
                 where savevm/loadvm keep snapshots (default: KERNEL.snapshots/
-                next to the kernel file)
+                next to the kernel file; without -kernel, next to the -bios file)
 -serial dev     stdio | mon:stdio | null | none | file:PATH
 -semihosting    enable semihosting (same as -semihosting-config enable=on)
 -semihosting-config enable=on|off[,target=native|auto][,arg=STR...]
@@ -98,7 +104,8 @@ Standard options:
 -nodefaults     no default serial port or monitor (only what -serial/-monitor give)
 -echr chr       the -nographic escape character (default 0x01, Ctrl-A)
 -pidfile file   write the process id to file
--snapshot       (no disks to protect yet: accepted, changes nothing)
+-snapshot       drives' writes (virtio disks, pflash files) go to a throw-away overlay:
+                their files stay untouched
 --max-insns N   stop with an error if the guest has not finished after N instructions
 """
 
@@ -191,6 +198,49 @@ def parse_kv(s):
     return out
 
 
+PFLASH_UNITS = 2
+PFLASH_KEYS = ("if", "file", "format", "unit", "readonly", "index", "bus", "snapshot")
+
+
+def parse_pflash_drive(opts, val):
+    """-drive if=pflash,file=F[,format=raw][,unit=N][,readonly=on|off][,snapshot=on]:
+    opts["pflash"] unit -> (file, readonly, snapshot).  A unit not given takes the next
+    free one (as QEMU)."""
+    kv = parse_kv(val)
+    for k in kv:
+        if k not in PFLASH_KEYS:
+            raise UsageError(f"-drive {val}: unknown or unsupported property '{k}' "
+                             f"(if, file, format, unit, readonly, snapshot)")
+    get = {k: v[-1] for k, v in kv.items()}
+    if get.get("format", "raw") != "raw":
+        raise UsageError(f"-drive {val}: format={get['format']} is not supported (raw only)")
+    if not get.get("file"):
+        raise UsageError(f'-drive {val}: A block device must be specified for "file"')
+    ro = get.get("readonly", "off")
+    if ro not in ("on", "off", "true", "false", "yes", "no"):
+        raise UsageError(f"-drive {val}: Parameter 'read-only' expects 'on' or 'off'")
+    snap = get.get("snapshot", "off")
+    if snap not in ("on", "off", "true", "false", "yes", "no"):
+        raise UsageError(f"-drive {val}: Parameter 'snapshot' expects 'on' or 'off'")
+    if get.get("bus", "0") != "0":
+        raise UsageError(f"-drive {val}: machine type does not support if=pflash,"
+                         f"bus={get['bus']}")
+    unit = get.get("unit", get.get("index"))
+    if unit is None:
+        free = [u for u in range(PFLASH_UNITS) if u not in opts["pflash"]]
+        unit = free[0] if free else PFLASH_UNITS
+    elif not unit.isdigit():
+        raise UsageError(f"-drive {val}: unit={unit} is not a number")
+    unit = int(unit)
+    if unit >= PFLASH_UNITS:
+        raise UsageError(f"-drive {val}: machine type does not support if=pflash,bus=0,"
+                         f"unit={unit}")
+    if unit in opts["pflash"]:
+        raise UsageError(f"-drive {val}: drive with bus=0, unit={unit} exists")
+    opts["pflash"][unit] = (get["file"], ro in ("on", "true", "yes"),
+                            snap in ("on", "true", "yes"))
+
+
 def parse_args(argv):
     opts = {"append": "", "serial": None, "semihosting": False, "sh_args": [], "d": set(),
             "D": None, "icount": 0, "max_insns": None, "machine": "virt", "cpu": None,
@@ -202,7 +252,7 @@ def parse_args(argv):
             "nodefaults": False, "echr": 1, "pidfile": None, "props_help": False,
             "qmp": [], "chardevs": {}, "mon": [], "name": None, "no_shutdown": False,
             "gdb": None, "drives": [], "devices": [], "snapshot": False, "device_help": False,
-            "objects": []}
+            "objects": [], "bios": None, "pflash": {}}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -276,6 +326,8 @@ def parse_args(argv):
             opts["kernel"] = val
         elif name == "-append":
             opts["append"] = val
+        elif name == "-bios":
+            opts["bios"] = val
         elif name == "-initrd":
             opts["initrd"] = val
         elif name == "-dtb":
@@ -372,6 +424,8 @@ def parse_args(argv):
             opts["pidfile"] = val
         elif name == "-snapshot":
             opts["snapshot"] = True         # every drive: writes to a throw-away overlay
+        elif name == "-drive" and parse_kv(val).get("if", [""])[-1] == "pflash":
+            parse_pflash_drive(opts, val)
         elif name == "-drive":
             try:
                 opts["drives"].append(parse_drive(val, len(opts["drives"])))
@@ -572,13 +626,22 @@ def run(opts):
             return die("-initrd only allowed with -kernel option")
         if opts["append"]:
             return die("-append only allowed with -kernel option")
+    if opts["bios"] is not None and 0 in opts["pflash"]:
+        return die("The contents of the first flash device may be specified with -bios or "
+                   "with -drive if=pflash... but you cannot use both options at once")
+    firmware = opts["bios"] is not None or 0 in opts["pflash"]
     if opts["dumpdtb"] is not None:
-        return dumpdtb(opts)
-    if opts["kernel"] is None:
-        return die("no kernel given (use -kernel FILE or give it as the last argument)")
+        return dumpdtb(opts, firmware)
+    if opts["kernel"] is None and not firmware:
+        return die("no kernel given (use -kernel FILE or give it as the last argument, or "
+                   "firmware with -bios FILE)")
     kpath = opts["kernel"]
-    if not os.path.exists(kpath):
+    if kpath is not None and not os.path.exists(kpath):
         return die(f"could not load kernel '{kpath}': No such file or directory")
+    if opts["bios"] is not None and not os.path.exists(opts["bios"]):
+        return die(f"could not find ROM image '{opts['bios']}': No such file or directory")
+    # the file snapshots and symbols are named after: the kernel, else the firmware
+    guest_file = kpath or opts["bios"] or (opts["pflash"][0][0] if firmware else None)
 
     from pyaarch64.emu.console import open_serial, ConsoleQuit, StdioChardev
     serial_spec = opts["serial"] or ("null" if opts["nodefaults"] else
@@ -606,10 +669,10 @@ def run(opts):
     tracer = None
     if opts["d"]:
         from pyaarch64.emu.trace import Tracer
-        tracer = Tracer(opts["d"], out=logf or sys.stderr, symbols=elf_symbols(kpath))
+        tracer = Tracer(opts["d"], out=logf or sys.stderr, symbols=elf_symbols(guest_file))
     # as QEMU: arg=... pieces, else the kernel name followed by -append's words
     cmdline = " ".join(opts["sh_args"]) if opts["sh_args"] else " ".join(
-        [kpath] + opts["append"].split())
+        [guest_file] + opts["append"].split())
     try:
         m = VirtMachine(machine=opts["machine"], cpu=opts["cpu"], ram_size=opts["ram"],
                         serial=serial.write, semihosting=opts["semihosting"],
@@ -617,9 +680,18 @@ def run(opts):
                         tracer=tracer, no_reboot=opts["no_reboot"],
                         icount_auto=opts["icount_auto"], sleep=opts["sleep"],
                         rtc_base=opts["rtc_base"], rtc_clock=opts["rtc_clock"])
+        for unit, (path, readonly, snap) in sorted(opts["pflash"].items()):
+            m.attach_pflash(unit, path, readonly, snapshot=snap or opts["snapshot"])
+        if opts["bios"] is not None:
+            m.load_bios(opts["bios"])
         plug_devices(m, opts["drives"], opts["devices"], opts["snapshot"],
                      warn=lambda w: sys.stderr.write(f"{PROG}: {w}"), objects=opts["objects"])
-        m.load_kernel(kpath, initrd=opts["initrd"], append=opts["append"], dtb=opts["dtb"])
+        if firmware:
+            m.fw_cfg.set_nographic(opts["nographic"])
+            m.boot_firmware(kpath, initrd=opts["initrd"], append=opts["append"],
+                            dtb=opts["dtb"])
+        else:
+            m.load_kernel(kpath, initrd=opts["initrd"], append=opts["append"], dtb=opts["dtb"])
     except KernelError as e:
         serial.close()
         return die(str(e))
@@ -629,7 +701,7 @@ def run(opts):
 
     from pyaarch64.snapshot.store import SnapshotStore, default_store_for
     from pyaarch64.emu.monitor import Monitor, MonitorQuit
-    store = SnapshotStore(opts["store"] or default_store_for(kpath))
+    store = SnapshotStore(opts["store"] or default_store_for(guest_file))
     for drive in m.drives.values():          # keep the store's snapshots of each disk exact
         drive.watch_files(store.disk_files())
     if opts["loadvm"] is not None:
@@ -780,17 +852,18 @@ def run(opts):
     return die(str(r), 1)
 
 
-def dumpdtb(opts):
+def dumpdtb(opts, firmware=False):
     """-machine dumpdtb=FILE: the device tree this command line would give the guest
     (kernel, initrd and -dtb are read for their placement), written to FILE; exit 0."""
     from pyaarch64.machine.types import resolve
     from pyaarch64.cpu.models import DEFAULT_MODEL
-    from pyaarch64.machine.loader import DtbOnly, KernelError, boot
+    from pyaarch64.machine.loader import DtbOnly, KernelError, boot, firmware_boot
     mtype = resolve(opts["machine"])
     target = DtbOnly(mtype, opts["cpu"] or mtype.default_cpu or DEFAULT_MODEL, opts["ram"])
     try:
-        info = boot(target, opts["kernel"], initrd=opts["initrd"], append=opts["append"],
-                    dtb=opts["dtb"])
+        info = (firmware_boot if firmware else boot)(
+            target, opts["kernel"], initrd=opts["initrd"], append=opts["append"],
+            dtb=opts["dtb"])
     except KernelError as e:
         return die(str(e))
     path = opts["dumpdtb"]

@@ -328,7 +328,8 @@ class Monitor:
             labels.update((r.region_name, r.label) for r in d.regions if r.label)
         for b, e, kind, name in self.vm.regions():
             label = labels.get(name, name)
-            lines.append(f"    {b:016x}-{e - 1:016x} (prio 0, {'ram' if kind == 'ram' else 'i/o'}): {label}")
+            lines.append(f"    {b:016x}-{e - 1:016x} (prio 0, "
+                         f"{kind if kind in ('ram', 'romd') else 'i/o'}): {label}")
         return "".join(l + "\r\n" for l in lines) + "\r\n"
 
     def block(self, args):

@@ -8,7 +8,6 @@ allocated in QEMU's order, so the numbers of the nodes we share match too.
 
 Nodes of QEMU's tree we leave out, because the board does not model the device
 (a node for an absent device would make Linux probe it and fail):
-  flash@0 (CFI flash), fw-cfg@9020000, virtio_mmio@a000000..a003e00,
   platform-bus@c000000, pcie@10000000, pmu (no PMU yet).  /chosen's rng-seed and kaslr-seed are written
   only if the machine type says so (default: none, so boots are deterministic and
   the kernel leaves KASLR and with it KPTI off).
@@ -90,17 +89,21 @@ class FdtContext:
     after it: the devices' writers run newest first) hands that part to after(fn),
     which runs once every device's writer has."""
 
-    def __init__(self, tree, root, mtype, phandles):
+    def __init__(self, tree, root, mtype, phandles, firmware=False):
         self.tree, self.root, self.mtype, self.phandles = tree, root, mtype, phandles
         self.stdout_path = None
         self._after = []
+        # a firmware boot (-bios): QEMU 7.2 turns ACPI on, which from virt-4.2 on
+        # (virt-4.1 has no GED) replaces the PL061 and its gpio-keys by an ACPI GED
+        # device (no node): a device QEMU leaves out then looks here
+        self.firmware = firmware
 
     def after(self, fn):
         self._after.append(fn)
 
 
 def build_virt_fdt(mtype, cpu_model, ram_base, ram_size, bootargs=None, initrd=None,
-                   ncpus=1, devices=None):
+                   ncpus=1, devices=None, firmware=False):
     """The virt tree for machine type `mtype` (a MachineType), CPU model name, RAM,
     kernel command line and initrd (start, size) or None.  devices: the board's
     registry (machine/devices.py), whose entries write their own nodes; None: the
@@ -133,7 +136,7 @@ def build_virt_fdt(mtype, cpu_model, ram_base, ram_size, bootargs=None, initrd=N
 
     # the devices' nodes, newest first (QEMU's libfdt puts a new node before its
     # siblings: the virt board's creation order gic, pl011, pl031 comes out reversed)
-    ctx = FdtContext(tree, root, mtype, phandles)
+    ctx = FdtContext(tree, root, mtype, phandles, firmware)
     for dev in reversed(devices):
         if dev.fdt is not None:
             dev.fdt(ctx)
@@ -182,10 +185,12 @@ def build_virt_fdt(mtype, cpu_model, ram_base, ram_size, bootargs=None, initrd=N
     return tree
 
 
-def virt_dtb(mtype, cpu_model, ram_base, ram_size, bootargs=None, initrd=None, devices=None):
-    """The virt DTB bytes, padded to QEMU's size."""
+def virt_dtb(mtype, cpu_model, ram_base, ram_size, bootargs=None, initrd=None, devices=None,
+             firmware=False):
+    """The virt DTB bytes, padded to QEMU's size (firmware: a -bios boot's tree)."""
     return build_virt_fdt(mtype, cpu_model, ram_base, ram_size, bootargs,
-                          initrd, devices=devices).to_blob(min_size=QEMU_FDT_SIZE)
+                          initrd, devices=devices, firmware=firmware).to_blob(
+                              min_size=QEMU_FDT_SIZE)
 
 
 class DtbFileError(ValueError):

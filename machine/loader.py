@@ -55,6 +55,7 @@ class BootInfo:
     dtb_start: int = None       # None: no DTB loaded
     dtb: bytes = None           # the blob as loaded (or as it would be for dumpdtb)
     image: dict = field(default_factory=dict)   # Image header fields
+    fw_cfg: tuple = None        # a firmware boot: (kernel, initrd, command line) for fw_cfg
 
 
 MAX_FILE = 2 << 30          # the largest kernel, initrd or device tree file read
@@ -283,6 +284,47 @@ def boot(target, kernel, initrd=None, append=None, dtb=None):
         info.pc = base
     else:
         info.regs = {"x0": at}
+    return info
+
+
+def firmware_boot(target, kernel=None, initrd=None, append=None, dtb=None):
+    """A firmware boot (-bios, or a -drive if=pflash for bank 0), as QEMU 7.2's
+    arm_setup_firmware_boot: the CPU starts at the start of flash (physical 0) with
+    every register at reset; the device tree goes to the start of RAM (its /chosen
+    has bootargs for -append, no initrd range); -kernel, -initrd and -append go to
+    fw_cfg for the firmware to load (the kernel decompressed when it is gzip'd).
+    Returns a BootInfo; info.fw_cfg = (kernel bytes or None, initrd bytes or None,
+    command line or None: nothing for fw_cfg without -kernel)."""
+    from pyaarch64.machine import dtb as D
+    base, top = target.ram_base, target.ram_base + target.ram_size
+    flash = target.type.memmap["flash"][0]
+    if kernel is None:
+        if initrd is not None:
+            raise KernelError("-initrd only allowed with -kernel option")
+        if append:
+            raise KernelError("-append only allowed with -kernel option")
+    kdata = rdata = None
+    if kernel is not None:
+        kdata = _read(kernel, "kernel")
+        if kdata[:2] == GZIP_MAGIC:
+            kdata = gunzip(kdata, kernel)
+    if initrd is not None:
+        rdata = _read(initrd, "initrd")
+    if dtb is not None:
+        try:
+            blob = D.patch_user_fdt(_read(dtb, "device tree"), target.type, base,
+                                    target.ram_size, append, None, name=dtb)
+        except D.DtbFileError as e:
+            raise KernelError(str(e)) from None
+    else:
+        blob = D.virt_dtb(target.type, target.cpu_model, base, target.ram_size, append, None,
+                          devices=getattr(target, "registry", None), firmware=True)
+    info = BootInfo("firmware", flash, flash, flash, flash)
+    info.dtb = blob
+    if base + len(blob) <= top:
+        target.write_memory(base, blob)
+        info.dtb_start = base
+    info.fw_cfg = (kdata, rdata, append if kernel is not None else None)
     return info
 
 

@@ -22,11 +22,13 @@ class MachineType:
     # (SPI numbers: INTID = 32 + n; timer PPIs: INTID = 16 + n)
     memmap: dict = field(default_factory=lambda: {
         "ram": (RAM_BASE, None),
+        "flash": (0x0000_0000, 0x0800_0000),     # two CFI banks of 64 MiB
         "gic_dist": (0x0800_0000, 0x1_0000),
         "gic_cpu": (0x0801_0000, 0x1_0000),
         "gic_v2m": (0x0802_0000, 0x1000),
         "uart": (0x0900_0000, 0x1000),
         "rtc": (0x0901_0000, 0x1000),
+        "fw_cfg": (0x0902_0000, 0x18),
         "gpio": (0x0903_0000, 0x1000),
         "virtio": (0x0a00_0000, 0x200),         # 32 transports, 0x200 apart
     })

@@ -1,6 +1,7 @@
 """QEMU's `virt` board: RAM at 0x4000_0000, PL011 at 0x0900_0000, PSCI over HVC,
 semihosting on HLT #0xF000 when enabled.  (GIC, timer, RTC, virtio and the
 device tree come with the system-level work.)"""
+import os
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -49,6 +50,34 @@ class StopReason:
         return self.message or self.kind
 
 
+def _flash_offset(ram_len):
+    """Where the flash banks start in the memory array: after `ram_len` bytes of RAM,
+    aligned to 8 pages (the dirty map's words: snapshot restores scan the RAM's)."""
+    return (ram_len + 0x7FFF) & ~0x7FFF
+
+
+def _copy_sparse(dst, src, chunk=1 << 18):
+    """dst[:] = src where src is not zero (dst is fresh zeros): untouched pages stay
+    untouched."""
+    for a in range(0, len(src), chunk):
+        part = src[a:a + chunk]
+        if part.any():
+            dst[a:a + chunk] = part
+
+
+def _replace_sparse(dst, src, chunk=1 << 16):
+    """dst[:] = src, copying only the chunks that differ from zero on either side (a
+    snapshot file's RAM is mostly untouched zero pages: they stay untouched here)."""
+    n = len(src) // chunk * chunk
+    d2, s2 = dst[:n].reshape(-1, chunk), src[:n].reshape(-1, chunk)
+    snz, dnz = s2.any(axis=1), d2.any(axis=1)
+    for i in np.flatnonzero(snz):
+        d2[i] = s2[i]
+    for i in np.flatnonzero(dnz & ~snz):
+        d2[i] = 0
+    dst[n:] = src[n:]
+
+
 class VirtMachine:
     ram_base = T.RAM_BASE
 
@@ -74,11 +103,18 @@ class VirtMachine:
         if ram_size <= 0 or ram_size % 4096:
             raise MachineError(f"RAM size {ram_size}: a positive multiple of 4 KiB")
         self.ram_size = ram_size
-        # the RAM array: the board's RAM, then the regions map_ram adds (extra_ram:
-        # (guest base, size, offset in the array))
-        self.ram = np.zeros(ram_size, dtype=np.uint8)
+        # the CPU's memory array `mem`: the board's RAM, the regions map_ram adds
+        # (extra_ram: (guest base, size, offset in the array)) -- together `ram`, a
+        # view, what snapshots hold -- then, 32 KiB aligned, the flash banks' bytes
+        # (flash_storage; not RAM: mapped as ROM devices, machine/pflash.py)
+        self.flash_base, flash_len = self.type.memmap["flash"]
+        self._flash_len = flash_len
+        self.mem = np.zeros(_flash_offset(ram_size) + flash_len, dtype=np.uint8)
+        self.ram = self.mem[:ram_size]
         self.extra_ram = []
-        self.cpu.attach_ram(self.ram, self.ram_base)
+        self.pflash = {}
+        self._romd = {}
+        self._mapped_units = []
         self.serial = serial
         # the devices, each declared once (machine/devices.py, virt_devices.py); the
         # registry keeps the MMIO dispatch table (base, length, handler) and the
@@ -90,6 +126,7 @@ class VirtMachine:
         self.timers = self.registry.timers
         self._timed = self.registry.timed
         attach_devices(self)
+        self.attach_ram()
         self.cpu.attach_mmio(self._mmio)
         self.hooks = Hooks(self)
         self.semihosting = Semihosting(self, semihosting_cmdline) if semihosting else None
@@ -146,8 +183,76 @@ class VirtMachine:
             return False
 
     def attach_ram(self):
-        """(Re)attach the RAM array to the CPU (after it was replaced)."""
-        self.cpu.attach_ram(self.ram, self.ram_base, self.ram_size, self.extra_ram)
+        """(Re)attach the memory array to the CPU.  A `ram` that was replaced (a
+        snapshot file's RAM adopted) is copied into the array first: the flash banks
+        live in the same array, after the RAM."""
+        n = len(self.ram)
+        if self.ram.__array_interface__["data"][0] != self.mem.__array_interface__["data"][0]:
+            view = self.mem[:n]
+            _replace_sparse(view, self.ram)
+            self.ram = view
+        self._mapped_units = self._rom_units()
+        self.cpu.attach_ram(self.mem, self.ram_base, self.ram_size, self._mapped())
+        for unit in self.pflash:
+            off = self._flash_off(unit)
+            self.cpu.set_rom(off, len(self.flash_storage(unit)))
+
+    # --- the flash banks (ROM devices: machine/pflash.py) ------------------------------
+    def _flash_off(self, unit):
+        from pyaarch64.machine.pflash import BANK_SIZE
+        return _flash_offset(len(self.ram)) + unit * BANK_SIZE
+
+    def flash_storage(self, unit):
+        """The bytes of flash bank `unit` (a view of the memory array)."""
+        from pyaarch64.machine.pflash import BANK_SIZE
+        off = self._flash_off(unit)
+        return self.mem[off:off + BANK_SIZE]
+
+    def _mapped(self):
+        """The CPU's RAM regions besides the board's RAM: map_ram's, then each flash
+        bank in read-array mode (its reads and fetches are RAM)."""
+        from pyaarch64.machine.pflash import BANK_SIZE
+        out = list(self.extra_ram)
+        for unit in self._rom_units():
+            out.append((self.flash_base + unit * BANK_SIZE, BANK_SIZE, self._flash_off(unit)))
+        return out
+
+    def _rom_units(self):
+        """The banks mapped as ROM devices: in read-array mode and holding something
+        (an image, a file, or what the guest programmed).  A blank bank (QEMU's
+        zeros) stays MMIO: its reads give the same zeros, but the CPU does not
+        execute it -- in QEMU a jump there runs UDF #0 in an endless loop of
+        exceptions (an exception vector at VBAR_EL1 = 0 with no firmware); here it
+        stops the run with the fault, as before the flash existed -- and RAM an
+        embedder maps over it (map_ram) takes its place."""
+        return [u for u in sorted(self.pflash) if self._romd.get(u, True) and self.pflash[u].used]
+
+    def flash_romd(self, unit, on):
+        """Bank `unit` enters (on) or leaves read-array mode: RAM-backed reads, or
+        every access to the device (QEMU's memory_region_rom_device_set_romd)."""
+        self._romd[unit] = on
+        self._remap_flash()
+
+    def _remap_flash(self):
+        units = self._rom_units()
+        if units != self._mapped_units:
+            self._mapped_units = units
+            self.cpu.set_regions(self._mapped())
+
+    def flash_changed(self, unit, off, n):
+        """Bank `unit`'s bytes [off, off+n) changed (program, erase, load): decoded
+        code there is forgotten (they do not count as written RAM)."""
+        self.cpu.forget_code(self._flash_off(unit) + off, n)
+        if unit in self.pflash:
+            self._remap_flash()            # (a blank bank that now holds something)
+
+    def mmio_error(self):
+        """A device refuses the access in progress (the CPU takes an external abort)."""
+        self.cpu.ctl[O.C_MMIO_ERR] = 1
+
+    def dma_write(self, addr, data):
+        """A device writes guest RAM (fw_cfg's DMA); MemoryAccessError if not RAM."""
+        self.write_memory(addr, data)
 
     def map_ram(self, base, size):
         """Add RAM at guest physical [base, base+size) (4 KiB aligned), where it collides
@@ -159,16 +264,23 @@ class VirtMachine:
         if size <= 0 or base % 4096 or size % 4096 or base < 0 or base + size > 1 << 48:
             raise MachineError(f"RAM region 0x{base:x}+0x{size:x}: base and size must be "
                                f"multiples of 4 KiB, size above 0, inside 48 bits")
-        if len(self.extra_ram) >= XRAM_MAX:
-            raise MachineError(f"at most {XRAM_MAX} RAM regions besides the board's")
+        most = XRAM_MAX - len(self.pflash)        # (the flash banks take the rest)
+        if len(self.extra_ram) >= most:
+            raise MachineError(f"at most {most} RAM regions besides the board's")
+        blank = {f"virt.flash{u}" for u, d in self.pflash.items() if not d.used}
         for b, e, kind, name in self.regions():
-            if base < e and b < base + size:
+            if base < e and b < base + size and name not in blank:   # (RAM over blank flash)
                 raise MachineError(f"RAM region 0x{base:x}-0x{base + size:x} collides with "
                                    f"{name} at 0x{b:x}-0x{e:x}")
         at = len(self.ram)
-        ram = np.zeros(at + size, dtype=np.uint8)
-        ram[:at] = self.ram
-        self.ram = ram
+        old = [self.flash_storage(u) for u in sorted(self.pflash)]
+        mem = np.zeros(_flash_offset(at + size) + self._flash_len, dtype=np.uint8)
+        mem[:at] = self.ram
+        self.mem, self.ram = mem, mem[:at + size]
+        for u, prev in zip(sorted(self.pflash), old):
+            dev = self.pflash[u]
+            dev.storage = self.flash_storage(u)
+            _copy_sparse(dev.storage, prev)
         self.extra_ram.append((base, size, at))
         self.ram_match = None
         self.attach_ram()
@@ -177,7 +289,16 @@ class VirtMachine:
     def read_memory(self, addr, n, virtual=False):
         if virtual:
             return b"".join(self.read_memory(pa, k) for pa, k in self._pages(addr, n))
-        off = self._ram_off(addr, n)
+        try:
+            off = self._ram_off(addr, n)
+        except MemoryAccessError:
+            from pyaarch64.machine.pflash import BANK_SIZE
+            unit, at = divmod(addr - self.flash_base, BANK_SIZE)
+            if unit not in self.pflash or not self.pflash[unit].used or at + n > BANK_SIZE:
+                raise
+            # the flash banks' bytes (what read-array mode reads), for the monitor,
+            # gdb and messages
+            return self.flash_storage(unit)[at:at + n].tobytes()
         return self.ram[off:off + n].tobytes()
 
     def write_memory(self, addr, data, virtual=False):
@@ -229,11 +350,14 @@ class VirtMachine:
         self.cpu.protect(off, size, forbid)
 
     def regions(self):
-        """[(begin, end, kind, name)]: RAM and every device, by physical address."""
+        """[(begin, end, kind, name)]: RAM and every device, by physical address
+        (kind 'ram', 'mmio', or 'romd' for a flash bank in read-array mode)."""
         out = [(self.ram_base, self.ram_base + self.ram_size, "ram", "ram")]
         out += [(b, b + n, "ram", f"ram@0x{b:x}") for b, n, _ in self.extra_ram]
+        roms = {id(self.pflash[u]) for u in self._rom_units()}
         for r in self.registry.regions():
-            out.append((r.base, r.end, "mmio", r.region_name))
+            out.append((r.base, r.end, "romd" if id(r.handler) in roms else "mmio",
+                        r.region_name))
         return sorted(out)
 
     # --- devices -----------------------------------------------------------------
@@ -291,14 +415,74 @@ class VirtMachine:
         raw binary), the initrd and the device tree, and point the CPU at the boot
         stub or entry (see machine/loader.py).  Raises loader.KernelError."""
         self._kernel = path
+        self._firmware = False
+        self._boot_args = (initrd, append, dtb)
+        self._boot()
+
+    # --- firmware in flash (machine/pflash.py) -------------------------------------
+    def load_bios(self, path):
+        """QEMU's -bios FILE: the image at the start of flash bank 0 (the rest of the
+        bank zeros; the guest may program it, a system reset copies the image back).
+        Raises loader.KernelError."""
+        from pyaarch64.machine.pflash import BANK_SIZE
+        if not os.path.exists(path):
+            raise loader.KernelError(f"could not find ROM image '{path}': No such file or "
+                                     f"directory")
+        data = loader._read(path, "ROM image")
+        if len(data) > BANK_SIZE:
+            raise loader.KernelError(f"could not load ROM image '{path}': {len(data)} bytes do "
+                                     f"not fit in the {BANK_SIZE >> 20} MiB flash bank")
+        self.pflash[0].load_image(data, readonly=False)
+        self.pflash[0].image_path = path
+
+    def attach_pflash(self, unit, path, readonly=False, snapshot=False):
+        """QEMU's -drive if=pflash,file=PATH,format=raw,unit=UNIT[,readonly=on]: the
+        file (exactly one bank, 64 MiB) is the bank's contents; a writable drive
+        keeps what the guest programs (snapshot=True, -snapshot: the file is left
+        untouched, what the guest programs lives as long as the machine).  Raises
+        loader.KernelError."""
+        from pyaarch64.machine.pflash import BANK_SIZE
+        if unit not in self.pflash:
+            raise loader.KernelError(f"machine type does not support if=pflash,bus=0,unit={unit}")
+        try:
+            size = os.path.getsize(path)
+            with open(path, "rb" if readonly else "r+b") as f:
+                data = f.read(BANK_SIZE + 1) if size == BANK_SIZE else b""
+        except OSError as e:
+            raise loader.KernelError(f"could not open '{path}': {e.strerror}") from None
+        if size != BANK_SIZE:
+            raise loader.KernelError(f"pflash{unit} '{path}': the flash bank needs {BANK_SIZE} "
+                                     f"bytes, the file has {size}")
+        if readonly:
+            self.pflash[unit].load_image(data, readonly=True)
+        else:
+            self.pflash[unit].attach_file(None if snapshot else path, data)
+        self.pflash[unit].image_path = path
+        self.pflash[unit].drive = f"pflash{unit}"
+
+    def boot_firmware(self, kernel=None, initrd=None, append=None, dtb=None):
+        """Boot the firmware in flash bank 0, as QEMU does with -bios or a pflash
+        drive for bank 0: the CPU starts at the flash's start, the device tree is at
+        the start of RAM, and -kernel/-initrd/-append are handed to the firmware
+        through fw_cfg.  Raises loader.KernelError."""
+        self._kernel = kernel
+        self._firmware = True
         self._boot_args = (initrd, append, dtb)
         self._boot()
 
     def _boot(self):
         self.state_gen += 1              # (a new guest: whatever ran before is gone)
         initrd, append, dtb = self._boot_args
-        self.boot_info = loader.boot(self, self._kernel, initrd=initrd, append=append, dtb=dtb)
-        self.entry, self.image_end = self.boot_info.pc, self.boot_info.image_high
+        if getattr(self, "_firmware", False):
+            self.boot_info = loader.firmware_boot(self, self._kernel, initrd=initrd,
+                                                  append=append, dtb=dtb)
+            k, rd, cmdline = self.boot_info.fw_cfg
+            if self._kernel is not None:
+                self.fw_cfg.set_kernel(k, rd, cmdline)
+            self.entry, self.image_end = self.boot_info.pc, self.ram_base
+        else:
+            self.boot_info = loader.boot(self, self._kernel, initrd=initrd, append=append, dtb=dtb)
+            self.entry, self.image_end = self.boot_info.pc, self.boot_info.image_high
         self._boot_cpu()
 
     def _boot_cpu(self):
@@ -313,12 +497,12 @@ class VirtMachine:
         """System reset: devices and CPU to reset state, kernel reloaded."""
         self.state_gen += 1
         self.ram[:] = 0
-        self.cpu.dirty[:] = 1
+        self.cpu.dirty[:(len(self.ram) + 4095) >> 12] = 1      # (the RAM's pages: not the flash)
         # as QEMU 7.2: the GIC resets; the PL011 and PL031 keep their registers (each
         # device's declaration says which it does)
         reset_devices(self)
-        if self._kernel:
-            self._boot()        # kernel, initrd, DTB and stub again, CPU reset
+        if self._kernel or getattr(self, "_firmware", False):
+            self._boot()        # kernel, initrd, DTB and stub again (or the firmware's DTB)
         else:
             self._boot_cpu()
 

@@ -4,6 +4,10 @@ VIRT_DEVICES is the board's plan, in QEMU's creation order (which is also the
 order of the snapshot sections); attach_devices(board) registers each on
 board.registry and wires its interrupt lines:
 
+    pflash0, pflash1
+             the CFI flash banks (machine/pflash.py) at memmap["flash"], 64 MiB each:
+             board.pflash[unit]; their bytes are board.flash_storage(unit), a ROM device
+             in read-array mode (board.flash_romd)
     gic      GICv2 (distributor at memmap["gic_dist"], CPU interface at
              memmap["gic_cpu"]); board.gic.set_irq(intid, level) drives PPIs 16..31
              of CPU 0 and SPIs 32+
@@ -13,10 +17,13 @@ board.registry and wires its interrupt lines:
     pl061    board.gpio at memmap["gpio"], SPI irqmap["gpio"]
     gpio-key board.power_button: the power button on the PL061's line 3
              (board.power_button.press(): QEMU's system_powerdown), release timer
+    virtio-mmio@...
+             the 32 virtio-mmio transports (machine/virtio/)
+    fw_cfg   board.fw_cfg at memmap["fw_cfg"] (machine/fwcfg.py), DMA into RAM
 
-The devices QEMU's virt gained in machine types we had before (gicv2m, pl061 and
-gpio-key: QEMU's virt-4.1 already has them) say since=2 with their identity entries:
-a snapshot of board version 1 loads them at their reset state.
+The devices QEMU's virt gained in machine types we had before (QEMU's virt-4.1 already
+has them all) say since=2 with their identity entries: a snapshot of board version 1
+loads them at their reset state.
 
 Addresses and IRQ numbers come from the machine type (machine/types.py).  Adding a
 device is one more Device here (or board.registry.add(...) on a running board).
@@ -176,7 +183,15 @@ def _gpio(board):
     return gpio, (Region(base, length, gpio, sysbus=False),), (intid,)
 
 
+def _acpi_ged(ctx):
+    """A firmware boot on a type with QEMU's ACPI GED (virt-4.2 on): QEMU turns ACPI on
+    and creates the GED instead of the PL061 and its key, so their nodes are absent."""
+    return ctx.firmware and ctx.mtype.qemu_version != "4.1"
+
+
 def _gpio_fdt(ctx):
+    if _acpi_ged(ctx):
+        return
     base, size = ctx.mtype.memmap["gpio"]
     n = ctx.root.add(f"pl061@{base:x}")
     n.set("phandle", ctx.phandles["gpio"])
@@ -196,12 +211,81 @@ def _power_button(board):
 
 
 def _power_button_fdt(ctx):
+    if _acpi_ged(ctx):
+        return
     keys = ctx.root.add("gpio-keys")
     keys.set("compatible", "gpio-keys")
     off = keys.add("poweroff")
     off.set("gpios", [ctx.phandles["gpio"], POWER_BUTTON_LINE, 0])
     off.set("linux,code", KEY_POWER)
     off.set("label", "GPIO Key Poweroff")
+
+
+# --- the CFI flash banks (QEMU creates them first) and fw_cfg (last) -----------------
+def _pflash(unit):
+    def create(board):
+        from pyaarch64.machine.pflash import PFlash, BANK_SIZE
+        base = board.type.memmap["flash"][0] + unit * BANK_SIZE
+        dev = PFlash(f"pflash{unit}", board.flash_storage(unit),
+                     romd=functools.partial(board.flash_romd, unit),
+                     changed=functools.partial(board.flash_changed, unit))
+        board.pflash[unit] = dev
+        return dev, (Region(base, BANK_SIZE, dev, name=f"virt.flash{unit}",
+                            label=f"virt.flash{unit}"),), ()
+    return create
+
+
+def _flash_fdt(ctx):
+    from pyaarch64.machine.pflash import BANK_SIZE
+    base, size = ctx.mtype.memmap["flash"]
+    n = ctx.root.add(f"flash@{base:x}")
+    n.set("bank-width", 4)
+    n.set("reg", u64(*[v for k in range(size // BANK_SIZE)
+                       for v in (base + k * BANK_SIZE, BANK_SIZE)]))
+    n.set("compatible", "cfi-flash")
+
+
+def _pflash_qtree(dev):
+    return "cfi.pflash01", [f'drive = "{dev.drive or ""}"',
+                            "num-blocks = 256 (0x100)", "sector-length = 262144 (0x40000)",
+                            "width = 4 (0x4)", "device-width = 2 (0x2)",
+                            "max-device-width = 2 (0x2)", "big-endian = false",
+                            "secure = false", "id0 = 137 (0x89)", "id1 = 24 (0x18)",
+                            "id2 = 0 (0x0)", "id3 = 0 (0x0)", f'name = "virt.{dev.name[1:]}"',
+                            "old-multiple-chip-handling = false"]
+
+
+def _fw_cfg(board):
+    from pyaarch64.machine.fwcfg import FwCfg
+    fw = board.fw_cfg = FwCfg(board.read_memory, board.dma_write,
+                              nographic=getattr(board, "nographic", False))
+    fw.on_invalid = board.mmio_error
+    base, _ = board.type.memmap["fw_cfg"]
+    # QEMU's three regions (data, selector, DMA), listed as its qtree lists them
+    return fw, tuple(Region(base + off, n, _Window(fw, off, f"fwcfg.{what}"))
+                     for off, n, what in ((8, 2, "ctl"), (0, 8, "data"), (16, 8, "dma"))), ()
+
+
+class _Window:
+    """One register window of a device whose registers span several regions: the
+    offset inside the region plus `delta` is the device's."""
+
+    def __init__(self, dev, delta, name):
+        self.dev, self.delta, self.name = dev, delta, name
+
+    def read(self, offset, size):
+        return self.dev.read(offset + self.delta, size)
+
+    def write(self, offset, size, value):
+        self.dev.write(offset + self.delta, size, value)
+
+
+def _fw_cfg_fdt(ctx):
+    base, size = ctx.mtype.memmap["fw_cfg"]
+    n = ctx.root.add(f"fw-cfg@{base:x}")
+    n.set("dma-coherent")
+    n.set("reg", u64(base, size))
+    n.set("compatible", "qemu,fw-cfg-mmio")
 
 
 # --- the 32 virtio-mmio transports ----------------------------------------------------
@@ -239,6 +323,11 @@ def _virtio(index):
 
 
 VIRT_DEVICES = (
+    # board version 2 (since=2): QEMU's virt had them in every machine type (issue 16 item 8)
+    Device("pflash0", create=_pflash(0), reset=True, fdt=_flash_fdt, qtree=_pflash_qtree,
+           since=2, identity=("memmap.flash", "pflash0.image")),
+    Device("pflash1", create=_pflash(1), reset=True, qtree=_pflash_qtree,
+           since=2, identity=("pflash1.image",)),
     Device("gic", create=_gic, reset=True, fdt=_gic_fdt, phandles=("intc",), qtree=_gic_qtree),
     Device("gicv2m", create=_gicv2m, fdt=_gicv2m_fdt, phandles=("msi",), qtree=_gicv2m_qtree,
            since=2, identity=("memmap.gic_v2m", "irqmap.gic_v2m")),
@@ -255,6 +344,11 @@ VIRT_DEVICES = (
            qtree=lambda key: ("gpio-key", ['gpio-in "" 1', 'gpio-out "sysbus-irq" 1']), since=2),
     # QEMU creates the transports from the top down (the last one first)
     *(_virtio(i) for i in reversed(range(NUM_VIRTIO))),
+    Device("fw_cfg", create=_fw_cfg, reset=True, fdt=_fw_cfg_fdt,
+           qtree=lambda fw: ("fw_cfg_mem", ["data_width = 8 (0x8)", "dma_enabled = true",
+                                            "x-file-slots = 32 (0x20)",
+                                            "acpi-mr-restore = true"]),
+           since=2, identity=("memmap.fw_cfg", "fw_cfg.items")),
 )
 
 

@@ -208,6 +208,10 @@ def identity_of(vm):
         plugged = getattr(d.obj, "identity", None)
         if callable(plugged):
             ident.update(plugged())
+    for d in getattr(vm, "registry", ()):
+        pid = getattr(d.obj, "platform_identity", None)
+        if pid is not None:
+            ident.update(pid())      # (a firmware image's size and hash, fw_cfg's items)
     ident["dtb.cpu_map"] = int(t.dtb_cpu_map)
     ident["dtb.randomness"] = int(t.dtb_randomness)
     for row in SR.ROWS:
@@ -322,7 +326,7 @@ def device_state(sec):
     out = {}
     for f in sec.fields:
         v = getattr(sec.owner, f.name)
-        out[f.name] = list(v) if f.is_list else int(v)
+        out[f.name] = list(v) if f.is_list else v if f.type == "str" else int(v)
     return out
 
 
@@ -528,6 +532,12 @@ ID_FIELDS = {
 
 def _field_diff(name, a, b):
     """' (PartNum: 0xd07 vs 0xd03)' for an ID register whose named fields differ."""
+    if name.endswith(".image"):
+        return (" (the flash bank's firmware image -- [size, SHA-256] -- is not the one "
+                "the snapshot was taken with)")
+    if name == "fw_cfg.items":
+        return (" (fw_cfg offers other items: a firmware boot's -kernel, -initrd or -append "
+                "differ)")
     if not isinstance(a, int) or not isinstance(b, int):
         return ""
     fields = ID_FIELDS.get(name)
@@ -665,9 +675,12 @@ def _restore_fast(vm, snap, f):
     if base is not None and base() is snap and len(cpu.dirty) % 8 == 0:
         from pyaarch64.cpu.epoch import put_back
         # CPU arrays, the pages written since vm's RAM was snap's, the soft TLB: one call
+        # (the dirty map's words that cover the RAM: a board's memory array may hold
+        # more after it -- its flash banks -- which snapshots do not hold as RAM)
+        words = min(len(cpu.dirty) >> 3, (((len(f.ram) + 4095) >> 12) + 7) >> 3)
         vm.restore_pages = put_back(cpu.regs, f.regs, cpu.sysr, f.sysr, ctl, _ARCH_CTL, f.ctl,
-                                    cpu.dirty.view(np.uint64), vm.ram, f.ram, cpu.pslot,
-                                    cpu.slotpage, cpu.tlb)
+                                    cpu.dirty[:words * 8].view(np.uint64), vm.ram, f.ram,
+                                    cpu.pslot, cpu.slotpage, cpu.tlb)
     else:
         cpu.regs[:] = f.regs
         cpu.sysr[:, SR.R_VAL] = f.sysr

@@ -160,6 +160,23 @@ MUTATIONS = {
     # the step path's own code
     "step": ("cpu/core.py", "            n = 1 if step else budget", "            n = 2 if step else budget",
              ("step",), "the step path runs one instruction more than asked"),
+    # firmware in flash and fw_cfg (tests/test_firmware.py, tests/guest/flash.c, fwcfg.c):
+    # a sixth entry names the tests to run instead of SUITE
+    "rom-store": ("cpu/memory.py", "        off = np.int64(-1)      # a ROM device's page: the write goes to the device (MMIO)\n",
+                  "        pass\n", ("fast",),
+                  "a store to a flash bank in read-array mode writes its bytes",
+                  ["test_firmware.py::test_stores_to_flash_in_read_array_mode_never_change_it",
+                   "test_firmware.py::test_flash_guest"]),
+    "flash-code": ("machine/virt.py", "        self.cpu.forget_code(self._flash_off(unit) + off, n)\n", "",
+                   ("fast",), "code decoded from flash survives a program or erase there",
+                   ["test_firmware.py::test_flash_guest"]),
+    "cfi-width": ("machine/pflash.py", "    return v | (v << 16)\n", "    return v\n", ("fast",),
+                  "the second device of a bank does not answer ID and CFI queries",
+                  ["test_firmware.py::test_flash_guest"]),
+    "fwcfg-dma": ("machine/fwcfg.py", "                self.cur_offset += n\n", "", ("fast",),
+                  "a DMA read or skip leaves the item's offset where it was",
+                  ["test_guests.py::test_guest_matches_expected[fwcfg.c]",
+                   "test_firmware.py::test_firmware_boot_hands_over_what_qemu_does"]),
 }
 
 

@@ -81,7 +81,7 @@ def test_serial_to_file(tmp_path):
     (["-m", "lots"], "pyaarch64: -m lots: invalid RAM size"),
     (["-d", "in_asm,bogus"], "pyaarch64: -d in_asm,bogus: unknown log item 'bogus'"),
     (["-serial", "tcp:1.2.3.4:5"], "pyaarch64: -serial tcp:1.2.3.4:5: unsupported character device"),
-    (["-bios", "x"], "pyaarch64: -bios: not supported yet"),
+    (["-bios", "x"], "pyaarch64: could not find ROM image 'x': No such file or directory"),
     (["-initrd", "x"], "pyaarch64: could not load initrd 'x': the kernel is an ELF file"),
     (["-kernel"], "pyaarch64: -kernel: requires an argument"),
 ])

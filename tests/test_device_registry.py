@@ -68,8 +68,8 @@ def test_one_declaration_puts_a_device_everywhere():
     assert s.value == 0x1234 and m.cpu.reg("x3") == 0x1234
     # snapshots: its section, saved and restored (checked, then fast)
     snap = S.save(m)
-    assert list(snap.sections) == ["cpu0", "gic", "pl011", "pl031", "pl061", "gpio-key",
-                                   "scratch", "board"]
+    assert list(snap.sections) == ["cpu0", "pflash0", "pflash1", "gic", "pl011", "pl031",
+                                   "pl061", "gpio-key", "fw_cfg", "scratch", "board"]
     assert snap.sections["scratch"] == {"value": 0x1234}
     assert snap.schema["scratch"] == {"value": "u32"}
     for _ in range(2):
@@ -92,7 +92,7 @@ def test_one_declaration_puts_a_device_everywhere():
     tree = Fdt.from_blob(info.dtb)
     names = [c.name for c in tree.root.children]
     # (written newest first: before the board's last declared device)
-    assert names.index(f"scratch@{BASE:x}") == names.index("virtio_mmio@a000000") - 1
+    assert names.index(f"scratch@{BASE:x}") == names.index("fw-cfg@9020000") - 1
     assert tree.root.find(f"/scratch@{BASE:x}").get("compatible") is not None
     tree.root.remove_child(tree.root.child(f"scratch@{BASE:x}"))
     assert tree.to_blob(min_size=D.QEMU_FDT_SIZE) == loader.boot(VirtMachine(machine="virt-7.2"), None).dtb
@@ -118,18 +118,25 @@ def test_virt_board_orders_are_as_before():
     virtio-mmio transports reset by a system reset (QEMU 7.2 gives the PL011 and PL031
     no reset handler)."""
     m = VirtMachine(machine="virt-7.2")
+    # (board version 2 added the flash banks -- QEMU creates them first --, the
+    # virtio-mmio transports and fw_cfg)
     virtio = [f"virtio-mmio@{0xa000000 + 0x200 * i:x}" for i in reversed(range(32))]
-    assert [d.name for d in m.registry] == ["gic", "gicv2m", "pl011", "pl031", "pl061",
-                                            "gpio-key", *virtio]
+    assert [d.name for d in m.registry] == ["pflash0", "pflash1", "gic", "gicv2m", "pl011",
+                                            "pl031", "pl061", "gpio-key", *virtio, "fw_cfg"]
     v2m = m.registry.get("gicv2m").obj
-    assert [dev for _, _, dev in m.devices][:6] == [m.uart, m.gic.dist, m.gic.cpuif[0], v2m,
-                                                    m.rtc, m.gpio]
+    assert [dev for _, _, dev in m.devices][:8] == [m.uart, m.pflash[0], m.pflash[1], m.gic.dist,
+                                                    m.gic.cpuif[0], v2m, m.rtc, m.gpio]
+    fw = [r.handler for r in m.registry.get("fw_cfg").regions]
+    assert [dev for _, _, dev in m.devices][-3:] == fw
     assert m.timers == [m.uart, m.rtc, m.power_button]
-    assert [d.name for d in m.registry if d.reset] == ["gic", "pl061", "gpio-key", *virtio]
+    assert [d.name for d in m.registry if d.reset] == ["pflash0", "pflash1", "gic", "pl061",
+                                                       "gpio-key", *virtio, "fw_cfg"]
     # (an empty virtio-mmio transport has no state: no section)
-    assert [s.name for s in S.sections_of(m)] == ["cpu0", "gic", "pl011", "pl011/rx-timeout",
-                                                   "pl031", "pl061", "gpio-key", "board"]
-    assert [(d.name, d.since, d.identity) for d in m.registry if d.since > 1][:3] == [
+    assert [s.name for s in S.sections_of(m)] == ["cpu0", "pflash0", "pflash0/blk-write",
+                                                   "pflash1", "pflash1/blk-write", "gic",
+                                                   "pl011", "pl011/rx-timeout", "pl031", "pl061",
+                                                   "gpio-key", "fw_cfg", "board"]
+    assert [(d.name, d.since, d.identity) for d in m.registry if d.since > 1][2:5] == [
         ("gicv2m", 2, ("memmap.gic_v2m", "irqmap.gic_v2m")),
         ("pl061", 2, ("memmap.gpio", "irqmap.gpio")), ("gpio-key", 2, ())]
 

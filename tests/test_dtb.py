@@ -20,8 +20,6 @@ need_qemu = needs(QEMU)
 # Nodes of QEMU 7.2's virt tree that we leave out on purpose: the board does not
 # model these devices, and a node for an absent device makes Linux probe it.
 QEMU_ONLY_NODES = {
-    "/flash@0",                       # CFI flash banks (needed for -bios/U-Boot: later)
-    "/fw-cfg@9020000",                # fw_cfg
     "/platform-bus@c000000",          # dynamic sysbus devices
     "/pcie@10000000",                 # PCIe host bridge (ECAM)
     "/pmu",                           # PMU: not modelled yet
@@ -62,14 +60,14 @@ def resolved(blob):
     return props, children
 
 
-def assert_same_as_qemu(ours, qemu):
+def assert_same_as_qemu(ours, qemu, qemu_only=QEMU_ONLY_NODES):
     op, oc = resolved(ours)
     qp, qc = resolved(qemu)
-    assert set(qp) - set(op) == QEMU_ONLY_NODES
+    assert set(qp) - set(op) == qemu_only
     assert set(op) - set(qp) == set()
     for path in op:
         assert op[path] == qp[path], path      # same properties, values, order
-        assert oc[path] == [c for c in qc[path] if c not in QEMU_ONLY_NODES], path
+        assert oc[path] == [c for c in qc[path] if c not in qemu_only], path
     # and the same phandle numbers (QEMU's allocation order: clock, CPUs, GIC, GICv2m,
     # PL061), so the raw cells line up too
     assert {p: n for n, p in Fdt.from_blob(ours).phandles().items()} == \
@@ -208,6 +206,42 @@ def test_same_tree_as_qemu(tmp_path, machine, cpu, mem, extra):
     # QEMU's rule: RAM + 128 MiB, or half-way into RAM when there is less than 256 MiB
     start = 0x4000_0000 + min((int(mem) << 20) // 2, 128 << 20)
     assert chosen.get_u32("linux,initrd-start") == (start if "initrd" in extra else None)
+
+
+@need_qemu
+@pytest.mark.parametrize("machine, extra", [
+    ("virt-7.2", "kernel+append+initrd"),
+    ("virt-7.2", ""),
+    ("virt-4.1", "kernel"),
+])
+def test_same_tree_as_qemu_for_firmware(tmp_path, machine, extra):
+    """-bios: the tree QEMU 7.2 writes for a firmware boot (flash@0 and fw-cfg in
+    every type; /chosen keeps -append's bootargs but no initrd range: the kernel and
+    initrd go to fw_cfg)."""
+    bios = tmp_path / "bios.bin"
+    bios.write_bytes(b"\x00\x00\x00\x14" * 16)
+    args = ["-cpu", "cortex-a57", "-m", "512", "-bios", str(bios)]
+    if "kernel" in extra:
+        args += ["-kernel", fake_image(tmp_path / "Image")]
+    if "append" in extra:
+        args += ["-append", "console=ttyAMA0 x=1"]
+    if "initrd" in extra:
+        (tmp_path / "rd").write_bytes(os.urandom(5000))
+        args += ["-initrd", str(tmp_path / "rd")]
+    qemu = qemu_dumpdtb(tmp_path, *args, machine=machine)
+    ours_file = tmp_path / "ours.dtb"
+    rc, out, err = cli("run", "-M", f"{machine},dumpdtb={ours_file}", *args)
+    assert (rc, out) == (0, ""), err
+    ours = ours_file.read_bytes()
+    # a firmware boot turns ACPI on in QEMU: from virt-4.2 its GED replaces the PL061
+    # and gpio-keys (virt-4.1 has no GED)
+    gpio = {"/pl061@9030000", "/gpio-keys", "/gpio-keys/poweroff"}
+    assert_same_as_qemu(ours, qemu, QEMU_ONLY_NODES - (gpio if machine != "virt-4.1" else set()))
+    chosen = Fdt.from_blob(ours).root.find("/chosen")
+    assert [k for k, _ in chosen.props] == (["bootargs"] if "append" in extra else []) + \
+        ["stdout-path"]
+    flash = Fdt.from_blob(ours).root.find("/flash@0")
+    assert flash.get("reg") == u64(0, 0x400_0000, 0x400_0000, 0x400_0000)
 
 
 def test_dumpdtb_cli_forms(tmp_path):

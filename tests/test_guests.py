@@ -37,6 +37,7 @@ PROGRAMS = {
     "fp_simd.c": (),
     "sysregs.c": ("vectors.S",),
     "vecloop.c": (),
+    "fwcfg.c": (),
 }
 
 # programs also run with another CPU model, against their own expected file
