@@ -84,22 +84,25 @@ def console_session(argv, sockdir):
             s.settimeout(TIMEOUT)
             socks.append(s)
         for cmd in ("ls /dev/hvc0 /dev/vport*", "cat /sys/class/virtio-ports/*/name",
-                    "cat /sys/bus/virtio/devices/virtio0/features",
-                    "echo to-hvc > /dev/hvc0; echo to-port > /dev/vport0p1"):
+                    "cat /sys/bus/virtio/devices/virtio0/features"):
             out[cmd] = c.command(cmd, TIMEOUT)
-        out["hvc0 ->"] = recv_line(socks[0])
-        out["vport0p1 ->"] = recv_line(socks[1])
+        # host to guest first: once the guest has read what a client sent, the emulator
+        # has seen that client connect (a port writes to nobody before that, as QEMU's)
         socks[1].sendall(b"from-host\n")
         out["-> vport0p1"] = c.command("head -c 10 /dev/vport0p1", TIMEOUT)
         socks[0].sendall(b"hvcin\n")
         out["-> hvc0"] = c.command("head -c 6 /dev/hvc0", TIMEOUT)
+        c.command("echo to-hvc > /dev/hvc0; echo to-port > /dev/vport0p1", TIMEOUT)
+        # (hvc0 is a tty: it echoed what it was sent)
+        out["hvc0 ->"] = recv_until(socks[0], b"to-hvc\r\n")
+        out["vport0p1 ->"] = recv_until(socks[1], b"to-port\n")
         return out
     return session(argv, body)
 
 
-def recv_line(s):
+def recv_until(s, end):
     got = b""
-    while not got.endswith(b"\n"):
+    while not got.endswith(end):
         data = s.recv(100)
         if not data:
             break
@@ -118,7 +121,7 @@ def test_virtio_console_ports_like_qemu(guests, tmp_path):
     got = console_session(ours(*console_args(guests, tmp_path)), tmp_path)
     assert got["ls /dev/hvc0 /dev/vport*"] == "/dev/hvc0      /dev/vport0p0  /dev/vport0p1\n"
     assert got["cat /sys/class/virtio-ports/*/name"] == "org.test.port\n"
-    assert got["hvc0 ->"] == b"to-hvc\r\n" and got["vport0p1 ->"] == b"to-port\n"
+    assert got["hvc0 ->"] == b"hvcin\r\nto-hvc\r\n" and got["vport0p1 ->"] == b"to-port\n"
     assert got["-> vport0p1"] == "from-host\n" and got["-> hvc0"] == "hvcin\n"
     if have("qemu-system-aarch64"):
         q = tmp_path / "q"

@@ -222,6 +222,16 @@ def test_hostile_driver_never_reaches_the_host(tmp_path):
             t.write(0x050, 4, 0)
             t.write(0x070, 4, 0)              # a device reset: working again
             assert t.broken == 0 and t.status == 0
+        # ... as a well-formed request on the rng shows (a fresh ring, one buffer)
+        rng, fresh = ts[1], RING + 0x4000
+        m.write_memory(fresh, bytes(0x2000))
+        m.write_memory(fresh, struct.pack("<QIHH", RING + 0x3000, 16, 2, 0))
+        m.write_memory(fresh + 16 * 4, struct.pack("<HHH", 0, 1, 0))
+        for off, v in ((0x070, 3), (0x028, 4096), (0x030, 0), (0x038, 4), (0x03C, 4096),
+                       (0x040, fresh >> 12), (0x070, 7), (0x050, 0)):
+            rng.write(off, 4, v)
+        assert m.read_memory(fresh + 0x1000 + 2, 2) == b"\x01\x00"   # used idx 1
+        rng.write(0x070, 4, 0)
     seen = {"done": 0, "broken": 0}
     complete = VirtioMMIO.complete
     device_error = VirtioMMIO.device_error
