@@ -379,6 +379,12 @@ class Machine:
         state, RAM cleared and the kernel loaded again (with its device tree)."""
         self._m.reset()
 
+    def powerdown(self) -> None:
+        """Press the power button, as QEMU's system_powerdown: the board's gpio-key on
+        the PL061's line 3, released 100 ms of virtual time later (Linux with gpio-keys
+        sees KEY_POWER and, with a handler such as busybox acpid, shuts down)."""
+        self._m.powerdown()
+
     def serial_input(self, data):
         """Bytes typed into the serial console (the PL011's receive FIFO takes what
         fits; the rest waits on the host side, as with a terminal)."""

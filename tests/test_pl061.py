@@ -284,3 +284,11 @@ def test_a_board_v1_golden_loads_the_new_devices_at_reset(golden):
     S.restore(m, snap)
     assert all(getattr(m.gpio, f.name) == 0 for f in m.gpio.STATE_FIELDS)
     assert m.power_button.deadline_ns() is None and not m.gic.level[39]
+
+
+def test_embedding_api_powerdown():
+    import pyaarch64
+    m = pyaarch64.Machine()
+    m.powerdown()
+    assert m._m.gpio.read(0x08 << 2, 4) == 0x08          # line 3 is up
+    assert m._m.power_button.deadline_ns() == 100_000_000
