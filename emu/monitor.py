@@ -198,10 +198,16 @@ class Monitor:
         self.system_reset()
         return ""
 
-    def cmd_system_powerdown(self, rest):
-        # no power button device yet: the event only; a guest that ignores it (as
-        # every guest here) keeps running, as on QEMU
+    def system_powerdown(self):
+        """As QEMU: the POWERDOWN event, then the board's power button is pressed (a
+        guest that ignores it keeps running)."""
         self.emit("POWERDOWN")
+        powerdown = getattr(self.vm, "powerdown", None)
+        if powerdown is not None:
+            powerdown()
+
+    def cmd_system_powerdown(self, rest):
+        self.system_powerdown()
         return ""
 
     def cmd_savevm(self, rest):
@@ -357,7 +363,8 @@ class Monitor:
             qname, props, *bus = d.qtree(d.obj)
             lines.append(f'  dev: {qname}, id ""')
             lines += [f"    {p}" for p in props]
-            lines += [f"    mmio {r.base:016x}/{r.length:016x}" for r in d.regions]
+            lines += [f"    mmio {r.base if r.sysbus else (1 << 64) - 1:016x}/{r.length:016x}"
+                      for r in d.regions]
             lines += [f"    {p}" for p in (bus[0] if bus else ())]
         return "".join(l + "\r\n" for l in lines)
 

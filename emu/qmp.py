@@ -95,7 +95,7 @@ class Qmp:
             "stop": ([], lambda a: self.mon.stop()),
             "cont": ([], self.q_cont),
             "system_reset": ([], lambda a: self.mon.system_reset()),
-            "system_powerdown": ([], lambda a: self.mon.emit("POWERDOWN")),
+            "system_powerdown": ([], lambda a: self.mon.system_powerdown()),
             "quit": ([], lambda a: self.mon.quit()),
             "human-monitor-command": ([("command-line", "str", True), ("cpu-index", "int", False)],
                                       self.q_hmp),

@@ -7,8 +7,10 @@ A `Device` says everything the rest of the emulator needs to know about one devi
              and post_load() are its state declaration (snapshot/state.py), reset()
              its power-on state, deadline_ns() / expire(now_ns) its timer; None or an
              object without STATE_FIELDS: no state (e.g. the embedding API's map_mmio)
-    regions  its MMIO windows: Region(base, length, handler[, name, label]); the
-             handler has read(offset, size) and write(offset, size, value)
+    regions  its MMIO windows: Region(base, length, handler[, name, label, sysbus]);
+             the handler has read(offset, size) and write(offset, size, value);
+             sysbus=False: QEMU's board maps the region itself (not as the device's
+             sysbus MMIO), so `info qtree` shows its base as ffffffffffffffff
     irqs     the interrupt controller inputs (INTIDs) its output drives (obj.irq,
              obj.irq_level): a system reset re-drives a raised line into the reset GIC
     timer    obj has deadline_ns()/expire(now_ns): the run loop stops at its deadline,
@@ -16,6 +18,9 @@ A `Device` says everything the rest of the emulator needs to know about one devi
     reset    True: a system reset calls obj.reset(); False: it keeps its state (QEMU
              7.2 gives the device no reset handler)
     fdt      fdt(ctx) writes its device-tree node(s) (machine/dtb.py: FdtContext)
+    phandles the names of the phandles its nodes define (ctx.phandles[name]),
+             allocated in registry order after the clock's and the CPUs', as QEMU
+             allocates them while it creates the devices
     qtree    qtree(obj) -> (QOM type name, [property lines]) for `info qtree`
     hot      MMIO dispatch tries its regions before the others' (the console)
     create   a declaration in a board's plan: create(board) -> (obj, regions, irqs);
@@ -46,6 +51,7 @@ class Region:
     handler: object
     name: str = None        # regions() / mem_regions(): handler.name by default
     label: str = None       # `info mtree` (QEMU's MemoryRegion name): name by default
+    sysbus: bool = True     # False: `info qtree` shows the base as unassigned (see Device)
 
     @property
     def end(self):
@@ -65,6 +71,7 @@ class Device:
     timer: bool = False
     reset: bool = False
     fdt: object = None
+    phandles: tuple = ()
     qtree: object = None
     hot: bool = False
     create: object = None

@@ -8,9 +8,7 @@ allocated in QEMU's order, so the numbers of the nodes we share match too.
 
 Nodes of QEMU's tree we leave out, because the board does not model the device
 (a node for an absent device would make Linux probe it and fail):
-  virtio_mmio@a000000..a003e00,
-  platform-bus@c000000, pcie@10000000, pl061@9030000 + gpio-keys, pmu (no PMU yet),
-  intc/v2m@8020000 (GICv2m MSI frame).  /chosen's rng-seed and kaslr-seed are written
+  platform-bus@c000000, pcie@10000000, pmu (no PMU yet).  /chosen's rng-seed and kaslr-seed are written
   only if the machine type says so (default: none, so boots are deterministic and
   the kernel leaves KASLR and with it KPTI off).
 
@@ -85,16 +83,23 @@ def set_chosen(chosen, bootargs=None, initrd=None, first=False):
 
 class FdtContext:
     """What a device's fdt(ctx) writer gets: the tree, its root, the machine type,
-    the phandles of the clock and the interrupt controller ("clock", "intc"); the
-    console's writer sets stdout_path (/chosen's stdout-path)."""
+    the phandles by name: the clock's ("clock") and those the devices declare
+    (Device.phandles: "intc", ...); the console's writer sets stdout_path (/chosen's
+    stdout-path).  A writer whose node goes inside another device's node (written
+    after it: the devices' writers run newest first) hands that part to after(fn),
+    which runs once every device's writer has."""
 
     def __init__(self, tree, root, mtype, phandles, firmware=False):
         self.tree, self.root, self.mtype, self.phandles = tree, root, mtype, phandles
         self.stdout_path = None
+        self._after = []
         # a firmware boot (-bios): QEMU 7.2 turns ACPI on, which from virt-4.2 on
         # (virt-4.1 has no GED) replaces the PL061 and its gpio-keys by an ACPI GED
         # device (no node): a device QEMU leaves out then looks here
         self.firmware = firmware
+
+    def after(self, fn):
+        self._after.append(fn)
 
 
 def build_virt_fdt(mtype, cpu_model, ram_base, ram_size, bootargs=None, initrd=None,
@@ -107,10 +112,18 @@ def build_virt_fdt(mtype, cpu_model, ram_base, ram_size, bootargs=None, initrd=N
         from pyaarch64.machine.virt_devices import VIRT_DEVICES as devices
     tree = Fdt()
     root = tree.root
-    # phandles in QEMU's allocation order: clock, cpus (with a cpu-map), GIC
+    devices = list(devices)
+    # phandles in QEMU's allocation order: clock, cpus (with a cpu-map), then the
+    # devices' as they are created (GIC, GICv2m, PL061)
     clk_ph = tree.alloc_phandle(0x8000)
     cpu_ph = [tree.alloc_phandle() for _ in range(ncpus)] if mtype.dtb_cpu_map else []
-    gic_ph = tree.alloc_phandle()
+    phandles = {"clock": clk_ph}
+    for dev in devices:
+        for name in dev.phandles:
+            phandles[name] = tree.alloc_phandle()
+    if "intc" not in phandles:          # (a registry without an interrupt controller)
+        phandles["intc"] = tree.alloc_phandle()
+    gic_ph = phandles["intc"]
 
     root.set("interrupt-parent", gic_ph)
     root.set("model", "linux,dummy-virt")
@@ -123,10 +136,12 @@ def build_virt_fdt(mtype, cpu_model, ram_base, ram_size, bootargs=None, initrd=N
 
     # the devices' nodes, newest first (QEMU's libfdt puts a new node before its
     # siblings: the virt board's creation order gic, pl011, pl031 comes out reversed)
-    ctx = FdtContext(tree, root, mtype, {"clock": clk_ph, "intc": gic_ph}, firmware)
-    for dev in reversed(list(devices)):
+    ctx = FdtContext(tree, root, mtype, phandles, firmware)
+    for dev in reversed(devices):
         if dev.fdt is not None:
             dev.fdt(ctx)
+    for fn in ctx._after:
+        fn()
 
     cpus = root.add("cpus")
     cpus.set("#size-cells", 0)

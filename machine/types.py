@@ -25,12 +25,16 @@ class MachineType:
         "flash": (0x0000_0000, 0x0800_0000),     # two CFI banks of 64 MiB
         "gic_dist": (0x0800_0000, 0x1_0000),
         "gic_cpu": (0x0801_0000, 0x1_0000),
+        "gic_v2m": (0x0802_0000, 0x1000),
         "uart": (0x0900_0000, 0x1000),
         "rtc": (0x0901_0000, 0x1000),
         "fw_cfg": (0x0902_0000, 0x18),
+        "gpio": (0x0903_0000, 0x1000),
         "virtio": (0x0a00_0000, 0x200),         # 32 transports, 0x200 apart
     })
-    irqmap: dict = field(default_factory=lambda: {"uart": 1, "rtc": 2, "virtio": 16})
+    # (gic_v2m: the first of the GICv2m frame's 64 SPIs)
+    irqmap: dict = field(default_factory=lambda: {"uart": 1, "rtc": 2, "gpio": 7, "virtio": 16,
+                                                  "gic_v2m": 48})
     timer_ppis: tuple = (13, 14, 11, 10)   # secure phys, non-secure phys, virt, hyp
     gic_num_irqs: int = 288                 # 256 SPIs + 32 SGIs/PPIs
     # per-register reset value / writable mask overrides, by Arm ARM name

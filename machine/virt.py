@@ -506,6 +506,18 @@ class VirtMachine:
         else:
             self._boot_cpu()
 
+    def powerdown(self):
+        """Press the power button (QEMU's system_powerdown on virt: the gpio-key on
+        the PL061's line 3, released 100 ms of virtual time later); a guest with a
+        driver for it (Linux's gpio-keys) sees KEY_POWER.  False when the board has
+        no power button."""
+        key = getattr(self, "power_button", None)
+        if key is None:
+            return False
+        key.press()
+        self._step_key = None           # (a new deadline: the release)
+        return True
+
     def virtual_ns(self):
         """Virtual time: instructions retired (<< icount shift) plus time slept in WFI."""
         return self.timer.now_ns()

@@ -4,16 +4,26 @@ VIRT_DEVICES is the board's plan, in QEMU's creation order (which is also the
 order of the snapshot sections); attach_devices(board) registers each on
 board.registry and wires its interrupt lines:
 
-    gic    GICv2 (distributor at memmap["gic_dist"], CPU interface at
-           memmap["gic_cpu"]); board.gic.set_irq(intid, level) drives PPIs 16..31
-           of CPU 0 and SPIs 32+
-    pl011  board.uart at memmap["uart"], SPI irqmap["uart"], receive timeout timer
-    pl031  board.rtc at memmap["rtc"], SPI irqmap["rtc"], match timer
     pflash0, pflash1
-           the CFI flash banks (machine/pflash.py) at memmap["flash"], 64 MiB each:
-           board.pflash[unit]; their bytes are board.flash_storage(unit), a ROM device
-           in read-array mode (board.flash_romd)
-    fw_cfg board.fw_cfg at memmap["fw_cfg"] (machine/fwcfg.py), DMA into RAM
+             the CFI flash banks (machine/pflash.py) at memmap["flash"], 64 MiB each:
+             board.pflash[unit]; their bytes are board.flash_storage(unit), a ROM device
+             in read-array mode (board.flash_romd)
+    gic      GICv2 (distributor at memmap["gic_dist"], CPU interface at
+             memmap["gic_cpu"]); board.gic.set_irq(intid, level) drives PPIs 16..31
+             of CPU 0 and SPIs 32+
+    gicv2m   the GICv2m MSI frame at memmap["gic_v2m"]: 64 SPIs from irqmap["gic_v2m"]
+    pl011    board.uart at memmap["uart"], SPI irqmap["uart"], receive timeout timer
+    pl031    board.rtc at memmap["rtc"], SPI irqmap["rtc"], match timer
+    pl061    board.gpio at memmap["gpio"], SPI irqmap["gpio"]
+    gpio-key board.power_button: the power button on the PL061's line 3
+             (board.power_button.press(): QEMU's system_powerdown), release timer
+    virtio-mmio@...
+             the 32 virtio-mmio transports (machine/virtio/)
+    fw_cfg   board.fw_cfg at memmap["fw_cfg"] (machine/fwcfg.py), DMA into RAM
+
+The devices QEMU's virt gained in machine types we had before (QEMU's virt-4.1 already
+has them all) say since=2 with their identity entries: a snapshot of board version 1
+loads them at their reset state.
 
 Addresses and IRQ numbers come from the machine type (machine/types.py).  Adding a
 device is one more Device here (or board.registry.add(...) on a running board).
@@ -26,8 +36,10 @@ from pyaarch64.machine.devices import Device, Region
 from pyaarch64.machine.dtb import SPI, IRQ_LEVEL_HIGH, IRQ_EDGE_RISING
 from pyaarch64.machine.fdt import u64
 from pyaarch64.machine.gic import GICv2, GICD_SIZE, GICC_SIZE, GIC_INTERNAL
+from pyaarch64.machine.gicv2m import GICv2m
 from pyaarch64.machine.pl011 import PL011
 from pyaarch64.machine.pl031 import PL031
+from pyaarch64.machine.pl061 import PL061, GpioKey
 from pyaarch64.machine.virtio.transport import VirtioMMIO, SLOT_SIZE
 
 
@@ -81,6 +93,40 @@ def _gic_qtree(gic):
                        'gpio-out "sysbus-irq" 4']
 
 
+# --- the GICv2m MSI frame ----------------------------------------------------------------
+def _gicv2m(board):
+    t = board.type
+    gic = board.gic
+
+    def pulse(intid):
+        gic.set_irq(intid, 1)
+        gic.set_irq(intid, 0)
+
+    v2m = GICv2m(t.irqmap["gic_v2m"], 64, pulse, gic.guest_error)
+    base, length = t.memmap["gic_v2m"]
+    first = GIC_INTERNAL + v2m.base_spi
+    return v2m, (Region(base, length, v2m, label="gicv2m"),), tuple(range(first, first + 64))
+
+
+def _gicv2m_fdt(ctx):
+    base, size = ctx.mtype.memmap["gic_v2m"]
+    dist = ctx.mtype.memmap["gic_dist"][0]
+
+    def write():                # (inside the GIC's node, which is written after this)
+        n = ctx.root.child(f"intc@{dist:x}").add(f"v2m@{base:x}")
+        n.set("phandle", ctx.phandles["msi"])
+        n.set("reg", u64(base, size))
+        n.set("msi-controller")
+        n.set("compatible", "arm,gic-v2m-frame")
+    ctx.after(write)
+
+
+def _gicv2m_qtree(v2m):
+    return "arm-gicv2m", [f'gpio-out "sysbus-irq" {v2m.num_spi}',
+                          f"base-spi = {v2m.base_spi} (0x{v2m.base_spi:x})",
+                          f"num-spi = {v2m.num_spi} (0x{v2m.num_spi:x})"]
+
+
 # --- PL011 and PL031 -----------------------------------------------------------------
 def _primecell_fdt(ctx, compat, key, clock_names):
     base, size = ctx.mtype.memmap[key]
@@ -121,6 +167,58 @@ def _rtc(board):
                             irq=IrqLine(board.gic, intid), guest_error=board.gic.guest_error)
     base, length = t.memmap["rtc"]
     return rtc, (Region(base, length, rtc),), (intid,)
+
+
+# --- PL061 and the power button on it -----------------------------------------------------
+POWER_BUTTON_LINE = 3
+KEY_POWER = 116                 # Linux's input event code
+
+
+def _gpio(board):
+    t = board.type
+    intid = GIC_INTERNAL + t.irqmap["gpio"]
+    gpio = board.gpio = PL061(irq=IrqLine(board.gic, intid), guest_error=board.gic.guest_error)
+    base, length = t.memmap["gpio"]
+    # QEMU's virt maps the PL061's region itself (memory_region_add_subregion)
+    return gpio, (Region(base, length, gpio, sysbus=False),), (intid,)
+
+
+def _acpi_ged(ctx):
+    """A firmware boot on a type with QEMU's ACPI GED (virt-4.2 on): QEMU turns ACPI on
+    and creates the GED instead of the PL061 and its key, so their nodes are absent."""
+    return ctx.firmware and ctx.mtype.qemu_version != "4.1"
+
+
+def _gpio_fdt(ctx):
+    if _acpi_ged(ctx):
+        return
+    base, size = ctx.mtype.memmap["gpio"]
+    n = ctx.root.add(f"pl061@{base:x}")
+    n.set("phandle", ctx.phandles["gpio"])
+    n.set("clock-names", "apb_pclk")
+    n.set("clocks", ctx.phandles["clock"])
+    n.set("interrupts", [SPI, ctx.mtype.irqmap["gpio"], IRQ_LEVEL_HIGH])
+    n.set("gpio-controller")
+    n.set("#gpio-cells", 2)
+    n.set("compatible", ["arm,pl061", "arm,primecell"])
+    n.set("reg", u64(base, size))
+
+
+def _power_button(board):
+    key = board.power_button = GpioKey(board.virtual_ns, functools.partial(
+        board.gpio.set_input, POWER_BUTTON_LINE))
+    return key, (), ()
+
+
+def _power_button_fdt(ctx):
+    if _acpi_ged(ctx):
+        return
+    keys = ctx.root.add("gpio-keys")
+    keys.set("compatible", "gpio-keys")
+    off = keys.add("poweroff")
+    off.set("gpios", [ctx.phandles["gpio"], POWER_BUTTON_LINE, 0])
+    off.set("linux,code", KEY_POWER)
+    off.set("label", "GPIO Key Poweroff")
 
 
 # --- the CFI flash banks (QEMU creates them first) and fw_cfg (last) -----------------
@@ -225,17 +323,25 @@ def _virtio(index):
 
 
 VIRT_DEVICES = (
-    # board version 2: QEMU's virt had them in every machine type (issue 16 item 8)
+    # board version 2 (since=2): QEMU's virt had them in every machine type (issue 16 item 8)
     Device("pflash0", create=_pflash(0), reset=True, fdt=_flash_fdt, qtree=_pflash_qtree,
            since=2, identity=("memmap.flash", "pflash0.image")),
     Device("pflash1", create=_pflash(1), reset=True, qtree=_pflash_qtree,
            since=2, identity=("pflash1.image",)),
-    Device("gic", create=_gic, reset=True, fdt=_gic_fdt, qtree=_gic_qtree),
+    Device("gic", create=_gic, reset=True, fdt=_gic_fdt, phandles=("intc",), qtree=_gic_qtree),
+    Device("gicv2m", create=_gicv2m, fdt=_gicv2m_fdt, phandles=("msi",), qtree=_gicv2m_qtree,
+           since=2, identity=("memmap.gic_v2m", "irqmap.gic_v2m")),
     Device("pl011", create=_uart, timer=True, hot=True, fdt=_uart_fdt,
            qtree=lambda uart: ("pl011", ['gpio-out "sysbus-irq" 1', 'chardev = "serial0"'])),
     Device("pl031", create=_rtc, timer=True,
            fdt=lambda ctx: _primecell_fdt(ctx, "pl031", "rtc", ["apb_pclk"]),
            qtree=lambda rtc: ("pl031", ['gpio-out "sysbus-irq" 1'])),
+    Device("pl061", create=_gpio, reset=True, fdt=_gpio_fdt, phandles=("gpio",),
+           qtree=lambda gpio: ("pl061", ['gpio-in "" 8', 'gpio-out "" 8', 'gpio-out "sysbus-irq" 1',
+                                         "pullups = 0 (0x0)", "pulldowns = 255 (0xff)"]),
+           since=2, identity=("memmap.gpio", "irqmap.gpio")),
+    Device("gpio-key", create=_power_button, timer=True, reset=True, fdt=_power_button_fdt,
+           qtree=lambda key: ("gpio-key", ['gpio-in "" 1', 'gpio-out "sysbus-irq" 1']), since=2),
     # QEMU creates the transports from the top down (the last one first)
     *(_virtio(i) for i in reversed(range(NUM_VIRTIO))),
     Device("fw_cfg", create=_fw_cfg, reset=True, fdt=_fw_cfg_fdt,
@@ -267,7 +373,8 @@ def attach_devices(board):
 
 def reset_devices(board):
     """System reset (PSCI SYSTEM_RESET) of the board's devices, as QEMU 7.2 does it:
-    the GIC goes back to its reset state; the PL031 keeps its registers and its
+    the GIC, the PL061 and the power button (its release timer) go back to their
+    reset state; the PL031 keeps its registers and its
     time (QEMU 7.2 gives it no reset handler: a guest sees MR, LR, IMSC, RIS and the
     loaded time survive the reset; so does the PL011's IMSC, but the board owns the
     UART's reset).  Device reset() methods are the power-on state.  Each device's

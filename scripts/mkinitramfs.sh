@@ -28,6 +28,10 @@
 #   root    (with MODULES_DIR) right after the marker, mount the ext4 root file
 #           system on /dev/vda (virtio-blk; pyroot=/dev/vda1 for a partition) and
 #           switch_root to its /sbin/init (scripts/mkrootfs.sh builds one)
+#   acpid   (needs MODULES_DIR: gpio-keys and evdev) before anything else, start
+#           busybox acpid on the input devices with /etc/acpi/PWRF/00000080 running
+#           `poweroff`: the power button (QEMU's system_powerdown) shuts the system
+#           down through init as `poweroff` in the shell does
 set -eu
 
 GUESTS=${PYAARCH64_GUESTS:-$HOME/.cache/pyaarch64/guests}
@@ -70,6 +74,12 @@ for a in $(cat /proc/cmdline); do
     esac
 done
 has() { for o in $opts; do [ "$o" = "$1" ] && return 0; done; return 1; }
+if has acpid; then
+    mkdir -p /etc/acpi/PWRF
+    printf '#!/bin/sh\necho PYAARCH64-POWER-BUTTON\nexec poweroff\n' > /etc/acpi/PWRF/00000080
+    chmod 755 /etc/acpi/PWRF/00000080
+    acpid -d &
+fi
 echo PYAARCH64-INIT-OK
 if has quick; then poweroff -f; fi
 if has root; then

@@ -32,6 +32,7 @@ ALL = ("fast", "general", "tlbflush", "step")
 # name -> (file, original text (must occur exactly once), mutated text, paths, what it
 # breaks[, the test files that must catch it: default SUITE])
 DEVICE_TESTS = ("test_virtio.py", "test_disk_snapshots.py")
+GPIO_TESTS = ("test_pl061.py", "test_dtb.py")
 MUTATIONS = {
     # devices (machine/): one path is enough, they are host code
     "virtio-event": ("machine/virtio/transport.py",
@@ -56,6 +57,19 @@ MUTATIONS = {
                    "        if False:\n", ("fast",), "a changed image is not refused", DEVICE_TESTS),
     "rng-pos": ("machine/virtio/rng.py", "        self.pos += n\n", "", ("fast",),
                 "virtio-rng: the stream never moves on", DEVICE_TESTS),
+    "pl061-edge": ("machine/pl061.py", "(edge & ~self.ibe & ~(self.data ^ self.iev))",
+                   "(edge & ~self.ibe & (self.data ^ self.iev))", ("fast",),
+                   "the PL061 detects the edge IEV does not select", GPIO_TESTS),
+    "pl061-mask": ("machine/pl061.py", "            mask = (off >> 2) & self.dir\n",
+                   "            mask = off >> 2\n", ("fast",),
+                   "a PL061 data write changes input lines too", GPIO_TESTS),
+    "v2m-typer": ("machine/gicv2m.py", "return ((self.base_spi + GIC_INTERNAL) << 16) | self.num_spi",
+                  "return (self.base_spi << 16) | self.num_spi", ("fast",),
+                  "GICv2m TYPER gives the SPI number without the 32 SGIs/PPIs", GPIO_TESTS),
+    "v2m-pulse": ("machine/virt_devices.py", "        gic.set_irq(intid, 0)\n", "", ("fast",),
+                  "an MSI raises its SPI and never lowers it (no edge for the next)", GPIO_TESTS),
+    "key-latency": ("machine/pl061.py", "    LATENCY_MS = 100\n", "    LATENCY_MS = 10\n",
+                    ("fast",), "the power button is released after 10 ms", GPIO_TESTS),
     # the hot loop's arms: the one definition every path executes
     "addsr": ("cpu/hotloop.py", "                r = a - b if sub else a + b\n                if w:\n"
               "                    r &= M32\n            st[rd] = r\n        elif op == OP_MOVI:",

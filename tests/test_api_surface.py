@@ -139,7 +139,9 @@ def test_memory_through_the_current_translation_and_the_region_list():
     assert (0x0900_0000, 0x0900_1000, "mmio", "pl011") in regions
     assert (0x0C00_0000, 0x0C00_1000, "mmio", "map_mmio") in regions
     assert [r[2:] for r in regions if r[3].startswith("gic")] == [("mmio", "gic-distributor"),
-                                                                  ("mmio", "gic-cpu-interface")]
+                                                                  ("mmio", "gic-cpu-interface"),
+                                                                  ("mmio", "gicv2m")]
+    assert (0x0903_0000, 0x0903_1000, "mmio", "pl061") in regions
 
 
 def _code(*words):

@@ -17,7 +17,7 @@ import pytest
 
 from shellconsole import Console
 from test_linux_boot import BUSYBOX, ROOT, guest_files
-from tools import need
+from tools import need, have
 
 pytestmark = pytest.mark.slow
 
@@ -157,3 +157,42 @@ def test_snapshot_option_boots_from_disk_and_leaves_it_untouched(guests, tmp_pat
         c.close()
     with open(img, "rb") as f:
         assert f.read() == before
+
+
+def test_uboot_distro_boot_from_the_virtio_disk(guests, tmp_path):
+    """Issue 16 item 4's end: Debian's U-Boot (qemu_arm64) in flash autoboots -- its
+    distro boot finds /extlinux/extlinux.conf on the virtio disk's ext4 partition, loads
+    the kernel and the initramfs from it -- and Linux mounts that partition as its root,
+    as under QEMU 7.2 (scripts/mkbootdisk.sh builds the disk)."""
+    from tools import UBOOT
+    need(UBOOT, "mkfs.ext4")
+    img = str(tmp_path / "boot.img")
+    r = subprocess.run(["sh", os.path.join(ROOT, "scripts", "mkbootdisk.sh"), guests[0],
+                        guests[1], img], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    argv = ["-M", "virt", "-cpu", "cortex-a57", "-m", "512", "-nographic", "-bios", UBOOT,
+            "-drive", f"file={img},format=raw,if=none,id=d0", "-device",
+            "virtio-blk-device,drive=d0", "-snapshot"]
+    runs = [[sys.executable, "-m", "pyaarch64.emu.cli", "run", *argv]]
+    if have("qemu-system-aarch64"):
+        runs.append(["qemu-system-aarch64", *argv])
+    seen = []
+    for cmd in runs:
+        c = Console(cmd)
+        try:
+            c.expect(rb"Scanning virtio 0:1\.\.\.", TIMEOUT)
+            c.expect(rb"Found /extlinux/extlinux.conf", TIMEOUT)
+            got = c.expect(rb"Starting kernel \.\.\.", TIMEOUT).replace(b"\r", b"")
+            c.expect(rb"PYAARCH64-ROOT-OK", TIMEOUT)
+            c.expect(BANNER, TIMEOUT)
+            c.shell_ready(TIMEOUT)
+            seen.append((got, c.command("cat /data/hello.txt; mount | grep ' / '; cat /proc/cmdline",
+                                        TIMEOUT)))
+            poweroff(c)
+        finally:
+            c.close()
+    assert seen[0][1] == ("written by mkrootfs\n/dev/vda1 on / type ext4 (rw,relatime)\n"
+                          "console=ttyAMA0 pyinit=root pyroot=/dev/vda1\n")
+    assert b"Retrieving file: /boot/Image" in seen[0][0]
+    for other in seen[1:]:
+        assert other == seen[0]                  # what U-Boot said and what Linux shows

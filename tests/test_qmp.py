@@ -382,7 +382,8 @@ def test_no_shutdown_reset_and_prelaunch(emu):
     """-no-shutdown: SHUTDOWN then STOP, status shutdown, cont refused until
     system_reset (prelaunch), then the guest starts again.  -S is prelaunch; stop
     there changes nothing; a reset while paused is prelaunch too.  system_powerdown
-    only says POWERDOWN (no power button yet: the guest runs on).  HMP's view."""
+    says POWERDOWN and presses the power button, which this guest ignores: it runs
+    on (tests/test_power_button.py: Linux powers off).  HMP's view."""
     e = emu("-no-shutdown", "-S")
     r = negotiated(e.sock)
 
