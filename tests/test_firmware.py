@@ -445,39 +445,6 @@ def test_flash_state_values_are_checked():
     assert "pflash1.cmd" in str(e.value) and "pflash1.content" in str(e.value)
 
 
-@need_uboot
-@pytest.mark.slow
-def test_uboot_distro_boot_from_a_virtio_disk(request, tmp_path_factory):
-    """Issue 16 item 4's end: U-Boot autoboots Linux from a virtio disk by distro boot
-    (scripts/mkbootdisk.sh: MBR, a bootable ext4 partition with /extlinux/extlinux.conf,
-    the kernel and the initramfs; its root file system is the partition) to the root
-    file system's shell."""
-    from shellconsole import Console
-    from test_linux_boot import IMAGE, ROOT, guest_files
-    from tools import need
-    need("mkfs.ext4")
-    image, initrd = guest_files(request, tmp_path_factory, modules=True)
-    disk = str(tmp_path_factory.mktemp("disk") / "boot.img")
-    r = subprocess.run(["sh", os.path.join(ROOT, "scripts", "mkbootdisk.sh"), image, initrd,
-                        disk], capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr
-    c = Console([sys.executable, "-m", "pyaarch64.emu.cli", "run", *UBOOT_ARGS,
-                 "-drive", f"file={disk},format=raw,if=none,id=d0",
-                 "-device", "virtio-blk-device,drive=d0"])
-    try:
-        c.expect("Scanning virtio 0:1...", 600)
-        c.expect("Found /extlinux/extlinux.conf", 120)
-        c.expect("Starting kernel ...", 600)
-        c.expect("PYAARCH64-ROOT-OK", 900)
-        c.shell_ready(600)
-        assert "extlinux" in c.command("ls /", 300)
-        c.send("poweroff\n")
-        c.expect(rb"reboot: Power down", 300)
-        assert c.wait(60) == 0
-    finally:
-        c.close()
-
-
 def test_snapshot_in_the_middle_of_a_buffered_program():
     """The write buffer of a buffered program in progress is state (QEMU's
     "pflash_cfi01_blk_write" subsection): a snapshot taken after two of four words
