@@ -133,6 +133,7 @@ class PFlash:
         self._fh = None
         self.dirty = bytearray(NSECTORS)   # sectors that may differ from the base
         self.romd_on = True
+        self._content = None          # the content string, until the bank changes
         self.blk_offset = None        # a buffered program's block (None: none)
         self.blk_bytes = bytearray(WRITEBLOCK)
         self._reset_state()
@@ -191,13 +192,17 @@ class PFlash:
     # --- snapshot content --------------------------------------------------------
     @property
     def content(self):
+        # (read at every snapshot and fast restore: cached until the bank changes)
+        if self._content is not None:
+            return self._content
+        if not any(self.dirty):
+            return ""
         rec = bytearray()
         for s in range(NSECTORS):
             if self.dirty[s]:
                 rec += s.to_bytes(2, "big") + self.storage[s * SECTOR:(s + 1) * SECTOR].tobytes()
-        if not rec:
-            return ""
-        return base64.b64encode(zlib.compress(bytes(rec), 1)).decode("ascii")
+        self._content = base64.b64encode(zlib.compress(bytes(rec), 1)).decode("ascii")
+        return self._content
 
     @content.setter
     def content(self, text):
@@ -247,6 +252,8 @@ class PFlash:
 
     @property
     def blk_data(self):
+        if self.blk_offset is None:
+            return ""                   # (no buffered program: the subsection is not written)
         return base64.b64encode(bytes(self.blk_bytes)).decode("ascii")
 
     @blk_data.setter
@@ -454,6 +461,7 @@ class PFlash:
                 self._romd_cb(on)
 
     def _changed(self, off, n):
+        self._content = None
         if self._changed_cb is not None:
             self._changed_cb(off, n)
 

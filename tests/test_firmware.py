@@ -443,3 +443,31 @@ def test_flash_state_values_are_checked():
     with pytest.raises(SnapshotError) as e:
         restore(m, snap)
     assert "pflash1.cmd" in str(e.value) and "pflash1.content" in str(e.value)
+
+
+def test_snapshot_in_the_middle_of_a_buffered_program():
+    """The write buffer of a buffered program in progress is state (QEMU's
+    "pflash_cfi01_blk_write" subsection): a snapshot taken after two of four words
+    goes on in a new machine to the same bytes."""
+    from pyaarch64.machine.virt import VirtMachine
+    from pyaarch64.snapshot.state import save, restore
+    from pyaarch64.snapshot.format import encode, decode
+    m = VirtMachine(machine="virt-7.2")
+    p = m.pflash[1]
+    p.write(0x1000, 4, 0x00E800E8)
+    p.write(0x1000, 4, 0x00030003)            # four words
+    p.write(0x1000, 4, 0x11111111)
+    p.write(0x1004, 4, 0x22222222)
+    snap = decode(encode(save(m)))[0]
+    assert snap.sections["pflash1/blk-write"]["blk_offset"] == 0x1000
+    assert "pflash0/blk-write" not in snap.sections
+    m2 = VirtMachine(machine="virt-7.2")
+    restore(m2, snap)
+    q = m2.pflash[1]
+    q.write(0x1008, 4, 0x33333333)
+    q.write(0x100C, 4, 0x44444444)
+    assert bytes(m2.flash_storage(1)[0x1000:0x1004]) == bytes(4)      # (not yet confirmed)
+    q.write(0x1000, 4, 0x00D000D0)
+    q.write(0, 4, 0x00FF00FF)
+    assert [q.read(0x1000 + 4 * i, 4) for i in range(5)] == [
+        0x11111111, 0x22222222, 0x33333333, 0x44444444, 0]
