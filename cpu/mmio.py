@@ -6,6 +6,7 @@ The addresses live in ctl (C_MMIO_FN, C_HOOK_FN), not in the arguments: numba
 unboxes a ctypes function argument through ctypes.cast on every call into the
 jitted code (about 1 us each), which a single step or a fuzz loop would pay."""
 import ctypes
+import weakref
 
 from llvmlite import ir
 from numba import config, types
@@ -14,7 +15,10 @@ from numba.core.extending import intrinsic
 MMIO_CB = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint32,
                            ctypes.c_uint32, ctypes.c_uint64)
 
-_PY = {}            # NUMBA_DISABLE_JIT: address -> the ctypes function
+# NUMBA_DISABLE_JIT: address -> the ctypes function.  Weak: the caller keeps `fn` (the
+# CPU does), and a strong table would keep every machine ever made alive through its
+# callback's closure (a test suite grew by gigabytes)
+_PY = weakref.WeakValueDictionary()
 
 
 def address_of(fn):

@@ -192,3 +192,17 @@ def test_a_snapshot_from_before_a_device_existed_loads_it_at_reset(monkeypatch):
     m4, _ = board_with_scratch()
     with pytest.raises(S.SnapshotError, match="missing section 'scratch'"):
         S.restore(m4, _aged(S.save(m4)))
+
+
+def test_a_dropped_machine_is_freed():
+    """Nothing global keeps a board alive (its MMIO/hook callbacks' closures once did,
+    through cpu/mmio.py's address table: a test run grew by gigabytes)."""
+    import gc
+    import weakref
+    m = VirtMachine(machine="virt")
+    from pyaarch64.emu.api import Machine
+    api = Machine()
+    refs = [weakref.ref(m), weakref.ref(api), weakref.ref(api._m)]
+    del m, api
+    gc.collect()
+    assert [r() for r in refs] == [None, None, None]
