@@ -701,7 +701,12 @@ def run(opts):
 
     from pyaarch64.snapshot.store import SnapshotStore, default_store_for
     from pyaarch64.emu.monitor import Monitor, MonitorQuit
-    store = SnapshotStore(opts["store"] or default_store_for(guest_file))
+    # (beside a writable disk first: its snapshots hold the disk; then the guest's file)
+    disks = [d["file"] for d in opts["drives"] if not d["readonly"] and not d["snapshot"]
+             and not opts["snapshot"]]
+    disks += [f for _, (f, ro, snap) in sorted(opts["pflash"].items())
+              if f and not ro and not snap and not opts["snapshot"]]
+    store = SnapshotStore(opts["store"] or default_store_for(*disks, guest_file))
     for drive in m.drives.values():          # keep the store's snapshots of each disk exact
         drive.watch_files(store.disk_files())
     if opts["loadvm"] is not None:

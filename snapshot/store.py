@@ -21,8 +21,28 @@ class StoreError(ValueError):
     pass
 
 
-def default_store_for(kernel_path):
-    return os.path.abspath(kernel_path) + ".snapshots"
+def default_store_for(*paths):
+    """The store a run keeps its snapshots in when --snapshot-store is not given:
+    `<file>.snapshots` beside the first of `paths` (the command line's files, most
+    specific first: a writable disk, then the kernel or firmware) whose directory this
+    user may write and that is not a system directory; else a directory of the user's
+    own named after the first file ($XDG_DATA_HOME or ~/.local/share, pyaarch64/snapshots/
+    <name>-<hash of its path>): a firmware from /usr/lib/u-boot never gets a store there."""
+    paths = [os.path.abspath(p) for p in paths if p]
+    for p in paths:
+        d = os.path.dirname(p)
+        if os.access(d, os.W_OK) and not d.startswith(SYSTEM_DIRS):
+            return p + ".snapshots"
+    import hashlib
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local",
+                                                           "share")
+    first = paths[0] if paths else "guest"
+    tag = hashlib.sha256(first.encode()).hexdigest()[:8]
+    return os.path.join(base, "pyaarch64", "snapshots",
+                        f"{os.path.basename(first)}-{tag}.snapshots")
+
+
+SYSTEM_DIRS = ("/usr/", "/lib/", "/bin/", "/sbin/", "/etc/", "/boot/", "/opt/")
 
 
 class SnapshotStore:

@@ -314,3 +314,19 @@ def test_embedding_api_add_device(tmp_path):
                                ("virtio-blk-device", {"file": img}, 'Failed to get "write" lock')):
         with pytest.raises(pyaarch64.MachineError, match=msg):
             m.add_device(driver, **props)
+
+
+def test_default_store(tmp_path, monkeypatch):
+    """Without --snapshot-store: beside a writable disk first (its snapshots hold the
+    disk), else beside the kernel or firmware, never in a system directory (Debian's
+    U-Boot is /usr/lib/u-boot/...): then in the user's own data directory."""
+    from pyaarch64.snapshot.store import default_store_for
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    disk, kernel = str(tmp_path / "root.ext4"), str(tmp_path / "Image")
+    assert default_store_for(disk, kernel) == disk + ".snapshots"
+    assert default_store_for(kernel) == kernel + ".snapshots"
+    uboot = "/usr/lib/u-boot/qemu_arm64/u-boot.bin"
+    got = default_store_for(uboot)
+    assert got.startswith(str(tmp_path / "data" / "pyaarch64" / "snapshots" / "u-boot.bin-"))
+    assert got.endswith(".snapshots") and got == default_store_for(uboot)
+    assert default_store_for("/usr/share/x.img", uboot) == default_store_for("/usr/share/x.img")
