@@ -4,17 +4,16 @@ rewrite one).
     python tests/golden/make_goldens.py            # add goldens + schemas for new types
     python tests/golden/make_goldens.py --check    # what it would add, writes nothing
 
-The schema of a type (schemas/<type>.json) is `pyaarch64 snapshot schema -M <type>`:
-its platform identity, sections, fields, versions and every system register's reset
-value and writable mask.  tests/test_golden.py regenerates each and requires byte
-identity: a released type's snapshot contents never change -- except by additions
-that come with a new board section version (snapshot/state.py BOARD_VERSION: devices
-QEMU's virt has that joined the existing types, issue 16), which old snapshots load
-without (the devices at reset).  The schemas as each board version left them stay
-under schemas/board-v<N>/ (never edited); the test checks that the current schema
-holds every one of them unchanged, plus only such additions.
-    python tests/golden/make_goldens.py --schemas  # rewrite schemas/*.json after a
-                                                   # BOARD_VERSION bump (deliberate)
+The schema of a type is `pyaarch64 snapshot schema -M <type>`: its platform identity,
+sections, fields, versions and every system register's reset value and writable mask.
+tests/test_golden.py regenerates each and requires byte identity: a released type's
+snapshot contents never change -- except by additions that come with a new board
+section version (snapshot/state.py BOARD_VERSION: devices QEMU's virt has that joined
+the existing types, issue 16), which old snapshots load without (the devices at reset).
+Each board version's schemas are committed once and never edited: version 1's at
+schemas/<type>.json, version N's under schemas/board-v<N>/.  The test regenerates the
+current version's byte for byte and checks that it holds every earlier version's
+unchanged, plus only such additions.
 
 A golden snapshot is taken from tests/guest/golden.c a few thousand instructions
 after it prints "golden: ready": mid-computation, with the virtual timer's interrupt
@@ -52,8 +51,17 @@ def schema_text(mtype, cpu):
     return json.dumps(canonical_schema(mtype, cpu), indent=1, sort_keys=True) + "\n"
 
 
-def schema_path(mtype, cpu):
-    return os.path.join(SCHEMAS, golden_name(mtype, cpu)[:-len(".snap")] + ".json")
+def schema_dir(board_v=None):
+    """Where the schemas of board version board_v (default: the current) are: those of
+    version 1 -- the first releases -- at schemas/<type>.json, later ones under
+    schemas/board-v<N>/.  A directory once committed is never edited."""
+    if board_v is None:
+        from pyaarch64.snapshot.state import BOARD_VERSION as board_v
+    return SCHEMAS if board_v == 1 else os.path.join(SCHEMAS, f"board-v{board_v}")
+
+
+def schema_path(mtype, cpu, board_v=None):
+    return os.path.join(schema_dir(board_v), golden_name(mtype, cpu)[:-len(".snap")] + ".json")
 
 
 def wanted():
@@ -86,17 +94,16 @@ def main(argv):
     import pyaarch64
     from guestbuild import build
     check = "--check" in argv
-    rewrite = "--schemas" in argv
     manifest = {}
     if os.path.exists(MANIFEST):
         with open(MANIFEST) as f:
             manifest = json.load(f)
     elf = build("golden.c", extra_sources=("vectors.S",))
     added = []
-    os.makedirs(SCHEMAS, exist_ok=True)
+    os.makedirs(schema_dir(), exist_ok=True)
     for mtype, cpu in wanted():
         sp = schema_path(mtype, cpu)
-        if not os.path.exists(sp) or rewrite:
+        if not os.path.exists(sp):
             added.append(os.path.relpath(sp, HERE))
             if not check:
                 with open(sp, "w") as f:
