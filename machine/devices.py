@@ -88,6 +88,30 @@ class Device:
         return hasattr(self.obj, "STATE_FIELDS")
 
 
+class Registers32:
+    """Base of a device whose registers are 32 bits wide, as QEMU's models of them: a
+    64-bit access is two 32-bit ones (low word first); read_reg(off, size) and
+    write_reg(off, size, value) of the device handle 1..4 bytes; _log reports a guest
+    error to guest_error (msg), when wired."""
+    guest_error = None
+
+    def _log(self, msg):
+        if self.guest_error is not None:
+            self.guest_error(msg)
+
+    def read(self, off, size):
+        if size == 8:
+            return self.read(off, 4) | (self.read(off + 4, 4) << 32)
+        return self.read_reg(off, size)
+
+    def write(self, off, size, value):
+        if size == 8:
+            self.write(off, 4, value & 0xFFFF_FFFF)
+            self.write(off + 4, 4, value >> 32)
+            return
+        self.write_reg(off, size, value)
+
+
 class Registry:
     """The board's devices in declaration order, with the views the run loop uses
     (kept up to date by add(): the lists are the same objects throughout)."""

@@ -13,12 +13,14 @@ of an SPI number outside the frame's range does nothing; other offsets are bad
 offsets (logged, reads 0).  The frame has no state of its own.
 """
 
+from pyaarch64.machine.devices import Registers32
+
 GIC_INTERNAL = 32
 MSI_TYPER, MSI_SETSPI_NS, MSI_IIDR = 0x008, 0x040, 0xFCC
 PRODUCT_ID_QEMU = 0x51
 
 
-class GICv2m:
+class GICv2m(Registers32):
     name = "gicv2m"
 
     def __init__(self, base_spi, num_spi=64, pulse=None, guest_error=None):
@@ -29,13 +31,7 @@ class GICv2m:
         self.pulse = pulse
         self.guest_error = guest_error
 
-    def _log(self, msg):
-        if self.guest_error is not None:
-            self.guest_error(msg)
-
-    def read(self, off, size):
-        if size == 8:
-            return self.read(off, 4) | (self.read(off + 4, 4) << 32)
+    def read_reg(self, off, size):
         if size != 4:
             self._log(f"gicv2m_read: bad size {size}\n")
             return 0
@@ -48,11 +44,7 @@ class GICv2m:
         self._log(f"gicv2m_read: Bad offset {off:x}\n")
         return 0
 
-    def write(self, off, size, value):
-        if size == 8:
-            self.write(off, 4, value & 0xFFFFFFFF)
-            self.write(off + 4, 4, value >> 32)
-            return
+    def write_reg(self, off, size, value):
         if size not in (2, 4):
             self._log(f"gicv2m_write: bad size {size}\n")
             return

@@ -12,6 +12,7 @@ DR and RIS/MIS are read-only, a write of MR equal to the current count raises th
 interrupt at once.
 """
 
+from pyaarch64.machine.devices import Registers32
 from pyaarch64.snapshot.schema import Field
 
 ID = (0x31, 0x10, 0x14, 0x00, 0x0D, 0xF0, 0x05, 0xB1)    # 0xFE0..0xFFC
@@ -19,7 +20,7 @@ NS_PER_SEC = 1_000_000_000
 MASK32 = 0xFFFFFFFF
 
 
-class PL031:
+class PL031(Registers32):
     name = "pl031"
     # guest-visible state for snapshots (Field: attribute, type, values it may hold);
     # everything else on the object is wiring (clock, start_time, irq, guest_error)
@@ -135,21 +136,11 @@ class PL031:
             self._log(f"pl031_read: Bad offset 0x{off:x}\n")
         return 0
 
-    def _log(self, msg):
-        if self.guest_error is not None:
-            self.guest_error(msg)
-
-    def read(self, off, size):
-        if size == 8:
-            return self.read(off, 4) | (self.read(off + 4, 4) << 32)
+    def read_reg(self, off, size):
         # narrower accesses address the register at exactly that offset (as QEMU)
         return self._read32(off) & ((1 << (8 * size)) - 1)
 
-    def write(self, off, size, value):
-        if size == 8:
-            self.write(off, 4, value & MASK32)
-            self.write(off + 4, 4, value >> 32)
-            return
+    def write_reg(self, off, size, value):
         value &= (1 << (8 * size)) - 1
         if off == 0x04:
             self.mr = value

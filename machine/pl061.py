@@ -27,6 +27,7 @@ PL061's line 3 on the virt board -- and lowers it 100 ms of virtual time later
 sees KEY_POWER pressed and released.
 """
 
+from pyaarch64.machine.devices import Registers32
 from pyaarch64.snapshot.schema import Field
 
 ID = (0x00, 0x00, 0x00, 0x00, 0x61, 0x10, 0x04, 0x00, 0x0D, 0xF0, 0x05, 0xB1)   # 0xFD0..0xFFC
@@ -34,7 +35,7 @@ N_LINES = 8
 LINES = (1 << N_LINES) - 1
 
 
-class PL061:
+class PL061(Registers32):
     name = "pl061"
     # guest-visible state (all eight-bit, as the guest can set them): isense is IS;
     # the interrupt output follows from ris & ie (post_load)
@@ -104,10 +105,6 @@ class PL061:
                 self.irq(level)
 
     # --- registers -------------------------------------------------------------------
-    def _log(self, msg):
-        if self.guest_error is not None:
-            self.guest_error(msg)
-
     def _read(self, off):
         if off < 0x400:
             return self.data & (off >> 2)
@@ -121,16 +118,10 @@ class PL061:
         self._log(f"pl061_read: Bad offset {off:x}\n")
         return 0
 
-    def read(self, off, size):
-        if size == 8:
-            return self.read(off, 4) | (self.read(off + 4, 4) << 32)
+    def read_reg(self, off, size):
         return self._read(off) & ((1 << (8 * size)) - 1)
 
-    def write(self, off, size, value):
-        if size == 8:
-            self.write(off, 4, value & 0xFFFFFFFF)
-            self.write(off + 4, 4, value >> 32)
-            return
+    def write_reg(self, off, size, value):
         value &= (1 << (8 * size)) - 1
         if off < 0x400:
             mask = (off >> 2) & self.dir

@@ -54,25 +54,27 @@ def test_schema_regenerates_byte_identical(mtype, cpu):
 
 
 def _history():
-    """(board version, schema file) for every frozen schema (schemas/board-v<N>/)."""
+    """(board version, schema file) of every earlier board version's schemas (version
+    1: schemas/<type>.json; N: schemas/board-v<N>/<type>.json)."""
+    from pyaarch64.snapshot.state import BOARD_VERSION
     out = []
-    for d in sorted(os.listdir(G.SCHEMAS)):
-        if d.startswith("board-v"):
-            for f in sorted(os.listdir(os.path.join(G.SCHEMAS, d))):
-                out.append((int(d[len("board-v"):]), os.path.join(d, f)))
+    for v in range(1, BOARD_VERSION):
+        d = G.schema_dir(v)
+        out += [(v, os.path.join(d, f)) for f in sorted(os.listdir(d)) if f.endswith(".json")]
     return out
 
 
-@pytest.mark.parametrize("board_v,rel", _history(), ids=lambda v: str(v))
+@pytest.mark.parametrize("board_v,rel", _history(),
+                         ids=lambda v: os.path.relpath(v, G.SCHEMAS) if isinstance(v, str) else str(v))
 def test_schema_history_is_kept_and_only_added_to(board_v, rel):
     """A type's schema as board version N left it is still there, unchanged: the same
     sections in the same versions and fields, the same identity, the same system
     registers; what is new is a device that came with a later board version (sections
     marked 'board since' > N, identity entries only those devices have)."""
     from pyaarch64.snapshot import state as S
-    with open(os.path.join(G.SCHEMAS, rel)) as f:
+    with open(rel) as f:
         old = json.load(f)
-    with open(os.path.join(G.SCHEMAS, os.path.basename(rel))) as f:
+    with open(os.path.join(G.schema_dir(), os.path.basename(rel))) as f:
         new = json.load(f)
     assert new["system_registers"] == old["system_registers"]
     assert (new["machine_type"], new["cpu_model"], new["format"]) == \
