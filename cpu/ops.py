@@ -55,7 +55,7 @@ K_V3, K_S3, K_V2, K_S2, K_ACROSS, K_SPAIR, K_VELEM, K_SELEM, K_VSHIFT, K_SSHIFT 
 EXC_SVC, EXC_HVC, EXC_SMC, EXC_BRK, EXC_HLT = 1, 2, 3, 4, 5
 
 # --- control array layout ---------------------------------------------------
-CTL_SIZE = 96
+CTL_SIZE = 97
 C_PC = 0
 C_NZCV = 1          # N<<3 | Z<<2 | C<<1 | V
 C_ICOUNT = 2        # instructions retired since reset
@@ -138,6 +138,9 @@ C_HOST_CALLS = 93
 # the self-hosted debug architecture (cpu/debug.py)
 C_DBG = 94          # DBG_* flags: derived from the machine type and the debug registers
 C_SS = 95           # PSTATE.SS (software step; machine state, saved as cpu0 "pstate.ss")
+# TLB maintenance instructions executed (a counter): with several CPUs the board
+# empties the other CPUs' soft TLBs when it moved (machine/smp.py)
+C_TLBI = 96
 DBG_ON = 1          # the machine type has the debug architecture (else the registers are
                     # stored and never act, as before virt-10.0)
 DBG_BP = 2          # some breakpoint is armed: its address decodes to OP_HOOK

@@ -4,7 +4,7 @@ address translation (AT, with its PAR_EL1).
 import numpy as np
 from numba import njit
 
-from pyaarch64.cpu.ops import C_PC, C_EL, C_DCZVA_LOG2, C_HOOK_FLAGS, HF_MEM, C_DBG, DBG_WP
+from pyaarch64.cpu.ops import C_PC, C_EL, C_DCZVA_LOG2, C_HOOK_FLAGS, HF_MEM, C_DBG, DBG_WP, C_TLBI
 from pyaarch64.cpu.hooks import mem_hooked
 from pyaarch64.cpu.sysregs import R_VAL, S_SCTLR_EL1, S_PAR_EL1, S_MAIR_EL1, key
 from pyaarch64.cpu.memory import (access_slow, ram_offset, translate, tlb_flush, flush_decode, drop_code_page,
@@ -123,6 +123,7 @@ def sys_insn(regs, ctl, sysr, bus, pc, k, rt):
         if el == U0:
             return undefined(regs, ctl, sysr, pc)
         tlb_flush(bus.tlb)
+        ctl[C_TLBI] += U1             # (other CPUs' soft TLBs: the board, machine/smp.py)
     else:
         return undefined(regs, ctl, sysr, pc)
     ctl[C_PC] = pc + np.uint64(4)

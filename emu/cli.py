@@ -50,7 +50,8 @@ Standard options:
                 accel=tcg, dtb-randomness=off as QEMU (-M virt,help lists them)
 -cpu cpu        select the CPU model (-cpu help for a list; default cortex-a57)
 -m size         RAM size in MiB, or with a suffix: 128M, 1G (default 128M)
--smp 1          number of CPUs (only 1 for now)
+-smp [cpus=]n[,maxcpus=m][,sockets=s][,clusters=c][,cores=k][,threads=t]
+                number of CPUs (1 to 8) and their topology, as QEMU parses it
 -kernel file    the guest: an arm64 Linux Image (optionally gzip'd; booted as QEMU
                 does), an AArch64 ELF (entry from the file) or a raw binary (loaded
                 and entered at the start of RAM); also accepted positionally
@@ -252,7 +253,7 @@ def parse_args(argv):
             "nodefaults": False, "echr": 1, "pidfile": None, "props_help": False,
             "qmp": [], "chardevs": {}, "mon": [], "name": None, "no_shutdown": False,
             "gdb": None, "drives": [], "devices": [], "snapshot": False, "device_help": False,
-            "objects": [], "bios": None, "pflash": {}}
+            "objects": [], "bios": None, "pflash": {}, "smp": None}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -315,11 +316,11 @@ def parse_args(argv):
         elif name == "-m":
             opts["ram"] = parse_size(val)
         elif name == "-smp":
-            n = val.split(",")[0]
-            if n.startswith("cpus="):
-                n = n[5:]
-            if n != "1":
-                raise UsageError(f"-smp {val}: only 1 CPU is supported for now")
+            from pyaarch64.emu.smpopts import parse_smp, SmpError
+            try:
+                opts["smp"] = parse_smp(val)
+            except SmpError as e:
+                raise UsageError(f"-smp {val}: {e}") from None
         elif name == "-kernel":
             if opts["kernel"] is not None:
                 raise UsageError("only one kernel may be given")
@@ -679,7 +680,8 @@ def run(opts):
                         semihosting_cmdline=cmdline, icount_shift=opts["icount"],
                         tracer=tracer, no_reboot=opts["no_reboot"],
                         icount_auto=opts["icount_auto"], sleep=opts["sleep"],
-                        rtc_base=opts["rtc_base"], rtc_clock=opts["rtc_clock"])
+                        rtc_base=opts["rtc_base"], rtc_clock=opts["rtc_clock"],
+                        smp=opts["smp"].cpus if opts["smp"] else 1, topology=opts["smp"])
         for unit, (path, readonly, snap) in sorted(opts["pflash"].items()):
             m.attach_pflash(unit, path, readonly, snapshot=snap or opts["snapshot"])
         if opts["bios"] is not None:
@@ -864,7 +866,8 @@ def dumpdtb(opts, firmware=False):
     from pyaarch64.cpu.models import DEFAULT_MODEL
     from pyaarch64.machine.loader import DtbOnly, KernelError, boot, firmware_boot
     mtype = resolve(opts["machine"])
-    target = DtbOnly(mtype, opts["cpu"] or mtype.default_cpu or DEFAULT_MODEL, opts["ram"])
+    target = DtbOnly(mtype, opts["cpu"] or mtype.default_cpu or DEFAULT_MODEL, opts["ram"],
+                     topology=opts["smp"])
     try:
         info = (firmware_boot if firmware else boot)(
             target, opts["kernel"], initrd=opts["initrd"], append=opts["append"],

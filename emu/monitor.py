@@ -20,6 +20,7 @@ PROMPT = "(qemu) "
 
 COMMANDS = (
     ("cont|c", "", "resume emulation"),
+    ("cpu", "index", "set the default CPU"),
     ("delvm", "tag", "delete a VM snapshot from its tag"),
     ("gdbserver", "[device]", "start gdbserver on given device (default 'tcp::1234'), stop with 'none'"),
     ("help|?", "[cmd]", "show the help"),
@@ -74,6 +75,7 @@ class Monitor:
         self.reason = "paused"          # why vm.paused: paused | prelaunch | shutdown
         self.listeners = []             # listener(event, data or None)
         self.gdbserver = None           # the gdb stub (emu/gdbstub.py GdbServer), set by the CLI
+        self.cpu_index = 0              # `cpu N`: the CPU info registers, x and $reg show
 
     # --- run state and events (HMP and QMP) ----------------------------------------
     def status(self):
@@ -132,6 +134,23 @@ class Monitor:
             return (f"Error: internal error in '{cmd}': {type(e).__name__}: {e} "
                     f"(the VM goes on; please report this)\r\n")
 
+    @property
+    def cpu(self):
+        """The monitor's default CPU (`cpu N`)."""
+        cpus = getattr(self.vm, "cpus", None) or [self.vm.cpu]
+        return cpus[self.cpu_index if self.cpu_index < len(cpus) else 0]
+
+    def cmd_cpu(self, rest):
+        cpus = getattr(self.vm, "cpus", None) or [self.vm.cpu]
+        try:
+            i = int(rest, 0)
+        except ValueError:
+            return "invalid CPU index\r\n" if rest else "Parameter 'index' is missing\r\n"
+        if not 0 <= i < len(cpus):
+            return "invalid CPU index\r\n"
+        self.cpu_index = i
+        return ""
+
     def cmd_help(self, rest):
         out = []
         for names, args, text in COMMANDS:
@@ -161,7 +180,10 @@ class Monitor:
             return self.registers()
         if sub == "cpus":
             import threading
-            return f"* CPU #0: thread_id={threading.get_native_id()}\r\n"
+            tid = threading.main_thread().native_id      # (every CPU runs on it)
+            n = len(getattr(self.vm, "cpus", None) or [0])
+            return "".join(f"{'*' if i == self.cpu_index else ' '} CPU #{i}: thread_id={tid}\r\n"
+                           for i in range(n))
         if sub == "block":
             try:
                 return self.block(rest.split()[1:])
@@ -370,7 +392,7 @@ class Monitor:
 
     def registers(self):
         from pyaarch64.emu.trace import dump_cpu
-        cpu = self.vm.cpu
+        cpu = self.cpu
         text = dump_cpu(cpu)
         fpcr, fpsr = cpu.reg("FPCR"), cpu.reg("FPSR")
         lines = text.rstrip("\n").split("\n")
@@ -388,7 +410,7 @@ class Monitor:
         if kind is None:
             return _try_help(f"invalid char in format: '{size}'", fmt_cmd or cmd)
         try:
-            return count, kind, size, evaluate(expr, self.vm) & M64
+            return count, kind, size, evaluate(expr, self.vm, self.cpu) & M64
         except ExprError as e:
             return _try_help(str(e), cmd)
 
@@ -441,7 +463,7 @@ class Monitor:
         if not physical:
             from pyaarch64.cpu.memory import translate, A_READ
             import numpy as np
-            cpu = vm.cpu
+            cpu = self.cpu
             fsc, pa, _ = translate(cpu.ctl, cpu.sysr, cpu.mem, np.uint64(addr), A_READ,
                                    int(cpu.ctl[O.C_EL]))
             if fsc >= 0:
@@ -464,13 +486,14 @@ class ExprError(Exception):
     pass
 
 
-def evaluate(text, vm):
+def evaluate(text, vm, cpu=None):
     """An HMP expression: numbers (0x.., 0.., decimal), $registers ($pc, $sp, $lr,
     $x0..$x30, $w0..$w30, $el, $nzcv, $pstate and system registers by name, e.g.
     $sctlr_el1), + - * / % & | ^ ~ << >> and parentheses, with C precedence.
     (QEMU 7.2 knows no AArch64 register names in HMP: `p $pc` says "unknown
     register" there; here it is the PC.)"""
     import re
+    the_cpu = cpu if cpu is not None else vm.cpu
     toks = re.findall(r"\s*(0[xX][0-9a-fA-F]+|\d+|\$[A-Za-z_][A-Za-z0-9_]*|<<|>>|[-+*/%&|^~()])",
                       text)
     if "".join(toks).replace(" ", "") != text.replace(" ", "").replace("\t", ""):
@@ -528,11 +551,11 @@ def evaluate(text, vm):
     def register(name):
         n = name.lower()
         try:
-            return vm.cpu.reg(n) if n not in ("pstate",) else vm.cpu.pstate()
+            return the_cpu.reg(n) if n not in ("pstate",) else the_cpu.pstate()
         except Exception:   # noqa: BLE001 -- any unknown name
             pass
         try:
-            return vm.cpu.reg(name.upper())
+            return the_cpu.reg(name.upper())
         except Exception:   # noqa: BLE001
             raise ExprError("unknown register") from None
 

@@ -168,10 +168,17 @@ class Qmp:
         return out
 
     def q_cpus(self, args):
-        return [{"cpu-index": 0, "qom-path": "/machine/unattached/device[0]",
-                 "thread-id": threading.main_thread().native_id,
-                 "props": {"socket-id": 0, "cluster-id": 0, "core-id": 0, "thread-id": 0},
-                 "target": "aarch64"}]
+        vm = self.mon.vm
+        topo = getattr(vm, "topology", None)
+        out = []
+        for i in range(len(getattr(vm, "cpus", None) or [0])):
+            th, co, cl = ((topo.threads, topo.cores, topo.clusters) if topo else (1, 1, 1))
+            out.append({"cpu-index": i, "qom-path": f"/machine/unattached/device[{i}]",
+                        "thread-id": threading.main_thread().native_id,     # (one host thread)
+                        "props": {"socket-id": i // (cl * co * th), "cluster-id": i // (co * th) % cl,
+                                  "core-id": i // th % co, "thread-id": i % th},
+                        "target": "aarch64"})
+        return out
 
     def q_dismiss(self, args):
         job = self.jobs.get(args["id"])

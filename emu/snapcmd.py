@@ -66,8 +66,9 @@ def loadable(snap):
     shift = snap.sections.get("cpu0", {}).get("time.icount_shift", 0)
     shift = shift if isinstance(shift, int) and 0 <= shift <= 10 else 0
     try:
+        ncpu = snap.identity.get("smp.cpus", 1) if isinstance(snap.identity, dict) else 1
         vm = VirtMachine(snap.machine_type, cpu=snap.cpu_model, ram_size=len(snap.ram),
-                         icount_shift=shift)
+                         icount_shift=shift, smp=ncpu if isinstance(ncpu, int) else 0)
     except ValueError as e:
         return f"pyaarch64 {__version__} has no such machine", [str(e)]
     where = (f"pyaarch64 {__version__}, {vm.machine_type} with {vm.cpu.model.name} and "

@@ -103,20 +103,25 @@ class FdtContext:
 
 
 def build_virt_fdt(mtype, cpu_model, ram_base, ram_size, bootargs=None, initrd=None,
-                   ncpus=1, devices=None, firmware=False):
+                   ncpus=1, devices=None, firmware=False, topology=None):
     """The virt tree for machine type `mtype` (a MachineType), CPU model name, RAM,
     kernel command line and initrd (start, size) or None.  devices: the board's
     registry (machine/devices.py), whose entries write their own nodes; None: the
     virt board's declarations (machine/virt_devices.py: the tree without a board)."""
     if devices is None:
         from pyaarch64.machine.virt_devices import VIRT_DEVICES as devices
+    if topology is None:
+        from pyaarch64.emu.smpopts import default
+        topology = default(ncpus)
+    ncpus = topology.cpus
     tree = Fdt()
     root = tree.root
     devices = list(devices)
     # phandles in QEMU's allocation order: clock, cpus (with a cpu-map), then the
     # devices' as they are created (GIC, GICv2m, PL061)
     clk_ph = tree.alloc_phandle(0x8000)
-    cpu_ph = [tree.alloc_phandle() for _ in range(ncpus)] if mtype.dtb_cpu_map else []
+    # (QEMU allocates the CPUs' from the last CPU down)
+    cpu_ph = [tree.alloc_phandle() for _ in range(ncpus)][::-1] if mtype.dtb_cpu_map else []
     phandles = {"clock": clk_ph}
     for dev in devices:
         for name in dev.phandles:
@@ -147,9 +152,12 @@ def build_virt_fdt(mtype, cpu_model, ram_base, ram_size, bootargs=None, initrd=N
     cpus.set("#size-cells", 0)
     cpus.set("#address-cells", 1)
     if mtype.dtb_cpu_map:
-        cluster = cpus.add("cpu-map").add("socket0").add("cluster0")
-        for i in range(ncpus):
-            cluster.add(f"core{i}").set("cpu", cpu_ph[i])
+        cpu_map = cpus.add("cpu-map")
+        for i in range(ncpus):          # (QEMU's -smp topology: socketS/clusterC/coreK[/threadT])
+            node = cpu_map
+            for part in topology.path(i):
+                node = node.child(part) or node.add(part)
+            node.set("cpu", cpu_ph[i])
     compat = CPU_COMPATIBLE.get(cpu_model, f"arm,{cpu_model}")
     for i in range(ncpus):
         c = cpus.add(f"cpu@{i}")
@@ -186,10 +194,11 @@ def build_virt_fdt(mtype, cpu_model, ram_base, ram_size, bootargs=None, initrd=N
 
 
 def virt_dtb(mtype, cpu_model, ram_base, ram_size, bootargs=None, initrd=None, devices=None,
-             firmware=False):
+             firmware=False, topology=None):
     """The virt DTB bytes, padded to QEMU's size (firmware: a -bios boot's tree)."""
     return build_virt_fdt(mtype, cpu_model, ram_base, ram_size, bootargs,
-                          initrd, devices=devices, firmware=firmware).to_blob(
+                          initrd, devices=devices, firmware=firmware,
+                          topology=topology).to_blob(
                               min_size=QEMU_FDT_SIZE)
 
 

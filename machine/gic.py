@@ -93,6 +93,8 @@ class GICv2:
         self.guest_error = None     # callable(message) for QEMU-style guest_errors logs
         self.dist = GICDistributorView(self)
         self.cpuif = [GICCpuInterfaceView(self, c) for c in range(num_cpu)]
+        self.cpuif_banked = GICBankedCpuInterfaceView(self)
+        self.accessing_cpu = lambda: 0    # the board's: the CPU whose access this is
         self.reset()
 
     @property
@@ -581,17 +583,18 @@ class GICv2:
 
 
 class GICDistributorView:
-    """The distributor as an MMIO device (accesses come from CPU 0: one CPU today)."""
+    """The distributor as an MMIO device (its banked registers are those of the CPU
+    the board says accesses it: gic.accessing_cpu())."""
     name = "gic-distributor"
 
     def __init__(self, gic):
         self.gic = gic
 
     def read(self, off, size):
-        return self.gic.dist_read(0, off, size)
+        return self.gic.dist_read(self.gic.accessing_cpu(), off, size)
 
     def write(self, off, size, value):
-        self.gic.dist_write(0, off, size, value)
+        self.gic.dist_write(self.gic.accessing_cpu(), off, size, value)
 
 
 class GICCpuInterfaceView:
@@ -607,3 +610,18 @@ class GICCpuInterfaceView:
 
     def write(self, off, size, value):
         self.gic.cpu_write(self.cpu, off, size, value)
+
+
+class GICBankedCpuInterfaceView:
+    """The CPU interface region as every CPU sees it: its own interface (the one of
+    gic.accessing_cpu())."""
+    name = "gic-cpu-interface"
+
+    def __init__(self, gic):
+        self.gic = gic
+
+    def read(self, off, size):
+        return self.gic.cpu_read(self.gic.accessing_cpu(), off, size)
+
+    def write(self, off, size, value):
+        self.gic.cpu_write(self.gic.accessing_cpu(), off, size, value)

@@ -99,7 +99,8 @@ class Hooks:
         self.invalid = []               # mem_invalid hooks (CodeHook), called from the board
         self._next = 1
         self._spans = ()
-        vm.cpu.attach_hooks(self.dispatch)
+        for cpu in getattr(vm, "cpus", [vm.cpu]):      # (every CPU: the one running calls)
+            cpu.attach_hooks(self.dispatch)
 
     # --- registry ------------------------------------------------------------------
     def add(self, kind, callback, begin, end, user_data=None, has_user_data=False):
@@ -173,7 +174,8 @@ class Hooks:
         key = (tuple(merged), mem, exc, bool(self.invalid))
         if key != self._spans:
             self._spans = key
-            self.vm.cpu.set_hooks(merged, mem, exc, bool(self.invalid))
+            for cpu in getattr(self.vm, "cpus", [self.vm.cpu]):
+                cpu.set_hooks(merged, mem, exc, bool(self.invalid))
 
     # --- the core's callback -----------------------------------------------------------
     def dispatch(self, pc, size, kind, value):

@@ -13,6 +13,7 @@ SUCCESS = 0
 NOT_SUPPORTED = -1 & 0xFFFFFFFFFFFFFFFF
 INVALID_PARAMETERS = -2 & 0xFFFFFFFFFFFFFFFF
 ALREADY_ON = -4 & 0xFFFFFFFFFFFFFFFF
+ON_PENDING = -5 & 0xFFFFFFFFFFFFFFFF
 
 SUPPORTED = (PSCI_VERSION, CPU_SUSPEND_32, CPU_SUSPEND_64, CPU_OFF, CPU_ON_32, CPU_ON_64,
              AFFINITY_INFO_32, AFFINITY_INFO_64, MIGRATE_INFO_TYPE, SYSTEM_OFF, SYSTEM_RESET,
@@ -27,9 +28,11 @@ class PowerEvent(Exception):
         self.kind = kind
 
 
-def call(cpu, version):
+def call(cpu, version, smp=None):
     """Handle one PSCI call; x0 = function id, x1.. = arguments.  Sets x0.
-    Returns None, or 'poweroff' / 'reset' / 'off' for the board to act on."""
+    Returns None, or 'poweroff' / 'reset' / 'off' / 'wfi' for the board to act on.
+    smp: the board's CPUs (machine/smp.py) when it has more than one; without it
+    CPU 0 (MPIDR affinity 0) is the only CPU."""
     fn = cpu.reg("x0") & 0xFFFFFFFF
     if fn == PSCI_VERSION:
         ret = version
@@ -41,6 +44,10 @@ def call(cpu, version):
         return "poweroff"
     elif fn == SYSTEM_RESET:
         return "reset"
+    elif fn in (AFFINITY_INFO_32, AFFINITY_INFO_64) and smp is not None:
+        ret = smp.affinity_info(cpu.reg("x1"), cpu.reg("x2"))
+    elif fn in (CPU_ON_32, CPU_ON_64) and smp is not None:
+        ret = smp.cpu_on(cpu.reg("x1"), cpu.reg("x2"), cpu.reg("x3"))
     elif fn in (AFFINITY_INFO_32, AFFINITY_INFO_64):
         aff = cpu.reg("x1") & 0xFFFFFF
         ret = 0 if aff == 0 else INVALID_PARAMETERS      # CPU 0 is ON; no other CPUs
@@ -55,7 +62,7 @@ def call(cpu, version):
             cpu.set_reg("x0", SUCCESS)
             return "wfi"
     elif fn == CPU_OFF:
-        return "off"                  # the only CPU going off stops the machine
+        return "off"                  # (the only CPU going off stops the machine)
     else:
         ret = NOT_SUPPORTED
     cpu.set_reg("x0", ret)

@@ -84,22 +84,42 @@ class VirtMachine:
     def __init__(self, machine="virt", cpu=None, ram_size=128 << 20, serial=None,
                  semihosting=False, semihosting_cmdline=None, icount_shift=0, tracer=None,
                  no_reboot=False, semihosting_userspace=False, icount_auto=False,
-                 sleep=False, rtc_base=None, rtc_clock="vm"):
+                 sleep=False, rtc_base=None, rtc_clock="vm", smp=1, topology=None):
         """icount_shift: each instruction is 2**shift ns of virtual time; icount_auto:
         the shift adapts so that virtual time keeps up with the host clock (as QEMU's
         -icount shift=auto); sleep: an idle guest (WFI) waits for its next timer in
         host time instead of jumping there (the CLI's default; the embedding API's is
         False: deterministic).  rtc_base: the RTC's start (epoch seconds; None: now),
-        rtc_clock: 'vm' (the RTC counts virtual time) or 'host' (host time)."""
+        rtc_clock: 'vm' (the RTC counts virtual time) or 'host' (host time).  smp: the
+        number of CPUs (1..8; CPU 0 boots, the others wait for PSCI CPU_ON: see
+        machine/smp.py for how they share the host thread); topology: their -smp
+        topology (emu/smpopts.py Topology; default: one socket of `smp` cores), which
+        the device tree's cpu-map shows."""
         self.type = T.resolve(machine)
         self.machine_type = self.type.name
         ns_per_tick = max(1, 1_000_000_000 // self.type.cntfrq)
         overrides = dict(self.type.sysreg_overrides)
         overrides.setdefault("CNTFRQ_EL0", {})
         overrides["CNTFRQ_EL0"] = dict(overrides["CNTFRQ_EL0"], reset=self.type.cntfrq)
-        self.cpu = Cpu(cpu or self.type.default_cpu, overrides, ns_per_tick, icount_shift,
-                       debug_arch=self.type.props.get("cpu.debug-arch", 0) == 1)
-        self.timer = GenericTimer(self.cpu)
+        from pyaarch64.machine.smp import MAX_CPUS, mpidr_affinity
+        if not (isinstance(smp, int) and 1 <= smp <= MAX_CPUS):
+            raise MachineError(f"{smp} CPUs: this board has 1 to {MAX_CPUS}")
+        from pyaarch64.emu.smpopts import default as default_topology
+        self.topology = topology or default_topology(smp)
+        if self.topology.cpus != smp:
+            raise MachineError(f"-smp topology of {self.topology.cpus} CPUs for {smp} CPUs")
+        self.cpus = []
+        for i in range(smp):
+            mine = overrides
+            if smp > 1:      # (MPIDR_EL1: bit 31 RES1, the affinity QEMU's virt gives)
+                mine = dict(overrides, MPIDR_EL1={"reset": 0x8000_0000 | mpidr_affinity(i)})
+            self.cpus.append(Cpu(cpu or self.type.default_cpu, mine, ns_per_tick, icount_shift,
+                                 debug_arch=self.type.props.get("cpu.debug-arch", 0) == 1))
+        self.cpu = self.cpus[0]          # the CPU running (or last run): all of them see
+        self.cpu_index = 0               # the board through this one while it runs
+        self.cpu_timers = [GenericTimer(c) for c in self.cpus]
+        self.timer = self.cpu_timers[0]
+        self.smp = None                  # machine/smp.py's Smp when there are several
         if ram_size <= 0 or ram_size % 4096:
             raise MachineError(f"RAM size {ram_size}: a positive multiple of 4 KiB")
         self.ram_size = ram_size
@@ -127,7 +147,8 @@ class VirtMachine:
         self._timed = self.registry.timed
         attach_devices(self)
         self.attach_ram()
-        self.cpu.attach_mmio(self._mmio)
+        for c in self.cpus:
+            c.attach_mmio(self._mmio)
         self.hooks = Hooks(self)
         self.semihosting = Semihosting(self, semihosting_cmdline) if semihosting else None
         self.semihosting_userspace = semihosting_userspace
@@ -137,7 +158,9 @@ class VirtMachine:
         self.no_reboot = no_reboot
         self.start_time = int(time.time()) if rtc_base is None else int(rtc_base)
         self.sleep = sleep
-        self.icount_auto = self.cpu.icount_auto = icount_auto
+        self.icount_auto = icount_auto
+        for c in self.cpus:
+            c.icount_auto = icount_auto
         self._pace = None         # icount_auto: (host ns, virtual ns) at the last adjustment
         self._drift = 0           # icount_auto: virtual minus host time, accumulated (ns)
         if rtc_clock == "host":
@@ -192,10 +215,11 @@ class VirtMachine:
             _replace_sparse(view, self.ram)
             self.ram = view
         self._mapped_units = self._rom_units()
-        self.cpu.attach_ram(self.mem, self.ram_base, self.ram_size, self._mapped())
-        for unit in self.pflash:
-            off = self._flash_off(unit)
-            self.cpu.set_rom(off, len(self.flash_storage(unit)))
+        for c in self.cpus:
+            c.attach_ram(self.mem, self.ram_base, self.ram_size, self._mapped())
+            for unit in self.pflash:
+                off = self._flash_off(unit)
+                c.set_rom(off, len(self.flash_storage(unit)))
 
     # --- the flash banks (ROM devices: machine/pflash.py) ------------------------------
     def _flash_off(self, unit):
@@ -237,12 +261,14 @@ class VirtMachine:
         units = self._rom_units()
         if units != self._mapped_units:
             self._mapped_units = units
-            self.cpu.set_regions(self._mapped())
+            for c in self.cpus:
+                c.set_regions(self._mapped())
 
     def flash_changed(self, unit, off, n):
         """Bank `unit`'s bytes [off, off+n) changed (program, erase, load): decoded
         code there is forgotten (they do not count as written RAM)."""
-        self.cpu.forget_code(self._flash_off(unit) + off, n)
+        for c in self.cpus:
+            c.forget_code(self._flash_off(unit) + off, n)
         if unit in self.pflash:
             self._remap_flash()            # (a blank bank that now holds something)
 
@@ -284,7 +310,8 @@ class VirtMachine:
         self.extra_ram.append((base, size, at))
         self.ram_match = None
         self.attach_ram()
-        self.cpu.invalidate_code()
+        for c in self.cpus:
+            c.invalidate_code()
 
     def read_memory(self, addr, n, virtual=False):
         if virtual:
@@ -311,7 +338,8 @@ class VirtMachine:
             return
         off = self._ram_off(addr, len(data))
         self.ram[off:off + len(data)] = np.frombuffer(bytes(data), dtype=np.uint8)
-        self.cpu.mark_written(off, len(data))      # (decoded code there is forgotten)
+        for c in self.cpus:
+            c.mark_written(off, len(data))         # (decoded code there is forgotten)
 
     def translate(self, va):
         """The physical address of virtual address va in the current translation regime
@@ -347,7 +375,8 @@ class VirtMachine:
             raise MachineError(f"mem_protect 0x{addr:x}+0x{size:x} spans more than one RAM region")
         forbid = ((0 if "r" in perms else PROT_NO_R) | (0 if "w" in perms else PROT_NO_W)
                   | (0 if "x" in perms else PROT_NO_X))
-        self.cpu.protect(off, size, forbid)
+        for c in self.cpus:
+            c.protect(off, size, forbid)
 
     def regions(self):
         """[(begin, end, kind, name)]: RAM and every device, by physical address
@@ -486,6 +515,9 @@ class VirtMachine:
         self._boot_cpu()
 
     def _boot_cpu(self):
+        if self.smp is not None:         # (CPU 0 boots; the others are off, reset)
+            self.smp.secondary_reset()
+            self.smp.reset()
         self.cpu.reset()
         self.cpu.pc = self.entry
         info = getattr(self, "boot_info", None)
@@ -497,7 +529,8 @@ class VirtMachine:
         """System reset: devices and CPU to reset state, kernel reloaded."""
         self.state_gen += 1
         self.ram[:] = 0
-        self.cpu.dirty[:(len(self.ram) + 4095) >> 12] = 1      # (the RAM's pages: not the flash)
+        for c in self.cpus:
+            c.dirty[:(len(self.ram) + 4095) >> 12] = 1         # (the RAM's pages: not the flash)
         # as QEMU 7.2: the GIC resets; the PL011 and PL031 keep their registers (each
         # device's declaration says which it does)
         reset_devices(self)
@@ -519,24 +552,35 @@ class VirtMachine:
         return True
 
     def virtual_ns(self):
-        """Virtual time: instructions retired (<< icount shift) plus time slept in WFI."""
+        """Virtual time: instructions retired (<< icount shift) plus time slept in WFI
+        (with several CPUs: the board's clock, machine/smp.py)."""
+        if self.smp is not None:
+            return self.smp.now_ns()
         return self.timer.now_ns()
+
+    def icount_total(self):
+        """Instructions retired by all the CPUs."""
+        return sum(c.icount for c in self.cpus)
 
     def _sync_timers(self):
         """Expire due host-side timers, drive the generic timer's PPIs, and return the
         next deadline (virtual ns) or None."""
-        now = self.timer.now_ns()
+        now = self.smp.sync_clocks() if self.smp is not None else self.timer.now_ns()
         for t in self.timers:
             d = t.deadline_ns()
             if d is not None and d <= now:
                 t.expire(now)
         gic = getattr(self, "gic", None)
-        if gic is not None:
-            lines = self.timer.lines()
-            ppis = self.type.timer_ppis
-            gic.set_irq(16 + ppis[1], lines["phys"])
-            gic.set_irq(16 + ppis[2], lines["virt"])
-        deadline = self.timer.next_deadline_ns()
+        deadline = None
+        ppis = self.type.timer_ppis
+        for i, timer in enumerate(self.cpu_timers):
+            if gic is not None:
+                lines = timer.lines()
+                gic.set_irq(16 + ppis[1], lines["phys"], i)
+                gic.set_irq(16 + ppis[2], lines["virt"], i)
+            d = timer.next_deadline_ns()
+            if d is not None and (deadline is None or d < deadline):
+                deadline = d
         for t in self.timers:
             d = t.deadline_ns()
             if d is not None and (deadline is None or d < deadline):
@@ -559,7 +603,7 @@ class VirtMachine:
         if self.off_gen is not None and self.off_gen == self.state_gen:
             raise MachineError("the guest has powered off: reset() or restore() the machine "
                                "(or load a kernel) before running it again")
-        start = cpu.icount
+        start = self.icount_total()
         tracer = self.tracer
         hooks = self.hooks
         if until is not None or hooks.until is not None:
@@ -579,6 +623,15 @@ class VirtMachine:
                 continue
             budget = SLICE
             deadline = self._timers()
+            if self.smp is not None:
+                turn = self.smp.schedule()         # (self.cpu: the CPU whose turn it is)
+                if turn is None:
+                    r = self._wfi()                # every CPU waits for an interrupt
+                    if r is not None:
+                        return self._ended(r)
+                    continue
+                cpu = self.cpu
+                budget = turn
             if deadline is not None:
                 shift = int(cpu.ctl[O.C_ICOUNT_SHIFT])
                 ahead = deadline - self.timer.now_ns()
@@ -587,7 +640,7 @@ class VirtMachine:
                 budget = min(budget, 200_000)
             tracer = self.tracer              # (the monitor's `log` may change it)
             if max_insns is not None:
-                left = max_insns - (cpu.icount - start)
+                left = max_insns - (self.icount_total() - start)
                 if left <= 0:
                     return StopReason("budget", pc=cpu.pc, message=(
                         f"instruction budget of {max_insns} spent at PC 0x{cpu.pc:x}"))
@@ -644,7 +697,7 @@ class VirtMachine:
         the state was replaced or a device re-planned (EXIT_TIMER)."""
         cpu = self.cpu
         if self.tracer is not None or self.paused or self.poll is not None or (
-                self.off_gen is not None and self.off_gen == self.state_gen):
+                self.off_gen is not None and self.off_gen == self.state_gen) or self.smp:
             return self.run(max_insns=1)
         self._timers()
         ex = cpu.run(1)
@@ -697,7 +750,7 @@ class VirtMachine:
             shift = int(cpu.ctl[O.C_ICOUNT_SHIFT])
             if (deadline - self.timer.now_ns()) >> shift < max_insns:
                 fast = None                    # (a timer fires within the budget: run() copes)
-        if (fast is None or self.tracer is not None or self.paused
+        if (fast is None or self.tracer is not None or self.paused or self.smp is not None
                 or self.poll is not None or cpu.exec_path == "step"):
             return self._run_inputs_slowly(snap, datas, address, max_insns, virtual, cov, seen,
                                            cover)
@@ -782,11 +835,14 @@ class VirtMachine:
         cpu = self.cpu
         ctl = cpu.ctl
         if ex == O.EXIT_HVC:
-            what = psci.call(cpu, self.type.psci_version)
+            what = psci.call(cpu, self.type.psci_version, self.smp)
+            if what == "off" and self.smp is not None:
+                self.smp.cpu_off()
+                return None
             if what == "poweroff" or what == "off":
                 return StopReason("poweroff", 0, cpu.pc, message=_OFF_MESSAGE)
             if what == "wfi":
-                return None if int(cpu.ctl[O.C_IRQ]) & 3 else self._wfi()
+                return None if int(cpu.ctl[O.C_IRQ]) & 3 else self._wait()
             if what == "reset":
                 if self.no_reboot:
                     return StopReason("reset", 0, cpu.pc, message="guest requested a reset (PSCI SYSTEM_RESET)")
@@ -817,7 +873,7 @@ class VirtMachine:
                 return None
             return self._undef_here()
         if ex == O.EXIT_WFI:
-            return self._wfi()
+            return self._wait()
         if ex in (O.EXIT_CB_ERROR, O.EXIT_STOP) and isinstance(cpu.callback_error, ProtectionFault):
             f, cpu.callback_error = cpu.callback_error, None
             ctl[O.C_CB_ERR] = 0
@@ -923,15 +979,27 @@ class VirtMachine:
             return self._handle_exit(r)
         return None
 
+    def _wait(self):
+        """The running CPU waits for an interrupt: with several CPUs the others go on
+        (machine/smp.py), with one the board sleeps (_wfi)."""
+        if self.smp is not None:
+            self.smp.wait()
+            return None
+        return self._wfi()
+
     def _wfi(self):
-        """WFI with nothing pending: sleep until the next timer deadline -- virtual
-        time jumps there (deterministic), or with `sleep` it passes in host time --
-        or, with none armed, until console input or a front end acts; if nothing can
-        ever end the wait, stop and say so."""
+        """WFI with nothing pending (on every CPU): sleep until the next timer
+        deadline -- virtual time jumps there (deterministic), or with `sleep` it
+        passes in host time -- or, with none armed, until console input or a front
+        end acts; if nothing can ever end the wait, stop and say so."""
         cpu = self.cpu
+        smp = self.smp
+        if smp is not None and smp.all_off():
+            return StopReason("halted", 1, cpu.pc, message=(
+                "every CPU is powered off (PSCI CPU_OFF): nothing can run any more"))
         while True:
             deadline = self._sync_timers()
-            if int(cpu.ctl[O.C_IRQ]) & 3:
+            if (smp.idle_woken() if smp is not None else int(cpu.ctl[O.C_IRQ]) & 3):
                 return None
             if int(cpu.ctl[O.C_STOP]) == 1:
                 cpu.ctl[O.C_STOP] = 0
@@ -949,8 +1017,10 @@ class VirtMachine:
                 if self.wait_input is not None:     # (no input can come: it returned at once)
                     time.sleep(wait)
             else:
+                where = (f"WFI at PC 0x{cpu.pc - 4:x}" if smp is None else
+                         "every CPU in WFI or off")
                 return StopReason("halted", 1, cpu.pc, message=(
-                    f"guest is waiting for an interrupt (WFI at PC 0x{cpu.pc - 4:x}) "
+                    f"guest is waiting for an interrupt ({where}) "
                     f"but none can arrive: no timer will fire and no input is pending"))
             if deadline is not None:                # (virtual time passes as host time did)
                 self.timer.sleep_until(min(deadline, self.timer.now_ns()
@@ -989,8 +1059,9 @@ class VirtMachine:
         """Change the instruction's length in virtual time without moving the clock
         now: the difference goes into the idle-time term (modulo 2**64, as the
         jitted side computes virtual time)."""
-        ctl = self.cpu.ctl
-        n, old = int(ctl[O.C_ICOUNT]), int(ctl[O.C_ICOUNT_SHIFT])
-        ctl[O.C_IDLE_NS] = (int(ctl[O.C_IDLE_NS]) + (n << old) - (n << shift)) & ((1 << 64) - 1)
-        ctl[O.C_ICOUNT_SHIFT] = shift
+        for c in self.cpus:
+            ctl = c.ctl
+            n, old = int(ctl[O.C_ICOUNT]), int(ctl[O.C_ICOUNT_SHIFT])
+            ctl[O.C_IDLE_NS] = (int(ctl[O.C_IDLE_NS]) + (n << old) - (n << shift)) & ((1 << 64) - 1)
+            ctl[O.C_ICOUNT_SHIFT] = shift
         self._step_key = None

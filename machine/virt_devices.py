@@ -63,15 +63,18 @@ class IrqLine:
 # --- the GIC -------------------------------------------------------------------------
 def _gic(board):
     t = board.type
-    gic = GICv2(num_irq=t.gic_num_irqs, num_cpu=1, cpus=[board.cpu])
+    gic = GICv2(num_irq=t.gic_num_irqs, num_cpu=len(board.cpus), cpus=board.cpus)
     gic.guest_error = functools.partial(_guest_error, board)
+    gic.accessing_cpu = lambda: board.cpu_index       # (banked registers: who accesses)
     board.gic = gic
     dist_base, dist_len = t.memmap["gic_dist"]
     cpu_base, cpu_len = t.memmap["gic_cpu"]
     # QEMU's GICv2 regions are 4 KiB (distributor) and 8 KiB (CPU interface) inside
     # the board's 64 KiB windows; the rest of each window is unassigned.
     return gic, (Region(dist_base, min(dist_len, GICD_SIZE), gic.dist, label="gic_dist"),
-                 Region(cpu_base, min(cpu_len, GICC_SIZE), gic.cpuif[0], label="gic_cpu")), ()
+                 Region(cpu_base, min(cpu_len, GICC_SIZE),
+                        gic.cpuif[0] if gic.num_cpu == 1 else gic.cpuif_banked,
+                        label="gic_cpu")), ()
 
 
 def _gic_fdt(ctx):
@@ -89,7 +92,8 @@ def _gic_fdt(ctx):
 
 def _gic_qtree(gic):
     n = gic.num_irq
-    return "arm_gic", ["num-cpu = 1 (0x1)", f"num-irq = {n} (0x{n:x})", "revision = 2 (0x2)",
+    c = gic.num_cpu
+    return "arm_gic", [f"num-cpu = {c} (0x{c:x})", f"num-irq = {n} (0x{n:x})", "revision = 2 (0x2)",
                        'gpio-out "sysbus-irq" 4']
 
 
@@ -369,6 +373,10 @@ def attach_devices(board):
     """Create, map and wire the board's devices (VIRT_DEVICES) on board.registry."""
     for decl in VIRT_DEVICES:
         board.registry.add(decl.on(board))
+    if len(board.cpus) > 1:
+        from pyaarch64.machine.smp import Smp
+        board.smp = Smp(board)
+        board.registry.add(Device("smp", obj=board.smp, reset=True))
 
 
 def reset_devices(board):

@@ -183,7 +183,13 @@ def sections_of(vm):
     """Every section this machine writes (optional subsections included): cpu0, the
     devices, the board (and the drives, when it has any)."""
     drives = [drives_section(vm)] if getattr(vm, "drives", None) else []
-    return [cpu_section(vm.cpu), *device_sections(vm), board_section(), *drives]
+    return [*(cpu_section(c, i) for i, c in enumerate(cpus_of(vm))), *device_sections(vm),
+            board_section(), *drives]
+
+
+def cpus_of(vm):
+    """The machine's CPUs, CPU 0 first (sections cpu0, cpu1, ...)."""
+    return getattr(vm, "cpus", None) or [vm.cpu]
 
 
 # --- identity -----------------------------------------------------------------------
@@ -191,7 +197,8 @@ def identity_of(vm):
     """The platform identity: constants that follow from the machine type, the CPU
     model and the RAM size (compared on load, never restored)."""
     t = vm.type
-    cpu = vm.cpu
+    cpus = cpus_of(vm)
+    cpu = cpus[0]
     ident = {"machine_type": t.name, "cpu_model": cpu.model.name, "ram_size": vm.ram_size,
              "gic_num_irqs": t.gic_num_irqs, "psci_version": t.psci_version,
              "timer_ppis": list(t.timer_ppis)}
@@ -221,6 +228,8 @@ def identity_of(vm):
             # (state, which must not make two machines of one platform differ)
             ident[row.name] = int(cpu.sysr[SR.SLOT[row.name], SR.R_VAL])
     ident["CNTFRQ_EL0.reset"] = int(cpu.sysr[SR.SLOT["CNTFRQ_EL0"], SR.R_RESET])
+    if len(cpus) > 1:         # (-smp N: CPU k's MPIDR_EL1 follows from k, machine/smp.py)
+        ident["smp.cpus"] = len(cpus)
     return ident
 
 
@@ -243,8 +252,8 @@ def _migrating_rows(model):
 EXCL_SIZES = (0, 1, 2, 4, 8, 16)        # bytes a load-exclusive marked (0: none yet)
 
 
-def cpu_section(cpu):
-    """cpu0's declaration: general and vector registers, PSTATE, every migrating
+def cpu_section(cpu, index=0):
+    """cpu<index>'s declaration: general and vector registers, PSTATE, every migrating
     system register of this CPU model (bits outside the machine type's writable
     mask must keep their reset values; a row added after section version 1 takes
     its reset value), the exclusive monitor and virtual time."""
@@ -268,7 +277,7 @@ def cpu_section(cpu):
           Field("time.instructions", "u64"), Field("time.idle_ns", "u64"),
           Field("time.icount_shift", "u8", rule=None if getattr(cpu, "icount_auto", False)
                 else _icount_rule(int(cpu.ctl[O.C_ICOUNT_SHIFT])))]
-    return Section("cpu0", CPU_VERSION, f, cpu)
+    return Section(f"cpu{index}", CPU_VERSION, f, cpu)
 
 
 def _pstate_rule(ps, _):
@@ -334,7 +343,8 @@ def save(vm, copy_ram=True):
     """Capture the whole machine (between run() calls).  copy_ram=False shares the
     machine's RAM array: only for writing the snapshot out at once (savevm)."""
     snap = Snapshot(vm.machine_type, vm.cpu.model.name, identity_of(vm))
-    snap.sections["cpu0"] = cpu_state(vm.cpu)
+    for i, cpu in enumerate(cpus_of(vm)):
+        snap.sections[f"cpu{i}"] = cpu_state(cpu)
     for sec in device_sections(vm):
         if sec.needed is None or getattr(sec.owner, sec.needed)():
             snap.sections[sec.name] = device_state(sec)
@@ -564,7 +574,7 @@ def restore(vm, snap):
     is unchanged, and only the RAM pages written since the machine last matched it are
     copied back (the soft TLB's dirty tracking, Cpu.new_epoch)."""
     f = snap._fast.get(id(vm)) if snap._fast else None
-    if f is not None and f.matches(vm, snap):
+    if f is not None and f.matches(vm, snap) and len(cpus_of(vm)) == 1:
         _restore_fast(vm, snap, f)
         return
     problems = check(vm, snap)
@@ -630,6 +640,8 @@ def _remember(vm, snap):
     start a dirty-tracking epoch with snap as the RAM base."""
     import copy
     import weakref
+    if len(cpus_of(vm)) > 1:
+        return        # (several CPUs: their dirty maps serve coherence, machine/smp.py)
     cpu = vm.cpu
     f = _Fast()
     f.vm = weakref.ref(vm)
@@ -717,21 +729,21 @@ def _restore_fast(vm, snap, f):
 
 def _keep(vm):
     """What _apply_state writes (small: no RAM, no caches)."""
-    cpu = vm.cpu
     devs = [(sec.owner, {f.name: (list(getattr(sec.owner, f.name)) if f.is_list
                                   else getattr(sec.owner, f.name)) for f in sec.fields})
             for sec in device_sections(vm)]
-    return (cpu.regs.copy(), cpu.vregs.copy(), cpu.ctl.copy(), cpu.sysr.copy(), devs,
-            vm.start_time, getattr(vm, "state_gen", None))
+    cpus = [(c, c.regs.copy(), c.vregs.copy(), c.ctl.copy(), c.sysr.copy()) for c in cpus_of(vm)]
+    return (cpus, devs, vm.start_time, getattr(vm, "state_gen", None))
 
 
 def _put_back(vm, old):
-    cpu = vm.cpu
-    regs, vregs, ctl, sysr, devs, start_time, gen = old
-    cpu.regs[:] = regs
-    cpu.vregs[:] = vregs
-    cpu.ctl[:] = ctl
-    cpu.sysr[:] = sysr
+    cpus, devs, start_time, gen = old
+    for cpu, regs, vregs, ctl, sysr in cpus:
+        cpu.regs[:] = regs
+        cpu.vregs[:] = vregs
+        cpu.ctl[:] = ctl
+        cpu.sysr[:] = sysr
+        cpu.invalidate_code()
     for dev, fields in devs:
         for f, v in fields.items():
             setattr(dev, f, v)
@@ -739,15 +751,19 @@ def _put_back(vm, old):
     vm.start_time = start_time
     if gen is not None:
         vm.state_gen = gen
-    cpu.invalidate_code()
 
 
 def _apply_state(vm, snap):
-    cpu = vm.cpu
-    s = with_defaults(cpu_section(cpu), snap.sections["cpu0"])   # rows added since: reset
-    ctl = cpu.ctl
     if hasattr(vm, "state_gen"):
         vm.state_gen += 1            # a sleeping WFI must not go on sleeping for the old state
+    for i, cpu in enumerate(cpus_of(vm)):
+        _apply_cpu(cpu, with_defaults(cpu_section(cpu, i), snap.sections[f"cpu{i}"]))
+    _apply_devices(vm, snap)
+
+
+def _apply_cpu(cpu, s):
+    """One CPU's section `s` (defaults filled in: rows added since take their reset)."""
+    ctl = cpu.ctl
     ctl[O.C_ICOUNT] = s["time.instructions"]
     ctl[O.C_IDLE_NS] = s["time.idle_ns"]
     if getattr(cpu, "icount_auto", False):       # (-icount shift=auto: go on from its shift)
@@ -786,7 +802,12 @@ def _apply_state(vm, snap):
     ctl[O.C_EXCL_VAL] = s["exclusive.value"]
     ctl[O.C_EXCL_VAL2] = s["exclusive.value2"]
     ctl[O.C_STOP] = 0
+    ctl[O.C_IRQ] = 0
+    ctl[O.C_EXC_RUN] = 0                           # (exceptions.exc_stuck: a new streak)
     cpu.debug_refresh(changed=False)                 # (the caller drops the decode cache)
+
+
+def _apply_devices(vm, snap):
     devs = []
     board_v = board_version(snap.versions)
     for sec in device_sections(vm):
@@ -802,8 +823,6 @@ def _apply_state(vm, snap):
         if sec.owner not in devs:
             devs.append(sec.owner)
     vm.start_time = snap.sections["board"]["start_time"]
-    ctl[O.C_IRQ] = 0
-    ctl[O.C_EXC_RUN] = 0                           # (exceptions.exc_stuck: a new streak)
     for dev in devs:
         dev.post_load()                                  # re-derive interrupt lines
 
@@ -823,4 +842,5 @@ def _apply_ram(vm, snap):
             cpu.attach_ram(vm.ram, vm.ram_base)
     else:
         vm.ram[:] = np.frombuffer(snap.ram, dtype=np.uint8) if isinstance(snap.ram, (bytes, bytearray)) else snap.ram
-    cpu.invalidate_code()
+    for c in cpus_of(vm):
+        c.invalidate_code()

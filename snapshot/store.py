@@ -158,18 +158,24 @@ def _vm_clock(path):
             header = json.loads(f.read(hlen))
         except ValueError:
             raise ValueError("damaged header") from None
-    try:
-        cpu = header["sections"]["cpu0"]
-        n, idle, shift = (cpu["time.instructions"], cpu["time.idle_ns"],
-                          cpu.get("time.icount_shift", 0))
-    except (TypeError, KeyError, AttributeError):
-        raise ValueError("damaged header (no VM clock)") from None
-    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (n, idle, shift)) \
-            or shift > 63:
-        raise ValueError("damaged header (bad VM clock)")
-    # virtual time as the CPU computes it (cpu/timer.py): modulo 2**64, the idle term
-    # holding what a change of -icount shift=auto folded into it
-    return ((n << shift) + idle) & ((1 << 64) - 1)
+    secs = header.get("sections") if isinstance(header, dict) else None
+    cpus = [v for k, v in secs.items() if re.fullmatch(r"cpu\d+", k)] if isinstance(secs, dict) else []
+    if not cpus or "cpu0" not in secs:
+        raise ValueError("damaged header (no VM clock)")
+    clocks = []
+    for cpu in cpus:
+        try:
+            n, idle, shift = (cpu["time.instructions"], cpu["time.idle_ns"],
+                              cpu.get("time.icount_shift", 0))
+        except (TypeError, KeyError, AttributeError):
+            raise ValueError("damaged header (no VM clock)") from None
+        if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0
+                   for v in (n, idle, shift)) or shift > 63:
+            raise ValueError("damaged header (bad VM clock)")
+        # virtual time as the CPU computes it (cpu/timer.py): modulo 2**64, the idle
+        # term holding what a change of -icount shift=auto folded into it
+        clocks.append(((n << shift) + idle) & ((1 << 64) - 1))
+    return max(clocks)        # (several CPUs: the board's clock is the latest, machine/smp.py)
 
 
 def format_listing(entries):

@@ -355,3 +355,20 @@ def test_every_type_qemu_72_knows(tmp_path):
         qemu = qemu_dumpdtb(tmp_path, "-cpu", "cortex-a72", "-m", "300", machine=name)
         ours = D.virt_dtb(T.resolve(name), "cortex-a72", 0x4000_0000, 300 << 20)
         assert_same_as_qemu(ours, qemu)
+
+
+@need_qemu
+@pytest.mark.parametrize("smp", ["2", "4", "8", "sockets=2,cores=2", "cores=2,threads=2",
+                                 "2,maxcpus=4", "clusters=2,cores=2,threads=2"])
+@pytest.mark.parametrize("machine", ["virt-4.1", "virt-6.2", "virt-7.2"])
+def test_smp_device_tree_as_qemu(tmp_path, machine, smp):
+    """-smp N: a cpu@N node each with enable-method psci, the cpu-map as the
+    topology says (machine types with one), the timer's PPIs routed to every CPU."""
+    from pyaarch64.emu.smpopts import parse_smp
+    qemu = qemu_dumpdtb(tmp_path, "-cpu", "cortex-a57", "-m", "256", "-smp", smp, machine=machine)
+    ours = D.virt_dtb(T.resolve(machine), "cortex-a57", 0x4000_0000, 256 << 20,
+                      topology=parse_smp(smp))
+    assert_same_as_qemu(ours, qemu)
+    out = tmp_path / "ours.dtb"
+    assert cli("run", "-M", f"{machine},dumpdtb={out}", "-m", "256", "-smp", smp)[0] == 0
+    assert out.read_bytes() == ours

@@ -373,16 +373,17 @@ def test_gic_guest_errors_reach_the_board_tracer():
     assert m.tracer.msgs[0] == "gic_dist_readb: Bad offset c\n"
 
 
-@pytest.mark.parametrize("which", ["gic", "rtc", "uart"])
+@pytest.mark.parametrize("which", ["gic", "rtc", "uart", "smp"])
 def test_declared_state_fields_cover_all_state(which):
     """Every attribute a device keeps is a declared state field or known wiring/
     derived data, and every declared field is a plain int or list of ints: no
     hidden state for snapshots to miss."""
     from pyaarch64.machine.virt import VirtMachine
-    m = VirtMachine(machine=MACHINE)
+    m = VirtMachine(machine=MACHINE, smp=2 if which == "smp" else 1)
     dev = getattr(m, which)
     wiring = {"gic": {"num_irq", "num_cpu", "cpus", "guest_error", "dist", "cpuif",
-                      "irq_out", "fiq_out", "_hot"},
+                      "cpuif_banked", "accessing_cpu", "irq_out", "fiq_out", "_hot"},
+              "smp": {"board", "cpus", "affinity", "_tlbi"},
               "rtc": {"clock", "start_time", "irq", "guest_error", "irq_level"},
               "uart": {"tx", "irq", "clock", "irq_level", "trm_rx_interrupts"}}[which]
     from pyaarch64.snapshot.state import fields_of
