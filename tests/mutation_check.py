@@ -33,6 +33,7 @@ ALL = ("fast", "general", "tlbflush", "step")
 # breaks[, the test files that must catch it: default SUITE])
 DEVICE_TESTS = ("test_virtio.py", "test_disk_snapshots.py")
 GPIO_TESTS = ("test_pl061.py", "test_dtb.py")
+SMP_TESTS = ("test_smp.py",)
 MUTATIONS = {
     # devices (machine/): one path is enough, they are host code
     "virtio-event": ("machine/virtio/transport.py",
@@ -57,6 +58,21 @@ MUTATIONS = {
                    "        if False:\n", ("fast",), "a changed image is not refused", DEVICE_TESTS),
     "rng-pos": ("machine/virtio/rng.py", "        self.pos += n\n", "", ("fast",),
                 "virtio-rng: the stream never moves on", DEVICE_TESTS),
+    "smp-code": ("machine/smp.py", "                    c.pslot[pages[used]] = -1\n",
+                 "                    pass\n", ("fast",),
+                 "code one CPU rewrote runs stale on another", SMP_TESTS),
+    "smp-tlbi": ("machine/smp.py", "                c.tlb[0::2] = INVALID\n",
+                 "                pass\n", ("fast",),
+                 "a TLBI broadcast leaves the other CPUs' soft TLBs", SMP_TESTS),
+    "smp-excl": ("machine/smp.py", "        cpu.ctl[O.C_EXCL_ADDR] = M64          # (the exclusive monitor is lost)\n",
+                 "        pass\n", ("fast",),
+                 "a store-exclusive succeeds over another CPU's writes", SMP_TESTS),
+    "smp-clock": ("machine/smp.py", "        _set_clock(cpu, now)\n        if self.power[b] == ON_PENDING:",
+                  "        if self.power[b] == ON_PENDING:", ("fast",),
+                  "each CPU keeps its own clock (time is not one monotonic clock)", SMP_TESTS),
+    "smp-target": ("machine/smp.py", "        return psci.INVALID_PARAMETERS if i is None else self.power[i]",
+                   "        return psci.INVALID_PARAMETERS if i is None else self.power[0]", ("fast",),
+                   "AFFINITY_INFO answers for CPU 0", SMP_TESTS),
     "pl061-edge": ("machine/pl061.py", "(edge & ~self.ibe & ~(self.data ^ self.iev))",
                    "(edge & ~self.ibe & (self.data ^ self.iev))", ("fast",),
                    "the PL061 detects the edge IEV does not select", GPIO_TESTS),
