@@ -33,10 +33,10 @@ from pyaarch64.cpu.ops import (SH_RD, SH_RN, SH_RM, SH_RA, SH_AUX, OPMASK,
                                C_DBG, C_SS, C_EXC_COUNT, DBG_BP, DBG_SS,
                                EXIT_BUDGET, EXIT_CB_ERROR, EXIT_DATA_ABORT, EXIT_EXC_LOOP,
                                EXIT_FETCH_ABORT, EXIT_HVC, EXIT_INTERNAL, EXIT_EXC_STUCK, EXIT_SMC, EXIT_STOP,
-                               EXIT_TIMER, EXIT_UNDEF, EXIT_WFI, EXIT_GROUP, HOT_LEFT_INSN, PATH_FAST,
+                               EXIT_TIMER, EXIT_UNDEF, EXIT_WFI, EXIT_WFE, EXIT_GROUP, HOT_LEFT_INSN, PATH_FAST,
                                PATH_TLBFLUSH)
 from pyaarch64.cpu.opids import (HOT_FIRST, OP_CLREX, OP_CRC32, OP_HOOK, OP_MRS, OP_NONE, OP_ST,
-                                 OP_STP, OP_STRR, OP_UNDEF, OP_WFI, unpack_CRC32, unpack_MRS)
+                                 OP_STP, OP_STRR, OP_UNDEF, OP_WFI, OP_WFE, unpack_CRC32, unpack_MRS)
 from pyaarch64.cpu.alu import crc32
 from pyaarch64.cpu.memory import (TLB_ENTRIES, T_EXEC, fetch_page, alloc_slot, tlb_flush_data,
                                   access_slow, acc_fsc, tlb_check_el, branch_target, FSC_EXT,
@@ -447,6 +447,12 @@ def run(regs, ctl, sysr, sysmap, bus, budget, state):
                 continue
             if IS_HOT[op]:
                 continue           # the hot loop stopped at the fetch, which is done now: it runs it
+        if op == OP_WFE:
+            # the hot loop leaves a WFE only when it ends the run (C_WFE_EXIT, no event)
+            pc += np.uint64(4)
+            steps += U1
+            exitc = EXIT_WFE
+            break
         if op == OP_WFI:
             exitc = wfi(regs, ctl, sysr, pc)
             if exitc == EXIT_WFI and ss_armed:

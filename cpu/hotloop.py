@@ -24,7 +24,7 @@ from pyaarch64.cpu.ops import (SH_RD, SH_RN, SH_RM, SH_RA, SH_AUX, OPMASK, AUX_C
                                C_DAIF, C_EL, C_HOT_LEFT, C_HOT_W0, C_HOT_W1, C_IL, C_IRQ, C_NZCV,
                                C_PC, C_STOP, C_TLB_EL, C_VEC_OPS, C_VEC_PC, HOT_LEFT_FETCH,
                                HOT_LEFT_INSN, MODE_OFF, SX_NONE, VREG,
-                               C_COV_MASK, C_COV_BASE, C_COV_PREV)
+                               C_COV_MASK, C_COV_BASE, C_COV_PREV, C_EVENT, C_WFE_EXIT)
 from pyaarch64.cpu.opids import (HOT_FIRST, HOT_GENERIC_OP, HOT_NAMES, OP_ADC, OP_ADDI, OP_ADDR, OP_ADDSI,
                                  OP_ADDSR, OP_ADDX, OP_ADR, OP_ADRP, OP_B, OP_BARRIER, OP_BCOND,
                                  OP_BCONDM, OP_BFM, OP_BL, OP_BR, OP_CBZ, OP_CCMP, OP_CSEL,
@@ -646,9 +646,14 @@ def hot_run(st, ctl, pslot, mem, budget, sysr):
         elif op == OP_PRFM:
             pass
         elif op == OP_SEV:
-            pass
+            ctl[C_EVENT] = U1
         elif op == OP_WFE:
-            pass
+            # (and YIELD, aux 1) several CPUs: with no event, the general path ends the
+            # run (EXIT_WFE: machine/smp.py); one CPU: a NOP
+            if (w0 >> SH_AUX) == U0 and ctl[C_EVENT] != U0:
+                ctl[C_EVENT] = U0
+            elif ctl[C_WFE_EXIT] != U0:
+                break
         else:
             # FP/SIMD data processing: the vector loop's (cpu/hotvec.py); here vec_arm
             # refuses everything and LLVM removes the arm

@@ -55,7 +55,7 @@ K_V3, K_S3, K_V2, K_S2, K_ACROSS, K_SPAIR, K_VELEM, K_SELEM, K_VSHIFT, K_SSHIFT 
 EXC_SVC, EXC_HVC, EXC_SMC, EXC_BRK, EXC_HLT = 1, 2, 3, 4, 5
 
 # --- control array layout ---------------------------------------------------
-CTL_SIZE = 97
+CTL_SIZE = 99
 C_PC = 0
 C_NZCV = 1          # N<<3 | Z<<2 | C<<1 | V
 C_ICOUNT = 2        # instructions retired since reset
@@ -141,6 +141,11 @@ C_SS = 95           # PSTATE.SS (software step; machine state, saved as cpu0 "ps
 # TLB maintenance instructions executed (a counter): with several CPUs the board
 # empties the other CPUs' soft TLBs when it moved (machine/smp.py)
 C_TLBI = 96
+# WFE with several CPUs (machine/smp.py): the event register (SEV/SEVL set it, a WFE
+# consumes it), and 1 while a WFE with no event leaves the run (EXIT_WFE: the board
+# lets another CPU run); 0: WFE is a NOP (one CPU, or nothing else can run now)
+C_EVENT = 97
+C_WFE_EXIT = 98
 DBG_ON = 1          # the machine type has the debug architecture (else the registers are
                     # stored and never act, as before virt-10.0)
 DBG_BP = 2          # some breakpoint is armed: its address decodes to OP_HOOK
@@ -184,10 +189,12 @@ EXIT_EXC_STUCK = 16    # EXC_STUCK_AFTER exception entries in a row with no inst
                        # the vector faults at its own entry, nothing can change any more.
                        # A = ELR_EL1 (where the last one was taken), B = its ESR, C = its FAR
 EXC_STUCK_AFTER = 64
+EXIT_WFE = 17          # WFE with no event while ctl[C_WFE_EXIT]: the PC is past it
 EXIT_NAMES = {
     EXIT_BUDGET: "budget", EXIT_HVC: "hvc", EXIT_SMC: "smc", EXIT_HLT: "hlt",
     EXIT_WFI: "wfi", EXIT_STOP: "stop", EXIT_FETCH_ABORT: "fetch-abort",
     EXIT_DATA_ABORT: "data-abort", EXIT_UNDEF: "undefined", EXIT_CB_ERROR: "callback-error",
     EXIT_TRACE: "trace", EXIT_EXC_LOOP: "exception-loop", EXIT_TIMER: "timer",
     EXIT_INTERNAL: "internal-error", EXIT_GROUP: "group", EXIT_EXC_STUCK: "exception-loop",
+    EXIT_WFE: "wfe",
 }

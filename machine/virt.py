@@ -874,6 +874,9 @@ class VirtMachine:
             return self._undef_here()
         if ex == O.EXIT_WFI:
             return self._wait()
+        if ex == O.EXIT_WFE:             # (only with several CPUs: machine/smp.py)
+            self.smp.wfe()
+            return None
         if ex in (O.EXIT_CB_ERROR, O.EXIT_STOP) and isinstance(cpu.callback_error, ProtectionFault):
             f, cpu.callback_error = cpu.callback_error, None
             ctl[O.C_CB_ERR] = 0

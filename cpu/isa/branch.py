@@ -48,11 +48,13 @@ def d_SYSTEM(L, op0, op1, crn, crm, op2, rt):
             h = (crm << 3) | op2
             if h == 2:
                 return mk(OP_WFE, 0, 0, 0, 0, 0, 0)
+            if h == 1:                                 # YIELD: WFE's exit, no event (aux 1)
+                return mk(OP_WFE, 0, 0, 0, 0, 1, 0)
             if h == 3:
                 return mk(OP_WFI, 0, 0, 0, 0, 0, 0)
             if h == 4 or h == 5:                       # SEV, SEVL
                 return mk(OP_SEV, 0, 0, 0, 0, 0, 0)
-            # NOP, YIELD and the rest of the hint space (PAC, BTI, ESB, CSDB, ...)
+            # NOP and the rest of the hint space (PAC, BTI, ESB, CSDB, ...)
             # execute as NOP on an Armv8.0 model.
             return mk(OP_NOP, 0, 0, 0, 0, 0, 0)
         if crn == 3 and op1 == 3:                      # barriers
