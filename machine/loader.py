@@ -234,7 +234,8 @@ def boot(target, kernel, initrd=None, append=None, dtb=None):
             except D.DtbFileError as e:
                 raise KernelError(str(e)) from None
         return D.virt_dtb(target.type, target.cpu_model, base, target.ram_size, append,
-                          initrd_range, devices=getattr(target, "registry", None))
+                          initrd_range, devices=getattr(target, "registry", None),
+                          gic_version=getattr(target, "gic_version", 2))
 
     if info.kind in ("elf", "none"):
         if initrd is not None:
@@ -318,7 +319,8 @@ def firmware_boot(target, kernel=None, initrd=None, append=None, dtb=None):
             raise KernelError(str(e)) from None
     else:
         blob = D.virt_dtb(target.type, target.cpu_model, base, target.ram_size, append, None,
-                          devices=getattr(target, "registry", None), firmware=True)
+                          devices=getattr(target, "registry", None), firmware=True,
+                          gic_version=getattr(target, "gic_version", 2))
     info = BootInfo("firmware", flash, flash, flash, flash)
     info.dtb = blob
     if base + len(blob) <= top:
@@ -331,9 +333,10 @@ def firmware_boot(target, kernel=None, initrd=None, append=None, dtb=None):
 class DtbOnly:
     """A stand-in board for `-machine dumpdtb=`: same placement, memory writes dropped."""
 
-    def __init__(self, mtype, cpu_model, ram_size, ram_base=0x4000_0000):
+    def __init__(self, mtype, cpu_model, ram_size, ram_base=0x4000_0000, gic_version=2):
         self.type, self.cpu_model = mtype, cpu_model
         self.ram_size, self.ram_base = ram_size, ram_base
+        self.gic_version = gic_version
 
     def write_memory(self, addr, data):
         if not _fits(self, addr, len(data)):
