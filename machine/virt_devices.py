@@ -123,15 +123,14 @@ def _gicv3_fdt(ctx):
 
 
 def _gicv3_qtree(gic):
-    n = gic.num_irq
-    return "arm-gicv3", [f'gpio-out "sysbus-irq" {4 * gic.num_cpu}',
-                         f"num-cpu = {gic.num_cpu} (0x{gic.num_cpu:x})",
-                         f"num-irq = {n} (0x{n:x})", "revision = 3 (0x3)",
-                         "has-security-extensions = false", "force-8-bit-prio = "
-                         + ("true" if gic.pribits == 8 else "false"),
-                         "len-redist-region-count = 1 (0x1)",
-                         f'redist-region-count[0] = {gic.num_cpu} (0x{gic.num_cpu:x})',
-                         "has-lpi = false"]
+    n, nc = gic.num_irq, gic.num_cpu
+    # has-lpi as QEMU's board sets it (GICD_TYPER.LPIS reads 1; there is no ITS)
+    return "arm-gicv3", [f'gpio-out "sysbus-irq" {4 * nc}', f'gpio-in "" {n}',
+                         f"num-cpu = {nc} (0x{nc:x})", f"num-irq = {n} (0x{n:x})",
+                         "revision = 3 (0x3)", "has-lpi = true",
+                         "has-security-extensions = false",
+                         f"force-8-bit-prio = {'true' if gic.pribits == 8 else 'false'}",
+                         "len-redist-region-count = 1 (0x1)"]
 
 
 def _gic_qtree(gic):
