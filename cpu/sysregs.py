@@ -244,20 +244,25 @@ _IMPDEF = (
 
 
 
+# gates a board gives its CPUs (not a CPU model's): the GICv3's CPU interface
+GATE_GICV3, GATE_GICV3_APR4 = "gicv3", "gicv3-apr4"
+BOARD_GATES = (GATE_GICV3, GATE_GICV3_APR4)
+
+
 def _gicv3():
     """The GICv3 CPU interface's registers (ICC_*_EL1), present when the board has a
     GICv3 (gate "gicv3"; ICC_AP<n>R1..3 only with 7 preemption bits, gate "gicv3-apr4").
     Every access goes to the board's GIC model (H_GIC), which holds their state (its
     snapshot section, not cpu0's) and knows which CPU asks; reads of IAR acknowledge,
     so none of them is read for dumps or gdb.  EL0 has no access to any of them."""
-    def icc(name, enc, rel=1, wel=1, gate="gicv3"):
+    def icc(name, enc, rel=1, wel=1, gate=GATE_GICV3):
         return Row(name, (3, 0) + enc, K_SPECIAL, 0, 0, rel, wel, handler=H_GIC, gate=gate,
                    migrate=False, gdb=False)
     rows = [icc("ICC_PMR_EL1", (4, 6, 0)),
             icc("ICC_IAR0_EL1", (12, 8, 0), wel=NO), icc("ICC_EOIR0_EL1", (12, 8, 1), rel=NO),
             icc("ICC_HPPIR0_EL1", (12, 8, 2), wel=NO), icc("ICC_BPR0_EL1", (12, 8, 3))]
     for n in range(4):
-        g = "gicv3" if n == 0 else "gicv3-apr4"
+        g = GATE_GICV3 if n == 0 else GATE_GICV3_APR4
         rows += [icc(f"ICC_AP0R{n}_EL1", (12, 8, 4 + n), gate=g),
                  icc(f"ICC_AP1R{n}_EL1", (12, 9, n), gate=g)]
     rows += [icc("ICC_DIR_EL1", (12, 11, 1), rel=NO), icc("ICC_RPR_EL1", (12, 11, 3), wel=NO),

@@ -771,7 +771,8 @@ def cpu_model(model, priority_bits):
     with 7 preemption bits) and ID_AA64PFR0_EL1.GIC says so (QEMU 7.2 sets it to 1
     whenever the CPU is wired to a GICv3)."""
     from dataclasses import replace
-    gates = ("gicv3",) + (("gicv3-apr4",) if priority_bits == 8 else ())
+    from pyaarch64.cpu.sysregs import GATE_GICV3, GATE_GICV3_APR4
+    gates = (GATE_GICV3,) + ((GATE_GICV3_APR4,) if priority_bits == 8 else ())
     ids = dict(model.idregs)
     ids["ID_AA64PFR0_EL1"] = ids.get("ID_AA64PFR0_EL1", 0) | (1 << GIC_FIELD)
     return replace(model, idregs=ids, sysreg_gates=tuple(model.sysreg_gates) + gates)
