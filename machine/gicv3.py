@@ -514,7 +514,7 @@ class GICv3:
         return v
 
     def _dist_read(self, off, size):
-        if 0x400 <= off < 0x800 or 0x800 <= off < 0xC00:          # IPRIORITYR, ITARGETSR: bytes
+        if 0x400 <= off < 0xC00:                                  # IPRIORITYR, ITARGETSR: bytes
             if size == 8:
                 return None
             if off >= 0x800:
