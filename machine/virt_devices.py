@@ -40,7 +40,8 @@ from pyaarch64.machine.dtb import SPI, IRQ_LEVEL_HIGH, IRQ_EDGE_RISING
 from pyaarch64.machine.fdt import u64
 from pyaarch64.machine.gic import GICv2, GICD_SIZE, GICC_SIZE, GIC_INTERNAL
 from pyaarch64.machine.gicv2m import GICv2m
-from pyaarch64.machine.gicv3 import GICv3, GICD_SIZE as GICV3D_SIZE, GICR_SIZE
+from pyaarch64.machine.gicv3 import GICv3
+from pyaarch64.machine.gicv3_mmio import GICD_SIZE as GICV3D_SIZE, GICR_SIZE
 from pyaarch64.machine.pl011 import PL011
 from pyaarch64.machine.pl031 import PL031
 from pyaarch64.machine.pl061 import PL061, GpioKey
