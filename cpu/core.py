@@ -291,6 +291,8 @@ class Cpu:
                 continue
             if row.rel > 1 and row.name not in ("SP_EL0", "SP_EL1"):
                 continue                                  # write-only (OSLAR, PMSWINC)
+            if row.handler == SR.H_GIC:
+                continue                # the GIC's (a read of ICC_IAR<n> acknowledges)
             out[row.name] = self._sysreg_value(row)
         return out
 

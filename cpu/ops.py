@@ -116,6 +116,9 @@ C_HOOK_SEQ = 57     # the PC after the last hooked instruction that retired, and
 C_HOOK_SEQN = 58    # instruction count then: a hooked PC elsewhere starts a block
 C_MMIO_FN = 59      # address of the board's MMIO callback (cpu/mmio.py; 0: none, every
                     # access outside RAM aborts)
+# the MMIO callback's address for a system register the board answers (sysregs.H_GIC):
+# SYSREG_IO + the register's 16-bit encoding key, 8 bytes; outside any physical address
+SYSREG_IO = 1 << 63
 C_HOOK_FN = 62      # address of the hook callback (cpu/hooks.py)
 C_HOOK_FLAGS = 63   # which other hooks exist: HF_EXC (exception entry), HF_MEM (the
                     # memory-hook table of cpu/hooks.py is not empty)

@@ -7,7 +7,8 @@ import numpy as np
 from numba import njit
 
 from pyaarch64.cpu.ops import (C_PC, C_NZCV, C_EL, C_SPSEL, C_DAIF, C_ICOUNT, C_NS_PER_TICK,
-                               C_ICOUNT_SHIFT, C_IRQ, C_IDLE_NS, EXIT_TIMER)
+                               C_ICOUNT_SHIFT, C_IRQ, C_IDLE_NS, EXIT_TIMER, C_MMIO_FN, C_CB_ERR,
+                               EXIT_CB_ERROR, SYSREG_IO)
 from pyaarch64.cpu.sysregs import (
     K_CONST, R_VAL, R_WMASK, R_META, S_SP_EL0, S_NZCV, S_DAIF, S_SPSEL, S_CNTVCT,
     S_CNTPCT, S_SCTLR_EL1, S_FPCR, S_FPSR, S_CNTKCTL_EL1, S_CSSELR_EL1, S_OSLSR_EL1, S_CNTP_CTL,
@@ -17,12 +18,13 @@ from pyaarch64.cpu.sysregs import (
     T_NONE, T_UMA, T_UCT, T_CNTFRQ, T_CNTPCT, T_CNTVCT, T_CNTP, T_CNTV, T_PMSWINC,
     T_PMCCNTR, T_PMEVCNTR, T_PMSELR, T_TDCC,
     H_SET, H_CLR, H_PMCR, H_PMSWINC, H_PMCCNTR, H_PMEVCNTR, H_PMEVTYPER, H_PMXEVTYPER,
-    H_PMXEVCNTR, H_CCSIDR, H_ISR, H_OSLAR, H_DCZID, H_TIMER, H_PMCNTEN,
+    H_PMXEVCNTR, H_CCSIDR, H_ISR, H_OSLAR, H_DCZID, H_TIMER, H_PMCNTEN, H_GIC,
     M_TRAP_SHIFT, M_HANDLER_SHIFT, M_ALIAS_SHIFT)
 from pyaarch64.cpu.isa.branch import PSF_SPSEL, PSF_DAIFSET
 from pyaarch64.cpu.exceptions import take_exception, undefined, switch_sp, EC_SYSREG, V_SYNC
 from pyaarch64.cpu.fpaccess import fp_trapped, fp_trap
 from pyaarch64.cpu.sysread import mrs_plain
+from pyaarch64.cpu.mmio import call_c
 
 U0 = np.uint64(0)
 U1 = np.uint64(1)
@@ -267,6 +269,24 @@ def sysreg_handler(regs, ctl, sysr, slot, handler, tgt, rt, is_read):
 
 
 @njit(cache=True, _nrt=False)
+def gic_sysreg(regs, ctl, sysr, pc, k, rt, is_read):
+    """A register of the GIC's CPU interface (H_GIC): the board's MMIO callback at
+    SYSREG_IO + the encoding key answers (the GIC model updates the IRQ/FIQ lines in
+    ctl, seen before the next instruction).  Returns 0 or EXIT_CB_ERROR (the PC
+    stays at the instruction)."""
+    if ctl[C_MMIO_FN] == U0:
+        return undefined(regs, ctl, sysr, pc)
+    v = call_c(ctl[C_MMIO_FN], np.uint64(SYSREG_IO) | np.uint64(k), np.uint32(8),
+               np.uint32(0 if is_read else 1), U0 if is_read else regs[rt])
+    if ctl[C_CB_ERR] != U0:
+        return EXIT_CB_ERROR
+    if is_read:
+        regs[rt] = np.uint64(v)
+    ctl[C_PC] = pc + np.uint64(4)
+    return 0
+
+
+@njit(cache=True, _nrt=False)
 def counter(ctl):
     """The system counter (CNTPCT; CNTVCT too, CNTVOFF being 0 without EL2): virtual
     time from instructions retired plus time slept in WFI.  The executor folds its
@@ -332,6 +352,8 @@ def sysreg(regs, ctl, sysr, sysmap, pc, k, rt, is_read):
         if fp_trapped(ctl, sysr):
             return fp_trap(regs, ctl, sysr, pc)
     handler = (meta >> M_HANDLER_SHIFT) & 0xFF
+    if handler == H_GIC:
+        return gic_sysreg(regs, ctl, sysr, pc, k, rt, is_read)
     if handler != 0:
         ctl[C_PC] = pc + np.uint64(4)
         return sysreg_handler(regs, ctl, sysr, slot, handler,

@@ -77,6 +77,8 @@ H_OSLAR = 12
 H_DCZID = 13
 H_TIMER = 14
 H_PMCNTEN = 15     # PMCNTENSET/CLR (set/clear + counter resync)
+H_GIC = 16         # the GIC's CPU interface (ICC_*): the board's model answers
+                   # (sysreg_access.gic_sysreg: the MMIO callback at ops.SYSREG_IO + key)
 
 
 class Row(NamedTuple):
@@ -240,6 +242,39 @@ _IMPDEF = (
     _const("CBAR_EL1", (3, 1, 15, 3, 0), 0x08000000, gate="a5x-impdef"),
 )
 
+
+
+# gates a board gives its CPUs (not a CPU model's): the GICv3's CPU interface
+GATE_GICV3, GATE_GICV3_APR4 = "gicv3", "gicv3-apr4"
+BOARD_GATES = (GATE_GICV3, GATE_GICV3_APR4)
+
+
+def _gicv3():
+    """The GICv3 CPU interface's registers (ICC_*_EL1), present when the board has a
+    GICv3 (gate "gicv3"; ICC_AP<n>R1..3 only with 7 preemption bits, gate "gicv3-apr4").
+    Every access goes to the board's GIC model (H_GIC), which holds their state (its
+    snapshot section, not cpu0's) and knows which CPU asks; reads of IAR acknowledge,
+    so none of them is read for dumps or gdb.  EL0 has no access to any of them."""
+    def icc(name, enc, rel=1, wel=1, gate=GATE_GICV3):
+        return Row(name, (3, 0) + enc, K_SPECIAL, 0, 0, rel, wel, handler=H_GIC, gate=gate,
+                   migrate=False, gdb=False)
+    rows = [icc("ICC_PMR_EL1", (4, 6, 0)),
+            icc("ICC_IAR0_EL1", (12, 8, 0), wel=NO), icc("ICC_EOIR0_EL1", (12, 8, 1), rel=NO),
+            icc("ICC_HPPIR0_EL1", (12, 8, 2), wel=NO), icc("ICC_BPR0_EL1", (12, 8, 3))]
+    for n in range(4):
+        g = GATE_GICV3 if n == 0 else GATE_GICV3_APR4
+        rows += [icc(f"ICC_AP0R{n}_EL1", (12, 8, 4 + n), gate=g),
+                 icc(f"ICC_AP1R{n}_EL1", (12, 9, n), gate=g)]
+    rows += [icc("ICC_DIR_EL1", (12, 11, 1), rel=NO), icc("ICC_RPR_EL1", (12, 11, 3), wel=NO),
+             icc("ICC_SGI1R_EL1", (12, 11, 5), rel=NO), icc("ICC_ASGI1R_EL1", (12, 11, 6), rel=NO),
+             icc("ICC_SGI0R_EL1", (12, 11, 7), rel=NO),
+             icc("ICC_IAR1_EL1", (12, 12, 0), wel=NO), icc("ICC_EOIR1_EL1", (12, 12, 1), rel=NO),
+             icc("ICC_HPPIR1_EL1", (12, 12, 2), wel=NO), icc("ICC_BPR1_EL1", (12, 12, 3)),
+             icc("ICC_CTLR_EL1", (12, 12, 4)), icc("ICC_SRE_EL1", (12, 12, 5)),
+             icc("ICC_IGRPEN0_EL1", (12, 12, 6)), icc("ICC_IGRPEN1_EL1", (12, 12, 7))]
+    return tuple(rows)
+
+
 ROWS = (
     # --- registers the executor touches directly come first ---
     _special("SP_EL0", (3, 0, 4, 1, 0), 0, ALL),
@@ -301,7 +336,7 @@ ROWS = (
     # the row's wmask column (a const register has no writable bits), see build()
     _const("CCSIDR_EL1", (3, 1, 0, 0, 0), handler=H_CCSIDR),
     _special("ISR_EL1", (3, 0, 12, 1, 0), 0, 0, 1, NO, handler=H_ISR, migrate=False),
-) + _id_space() + _debug() + _pmu() + _IMPDEF
+) + _id_space() + _debug() + _pmu() + _IMPDEF + _gicv3()
 
 NAMES = tuple(r[0] for r in ROWS)
 SLOT = {r[0]: i for i, r in enumerate(ROWS)}

@@ -40,7 +40,8 @@ class Machine:
 
     def __init__(self, machine: str = "virt", cpu: str | None = None, ram_size: int = 128 << 20,
                  serial=None, semihosting: bool = False, cmdline: str | None = None,
-                 no_reboot: bool = False, icount_shift: int = 0, realtime: bool = False):
+                 no_reboot: bool = False, icount_shift: int = 0, realtime: bool = False,
+                 gic_version: int | None = None):
         """machine: a machine type (virt-4.1 ... virt-10.0, or `virt`: the newest);
         cpu: a CPU model (cortex-a53, cortex-a57, cortex-a72, max; default the
         type's); ram_size: bytes of RAM at 0x4000_0000 (a multiple of 4 KiB);
@@ -51,8 +52,9 @@ class Machine:
         rebooting the machine; icount_shift: each instruction is 2**shift ns of
         virtual time (0..10); realtime: time as on the command line -- the shift
         adapts to the host clock and a sleeping guest waits in host time (runs are
-        then not deterministic; docs/time.md).  MachineError for what cannot be
-        built."""
+        then not deterministic; docs/time.md); gic_version: 2 (the default: GICv2 +
+        GICv2m) or 3 (GICv3, as -M virt,gic-version=3).  MachineError for what cannot
+        be built."""
         if not 0 <= int(icount_shift) <= 10:
             raise MachineError(f"icount_shift {icount_shift}: from 0 to 10")
         self.serial_output = bytearray()
@@ -60,7 +62,8 @@ class Machine:
                               serial=serial or self.serial_output.extend,
                               semihosting=semihosting, semihosting_cmdline=cmdline,
                               no_reboot=no_reboot, icount_shift=int(icount_shift),
-                              icount_auto=bool(realtime), sleep=bool(realtime))
+                              icount_auto=bool(realtime), sleep=bool(realtime),
+                              gic_version=gic_version)
         self._m.hooks.owner = self          # hook callbacks get this machine
 
     # --- identity ------------------------------------------------------------------

@@ -46,7 +46,7 @@ Standard options:
 -M machine[,prop=value...]
                 select the machine type (-M help for a list); `virt` is the newest;
                 dumpdtb=FILE writes the guest's device tree blob to FILE and exits;
-                gic-version=2, secure=off, virtualization=off, highmem=on|off,
+                gic-version=2|3|max, secure=off, virtualization=off, highmem=on|off,
                 accel=tcg, dtb-randomness=off as QEMU (-M virt,help lists them)
 -cpu cpu        select the CPU model (-cpu help for a list; default cortex-a57)
 -m size         RAM size in MiB, or with a suffix: 128M, 1G (default 128M)
@@ -126,7 +126,9 @@ MACHINE_PROPS = {
     "dumpdtb": (None, ""),
     "dtb-randomness": (("off", "false", "no"), "only dtb-randomness=off is available (device "
                        "trees carry no random seeds: boots are deterministic)"),
-    "gic-version": (("2",), "the board has a GICv2; GICv3 is not implemented yet"),
+    # gic-version: checked by gic_version() (QEMU's messages)
+    "gic-version": (None, ""),
+    "its": (("off", "false", "no", "on", "true", "yes"), "'on' or 'off'"),
     "secure": (("off", "false", "no"), "there is no EL3 (secure=on is not implemented)"),
     "virtualization": (("off", "false", "no"), "there is no EL2 (virtualization=on is not "
                        "implemented)"),
@@ -136,7 +138,9 @@ MACHINE_PROPS_HELP = """virt-type options:
   accel=<string>          - tcg (the only accelerator)
   dtb-randomness=<bool>   - off: no random seeds in the device tree (always)
   dumpdtb=<string>        - write the device tree blob to this file and exit
-  gic-version=<string>    - 2 (GICv3 is not implemented yet)
+  gic-version=<string>    - 2 (default), 3 or max (= 3 under TCG): GICv2 + GICv2m or GICv3
+  its=<bool>              - off only in effect: the GICv3 ITS is not implemented yet
+                            (on is accepted and has no ITS, as QEMU's its=off)
   highmem=<bool>          - on|off (no device is placed above 4 GiB either way)
   secure=<bool>           - off (no EL3)
   virtualization=<bool>   - off (no EL2)
@@ -184,6 +188,21 @@ def parse_size(s):
     if size > (1 << 34):
         raise UsageError(f"-m {s}: at most 16 GiB of RAM is supported")
     return size
+
+
+GIC_VERSIONS = {"2": 2, "3": 3, "max": 3}     # max: the newest TCG has (QEMU 7.2: 3)
+
+
+def gic_version(v):
+    """-M virt,gic-version=V -> 2 or 3, refused as QEMU 7.2 refuses it under TCG."""
+    if v in GIC_VERSIONS:
+        return GIC_VERSIONS[v]
+    if v == "host":
+        raise UsageError("gic-version=host requires KVM")
+    if v == "4":
+        raise UsageError("gic-version=4 requires virtualization enabled (and there is no EL2: "
+                         "virtualization=on is not implemented)")
+    raise UsageError("Invalid gic-version value\nValid values are 3, 2, host, max.")
 
 
 def parse_kv(s):
@@ -251,6 +270,7 @@ def parse_args(argv):
             "d_help": False, "initrd": None, "dtb": None, "dumpdtb": None,
             "icount_auto": True, "sleep": True, "rtc_base": None, "rtc_clock": "vm",
             "nodefaults": False, "echr": 1, "pidfile": None, "props_help": False,
+            "gic_version": None,
             "qmp": [], "chardevs": {}, "mon": [], "name": None, "no_shutdown": False,
             "gdb": None, "drives": [], "devices": [], "snapshot": False, "device_help": False,
             "objects": [], "bios": None, "pflash": {}, "smp": None}
@@ -303,6 +323,8 @@ def parse_args(argv):
                 if ok is not None and v not in ok:
                     raise UsageError(f"{name} {val}: {k}={v} is not available "
                                      f"({MACHINE_PROPS[k][1]})")
+            if "gic-version" in props:
+                opts["gic_version"] = gic_version(props["gic-version"][-1])
             if "dumpdtb" in props:
                 opts["dumpdtb"] = props["dumpdtb"][-1]
             if mtype is not None:
@@ -681,7 +703,8 @@ def run(opts):
                         tracer=tracer, no_reboot=opts["no_reboot"],
                         icount_auto=opts["icount_auto"], sleep=opts["sleep"],
                         rtc_base=opts["rtc_base"], rtc_clock=opts["rtc_clock"],
-                        smp=opts["smp"].cpus if opts["smp"] else 1, topology=opts["smp"])
+                        smp=opts["smp"].cpus if opts["smp"] else 1, topology=opts["smp"],
+                        gic_version=opts["gic_version"])
         for unit, (path, readonly, snap) in sorted(opts["pflash"].items()):
             m.attach_pflash(unit, path, readonly, snapshot=snap or opts["snapshot"])
         if opts["bios"] is not None:
@@ -867,7 +890,8 @@ def dumpdtb(opts, firmware=False):
     from pyaarch64.machine.loader import DtbOnly, KernelError, boot, firmware_boot
     mtype = resolve(opts["machine"])
     target = DtbOnly(mtype, opts["cpu"] or mtype.default_cpu or DEFAULT_MODEL, opts["ram"],
-                     topology=opts["smp"])
+                     topology=opts["smp"],
+                     gic_version=opts["gic_version"] or mtype.gic_version)
     try:
         info = (firmware_boot if firmware else boot)(
             target, opts["kernel"], initrd=opts["initrd"], append=opts["append"],

@@ -65,10 +65,12 @@ def loadable(snap):
     from pyaarch64.snapshot import state as S
     shift = snap.sections.get("cpu0", {}).get("time.icount_shift", 0)
     shift = shift if isinstance(shift, int) and 0 <= shift <= 10 else 0
+    gic = snap.identity.get("gic_version", 2) if isinstance(snap.identity, dict) else 2
     try:
         ncpu = snap.identity.get("smp.cpus", 1) if isinstance(snap.identity, dict) else 1
         vm = VirtMachine(snap.machine_type, cpu=snap.cpu_model, ram_size=len(snap.ram),
-                         icount_shift=shift, smp=ncpu if isinstance(ncpu, int) else 0)
+                         icount_shift=shift, smp=ncpu if isinstance(ncpu, int) else 0,
+                         gic_version=gic if gic in (2, 3) else 2)
     except ValueError as e:
         return f"pyaarch64 {__version__} has no such machine", [str(e)]
     where = (f"pyaarch64 {__version__}, {vm.machine_type} with {vm.cpu.model.name} and "
@@ -114,14 +116,22 @@ def schema(argv, die):
     from pyaarch64.machine.types import resolve, UnknownMachineType
     from pyaarch64.cpu.models import UnknownCpuModel
     try:
+        machine, _, props = machine.partition(",")
+        gic = None
+        for kv in filter(None, props.split(",")):
+            k, _, v = kv.partition("=")
+            if k != "gic-version" or v not in ("2", "3", "max"):
+                return die(f"snapshot schema: -M {machine}: only the property gic-version=2|3 "
+                           f"is taken")
+            gic = 2 if v == "2" else 3
         resolve(machine)
-        print(json.dumps(canonical_schema(machine, cpu, ram), indent=1, sort_keys=True))
+        print(json.dumps(canonical_schema(machine, cpu, ram, gic), indent=1, sort_keys=True))
     except (UnknownMachineType, UnknownCpuModel) as e:
         return die(str(e))
     return 0
 
 
-def canonical_schema(machine, cpu=None, ram_size=128 << 20):
+def canonical_schema(machine, cpu=None, ram_size=128 << 20, gic_version=None):
     """What a snapshot of this machine type holds, by name: the platform identity, the
     sections and their typed fields, and every system register's reset value and
     writable mask (no encodings: those live in the access table only)."""
@@ -129,7 +139,7 @@ def canonical_schema(machine, cpu=None, ram_size=128 << 20):
     from pyaarch64.machine.virt import VirtMachine
     from pyaarch64.snapshot import state as S
     from pyaarch64.cpu import sysregs as SR
-    vm = VirtMachine(machine, cpu=cpu, ram_size=ram_size)
+    vm = VirtMachine(machine, cpu=cpu, ram_size=ram_size, gic_version=gic_version)
     sections = {}
     for sec in S.sections_of(vm):
         d = {"version": sec.version, "fields": sec.types()}

@@ -97,19 +97,23 @@ class FdtContext:
         # (virt-4.1 has no GED) replaces the PL061 and its gpio-keys by an ACPI GED
         # device (no node): a device QEMU leaves out then looks here
         self.firmware = firmware
+        # PPI specifiers carry a CPU mask (GICv2); the GICv3's writer clears it
+        self.ppi_cpu_mask = True
 
     def after(self, fn):
         self._after.append(fn)
 
 
 def build_virt_fdt(mtype, cpu_model, ram_base, ram_size, bootargs=None, initrd=None,
-                   ncpus=1, devices=None, firmware=False, topology=None):
+                   ncpus=1, devices=None, firmware=False, topology=None, gic_version=2):
     """The virt tree for machine type `mtype` (a MachineType), CPU model name, RAM,
     kernel command line and initrd (start, size) or None.  devices: the board's
     registry (machine/devices.py), whose entries write their own nodes; None: the
-    virt board's declarations (machine/virt_devices.py: the tree without a board)."""
+    virt board's declarations for gic_version (machine/virt_devices.py: the tree
+    without a board)."""
     if devices is None:
-        from pyaarch64.machine.virt_devices import VIRT_DEVICES as devices
+        from pyaarch64.machine.virt_devices import virt_devices
+        devices = virt_devices(gic_version)
     if topology is None:
         from pyaarch64.emu.smpopts import default
         topology = default(ncpus)
@@ -170,7 +174,7 @@ def build_virt_fdt(mtype, cpu_model, ram_base, ram_size, bootargs=None, initrd=N
         c.set("device_type", "cpu")
 
     # PPIs: level-high, routed to every CPU (GICv2 CPU mask in bits 8..15)
-    flags = IRQ_LEVEL_HIGH | (((1 << ncpus) - 1) << 8)
+    flags = IRQ_LEVEL_HIGH | ((((1 << ncpus) - 1) << 8) if ctx.ppi_cpu_mask else 0)
     timer = root.add("timer")
     timer.set("interrupts", [v for ppi in mtype.timer_ppis for v in (PPI, ppi, flags)])
     timer.set("always-on")
@@ -194,11 +198,11 @@ def build_virt_fdt(mtype, cpu_model, ram_base, ram_size, bootargs=None, initrd=N
 
 
 def virt_dtb(mtype, cpu_model, ram_base, ram_size, bootargs=None, initrd=None, devices=None,
-             firmware=False, topology=None):
+             firmware=False, topology=None, gic_version=2):
     """The virt DTB bytes, padded to QEMU's size (firmware: a -bios boot's tree)."""
     return build_virt_fdt(mtype, cpu_model, ram_base, ram_size, bootargs,
                           initrd, devices=devices, firmware=firmware,
-                          topology=topology).to_blob(
+                          topology=topology, gic_version=gic_version).to_blob(
                               min_size=QEMU_FDT_SIZE)
 
 

@@ -235,7 +235,8 @@ def boot(target, kernel, initrd=None, append=None, dtb=None):
                 raise KernelError(str(e)) from None
         return D.virt_dtb(target.type, target.cpu_model, base, target.ram_size, append,
                           initrd_range, devices=getattr(target, "registry", None),
-                          topology=getattr(target, "topology", None))
+                          topology=getattr(target, "topology", None),
+                          gic_version=getattr(target, "gic_version", 2))
 
     if info.kind in ("elf", "none"):
         if initrd is not None:
@@ -320,7 +321,8 @@ def firmware_boot(target, kernel=None, initrd=None, append=None, dtb=None):
     else:
         blob = D.virt_dtb(target.type, target.cpu_model, base, target.ram_size, append, None,
                           devices=getattr(target, "registry", None), firmware=True,
-                          topology=getattr(target, "topology", None))
+                          topology=getattr(target, "topology", None),
+                          gic_version=getattr(target, "gic_version", 2))
     info = BootInfo("firmware", flash, flash, flash, flash)
     info.dtb = blob
     if base + len(blob) <= top:
@@ -333,10 +335,12 @@ def firmware_boot(target, kernel=None, initrd=None, append=None, dtb=None):
 class DtbOnly:
     """A stand-in board for `-machine dumpdtb=`: same placement, memory writes dropped."""
 
-    def __init__(self, mtype, cpu_model, ram_size, ram_base=0x4000_0000, topology=None):
+    def __init__(self, mtype, cpu_model, ram_size, ram_base=0x4000_0000, topology=None,
+                 gic_version=2):
         self.type, self.cpu_model = mtype, cpu_model
         self.ram_size, self.ram_base = ram_size, ram_base
         self.topology = topology
+        self.gic_version = gic_version
 
     def write_memory(self, addr, data):
         if not _fits(self, addr, len(data)):

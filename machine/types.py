@@ -36,6 +36,13 @@ class MachineType:
     irqmap: dict = field(default_factory=lambda: {"uart": 1, "rtc": 2, "gpio": 7, "virtio": 16,
                                                   "gic_v2m": 48})
     timer_ppis: tuple = (13, 14, 11, 10)   # secure phys, non-secure phys, virt, hyp
+    # the GIC: version when -M gives none (QEMU's virt: 2), and with gic-version=3 the
+    # redistributors' window and the CPU interface's priority bits (QEMU's
+    # force-8-bit-prio: 8 up to virt-7.0, the CPU's 5 after); those two are platform
+    # identity only on a board with a GICv3 (snapshot/state.py identity_of)
+    gic_version: int = 2
+    gicv3_redist: tuple = (0x080A_0000, 0xF6_0000)
+    gicv3_priority_bits: int = 8
     gic_num_irqs: int = 288                 # 256 SPIs + 32 SGIs/PPIs
     # per-register reset value / writable mask overrides, by Arm ARM name
     sysreg_overrides: dict = field(default_factory=dict)
@@ -61,7 +68,8 @@ RECORDS = (
     ("virt-6.1", "virt-6.0", {}),
     ("virt-6.2", "virt-6.1", {"dtb_cpu_map": True}),          # QEMU 6.2: /cpus/cpu-map
     ("virt-7.0", "virt-6.2", {}),
-    ("virt-7.1", "virt-7.0", {}),
+    # QEMU 7.1: a GICv3's CPU interface has the CPU's 5 priority bits (8 before)
+    ("virt-7.1", "virt-7.0", {"gicv3_priority_bits": 5}),
     ("virt-7.2", "virt-7.1", {}),
     ("virt-8.0", "virt-7.2", {}),
     ("virt-8.1", "virt-8.0", {}),

@@ -12,6 +12,9 @@ from pyaarch64.cpu import ops as O
 from pyaarch64.cpu import opids as OI
 from pyaarch64.cpu.core import Cpu
 from pyaarch64.cpu.timer import GenericTimer
+from pyaarch64.cpu.models import get_model
+from pyaarch64.cpu import sysregs as SR
+from pyaarch64.machine.gicv3 import cpu_model as gicv3_cpu_model
 from pyaarch64.machine import types as T
 from pyaarch64.machine.devices import Registry
 from pyaarch64.machine.virt_devices import attach_devices, reset_devices
@@ -84,7 +87,8 @@ class VirtMachine:
     def __init__(self, machine="virt", cpu=None, ram_size=128 << 20, serial=None,
                  semihosting=False, semihosting_cmdline=None, icount_shift=0, tracer=None,
                  no_reboot=False, semihosting_userspace=False, icount_auto=False,
-                 sleep=False, rtc_base=None, rtc_clock="vm", smp=1, topology=None):
+                 sleep=False, rtc_base=None, rtc_clock="vm", smp=1, topology=None,
+                 gic_version=None):
         """icount_shift: each instruction is 2**shift ns of virtual time; icount_auto:
         the shift adapts so that virtual time keeps up with the host clock (as QEMU's
         -icount shift=auto); sleep: an idle guest (WFI) waits for its next timer in
@@ -94,9 +98,18 @@ class VirtMachine:
         number of CPUs (1..8; CPU 0 boots, the others wait for PSCI CPU_ON: see
         machine/smp.py for how they share the host thread); topology: their -smp
         topology (emu/smpopts.py Topology; default: one socket of `smp` cores), which
-        the device tree's cpu-map shows."""
+        the device tree's cpu-map shows.  gic_version: 2 (GICv2 + GICv2m) or 3
+        (GICv3: the CPU interface is system registers); None: the machine type's (2,
+        as QEMU's virt)."""
         self.type = T.resolve(machine)
         self.machine_type = self.type.name
+        self.gic_version = self.type.gic_version if gic_version is None else gic_version
+        if self.gic_version not in (2, 3):
+            raise MachineError(f"gic-version {gic_version}: the board has a GICv2 or a GICv3 "
+                               f"(2 or 3)")
+        model = get_model(cpu or self.type.default_cpu)
+        if self.gic_version == 3:
+            model = gicv3_cpu_model(model, self.type.gicv3_priority_bits)
         ns_per_tick = max(1, 1_000_000_000 // self.type.cntfrq)
         overrides = dict(self.type.sysreg_overrides)
         overrides.setdefault("CNTFRQ_EL0", {})
@@ -113,7 +126,7 @@ class VirtMachine:
             mine = overrides
             if smp > 1:      # (MPIDR_EL1: bit 31 RES1, the affinity QEMU's virt gives)
                 mine = dict(overrides, MPIDR_EL1={"reset": 0x8000_0000 | mpidr_affinity(i)})
-            self.cpus.append(Cpu(cpu or self.type.default_cpu, mine, ns_per_tick, icount_shift,
+            self.cpus.append(Cpu(model, mine, ns_per_tick, icount_shift,
                                  debug_arch=self.type.props.get("cpu.debug-arch", 0) == 1))
         self.cpu = self.cpus[0]          # the CPU running (or last run): all of them see
         self.cpu_index = 0               # the board through this one while it runs
@@ -395,6 +408,8 @@ class VirtMachine:
             self.serial(data)
 
     def _mmio(self, addr, size, is_write, value):
+        if addr >= O.SYSREG_IO:
+            return self._sysreg_io(addr - O.SYSREG_IO, is_write, value)
         for base, length, dev in self.devices:
             if base <= addr < base + length:
                 if is_write:
@@ -422,6 +437,16 @@ class VirtMachine:
                 f"region '(null)', reason: rejected\n")
         self.cpu.ctl[O.C_MMIO_ERR] = 1
         return 0
+
+    def _sysreg_io(self, key, is_write, value):
+        """A system register the GIC answers (cpu/sysregs.py H_GIC rows: the GICv3's
+        CPU interface), accessed by the CPU executing (board.cpu_index; 0 with one)."""
+        name = SR.by_key(key).name
+        cpu = getattr(self, "cpu_index", 0)
+        if is_write:
+            self.gic.icc_write(cpu, name, value)
+            return 0
+        return self.gic.icc_read(cpu, name)
 
     def feed_input(self, data):
         """Host-side bytes typed into the serial console."""

@@ -1,6 +1,6 @@
 """The devices of the virt board, each declared once (machine/devices.py).
 
-VIRT_DEVICES is the board's plan, in QEMU's creation order (which is also the
+VIRT_DEVICES (virt_devices(gic_version)) is the board's plan, in QEMU's creation order (which is also the
 order of the snapshot sections); attach_devices(board) registers each on
 board.registry and wires its interrupt lines:
 
@@ -12,6 +12,9 @@ board.registry and wires its interrupt lines:
              memmap["gic_cpu"]); board.gic.set_irq(intid, level) drives PPIs 16..31
              of CPU 0 and SPIs 32+
     gicv2m   the GICv2m MSI frame at memmap["gic_v2m"]: 64 SPIs from irqmap["gic_v2m"]
+    gicv3    instead of both with gic-version=3 (virt_devices(3)): GICv3 distributor at
+             memmap["gic_dist"], redistributors at type.gicv3_redist (machine/gicv3.py);
+             board.gic the same way
     pl011    board.uart at memmap["uart"], SPI irqmap["uart"], receive timeout timer
     pl031    board.rtc at memmap["rtc"], SPI irqmap["rtc"], match timer
     pl061    board.gpio at memmap["gpio"], SPI irqmap["gpio"]
@@ -37,6 +40,8 @@ from pyaarch64.machine.dtb import SPI, IRQ_LEVEL_HIGH, IRQ_EDGE_RISING
 from pyaarch64.machine.fdt import u64
 from pyaarch64.machine.gic import GICv2, GICD_SIZE, GICC_SIZE, GIC_INTERNAL
 from pyaarch64.machine.gicv2m import GICv2m
+from pyaarch64.machine.gicv3 import GICv3
+from pyaarch64.machine.gicv3_mmio import GICD_SIZE as GICV3D_SIZE, GICR_SIZE
 from pyaarch64.machine.pl011 import PL011
 from pyaarch64.machine.pl031 import PL031
 from pyaarch64.machine.pl061 import PL061, GpioKey
@@ -88,6 +93,48 @@ def _gic_fdt(ctx):
     gic.set("#address-cells", 2)
     gic.set("interrupt-controller")
     gic.set("#interrupt-cells", 3)
+
+
+def _gicv3(board):
+    t = board.type
+    cpus = getattr(board, "cpus", [board.cpu])
+    gic = GICv3(num_irq=t.gic_num_irqs, num_cpu=len(cpus), cpus=cpus,
+                priority_bits=t.gicv3_priority_bits)
+    gic.guest_error = functools.partial(_guest_error, board)
+    board.gic = gic
+    dist_base, dist_len = t.memmap["gic_dist"]
+    redist_base, _ = t.gicv3_redist
+    # QEMU maps the redistributors of the CPUs there are (two 64 KiB frames each) at
+    # the start of the board's window; the rest of the window is unassigned
+    return gic, (Region(dist_base, min(dist_len, GICV3D_SIZE), gic.dist, label="gicv3_dist"),
+                 Region(redist_base, gic.num_cpu * GICR_SIZE, gic.redist,
+                        label="gicv3_redist_region[0]")), ()
+
+
+def _gicv3_fdt(ctx):
+    dist, redist = ctx.mtype.memmap["gic_dist"], ctx.mtype.gicv3_redist
+    gic = ctx.root.add(f"intc@{dist[0]:x}")
+    gic.set("phandle", ctx.phandles["intc"])
+    gic.set("reg", u64(dist[0], dist[1], redist[0], redist[1]))
+    gic.set("#redistributor-regions", 1)
+    gic.set("compatible", "arm,gic-v3")
+    gic.set("ranges")
+    gic.set("#size-cells", 2)
+    gic.set("#address-cells", 2)
+    gic.set("interrupt-controller")
+    gic.set("#interrupt-cells", 3)
+    ctx.ppi_cpu_mask = False        # GICv3 PPI specifiers carry no CPU mask
+
+
+def _gicv3_qtree(gic):
+    n, nc = gic.num_irq, gic.num_cpu
+    # has-lpi as QEMU's board sets it (GICD_TYPER.LPIS reads 1; there is no ITS)
+    return "arm-gicv3", [f'gpio-out "sysbus-irq" {4 * nc}', f'gpio-in "" {n}',
+                         f"num-cpu = {nc} (0x{nc:x})", f"num-irq = {n} (0x{n:x})",
+                         "revision = 3 (0x3)", "has-lpi = true",
+                         "has-security-extensions = false",
+                         f"force-8-bit-prio = {'true' if gic.pribits == 8 else 'false'}",
+                         "len-redist-region-count = 1 (0x1)"]
 
 
 def _gic_qtree(gic):
@@ -326,15 +373,24 @@ def _virtio(index):
                   fdt=fdt, qtree=qtree, since=2, identity=("memmap.virtio", "irqmap.virtio"))
 
 
-VIRT_DEVICES = (
+_PFLASH = (
     # board version 2 (since=2): QEMU's virt had them in every machine type (issue 16 item 8)
     Device("pflash0", create=_pflash(0), reset=True, fdt=_flash_fdt, qtree=_pflash_qtree,
            since=2, identity=("memmap.flash", "pflash0.image")),
     Device("pflash1", create=_pflash(1), reset=True, qtree=_pflash_qtree,
            since=2, identity=("pflash1.image",)),
-    Device("gic", create=_gic, reset=True, fdt=_gic_fdt, phandles=("intc",), qtree=_gic_qtree),
-    Device("gicv2m", create=_gicv2m, fdt=_gicv2m_fdt, phandles=("msi",), qtree=_gicv2m_qtree,
-           since=2, identity=("memmap.gic_v2m", "irqmap.gic_v2m")),
+)
+# the interrupt controller by gic-version: a GICv2 with its GICv2m MSI frame, or a
+# GICv3 (QEMU's has an ITS there, which is not modelled: QEMU's its=off)
+_GICS = {
+    2: (Device("gic", create=_gic, reset=True, fdt=_gic_fdt, phandles=("intc",),
+               qtree=_gic_qtree),
+        Device("gicv2m", create=_gicv2m, fdt=_gicv2m_fdt, phandles=("msi",),
+               qtree=_gicv2m_qtree, since=2, identity=("memmap.gic_v2m", "irqmap.gic_v2m"))),
+    3: (Device("gicv3", create=_gicv3, reset=True, fdt=_gicv3_fdt, phandles=("intc",),
+               qtree=_gicv3_qtree),),
+}
+_REST = (
     Device("pl011", create=_uart, timer=True, hot=True, fdt=_uart_fdt,
            qtree=lambda uart: ("pl011", ['gpio-out "sysbus-irq" 1', 'chardev = "serial0"'])),
     Device("pl031", create=_rtc, timer=True,
@@ -356,6 +412,14 @@ VIRT_DEVICES = (
 )
 
 
+def virt_devices(gic_version=2):
+    """The board's plan for a GIC version (2 or 3)."""
+    return _PFLASH + _GICS[gic_version] + _REST
+
+
+VIRT_DEVICES = virt_devices(2)
+
+
 def plug_virtio(board, backend):
     """Plug a virtio device into the highest free transport, as QEMU's -device does
     (the first at 0x0a003e00); returns the transport."""
@@ -371,7 +435,7 @@ def plug_virtio(board, backend):
 
 def attach_devices(board):
     """Create, map and wire the board's devices (VIRT_DEVICES) on board.registry."""
-    for decl in VIRT_DEVICES:
+    for decl in virt_devices(getattr(board, "gic_version", 2)):
         board.registry.add(decl.on(board))
     if len(board.cpus) > 1:
         from pyaarch64.machine.smp import Smp

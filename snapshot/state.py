@@ -55,7 +55,7 @@ CPU_SINCE = {}
 # platform-identity fields added after the first release, with the value every machine
 # before them had (a file without the field is compared as if it held that value), e.g.
 # a later "prop.gic-version": 2.  ID-space registers need no entry (RAZ: 0).
-IDENTITY_IMPLIED = {}
+IDENTITY_IMPLIED = {"gic_version": 2}
 M64 = (1 << 64) - 1
 M128 = (1 << 128) - 1
 
@@ -219,6 +219,12 @@ def identity_of(vm):
         pid = getattr(d.obj, "platform_identity", None)
         if pid is not None:
             ident.update(pid())      # (a firmware image's size and hash, fw_cfg's items)
+    if getattr(vm, "gic_version", 2) != 2:
+        # a board with a GICv3 (-M virt,gic-version=3) says so, with the facts of the
+        # machine type that only it shows; a GICv2 board's identity is as it was
+        ident["gic_version"] = vm.gic_version
+        ident["memmap.gic_redist"] = list(t.gicv3_redist)
+        ident["gicv3.priority_bits"] = t.gicv3_priority_bits
     ident["dtb.cpu_map"] = int(t.dtb_cpu_map)
     ident["dtb.randomness"] = int(t.dtb_randomness)
     for row in SR.ROWS:
@@ -456,8 +462,15 @@ def _identity_problems(vm, ident, board_v=BOARD_VERSION):
     out = []
     mine = identity_of(vm)
     added = _added_identity(vm, board_v)
+    ga, gb = (d.get("gic_version", IDENTITY_IMPLIED["gic_version"]) for d in (ident, mine))
+    if ga != gb:
+        out.append(f"the snapshot was taken on a board with a GICv{ga} (-M {vm.machine_type},"
+                   f"gic-version={ga}), this machine has a GICv{gb}")
     for name in sorted(set(mine) | set(ident)):
-        a, b = ident.get(name, IDENTITY_IMPLIED.get(name)), mine.get(name)
+        a = ident.get(name, IDENTITY_IMPLIED.get(name))
+        b = mine.get(name, IDENTITY_IMPLIED.get(name))
+        if name == "gic_version":
+            continue                                             # (said above)
         if a == b or name in ("machine_type", "cpu_model"):      # (those are said above)
             continue
         if a is None and name in added:

@@ -34,6 +34,7 @@ ALL = ("fast", "general", "tlbflush", "step")
 DEVICE_TESTS = ("test_virtio.py", "test_disk_snapshots.py")
 GPIO_TESTS = ("test_pl061.py", "test_dtb.py")
 SMP_TESTS = ("test_smp.py",)
+GICV3_TESTS = ("test_gicv3.py",)
 MUTATIONS = {
     # devices (machine/): one path is enough, they are host code
     "virtio-event": ("machine/virtio/transport.py",
@@ -84,6 +85,31 @@ MUTATIONS = {
                   "GICv2m TYPER gives the SPI number without the 32 SGIs/PPIs", GPIO_TESTS),
     "v2m-pulse": ("machine/virt_devices.py", "        gic.set_irq(intid, 0)\n", "", ("fast",),
                   "an MSI raises its SPI and never lowers it (no edge for the next)", GPIO_TESTS),
+    # the GICv3 (machine/gicv3.py) and its system-register path (cpu/sysreg_access.py)
+    "gicv3-route": ("machine/gicv3.py", "            if affinity(c) == aff:\n",
+                    "            if affinity(c) == aff & 0xFF:\n", ("fast",),
+                    "GICD_IROUTER routes by Aff0 alone (Aff1..3 ignored)", GICV3_TESTS),
+    "gicv3-drop": ("machine/gicv3.py", "                aprs[k] &= aprs[k] - 1\n",
+                   "                aprs[k] &= aprs[k] >> 1\n", ("fast",),
+                   "ICC_EOIR drops the wrong preemption level", GICV3_TESTS),
+    "gicv3-sgi-target": ("machine/gicv3.py",
+                         "                       if affinity(o) >> 8 == aff and tl >> (affinity(o) & 0xFF) & 1]\n",
+                         "                       if affinity(o) >> 8 == aff]\n", ("fast",),
+                         "ICC_SGI1R_EL1 ignores its target list", GICV3_TESTS),
+    "gicv3-sgi-group": ("machine/gicv3.py",
+                        "            if (self.gicr_igroupr0[o] >> irq) & 1 == grp:\n",
+                        "            if True:\n", ("fast",),
+                        "an SGI becomes pending whatever group it is configured in", GICV3_TESTS),
+    "gicv3-bpr1": ("machine/gicv3.py", "            bpr = self.icc_bpr1[c] - 1\n",
+                   "            bpr = self.icc_bpr1[c]\n", ("fast",),
+                   "group 1's binary point is ICC_BPR1 itself (not one less)", GICV3_TESTS),
+    "gicv3-hppir-pmr": ("machine/gicv3.py", "        if not self._enabled_hppi(c) or self._hppi[c][2] != grp:\n",
+                        "        if not self._can_preempt(c) or self._hppi[c][2] != grp:\n", ("fast",),
+                        "ICC_HPPIR honours the priority mask and running priority", GICV3_TESTS),
+    "icc-sysreg-pc": ("cpu/sysreg_access.py",
+                      "        regs[rt] = np.uint64(v)\n    ctl[C_PC] = pc + np.uint64(4)\n    return 0\n",
+                      "        regs[rt] = np.uint64(v)\n    return 0\n", ("fast",),
+                      "an ICC_* access does not advance the PC", GICV3_TESTS),
     "key-latency": ("machine/pl061.py", "    LATENCY_MS = 100\n", "    LATENCY_MS = 10\n",
                     ("fast",), "the power button is released after 10 ms", GPIO_TESTS),
     # the hot loop's arms: the one definition every path executes

@@ -110,7 +110,28 @@ def test_shell_answers_like_qemu(guests, qemu_answers):
         c.close()
 
 
-@pytest.mark.parametrize("machine", ["virt", "virt-4.1"])
+def test_shell_on_gicv3(guests):
+    """-M virt,gic-version=3: Linux drives the GICv3 through its system registers (the
+    timer ticks, the UART's interrupt) to the shell, and says so."""
+    c = ours(*guests, "virt,gic-version=3")
+    try:
+        c.expect(BANNER, TIMEOUT)
+        c.shell_ready(TIMEOUT)
+        log = c.command("dmesg | grep -E 'GICv3|GIC system register|ITS'", TIMEOUT)
+        assert "GICv3: 224 SPIs implemented" in log
+        assert "GICv3: CPU0: found redistributor 0 region 0:0x00000000080a0000" in log
+        assert "detected: GIC system register CPU interface" in log
+        irqs = c.command("cat /proc/interrupts", TIMEOUT).splitlines()
+        timer = [l for l in irqs if "arch_timer" in l]
+        assert timer and "GICv3  27 Level" in timer[0] and int(timer[0].split()[1]) > 10
+        assert any("GICv3  33 Level" in l and "uart-pl011" in l for l in irqs), irqs
+        assert c.command("echo $((6*7))", TIMEOUT) == "42\n"
+        poweroff(c)
+    finally:
+        c.close()
+
+
+@pytest.mark.parametrize("machine", ["virt", "virt-4.1", "virt,gic-version=3"])
 def test_shell_survives_savevm_and_loadvm(guests, machine, tmp_path):
     """In the shell: Ctrl-A c, savevm shell, Ctrl-A x.  `-loadvm shell` brings the same
     shell back: it answers the next command and powers off cleanly."""

@@ -241,9 +241,10 @@ def test_machine_properties_as_qemu():
     rc, out, err = cli("run", "-M", "virt,gic-version=2,secure=off,virtualization=off,highmem=off",
                        hello)
     assert (rc, out) == (0, "Hello from pyaarch64!\n"), err
-    for prop, msg in (("gic-version=3", "GICv3 is not implemented yet"),
+    for prop, msg in (("gic-version=host", "gic-version=host requires KVM"),
                       ("secure=on", "there is no EL3"), ("virtualization=on", "there is no EL2"),
-                      ("highmem=maybe", "on or off"), ("its=on", "unknown machine property 'its'")):
+                      ("highmem=maybe", "on or off"), ("its=maybe", "'on' or 'off'"),
+                      ("nosuch=1", "unknown machine property 'nosuch'")):
         rc, out, err = cli("run", "-M", f"virt,{prop}", hello)
         assert rc == 1 and msg in err, (prop, err)
     rc, out, _ = cli("run", "-M", "virt,help")
