@@ -35,13 +35,14 @@ class MmioDevice:
 
 
 class Machine:
-    """A virt machine with one CPU.  Output written to the PL011 is collected in
-    `serial_output` unless a `serial` callable (bytes -> None) is given."""
+    """A virt machine (one CPU unless smp= says more).  Output written to the PL011
+    is collected in `serial_output` unless a `serial` callable (bytes -> None) is
+    given."""
 
     def __init__(self, machine: str = "virt", cpu: str | None = None, ram_size: int = 128 << 20,
                  serial=None, semihosting: bool = False, cmdline: str | None = None,
                  no_reboot: bool = False, icount_shift: int = 0, realtime: bool = False,
-                 gic_version: int | None = None):
+                 gic_version: int | None = None, smp: int = 1):
         """machine: a machine type (virt-4.1 ... virt-10.0, or `virt`: the newest);
         cpu: a CPU model (cortex-a53, cortex-a57, cortex-a72, max; default the
         type's); ram_size: bytes of RAM at 0x4000_0000 (a multiple of 4 KiB);
@@ -53,8 +54,11 @@ class Machine:
         virtual time (0..10); realtime: time as on the command line -- the shift
         adapts to the host clock and a sleeping guest waits in host time (runs are
         then not deterministic; docs/time.md); gic_version: 2 (the default: GICv2 +
-        GICv2m) or 3 (GICv3, as -M virt,gic-version=3).  MachineError for what cannot
-        be built."""
+        GICv2m) or 3 (GICv3, as -M virt,gic-version=3); smp: the number of CPUs
+        (1..8, as -smp: CPU 0 starts, the others wait for PSCI CPU_ON; they take
+        turns on one host thread, deterministically: machine/smp.py).  The register
+        calls act on the CPU that ran last (or `cpu=`), coverage and run_inputs'
+        batch path on CPU 0's view.  MachineError for what cannot be built."""
         if not 0 <= int(icount_shift) <= 10:
             raise MachineError(f"icount_shift {icount_shift}: from 0 to 10")
         self.serial_output = bytearray()
@@ -63,7 +67,7 @@ class Machine:
                               semihosting=semihosting, semihosting_cmdline=cmdline,
                               no_reboot=no_reboot, icount_shift=int(icount_shift),
                               icount_auto=bool(realtime), sleep=bool(realtime),
-                              gic_version=gic_version)
+                              gic_version=gic_version, smp=int(smp))
         self._m.hooks.owner = self          # hook callbacks get this machine
 
     # --- identity ------------------------------------------------------------------
@@ -113,17 +117,35 @@ class Machine:
             raise MachineError(str(e)) from None
 
     # --- registers ----------------------------------------------------------------------
-    def reg_read(self, name: str) -> int:
+    @property
+    def cpu_count(self) -> int:
+        """How many CPUs the machine has (smp=)."""
+        return len(self._m.cpus)
+
+    @property
+    def cpu_index(self) -> int:
+        """The CPU that ran last (the one a hook or a stop happened on)."""
+        return self._m.cpu_index
+
+    def _cpu(self, cpu):
+        if cpu is None:
+            return self._m.cpu
+        if not isinstance(cpu, int) or not 0 <= cpu < len(self._m.cpus):
+            raise MachineError(f"CPU {cpu!r}: this machine has CPUs 0..{len(self._m.cpus) - 1}")
+        return self._m.cpus[cpu]
+
+    def reg_read(self, name: str, cpu: int | None = None) -> int:
         """x0..x30, w0..w30, sp, pc, lr, fp, nzcv, pstate (cpsr), el, v0..v31 (and
         q/d/s/h/b), or a system register by its Arm ARM name (SP_EL0, FPCR, FPSR,
-        SCTLR_EL1, ...).  RegisterError for an unknown name."""
-        return self._m.cpu.reg(name)
+        SCTLR_EL1, ...), of CPU `cpu` (default: the one that ran last).
+        RegisterError for an unknown name."""
+        return self._cpu(cpu).reg(name)
 
-    def reg_write(self, name: str, value: int) -> None:
+    def reg_write(self, name: str, value: int, cpu: int | None = None) -> None:
         """Write any register reg_read reads (pstate/el switch the stack pointer's bank
         as the CPU would).  The value must fit the register (negative: two's
         complement); RegisterError otherwise, or for unknown or read-only registers."""
-        self._m.cpu.set_reg(name, value)
+        self._cpu(cpu).set_reg(name, value)
         self._m._step_key = None            # (a timer register may have changed)
 
     def sysregs(self):
@@ -143,8 +165,8 @@ class Machine:
 
     @property
     def icount(self):
-        """Instructions retired since the machine was created."""
-        return self._m.cpu.icount
+        """Instructions retired since the machine was created (by all its CPUs)."""
+        return self._m.icount_total()
 
     # --- memory ------------------------------------------------------------------------
     def mem_read(self, addr: int, size: int, virtual: bool = False) -> bytes:

@@ -40,8 +40,15 @@ def rootfs(tmp_path):
     return img
 
 
-def boot_args(image, initrd, img, machine="virt"):
-    return ["-M", machine, "-cpu", "cortex-a57", "-m", "512", "-nographic", "-kernel", image,
+# the issue's system: two CPUs on a GICv3
+SYSTEM = ("-smp", "2", "-M", "virt,gic-version=3")
+
+
+def boot_args(image, initrd, img, machine="virt", system=()):
+    if system:
+        machine = None
+    return [*(["-M", machine] if machine else []), *system,
+            "-cpu", "cortex-a57", "-m", "512", "-nographic", "-kernel", image,
             "-initrd", initrd, "-append", APPEND,
             "-drive", f"file={img},format=raw,if=none,id=root",
             "-device", "virtio-blk-device,drive=root"]
@@ -73,14 +80,17 @@ def monitor(c, line):
 
 
 def test_root_on_disk_savevm_more_writes_loadvm(guests, tmp_path):
+    """With -smp 2 -M virt,gic-version=3, as the issue asks."""
     img = rootfs(tmp_path)
     store = str(tmp_path / "snaps")
-    c = ours(*boot_args(*guests, img), "--snapshot-store", store)
+    c = ours(*boot_args(*guests, img, system=SYSTEM), "--snapshot-store", store)
     try:
         c.expect(rb"PYAARCH64-ROOT-OK", TIMEOUT)
         c.expect(BANNER, TIMEOUT)
         c.shell_ready(TIMEOUT)
         assert c.command("mount | grep ' / '", TIMEOUT) == "/dev/vda on / type ext4 (rw,relatime)\n"
+        assert c.command("cat /sys/devices/system/cpu/online; grep -c 'GICv3.*virtio' "
+                         "/proc/interrupts", TIMEOUT) == "0-1\n1\n"
         assert c.command("cat /data/hello.txt", TIMEOUT) == "written by mkrootfs\n"
         assert c.command("echo one > /data/f; sync; cat /data/f", TIMEOUT) == "one\n"
         monitor(c, "savevm disk1")
@@ -92,7 +102,7 @@ def test_root_on_disk_savevm_more_writes_loadvm(guests, tmp_path):
     assert debugfs_cat(img, "/data/f") == "two\n"
     assert sorted(os.listdir(store)) == ["disk1.snap", "disk1.snap.disk-root"]
 
-    c = ours(*boot_args(*guests, img), "--snapshot-store", store, "-loadvm", "disk1")
+    c = ours(*boot_args(*guests, img, system=SYSTEM), "--snapshot-store", store, "-loadvm", "disk1")
     try:
         assert c.command("cat /data/f; ls -1 /data", TIMEOUT) == "one\nf\nhello.txt\n"
         # from the disk, not the page cache the snapshot's RAM holds
@@ -108,7 +118,7 @@ def test_root_on_disk_savevm_more_writes_loadvm(guests, tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
 
     # the snapshot is still exact after the second run wrote the disk: load it once more
-    c = ours(*boot_args(*guests, img), "--snapshot-store", store, "-loadvm", "disk1")
+    c = ours(*boot_args(*guests, img, system=SYSTEM), "--snapshot-store", store, "-loadvm", "disk1")
     try:
         assert c.command("dmesg -n 1; echo 3 > /proc/sys/vm/drop_caches; cat /data/f", TIMEOUT) == "one\n"
         poweroff(c)

@@ -193,3 +193,35 @@ def test_a_store_exclusive_fails_after_another_cpus_aba_writes():
     out, stop, _ = run_ours(build("smp_aba.c"), 2)
     assert stop.kind == "poweroff", stop
     assert out == "stxr after another CPU's A-B-A: failed, word 0\nEXIT 0\n"
+
+
+def test_wfe_lets_the_cpu_waited_for_run():
+    """A spin-wait with WFE (Linux's) ends the waiting CPU's turn when another CPU
+    can run: CPU 0 retires far fewer instructions than a quantum before CPU 1 has
+    answered (the same guest prints the same on QEMU)."""
+    from pyaarch64.machine.smp import QUANTUM
+    out, stop, m = run_ours(build("smp_wfe.c"), 2)
+    assert stop.kind == "poweroff" and out == "CPU 1 set the flag: 1\nEXIT 0\n"
+    assert m.cpus[0].icount < QUANTUM // 10, m.cpus[0].icount
+
+
+def test_api_machine_with_cpus():
+    from pyaarch64.emu.api import Machine
+    from pyaarch64.errors import MachineError
+    mach = Machine(MACHINE, smp=2)
+    assert mach.cpu_count == 2
+    mach.load_kernel(build("smp_wfe.c"))
+    r = mach.run(max_insns=10_000_000)
+    assert r.kind == "poweroff" and mach.serial_output == b"CPU 1 set the flag: 1\nEXIT 0\n"
+    assert mach.reg_read("MPIDR_EL1", cpu=1) == 0x8000_0001
+    assert mach.icount == sum(c.icount for c in mach._m.cpus)
+    with pytest.raises(MachineError):
+        mach.reg_read("x0", cpu=2)
+
+
+def test_sevl_then_wfe_does_not_wait():
+    """SEVL sets the event register and the next WFE consumes it without ending
+    the CPU's turn; a WFE with no event hands the turn to the busy CPU 1."""
+    out, stop, _ = run_ours(build("smp_sevl.c"), 2)
+    assert stop.kind == "poweroff", stop
+    assert out == "across sevl;wfe: same; across wfe: moved\nEXIT 0\n"
