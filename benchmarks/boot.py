@@ -66,7 +66,7 @@ def guest_paths():
     return k, INITRD[0]
 
 
-def run_pyaarch64(machine, append, marker, max_insns, disk=False):
+def run_pyaarch64(machine, append, marker, max_insns, disk=False, smp=1, gic=2):
     from pyaarch64.machine.virt import VirtMachine
     from pyaarch64.cpu import ops as O
     kernel, initrd = guest_paths()
@@ -88,7 +88,8 @@ def run_pyaarch64(machine, append, marker, max_insns, disk=False):
     w.run(max_insns=10_000)            # compiles or loads the numba core
     t0 = time.perf_counter()
     c0 = time.process_time()
-    m = VirtMachine(machine, cpu="cortex-a57", ram_size=512 << 20, serial=serial)
+    m = VirtMachine(machine, cpu="cortex-a57", ram_size=512 << 20, serial=serial, smp=smp,
+                    gic_version=gic)
     if disk:
         from pyaarch64.emu.deviceopts import parse_drive, parse_device, plug_devices
         a = disk_args()
@@ -97,17 +98,18 @@ def run_pyaarch64(machine, append, marker, max_insns, disk=False):
     r = m.run(max_insns=max_insns)
     t1 = box.get("t", time.perf_counter())
     return {"engine": "pyaarch64", "reached": "t" in box, "wall_s": t1 - t0,
-            "cpu_s": time.process_time() - c0, "insns": m.cpu.icount,
-            "mips": m.cpu.icount / (t1 - t0) / 1e6, "stop": str(r)}
+            "cpu_s": time.process_time() - c0, "insns": m.icount_total(),
+            "mips": m.icount_total() / (t1 - t0) / 1e6, "stop": str(r)}
 
 
-def run_qemu(machine, append, marker, timeout, disk=False):
+def run_qemu(machine, append, marker, timeout, disk=False, smp=1, gic=2):
     kernel, initrd = guest_paths()
     extra = []
     if disk:
         initrd = disk_paths()[0]
         extra = disk_args() + ["-snapshot"]
-    cmd = ["qemu-system-aarch64", "-M", machine, "-cpu", "cortex-a57", "-m", "512", "-nographic",
+    cmd = ["qemu-system-aarch64", "-M", f"{machine},gic-version={gic}", "-smp", str(smp),
+           "-cpu", "cortex-a57", "-m", "512", "-nographic",
            "-monitor", "none", "-serial", "stdio", "-kernel", kernel, "-initrd", initrd,
            "-append", append, *extra]
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -145,6 +147,8 @@ def main(argv=None):
                     help="boot to the shell prompt (pyinit=shell, marker '/ # ')")
     ap.add_argument("--disk", action="store_true",
                     help="boot to the shell of an ext4 root on virtio-blk (pyinit=root)")
+    ap.add_argument("--smp", type=int, default=1, help="CPUs (-smp)")
+    ap.add_argument("--gic-version", type=int, default=2, choices=(2, 3))
     a = ap.parse_args(argv)
     append = "console=ttyAMA0" + (" cryptomgr.notests" if a.notests else "")
     if a.shell:
@@ -155,10 +159,12 @@ def main(argv=None):
         a.marker = "poweroff to power off"
     rows = []
     for _ in range(a.runs):
-        rows.append(run_pyaarch64(a.machine, append, a.marker, a.max_insns, a.disk))
+        rows.append(run_pyaarch64(a.machine, append, a.marker, a.max_insns, a.disk, a.smp,
+                                  a.gic_version))
         if not a.no_qemu and shutil.which("qemu-system-aarch64"):
-            rows.append(run_qemu(a.machine, append, a.marker, 600, a.disk))
-    print(f"boot to {a.marker!r}, -M {a.machine} -cpu cortex-a57 -m 512, -append {append!r}")
+            rows.append(run_qemu(a.machine, append, a.marker, 600, a.disk, a.smp, a.gic_version))
+    print(f"boot to {a.marker!r}, -M {a.machine},gic-version={a.gic_version} -smp {a.smp} "
+          f"-cpu cortex-a57 -m 512, -append {append!r}")
     print("| engine | reached | wall s | CPU s | guest insns | MIPS |")
     print("|---|---|---:|---:|---:|---:|")
     for r in rows:

@@ -82,6 +82,8 @@ class GdbServer:
         self._watch_hit = None        # (kind, address) of the watchpoint that stopped the CPU
         self._watch_at = None         # (pc, icount) where a watchpoint stopped the CPU
         self._annexes = None
+        self.gcpu = None              # Hg: the CPU (thread) g/G/p/P/m use; None: the one stopped
+        self.ccpu = None              # Hc / vCont: the CPU a step steps; None: the one stopped
 
     # --- the device -------------------------------------------------------------------
     @property
@@ -369,19 +371,26 @@ class GdbServer:
         return r
 
     def _step(self):
-        """One instruction, interrupts masked, a breakpoint at the PC ignored; a
-        watchpoint that stopped the CPU at this instruction does not stop it again."""
-        vm, cpu = self.vm, self.vm.cpu
+        """One instruction of the thread gdb steps (Hc, vCont; default the CPU that
+        stopped), interrupts masked, a breakpoint at the PC ignored; a watchpoint that
+        stopped the CPU at this instruction does not stop it again."""
+        vm = self.vm
+        i = self.ccpu if self.ccpu is not None else vm.cpu_index
+        cpu = vm.cpus[i]
         pc0, n0 = cpu.pc, cpu.icount
         vm.paused = False
         cpu.ctl[O.C_IRQ] = 0           # (the GIC's outputs come back after the step)
         suspended = self._suspend_watch() if self._at_watch() else None
+        if vm.smp is not None:
+            vm.smp.pin = i
         try:
             r = vm.run(max_insns=1)
             if r.kind == "breakpoint" and cpu.pc == pc0 and cpu.icount == n0:
                 r = vm.run(max_insns=1)
         finally:
-            cpu.ctl[O.C_IRQ] = int(vm.gic.irq_out[0]) | (int(vm.gic.fiq_out[0]) << 1)
+            if vm.smp is not None:
+                vm.smp.pin = None
+            cpu.ctl[O.C_IRQ] = int(vm.gic.irq_out[i]) | (int(vm.gic.fiq_out[i]) << 1)
             if suspended is not None:
                 self._resume_watch(suspended)
             self._watch_at = None
@@ -437,15 +446,37 @@ class GdbServer:
                 self.watch[k] = self._add_watch(*k)
 
     # --- packets ------------------------------------------------------------------------------
+    # every CPU is a thread (1 = CPU 0, ...), as QEMU's gdbstub shows them
+    def _tid(self, i):
+        return f"p01.{i + 1:02x}" if self.multiprocess else f"{i + 1:02x}"
+
     def _thread_part(self):
-        return "thread:p01.01;" if self.multiprocess else "thread:01;"
+        self.gcpu = self.ccpu = None      # (a stop: gdb asks again which thread it wants)
+        return f"thread:{self._tid(self.vm.cpu_index)};"
+
+    def _thread(self, t):
+        """The CPU index thread-id t names, -1 for any/all, None if none."""
+        if t.startswith("p"):
+            pid, _, t = t[1:].partition(".")
+            if pid not in ("1", "01", "-1", "0"):
+                return None
+            if not t:
+                return -1
+        if t in ("0", "-1"):
+            return -1
+        try:
+            i = int(t, 16) - 1
+        except ValueError:
+            return None
+        return i if 0 <= i < len(self.vm.cpus) else None
 
     def _thread_ok(self, t):
-        """Whether thread-id t names our one thread (or any/all)."""
-        if t.startswith("p"):
-            pid, _, tid = t[1:].partition(".")
-            return pid in ("1", "01", "-1", "0") and tid in ("", "1", "01", "-1", "0")
-        return t in ("0", "-1", "1", "01")
+        """Whether thread-id t names one of our threads (or any/all)."""
+        return self._thread(t) is not None
+
+    def _cpu(self):
+        """The CPU gdb's register and memory packets address (Hg)."""
+        return self.vm.cpus[self.gcpu] if self.gcpu is not None else self.vm.cpu
 
     def _packet(self, data):
         c = self.conn
@@ -464,7 +495,7 @@ class GdbServer:
             c.send(reply)
 
     def _handle(self, p, raw):
-        cpu = self.vm.cpu
+        cpu = self._cpu()
         if not p:
             return ""
         cmd = p[0]
@@ -528,7 +559,14 @@ class GdbServer:
         if cmd in "zZ":
             return self._point(p)
         if cmd == "H":
-            return "OK" if p[1:2] in ("g", "c") and self._thread_ok(p[2:]) else "E22"
+            i = self._thread(p[2:]) if p[1:2] in ("g", "c") else None
+            if i is None:
+                return "E22"
+            if p[1] == "g":
+                self.gcpu = None if i < 0 else i
+            else:
+                self.ccpu = None if i < 0 else i
+            return "OK"
         if cmd == "T":
             return "OK" if self._thread_ok(p[1:]) else "E22"
         if cmd == "D":
@@ -566,13 +604,18 @@ class GdbServer:
         if p.startswith("qXfer:features:read:"):
             return self._xfer(p[len("qXfer:features:read:"):])
         if p == "qC":
-            return "QCp01.01" if self.multiprocess else "QC01"
+            return "QC" + self._tid(self.vm.cpu_index)
         if p == "qfThreadInfo":
-            return "mp01.01" if self.multiprocess else "m01"
+            return "m" + ",".join(self._tid(i) for i in range(len(self.vm.cpus)))
         if p == "qsThreadInfo":
             return "l"
         if p.startswith("qThreadExtraInfo,"):
-            return b"CPU#0 [running]".hex()
+            i = self._thread(p[len("qThreadExtraInfo,"):])
+            if i is None or i < 0:
+                return "E22"
+            smp = self.vm.smp
+            idle = smp is not None and (smp.waiting[i] or smp.power[i] != 0)
+            return f"CPU#{i} [{'halted ' if idle else 'running'}]".encode().hex()
         if p.startswith("qAttached"):
             return "1"
         if p.startswith("qRcmd,"):
@@ -591,6 +634,9 @@ class GdbServer:
                 return "E22"
             if act is None and (not thread or self._thread_ok(thread)):
                 act = kind
+                i = self._thread(thread) if thread else -1
+                if kind[0] in "sS" and i is not None and i >= 0:
+                    self.ccpu = i             # (the thread to step)
         if act is None:
             return "OK"
         if act[0] == "t":
@@ -673,7 +719,7 @@ class GdbServer:
         return None
 
     def _read_reg(self, n):
-        cpu = self.vm.cpu
+        cpu = self._cpu()
         if 0 <= n <= 30:
             return _le(cpu.reg(f"x{n}"), 8)
         if n == 31:
@@ -696,7 +742,7 @@ class GdbServer:
 
     def _write_reg(self, n, data):
         from pyaarch64.errors import RegisterError
-        cpu = self.vm.cpu
+        cpu = self._cpu()
         v = int.from_bytes(data, "little")
         if 0 <= n <= 30:
             name = f"x{n}"
@@ -726,14 +772,14 @@ class GdbServer:
         if n == 0:
             return b""
         try:
-            return self.vm.read_memory(addr & (2 ** 64 - 1), n, virtual=True)
+            return self.vm.read_memory(addr & (2 ** 64 - 1), n, virtual=True, cpu=self._cpu())
         except (MemoryAccessError, ValueError):
             return None
 
     def _mem_write(self, addr, data):
         from pyaarch64.errors import MemoryAccessError
         try:
-            self.vm.write_memory(addr & (2 ** 64 - 1), data, virtual=True)
+            self.vm.write_memory(addr & (2 ** 64 - 1), data, virtual=True, cpu=self._cpu())
         except (MemoryAccessError, ValueError):
             return False
         return True

@@ -115,6 +115,7 @@ class Smp:
         self.context = [0] * n
         self.event = [0] * n
         self.wfe_exit = [1] * n
+        self.pin = None               # the debugger's: run this CPU next (not state)
 
     def post_load(self):
         n = len(self.cpus)
@@ -167,6 +168,11 @@ class Smp:
         instructions left in its turn; None when no CPU can run (all wait for an
         interrupt or are off)."""
         cur = self.current
+        pin = self.pin
+        if pin is not None and pin != cur and self.runnable(pin):
+            self._switch(cur, pin, self.now_ns())        # (gdb steps this CPU)
+            self.turn_end = self.cpus[pin].icount + QUANTUM
+            cur = pin
         if not (self.runnable(cur) and self.cpus[cur].icount < self.turn_end):
             now = self.now_ns()
             n = len(self.cpus)

@@ -326,9 +326,11 @@ class VirtMachine:
         for c in self.cpus:
             c.invalidate_code()
 
-    def read_memory(self, addr, n, virtual=False):
+    def read_memory(self, addr, n, virtual=False, cpu=None):
+        """Guest memory (virtual: through the translation of `cpu`, default the CPU
+        that ran last)."""
         if virtual:
-            return b"".join(self.read_memory(pa, k) for pa, k in self._pages(addr, n))
+            return b"".join(self.read_memory(pa, k) for pa, k in self._pages(addr, n, cpu))
         try:
             off = self._ram_off(addr, n)
         except MemoryAccessError:
@@ -341,11 +343,11 @@ class VirtMachine:
             return self.flash_storage(unit)[at:at + n].tobytes()
         return self.ram[off:off + n].tobytes()
 
-    def write_memory(self, addr, data, virtual=False):
+    def write_memory(self, addr, data, virtual=False, cpu=None):
         if virtual:
             data = bytes(data)
             at = 0
-            for pa, k in self._pages(addr, len(data)):
+            for pa, k in self._pages(addr, len(data), cpu):
                 self.write_memory(pa, data[at:at + k])
                 at += k
             return
@@ -354,24 +356,25 @@ class VirtMachine:
         for c in self.cpus:
             c.mark_written(off, len(data))         # (decoded code there is forgotten)
 
-    def translate(self, va):
+    def translate(self, va, cpu=None):
         """The physical address of virtual address va in the current translation regime
         (as a debugger sees it: page permissions do not matter).  MemoryAccessError
         when the walk faults."""
         from pyaarch64.cpu.memory import translate, A_READ, FSC_PERM
         va &= 0xFFFFFFFFFFFFFFFF
-        fsc, pa, _ = translate(self.cpu.ctl, self.cpu.sysr, self.cpu.mem, np.uint64(va), A_READ, 1)
+        cpu = cpu or self.cpu
+        fsc, pa, _ = translate(cpu.ctl, cpu.sysr, cpu.mem, np.uint64(va), A_READ, 1)
         if fsc >= 0 and (fsc & ~3) != FSC_PERM:
             raise MemoryAccessError(f"virtual address 0x{va:x} does not translate (fault status "
                                     f"0x{int(fsc):02x})")
         return int(pa)
 
-    def _pages(self, va, n):
+    def _pages(self, va, n, cpu=None):
         """(physical address, length) for the page-sized pieces of [va, va+n)."""
         out = []
         while n > 0:
             k = min(n, 0x1000 - (va & 0xFFF))
-            out.append((self.translate(va), k))
+            out.append((self.translate(va, cpu), k))
             va, n = va + k, n - k
         return out
 

@@ -76,6 +76,8 @@ MUTATIONS = {
                 "a CPU spinning in WFE keeps its turn", SMP_TESTS),
     "smp-event": ("cpu/hotloop.py", "            ctl[C_EVENT] = U1\n", "            pass\n", ("fast",),
                   "SEVL sets no event: the first WFE of a wait ends the turn", SMP_TESTS),
+    "gdb-step-cpu": ("emu/gdbstub.py", "            vm.smp.pin = i\n", "            pass\n", ("fast",),
+                     "gdb's stepi steps whichever CPU's turn it is", ("test_gdbstub.py",)),
     "smp-target": ("machine/smp.py", "        return psci.INVALID_PARAMETERS if i is None else self.power[i]",
                    "        return psci.INVALID_PARAMETERS if i is None else self.power[0]", ("fast",),
                    "AFFINITY_INFO answers for CPU 0", SMP_TESTS),

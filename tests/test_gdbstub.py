@@ -911,3 +911,35 @@ def test_linux_kernel_start_kernel(tmp_path, request):
     assert "[Inferior 1 (process 1) exited normally]" in out         # pyinit=quick powers off
     assert "PYAARCH64-INIT-OK" in emu.output()
     print(f"symbols {t1 - t0:.1f} s, gdb session on the kernel to power-off {took:.1f} s")
+
+
+def test_cpus_are_threads(tmp_path):
+    """-smp 2: gdb lists each CPU as a thread (as QEMU's stub: `CPU#n [running]`), a
+    breakpoint hit by CPU 1 stops in thread 2, `thread N` switches the registers
+    shown, and stepi steps the selected CPU."""
+    need(GDB)
+    elf = build("smp_wfe.c")
+    s = symbols(elf)
+    port = free_port()
+    emu = Emu(tmp_path, "-S", "-smp", "2", "-gdb", f"tcp::{port}", elf, port=port)
+    try:
+        out = gdb(port, "info threads", "break secondary_main", "continue", "info threads",
+                  "p/x $pc", "p/x $x0", "thread 1", "p/x $pc", "stepi", "p/x $pc",
+                  "thread 2", "p/x $pc", "stepi", "p/x $pc", "delete", "continue", elf=elf)
+        rc, _, err = emu.finish()
+    finally:
+        emu.kill()
+    assert re.search(r"\* 1    Thread 1\.1 \(CPU#0 \[running\]\)", out), out
+    assert re.search(r"  2    Thread 1\.2 \(CPU#1 \[halted \]\)", out), out
+    assert re.search(r"Thread 2 hit Breakpoint 1, .*secondary_main", out), out
+    assert re.search(r"\* 2    Thread 1\.2 \(CPU#1 \[running\]\) .*secondary_main", out), out
+    assert f"$1 = 0x{s['secondary_main']:x}\n$2 = 0x1\n" in out
+    pc0 = [int(v, 16) for v in re.findall(r"\$[34] = 0x([0-9a-f]+)\n", out)]
+    assert len(pc0) == 2 and pc0[0] != s["secondary_main"]            # CPU 0 is elsewhere,
+    assert pc0[1] != pc0[0]                                           # and its stepi moved it
+    # (gdb first steps thread 2 off its breakpoint, then thread 1: CPU 1 is one on)
+    assert f"$5 = 0x{s['secondary_main'] + 4:x}\n" in out
+    assert f"$6 = 0x{s['secondary_main'] + 8:x}\n" in out                  # its stepi
+    assert "[Inferior 1 (process 1) exited normally]" in out
+    assert rc == 0, err
+    assert emu.output() == "CPU 1 set the flag: 1\nEXIT 0\n"
