@@ -383,7 +383,7 @@ def test_declared_state_fields_cover_all_state(which):
     dev = getattr(m, which)
     wiring = {"gic": {"num_irq", "num_cpu", "cpus", "guest_error", "dist", "cpuif",
                       "cpuif_banked", "accessing_cpu", "irq_out", "fiq_out", "_hot"},
-              "smp": {"board", "cpus", "affinity", "_tlbi"},
+              "smp": {"board", "cpus", "affinity", "_tlbi", "pin"},
               "rtc": {"clock", "start_time", "irq", "guest_error", "irq_level"},
               "uart": {"tx", "irq", "clock", "irq_level", "trm_rx_interrupts"}}[which]
     from pyaarch64.snapshot.state import fields_of
