@@ -305,13 +305,12 @@ class Smp:
 
 
 def _marked(dirty):
-    """The indices of the nonzero bytes of a page map (scanned as 64-bit words: a
-    switch costs ~20 us for 512 MiB of RAM instead of ~250 us)."""
+    """The indices of the nonzero bytes of a page map, scanned as 64-bit words (for
+    512 MiB of RAM with a few hundred pages marked: ~70 us instead of ~250 us)."""
     n = len(dirty) & ~7
     words = np.flatnonzero(dirty[:n].view(np.uint64))
-    pages = np.flatnonzero(dirty[(words[:, None] * 8 + np.arange(8)).ravel()]) if len(words) else words
-    if len(words):
-        pages = (words[:, None] * 8 + np.arange(8)).ravel()[pages]
+    near = (words[:, None] * 8 + np.arange(8)).ravel()      # the bytes of those words
+    pages = near[dirty[near] != 0]
     tail = np.flatnonzero(dirty[n:]) + n
     return np.concatenate((pages, tail)) if len(tail) else pages
 
