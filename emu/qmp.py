@@ -170,9 +170,9 @@ class Qmp:
     def q_cpus(self, args):
         vm = self.mon.vm
         topo = getattr(vm, "topology", None)
+        th, co, cl = (topo.threads, topo.cores, topo.clusters) if topo else (1, 1, 1)
         out = []
         for i in range(len(getattr(vm, "cpus", None) or [0])):
-            th, co, cl = ((topo.threads, topo.cores, topo.clusters) if topo else (1, 1, 1))
             out.append({"cpu-index": i, "qom-path": f"/machine/unattached/device[{i}]",
                         "thread-id": threading.main_thread().native_id,     # (one host thread)
                         "props": {"socket-id": i // (cl * co * th), "cluster-id": i // (co * th) % cl,

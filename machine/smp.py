@@ -76,7 +76,7 @@ class Smp:
     STATE_FIELDS = (
         Field("power", "u8[]", hi=ON_PENDING),
         Field("waiting", "u8[]", mask=1),
-        Field("current", "u8", hi=MAX_CPUS - 1),
+        Field("current", "u8", hi=lambda smp: len(smp.cpus) - 1),
         Field("turn_end", "u64"),          # the running CPU's instruction count then
         Field("entry", "u64[]"),
         Field("context", "u64[]"),
@@ -118,11 +118,7 @@ class Smp:
         self.pin = None               # the debugger's: run this CPU next (not state)
 
     def post_load(self):
-        n = len(self.cpus)
-        if not all(len(v) == n for v in (self.power, self.waiting, self.entry, self.context)):
-            raise ValueError(f"the smp section describes a different number of CPUs than {n}")
-        if self.current >= n:
-            raise ValueError(f"the running CPU {self.current} does not exist (CPUs 0..{n - 1})")
+        # (the section's checks bound the lists' lengths and `current` by the CPUs)
         self._tlbi = [int(c.ctl[O.C_TLBI]) for c in self.cpus]
         self._select(self.current)
 

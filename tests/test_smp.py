@@ -225,3 +225,37 @@ def test_sevl_then_wfe_does_not_wait():
     out, stop, _ = run_ours(build("smp_sevl.c"), 2)
     assert stop.kind == "poweroff", stop
     assert out == "across sevl;wfe: same; across wfe: moved\nEXIT 0\n"
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("current", 2, "smp.current: 0x2 is above 0x1"),
+    ("power", [0, 3], "smp.power: entry 1: 0x3 is above 0x2"),
+    ("waiting", [0, 0, 0], "smp.waiting: 3 entries, this machine has 2"),
+])
+def test_a_damaged_smp_section_is_refused_and_changes_nothing(field, value, message):
+    import copy
+    from pyaarch64.machine.virt import VirtMachine
+    from pyaarch64.snapshot.state import save, restore, SnapshotError
+    m = VirtMachine(MACHINE, smp=2)
+    m.load_kernel(build("smp_wfe.c"))
+    m.run(max_insns=50_000)
+    snap = copy.deepcopy(save(m))
+    snap.sections["smp"][field] = value
+    before = (save(m).sections, m.cpu_index)
+    with pytest.raises(SnapshotError) as e:
+        restore(m, snap)
+    assert message in str(e.value), str(e.value)
+    assert (save(m).sections, m.cpu_index) == before
+
+
+def test_gdb_thread_ids_name_cpus_or_are_refused():
+    from pyaarch64.emu.gdbstub import GdbServer
+    from pyaarch64.machine.virt import VirtMachine
+    m = VirtMachine(MACHINE, smp=2)
+    g = GdbServer(m, None)
+    assert g._handle("qfThreadInfo", b"") == "m01,02"
+    assert g._handle("Hg2", b"") == "OK" and g._cpu() is m.cpus[1]
+    assert g._handle("Hg0", b"") == "OK" and g._cpu() is m.cpu
+    for bad in ("Hg3", "Hgzz", "T3", "qThreadExtraInfo,3", "Hx1"):
+        assert g._handle(bad, b"") == "E22", bad
+    assert bytes.fromhex(g._handle("qThreadExtraInfo,2", b"")) == b"CPU#1 [halted ]"

@@ -4,48 +4,24 @@
  * to each secondary (WFI woken, source CPU in IAR), each secondary's own
  * virtual timer (PPI 27 of that CPU only).  CPU 0 prints everything after the
  * others are done, so the output does not depend on how the CPUs interleave. */
-#include "lib.h"
+#include "smp.h"
 
 #define GICD 0x08000000UL
 #define GICC 0x08010000UL
 #define NCPU 4
 #define INCS 30000
 
-#define PSCI_AFFINITY_INFO 0xC4000004UL
-#define PSCI_CPU_ON 0xC4000003UL
-#define PSCI_CPU_OFF 0x84000002UL
-#define PSCI_MIGRATE_INFO_TYPE 0x84000006UL
-
 static uint32_t d32(unsigned o) { return *(volatile uint32_t *)(GICD + o); }
 static void wd32(unsigned o, uint32_t v) { *(volatile uint32_t *)(GICD + o) = v; }
 static uint32_t c32(unsigned o) { return *(volatile uint32_t *)(GICC + o); }
 static void wc32(unsigned o, uint32_t v) { *(volatile uint32_t *)(GICC + o) = v; }
 
-static int64_t psci(uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3) {
-    register uint64_t x0 asm("x0") = fn;
-    register uint64_t x1 asm("x1") = a1;
-    register uint64_t x2 asm("x2") = a2;
-    register uint64_t x3 asm("x3") = a3;
-    asm volatile("hvc #0" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3) :: "memory");
-    return (int64_t)x0;
-}
-
-uint8_t sec_stacks[NCPU][4096] __attribute__((aligned(16)));
+SECONDARY_ENTRY(NCPU);
 static volatile uint64_t counter;
 static volatile uint32_t up[NCPU], done[NCPU], context[NCPU], targets[NCPU];
 static volatile uint64_t mpidr[NCPU], sgi_iar[NCPU], timer_hppir[NCPU], timer_iar[NCPU];
 static volatile uint32_t timer_other[NCPU];
 
-asm(".text\n"
-    ".global sec_entry\n"
-    "sec_entry:\n"
-    "    ldr x1, =sec_stacks\n"
-    "    add x2, x0, #1\n"
-    "    lsl x2, x2, #12\n"
-    "    add sp, x1, x2\n"
-    "    bl secondary_main\n"
-    "1:  b 1b\n");
-extern char sec_entry[];
 
 static void add_many(void) {
     for (int i = 0; i < INCS; i++) {

@@ -3,44 +3,25 @@
  *         DC CVAU / IC IVAU), CPU 0 runs it again and gets the new result;
  *   TLB:  CPU 0 reads through a 2 MiB mapping, CPU 1 points the mapping
  *         elsewhere and broadcasts TLBI VMALLE1IS, CPU 0 reads the new page. */
-#include "lib.h"
+#include "smp.h"
 
-#define PSCI_CPU_ON 0xC4000003UL
 #define ALIAS_VA 0x80000000UL
 #define PAGE_A 0x44000000UL
 #define PAGE_B 0x44200000UL
 
-static int64_t psci(uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3) {
-    register uint64_t x0 asm("x0") = fn;
-    register uint64_t x1 asm("x1") = a1;
-    register uint64_t x2 asm("x2") = a2;
-    register uint64_t x3 asm("x3") = a3;
-    asm volatile("hvc #0" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3) :: "memory");
-    return (int64_t)x0;
-}
-
-uint8_t sec_stacks[2][4096] __attribute__((aligned(16)));
+SECONDARY_ENTRY(2);
 static uint64_t l1[512] __attribute__((aligned(4096)));
 static uint64_t l2[512] __attribute__((aligned(4096)));
 static volatile uint32_t step;
 
+/* the function CPU 1 rewrites: its own 4 KiB page */
 asm(".text\n"
-    ".global sec_entry\n"
-    "sec_entry:\n"
-    "    ldr x1, =sec_stacks\n"
-    "    add x2, x0, #1\n"
-    "    lsl x2, x2, #12\n"
-    "    add sp, x1, x2\n"
-    "    bl secondary_main\n"
-    "1:  b 1b\n"
-    /* the function CPU 1 rewrites: its own 4 KiB page */
     ".balign 4096\n"
     ".global patched\n"
     "patched:\n"
     "    mov w0, #1\n"
     "    ret\n"
     ".balign 4096\n");
-extern char sec_entry[];
 extern int patched(void);
 
 #define BLOCK_NORMAL ((1UL << 10) | (3UL << 8) | (1UL << 2) | 1)   /* AF, inner shareable, attr 1 */
